@@ -1,0 +1,303 @@
+// Package json11 is the AWS JSON 1.1 protocol (used by ECS) on the server
+// side: it decodes request bodies into the SDK's input structs and encodes
+// the SDK's output structs, with member names derived from the SDK types.
+//
+// Wire rules (https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html):
+// timestamps are epoch seconds, blobs base64, unset members omitted, errors
+// carry the code in "__type" and in the X-Amzn-ErrorType header.
+package json11
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"reflect"
+	"strconv"
+	"time"
+
+	"berth/awsproto"
+)
+
+// ContentType is the media type of requests and responses.
+const ContentType = "application/x-amz-json-1.1"
+
+// Decode fills the SDK input struct that v points to from a JSON body. An
+// empty body is an empty object. Malformed JSON and values of the wrong type
+// are a SerializationException, as AWS answers them.
+func Decode(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return serializationError("malformed JSON body: %v", err)
+	}
+	if dec.More() {
+		return serializationError("malformed JSON body: trailing data")
+	}
+	if _, ok := doc.(map[string]any); !ok {
+		return serializationError("the request body must be a JSON object")
+	}
+	return assign(reflect.ValueOf(v).Elem(), doc, "")
+}
+
+func serializationError(format string, args ...any) *awsproto.Error {
+	return awsproto.ClientError("SerializationException", format, args...)
+}
+
+func assign(v reflect.Value, j any, path string) error {
+	if j == nil {
+		return nil // null is the same as absent
+	}
+	t := v.Type()
+	switch {
+	case t.Kind() == reflect.Pointer:
+		p := reflect.New(t.Elem())
+		if err := assign(p.Elem(), j, path); err != nil {
+			return err
+		}
+		v.Set(p)
+		return nil
+	case awsproto.IsTime(t):
+		n, ok := j.(json.Number)
+		if !ok {
+			return typeError(path, "Timestamp", j)
+		}
+		f, err := n.Float64()
+		if err != nil {
+			return typeError(path, "Timestamp", j)
+		}
+		sec, frac := math.Modf(f)
+		v.Set(reflect.ValueOf(time.Unix(int64(sec), int64(frac*1e9)).UTC()))
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.String:
+		s, ok := j.(string)
+		if !ok {
+			return typeError(path, "String", j)
+		}
+		v.SetString(s)
+	case reflect.Bool:
+		b, ok := j.(bool)
+		if !ok {
+			return typeError(path, "Boolean", j)
+		}
+		v.SetBool(b)
+	case reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Int:
+		n, ok := j.(json.Number)
+		if !ok {
+			return typeError(path, "Integer", j)
+		}
+		i, err := strconv.ParseInt(n.String(), 10, t.Bits())
+		if err != nil {
+			return serializationError("%s: %s is not a valid %d-bit integer", path, n, t.Bits())
+		}
+		v.SetInt(i)
+	case reflect.Float32, reflect.Float64:
+		n, ok := j.(json.Number)
+		if !ok {
+			return typeError(path, "Double", j)
+		}
+		f, err := strconv.ParseFloat(n.String(), t.Bits())
+		if err != nil {
+			return serializationError("%s: %s is not a valid number", path, n)
+		}
+		v.SetFloat(f)
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 { // blob
+			s, ok := j.(string)
+			if !ok {
+				return typeError(path, "Blob", j)
+			}
+			b, err := base64.StdEncoding.DecodeString(s)
+			if err != nil {
+				return serializationError("%s: not valid base64", path)
+			}
+			v.SetBytes(b)
+			return nil
+		}
+		arr, ok := j.([]any)
+		if !ok {
+			return typeError(path, "List", j)
+		}
+		out := reflect.MakeSlice(t, len(arr), len(arr))
+		for i, e := range arr {
+			if err := assign(out.Index(i), e, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+		v.Set(out)
+	case reflect.Map:
+		obj, ok := j.(map[string]any)
+		if !ok {
+			return typeError(path, "Map", j)
+		}
+		out := reflect.MakeMapWithSize(t, len(obj))
+		for k, e := range obj {
+			ev := reflect.New(t.Elem()).Elem()
+			if err := assign(ev, e, path+"."+k); err != nil {
+				return err
+			}
+			out.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), ev)
+		}
+		v.Set(out)
+	case reflect.Struct:
+		obj, ok := j.(map[string]any)
+		if !ok {
+			return typeError(path, "Structure", j)
+		}
+		for _, f := range awsproto.Fields(t) {
+			e, present := obj[f.JSONName()]
+			if !present {
+				continue
+			}
+			if err := assign(v.Field(f.Index), e, joinPath(path, f.JSONName())); err != nil {
+				return err
+			}
+		}
+	case reflect.Interface:
+		// Unions and documents: none of the operations berth serves take one.
+	default:
+		return serializationError("%s: unsupported member type %s", path, t)
+	}
+	return nil
+}
+
+func joinPath(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+func typeError(path, want string, got any) error {
+	kind := "object"
+	switch got.(type) {
+	case string:
+		kind = "string"
+	case bool:
+		kind = "boolean"
+	case json.Number:
+		kind = "number"
+	case []any:
+		kind = "array"
+	}
+	return serializationError("Unexpected %s for member '%s': expected %s", kind, path, want)
+}
+
+// Encode appends the JSON form of the SDK struct v (a pointer) to buf.
+func Encode(buf *bytes.Buffer, v any) {
+	rv := reflect.ValueOf(v)
+	if !rv.IsValid() || (rv.Kind() == reflect.Pointer && rv.IsNil()) {
+		buf.WriteString("{}")
+		return
+	}
+	encode(buf, rv)
+}
+
+func encode(buf *bytes.Buffer, v reflect.Value) {
+	t := v.Type()
+	if t.Kind() == reflect.Pointer {
+		encode(buf, v.Elem())
+		return
+	}
+	if awsproto.IsTime(t) {
+		tm := v.Interface().(time.Time)
+		buf.WriteString(strconv.FormatFloat(float64(tm.UnixMilli())/1000, 'f', -1, 64))
+		return
+	}
+	switch t.Kind() {
+	case reflect.String:
+		writeString(buf, v.String())
+	case reflect.Bool:
+		buf.WriteString(strconv.FormatBool(v.Bool()))
+	case reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Int:
+		buf.WriteString(strconv.FormatInt(v.Int(), 10))
+	case reflect.Float32, reflect.Float64:
+		buf.WriteString(strconv.FormatFloat(v.Float(), 'g', -1, t.Bits()))
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			writeString(buf, base64.StdEncoding.EncodeToString(v.Bytes()))
+			return
+		}
+		buf.WriteByte('[')
+		for i := range v.Len() {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			encode(buf, v.Index(i))
+		}
+		buf.WriteByte(']')
+	case reflect.Map:
+		buf.WriteByte('{')
+		for i, k := range awsproto.SortedKeys(v) {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			writeString(buf, k.String())
+			buf.WriteByte(':')
+			encode(buf, v.MapIndex(k))
+		}
+		buf.WriteByte('}')
+	case reflect.Struct:
+		buf.WriteByte('{')
+		first := true
+		for _, f := range awsproto.Fields(t) {
+			fv := v.Field(f.Index)
+			if awsproto.Unset(fv) {
+				continue
+			}
+			if !first {
+				buf.WriteByte(',')
+			}
+			first = false
+			writeString(buf, f.JSONName())
+			buf.WriteByte(':')
+			encode(buf, fv)
+		}
+		buf.WriteByte('}')
+	default:
+		buf.WriteString("null")
+	}
+}
+
+func writeString(buf *bytes.Buffer, s string) {
+	b, _ := json.Marshal(s) // cannot fail for a string
+	buf.Write(b)
+}
+
+// WriteResponse writes a successful response carrying out.
+func WriteResponse(w http.ResponseWriter, requestID string, out any) {
+	var buf bytes.Buffer
+	Encode(&buf, out)
+	h := w.Header()
+	h.Set("Content-Type", ContentType)
+	h.Set("X-Amzn-RequestId", requestID)
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(http.StatusOK)
+	w.Write(buf.Bytes())
+}
+
+// WriteError writes err in the JSON 1.1 error envelope that the SDKs parse:
+// the code in both the X-Amzn-ErrorType header and the body's "__type".
+func WriteError(w http.ResponseWriter, requestID string, err *awsproto.Error) {
+	var buf bytes.Buffer
+	buf.WriteString(`{"__type":`)
+	writeString(&buf, err.Code)
+	buf.WriteString(`,"message":`)
+	writeString(&buf, err.Message)
+	buf.WriteByte('}')
+	h := w.Header()
+	h.Set("Content-Type", ContentType)
+	h.Set("X-Amzn-RequestId", requestID)
+	h.Set("X-Amzn-ErrorType", err.Code)
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(err.Status)
+	w.Write(buf.Bytes())
+}

@@ -1,0 +1,252 @@
+// Package query is the AWS query protocol (used by ELBv2) on the server side:
+// form-encoded requests decode into the SDK's input structs and the SDK's
+// output structs encode as the XML responses the SDKs parse.
+//
+// Wire rules (https://smithy.io/2.0/aws/protocols/aws-query-protocol.html):
+// members are named as the SDK names its fields, lists are X.member.N (from
+// 1), maps X.entry.N.key / X.entry.N.value, timestamps ISO 8601, and every
+// response wraps its result in <ActionResponse><ActionResult>.
+package query
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/xml"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"berth/awsproto"
+)
+
+// Decode fills the SDK input struct that v points to from form values. A
+// value that does not parse as its member's type is a ValidationError.
+func Decode(form url.Values, v any) error {
+	d := decoder{form: form}
+	_, err := d.value(reflect.ValueOf(v).Elem(), "")
+	return err
+}
+
+type decoder struct{ form url.Values }
+
+// present reports whether any form key is name or starts with name + ".".
+func (d decoder) present(name string) bool {
+	for k := range d.form {
+		if k == name || strings.HasPrefix(k, name+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// value decodes the member at name into v and reports whether it was set.
+func (d decoder) value(v reflect.Value, name string) (bool, error) {
+	t := v.Type()
+	switch {
+	case t.Kind() == reflect.Pointer:
+		if name != "" && !d.present(name) {
+			return false, nil
+		}
+		p := reflect.New(t.Elem())
+		ok, err := d.value(p.Elem(), name)
+		if ok {
+			v.Set(p)
+		}
+		return ok, err
+	case t.Kind() == reflect.Struct && !awsproto.IsTime(t):
+		set := false
+		for _, f := range awsproto.Fields(t) {
+			child := f.GoName
+			if name != "" {
+				child = name + "." + f.GoName
+			}
+			ok, err := d.value(v.Field(f.Index), child)
+			if err != nil {
+				return false, err
+			}
+			set = set || ok
+		}
+		return set || name == "" || d.present(name), nil
+	case t.Kind() == reflect.Slice && t.Elem().Kind() != reflect.Uint8:
+		if _, empty := d.form[name]; empty && !d.present(name+".member") {
+			v.Set(reflect.MakeSlice(t, 0, 0)) // "X=" is an explicitly empty list
+			return true, nil
+		}
+		out := reflect.MakeSlice(t, 0, 0)
+		for i := 1; ; i++ {
+			item := name + ".member." + strconv.Itoa(i)
+			if !d.present(item) {
+				break
+			}
+			e := reflect.New(t.Elem()).Elem()
+			if _, err := d.value(e, item); err != nil {
+				return false, err
+			}
+			out = reflect.Append(out, e)
+		}
+		if out.Len() == 0 {
+			return false, nil
+		}
+		v.Set(out)
+		return true, nil
+	case t.Kind() == reflect.Map:
+		out := reflect.MakeMap(t)
+		for i := 1; ; i++ {
+			entry := name + ".entry." + strconv.Itoa(i)
+			if !d.present(entry) {
+				break
+			}
+			e := reflect.New(t.Elem()).Elem()
+			if _, err := d.value(e, entry+".value"); err != nil {
+				return false, err
+			}
+			out.SetMapIndex(reflect.ValueOf(d.form.Get(entry+".key")).Convert(t.Key()), e)
+		}
+		if out.Len() == 0 {
+			return false, nil
+		}
+		v.Set(out)
+		return true, nil
+	}
+	raw, ok := d.form[name]
+	if !ok {
+		return false, nil
+	}
+	return true, scalar(v, name, raw[0])
+}
+
+func scalar(v reflect.Value, name, s string) error {
+	t := v.Type()
+	bad := func(want string) error {
+		return awsproto.ClientError("ValidationError", "Value '%s' for parameter %s is not a valid %s", s, name, want)
+	}
+	if awsproto.IsTime(t) {
+		tm, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return bad("timestamp")
+		}
+		v.Set(reflect.ValueOf(tm))
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.String:
+		v.SetString(s)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil || (s != "true" && s != "false") {
+			return bad("boolean")
+		}
+		v.SetBool(b)
+	case reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Int:
+		i, err := strconv.ParseInt(s, 10, t.Bits())
+		if err != nil {
+			return bad("integer")
+		}
+		v.SetInt(i)
+	case reflect.Float32, reflect.Float64:
+		f, err := strconv.ParseFloat(s, t.Bits())
+		if err != nil {
+			return bad("number")
+		}
+		v.SetFloat(f)
+	case reflect.Slice: // blob
+		b, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			return bad("base64 blob")
+		}
+		v.SetBytes(b)
+	}
+	return nil
+}
+
+// WriteResponse writes out as <action>Response/<action>Result in the
+// namespace xmlns, with the request id in ResponseMetadata.
+func WriteResponse(w http.ResponseWriter, xmlns, action, requestID string, out any) {
+	var buf bytes.Buffer
+	buf.WriteString(`<` + action + `Response xmlns="` + xmlns + `"><` + action + `Result>`)
+	if rv := reflect.ValueOf(out); rv.IsValid() && !(rv.Kind() == reflect.Pointer && rv.IsNil()) {
+		members(&buf, reflect.Indirect(rv))
+	}
+	buf.WriteString(`</` + action + `Result><ResponseMetadata><RequestId>`)
+	escape(&buf, requestID)
+	buf.WriteString(`</RequestId></ResponseMetadata></` + action + `Response>`)
+	write(w, http.StatusOK, requestID, buf.Bytes())
+}
+
+// WriteError writes err as the query protocol's ErrorResponse.
+func WriteError(w http.ResponseWriter, xmlns, requestID string, err *awsproto.Error) {
+	var buf bytes.Buffer
+	fault := "Sender"
+	if !err.Sender {
+		fault = "Receiver"
+	}
+	buf.WriteString(`<ErrorResponse xmlns="` + xmlns + `"><Error><Type>` + fault + `</Type><Code>`)
+	escape(&buf, err.Code)
+	buf.WriteString(`</Code><Message>`)
+	escape(&buf, err.Message)
+	buf.WriteString(`</Message></Error><RequestId>`)
+	escape(&buf, requestID)
+	buf.WriteString(`</RequestId></ErrorResponse>`)
+	write(w, err.Status, requestID, buf.Bytes())
+}
+
+func write(w http.ResponseWriter, status int, requestID string, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "text/xml")
+	h.Set("X-Amzn-RequestId", requestID)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+func members(buf *bytes.Buffer, v reflect.Value) {
+	for _, f := range awsproto.Fields(v.Type()) {
+		fv := v.Field(f.Index)
+		if awsproto.Unset(fv) {
+			continue
+		}
+		element(buf, f.GoName, fv)
+	}
+}
+
+func element(buf *bytes.Buffer, name string, v reflect.Value) {
+	if v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	buf.WriteString("<" + name + ">")
+	t := v.Type()
+	switch {
+	case awsproto.IsTime(t):
+		buf.WriteString(v.Interface().(time.Time).UTC().Format("2006-01-02T15:04:05.000Z"))
+	case t.Kind() == reflect.Struct:
+		members(buf, v)
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8:
+		buf.WriteString(base64.StdEncoding.EncodeToString(v.Bytes()))
+	case t.Kind() == reflect.Slice:
+		for i := range v.Len() {
+			element(buf, "member", v.Index(i))
+		}
+	case t.Kind() == reflect.Map:
+		for _, k := range awsproto.SortedKeys(v) {
+			buf.WriteString("<entry><key>")
+			escape(buf, k.String())
+			buf.WriteString("</key>")
+			element(buf, "value", v.MapIndex(k))
+			buf.WriteString("</entry>")
+		}
+	case t.Kind() == reflect.String:
+		escape(buf, v.String())
+	case t.Kind() == reflect.Bool:
+		buf.WriteString(strconv.FormatBool(v.Bool()))
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Int64:
+		buf.WriteString(strconv.FormatInt(v.Int(), 10))
+	case t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64:
+		buf.WriteString(strconv.FormatFloat(v.Float(), 'g', -1, t.Bits()))
+	}
+	buf.WriteString("</" + name + ">")
+}
+
+func escape(buf *bytes.Buffer, s string) { xml.EscapeText(buf, []byte(s)) }

@@ -1,0 +1,199 @@
+// Package sigv4 parses AWS Signature Version 4 credentials from a request
+// and, when asked, verifies the signature.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-signing-elements.html
+package sigv4
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"berth/awsproto"
+)
+
+// Algorithm is the only signing algorithm berth accepts.
+const Algorithm = "AWS4-HMAC-SHA256"
+
+// Credential is what a signature says about its signer.
+type Credential struct {
+	AccessKey     string
+	Date          string // yyyymmdd of the credential scope
+	Region        string
+	Service       string
+	SignedHeaders []string
+	Signature     string
+	Presigned     bool
+}
+
+// Parse reads the credential from the Authorization header or, failing that,
+// from presigned query parameters. ok is false when the request carries no
+// signature at all. A signature that is present but malformed is the error
+// the SDKs expect for it (IncompleteSignature or InvalidClientTokenId).
+func Parse(r *http.Request) (c Credential, ok bool, err error) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		c, err = ParseHeader(h)
+		return c, true, err
+	}
+	q := r.URL.Query()
+	if q.Get("X-Amz-Algorithm") == "" && q.Get("X-Amz-Credential") == "" {
+		return Credential{}, false, nil
+	}
+	if q.Get("X-Amz-Algorithm") != Algorithm {
+		return c, true, incomplete("Unsupported AWS 'algorithm': '%s'", q.Get("X-Amz-Algorithm"))
+	}
+	c, err = parseScope(q.Get("X-Amz-Credential"))
+	if err != nil {
+		return c, true, err
+	}
+	c.SignedHeaders = strings.Split(q.Get("X-Amz-SignedHeaders"), ";")
+	c.Signature = q.Get("X-Amz-Signature")
+	c.Presigned = true
+	if c.Signature == "" {
+		return c, true, incomplete("Signature missing in presigned query")
+	}
+	return c, true, nil
+}
+
+// ParseHeader parses an Authorization header of the form
+// "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/ecs/aws4_request,
+// SignedHeaders=host;x-amz-date, Signature=hex".
+func ParseHeader(h string) (Credential, error) {
+	alg, rest, _ := strings.Cut(strings.TrimSpace(h), " ")
+	if alg != Algorithm {
+		return Credential{}, incomplete("Unsupported AWS 'algorithm': '%s'", alg)
+	}
+	var c Credential
+	var haveCred, haveHeaders, haveSig bool
+	for part := range strings.SplitSeq(rest, ",") {
+		k, v, found := strings.Cut(strings.TrimSpace(part), "=")
+		if !found {
+			return Credential{}, incomplete("Authorization header requires each component to be of the form key=value: '%s'", part)
+		}
+		switch k {
+		case "Credential":
+			sc, err := parseScope(v)
+			if err != nil {
+				return Credential{}, err
+			}
+			c.AccessKey, c.Date, c.Region, c.Service = sc.AccessKey, sc.Date, sc.Region, sc.Service
+			haveCred = true
+		case "SignedHeaders":
+			c.SignedHeaders = strings.Split(v, ";")
+			haveHeaders = true
+		case "Signature":
+			c.Signature = v
+			haveSig = true
+		}
+	}
+	if !haveCred || !haveHeaders || !haveSig {
+		return Credential{}, incomplete("Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters")
+	}
+	return c, nil
+}
+
+func parseScope(s string) (Credential, error) {
+	parts := strings.Split(s, "/")
+	if len(parts) != 5 || parts[4] != "aws4_request" {
+		return Credential{}, incomplete("Credential should be scoped to a valid region, service and aws4_request terminator: '%s'", s)
+	}
+	if parts[0] == "" {
+		return Credential{}, awsproto.StatusError(http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid.")
+	}
+	if len(parts[1]) != 8 || parts[2] == "" || parts[3] == "" {
+		return Credential{}, incomplete("Credential should be scoped to a valid date, region and service: '%s'", s)
+	}
+	return Credential{AccessKey: parts[0], Date: parts[1], Region: parts[2], Service: parts[3]}, nil
+}
+
+func incomplete(format string, args ...any) *awsproto.Error {
+	return awsproto.ClientError("IncompleteSignature", format, args...)
+}
+
+// Verify checks the signature of r (whose body is body) against secret. It
+// returns nil when the signature matches.
+func Verify(r *http.Request, body []byte, c Credential, secret string) error {
+	amzDate := r.Header.Get("X-Amz-Date")
+	if c.Presigned {
+		amzDate = r.URL.Query().Get("X-Amz-Date")
+	}
+	if amzDate == "" {
+		return incomplete("Authorization requires the X-Amz-Date header or parameter")
+	}
+	canonical := canonicalRequest(r, body, c)
+	sum := sha256.Sum256([]byte(canonical))
+	scope := strings.Join([]string{c.Date, c.Region, c.Service, "aws4_request"}, "/")
+	toSign := strings.Join([]string{Algorithm, amzDate, scope, hex.EncodeToString(sum[:])}, "\n")
+	key := hmacSHA256([]byte("AWS4"+secret), c.Date)
+	for _, s := range []string{c.Region, c.Service, "aws4_request"} {
+		key = hmacSHA256(key, s)
+	}
+	want := hex.EncodeToString(hmacSHA256(key, toSign))
+	if subtle.ConstantTimeCompare([]byte(want), []byte(c.Signature)) != 1 {
+		return awsproto.StatusError(http.StatusForbidden, "SignatureDoesNotMatch",
+			"The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
+	}
+	return nil
+}
+
+func canonicalRequest(r *http.Request, body []byte, c Credential) string {
+	var b strings.Builder
+	b.WriteString(r.Method + "\n")
+	path := r.URL.EscapedPath()
+	if path == "" {
+		path = "/"
+	}
+	b.WriteString(path + "\n")
+	q := r.URL.Query()
+	if c.Presigned {
+		q.Del("X-Amz-Signature")
+	}
+	keys := slices.Sorted(func(yield func(string) bool) {
+		for k := range q {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	var pairs []string
+	for _, k := range keys {
+		vs := slices.Clone(q[k])
+		slices.Sort(vs)
+		for _, v := range vs {
+			pairs = append(pairs, uriEncode(k)+"="+uriEncode(v))
+		}
+	}
+	b.WriteString(strings.Join(pairs, "&") + "\n")
+	for _, h := range c.SignedHeaders {
+		v := r.Header.Get(h)
+		if h == "host" {
+			v = r.Host
+		}
+		b.WriteString(h + ":" + strings.Join(strings.Fields(v), " ") + "\n")
+	}
+	b.WriteString("\n" + strings.Join(c.SignedHeaders, ";") + "\n")
+	if p := r.Header.Get("X-Amz-Content-Sha256"); p != "" {
+		b.WriteString(p)
+	} else if c.Presigned {
+		b.WriteString("UNSIGNED-PAYLOAD")
+	} else {
+		sum := sha256.Sum256(body)
+		b.WriteString(hex.EncodeToString(sum[:]))
+	}
+	return b.String()
+}
+
+// uriEncode escapes as SigV4 requires: everything but A-Z a-z 0-9 - _ . ~.
+func uriEncode(s string) string {
+	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
+}
+
+func hmacSHA256(key []byte, data string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(data))
+	return m.Sum(nil)
+}

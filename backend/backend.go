@@ -1,0 +1,74 @@
+// Package backend is berth's domain: one sub-package per AWS service (ecs,
+// elbv2) holding its resources, validation and errors. This package holds
+// what they share: the account and region scope of a request, and the
+// injected sources of time and identifiers that keep tests deterministic.
+package backend
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"sync/atomic"
+	"time"
+)
+
+// Scope is the account and region a request acts in, taken from its SigV4
+// credential. Every stored resource belongs to exactly one scope.
+type Scope struct {
+	Account string
+	Region  string
+}
+
+type scopeKey struct{}
+
+// WithScope returns ctx carrying s.
+func WithScope(ctx context.Context, s Scope) context.Context {
+	return context.WithValue(ctx, scopeKey{}, s)
+}
+
+// ScopeFrom returns the scope in ctx, or the zero Scope.
+func ScopeFrom(ctx context.Context) Scope {
+	s, _ := ctx.Value(scopeKey{}).(Scope)
+	return s
+}
+
+// Clock tells the time. Production uses time.Now; tests a fixed clock.
+type Clock func() time.Time
+
+// IDs makes random-looking identifiers: ECS task ids, ELBv2 ARN suffixes,
+// request ids.
+type IDs interface {
+	// Hex returns n lowercase hexadecimal digits.
+	Hex(n int) string
+}
+
+// RandomIDs draws identifiers from crypto/rand.
+type RandomIDs struct{}
+
+// Hex implements IDs.
+func (RandomIDs) Hex(n int) string {
+	b := make([]byte, (n+1)/2)
+	rand.Read(b)
+	return hex.EncodeToString(b)[:n]
+}
+
+// SequentialIDs yields 0…01, 0…02, …: deterministic identifiers for tests.
+type SequentialIDs struct{ n atomic.Uint64 }
+
+// Hex implements IDs.
+func (s *SequentialIDs) Hex(n int) string {
+	const digits = "0123456789abcdef"
+	v := s.n.Add(1)
+	b := make([]byte, n)
+	for i := n - 1; i >= 0; i-- {
+		b[i] = digits[v%16]
+		v /= 16
+	}
+	return string(b)
+}
+
+// Env is what every service backend is built from.
+type Env struct {
+	Clock Clock
+	IDs   IDs
+}

@@ -1,0 +1,237 @@
+package ecs
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"berth/sqlite"
+)
+
+// fargateProviders exist in every account and cannot be changed.
+var fargateProviders = []string{"FARGATE", "FARGATE_SPOT"}
+
+func fargateProvider(s scope, name string) types.CapacityProvider {
+	return types.CapacityProvider{
+		CapacityProviderArn: aws.String(s.arn("capacity-provider/" + name)),
+		Name:                aws.String(name),
+		Status:              types.CapacityProviderStatusActive,
+		Tags:                []types.Tag{},
+	}
+}
+
+// validCapacityProviders checks that every provider exists and that the
+// strategy uses only providers of the list.
+func validCapacityProviders(tx *sqlite.Tx, s scope, names []string, strategy []types.CapacityProviderStrategyItem) error {
+	for _, n := range names {
+		if slices.Contains(fargateProviders, n) {
+			continue
+		}
+		ok, err := tx.Exists(s.key(kindCapacityProvider, n))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errInvalidParameter("The specified capacity provider '%s' does not exist.", n)
+		}
+	}
+	for _, item := range strategy {
+		if !slices.Contains(names, aws.ToString(item.CapacityProvider)) {
+			return errInvalidParameter("The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again.")
+		}
+		if item.Weight < 0 || item.Weight > 1000 || item.Base < 0 || item.Base > 100000 {
+			return errInvalidParameter("Capacity provider strategy weight must be between 0 and 1000 and base between 0 and 100000.")
+		}
+	}
+	return nil
+}
+
+// CreateCapacityProvider stores an Auto Scaling group capacity provider.
+// Nothing scales: the local Docker host is the only capacity.
+func (b *Backend) CreateCapacityProvider(ctx context.Context, in *ecsapi.CreateCapacityProviderInput) (*ecsapi.CreateCapacityProviderOutput, error) {
+	s := scopeOf(ctx)
+	name := aws.ToString(in.Name)
+	if err := validName("Capacity provider name", name); err != nil {
+		return nil, err
+	}
+	for _, p := range []string{"aws", "ecs", "fargate"} {
+		if strings.HasPrefix(strings.ToLower(name), p) {
+			return nil, errInvalidParameter("The specified capacity provider name is invalid. Capacity provider names cannot be prefixed with 'aws', 'ecs', or 'fargate'.")
+		}
+	}
+	if in.AutoScalingGroupProvider == nil && in.ManagedInstancesProvider == nil {
+		return nil, errInvalidParameter("An autoScalingGroupProvider or managedInstancesProvider must be specified.")
+	}
+	if err := validTags(in.Tags); err != nil {
+		return nil, err
+	}
+	cp := types.CapacityProvider{
+		CapacityProviderArn: aws.String(s.arn("capacity-provider/" + name)),
+		Name:                aws.String(name),
+		Status:              types.CapacityProviderStatusActive,
+		Cluster:             in.Cluster,
+		Tags:                orEmpty(in.Tags),
+	}
+	if asg := in.AutoScalingGroupProvider; asg != nil {
+		cp.AutoScalingGroupProvider = asg
+		if asg.ManagedTerminationProtection == "" {
+			asg.ManagedTerminationProtection = types.ManagedTerminationProtectionDisabled
+		}
+		if asg.ManagedDraining == "" {
+			asg.ManagedDraining = types.ManagedDrainingEnabled
+		}
+		if asg.ManagedScaling == nil {
+			asg.ManagedScaling = &types.ManagedScaling{Status: types.ManagedScalingStatusDisabled}
+		}
+		ms := asg.ManagedScaling
+		if ms.TargetCapacity == nil {
+			ms.TargetCapacity = aws.Int32(100)
+		}
+		if ms.MinimumScalingStepSize == nil {
+			ms.MinimumScalingStepSize = aws.Int32(1)
+		}
+		if ms.MaximumScalingStepSize == nil {
+			ms.MaximumScalingStepSize = aws.Int32(10000)
+		}
+		if ms.InstanceWarmupPeriod == nil {
+			ms.InstanceWarmupPeriod = aws.Int32(300)
+		}
+	}
+	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		exists, err := tx.Exists(s.key(kindCapacityProvider, name))
+		if err != nil {
+			return err
+		}
+		if exists {
+			return errClient("The specified capacity provider already exists. To change the configuration of an existing capacity provider, update the capacity provider.")
+		}
+		if err := tx.Put(s.row(kindCapacityProvider, name, "", name), cp); err != nil {
+			return err
+		}
+		if len(in.Tags) > 0 {
+			return setTags(tx, s, *cp.CapacityProviderArn, in.Tags)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecsapi.CreateCapacityProviderOutput{CapacityProvider: &cp}, nil
+}
+
+// DescribeCapacityProviders describes the named providers, or all of them
+// (FARGATE and FARGATE_SPOT first).
+func (b *Backend) DescribeCapacityProviders(ctx context.Context, in *ecsapi.DescribeCapacityProvidersInput) (*ecsapi.DescribeCapacityProvidersOutput, error) {
+	s := scopeOf(ctx)
+	limit, err := pageLimit(in.MaxResults, 10, 10)
+	if err != nil {
+		return nil, err
+	}
+	out := &ecsapi.DescribeCapacityProvidersOutput{CapacityProviders: []types.CapacityProvider{}, Failures: []types.Failure{}}
+	err = b.store.View(ctx, func(tx *sqlite.Tx) error {
+		all := []types.CapacityProvider{fargateProvider(s, "FARGATE"), fargateProvider(s, "FARGATE_SPOT")}
+		stored, err := sqlite.ListAll[types.CapacityProvider](tx, s.query(kindCapacityProvider, ""))
+		if err != nil {
+			return err
+		}
+		all = append(all, stored...)
+		if len(in.CapacityProviders) > 0 {
+			for _, ref := range in.CapacityProviders {
+				name := resourceName(ref, "capacity-provider")
+				i := slices.IndexFunc(all, func(c types.CapacityProvider) bool { return *c.Name == name })
+				if i < 0 {
+					out.Failures = append(out.Failures, types.Failure{Arn: aws.String(ref), Reason: aws.String("MISSING")})
+					continue
+				}
+				out.CapacityProviders = append(out.CapacityProviders, all[i])
+			}
+			return nil
+		}
+		names := make([]string, len(all))
+		for i, c := range all {
+			names[i] = *c.Name
+		}
+		page, next, err := pageStrings(names, in.NextToken, limit)
+		if err != nil {
+			return err
+		}
+		for _, n := range page {
+			out.CapacityProviders = append(out.CapacityProviders, all[slices.Index(names, n)])
+		}
+		out.NextToken = next
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range out.CapacityProviders {
+		if !slices.Contains(in.Include, types.CapacityProviderFieldTags) {
+			out.CapacityProviders[i].Tags = nil
+		}
+	}
+	return out, nil
+}
+
+// UpdateCapacityProvider changes an Auto Scaling group provider's settings.
+func (b *Backend) UpdateCapacityProvider(ctx context.Context, in *ecsapi.UpdateCapacityProviderInput) (*ecsapi.UpdateCapacityProviderOutput, error) {
+	s := scopeOf(ctx)
+	name := resourceName(aws.ToString(in.Name), "capacity-provider")
+	var cp types.CapacityProvider
+	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		if err := tx.Get(s.key(kindCapacityProvider, name), &cp); err != nil {
+			return notFound(err, func() error { return errInvalidParameter("The specified capacity provider does not exist.") })
+		}
+		if u := in.AutoScalingGroupProvider; u != nil && cp.AutoScalingGroupProvider != nil {
+			if u.ManagedScaling != nil {
+				cp.AutoScalingGroupProvider.ManagedScaling = u.ManagedScaling
+			}
+			if u.ManagedTerminationProtection != "" {
+				cp.AutoScalingGroupProvider.ManagedTerminationProtection = u.ManagedTerminationProtection
+			}
+			if u.ManagedDraining != "" {
+				cp.AutoScalingGroupProvider.ManagedDraining = u.ManagedDraining
+			}
+		}
+		cp.UpdateStatus = types.CapacityProviderUpdateStatusUpdateComplete
+		return tx.Put(s.row(kindCapacityProvider, name, "", name), cp)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecsapi.UpdateCapacityProviderOutput{CapacityProvider: &cp}, nil
+}
+
+// DeleteCapacityProvider deletes a provider that no cluster uses.
+func (b *Backend) DeleteCapacityProvider(ctx context.Context, in *ecsapi.DeleteCapacityProviderInput) (*ecsapi.DeleteCapacityProviderOutput, error) {
+	s := scopeOf(ctx)
+	name := resourceName(aws.ToString(in.CapacityProvider), "capacity-provider")
+	var cp types.CapacityProvider
+	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		if err := tx.Get(s.key(kindCapacityProvider, name), &cp); err != nil {
+			return notFound(err, func() error { return errInvalidParameter("The specified capacity provider does not exist.") })
+		}
+		clusters, err := sqlite.ListAll[types.Cluster](tx, s.query(kindCluster, ""))
+		if err != nil {
+			return err
+		}
+		for _, c := range clusters {
+			if aws.ToString(c.Status) == "ACTIVE" && slices.Contains(c.CapacityProviders, name) {
+				return errResourceInUse("The specified capacity provider is in use and cannot be removed.")
+			}
+		}
+		cp.Status = types.CapacityProviderStatusInactive
+		cp.UpdateStatus = types.CapacityProviderUpdateStatusDeleteComplete
+		if err := tx.Delete(s.key(kindTags, *cp.CapacityProviderArn)); err != nil {
+			return err
+		}
+		return tx.Delete(s.key(kindCapacityProvider, name))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecsapi.DeleteCapacityProviderOutput{CapacityProvider: &cp}, nil
+}

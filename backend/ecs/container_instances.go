@@ -1,0 +1,248 @@
+package ecs
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"berth/sqlite"
+)
+
+// containerInstance loads a container instance by id or ARN in cluster c.
+func (b *Backend) containerInstance(tx *sqlite.Tx, s scope, c types.Cluster, ref string) (types.ContainerInstance, error) {
+	id := ref
+	if strings.HasPrefix(ref, "arn:") {
+		id = resourceName(ref, "container-instance")
+	}
+	var ci types.ContainerInstance
+	err := tx.Get(s.key(kindContainerInstance, s.arn("container-instance/"+*c.ClusterName+"/"+id)), &ci)
+	return ci, notFound(err, func() error {
+		return errInvalidParameter("The referenced container instance %s was not found.", ref)
+	})
+}
+
+// RegisterContainerInstance registers an EC2 instance (or, re-registering,
+// updates one) with its resources and attributes.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterContainerInstance.html
+func (b *Backend) RegisterContainerInstance(ctx context.Context, in *ecsapi.RegisterContainerInstanceInput) (*ecsapi.RegisterContainerInstanceOutput, error) {
+	s := scopeOf(ctx)
+	if err := validTags(in.Tags); err != nil {
+		return nil, err
+	}
+	if len(in.Attributes) > 10 {
+		return nil, errAttributeLimit()
+	}
+	var identity struct{ InstanceId, AvailabilityZone string }
+	if in.InstanceIdentityDocument != nil {
+		if err := json.Unmarshal([]byte(*in.InstanceIdentityDocument), &identity); err != nil {
+			return nil, errInvalidParameter("instanceIdentityDocument is not a valid instance identity document.")
+		}
+	}
+	var ci types.ContainerInstance
+	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		c, err := b.activeCluster(tx, s, in.Cluster)
+		if err != nil {
+			return err
+		}
+		if in.ContainerInstanceArn != nil {
+			if ci, err = b.containerInstance(tx, s, c, *in.ContainerInstanceArn); err != nil {
+				return err
+			}
+			ci.Version++
+		} else {
+			id := b.env.IDs.Hex(32)
+			ci = types.ContainerInstance{
+				ContainerInstanceArn: aws.String(s.arn("container-instance/" + *c.ClusterName + "/" + id)),
+				Version:              1,
+				Status:               aws.String("ACTIVE"),
+				AgentConnected:       true,
+				RegisteredAt:         b.now(),
+				Attachments:          []types.Attachment{},
+			}
+		}
+		ci.Ec2InstanceId = aws.String(identity.InstanceId)
+		if identity.InstanceId == "" {
+			ci.Ec2InstanceId = aws.String("i-" + b.env.IDs.Hex(17))
+		}
+		ci.VersionInfo = in.VersionInfo
+		ci.RegisteredResources = orEmpty(in.TotalResources)
+		ci.RemainingResources = orEmpty(in.TotalResources)
+		ci.Attributes = orEmpty(in.Attributes)
+		if err := tx.Put(s.row(kindContainerInstance, *ci.ContainerInstanceArn, *c.ClusterArn, *ci.Ec2InstanceId), ci); err != nil {
+			return err
+		}
+		if len(in.Tags) > 0 {
+			return setTags(tx, s, *ci.ContainerInstanceArn, in.Tags)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	ci.Tags = in.Tags
+	return &ecsapi.RegisterContainerInstanceOutput{ContainerInstance: &ci}, nil
+}
+
+// DeregisterContainerInstance marks an instance INACTIVE. Without force it
+// refuses while tasks run on it.
+func (b *Backend) DeregisterContainerInstance(ctx context.Context, in *ecsapi.DeregisterContainerInstanceInput) (*ecsapi.DeregisterContainerInstanceOutput, error) {
+	s := scopeOf(ctx)
+	if in.ContainerInstance == nil {
+		return nil, errInvalidParameter("containerInstance must be specified.")
+	}
+	var ci types.ContainerInstance
+	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		c, err := b.cluster(tx, s, in.Cluster)
+		if err != nil {
+			return err
+		}
+		if ci, err = b.containerInstance(tx, s, c, *in.ContainerInstance); err != nil {
+			return err
+		}
+		running, err := b.tasksOn(tx, s, c, *ci.ContainerInstanceArn)
+		if err != nil {
+			return err
+		}
+		if running > 0 && !aws.ToBool(in.Force) {
+			return errInvalidParameter("Found running tasks on the instance. Stop the tasks or use force to deregister the instance.")
+		}
+		ci.Status = aws.String("INACTIVE")
+		ci.AgentConnected = false
+		return tx.Put(s.row(kindContainerInstance, *ci.ContainerInstanceArn, *c.ClusterArn, *ci.Ec2InstanceId), ci)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecsapi.DeregisterContainerInstanceOutput{ContainerInstance: &ci}, nil
+}
+
+func (b *Backend) tasksOn(tx *sqlite.Tx, s scope, c types.Cluster, instanceArn string) (int, error) {
+	q := s.query(kindTask, *c.ClusterArn)
+	q.Name = "RUNNING"
+	tasks, err := sqlite.ListAll[types.Task](tx, q)
+	n := 0
+	for _, t := range tasks {
+		if aws.ToString(t.ContainerInstanceArn) == instanceArn {
+			n++
+		}
+	}
+	return n, err
+}
+
+// DescribeContainerInstances describes up to 100 container instances.
+func (b *Backend) DescribeContainerInstances(ctx context.Context, in *ecsapi.DescribeContainerInstancesInput) (*ecsapi.DescribeContainerInstancesOutput, error) {
+	s := scopeOf(ctx)
+	if len(in.ContainerInstances) == 0 || len(in.ContainerInstances) > 100 {
+		return nil, errInvalidParameter("containerInstances must have between 1 and 100 items.")
+	}
+	out := &ecsapi.DescribeContainerInstancesOutput{ContainerInstances: []types.ContainerInstance{}, Failures: []types.Failure{}}
+	err := b.store.View(ctx, func(tx *sqlite.Tx) error {
+		c, err := b.cluster(tx, s, in.Cluster)
+		if err != nil {
+			return err
+		}
+		for _, ref := range in.ContainerInstances {
+			ci, err := b.containerInstance(tx, s, c, ref)
+			if err != nil {
+				out.Failures = append(out.Failures, types.Failure{Arn: aws.String(ref), Reason: aws.String("MISSING")})
+				continue
+			}
+			running, err := b.tasksOn(tx, s, c, *ci.ContainerInstanceArn)
+			if err != nil {
+				return err
+			}
+			ci.RunningTasksCount = int32(running)
+			if slices.Contains(in.Include, types.ContainerInstanceFieldTags) {
+				if ci.Tags, err = tags(tx, s, *ci.ContainerInstanceArn); err != nil {
+					return err
+				}
+			}
+			out.ContainerInstances = append(out.ContainerInstances, ci)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListContainerInstances lists a cluster's container instance ARNs,
+// optionally by status. Cluster query language filters are not evaluated.
+func (b *Backend) ListContainerInstances(ctx context.Context, in *ecsapi.ListContainerInstancesInput) (*ecsapi.ListContainerInstancesOutput, error) {
+	s := scopeOf(ctx)
+	limit, err := pageLimit(in.MaxResults, 100, 100)
+	if err != nil {
+		return nil, err
+	}
+	if in.Filter != nil && *in.Filter != "" {
+		return nil, errInvalidParameter("berth does not evaluate cluster query language filters.")
+	}
+	out := &ecsapi.ListContainerInstancesOutput{ContainerInstanceArns: []string{}}
+	err = b.store.View(ctx, func(tx *sqlite.Tx) error {
+		c, err := b.cluster(tx, s, in.Cluster)
+		if err != nil {
+			return err
+		}
+		q := s.query(kindContainerInstance, *c.ClusterArn)
+		q.Token, q.Limit = ptrValue(in.NextToken), limit
+		page, next, err := sqlite.ListPage(tx, q, func(ci types.ContainerInstance) bool {
+			if in.Status == "" {
+				return aws.ToString(ci.Status) != "INACTIVE"
+			}
+			return aws.ToString(ci.Status) == string(in.Status)
+		})
+		for _, ci := range page {
+			out.ContainerInstanceArns = append(out.ContainerInstanceArns, *ci.ContainerInstanceArn)
+		}
+		out.NextToken = nextToken(next)
+		return pageToken(err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateContainerInstancesState sets instances ACTIVE or DRAINING.
+func (b *Backend) UpdateContainerInstancesState(ctx context.Context, in *ecsapi.UpdateContainerInstancesStateInput) (*ecsapi.UpdateContainerInstancesStateOutput, error) {
+	s := scopeOf(ctx)
+	switch in.Status {
+	case types.ContainerInstanceStatusActive, types.ContainerInstanceStatusDraining:
+	default:
+		return nil, errInvalidParameter("Container instances status can only be updated to ACTIVE or DRAINING.")
+	}
+	if len(in.ContainerInstances) == 0 || len(in.ContainerInstances) > 10 {
+		return nil, errInvalidParameter("containerInstances must have between 1 and 10 items.")
+	}
+	out := &ecsapi.UpdateContainerInstancesStateOutput{ContainerInstances: []types.ContainerInstance{}, Failures: []types.Failure{}}
+	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		c, err := b.cluster(tx, s, in.Cluster)
+		if err != nil {
+			return err
+		}
+		for _, ref := range in.ContainerInstances {
+			ci, err := b.containerInstance(tx, s, c, ref)
+			if err != nil || aws.ToString(ci.Status) == "INACTIVE" {
+				out.Failures = append(out.Failures, types.Failure{Arn: aws.String(ref), Reason: aws.String("MISSING")})
+				continue
+			}
+			ci.Status = aws.String(string(in.Status))
+			ci.Version++
+			if err := tx.Put(s.row(kindContainerInstance, *ci.ContainerInstanceArn, *c.ClusterArn, *ci.Ec2InstanceId), ci); err != nil {
+				return err
+			}
+			out.ContainerInstances = append(out.ContainerInstances, ci)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,246 @@
+// Package ecs is the ECS control plane: clusters, task definitions,
+// services, tasks, container instances and the smaller resource families,
+// stored as the SDK's own types and validated as the ECS API Reference says.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/Welcome.html
+//
+// Every exported method is one ECS operation with the SDK client's
+// signature minus its options; the server derives its operation table from
+// them, so a method's name is its wire name.
+package ecs
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"berth/backend"
+	"berth/sqlite"
+)
+
+// Backend serves the ECS API from the store.
+type Backend struct {
+	store *sqlite.Store
+	env   backend.Env
+}
+
+// New returns an ECS backend over store.
+func New(store *sqlite.Store, env backend.Env) *Backend {
+	return &Backend{store: store, env: env}
+}
+
+// Stored resource kinds.
+const (
+	kindCluster           = "ecs/cluster"
+	kindTaskDefinition    = "ecs/task-definition"
+	kindFamily            = "ecs/family"
+	kindService           = "ecs/service"
+	kindTask              = "ecs/task"
+	kindContainerInstance = "ecs/container-instance"
+	kindCapacityProvider  = "ecs/capacity-provider"
+	kindAccountSetting    = "ecs/account-setting"
+	kindAttribute         = "ecs/attribute"
+	kindTaskSet           = "ecs/task-set"
+	kindServiceRevision   = "ecs/service-revision"
+	kindServiceDeployment = "ecs/service-deployment"
+	kindTags              = "ecs/tags"
+)
+
+// scope is the request's account and region with helpers for keys and ARNs.
+type scope struct{ backend.Scope }
+
+func scopeOf(ctx context.Context) scope { return scope{backend.ScopeFrom(ctx)} }
+
+func (s scope) key(kind, id string) sqlite.Key {
+	return sqlite.Key{Account: s.Account, Region: s.Region, Kind: kind, ID: id}
+}
+
+func (s scope) row(kind, id, parent, name string) sqlite.Row {
+	return sqlite.Row{Key: s.key(kind, id), Parent: parent, Name: name}
+}
+
+func (s scope) query(kind, parent string) sqlite.Query {
+	return sqlite.Query{Account: s.Account, Region: s.Region, Kind: kind, Parent: parent}
+}
+
+// arn builds an ECS ARN in the long format, e.g. resource "cluster/web".
+func (s scope) arn(resource string) string {
+	return "arn:aws:ecs:" + s.Region + ":" + s.Account + ":" + resource
+}
+
+// principal is who berth says created a resource: the account root.
+func (s scope) principal() string { return "arn:aws:iam::" + s.Account + ":root" }
+
+// resourceName returns the name part of ref, which is either a bare name or
+// an ARN of the given resource type ("cluster", "service", ...). ARNs in the
+// long format carry the cluster too: for those the last path element is the
+// name.
+func resourceName(ref, resourceType string) string {
+	if !strings.HasPrefix(ref, "arn:") {
+		return ref
+	}
+	parts := strings.SplitN(ref, ":", 6)
+	if len(parts) < 6 {
+		return ref
+	}
+	res := parts[5]
+	if !strings.HasPrefix(res, resourceType+"/") {
+		return ""
+	}
+	return res[strings.LastIndex(res, "/")+1:]
+}
+
+func (b *Backend) now() *time.Time {
+	t := b.env.Clock().UTC().Truncate(time.Millisecond)
+	return &t
+}
+
+// notFound turns the store's ErrNotFound into err and passes others on.
+func notFound(err error, nf func() error) error {
+	if errors.Is(err, sqlite.ErrNotFound) {
+		return nf()
+	}
+	return err
+}
+
+// pageLimit validates maxResults against ECS's bound (1..max, default def).
+func pageLimit(maxResults *int32, def, max int) (int, error) {
+	if maxResults == nil {
+		return def, nil
+	}
+	if *maxResults < 1 || int(*maxResults) > max {
+		return 0, errInvalidParameter("maxResults must be between 1 and %d.", max)
+	}
+	return int(*maxResults), nil
+}
+
+func pageToken(err error) error {
+	if errors.Is(err, sqlite.ErrBadToken) {
+		return errInvalidParameter("Invalid nextToken")
+	}
+	return err
+}
+
+// nextToken wraps a store token as the optional string ECS returns.
+func nextToken(t string) *string {
+	if t == "" {
+		return nil
+	}
+	return aws.String(t)
+}
+
+// pageStrings pages an in-memory, ordered list of unique keys. The token
+// is the last key returned, opaque to clients.
+func pageStrings(all []string, token *string, limit int) ([]string, *string, error) {
+	start := 0
+	if token != nil && *token != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(*token)
+		if err != nil {
+			return nil, nil, errInvalidParameter("Invalid nextToken")
+		}
+		start = len(all)
+		for i, s := range all {
+			if s == string(raw) {
+				start = i + 1
+				break
+			}
+		}
+	}
+	end := min(start+limit, len(all))
+	page := all[start:end]
+	if end < len(all) {
+		return page, aws.String(base64.RawURLEncoding.EncodeToString([]byte(all[end-1]))), nil
+	}
+	return page, nil, nil
+}
+
+var namePattern = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,255}$`)
+
+func validName(what, name string) error {
+	if !namePattern.MatchString(name) {
+		return errInvalidParameter("%s can have up to 255 characters: letters (uppercase and lowercase), numbers, underscores, and hyphens.", what)
+	}
+	return nil
+}
+
+func ptrValue[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// tags reads the tags stored for arn.
+func tags(tx *sqlite.Tx, s scope, arn string) ([]types.Tag, error) {
+	var t []types.Tag
+	err := tx.Get(s.key(kindTags, arn), &t)
+	if errors.Is(err, sqlite.ErrNotFound) {
+		return []types.Tag{}, nil
+	}
+	return t, err
+}
+
+// setTags validates and stores tags for arn, merging with what is there.
+func setTags(tx *sqlite.Tx, s scope, arn string, add []types.Tag) error {
+	if err := validTags(add); err != nil {
+		return err
+	}
+	have, err := tags(tx, s, arn)
+	if err != nil {
+		return err
+	}
+	for _, t := range add {
+		replaced := false
+		for i := range have {
+			if *have[i].Key == *t.Key {
+				have[i].Value, replaced = t.Value, true
+			}
+		}
+		if !replaced {
+			have = append(have, t)
+		}
+	}
+	if len(have) > 50 {
+		return errInvalidParameter("Tag count exceeds the maximum of 50.")
+	}
+	return tx.Put(s.row(kindTags, arn, "", ""), have)
+}
+
+func validTags(ts []types.Tag) error {
+	for _, t := range ts {
+		k, v := ptrValue(t.Key), ptrValue(t.Value)
+		if k == "" || len(k) > 128 {
+			return errInvalidParameter("Tag keys must be between 1 and 128 characters.")
+		}
+		if len(v) > 256 {
+			return errInvalidParameter("Tag values must be up to 256 characters.")
+		}
+		if strings.HasPrefix(strings.ToLower(k), "aws:") {
+			return errInvalidParameter("Tag keys that begin with 'aws:' are reserved.")
+		}
+	}
+	return nil
+}
+
+func strconvItoa(n int32) string { return strconv.Itoa(int(n)) }
+
+func int32String(n *int32) *string {
+	if n == nil {
+		return nil
+	}
+	return aws.String(strconvItoa(*n))
+}

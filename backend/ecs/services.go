@@ -1,0 +1,571 @@
+package ecs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"berth/awsproto"
+	"berth/sqlite"
+)
+
+// serviceLinkedRole is the role ECS uses for load balancer registration.
+const serviceLinkedRole = "role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"
+
+// CreateService creates a service and its first (PRIMARY) deployment.
+// Tasks are started by the scheduler, not here.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html
+func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInput) (*ecsapi.CreateServiceOutput, error) {
+	s := scopeOf(ctx)
+	if in.ServiceName == nil {
+		return nil, errInvalidParameter("serviceName must be specified.")
+	}
+	if err := validName("Service name", *in.ServiceName); err != nil {
+		return nil, err
+	}
+	strategy := in.SchedulingStrategy
+	if strategy == "" {
+		strategy = types.SchedulingStrategyReplica
+	}
+	if strategy == types.SchedulingStrategyReplica && in.DesiredCount == nil {
+		return nil, errInvalidParameter("desiredCount must be specified for services with the REPLICA scheduling strategy.")
+	}
+	if in.DesiredCount != nil && *in.DesiredCount < 0 {
+		return nil, errInvalidParameter("desiredCount must be greater than or equal to 0.")
+	}
+	if in.LaunchType != "" && len(in.CapacityProviderStrategy) > 0 {
+		return nil, errInvalidParameter("Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.")
+	}
+	if strategy == types.SchedulingStrategyDaemon && in.LaunchType == types.LaunchTypeFargate {
+		return nil, errInvalidParameter("The daemon scheduling strategy is not supported with the FARGATE launch type.")
+	}
+	if len(in.LoadBalancers) > 5 {
+		return nil, errInvalidParameter("loadBalancers can have at most 5 items.")
+	}
+	if err := validTags(in.Tags); err != nil {
+		return nil, err
+	}
+	controller := in.DeploymentController
+	if controller == nil {
+		controller = &types.DeploymentController{Type: types.DeploymentControllerTypeEcs}
+	}
+	if in.TaskDefinition == nil && controller.Type != types.DeploymentControllerTypeExternal {
+		return nil, errInvalidParameter("TaskDefinition must be specified.")
+	}
+	dc, err := deploymentConfiguration(in.DeploymentConfiguration, strategy)
+	if err != nil {
+		return nil, err
+	}
+	var svc types.Service
+	err = b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		c, err := b.activeCluster(tx, s, in.Cluster)
+		if err != nil {
+			return err
+		}
+		arn := s.arn("service/" + *c.ClusterName + "/" + *in.ServiceName)
+		var existing types.Service
+		switch err := tx.Get(s.key(kindService, arn), &existing); {
+		case err == nil && aws.ToString(existing.Status) != "INACTIVE":
+			return errInvalidParameter("Creation of service was not idempotent.")
+		case err != nil && !errors.Is(err, sqlite.ErrNotFound):
+			return err
+		}
+		var td *types.TaskDefinition
+		if in.TaskDefinition != nil {
+			t, err := b.taskDefinition(tx, s, *in.TaskDefinition)
+			if err != nil {
+				return errInvalidParameter("TaskDefinition not found.")
+			}
+			if t.Status != types.TaskDefinitionStatusActive {
+				return errInvalidParameter("TaskDefinition is inactive")
+			}
+			td = &t
+		}
+		launchType := in.LaunchType
+		if launchType == "" && len(in.CapacityProviderStrategy) == 0 {
+			launchType = types.LaunchTypeEc2
+		}
+		if td != nil {
+			if err := validPlacement(td, launchType, in.NetworkConfiguration, in.LoadBalancers, in.Role); err != nil {
+				return err
+			}
+		}
+		now := b.now()
+		svc = types.Service{
+			ServiceArn:                    aws.String(arn),
+			ServiceName:                   in.ServiceName,
+			ClusterArn:                    c.ClusterArn,
+			LoadBalancers:                 orEmpty(in.LoadBalancers),
+			ServiceRegistries:             orEmpty(in.ServiceRegistries),
+			Status:                        aws.String("ACTIVE"),
+			DesiredCount:                  ptrValue(in.DesiredCount),
+			LaunchType:                    launchType,
+			CapacityProviderStrategy:      in.CapacityProviderStrategy,
+			PlatformVersion:               platformVersion(launchType, in.PlatformVersion),
+			PlatformFamily:                platformFamily(launchType),
+			DeploymentConfiguration:       dc,
+			Events:                        []types.ServiceEvent{},
+			CreatedAt:                     now,
+			PlacementConstraints:          orEmpty(in.PlacementConstraints),
+			PlacementStrategy:             orEmpty(in.PlacementStrategy),
+			NetworkConfiguration:          in.NetworkConfiguration,
+			HealthCheckGracePeriodSeconds: in.HealthCheckGracePeriodSeconds,
+			SchedulingStrategy:            strategy,
+			DeploymentController:          controller,
+			CreatedBy:                     aws.String(s.principal()),
+			EnableECSManagedTags:          in.EnableECSManagedTags,
+			PropagateTags:                 in.PropagateTags,
+			EnableExecuteCommand:          in.EnableExecuteCommand,
+			AvailabilityZoneRebalancing:   in.AvailabilityZoneRebalancing,
+		}
+		if svc.PropagateTags == "" {
+			svc.PropagateTags = types.PropagateTagsNone
+		}
+		if svc.AvailabilityZoneRebalancing == "" {
+			// New REPLICA services rebalance across zones unless told not to.
+			svc.AvailabilityZoneRebalancing = types.AvailabilityZoneRebalancingEnabled
+			if strategy == types.SchedulingStrategyDaemon {
+				svc.AvailabilityZoneRebalancing = types.AvailabilityZoneRebalancingDisabled
+			}
+		}
+		if len(in.LoadBalancers) > 0 && svc.HealthCheckGracePeriodSeconds == nil {
+			svc.HealthCheckGracePeriodSeconds = aws.Int32(0)
+		}
+		if len(in.LoadBalancers) > 0 && (td == nil || td.NetworkMode != types.NetworkModeAwsvpc) {
+			svc.RoleArn = aws.String("arn:aws:iam::" + s.Account + ":" + serviceLinkedRole)
+			if in.Role != nil {
+				svc.RoleArn = aws.String(roleArn(s, *in.Role))
+			}
+		}
+		if td != nil {
+			svc.TaskDefinition = td.TaskDefinitionArn
+			svc.Deployments = []types.Deployment{b.newDeployment(&svc, now)}
+		} else {
+			svc.Deployments = []types.Deployment{}
+		}
+		if err := tx.Put(s.row(kindService, arn, *c.ClusterArn, *in.ServiceName), svc); err != nil {
+			return err
+		}
+		if err := tx.Delete(s.key(kindTags, arn)); err != nil {
+			return err
+		}
+		if len(in.Tags) > 0 {
+			if err := setTags(tx, s, arn, in.Tags); err != nil {
+				return err
+			}
+			svc.Tags = in.Tags
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecsapi.CreateServiceOutput{Service: &svc}, nil
+}
+
+func roleArn(s scope, role string) string {
+	if resourceName(role, "role") != role {
+		return role
+	}
+	return "arn:aws:iam::" + s.Account + ":role/" + role
+}
+
+// deploymentConfiguration fills the API defaults: 100/200 for REPLICA,
+// 0/100 for DAEMON, circuit breaker off.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentConfiguration.html
+func deploymentConfiguration(in *types.DeploymentConfiguration, strategy types.SchedulingStrategy) (*types.DeploymentConfiguration, error) {
+	dc := types.DeploymentConfiguration{}
+	if in != nil {
+		dc = *in
+	}
+	minHealthy, maxPercent := int32(100), int32(200)
+	if strategy == types.SchedulingStrategyDaemon {
+		minHealthy, maxPercent = 0, 100
+	}
+	if dc.MinimumHealthyPercent == nil {
+		dc.MinimumHealthyPercent = aws.Int32(minHealthy)
+	}
+	if dc.MaximumPercent == nil {
+		dc.MaximumPercent = aws.Int32(maxPercent)
+	}
+	if dc.DeploymentCircuitBreaker == nil {
+		dc.DeploymentCircuitBreaker = &types.DeploymentCircuitBreaker{}
+	}
+	if dc.Strategy == "" {
+		dc.Strategy = types.DeploymentStrategyRolling
+	}
+	if *dc.MinimumHealthyPercent < 0 || *dc.MinimumHealthyPercent > 100 {
+		return nil, errInvalidParameter("minimumHealthyPercent must be between 0 and 100.")
+	}
+	if *dc.MaximumPercent < 100 && strategy == types.SchedulingStrategyReplica {
+		return nil, errInvalidParameter("maximumPercent must be greater than or equal to 100.")
+	}
+	return &dc, nil
+}
+
+// validPlacement checks the task definition against the launch type and
+// the network and load balancer configuration, as CreateService does.
+func validPlacement(td *types.TaskDefinition, launchType types.LaunchType, nc *types.NetworkConfiguration, lbs []types.LoadBalancer, role *string) error {
+	if launchType == types.LaunchTypeFargate && !slices.Contains(td.Compatibilities, types.CompatibilityFargate) {
+		return errInvalidParameter("Task definition does not support launch_type FARGATE.")
+	}
+	if td.NetworkMode == types.NetworkModeAwsvpc {
+		if nc == nil || nc.AwsvpcConfiguration == nil {
+			return errInvalidParameter("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+		}
+		if len(nc.AwsvpcConfiguration.Subnets) == 0 {
+			return errInvalidParameter("subnets can not be empty.")
+		}
+		if len(nc.AwsvpcConfiguration.Subnets) > 16 || len(nc.AwsvpcConfiguration.SecurityGroups) > 5 {
+			return errInvalidParameter("At most 16 subnets and 5 security groups can be specified.")
+		}
+		if role != nil && len(lbs) > 0 {
+			return errInvalidParameter("You cannot specify an IAM role for services that require a service linked role.")
+		}
+	} else if nc != nil {
+		return errInvalidParameter("Network Configuration is not valid for the given networkMode of this task definition.")
+	}
+	for _, lb := range lbs {
+		if lb.TargetGroupArn == nil && lb.LoadBalancerName == nil {
+			return errInvalidParameter("Either targetGroupArn or loadBalancerName must be specified for a load balancer.")
+		}
+		name, port := aws.ToString(lb.ContainerName), aws.ToInt32(lb.ContainerPort)
+		i := slices.IndexFunc(td.ContainerDefinitions, func(c types.ContainerDefinition) bool { return aws.ToString(c.Name) == name })
+		if i < 0 {
+			return errInvalidParameter("The container %s does not exist in the task definition.", name)
+		}
+		if !slices.ContainsFunc(td.ContainerDefinitions[i].PortMappings, func(p types.PortMapping) bool { return aws.ToInt32(p.ContainerPort) == port }) {
+			return errInvalidParameter("The container %s did not have a container port %d defined.", name, port)
+		}
+	}
+	return nil
+}
+
+func platformVersion(lt types.LaunchType, v *string) *string {
+	if lt != types.LaunchTypeFargate {
+		return nil
+	}
+	if v == nil || *v == "LATEST" {
+		return aws.String("1.4.0")
+	}
+	return v
+}
+
+func platformFamily(lt types.LaunchType) *string {
+	if lt != types.LaunchTypeFargate {
+		return nil
+	}
+	return aws.String("Linux")
+}
+
+// newDeployment is a PRIMARY deployment of the service's current settings.
+func (b *Backend) newDeployment(svc *types.Service, now *time.Time) types.Deployment {
+	id := "ecs-svc/" + b.digits(19)
+	d := types.Deployment{
+		Id:                       aws.String(id),
+		Status:                   aws.String("PRIMARY"),
+		TaskDefinition:           svc.TaskDefinition,
+		DesiredCount:             svc.DesiredCount,
+		CreatedAt:                now,
+		UpdatedAt:                now,
+		LaunchType:               svc.LaunchType,
+		CapacityProviderStrategy: svc.CapacityProviderStrategy,
+		PlatformVersion:          svc.PlatformVersion,
+		PlatformFamily:           svc.PlatformFamily,
+		NetworkConfiguration:     svc.NetworkConfiguration,
+		RolloutState:             types.DeploymentRolloutStateInProgress,
+		RolloutStateReason:       aws.String("ECS deployment " + id + " in progress."),
+	}
+	if d.DesiredCount == 0 {
+		d.RolloutState = types.DeploymentRolloutStateCompleted
+		d.RolloutStateReason = aws.String("ECS deployment " + id + " completed.")
+	}
+	return d
+}
+
+// digits returns n decimal digits drawn from the ID source.
+func (b *Backend) digits(n int) string {
+	out := make([]byte, 0, n)
+	for len(out) < n {
+		v, _ := strconv.ParseUint(b.env.IDs.Hex(15), 16, 64)
+		out = append(out, fmt.Sprintf("%018d", v%1e18)...)
+	}
+	return string(out[:n])
+}
+
+// service loads a service by name or ARN within the cluster ref names.
+func (b *Backend) service(tx *sqlite.Tx, s scope, clusterRef *string, ref string) (types.Cluster, types.Service, error) {
+	var svc types.Service
+	c, err := b.cluster(tx, s, clusterRef)
+	if err != nil {
+		return c, svc, err
+	}
+	arn := s.arn("service/" + *c.ClusterName + "/" + resourceName(ref, "service"))
+	err = tx.Get(s.key(kindService, arn), &svc)
+	return c, svc, notFound(err, errServiceNotFound)
+}
+
+// DescribeServices describes up to 10 services of one cluster.
+func (b *Backend) DescribeServices(ctx context.Context, in *ecsapi.DescribeServicesInput) (*ecsapi.DescribeServicesOutput, error) {
+	s := scopeOf(ctx)
+	if len(in.Services) == 0 || len(in.Services) > 10 {
+		return nil, errInvalidParameter("services must have between 1 and 10 items.")
+	}
+	out := &ecsapi.DescribeServicesOutput{Services: []types.Service{}, Failures: []types.Failure{}}
+	err := b.store.View(ctx, func(tx *sqlite.Tx) error {
+		c, err := b.cluster(tx, s, in.Cluster)
+		if err != nil {
+			return err
+		}
+		for _, ref := range in.Services {
+			_, svc, err := b.service(tx, s, c.ClusterArn, ref)
+			if awsproto.HasCode(err, &types.ServiceNotFoundException{}) {
+				arn := ref
+				if resourceName(ref, "service") == ref {
+					arn = s.arn("service/" + *c.ClusterName + "/" + ref)
+				}
+				out.Failures = append(out.Failures, types.Failure{Arn: aws.String(arn), Reason: aws.String("MISSING")})
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if slices.Contains(in.Include, types.ServiceFieldTags) {
+				if svc.Tags, err = tags(tx, s, *svc.ServiceArn); err != nil {
+					return err
+				}
+			}
+			out.Services = append(out.Services, svc)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListServices lists the ARNs of a cluster's ACTIVE services.
+func (b *Backend) ListServices(ctx context.Context, in *ecsapi.ListServicesInput) (*ecsapi.ListServicesOutput, error) {
+	s := scopeOf(ctx)
+	limit, err := pageLimit(in.MaxResults, 10, 100)
+	if err != nil {
+		return nil, err
+	}
+	out := &ecsapi.ListServicesOutput{ServiceArns: []string{}}
+	err = b.store.View(ctx, func(tx *sqlite.Tx) error {
+		c, err := b.cluster(tx, s, in.Cluster)
+		if err != nil {
+			return err
+		}
+		q := s.query(kindService, *c.ClusterArn)
+		q.Token, q.Limit = ptrValue(in.NextToken), limit
+		page, next, err := sqlite.ListPage(tx, q, func(svc types.Service) bool {
+			return aws.ToString(svc.Status) == "ACTIVE" &&
+				(in.LaunchType == "" || svc.LaunchType == in.LaunchType) &&
+				(in.SchedulingStrategy == "" || svc.SchedulingStrategy == in.SchedulingStrategy) &&
+				(in.ResourceManagementType == "" || svc.ResourceManagementType == in.ResourceManagementType)
+		})
+		for _, svc := range page {
+			out.ServiceArns = append(out.ServiceArns, *svc.ServiceArn)
+		}
+		out.NextToken = nextToken(next)
+		return pageToken(err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListServicesByNamespace lists services whose Service Connect
+// configuration uses the namespace.
+func (b *Backend) ListServicesByNamespace(ctx context.Context, in *ecsapi.ListServicesByNamespaceInput) (*ecsapi.ListServicesByNamespaceOutput, error) {
+	s := scopeOf(ctx)
+	if in.Namespace == nil || *in.Namespace == "" {
+		return nil, errInvalidParameter("namespace must be specified.")
+	}
+	limit, err := pageLimit(in.MaxResults, 10, 100)
+	if err != nil {
+		return nil, err
+	}
+	out := &ecsapi.ListServicesByNamespaceOutput{ServiceArns: []string{}}
+	err = b.store.View(ctx, func(tx *sqlite.Tx) error {
+		q := s.query(kindService, "")
+		q.Token, q.Limit = ptrValue(in.NextToken), limit
+		page, next, err := sqlite.ListPage(tx, q, func(svc types.Service) bool {
+			if aws.ToString(svc.Status) != "ACTIVE" || len(svc.Deployments) == 0 {
+				return false
+			}
+			sc := svc.Deployments[0].ServiceConnectConfiguration
+			return sc != nil && aws.ToString(sc.Namespace) == *in.Namespace
+		})
+		for _, svc := range page {
+			out.ServiceArns = append(out.ServiceArns, *svc.ServiceArn)
+		}
+		out.NextToken = nextToken(next)
+		return pageToken(err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateService changes a service. Changes to what the tasks run (task
+// definition, network or load balancer configuration, platform version,
+// capacity providers, service registries, forceNewDeployment) start a new
+// PRIMARY deployment; desiredCount, deploymentConfiguration, the grace
+// period and tag settings do not.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html
+func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInput) (*ecsapi.UpdateServiceOutput, error) {
+	s := scopeOf(ctx)
+	if in.Service == nil {
+		return nil, errInvalidParameter("service must be specified.")
+	}
+	if in.DesiredCount != nil && *in.DesiredCount < 0 {
+		return nil, errInvalidParameter("desiredCount must be greater than or equal to 0.")
+	}
+	var svc types.Service
+	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		c, current, err := b.service(tx, s, in.Cluster, *in.Service)
+		if err != nil {
+			return err
+		}
+		if aws.ToString(current.Status) != "ACTIVE" {
+			return errServiceNotActive()
+		}
+		svc = current
+		roll := in.ForceNewDeployment
+		if in.TaskDefinition != nil {
+			td, err := b.taskDefinition(tx, s, *in.TaskDefinition)
+			if err != nil {
+				return errInvalidParameter("TaskDefinition not found.")
+			}
+			if td.Status != types.TaskDefinitionStatusActive {
+				return errInvalidParameter("TaskDefinition is inactive")
+			}
+			roll = roll || aws.ToString(td.TaskDefinitionArn) != aws.ToString(svc.TaskDefinition)
+			svc.TaskDefinition = td.TaskDefinitionArn
+		}
+		change := func(dst, src any, rolls bool) {
+			if reflect.ValueOf(src).IsNil() {
+				return
+			}
+			if !reflect.DeepEqual(reflect.ValueOf(dst).Elem().Interface(), src) && rolls {
+				roll = true
+			}
+			reflect.ValueOf(dst).Elem().Set(reflect.ValueOf(src))
+		}
+		change(&svc.NetworkConfiguration, in.NetworkConfiguration, true)
+		change(&svc.LoadBalancers, in.LoadBalancers, true)
+		change(&svc.ServiceRegistries, in.ServiceRegistries, true)
+		change(&svc.CapacityProviderStrategy, in.CapacityProviderStrategy, true)
+		change(&svc.PlacementConstraints, in.PlacementConstraints, false)
+		change(&svc.PlacementStrategy, in.PlacementStrategy, false)
+		change(&svc.HealthCheckGracePeriodSeconds, in.HealthCheckGracePeriodSeconds, false)
+		if in.PlatformVersion != nil {
+			v := platformVersion(svc.LaunchType, in.PlatformVersion)
+			roll = roll || aws.ToString(v) != aws.ToString(svc.PlatformVersion)
+			svc.PlatformVersion = v
+		}
+		if in.DesiredCount != nil {
+			svc.DesiredCount = *in.DesiredCount
+		}
+		if in.DeploymentConfiguration != nil {
+			if svc.DeploymentConfiguration, err = deploymentConfiguration(in.DeploymentConfiguration, svc.SchedulingStrategy); err != nil {
+				return err
+			}
+		}
+		if in.EnableExecuteCommand != nil {
+			svc.EnableExecuteCommand = *in.EnableExecuteCommand
+		}
+		if in.EnableECSManagedTags != nil {
+			svc.EnableECSManagedTags = *in.EnableECSManagedTags
+		}
+		if in.PropagateTags != "" {
+			svc.PropagateTags = in.PropagateTags
+		}
+		if in.AvailabilityZoneRebalancing != "" {
+			svc.AvailabilityZoneRebalancing = in.AvailabilityZoneRebalancing
+		}
+		if len(in.LoadBalancers) > 5 {
+			return errInvalidParameter("loadBalancers can have at most 5 items.")
+		}
+		if svc.TaskDefinition != nil {
+			td, err := b.taskDefinition(tx, s, *svc.TaskDefinition)
+			if err != nil {
+				return err
+			}
+			if err := validPlacement(&td, svc.LaunchType, svc.NetworkConfiguration, svc.LoadBalancers, nil); err != nil {
+				return err
+			}
+		}
+		now := b.now()
+		if roll {
+			// The running PRIMARY is replaced; a deployment with no tasks
+			// left has nothing to drain and ends at once.
+			var kept []types.Deployment
+			for _, d := range svc.Deployments {
+				if d.RunningCount+d.PendingCount == 0 {
+					continue
+				}
+				d.Status = aws.String("ACTIVE")
+				kept = append(kept, d)
+			}
+			svc.Deployments = append([]types.Deployment{b.newDeployment(&svc, now)}, kept...)
+		} else if len(svc.Deployments) > 0 {
+			svc.Deployments[0].DesiredCount = svc.DesiredCount
+			svc.Deployments[0].UpdatedAt = now
+		}
+		return tx.Put(s.row(kindService, *svc.ServiceArn, *c.ClusterArn, *svc.ServiceName), svc)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecsapi.UpdateServiceOutput{Service: &svc}, nil
+}
+
+// DeleteService deletes a service scaled to zero (or any, with force). With
+// no tasks left it is INACTIVE at once; otherwise DRAINING until they stop.
+func (b *Backend) DeleteService(ctx context.Context, in *ecsapi.DeleteServiceInput) (*ecsapi.DeleteServiceOutput, error) {
+	s := scopeOf(ctx)
+	if in.Service == nil {
+		return nil, errInvalidParameter("service must be specified.")
+	}
+	var svc types.Service
+	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		c, current, err := b.service(tx, s, in.Cluster, *in.Service)
+		if err != nil {
+			return err
+		}
+		svc = current
+		if aws.ToString(svc.Status) != "ACTIVE" {
+			return errServiceNotActive()
+		}
+		if svc.DesiredCount > 0 && !aws.ToBool(in.Force) && svc.SchedulingStrategy != types.SchedulingStrategyDaemon {
+			return errInvalidParameter("The service cannot be stopped while it is scaled above 0.")
+		}
+		svc.DesiredCount = 0
+		svc.Status = aws.String("INACTIVE")
+		if svc.RunningCount+svc.PendingCount > 0 {
+			svc.Status = aws.String("DRAINING")
+		}
+		for i := range svc.Deployments {
+			svc.Deployments[i].DesiredCount = 0
+		}
+		return tx.Put(s.row(kindService, *svc.ServiceArn, *c.ClusterArn, *svc.ServiceName), svc)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecsapi.DeleteServiceOutput{Service: &svc}, nil
+}

@@ -1,0 +1,386 @@
+package ecs
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"berth/sqlite"
+)
+
+// RunTask records count new tasks of a task definition. Until a runtime
+// starts them they stay PROVISIONING.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html
+func (b *Backend) RunTask(ctx context.Context, in *ecsapi.RunTaskInput) (*ecsapi.RunTaskOutput, error) {
+	count := ptrValue(in.Count)
+	if in.Count == nil {
+		count = 1
+	}
+	if count < 1 || count > 10 {
+		return nil, errInvalidParameter("count must be between 1 and 10.")
+	}
+	if in.LaunchType != "" && len(in.CapacityProviderStrategy) > 0 {
+		return nil, errInvalidParameter("Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.")
+	}
+	spec := taskSpec{
+		cluster: in.Cluster, taskDefinition: in.TaskDefinition, launchType: in.LaunchType,
+		capacityProviders: in.CapacityProviderStrategy, network: in.NetworkConfiguration,
+		overrides: in.Overrides, startedBy: in.StartedBy, group: in.Group, tags: in.Tags,
+		platformVersion: in.PlatformVersion, enableExecuteCommand: in.EnableExecuteCommand,
+		propagateTags: in.PropagateTags,
+	}
+	tasks, err := b.startTasks(ctx, spec, int(count), nil)
+	if err != nil {
+		return nil, err
+	}
+	return &ecsapi.RunTaskOutput{Tasks: tasks, Failures: []types.Failure{}}, nil
+}
+
+// StartTask records one task on each of the given container instances.
+func (b *Backend) StartTask(ctx context.Context, in *ecsapi.StartTaskInput) (*ecsapi.StartTaskOutput, error) {
+	if len(in.ContainerInstances) == 0 || len(in.ContainerInstances) > 10 {
+		return nil, errInvalidParameter("containerInstances must have between 1 and 10 items.")
+	}
+	spec := taskSpec{
+		cluster: in.Cluster, taskDefinition: in.TaskDefinition, launchType: types.LaunchTypeEc2,
+		network: in.NetworkConfiguration, overrides: in.Overrides, startedBy: in.StartedBy,
+		group: in.Group, tags: in.Tags, enableExecuteCommand: in.EnableExecuteCommand,
+		propagateTags: in.PropagateTags,
+	}
+	tasks, err := b.startTasks(ctx, spec, len(in.ContainerInstances), in.ContainerInstances)
+	if err != nil {
+		return nil, err
+	}
+	return &ecsapi.StartTaskOutput{Tasks: tasks, Failures: []types.Failure{}}, nil
+}
+
+// taskSpec is what RunTask and StartTask share.
+type taskSpec struct {
+	cluster, taskDefinition, startedBy, group, platformVersion *string
+	launchType                                                 types.LaunchType
+	capacityProviders                                          []types.CapacityProviderStrategyItem
+	network                                                    *types.NetworkConfiguration
+	overrides                                                  *types.TaskOverride
+	tags                                                       []types.Tag
+	enableExecuteCommand                                       bool
+	propagateTags                                              types.PropagateTags
+}
+
+func (b *Backend) startTasks(ctx context.Context, spec taskSpec, count int, instances []string) ([]types.Task, error) {
+	s := scopeOf(ctx)
+	if spec.taskDefinition == nil {
+		return nil, errInvalidParameter("TaskDefinition must be specified.")
+	}
+	if err := validTags(spec.tags); err != nil {
+		return nil, err
+	}
+	var tasks []types.Task
+	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		c, err := b.activeCluster(tx, s, spec.cluster)
+		if err != nil {
+			return err
+		}
+		td, err := b.taskDefinition(tx, s, *spec.taskDefinition)
+		if err != nil {
+			return errInvalidParameter("TaskDefinition not found.")
+		}
+		if td.Status != types.TaskDefinitionStatusActive {
+			return errInvalidParameter("TaskDefinition is inactive")
+		}
+		launchType := spec.launchType
+		if launchType == "" && len(spec.capacityProviders) == 0 {
+			launchType = types.LaunchTypeEc2
+		}
+		if err := validPlacement(&td, launchType, spec.network, nil, nil); err != nil {
+			return err
+		}
+		if err := validOverrides(&td, spec.overrides); err != nil {
+			return err
+		}
+		var instanceArns []string
+		for _, ref := range instances {
+			ci, err := b.containerInstance(tx, s, c, ref)
+			if err != nil {
+				return err
+			}
+			instanceArns = append(instanceArns, *ci.ContainerInstanceArn)
+		}
+		for i := range count {
+			t := b.newTask(s, c, td, spec, launchType)
+			if instanceArns != nil {
+				t.ContainerInstanceArn = aws.String(instanceArns[i])
+			}
+			if err := tx.Put(s.row(kindTask, *t.TaskArn, *c.ClusterArn, "RUNNING"), t); err != nil {
+				return err
+			}
+			if len(spec.tags) > 0 {
+				if err := setTags(tx, s, *t.TaskArn, spec.tags); err != nil {
+					return err
+				}
+			}
+			tasks = append(tasks, t)
+		}
+		return nil
+	})
+	return tasks, err
+}
+
+func validOverrides(td *types.TaskDefinition, o *types.TaskOverride) error {
+	if o == nil {
+		return nil
+	}
+	for _, co := range o.ContainerOverrides {
+		if !slices.ContainsFunc(td.ContainerDefinitions, func(c types.ContainerDefinition) bool { return aws.ToString(c.Name) == aws.ToString(co.Name) }) {
+			return errInvalidParameter("Override for container named %s is not a container in the TaskDefinition.", aws.ToString(co.Name))
+		}
+	}
+	return nil
+}
+
+func (b *Backend) newTask(s scope, c types.Cluster, td types.TaskDefinition, spec taskSpec, launchType types.LaunchType) types.Task {
+	id := b.env.IDs.Hex(32)
+	arn := s.arn("task/" + *c.ClusterName + "/" + id)
+	now := b.now()
+	group := "family:" + *td.Family
+	if spec.group != nil {
+		group = *spec.group
+	}
+	overrides := types.TaskOverride{ContainerOverrides: []types.ContainerOverride{}, InferenceAcceleratorOverrides: []types.InferenceAcceleratorOverride{}}
+	if spec.overrides != nil {
+		overrides = *spec.overrides
+		overrides.ContainerOverrides = orEmpty(overrides.ContainerOverrides)
+		overrides.InferenceAcceleratorOverrides = orEmpty(overrides.InferenceAcceleratorOverrides)
+	}
+	t := types.Task{
+		TaskArn:              aws.String(arn),
+		ClusterArn:           c.ClusterArn,
+		TaskDefinitionArn:    td.TaskDefinitionArn,
+		Overrides:            &overrides,
+		LastStatus:           aws.String("PROVISIONING"),
+		DesiredStatus:        aws.String("RUNNING"),
+		Cpu:                  td.Cpu,
+		Memory:               td.Memory,
+		CreatedAt:            now,
+		Group:                aws.String(group),
+		LaunchType:           launchType,
+		CapacityProviderName: capacityProviderName(spec.capacityProviders),
+		StartedBy:            spec.startedBy,
+		Version:              1,
+		Attachments:          []types.Attachment{},
+		Tags:                 orEmpty(spec.tags),
+		HealthStatus:         types.HealthStatusUnknown,
+		EnableExecuteCommand: spec.enableExecuteCommand,
+		AvailabilityZone:     aws.String(s.Region + "a"),
+		PlatformVersion:      platformVersion(launchType, spec.platformVersion),
+		PlatformFamily:       platformFamily(launchType),
+		Attributes:           []types.Attribute{},
+		InferenceAccelerators: []types.InferenceAccelerator{},
+	}
+	if launchType == types.LaunchTypeFargate {
+		t.EphemeralStorage = &types.EphemeralStorage{SizeInGiB: 20}
+	}
+	if td.NetworkMode == types.NetworkModeAwsvpc {
+		t.Attachments = []types.Attachment{{
+			Id:     aws.String(uuid(b.env.IDs)),
+			Type:   aws.String("ElasticNetworkInterface"),
+			Status: aws.String("PRECREATED"),
+			Details: []types.KeyValuePair{
+				{Name: aws.String("subnetId"), Value: aws.String(firstOr(spec.network.AwsvpcConfiguration.Subnets, ""))},
+			},
+		}}
+	}
+	for _, cd := range td.ContainerDefinitions {
+		t.Containers = append(t.Containers, types.Container{
+			ContainerArn:      aws.String(s.arn("container/" + *c.ClusterName + "/" + id + "/" + uuid(b.env.IDs))),
+			TaskArn:           t.TaskArn,
+			Name:              cd.Name,
+			Image:             cd.Image,
+			LastStatus:        aws.String("PENDING"),
+			NetworkBindings:   []types.NetworkBinding{},
+			NetworkInterfaces: []types.NetworkInterface{},
+			HealthStatus:      types.HealthStatusUnknown,
+			Cpu:               aws.String(strconvItoa(cd.Cpu)),
+			Memory:            int32String(cd.Memory),
+			MemoryReservation: int32String(cd.MemoryReservation),
+		})
+	}
+	return t
+}
+
+func capacityProviderName(strategy []types.CapacityProviderStrategyItem) *string {
+	if len(strategy) == 0 {
+		return nil
+	}
+	return strategy[0].CapacityProvider
+}
+
+func firstOr(s []string, def string) string {
+	if len(s) == 0 {
+		return def
+	}
+	return s[0]
+}
+
+// uuid formats 32 hex digits from ids as a UUID.
+func uuid(ids interface{ Hex(int) string }) string {
+	h := ids.Hex(32)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// task loads a task by id or ARN within cluster c.
+func (b *Backend) task(tx *sqlite.Tx, s scope, c types.Cluster, ref string) (types.Task, error) {
+	id := ref
+	if strings.HasPrefix(ref, "arn:") {
+		id = resourceName(ref, "task")
+	}
+	var t types.Task
+	err := tx.Get(s.key(kindTask, s.arn("task/"+*c.ClusterName+"/"+id)), &t)
+	return t, notFound(err, func() error { return errInvalidParameter("The referenced task was not found.") })
+}
+
+// StopTask stops a task. With no runtime behind it yet the task is STOPPED
+// at once, with the reason the caller gave.
+func (b *Backend) StopTask(ctx context.Context, in *ecsapi.StopTaskInput) (*ecsapi.StopTaskOutput, error) {
+	s := scopeOf(ctx)
+	if in.Task == nil {
+		return nil, errInvalidParameter("task must be specified.")
+	}
+	var t types.Task
+	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		c, err := b.cluster(tx, s, in.Cluster)
+		if err != nil {
+			return err
+		}
+		if t, err = b.task(tx, s, c, *in.Task); err != nil {
+			return err
+		}
+		if aws.ToString(t.DesiredStatus) == "STOPPED" {
+			return nil
+		}
+		now := b.now()
+		reason := "Task stopped by user"
+		if in.Reason != nil {
+			reason = *in.Reason
+		}
+		t.DesiredStatus, t.LastStatus = aws.String("STOPPED"), aws.String("STOPPED")
+		t.StopCode, t.StoppedReason = types.TaskStopCodeUserInitiated, aws.String(reason)
+		t.StoppingAt, t.StoppedAt, t.ExecutionStoppedAt = now, now, now
+		t.Version++
+		for i := range t.Containers {
+			t.Containers[i].LastStatus = aws.String("STOPPED")
+		}
+		return tx.Put(s.row(kindTask, *t.TaskArn, *c.ClusterArn, "STOPPED"), t)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecsapi.StopTaskOutput{Task: &t}, nil
+}
+
+// DescribeTasks describes up to 100 tasks of one cluster.
+func (b *Backend) DescribeTasks(ctx context.Context, in *ecsapi.DescribeTasksInput) (*ecsapi.DescribeTasksOutput, error) {
+	s := scopeOf(ctx)
+	if len(in.Tasks) == 0 || len(in.Tasks) > 100 {
+		return nil, errInvalidParameter("tasks must have between 1 and 100 items.")
+	}
+	out := &ecsapi.DescribeTasksOutput{Tasks: []types.Task{}, Failures: []types.Failure{}}
+	err := b.store.View(ctx, func(tx *sqlite.Tx) error {
+		c, err := b.cluster(tx, s, in.Cluster)
+		if err != nil {
+			return err
+		}
+		for _, ref := range in.Tasks {
+			t, err := b.task(tx, s, c, ref)
+			if err != nil {
+				arn := ref
+				if !strings.HasPrefix(ref, "arn:") {
+					arn = s.arn("task/" + *c.ClusterName + "/" + ref)
+				}
+				out.Failures = append(out.Failures, types.Failure{Arn: aws.String(arn), Reason: aws.String("MISSING")})
+				continue
+			}
+			if slices.Contains(in.Include, types.TaskFieldTags) {
+				if t.Tags, err = tags(tx, s, *t.TaskArn); err != nil {
+					return err
+				}
+			} else {
+				t.Tags = nil
+			}
+			out.Tasks = append(out.Tasks, t)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListTasks lists task ARNs of a cluster with ECS's filters; desiredStatus
+// defaults to RUNNING (PENDING lists tasks not yet RUNNING).
+func (b *Backend) ListTasks(ctx context.Context, in *ecsapi.ListTasksInput) (*ecsapi.ListTasksOutput, error) {
+	s := scopeOf(ctx)
+	limit, err := pageLimit(in.MaxResults, 100, 100)
+	if err != nil {
+		return nil, err
+	}
+	desired := in.DesiredStatus
+	if desired == "" {
+		desired = types.DesiredStatusRunning
+	}
+	if in.Family != nil && in.ServiceName != nil {
+		return nil, errInvalidParameter("The family and serviceName parameters can't be specified together.")
+	}
+	out := &ecsapi.ListTasksOutput{TaskArns: []string{}}
+	err = b.store.View(ctx, func(tx *sqlite.Tx) error {
+		c, err := b.cluster(tx, s, in.Cluster)
+		if err != nil {
+			return err
+		}
+		var instanceArn string
+		if in.ContainerInstance != nil {
+			ci, err := b.containerInstance(tx, s, c, *in.ContainerInstance)
+			if err != nil {
+				return err
+			}
+			instanceArn = *ci.ContainerInstanceArn
+		}
+		q := s.query(kindTask, *c.ClusterArn)
+		q.Token, q.Limit = ptrValue(in.NextToken), limit
+		if desired != types.DesiredStatusPending {
+			q.Name = string(desired) // tasks are indexed by desired status
+		} else {
+			q.Name = string(types.DesiredStatusRunning)
+		}
+		page, next, err := sqlite.ListPage(tx, q, func(t types.Task) bool {
+			switch {
+			case desired == types.DesiredStatusPending && aws.ToString(t.LastStatus) == "RUNNING":
+				return false
+			case in.Family != nil && !strings.Contains(aws.ToString(t.TaskDefinitionArn), ":task-definition/"+*in.Family+":"):
+				return false
+			case in.ServiceName != nil && aws.ToString(t.Group) != "service:"+resourceName(*in.ServiceName, "service"):
+				return false
+			case in.StartedBy != nil && aws.ToString(t.StartedBy) != *in.StartedBy:
+				return false
+			case in.LaunchType != "" && t.LaunchType != in.LaunchType:
+				return false
+			case instanceArn != "" && aws.ToString(t.ContainerInstanceArn) != instanceArn:
+				return false
+			}
+			return true
+		})
+		for _, t := range page {
+			out.TaskArns = append(out.TaskArns, *t.TaskArn)
+		}
+		out.NextToken = nextToken(next)
+		return pageToken(err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

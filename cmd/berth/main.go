@@ -1,0 +1,187 @@
+// Command berth runs the AWS ECS and ELBv2 APIs on this machine.
+//
+//	berth [serve] [flags]
+//
+// Every flag has an environment variable (BERTH_<FLAG>, upper case, dashes
+// as underscores) that sets its default.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+
+	"berth/backend"
+	"berth/backend/ecs"
+	"berth/backend/elbv2"
+	"berth/server"
+	"berth/sqlite"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+type config struct {
+	listen           string
+	dataDir          string
+	logLevel         string
+	logFormat        string
+	account          string
+	region           string
+	accounts         string
+	secrets          string
+	verifySignatures bool
+	showVersion      bool
+}
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "berth:", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("berth", flag.ContinueOnError)
+	env := func(name, def string) string {
+		if v, ok := os.LookupEnv("BERTH_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); ok {
+			return v
+		}
+		return def
+	}
+	str := func(p *string, name, def, usage string) { fs.StringVar(p, name, env(name, def), usage) }
+	str(&c.listen, "listen", "127.0.0.1:4566", "address the API listens on")
+	str(&c.dataDir, "data-dir", defaultDataDir(), "directory holding berth's state")
+	str(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	str(&c.logFormat, "log-format", "auto", "log format: auto (console on a terminal, else json), console, json")
+	str(&c.account, "account", "000000000000", "account of unsigned requests and unmapped access keys")
+	str(&c.region, "region", "us-east-1", "region of unsigned requests")
+	str(&c.accounts, "accounts", "", "access key to account map: AKID=123456789012,...")
+	str(&c.secrets, "secrets", "", "access key to secret map for --verify-signatures: AKID=secret,...")
+	fs.BoolVar(&c.verifySignatures, "verify-signatures", env("verify-signatures", "") == "true", "reject requests whose SigV4 signature does not verify")
+	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
+	if len(args) > 0 && args[0] == "serve" {
+		args = args[1:]
+	}
+	return c, fs.Parse(args)
+}
+
+func defaultDataDir() string {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "berth")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "state", "berth")
+	}
+	return "berth-data"
+}
+
+func pairs(s string) (map[string]string, error) {
+	m := map[string]string{}
+	for p := range strings.SplitSeq(s, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(p, "=")
+		if !ok {
+			return nil, fmt.Errorf("%q is not KEY=VALUE", p)
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
+func logger(c config) (zerolog.Logger, error) {
+	level, err := zerolog.ParseLevel(c.logLevel)
+	if err != nil {
+		return zerolog.Logger{}, err
+	}
+	format := c.logFormat
+	if format == "auto" {
+		format = "json"
+		if isatty.IsTerminal(os.Stderr.Fd()) {
+			format = "console"
+		}
+	}
+	var log zerolog.Logger
+	switch format {
+	case "json":
+		log = zerolog.New(os.Stderr)
+	case "console":
+		log = zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: time.TimeOnly})
+	default:
+		return log, fmt.Errorf("unknown log format %q", format)
+	}
+	return log.Level(level).With().Timestamp().Logger(), nil
+}
+
+func run(args []string) error {
+	c, err := parseFlags(args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if c.showVersion {
+		fmt.Println("berth", version)
+		return nil
+	}
+	log, err := logger(c)
+	if err != nil {
+		return err
+	}
+	accounts, err := pairs(c.accounts)
+	if err != nil {
+		return fmt.Errorf("--accounts: %w", err)
+	}
+	secrets, err := pairs(c.secrets)
+	if err != nil {
+		return fmt.Errorf("--secrets: %w", err)
+	}
+
+	store, err := sqlite.Open(filepath.Join(c.dataDir, "berth.db"))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	env := backend.Env{Clock: time.Now, IDs: backend.RandomIDs{}}
+	srv := server.New(server.Config{
+		DefaultAccount: c.account, DefaultRegion: c.region,
+		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures,
+	}, server.Backends{ECS: ecs.New(store, env), ELBv2: elbv2.New(store, env)}, env.IDs, log)
+
+	ln, err := net.Listen("tcp", c.listen)
+	if err != nil {
+		return err
+	}
+	httpServer := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- httpServer.Serve(ln) }()
+	log.Info().Str("listen", ln.Addr().String()).Str("data_dir", c.dataDir).Str("version", version).Msg("berth is serving")
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info().Msg("shutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return httpServer.Shutdown(shutdown)
+}
