@@ -1,0 +1,187 @@
+package elbv2
+
+import (
+	"slices"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"berth/sqlite"
+)
+
+// attribute is one documented attribute key with its default and a check
+// of the values it accepts.
+type attribute struct {
+	key, def string
+	valid    func(string) bool
+}
+
+func boolean(v string) bool { return v == "true" || v == "false" }
+
+func anyString(string) bool { return true }
+
+func between(lo, hi int) func(string) bool {
+	return func(v string) bool {
+		n, err := strconv.Atoi(v)
+		return err == nil && n >= lo && n <= hi
+	}
+}
+
+func oneOf(vs ...string) func(string) bool {
+	return func(v string) bool { return slices.Contains(vs, v) }
+}
+
+// Load balancer attributes by type, with their defaults.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_LoadBalancerAttribute.html
+var (
+	albAttributes = []attribute{
+		{"access_logs.s3.enabled", "false", boolean},
+		{"access_logs.s3.bucket", "", anyString},
+		{"access_logs.s3.prefix", "", anyString},
+		{"connection_logs.s3.enabled", "false", boolean},
+		{"connection_logs.s3.bucket", "", anyString},
+		{"connection_logs.s3.prefix", "", anyString},
+		{"health_check_logs.s3.enabled", "false", boolean},
+		{"health_check_logs.s3.bucket", "", anyString},
+		{"health_check_logs.s3.prefix", "", anyString},
+		{"client_keep_alive.seconds", "3600", between(60, 604800)},
+		{"deletion_protection.enabled", "false", boolean},
+		{"idle_timeout.timeout_seconds", "60", between(1, 4000)},
+		{"load_balancing.cross_zone.enabled", "true", boolean},
+		{"routing.http.desync_mitigation_mode", "defensive", oneOf("monitor", "defensive", "strictest")},
+		{"routing.http.drop_invalid_header_fields.enabled", "false", boolean},
+		{"routing.http.preserve_host_header.enabled", "false", boolean},
+		{"routing.http.x_amzn_tls_version_and_cipher_suite.enabled", "false", boolean},
+		{"routing.http.xff_client_port.enabled", "false", boolean},
+		{"routing.http.xff_header_processing.mode", "append", oneOf("append", "preserve", "remove")},
+		{"routing.http2.enabled", "true", boolean},
+		{"waf.fail_open.enabled", "false", boolean},
+		{"zonal_shift.config.enabled", "false", boolean},
+	}
+	nlbAttributes = []attribute{
+		{"access_logs.s3.enabled", "false", boolean},
+		{"access_logs.s3.bucket", "", anyString},
+		{"access_logs.s3.prefix", "", anyString},
+		{"deletion_protection.enabled", "false", boolean},
+		{"dns_record.client_routing_policy", "any_availability_zone", oneOf("availability_zone_affinity", "partial_availability_zone_affinity", "any_availability_zone")},
+		{"load_balancing.cross_zone.enabled", "false", boolean},
+		{"zonal_shift.config.enabled", "false", boolean},
+	}
+	gwlbAttributes = []attribute{
+		{"deletion_protection.enabled", "false", boolean},
+		{"load_balancing.cross_zone.enabled", "false", boolean},
+	}
+)
+
+// Target group attributes by kind of target group, with their defaults.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetGroupAttribute.html
+var (
+	targetGroupHealthAttributes = []attribute{
+		{"target_group_health.dns_failover.minimum_healthy_targets.count", "1", anyString},
+		{"target_group_health.dns_failover.minimum_healthy_targets.percentage", "off", anyString},
+		{"target_group_health.unhealthy_state_routing.minimum_healthy_targets.count", "1", anyString},
+		{"target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage", "off", anyString},
+	}
+	albTargetGroupAttributes = append([]attribute{
+		{"deregistration_delay.timeout_seconds", "300", between(0, 3600)},
+		{"stickiness.enabled", "false", boolean},
+		{"stickiness.type", "lb_cookie", oneOf("lb_cookie", "app_cookie")},
+		{"stickiness.lb_cookie.duration_seconds", "86400", between(1, 604800)},
+		{"stickiness.app_cookie.cookie_name", "", anyString},
+		{"stickiness.app_cookie.duration_seconds", "86400", between(1, 604800)},
+		{"load_balancing.algorithm.type", "round_robin", oneOf("round_robin", "least_outstanding_requests", "weighted_random")},
+		{"load_balancing.algorithm.anomaly_mitigation", "off", oneOf("on", "off")},
+		{"load_balancing.cross_zone.enabled", "use_load_balancer_configuration", oneOf("true", "false", "use_load_balancer_configuration")},
+		{"slow_start.duration_seconds", "0", func(v string) bool { return v == "0" || between(30, 900)(v) }},
+	}, targetGroupHealthAttributes...)
+	nlbTargetGroupAttributes = append([]attribute{
+		{"deregistration_delay.timeout_seconds", "300", between(0, 3600)},
+		{"deregistration_delay.connection_termination.enabled", "false", boolean},
+		{"stickiness.enabled", "false", boolean},
+		{"stickiness.type", "source_ip", oneOf("source_ip", "source_ip_dest_ip", "source_ip_dest_ip_proto")},
+		{"proxy_protocol_v2.enabled", "false", boolean},
+		{"preserve_client_ip.enabled", "true", boolean},
+		{"load_balancing.cross_zone.enabled", "use_load_balancer_configuration", oneOf("true", "false", "use_load_balancer_configuration")},
+		{"target_health_state.unhealthy.connection_termination.enabled", "true", boolean},
+		{"target_health_state.unhealthy.draining_interval_seconds", "0", between(0, 360000)},
+	}, targetGroupHealthAttributes...)
+	lambdaTargetGroupAttributes = []attribute{
+		{"lambda.multi_value_headers.enabled", "false", boolean},
+	}
+)
+
+// Listener attributes by protocol.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_ListenerAttribute.html
+var (
+	httpListenerAttributes = []attribute{
+		{"routing.http.response.server.enabled", "true", boolean},
+	}
+	tcpListenerAttributes = []attribute{
+		{"tcp.idle_timeout.seconds", "350", between(60, 6000)},
+	}
+)
+
+// keyValue is the shape of every ELBv2 attribute type.
+type keyValue struct{ Key, Value *string }
+
+// readAttributes returns the resource's attributes, defaults filled in, in
+// the documented order.
+func readAttributes(tx *sqlite.Tx, s scope, arn string, known []attribute) ([]keyValue, error) {
+	var set map[string]string
+	if err := tx.Get(s.key(kindAttributes, arn), &set); err != nil && !isNotFound(err) {
+		return nil, err
+	}
+	out := make([]keyValue, len(known))
+	for i, a := range known {
+		v, ok := set[a.key]
+		if !ok {
+			v = a.def
+		}
+		out[i] = keyValue{Key: aws.String(a.key), Value: aws.String(v)}
+	}
+	return out, nil
+}
+
+// attributeValue returns one attribute's current value.
+func attributeValue(tx *sqlite.Tx, s scope, arn string, known []attribute, key string) (string, error) {
+	all, err := readAttributes(tx, s, arn, known)
+	for _, kv := range all {
+		if *kv.Key == key {
+			return *kv.Value, err
+		}
+	}
+	return "", err
+}
+
+// writeAttributes validates and stores changed attributes.
+func writeAttributes(tx *sqlite.Tx, s scope, arn string, known []attribute, change []keyValue) error {
+	var set map[string]string
+	if err := tx.Get(s.key(kindAttributes, arn), &set); err != nil && !isNotFound(err) {
+		return err
+	}
+	if set == nil {
+		set = map[string]string{}
+	}
+	for _, kv := range change {
+		k, v := aws.ToString(kv.Key), aws.ToString(kv.Value)
+		i := slices.IndexFunc(known, func(a attribute) bool { return a.key == k })
+		if i < 0 {
+			return errInvalidConfiguration("Attribute key '%s' is not recognized", k)
+		}
+		if !known[i].valid(v) {
+			return errInvalidConfiguration("Attribute value '%s' for key '%s' is not valid", v, k)
+		}
+		set[k] = v
+	}
+	return tx.Put(s.row(kindAttributes, arn, "", ""), set)
+}
+
+// convert copies between the SDK attribute types and keyValue, which all
+// share the Key/Value shape.
+func convert[From, To any](in []From, f func(From) To) []To {
+	out := make([]To, len(in))
+	for i, v := range in {
+		out[i] = f(v)
+	}
+	return out
+}

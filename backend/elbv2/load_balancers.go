@@ -1,0 +1,448 @@
+package elbv2
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	elbv2api "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"berth/awsproto"
+	"berth/sqlite"
+)
+
+var lbNamePattern = regexp.MustCompile(`^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$`)
+
+// hostedZones are the canonical hosted zone ids of ALBs and NLBs by region
+// (https://docs.aws.amazon.com/general/latest/gr/elb.html); other regions
+// use us-east-1's.
+var hostedZones = map[string][2]string{
+	"us-east-1":      {"Z35SXDOTRQ7X7K", "Z26RNL4JYFTOTI"},
+	"us-east-2":      {"Z3AADJGX6KTTL2", "ZLMOA37VPKANP"},
+	"us-west-1":      {"Z368ELLRRE2KJ0", "Z24FKFUX50B4VW"},
+	"us-west-2":      {"Z1H1FL5HABSF5", "Z18D5FSROUN65G"},
+	"eu-west-1":      {"Z32O12XQLNTSW2", "Z2IFOLAFXWLO4F"},
+	"eu-central-1":   {"Z215JYRZR1TBD5", "Z3F0SRJ5LGBH90"},
+	"ap-southeast-1": {"Z1LMS91P8CMLE5", "ZKVM4W9LS7TM"},
+	"ap-northeast-1": {"Z14GRHDCWA56QT", "Z31USIVHYNEOWT"},
+}
+
+func hostedZone(region string, lbType types.LoadBalancerTypeEnum) string {
+	z, ok := hostedZones[region]
+	if !ok {
+		z = hostedZones["us-east-1"]
+	}
+	if lbType == types.LoadBalancerTypeEnumApplication {
+		return z[0]
+	}
+	return z[1]
+}
+
+func lbAttributes(t types.LoadBalancerTypeEnum) []attribute {
+	switch t {
+	case types.LoadBalancerTypeEnumNetwork:
+		return nlbAttributes
+	case types.LoadBalancerTypeEnumGateway:
+		return gwlbAttributes
+	}
+	return albAttributes
+}
+
+// CreateLoadBalancer creates an application, network or gateway load
+// balancer. Creating one that exists with the same settings returns it.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html
+func (b *Backend) CreateLoadBalancer(ctx context.Context, in *elbv2api.CreateLoadBalancerInput) (*elbv2api.CreateLoadBalancerOutput, error) {
+	s := scopeOf(ctx)
+	name := aws.ToString(in.Name)
+	if !lbNamePattern.MatchString(name) || strings.HasPrefix(name, "internal-") {
+		return nil, errValidation("The load balancer name '%s' is not valid: it must have 1 to 32 alphanumeric characters or hyphens, must not begin or end with a hyphen, and must not begin with 'internal-'.", name)
+	}
+	lbType := in.Type
+	if lbType == "" {
+		lbType = types.LoadBalancerTypeEnumApplication
+	}
+	scheme := in.Scheme
+	if scheme == "" {
+		scheme = types.LoadBalancerSchemeEnumInternetFacing
+	}
+	ipType := in.IpAddressType
+	if ipType == "" {
+		ipType = types.IpAddressTypeIpv4
+	}
+	if !slices.Contains(types.LoadBalancerTypeEnum("").Values(), lbType) {
+		return nil, errValidation("Load balancer type '%s' is not valid.", lbType)
+	}
+	if !slices.Contains(types.LoadBalancerSchemeEnum("").Values(), scheme) {
+		return nil, errValidation("Scheme '%s' is not valid.", scheme)
+	}
+	if !slices.Contains(types.IpAddressType("").Values(), ipType) {
+		return nil, errValidation("IP address type '%s' is not valid.", ipType)
+	}
+	zones, err := availabilityZones(s, in.Subnets, in.SubnetMappings, lbType)
+	if err != nil {
+		return nil, err
+	}
+	if err := validTags(in.Tags); err != nil {
+		return nil, err
+	}
+	var lb types.LoadBalancer
+	err = b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		existing, err := b.loadBalancerByName(tx, s, name)
+		switch {
+		case err == nil && existing.Type == lbType && existing.Scheme == scheme:
+			lb = existing
+			return nil
+		case err == nil:
+			return awsproto.Modeled(&types.DuplicateLoadBalancerNameException{}, "A load balancer with the same name '%s' exists, but with different settings", name)
+		case !isNotFound(err):
+			return err
+		}
+		id := b.env.IDs.Hex(16)
+		prefix := map[types.LoadBalancerTypeEnum]string{"application": "app", "network": "net", "gateway": "gwy"}[lbType]
+		lb = types.LoadBalancer{
+			LoadBalancerArn:       aws.String(s.arn("loadbalancer/" + prefix + "/" + name + "/" + id)),
+			LoadBalancerName:      aws.String(name),
+			DNSName:               aws.String(dnsName(s, name, id, lbType, scheme)),
+			CanonicalHostedZoneId: aws.String(hostedZone(s.Region, lbType)),
+			CreatedTime:           b.now(),
+			Scheme:                scheme,
+			VpcId:                 aws.String(s.defaultVPC()),
+			State:                 &types.LoadBalancerState{Code: types.LoadBalancerStateEnumActive},
+			Type:                  lbType,
+			AvailabilityZones:     zones,
+			IpAddressType:         ipType,
+			CustomerOwnedIpv4Pool: in.CustomerOwnedIpv4Pool,
+			SecurityGroups:        in.SecurityGroups,
+			IpamPools:             in.IpamPools,
+		}
+		if lbType == types.LoadBalancerTypeEnumApplication && len(lb.SecurityGroups) == 0 {
+			lb.SecurityGroups = []string{"sg-" + hash(17, s.Account, s.Region, "default-sg")}
+		}
+		if lbType == types.LoadBalancerTypeEnumNetwork {
+			lb.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic = nil
+			if len(lb.SecurityGroups) > 0 {
+				lb.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic = aws.String("on")
+			}
+		}
+		if err := tx.Put(s.row(kindLoadBalancer, *lb.LoadBalancerArn, "", name), lb); err != nil {
+			return err
+		}
+		return setTags(tx, s, *lb.LoadBalancerArn, in.Tags)
+	})
+	if err != nil {
+		return nil, err
+	}
+	// A new load balancer reports provisioning once, as AWS does at first;
+	// it is active from then on (berth has nothing to provision).
+	created := lb
+	created.State = &types.LoadBalancerState{Code: types.LoadBalancerStateEnumProvisioning}
+	return &elbv2api.CreateLoadBalancerOutput{LoadBalancers: []types.LoadBalancer{created}}, nil
+}
+
+func dnsName(s scope, name, id string, t types.LoadBalancerTypeEnum, scheme types.LoadBalancerSchemeEnum) string {
+	prefix := ""
+	if scheme == types.LoadBalancerSchemeEnumInternal {
+		prefix = "internal-"
+	}
+	if t == types.LoadBalancerTypeEnumApplication {
+		n, _ := strconv.ParseUint(id[:12], 16, 64)
+		return fmt.Sprintf("%s%s-%010d.%s.elb.amazonaws.com", prefix, name, n%10_000_000_000, s.Region)
+	}
+	return fmt.Sprintf("%s%s-%s.elb.%s.amazonaws.com", prefix, name, id, s.Region)
+}
+
+// availabilityZones places each subnet in a zone of the region, in order
+// (berth has no EC2 yet to ask), and checks the ALB rule of two zones.
+func availabilityZones(s scope, subnets []string, mappings []types.SubnetMapping, t types.LoadBalancerTypeEnum) ([]types.AvailabilityZone, error) {
+	if len(subnets) > 0 && len(mappings) > 0 {
+		return nil, errValidation("You can specify subnets or subnet mappings, not both.")
+	}
+	for _, id := range subnets {
+		mappings = append(mappings, types.SubnetMapping{SubnetId: aws.String(id)})
+	}
+	if t == types.LoadBalancerTypeEnumApplication && len(mappings) < 2 {
+		return nil, errValidation("At least two subnets in two different Availability Zones must be specified")
+	}
+	if len(mappings) == 0 {
+		return nil, errValidation("At least one subnet must be specified")
+	}
+	var zones []types.AvailabilityZone
+	for i, m := range mappings {
+		id := aws.ToString(m.SubnetId)
+		if !strings.HasPrefix(id, "subnet-") {
+			return nil, awsproto.Modeled(&types.SubnetNotFoundException{}, "The subnet ID '%s' is not valid", id)
+		}
+		if slices.ContainsFunc(zones, func(z types.AvailabilityZone) bool { return *z.SubnetId == id }) {
+			return nil, errValidation("The subnet '%s' is specified more than once", id)
+		}
+		z := types.AvailabilityZone{
+			SubnetId:              aws.String(id),
+			ZoneName:              aws.String(s.Region + string(rune('a'+i%6))),
+			LoadBalancerAddresses: []types.LoadBalancerAddress{},
+		}
+		if m.AllocationId != nil || m.PrivateIPv4Address != nil {
+			z.LoadBalancerAddresses = []types.LoadBalancerAddress{{AllocationId: m.AllocationId, PrivateIPv4Address: m.PrivateIPv4Address, IPv6Address: m.IPv6Address}}
+		}
+		zones = append(zones, z)
+	}
+	return zones, nil
+}
+
+func (b *Backend) loadBalancer(tx *sqlite.Tx, s scope, arn string) (types.LoadBalancer, error) {
+	var lb types.LoadBalancer
+	err := tx.Get(s.key(kindLoadBalancer, arn), &lb)
+	return lb, err
+}
+
+func (b *Backend) loadBalancerByName(tx *sqlite.Tx, s scope, name string) (types.LoadBalancer, error) {
+	q := s.query(kindLoadBalancer, "")
+	q.Name = name
+	all, err := sqlite.ListAll[types.LoadBalancer](tx, q)
+	if err != nil {
+		return types.LoadBalancer{}, err
+	}
+	if len(all) == 0 {
+		return types.LoadBalancer{}, sqlite.ErrNotFound
+	}
+	return all[0], nil
+}
+
+// DescribeLoadBalancers describes load balancers by ARN, by name, or all of
+// them a page at a time.
+func (b *Backend) DescribeLoadBalancers(ctx context.Context, in *elbv2api.DescribeLoadBalancersInput) (*elbv2api.DescribeLoadBalancersOutput, error) {
+	s := scopeOf(ctx)
+	if len(in.LoadBalancerArns) > 0 && len(in.Names) > 0 {
+		return nil, errValidation("Load balancer names and load balancer ARNs cannot be specified at the same time")
+	}
+	out := &elbv2api.DescribeLoadBalancersOutput{LoadBalancers: []types.LoadBalancer{}}
+	err := b.store.View(ctx, func(tx *sqlite.Tx) error {
+		switch {
+		case len(in.LoadBalancerArns) > 0:
+			for _, arn := range in.LoadBalancerArns {
+				lb, err := b.loadBalancer(tx, s, arn)
+				if isNotFound(err) {
+					return errLoadBalancerNotFound()
+				}
+				if err != nil {
+					return err
+				}
+				out.LoadBalancers = append(out.LoadBalancers, lb)
+			}
+		case len(in.Names) > 0:
+			var missing []string
+			for _, name := range in.Names {
+				lb, err := b.loadBalancerByName(tx, s, name)
+				if isNotFound(err) {
+					missing = append(missing, name)
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				out.LoadBalancers = append(out.LoadBalancers, lb)
+			}
+			if len(missing) > 0 {
+				return errLoadBalancerNotFound(missing...)
+			}
+		default:
+			q, err := page(s.query(kindLoadBalancer, ""), in.Marker, in.PageSize, 400)
+			if err != nil {
+				return err
+			}
+			lbs, next, err := sqlite.ListPage[types.LoadBalancer](tx, q, nil)
+			out.LoadBalancers = append(out.LoadBalancers, lbs...)
+			out.NextMarker, err = marker(next, err)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeleteLoadBalancer deletes a load balancer with its listeners and rules.
+// Deleting one that does not exist succeeds, as in AWS; deletion protection
+// refuses.
+func (b *Backend) DeleteLoadBalancer(ctx context.Context, in *elbv2api.DeleteLoadBalancerInput) (*elbv2api.DeleteLoadBalancerOutput, error) {
+	s := scopeOf(ctx)
+	arn := aws.ToString(in.LoadBalancerArn)
+	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		lb, err := b.loadBalancer(tx, s, arn)
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		protected, err := attributeValue(tx, s, arn, lbAttributes(lb.Type), "deletion_protection.enabled")
+		if err != nil {
+			return err
+		}
+		if protected == "true" {
+			return errOperationNotPermitted("Load balancer '%s' cannot be deleted because deletion protection is enabled", arn)
+		}
+		listeners, err := sqlite.ListAll[types.Listener](tx, s.query(kindListener, arn))
+		if err != nil {
+			return err
+		}
+		for _, l := range listeners {
+			if err := b.deleteListener(tx, s, l); err != nil {
+				return err
+			}
+		}
+		for _, k := range []string{kindLoadBalancer, kindAttributes, kindTags} {
+			if err := tx.Delete(s.key(k, arn)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &elbv2api.DeleteLoadBalancerOutput{}, nil
+}
+
+// updateLoadBalancer applies change to a stored load balancer.
+func (b *Backend) updateLoadBalancer(ctx context.Context, arn *string, change func(*sqlite.Tx, *types.LoadBalancer) error) (types.LoadBalancer, error) {
+	s := scopeOf(ctx)
+	var lb types.LoadBalancer
+	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		var err error
+		lb, err = b.loadBalancer(tx, s, aws.ToString(arn))
+		if isNotFound(err) {
+			return errLoadBalancerNotFound()
+		}
+		if err != nil {
+			return err
+		}
+		if err := change(tx, &lb); err != nil {
+			return err
+		}
+		return tx.Put(s.row(kindLoadBalancer, *lb.LoadBalancerArn, "", *lb.LoadBalancerName), lb)
+	})
+	return lb, err
+}
+
+// SetSubnets replaces the subnets (and so the zones) of a load balancer.
+func (b *Backend) SetSubnets(ctx context.Context, in *elbv2api.SetSubnetsInput) (*elbv2api.SetSubnetsOutput, error) {
+	s := scopeOf(ctx)
+	lb, err := b.updateLoadBalancer(ctx, in.LoadBalancerArn, func(_ *sqlite.Tx, lb *types.LoadBalancer) error {
+		zones, err := availabilityZones(s, in.Subnets, in.SubnetMappings, lb.Type)
+		if err != nil {
+			return err
+		}
+		lb.AvailabilityZones = zones
+		if in.IpAddressType != "" {
+			lb.IpAddressType = in.IpAddressType
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &elbv2api.SetSubnetsOutput{AvailabilityZones: lb.AvailabilityZones, IpAddressType: lb.IpAddressType}, nil
+}
+
+// SetSecurityGroups replaces the security groups of an ALB or NLB.
+func (b *Backend) SetSecurityGroups(ctx context.Context, in *elbv2api.SetSecurityGroupsInput) (*elbv2api.SetSecurityGroupsOutput, error) {
+	lb, err := b.updateLoadBalancer(ctx, in.LoadBalancerArn, func(_ *sqlite.Tx, lb *types.LoadBalancer) error {
+		if lb.Type == types.LoadBalancerTypeEnumGateway {
+			return errInvalidConfiguration("Gateway load balancers do not support security groups")
+		}
+		for _, sg := range in.SecurityGroups {
+			if !strings.HasPrefix(sg, "sg-") {
+				return awsproto.Modeled(&types.InvalidSecurityGroupException{}, "Security group '%s' does not exist", sg)
+			}
+		}
+		lb.SecurityGroups = orEmpty(in.SecurityGroups)
+		if in.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic != "" {
+			lb.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic = aws.String(string(in.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &elbv2api.SetSecurityGroupsOutput{SecurityGroupIds: lb.SecurityGroups}
+	if v := lb.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic; v != nil {
+		out.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic = types.EnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum(*v)
+	}
+	return out, nil
+}
+
+// SetIpAddressType sets ipv4 or dualstack addressing.
+func (b *Backend) SetIpAddressType(ctx context.Context, in *elbv2api.SetIpAddressTypeInput) (*elbv2api.SetIpAddressTypeOutput, error) {
+	if !slices.Contains(types.IpAddressType("").Values(), in.IpAddressType) {
+		return nil, errValidation("IP address type '%s' is not valid.", in.IpAddressType)
+	}
+	lb, err := b.updateLoadBalancer(ctx, in.LoadBalancerArn, func(_ *sqlite.Tx, lb *types.LoadBalancer) error {
+		lb.IpAddressType = in.IpAddressType
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &elbv2api.SetIpAddressTypeOutput{IpAddressType: lb.IpAddressType}, nil
+}
+
+// DescribeLoadBalancerAttributes returns every attribute of the load
+// balancer's type with its current value.
+func (b *Backend) DescribeLoadBalancerAttributes(ctx context.Context, in *elbv2api.DescribeLoadBalancerAttributesInput) (*elbv2api.DescribeLoadBalancerAttributesOutput, error) {
+	s := scopeOf(ctx)
+	var attrs []keyValue
+	err := b.store.View(ctx, func(tx *sqlite.Tx) error {
+		lb, err := b.loadBalancer(tx, s, aws.ToString(in.LoadBalancerArn))
+		if isNotFound(err) {
+			return errLoadBalancerNotFound()
+		}
+		if err != nil {
+			return err
+		}
+		attrs, err = readAttributes(tx, s, *lb.LoadBalancerArn, lbAttributes(lb.Type))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &elbv2api.DescribeLoadBalancerAttributesOutput{Attributes: convert(attrs, func(kv keyValue) types.LoadBalancerAttribute {
+		return types.LoadBalancerAttribute{Key: kv.Key, Value: kv.Value}
+	})}, nil
+}
+
+// ModifyLoadBalancerAttributes changes attributes and returns all of them.
+func (b *Backend) ModifyLoadBalancerAttributes(ctx context.Context, in *elbv2api.ModifyLoadBalancerAttributesInput) (*elbv2api.ModifyLoadBalancerAttributesOutput, error) {
+	s := scopeOf(ctx)
+	if len(in.Attributes) == 0 {
+		return nil, errValidation("Attributes must be specified.")
+	}
+	var attrs []keyValue
+	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		lb, err := b.loadBalancer(tx, s, aws.ToString(in.LoadBalancerArn))
+		if isNotFound(err) {
+			return errLoadBalancerNotFound()
+		}
+		if err != nil {
+			return err
+		}
+		change := convert(in.Attributes, func(a types.LoadBalancerAttribute) keyValue { return keyValue{a.Key, a.Value} })
+		if err := writeAttributes(tx, s, *lb.LoadBalancerArn, lbAttributes(lb.Type), change); err != nil {
+			return err
+		}
+		attrs, err = readAttributes(tx, s, *lb.LoadBalancerArn, lbAttributes(lb.Type))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &elbv2api.ModifyLoadBalancerAttributesOutput{Attributes: convert(attrs, func(kv keyValue) types.LoadBalancerAttribute {
+		return types.LoadBalancerAttribute{Key: kv.Key, Value: kv.Value}
+	})}, nil
+}
