@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"berth/awsproto"
@@ -68,12 +69,11 @@ func assign(v reflect.Value, j any, path string) error {
 		if !ok {
 			return typeError(path, "Timestamp", j)
 		}
-		f, err := n.Float64()
+		tm, err := epochSeconds(n.String())
 		if err != nil {
 			return typeError(path, "Timestamp", j)
 		}
-		sec, frac := math.Modf(f)
-		v.Set(reflect.ValueOf(time.Unix(int64(sec), int64(frac*1e9)).UTC()))
+		v.Set(reflect.ValueOf(tm))
 		return nil
 	}
 	switch t.Kind() {
@@ -167,6 +167,34 @@ func assign(v reflect.Value, j any, path string) error {
 		return serializationError("%s: unsupported member type %s", path, t)
 	}
 	return nil
+}
+
+// epochSeconds parses a JSON number of seconds since the epoch exactly
+// (decimal digits, not through a float) when it has no exponent.
+func epochSeconds(n string) (time.Time, error) {
+	if strings.ContainsAny(n, "eE") {
+		f, err := strconv.ParseFloat(n, 64)
+		if err != nil || math.IsInf(f, 0) || math.Abs(f) > 1e15 {
+			return time.Time{}, fmt.Errorf("bad timestamp")
+		}
+		sec, frac := math.Modf(f)
+		return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
+	}
+	whole, frac, _ := strings.Cut(n, ".")
+	sec, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || len(frac) > 9 {
+		return time.Time{}, fmt.Errorf("bad timestamp")
+	}
+	nanos := 0
+	if frac != "" {
+		if nanos, err = strconv.Atoi((frac + "000000000")[:9]); err != nil {
+			return time.Time{}, err
+		}
+	}
+	if strings.HasPrefix(whole, "-") {
+		nanos = -nanos
+	}
+	return time.Unix(sec, int64(nanos)).UTC(), nil
 }
 
 func joinPath(path, name string) string {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"berth/awsproto"
@@ -170,16 +171,19 @@ func canonicalRequest(r *http.Request, body []byte, c Credential) string {
 	b.WriteString(strings.Join(pairs, "&") + "\n")
 	for _, h := range c.SignedHeaders {
 		v := r.Header.Get(h)
-		if h == "host" {
+		switch {
+		case h == "host":
 			v = r.Host
+		case h == "content-length" && v == "" && r.ContentLength >= 0:
+			v = strconv.FormatInt(r.ContentLength, 10)
 		}
 		b.WriteString(h + ":" + strings.Join(strings.Fields(v), " ") + "\n")
 	}
 	b.WriteString("\n" + strings.Join(c.SignedHeaders, ";") + "\n")
 	if p := r.Header.Get("X-Amz-Content-Sha256"); p != "" {
 		b.WriteString(p)
-	} else if c.Presigned {
-		b.WriteString("UNSIGNED-PAYLOAD")
+	} else if p := r.URL.Query().Get("X-Amz-Content-Sha256"); c.Presigned && p != "" {
+		b.WriteString(p)
 	} else {
 		sum := sha256.Sum256(body)
 		b.WriteString(hex.EncodeToString(sum[:]))

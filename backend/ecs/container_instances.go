@@ -104,11 +104,11 @@ func (b *Backend) DeregisterContainerInstance(ctx context.Context, in *ecsapi.De
 		if ci, err = b.containerInstance(tx, s, c, *in.ContainerInstance); err != nil {
 			return err
 		}
-		running, err := b.tasksOn(tx, s, c, *ci.ContainerInstanceArn)
+		running, pending, err := b.tasksOn(tx, s, c, *ci.ContainerInstanceArn)
 		if err != nil {
 			return err
 		}
-		if running > 0 && !aws.ToBool(in.Force) {
+		if running+pending > 0 && !aws.ToBool(in.Force) {
 			return errInvalidParameter("Found running tasks on the instance. Stop the tasks or use force to deregister the instance.")
 		}
 		ci.Status = aws.String("INACTIVE")
@@ -121,17 +121,23 @@ func (b *Backend) DeregisterContainerInstance(ctx context.Context, in *ecsapi.De
 	return &ecsapi.DeregisterContainerInstanceOutput{ContainerInstance: &ci}, nil
 }
 
-func (b *Backend) tasksOn(tx *sqlite.Tx, s scope, c types.Cluster, instanceArn string) (int, error) {
+// tasksOn counts the tasks placed on an instance that are RUNNING and
+// those still on their way there.
+func (b *Backend) tasksOn(tx *sqlite.Tx, s scope, c types.Cluster, instanceArn string) (running, pending int32, err error) {
 	q := s.query(kindTask, *c.ClusterArn)
 	q.Name = "RUNNING"
 	tasks, err := sqlite.ListAll[types.Task](tx, q)
-	n := 0
 	for _, t := range tasks {
-		if aws.ToString(t.ContainerInstanceArn) == instanceArn {
-			n++
+		if aws.ToString(t.ContainerInstanceArn) != instanceArn {
+			continue
+		}
+		if aws.ToString(t.LastStatus) == "RUNNING" {
+			running++
+		} else {
+			pending++
 		}
 	}
-	return n, err
+	return running, pending, err
 }
 
 // DescribeContainerInstances describes up to 100 container instances.
@@ -152,11 +158,9 @@ func (b *Backend) DescribeContainerInstances(ctx context.Context, in *ecsapi.Des
 				out.Failures = append(out.Failures, types.Failure{Arn: aws.String(ref), Reason: aws.String("MISSING")})
 				continue
 			}
-			running, err := b.tasksOn(tx, s, c, *ci.ContainerInstanceArn)
-			if err != nil {
+			if ci.RunningTasksCount, ci.PendingTasksCount, err = b.tasksOn(tx, s, c, *ci.ContainerInstanceArn); err != nil {
 				return err
 			}
-			ci.RunningTasksCount = int32(running)
 			if slices.Contains(in.Include, types.ContainerInstanceFieldTags) {
 				if ci.Tags, err = tags(tx, s, *ci.ContainerInstanceArn); err != nil {
 					return err

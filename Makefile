@@ -1,0 +1,45 @@
+# berth: the two set-up commands are `make run` and `make test`.
+GO      ?= go
+BIN     := bin/berth
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: run build test test-unit test-integration fuzz bench deps clean
+
+## run: build berth and serve on 127.0.0.1:4566
+run: build
+	./$(BIN) serve
+
+## build: compile the berth binary into bin/
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/berth
+
+## test: everything CI runs: vet, unit and integration tests, short fuzzing
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+	$(MAKE) fuzz FUZZTIME=5s
+
+test-unit:
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /integration)
+
+test-integration: deps
+	$(GO) test -count=1 -timeout 20m ./integration
+
+FUZZTIME ?= 30s
+## fuzz: run each fuzz target for FUZZTIME
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./awsproto/json11
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./awsproto/query
+	$(GO) test -run '^$$' -fuzz '^FuzzParseHeader$$' -fuzztime $(FUZZTIME) ./awsproto/sigv4
+
+## bench: control-plane benchmark with the aws-sdk-go-v2 clients
+bench:
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 2000x -timeout 30m ./integration
+
+## deps: the clients the integration tests drive (the aws CLI)
+deps:
+	@command -v aws >/dev/null 2>&1 || { echo "installing the aws CLI (Debian package awscli)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli >/dev/null; }
+
+clean:
+	rm -rf bin

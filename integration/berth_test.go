@@ -1,0 +1,191 @@
+// Package integration drives a real berth binary through the real clients:
+// aws-sdk-go-v2, the aws CLI, and plain HTTP for protocol edge cases.
+package integration
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+)
+
+// binary is the berth binary built once for the package.
+var binary string
+
+// shared is one berth that parallel tests share, each in its own region.
+var shared *berth
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "berth-integration")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "berth")
+	build := exec.Command("go", "build", "-o", binary, "berth/cmd/berth")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building berth:", err)
+		os.Exit(1)
+	}
+	shared, err = start(filepath.Join(dir, "shared"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting berth:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	shared.stop()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// berth is a running berth process.
+type berth struct {
+	cmd     *exec.Cmd
+	url     string
+	dataDir string
+	log     string
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// start runs berth on a free port over dataDir and waits until it serves.
+func start(dataDir string, args ...string) (*berth, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return nil, err
+	}
+	logPath := filepath.Join(dataDir, fmt.Sprintf("berth-%d.log", port))
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	cmd := exec.Command(binary, append([]string{"serve", "--listen", addr, "--data-dir", dataDir, "--log-format", "json", "--log-level", "warn"}, args...)...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	b := &berth{cmd: cmd, url: "http://" + addr, dataDir: dataDir, log: logPath}
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(b.url + "/_berth/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return b, nil
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	b.kill()
+	return nil, errors.New("berth did not become healthy; see " + logPath)
+}
+
+// startT is start for one test, stopped when the test ends.
+func startT(t *testing.T, dataDir string, args ...string) *berth {
+	t.Helper()
+	b, err := start(dataDir, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.kill)
+	return b
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (b *berth) stop() error {
+	if b.cmd.ProcessState != nil {
+		return nil
+	}
+	b.cmd.Process.Signal(syscall.SIGTERM)
+	return b.cmd.Wait()
+}
+
+func (b *berth) kill() {
+	if b.cmd.ProcessState == nil {
+		b.cmd.Process.Kill()
+		b.cmd.Wait()
+	}
+}
+
+var regions atomic.Int64
+
+// newRegion returns a region no other test uses, so tests sharing one berth
+// never see each other's resources.
+func newRegion() string { return fmt.Sprintf("test-%d", regions.Add(1)) }
+
+// clients are the SDK clients of one test, scoped to one region.
+type clients struct {
+	ecs    *ecs.Client
+	elbv2  *elasticloadbalancingv2.Client
+	region string
+}
+
+func (b *berth) clients(region string) clients {
+	creds := credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")
+	return clients{
+		region: region,
+		ecs: ecs.New(ecs.Options{
+			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: aws.NopRetryer{},
+		}),
+		elbv2: elasticloadbalancingv2.New(elasticloadbalancingv2.Options{
+			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: aws.NopRetryer{},
+		}),
+	}
+}
+
+// setup gives a parallel test its own region on the shared berth.
+func setup(t *testing.T) (context.Context, clients) {
+	t.Parallel()
+	return context.Background(), shared.clients(newRegion())
+}
+
+// result holds what an SDK call returned, for try(call).must(t).
+type result[T any] struct {
+	v   T
+	err error
+}
+
+func try[T any](v T, err error) result[T] { return result[T]{v, err} }
+
+// must fails the test if the call failed and returns its value.
+func (r result[T]) must(t *testing.T) T {
+	t.Helper()
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	return r.v
+}
+
+// wantErr checks that err is the SDK's typed exception E.
+func wantErr[E error](t *testing.T, err error) E {
+	t.Helper()
+	var target E
+	if !errors.As(err, &target) {
+		t.Fatalf("got error %v, want %T", err, target)
+	}
+	return target
+}
