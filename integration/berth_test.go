@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/smithy-go"
 )
 
 // binary is the berth binary built once for the package.
@@ -188,4 +189,14 @@ func wantErr[E error](t *testing.T, err error) E {
 		t.Fatalf("got error %v, want %T", err, target)
 	}
 	return target
+}
+
+// wantCode checks the error code the SDK parsed from an error response,
+// for codes it does not model as types (such as ELBv2's ValidationError).
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != code {
+		t.Fatalf("got error %v, want code %s", err, code)
+	}
 }

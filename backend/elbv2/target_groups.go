@@ -214,7 +214,7 @@ func newTargetGroup(in *elbv2api.CreateTargetGroupInput) (types.TargetGroup, err
 		case in.VpcId == nil:
 			return tg, errValidation("A VPC ID must be specified")
 		case tt == types.TargetTypeEnumAlb && in.Protocol != types.ProtocolEnumTcp && in.Protocol != types.ProtocolEnumTls:
-			return tg, awsproto.Modeled(&types.UnsupportedProtocolException{}, "Target groups with the 'alb' target type support only the TCP protocol")
+			return tg, errInvalidConfiguration("Target groups with the 'alb' target type support only the TCP and TLS protocols")
 		}
 		tg.Protocol, tg.Port, tg.VpcId = in.Protocol, in.Port, in.VpcId
 		tg.HealthCheckEnabled = aws.Bool(true)
