@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -150,12 +152,25 @@ func (b *berth) clients(region string) clients {
 	return clients{
 		region: region,
 		ecs: ecs.New(ecs.Options{
-			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: aws.NopRetryer{},
+			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer(),
 		}),
 		elbv2: elasticloadbalancingv2.New(elasticloadbalancingv2.Options{
-			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: aws.NopRetryer{},
+			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer(),
 		}),
 	}
+}
+
+// connectionRetryer retries what the SDK's default retryer retries at the
+// transport level (a connection closed or reset under the client, a client
+// side race in net/http: aws/aws-sdk-go-v2#2737) and nothing else, so that
+// every API error berth returns reaches the test on the first attempt.
+func connectionRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
+		o.MaxAttempts = 3
+		o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+		o.RateLimiter = ratelimit.None
+	})
 }
 
 // setup gives a parallel test its own region on the shared berth.

@@ -145,8 +145,8 @@ func TestSignatureVerification(t *testing.T) {
 	ctx := context.Background()
 	client := func(key, secret string) (*ecs.Client, *elbv2.Client) {
 		creds := credentials.NewStaticCredentialsProvider(key, secret, "")
-		return ecs.New(ecs.Options{Region: "us-east-1", BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: aws.NopRetryer{}}),
-			elbv2.New(elbv2.Options{Region: "us-east-1", BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: aws.NopRetryer{}})
+		return ecs.New(ecs.Options{Region: "us-east-1", BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer()}),
+			elbv2.New(elbv2.Options{Region: "us-east-1", BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer()})
 	}
 	good, goodLB := client("AKIDGOOD", "right")
 	try(good.ListClusters(ctx, &ecs.ListClustersInput{})).must(t)
