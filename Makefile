@@ -32,9 +32,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./awsproto/query
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHeader$$' -fuzztime $(FUZZTIME) ./awsproto/sigv4
 
-## bench: control-plane benchmark with the aws-sdk-go-v2 clients
+## bench: control-plane benchmark with the aws-sdk-go-v2 clients, cold start, idle memory
 bench:
-	$(GO) test -count=1 -run '^$$' -bench . -benchtime 2000x -timeout 30m ./integration
+	$(GO) test -count=1 -run '^$$' -bench 'ControlPlane' -benchtime 2000x -timeout 30m ./integration
+	$(GO) test -count=1 -run '^$$' -bench 'ColdStart' -benchtime 20x ./integration
+	$(GO) test -count=1 -run '^$$' -bench 'IdleMemory' -benchtime 1x ./integration
 
 ## deps: the clients the integration tests drive (the aws CLI)
 deps:

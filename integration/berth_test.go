@@ -86,7 +86,7 @@ func start(dataDir string, args ...string) (*berth, error) {
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command(binary, append([]string{"serve", "--listen", addr, "--data-dir", dataDir, "--log-format", "json", "--log-level", "warn"}, args...)...)
+	cmd := newCommand(append([]string{"serve", "--listen", addr, "--data-dir", dataDir, "--log-format", "json", "--log-level", "warn"}, args...)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -106,6 +106,9 @@ func start(dataDir string, args ...string) (*berth, error) {
 	b.kill()
 	return nil, errors.New("berth did not become healthy; see " + logPath)
 }
+
+// newCommand is the berth binary with args, not yet started.
+func newCommand(args ...string) *exec.Cmd { return exec.Command(binary, args...) }
 
 // startT is start for one test, stopped when the test ends.
 func startT(t *testing.T, dataDir string, args ...string) *berth {

@@ -21,8 +21,36 @@ var ErrNotFound = errors.New("sqlite: not found")
 
 // Store is the SQLite database behind berth.
 type Store struct {
-	writer *sql.DB
-	reader *sql.DB
+	writer *pool
+	reader *pool
+}
+
+// pool is a connection pool with every query berth runs prepared on it
+// once, at Open: no query is parsed twice, and no transaction (which holds
+// the writer's only connection) ever waits to prepare one.
+type pool struct {
+	db    *sql.DB
+	stmts map[string]*sql.Stmt // by SQL text; read-only after Open
+}
+
+func newPool(db *sql.DB) (*pool, error) {
+	p := &pool{db: db, stmts: map[string]*sql.Stmt{}}
+	for _, q := range queries() {
+		st, err := db.Prepare(q)
+		if err != nil {
+			return nil, fmt.Errorf("prepare %q: %w", q, err)
+		}
+		p.stmts[q] = st
+	}
+	return p, nil
+}
+
+func (p *pool) stmt(query string) (*sql.Stmt, error) {
+	st, ok := p.stmts[query]
+	if !ok {
+		return nil, fmt.Errorf("sqlite: query not prepared: %s", query)
+	}
+	return st, nil
 }
 
 // Open opens (creating if needed) the database at path and migrates it. The
@@ -57,12 +85,24 @@ func Open(path string) (*Store, error) {
 	}
 	reader.SetMaxOpenConns(8)
 	reader.SetMaxIdleConns(8)
-	return &Store{writer: writer, reader: reader}, nil
+	w, err := newPool(writer)
+	if err != nil {
+		writer.Close()
+		reader.Close()
+		return nil, err
+	}
+	r, err := newPool(reader)
+	if err != nil {
+		writer.Close()
+		reader.Close()
+		return nil, err
+	}
+	return &Store{writer: w, reader: r}, nil
 }
 
 // Close closes both connection pools.
 func (s *Store) Close() error {
-	return errors.Join(s.reader.Close(), s.writer.Close())
+	return errors.Join(s.reader.db.Close(), s.writer.db.Close())
 }
 
 // Update runs fn in one write transaction: everything fn does commits
@@ -76,16 +116,19 @@ func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
 	return run(ctx, s.reader, fn)
 }
 
-func run(ctx context.Context, db *sql.DB, fn func(*Tx) error) error {
-	tx, err := db.BeginTx(ctx, nil)
+// run runs fn in a transaction of p. The SQLite transaction begins with
+// fn's first query, so that fn costs nothing where it needs no query.
+func run(ctx context.Context, p *pool, fn func(*Tx) error) error {
+	t := &Tx{ctx: ctx, pool: p}
+	err := fn(t)
+	if t.tx == nil {
+		return err
+	}
 	if err != nil {
+		t.tx.Rollback()
 		return err
 	}
-	if err := fn(&Tx{ctx: ctx, tx: tx}); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return t.tx.Commit()
 }
 
 // migrations are applied in order; PRAGMA user_version records how many ran.
@@ -107,6 +150,10 @@ var migrations = []string{
 	CREATE INDEX resources_by_seq ON resources (account, region, kind, seq);
 	CREATE TABLE sequence (next INTEGER NOT NULL);
 	INSERT INTO sequence VALUES (1);`,
+	// Lookups by name and by parent and name, in list order.
+	`DROP INDEX resources_by_name;
+	CREATE INDEX resources_by_name ON resources (account, region, kind, name, seq);
+	CREATE INDEX resources_by_parent_name ON resources (account, region, kind, parent, name, seq);`,
 }
 
 func migrate(db *sql.DB) error {

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"berth/awsproto"
 )
@@ -295,9 +296,56 @@ func encode(buf *bytes.Buffer, v reflect.Value) {
 	}
 }
 
+// writeString writes s as a JSON string, escaping as encoding/json does
+// (including <, > and & for HTML safety, and invalid UTF-8 as U+FFFD).
 func writeString(buf *bytes.Buffer, s string) {
-	b, _ := json.Marshal(s) // cannot fail for a string
-	buf.Write(b)
+	const hex = "0123456789abcdef"
+	buf.WriteByte('"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			buf.WriteString(s[start:i])
+			switch c {
+			case '"', '\\':
+				buf.WriteByte('\\')
+				buf.WriteByte(c)
+			case '\n':
+				buf.WriteString(`\n`)
+			case '\r':
+				buf.WriteString(`\r`)
+			case '\t':
+				buf.WriteString(`\t`)
+			default:
+				buf.WriteString(`\u00`)
+				buf.WriteByte(hex[c>>4])
+				buf.WriteByte(hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || r == '\u2028' || r == '\u2029' {
+			buf.WriteString(s[start:i])
+			if r == utf8.RuneError {
+				buf.WriteString(`\ufffd`)
+			} else {
+				buf.WriteString(`\u202`)
+				buf.WriteByte(hex[r&0xf])
+			}
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	buf.WriteString(s[start:])
+	buf.WriteByte('"')
 }
 
 // WriteResponse writes a successful response carrying out.

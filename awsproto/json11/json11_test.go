@@ -224,3 +224,16 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestWriteString checks the hand-written string escaper against
+// encoding/json, whose output the SDKs are known to parse.
+func TestWriteString(t *testing.T) {
+	for _, s := range []string{"", "plain", `q"b\s`, "<a&b>", "tab\tnl\ncr\r", "\x00\x1f", "é 日本", "bad\xffutf8", "\u2028\u2029", "end\\"} {
+		var buf bytes.Buffer
+		writeString(&buf, s)
+		want, _ := json.Marshal(s)
+		if buf.String() != string(want) {
+			t.Errorf("writeString(%q) = %s, want %s", s, buf.String(), want)
+		}
+	}
+}

@@ -125,15 +125,13 @@ func (b *Backend) describeCluster(tx *sqlite.Tx, s scope, c types.Cluster, inclu
 			c.PendingTasksCount++
 		}
 	}
-	services, err := sqlite.ListAll[types.Service](tx, s.query(kindService, arn))
+	active := s.query(kindService, arn)
+	active.Name = "ACTIVE"
+	services, err := tx.Count(active)
 	if err != nil {
 		return nil, err
 	}
-	for _, svc := range services {
-		if aws.ToString(svc.Status) == "ACTIVE" {
-			c.ActiveServicesCount++
-		}
-	}
+	c.ActiveServicesCount = int32(services)
 	instances, err := sqlite.ListAll[types.ContainerInstance](tx, s.query(kindContainerInstance, arn))
 	if err != nil {
 		return nil, err
@@ -418,11 +416,8 @@ func (b *Backend) DeleteCluster(ctx context.Context, in *ecsapi.DeleteClusterInp
 }
 
 func hasDrainingServices(tx *sqlite.Tx, s scope, clusterArn string) bool {
-	svcs, _ := sqlite.ListAll[types.Service](tx, s.query(kindService, clusterArn))
-	for _, svc := range svcs {
-		if aws.ToString(svc.Status) == "DRAINING" {
-			return true
-		}
-	}
-	return false
+	q := s.query(kindService, clusterArn)
+	q.Name = "DRAINING"
+	n, _ := tx.Count(q)
+	return n > 0
 }

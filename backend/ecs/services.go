@@ -151,7 +151,7 @@ func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 		} else {
 			svc.Deployments = []types.Deployment{}
 		}
-		if err := tx.Put(s.row(kindService, arn, *c.ClusterArn, *in.ServiceName), svc); err != nil {
+		if err := putService(tx, s, svc); err != nil {
 			return err
 		}
 		if err := tx.Delete(s.key(kindTags, arn)); err != nil {
@@ -303,14 +303,25 @@ func (b *Backend) digits(n int) string {
 
 // service loads a service by name or ARN within the cluster ref names.
 func (b *Backend) service(tx *sqlite.Tx, s scope, clusterRef *string, ref string) (types.Cluster, types.Service, error) {
-	var svc types.Service
 	c, err := b.cluster(tx, s, clusterRef)
 	if err != nil {
-		return c, svc, err
+		return c, types.Service{}, err
 	}
-	arn := s.arn("service/" + *c.ClusterName + "/" + resourceName(ref, "service"))
-	err = tx.Get(s.key(kindService, arn), &svc)
-	return c, svc, notFound(err, errServiceNotFound)
+	svc, err := serviceIn(tx, s, c, ref)
+	return c, svc, err
+}
+
+// putService stores a service under its cluster, indexed by status so that
+// listing ACTIVE services reads no bodies.
+func putService(tx *sqlite.Tx, s scope, svc types.Service) error {
+	return tx.Put(s.row(kindService, *svc.ServiceArn, *svc.ClusterArn, *svc.Status), svc)
+}
+
+// serviceIn loads a service by name or ARN within cluster c.
+func serviceIn(tx *sqlite.Tx, s scope, c types.Cluster, ref string) (types.Service, error) {
+	var svc types.Service
+	err := tx.Get(s.key(kindService, s.arn("service/"+*c.ClusterName+"/"+resourceName(ref, "service"))), &svc)
+	return svc, notFound(err, errServiceNotFound)
 }
 
 // DescribeServices describes up to 10 services of one cluster.
@@ -326,7 +337,7 @@ func (b *Backend) DescribeServices(ctx context.Context, in *ecsapi.DescribeServi
 			return err
 		}
 		for _, ref := range in.Services {
-			_, svc, err := b.service(tx, s, c.ClusterArn, ref)
+			svc, err := serviceIn(tx, s, c, ref)
 			if awsproto.HasCode(err, &types.ServiceNotFoundException{}) {
 				arn := ref
 				if resourceName(ref, "service") == ref {
@@ -367,16 +378,22 @@ func (b *Backend) ListServices(ctx context.Context, in *ecsapi.ListServicesInput
 			return err
 		}
 		q := s.query(kindService, *c.ClusterArn)
-		q.Token, q.Limit = ptrValue(in.NextToken), limit
-		page, next, err := sqlite.ListPage(tx, q, func(svc types.Service) bool {
-			return aws.ToString(svc.Status) == "ACTIVE" &&
-				(in.LaunchType == "" || svc.LaunchType == in.LaunchType) &&
-				(in.SchedulingStrategy == "" || svc.SchedulingStrategy == in.SchedulingStrategy) &&
-				(in.ResourceManagementType == "" || svc.ResourceManagementType == in.ResourceManagementType)
-		})
-		for _, svc := range page {
-			out.ServiceArns = append(out.ServiceArns, *svc.ServiceArn)
+		q.Name, q.Token, q.Limit = "ACTIVE", ptrValue(in.NextToken), limit
+		var next string
+		if in.LaunchType == "" && in.SchedulingStrategy == "" && in.ResourceManagementType == "" {
+			out.ServiceArns, next, err = tx.ListIDs(q)
+		} else {
+			var page []serviceKeys
+			page, next, err = sqlite.ListPage(tx, q, func(svc serviceKeys) bool {
+				return (in.LaunchType == "" || svc.LaunchType == in.LaunchType) &&
+					(in.SchedulingStrategy == "" || svc.SchedulingStrategy == in.SchedulingStrategy) &&
+					(in.ResourceManagementType == "" || svc.ResourceManagementType == in.ResourceManagementType)
+			})
+			for _, svc := range page {
+				out.ServiceArns = append(out.ServiceArns, *svc.ServiceArn)
+			}
 		}
+		out.ServiceArns = orEmpty(out.ServiceArns)
 		out.NextToken = nextToken(next)
 		return pageToken(err)
 	})
@@ -384,6 +401,14 @@ func (b *Backend) ListServices(ctx context.Context, in *ecsapi.ListServicesInput
 		return nil, err
 	}
 	return out, nil
+}
+
+// serviceKeys is what listing services needs of a stored service.
+type serviceKeys struct {
+	ServiceArn             *string
+	LaunchType             types.LaunchType
+	SchedulingStrategy     types.SchedulingStrategy
+	ResourceManagementType types.ResourceManagementType
 }
 
 // ListServicesByNamespace lists services whose Service Connect
@@ -436,7 +461,7 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 	}
 	var svc types.Service
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		c, current, err := b.service(tx, s, in.Cluster, *in.Service)
+		_, current, err := b.service(tx, s, in.Cluster, *in.Service)
 		if err != nil {
 			return err
 		}
@@ -526,7 +551,7 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 			svc.Deployments[0].DesiredCount = svc.DesiredCount
 			svc.Deployments[0].UpdatedAt = now
 		}
-		return tx.Put(s.row(kindService, *svc.ServiceArn, *c.ClusterArn, *svc.ServiceName), svc)
+		return putService(tx, s, svc)
 	})
 	if err != nil {
 		return nil, err
@@ -543,7 +568,7 @@ func (b *Backend) DeleteService(ctx context.Context, in *ecsapi.DeleteServiceInp
 	}
 	var svc types.Service
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		c, current, err := b.service(tx, s, in.Cluster, *in.Service)
+		_, current, err := b.service(tx, s, in.Cluster, *in.Service)
 		if err != nil {
 			return err
 		}
@@ -562,7 +587,7 @@ func (b *Backend) DeleteService(ctx context.Context, in *ecsapi.DeleteServiceInp
 		for i := range svc.Deployments {
 			svc.Deployments[i].DesiredCount = 0
 		}
-		return tx.Put(s.row(kindService, *svc.ServiceArn, *c.ClusterArn, *svc.ServiceName), svc)
+		return putService(tx, s, svc)
 	})
 	if err != nil {
 		return nil, err

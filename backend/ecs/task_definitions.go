@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -38,7 +39,7 @@ func (b *Backend) RegisterTaskDefinition(ctx context.Context, in *ecsapi.Registe
 	td.RegisteredBy = aws.String(s.principal())
 	err = b.store.Update(ctx, func(tx *sqlite.Tx) error {
 		var f family
-		if err := tx.Get(s.key(kindFamily, *td.Family), &f); err != nil && err != sqlite.ErrNotFound {
+		if err := tx.Get(s.key(kindFamily, *td.Family), &f); err != nil && !errors.Is(err, sqlite.ErrNotFound) {
 			return err
 		}
 		f.Name = *td.Family

@@ -320,6 +320,12 @@ func (b *Backend) DescribeTasks(ctx context.Context, in *ecsapi.DescribeTasksInp
 	return out, nil
 }
 
+// taskKeys is what listing tasks needs of a stored task.
+type taskKeys struct {
+	TaskArn, LastStatus, TaskDefinitionArn, Group, StartedBy, ContainerInstanceArn *string
+	LaunchType                                                                     types.LaunchType
+}
+
 // ListTasks lists task ARNs of a cluster with ECS's filters; desiredStatus
 // defaults to RUNNING (PENDING lists tasks not yet RUNNING).
 func (b *Backend) ListTasks(ctx context.Context, in *ecsapi.ListTasksInput) (*ecsapi.ListTasksOutput, error) {
@@ -356,7 +362,16 @@ func (b *Backend) ListTasks(ctx context.Context, in *ecsapi.ListTasksInput) (*ec
 		} else {
 			q.Name = string(types.DesiredStatusRunning)
 		}
-		page, next, err := sqlite.ListPage(tx, q, func(t types.Task) bool {
+		filtered := desired == types.DesiredStatusPending || in.Family != nil || in.ServiceName != nil ||
+			in.StartedBy != nil || in.LaunchType != "" || instanceArn != ""
+		if !filtered {
+			var next string
+			out.TaskArns, next, err = tx.ListIDs(q)
+			out.TaskArns = orEmpty(out.TaskArns)
+			out.NextToken = nextToken(next)
+			return pageToken(err)
+		}
+		page, next, err := sqlite.ListPage(tx, q, func(t taskKeys) bool {
 			switch {
 			case desired == types.DesiredStatusPending && aws.ToString(t.LastStatus) == "RUNNING":
 				return false
