@@ -64,6 +64,8 @@ func Open(path string) (*Store, error) {
 		q.Add("_pragma", "busy_timeout(10000)")
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Add("_pragma", "mmap_size(268435456)")
+		q.Add("_pragma", "cache_size(-16384)")
 		if readOnly {
 			q.Add("_pragma", "query_only(1)")
 		}
