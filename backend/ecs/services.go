@@ -148,6 +148,9 @@ func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 		if td != nil {
 			svc.TaskDefinition = td.TaskDefinitionArn
 			svc.Deployments = []types.Deployment{b.newDeployment(&svc, now)}
+			if err := b.recordDeployment(tx, s, c, &svc); err != nil {
+				return err
+			}
 		} else {
 			svc.Deployments = []types.Deployment{}
 		}
@@ -354,6 +357,11 @@ func (b *Backend) DescribeServices(ctx context.Context, in *ecsapi.DescribeServi
 					return err
 				}
 			}
+			if svc.DeploymentController != nil && svc.DeploymentController.Type == types.DeploymentControllerTypeExternal {
+				if svc.TaskSets, err = taskSetsOf(tx, s, *svc.ServiceArn); err != nil {
+					return err
+				}
+			}
 			out.Services = append(out.Services, svc)
 		}
 		return nil
@@ -461,7 +469,7 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 	}
 	var svc types.Service
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		_, current, err := b.service(tx, s, in.Cluster, *in.Service)
+		c, current, err := b.service(tx, s, in.Cluster, *in.Service)
 		if err != nil {
 			return err
 		}
@@ -547,6 +555,9 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 				kept = append(kept, d)
 			}
 			svc.Deployments = append([]types.Deployment{b.newDeployment(&svc, now)}, kept...)
+			if err := b.recordDeployment(tx, s, c, &svc); err != nil {
+				return err
+			}
 		} else if len(svc.Deployments) > 0 {
 			svc.Deployments[0].DesiredCount = svc.DesiredCount
 			svc.Deployments[0].UpdatedAt = now
