@@ -301,6 +301,9 @@ func TestServices(t *testing.T) {
 	wantErr[*types.ServiceNotActiveException](t, err)
 	try(c.ecs.DeleteCluster(ctx, &ecs.DeleteClusterInput{Cluster: aws.String("c")})).must(t)
 
+	_, err = c.ecs.ListServicesByNamespace(ctx, &ecs.ListServicesByNamespaceInput{Namespace: aws.String("ns")})
+	wantErr[*types.NamespaceNotFoundException](t, err)
+	try(c.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("sc"), ServiceConnectDefaults: &types.ClusterServiceConnectDefaultsRequest{Namespace: aws.String("ns")}})).must(t)
 	ns := try(c.ecs.ListServicesByNamespace(ctx, &ecs.ListServicesByNamespaceInput{Namespace: aws.String("ns")})).must(t)
 	if len(ns.ServiceArns) != 0 {
 		t.Fatalf("ListServicesByNamespace = %v", ns.ServiceArns)
@@ -314,8 +317,11 @@ func TestAwsvpcService(t *testing.T) {
 		Cpu: aws.String("256"), Memory: aws.String("512"),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("i"), PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(80)}}}},
 	})).must(t)
+	_, err := c.ecs.RunTask(ctx, &ecs.RunTaskInput{TaskDefinition: aws.String("fg"), LaunchType: types.LaunchTypeFargate, PlatformVersion: aws.String("9.9.9"),
+		NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}}})
+	wantErr[*types.PlatformUnknownException](t, err)
 	in := &ecs.CreateServiceInput{ServiceName: aws.String("fg"), TaskDefinition: aws.String("fg"), DesiredCount: aws.Int32(1), LaunchType: types.LaunchTypeFargate}
-	_, err := c.ecs.CreateService(ctx, in)
+	_, err = c.ecs.CreateService(ctx, in)
 	wantErr[*types.InvalidParameterException](t, err)
 	in.NetworkConfiguration = &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}}
 	svc := try(c.ecs.CreateService(ctx, in)).must(t).Service

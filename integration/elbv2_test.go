@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -459,4 +460,71 @@ func TestELBv2TagsAndAccount(t *testing.T) {
 	try(c.elbv2.DeleteTrustStore(ctx, &elbv2.DeleteTrustStoreInput{TrustStoreArn: ts.TrustStoreArn})).must(t)
 	_, err = c.elbv2.DeleteTrustStore(ctx, &elbv2.DeleteTrustStoreInput{TrustStoreArn: ts.TrustStoreArn})
 	wantErr[*types.TrustStoreNotFoundException](t, err)
+}
+
+// TestELBv2Limits produces the quota and reference errors of listeners,
+// rules, certificates, targets and trust stores.
+func TestELBv2Limits(t *testing.T) {
+	ctx, c := setup(t)
+	s := newALB(t, ctx, c, "lim")
+	cert := func(i int) types.Certificate {
+		return types.Certificate{CertificateArn: aws.String(fmt.Sprintf("arn:aws:acm:x:0:certificate/%d", i))}
+	}
+	https := try(c.elbv2.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: aws.String(s.lb), Protocol: types.ProtocolEnumHttps, Port: aws.Int32(443),
+		Certificates: []types.Certificate{cert(0)}, DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(s.tg)}}})).must(t).Listeners[0]
+	_, err := c.elbv2.AddListenerCertificates(ctx, &elbv2.AddListenerCertificatesInput{ListenerArn: https.ListenerArn, Certificates: []types.Certificate{{CertificateArn: aws.String("not-an-arn")}}})
+	wantErr[*types.CertificateNotFoundException](t, err)
+	var many []types.Certificate
+	for i := 1; i <= 26; i++ {
+		many = append(many, cert(i))
+	}
+	_, err = c.elbv2.AddListenerCertificates(ctx, &elbv2.AddListenerCertificatesInput{ListenerArn: https.ListenerArn, Certificates: many})
+	wantErr[*types.TooManyCertificatesException](t, err)
+
+	// Six target groups in one forward action are one too many.
+	var tuples []types.TargetGroupTuple
+	for i := range 6 {
+		tg := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String(fmt.Sprint("w", i)), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String("vpc-1")})).must(t).TargetGroups[0]
+		tuples = append(tuples, types.TargetGroupTuple{TargetGroupArn: tg.TargetGroupArn})
+	}
+	_, err = c.elbv2.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(s.listener), Priority: aws.Int32(1),
+		Conditions: []types.RuleCondition{{Field: aws.String("path-pattern"), Values: []string{"/w"}}},
+		Actions:    []types.Action{{Type: types.ActionTypeEnumForward, ForwardConfig: &types.ForwardActionConfig{TargetGroups: tuples}}}})
+	wantErr[*types.TooManyTargetGroupsException](t, err)
+
+	// 100 rules per listener, not counting the default rule.
+	for p := int32(1); p <= 100; p++ {
+		try(c.elbv2.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(s.listener), Priority: aws.Int32(p),
+			Conditions: []types.RuleCondition{{Field: aws.String("path-pattern"), Values: []string{fmt.Sprint("/", p)}}},
+			Actions:    []types.Action{{Type: types.ActionTypeEnumFixedResponse, FixedResponseConfig: &types.FixedResponseActionConfig{StatusCode: aws.String("200")}}}})).must(t)
+	}
+	_, err = c.elbv2.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(s.listener), Priority: aws.Int32(101),
+		Conditions: []types.RuleCondition{{Field: aws.String("path-pattern"), Values: []string{"/101"}}},
+		Actions:    []types.Action{{Type: types.ActionTypeEnumFixedResponse, FixedResponseConfig: &types.FixedResponseActionConfig{StatusCode: aws.String("200")}}}})
+	wantErr[*types.TooManyRulesException](t, err)
+
+	// 50 listeners per load balancer (two exist already).
+	for port := int32(1000); port < 1048; port++ {
+		try(c.elbv2.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: aws.String(s.lb), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(port),
+			DefaultActions: []types.Action{{Type: types.ActionTypeEnumFixedResponse, FixedResponseConfig: &types.FixedResponseActionConfig{StatusCode: aws.String("404")}}}})).must(t)
+	}
+	_, err = c.elbv2.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: aws.String(s.lb), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(2000),
+		DefaultActions: []types.Action{{Type: types.ActionTypeEnumFixedResponse, FixedResponseConfig: &types.FixedResponseActionConfig{StatusCode: aws.String("404")}}}})
+	wantErr[*types.TooManyListenersException](t, err)
+
+	// A lambda target group takes one function.
+	fn := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("fn"), TargetType: types.TargetTypeEnumLambda})).must(t).TargetGroups[0]
+	_, err = c.elbv2.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: fn.TargetGroupArn, Targets: []types.TargetDescription{
+		{Id: aws.String("arn:aws:lambda:x:0:function:a")}, {Id: aws.String("arn:aws:lambda:x:0:function:b")}}})
+	wantErr[*types.TooManyTargetsException](t, err)
+
+	// Mutual TLS needs a trust store that exists; one in use cannot be deleted.
+	_, err = c.elbv2.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: https.ListenerArn,
+		MutualAuthentication: &types.MutualAuthenticationAttributes{Mode: aws.String("verify"), TrustStoreArn: aws.String(s.lb + "-no-store")}})
+	wantErr[*types.TrustStoreNotFoundException](t, err)
+	ts := try(c.elbv2.CreateTrustStore(ctx, &elbv2.CreateTrustStoreInput{Name: aws.String("ca"), CaCertificatesBundleS3Bucket: aws.String("b"), CaCertificatesBundleS3Key: aws.String("k")})).must(t).TrustStores[0]
+	try(c.elbv2.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: https.ListenerArn,
+		MutualAuthentication: &types.MutualAuthenticationAttributes{Mode: aws.String("verify"), TrustStoreArn: ts.TrustStoreArn}})).must(t)
+	_, err = c.elbv2.DeleteTrustStore(ctx, &elbv2.DeleteTrustStoreInput{TrustStoreArn: ts.TrustStoreArn})
+	wantErr[*types.TrustStoreInUseException](t, err)
 }

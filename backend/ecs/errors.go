@@ -41,10 +41,6 @@ func errTaskSetNotFound() error {
 	return awsproto.Modeled(&types.TaskSetNotFoundException{}, "The specified task set wasn't found.")
 }
 
-func errServiceDeploymentNotFound() error {
-	return awsproto.Modeled(&types.ServiceDeploymentNotFoundException{}, "The service deployment does not exist.")
-}
-
 func errTargetNotFound(format string, args ...any) error {
 	return awsproto.Modeled(&types.TargetNotFoundException{}, format, args...)
 }

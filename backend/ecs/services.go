@@ -53,6 +53,9 @@ func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 	if err := validTags(in.Tags); err != nil {
 		return nil, err
 	}
+	if err := validPlatformVersion(in.LaunchType, in.PlatformVersion); err != nil {
+		return nil, err
+	}
 	controller := in.DeploymentController
 	if controller == nil {
 		controller = &types.DeploymentController{Type: types.DeploymentControllerTypeEcs}
@@ -252,14 +255,25 @@ func validPlacement(td *types.TaskDefinition, launchType types.LaunchType, nc *t
 	return nil
 }
 
+// fargatePlatforms are the Linux Fargate platform versions.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/platform-linux-fargate.html
+var fargatePlatforms = []string{"1.4.0", "1.3.0"}
+
 func platformVersion(lt types.LaunchType, v *string) *string {
 	if lt != types.LaunchTypeFargate {
 		return nil
 	}
 	if v == nil || *v == "LATEST" {
-		return aws.String("1.4.0")
+		return aws.String(fargatePlatforms[0])
 	}
 	return v
+}
+
+func validPlatformVersion(lt types.LaunchType, v *string) error {
+	if v == nil || *v == "LATEST" || lt != types.LaunchTypeFargate || slices.Contains(fargatePlatforms, *v) {
+		return nil
+	}
+	return awsproto.Modeled(&types.PlatformUnknownException{}, "The specified platform version %s does not exist.", *v)
 }
 
 func platformFamily(lt types.LaunchType) *string {
@@ -432,10 +446,21 @@ func (b *Backend) ListServicesByNamespace(ctx context.Context, in *ecsapi.ListSe
 	}
 	out := &ecsapi.ListServicesByNamespaceOutput{ServiceArns: []string{}}
 	err = b.store.View(ctx, func(tx *sqlite.Tx) error {
+		// berth has no Cloud Map: a namespace exists while a cluster's
+		// Service Connect defaults name it.
+		clusters, err := sqlite.ListAll[types.Cluster](tx, s.query(kindCluster, ""))
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(clusters, func(c types.Cluster) bool {
+			return aws.ToString(c.Status) == "ACTIVE" && c.ServiceConnectDefaults != nil && aws.ToString(c.ServiceConnectDefaults.Namespace) == *in.Namespace
+		}) {
+			return awsproto.Modeled(&types.NamespaceNotFoundException{}, "The specified namespace %s was not found.", *in.Namespace)
+		}
 		q := s.query(kindService, "")
-		q.Token, q.Limit = ptrValue(in.NextToken), limit
+		q.Name, q.Token, q.Limit = "ACTIVE", ptrValue(in.NextToken), limit
 		page, next, err := sqlite.ListPage(tx, q, func(svc types.Service) bool {
-			if aws.ToString(svc.Status) != "ACTIVE" || len(svc.Deployments) == 0 {
+			if len(svc.Deployments) == 0 {
 				return false
 			}
 			sc := svc.Deployments[0].ServiceConnectConfiguration
@@ -506,6 +531,9 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 		change(&svc.PlacementStrategy, in.PlacementStrategy, false)
 		change(&svc.HealthCheckGracePeriodSeconds, in.HealthCheckGracePeriodSeconds, false)
 		if in.PlatformVersion != nil {
+			if err := validPlatformVersion(svc.LaunchType, in.PlatformVersion); err != nil {
+				return err
+			}
 			v := platformVersion(svc.LaunchType, in.PlatformVersion)
 			roll = roll || aws.ToString(v) != aws.ToString(svc.PlatformVersion)
 			svc.PlatformVersion = v

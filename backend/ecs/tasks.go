@@ -78,6 +78,9 @@ func (b *Backend) startTasks(ctx context.Context, spec taskSpec, count int, inst
 	if err := validTags(spec.tags); err != nil {
 		return nil, err
 	}
+	if err := validPlatformVersion(spec.launchType, spec.platformVersion); err != nil {
+		return nil, err
+	}
 	var tasks []types.Task
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
 		c, err := b.activeCluster(tx, s, spec.cluster)

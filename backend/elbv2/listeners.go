@@ -73,12 +73,13 @@ func (b *Backend) CreateListener(ctx context.Context, in *elbv2api.CreateListene
 			return err
 		}
 		l = types.Listener{
-			LoadBalancerArn: lb.LoadBalancerArn,
-			Port:            in.Port,
-			Protocol:        in.Protocol,
-			Certificates:    in.Certificates,
-			SslPolicy:       in.SslPolicy,
-			AlpnPolicy:      in.AlpnPolicy,
+			LoadBalancerArn:      lb.LoadBalancerArn,
+			Port:                 in.Port,
+			Protocol:             in.Protocol,
+			Certificates:         in.Certificates,
+			SslPolicy:            in.SslPolicy,
+			AlpnPolicy:           in.AlpnPolicy,
+			MutualAuthentication: in.MutualAuthentication,
 		}
 		if err := validListener(tx, s, lb, &l, ""); err != nil {
 			return err
@@ -143,6 +144,13 @@ func validListener(tx *sqlite.Tx, s scope, lb types.LoadBalancer, l *types.Liste
 	for _, o := range others {
 		if *o.ListenerArn != self && aws.ToInt32(o.Port) == *l.Port {
 			return awsproto.Modeled(&types.DuplicateListenerException{}, "A listener already exists on this port for this load balancer '%s'", *lb.LoadBalancerArn)
+		}
+	}
+	if m := l.MutualAuthentication; m != nil && m.TrustStoreArn != nil {
+		if ok, err := tx.Exists(s.key(kindTrustStore, *m.TrustStoreArn)); err != nil {
+			return err
+		} else if !ok {
+			return errTrustStoreNotFound()
 		}
 	}
 	secure := l.Protocol == types.ProtocolEnumHttps || l.Protocol == types.ProtocolEnumTls
