@@ -17,6 +17,7 @@ build:
 test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -race ./sqlite
 	$(MAKE) fuzz FUZZTIME=5s
 
 test-unit:

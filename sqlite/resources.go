@@ -16,6 +16,24 @@ type Tx struct {
 	ctx  context.Context
 	pool *pool
 	tx   *sql.Tx // begun on first use
+
+	cache   *cache // read transactions only
+	gen     uint64 // the cache generation when the transaction started
+	written []Key  // keys a write transaction changed
+}
+
+// finish commits the transaction, or rolls it back if err is not nil. The
+// SQLite transaction begins with the first query, so a transaction that
+// needed none costs nothing.
+func (t *Tx) finish(err error) error {
+	if t.tx == nil {
+		return err
+	}
+	if err != nil {
+		t.tx.Rollback()
+		return err
+	}
+	return t.tx.Commit()
 }
 
 // stmt returns the prepared statement for query within the transaction.
@@ -99,6 +117,11 @@ const listOrder = ` ORDER BY seq`
 
 // Get decodes the resource at k into v, or returns ErrNotFound.
 func (t *Tx) Get(k Key, v any) error {
+	if t.cache != nil {
+		if body, ok := t.cache.get(k); ok {
+			return json.Unmarshal(body, v)
+		}
+	}
 	var body []byte
 	err := t.scanOne(getSQL, k.args(), &body)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -106,6 +129,9 @@ func (t *Tx) Get(k Key, v any) error {
 	}
 	if err != nil {
 		return err
+	}
+	if t.cache != nil {
+		t.cache.add(k, body, t.gen)
 	}
 	return json.Unmarshal(body, v)
 }
@@ -127,11 +153,13 @@ func (t *Tx) Put(r Row, v any) error {
 	if err := t.exec(putSQL, r.Account, r.Region, r.Kind, r.ID, r.Parent, r.Name, body); err != nil {
 		return err
 	}
+	t.written = append(t.written, r.Key)
 	return t.exec(nextSeqSQL)
 }
 
 // Delete removes the resource at k; deleting a missing one is not an error.
 func (t *Tx) Delete(k Key) error {
+	t.written = append(t.written, k)
 	return t.exec(deleteSQL, k.args()...)
 }
 

@@ -23,6 +23,7 @@ var ErrNotFound = errors.New("sqlite: not found")
 type Store struct {
 	writer *pool
 	reader *pool
+	cache  *cache
 }
 
 // pool is a connection pool with every query berth runs prepared on it
@@ -99,7 +100,7 @@ func Open(path string) (*Store, error) {
 		reader.Close()
 		return nil, err
 	}
-	return &Store{writer: w, reader: r}, nil
+	return &Store{writer: w, reader: r, cache: newCache()}, nil
 }
 
 // Close closes both connection pools.
@@ -110,27 +111,20 @@ func (s *Store) Close() error {
 // Update runs fn in one write transaction: everything fn does commits
 // together, or nothing does if fn returns an error.
 func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
-	return run(ctx, s.writer, fn)
+	t := &Tx{ctx: ctx, pool: s.writer}
+	if err := t.finish(fn(t)); err != nil {
+		return err
+	}
+	s.cache.written(t.written)
+	return nil
 }
 
-// View runs fn in a read transaction that sees one consistent snapshot.
+// View runs fn in a read transaction that sees one consistent snapshot
+// (the resources it reads by key may come from the cache of committed
+// bodies, which is never older than the transaction's start).
 func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
-	return run(ctx, s.reader, fn)
-}
-
-// run runs fn in a transaction of p. The SQLite transaction begins with
-// fn's first query, so that fn costs nothing where it needs no query.
-func run(ctx context.Context, p *pool, fn func(*Tx) error) error {
-	t := &Tx{ctx: ctx, pool: p}
-	err := fn(t)
-	if t.tx == nil {
-		return err
-	}
-	if err != nil {
-		t.tx.Rollback()
-		return err
-	}
-	return t.tx.Commit()
+	t := &Tx{ctx: ctx, pool: s.reader, cache: s.cache, gen: s.cache.gen.Load()}
+	return t.finish(fn(t))
 }
 
 // migrations are applied in order; PRAGMA user_version records how many ran.
