@@ -170,8 +170,10 @@ func (b *berth) clients(region string) clients {
 func connectionRetryer() aws.Retryer {
 	return retry.NewStandard(func(o *retry.StandardOptions) {
 		o.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
-		o.MaxAttempts = 3
-		o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+		o.MaxAttempts = 5
+		o.Backoff = retry.BackoffDelayerFunc(func(attempt int, _ error) (time.Duration, error) {
+			return time.Duration(attempt) * 20 * time.Millisecond, nil
+		})
 		o.RateLimiter = ratelimit.None
 	})
 }
