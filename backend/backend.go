@@ -10,6 +10,8 @@ import (
 	"encoding/hex"
 	"sync/atomic"
 	"time"
+
+	"berth/sqlite"
 )
 
 // Scope is the account and region a request acts in, taken from its SigV4
@@ -17,6 +19,22 @@ import (
 type Scope struct {
 	Account string
 	Region  string
+}
+
+// Key is the store key of the resource of kind with id in this scope.
+func (s Scope) Key(kind, id string) sqlite.Key {
+	return sqlite.Key{Account: s.Account, Region: s.Region, Kind: kind, ID: id}
+}
+
+// Row is the stored row of a resource in this scope.
+func (s Scope) Row(kind, id, parent, name string) sqlite.Row {
+	return sqlite.Row{Key: s.Key(kind, id), Parent: parent, Name: name}
+}
+
+// Query selects the resources of kind in this scope, of one parent ("" for
+// any).
+func (s Scope) Query(kind, parent string) sqlite.Query {
+	return sqlite.Query{Account: s.Account, Region: s.Region, Kind: kind, Parent: parent}
 }
 
 type scopeKey struct{}

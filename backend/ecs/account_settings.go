@@ -61,7 +61,7 @@ func (b *Backend) putSetting(ctx context.Context, name types.SettingName, value 
 	}
 	set := types.Setting{Name: name, Value: value, PrincipalArn: aws.String(principal), Type: types.SettingTypeUser}
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		return tx.Put(s.row(kindAccountSetting, settingKey(principal, name), principal, string(name)), set)
+		return tx.Put(s.Row(kindAccountSetting, settingKey(principal, name), principal, string(name)), set)
 	})
 	if err != nil {
 		return nil, err
@@ -105,7 +105,7 @@ func (b *Backend) DeleteAccountSetting(ctx context.Context, in *ecsapi.DeleteAcc
 	}
 	var set types.Setting
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		key := s.key(kindAccountSetting, settingKey(principal, in.Name))
+		key := s.Key(kindAccountSetting, settingKey(principal, in.Name))
 		if err := tx.Get(key, &set); err != nil {
 			return notFound(err, func() error {
 				return errInvalidParameter("The specified account setting is not set for the principal.")
@@ -146,7 +146,7 @@ func (b *Backend) ListAccountSettings(ctx context.Context, in *ecsapi.ListAccoun
 	}
 	var all []types.Setting
 	err := b.store.View(ctx, func(tx *sqlite.Tx) error {
-		stored, err := sqlite.ListAll[types.Setting](tx, s.query(kindAccountSetting, ""))
+		stored, err := sqlite.ListAll[types.Setting](tx, s.Query(kindAccountSetting, ""))
 		if err != nil {
 			return err
 		}

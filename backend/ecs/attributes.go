@@ -42,7 +42,7 @@ func (b *Backend) changeAttributes(ctx context.Context, cluster *string, attrs [
 			if ci.Attributes, err = change(ci.Attributes, a); err != nil {
 				return err
 			}
-			if err := tx.Put(s.row(kindContainerInstance, *ci.ContainerInstanceArn, *c.ClusterArn, *ci.Ec2InstanceId), ci); err != nil {
+			if err := tx.Put(s.Row(kindContainerInstance, *ci.ContainerInstanceArn, *c.ClusterArn, *ci.Ec2InstanceId), ci); err != nil {
 				return err
 			}
 		}
@@ -108,7 +108,7 @@ func (b *Backend) ListAttributes(ctx context.Context, in *ecsapi.ListAttributesI
 		if err != nil {
 			return err
 		}
-		instances, err := sqlite.ListAll[types.ContainerInstance](tx, s.query(kindContainerInstance, *c.ClusterArn))
+		instances, err := sqlite.ListAll[types.ContainerInstance](tx, s.Query(kindContainerInstance, *c.ClusterArn))
 		for _, ci := range instances {
 			for _, a := range ci.Attributes {
 				if (in.AttributeName == nil || aws.ToString(a.Name) == *in.AttributeName) && (in.AttributeValue == nil || aws.ToString(a.Value) == *in.AttributeValue) {

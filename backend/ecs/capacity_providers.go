@@ -31,7 +31,7 @@ func validCapacityProviders(tx *sqlite.Tx, s scope, names []string, strategy []t
 		if slices.Contains(fargateProviders, n) {
 			continue
 		}
-		ok, err := tx.Exists(s.key(kindCapacityProvider, n))
+		ok, err := tx.Exists(s.Key(kindCapacityProvider, n))
 		if err != nil {
 			return err
 		}
@@ -102,14 +102,14 @@ func (b *Backend) CreateCapacityProvider(ctx context.Context, in *ecsapi.CreateC
 		}
 	}
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		exists, err := tx.Exists(s.key(kindCapacityProvider, name))
+		exists, err := tx.Exists(s.Key(kindCapacityProvider, name))
 		if err != nil {
 			return err
 		}
 		if exists {
 			return errClient("The specified capacity provider already exists. To change the configuration of an existing capacity provider, update the capacity provider.")
 		}
-		if err := tx.Put(s.row(kindCapacityProvider, name, "", name), cp); err != nil {
+		if err := tx.Put(s.Row(kindCapacityProvider, name, "", name), cp); err != nil {
 			return err
 		}
 		if len(in.Tags) > 0 {
@@ -134,7 +134,7 @@ func (b *Backend) DescribeCapacityProviders(ctx context.Context, in *ecsapi.Desc
 	out := &ecsapi.DescribeCapacityProvidersOutput{CapacityProviders: []types.CapacityProvider{}, Failures: []types.Failure{}}
 	err = b.store.View(ctx, func(tx *sqlite.Tx) error {
 		all := []types.CapacityProvider{fargateProvider(s, "FARGATE"), fargateProvider(s, "FARGATE_SPOT")}
-		stored, err := sqlite.ListAll[types.CapacityProvider](tx, s.query(kindCapacityProvider, ""))
+		stored, err := sqlite.ListAll[types.CapacityProvider](tx, s.Query(kindCapacityProvider, ""))
 		if err != nil {
 			return err
 		}
@@ -182,7 +182,7 @@ func (b *Backend) UpdateCapacityProvider(ctx context.Context, in *ecsapi.UpdateC
 	name := resourceName(aws.ToString(in.Name), "capacity-provider")
 	var cp types.CapacityProvider
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		if err := tx.Get(s.key(kindCapacityProvider, name), &cp); err != nil {
+		if err := tx.Get(s.Key(kindCapacityProvider, name), &cp); err != nil {
 			return notFound(err, func() error { return errInvalidParameter("The specified capacity provider does not exist.") })
 		}
 		if u := in.AutoScalingGroupProvider; u != nil && cp.AutoScalingGroupProvider != nil {
@@ -197,7 +197,7 @@ func (b *Backend) UpdateCapacityProvider(ctx context.Context, in *ecsapi.UpdateC
 			}
 		}
 		cp.UpdateStatus = types.CapacityProviderUpdateStatusUpdateComplete
-		return tx.Put(s.row(kindCapacityProvider, name, "", name), cp)
+		return tx.Put(s.Row(kindCapacityProvider, name, "", name), cp)
 	})
 	if err != nil {
 		return nil, err
@@ -211,10 +211,10 @@ func (b *Backend) DeleteCapacityProvider(ctx context.Context, in *ecsapi.DeleteC
 	name := resourceName(aws.ToString(in.CapacityProvider), "capacity-provider")
 	var cp types.CapacityProvider
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		if err := tx.Get(s.key(kindCapacityProvider, name), &cp); err != nil {
+		if err := tx.Get(s.Key(kindCapacityProvider, name), &cp); err != nil {
 			return notFound(err, func() error { return errInvalidParameter("The specified capacity provider does not exist.") })
 		}
-		clusters, err := sqlite.ListAll[types.Cluster](tx, s.query(kindCluster, ""))
+		clusters, err := sqlite.ListAll[types.Cluster](tx, s.Query(kindCluster, ""))
 		if err != nil {
 			return err
 		}
@@ -225,10 +225,10 @@ func (b *Backend) DeleteCapacityProvider(ctx context.Context, in *ecsapi.DeleteC
 		}
 		cp.Status = types.CapacityProviderStatusInactive
 		cp.UpdateStatus = types.CapacityProviderUpdateStatusDeleteComplete
-		if err := tx.Delete(s.key(kindTags, *cp.CapacityProviderArn)); err != nil {
+		if err := tx.Delete(s.Key(kindTags, *cp.CapacityProviderArn)); err != nil {
 			return err
 		}
-		return tx.Delete(s.key(kindCapacityProvider, name))
+		return tx.Delete(s.Key(kindCapacityProvider, name))
 	})
 	if err != nil {
 		return nil, err

@@ -38,7 +38,7 @@ func (b *Backend) CreateCluster(ctx context.Context, in *ecsapi.CreateClusterInp
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
 		arn := s.arn("cluster/" + name)
 		var existing types.Cluster
-		err := tx.Get(s.key(kindCluster, arn), &existing)
+		err := tx.Get(s.Key(kindCluster, arn), &existing)
 		if err == nil && aws.ToString(existing.Status) == "ACTIVE" {
 			out, err = b.describeCluster(tx, s, existing, allClusterFields)
 			return err
@@ -62,10 +62,10 @@ func (b *Backend) CreateCluster(ctx context.Context, in *ecsapi.CreateClusterInp
 		if err := validCapacityProviders(tx, s, c.CapacityProviders, c.DefaultCapacityProviderStrategy); err != nil {
 			return err
 		}
-		if err := tx.Put(s.row(kindCluster, arn, "", name), c); err != nil {
+		if err := tx.Put(s.Row(kindCluster, arn, "", name), c); err != nil {
 			return err
 		}
-		if err := tx.Delete(s.key(kindTags, arn)); err != nil {
+		if err := tx.Delete(s.Key(kindTags, arn)); err != nil {
 			return err
 		}
 		if len(in.Tags) > 0 {
@@ -113,7 +113,7 @@ var allClusterFields = []types.ClusterField{
 // were not asked for with include.
 func (b *Backend) describeCluster(tx *sqlite.Tx, s scope, c types.Cluster, include []types.ClusterField) (*types.Cluster, error) {
 	arn := aws.ToString(c.ClusterArn)
-	tasks, err := sqlite.ListAll[types.Task](tx, s.query(kindTask, arn))
+	tasks, err := sqlite.ListAll[types.Task](tx, s.Query(kindTask, arn))
 	if err != nil {
 		return nil, err
 	}
@@ -125,14 +125,14 @@ func (b *Backend) describeCluster(tx *sqlite.Tx, s scope, c types.Cluster, inclu
 			c.PendingTasksCount++
 		}
 	}
-	active := s.query(kindService, arn)
+	active := s.Query(kindService, arn)
 	active.Name = "ACTIVE"
 	services, err := tx.Count(active)
 	if err != nil {
 		return nil, err
 	}
 	c.ActiveServicesCount = int32(services)
-	instances, err := sqlite.ListAll[types.ContainerInstance](tx, s.query(kindContainerInstance, arn))
+	instances, err := sqlite.ListAll[types.ContainerInstance](tx, s.Query(kindContainerInstance, arn))
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +169,7 @@ func (b *Backend) cluster(tx *sqlite.Tx, s scope, ref *string) (types.Cluster, e
 		name = resourceName(*ref, "cluster")
 	}
 	var c types.Cluster
-	err := tx.Get(s.key(kindCluster, s.arn("cluster/"+name)), &c)
+	err := tx.Get(s.Key(kindCluster, s.arn("cluster/"+name)), &c)
 	return c, notFound(err, errClusterNotFound)
 }
 
@@ -186,7 +186,7 @@ func (b *Backend) activeCluster(tx *sqlite.Tx, s scope, ref *string) (types.Clus
 			CapacityProviders: []string{}, DefaultCapacityProviderStrategy: []types.CapacityProviderStrategyItem{},
 			Settings: []types.ClusterSetting{{Name: types.ClusterSettingNameContainerInsights, Value: aws.String("disabled")}},
 		}
-		return c, tx.Put(s.row(kindCluster, arn, "", defaultCluster), c)
+		return c, tx.Put(s.Row(kindCluster, arn, "", defaultCluster), c)
 	}
 	if err != nil {
 		return c, err
@@ -253,7 +253,7 @@ func (b *Backend) ListClusters(ctx context.Context, in *ecsapi.ListClustersInput
 	}
 	out := &ecsapi.ListClustersOutput{ClusterArns: []string{}}
 	err = b.store.View(ctx, func(tx *sqlite.Tx) error {
-		q := s.query(kindCluster, "")
+		q := s.Query(kindCluster, "")
 		q.Token, q.Limit = ptrValue(in.NextToken), limit
 		page, next, err := sqlite.ListPage(tx, q, func(c types.Cluster) bool { return aws.ToString(c.Status) == "ACTIVE" })
 		for _, c := range page {
@@ -365,7 +365,7 @@ func (b *Backend) updateClusterTx(ctx context.Context, ref *string, change func(
 		if err := change(tx, &c); err != nil {
 			return err
 		}
-		if err := tx.Put(s.row(kindCluster, *c.ClusterArn, "", *c.ClusterName), c); err != nil {
+		if err := tx.Put(s.Row(kindCluster, *c.ClusterArn, "", *c.ClusterName), c); err != nil {
 			return err
 		}
 		out, err = b.describeCluster(tx, s, c, allClusterFields)
@@ -403,7 +403,7 @@ func (b *Backend) DeleteCluster(ctx context.Context, in *ecsapi.DeleteClusterInp
 			return awsproto.Modeled(&types.ClusterContainsContainerInstancesException{}, "The Cluster cannot be deleted while Container Instances are active or draining.")
 		}
 		c.Status = aws.String("INACTIVE")
-		if err := tx.Put(s.row(kindCluster, *c.ClusterArn, "", *c.ClusterName), c); err != nil {
+		if err := tx.Put(s.Row(kindCluster, *c.ClusterArn, "", *c.ClusterName), c); err != nil {
 			return err
 		}
 		out, err = b.describeCluster(tx, s, c, allClusterFields)
@@ -416,7 +416,7 @@ func (b *Backend) DeleteCluster(ctx context.Context, in *ecsapi.DeleteClusterInp
 }
 
 func hasDrainingServices(tx *sqlite.Tx, s scope, clusterArn string) bool {
-	q := s.query(kindService, clusterArn)
+	q := s.Query(kindService, clusterArn)
 	q.Name = "DRAINING"
 	n, _ := tx.Count(q)
 	return n > 0

@@ -20,7 +20,7 @@ func (b *Backend) containerInstance(tx *sqlite.Tx, s scope, c types.Cluster, ref
 		id = resourceName(ref, "container-instance")
 	}
 	var ci types.ContainerInstance
-	err := tx.Get(s.key(kindContainerInstance, s.arn("container-instance/"+*c.ClusterName+"/"+id)), &ci)
+	err := tx.Get(s.Key(kindContainerInstance, s.arn("container-instance/"+*c.ClusterName+"/"+id)), &ci)
 	return ci, notFound(err, func() error {
 		return errInvalidParameter("The referenced container instance %s was not found.", ref)
 	})
@@ -73,7 +73,7 @@ func (b *Backend) RegisterContainerInstance(ctx context.Context, in *ecsapi.Regi
 		ci.RegisteredResources = orEmpty(in.TotalResources)
 		ci.RemainingResources = orEmpty(in.TotalResources)
 		ci.Attributes = orEmpty(in.Attributes)
-		if err := tx.Put(s.row(kindContainerInstance, *ci.ContainerInstanceArn, *c.ClusterArn, *ci.Ec2InstanceId), ci); err != nil {
+		if err := tx.Put(s.Row(kindContainerInstance, *ci.ContainerInstanceArn, *c.ClusterArn, *ci.Ec2InstanceId), ci); err != nil {
 			return err
 		}
 		if len(in.Tags) > 0 {
@@ -113,7 +113,7 @@ func (b *Backend) DeregisterContainerInstance(ctx context.Context, in *ecsapi.De
 		}
 		ci.Status = aws.String("INACTIVE")
 		ci.AgentConnected = false
-		return tx.Put(s.row(kindContainerInstance, *ci.ContainerInstanceArn, *c.ClusterArn, *ci.Ec2InstanceId), ci)
+		return tx.Put(s.Row(kindContainerInstance, *ci.ContainerInstanceArn, *c.ClusterArn, *ci.Ec2InstanceId), ci)
 	})
 	if err != nil {
 		return nil, err
@@ -124,7 +124,7 @@ func (b *Backend) DeregisterContainerInstance(ctx context.Context, in *ecsapi.De
 // tasksOn counts the tasks placed on an instance that are RUNNING and
 // those still on their way there.
 func (b *Backend) tasksOn(tx *sqlite.Tx, s scope, c types.Cluster, instanceArn string) (running, pending int32, err error) {
-	q := s.query(kindTask, *c.ClusterArn)
+	q := s.Query(kindTask, *c.ClusterArn)
 	q.Name = "RUNNING"
 	tasks, err := sqlite.ListAll[types.Task](tx, q)
 	for _, t := range tasks {
@@ -193,7 +193,7 @@ func (b *Backend) ListContainerInstances(ctx context.Context, in *ecsapi.ListCon
 		if err != nil {
 			return err
 		}
-		q := s.query(kindContainerInstance, *c.ClusterArn)
+		q := s.Query(kindContainerInstance, *c.ClusterArn)
 		q.Token, q.Limit = ptrValue(in.NextToken), limit
 		page, next, err := sqlite.ListPage(tx, q, func(ci types.ContainerInstance) bool {
 			if in.Status == "" {
@@ -238,7 +238,7 @@ func (b *Backend) UpdateContainerInstancesState(ctx context.Context, in *ecsapi.
 			}
 			ci.Status = aws.String(string(in.Status))
 			ci.Version++
-			if err := tx.Put(s.row(kindContainerInstance, *ci.ContainerInstanceArn, *c.ClusterArn, *ci.Ec2InstanceId), ci); err != nil {
+			if err := tx.Put(s.Row(kindContainerInstance, *ci.ContainerInstanceArn, *c.ClusterArn, *ci.Ec2InstanceId), ci); err != nil {
 				return err
 			}
 			out.ContainerInstances = append(out.ContainerInstances, ci)

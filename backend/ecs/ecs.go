@@ -57,18 +57,6 @@ type scope struct{ backend.Scope }
 
 func scopeOf(ctx context.Context) scope { return scope{backend.ScopeFrom(ctx)} }
 
-func (s scope) key(kind, id string) sqlite.Key {
-	return sqlite.Key{Account: s.Account, Region: s.Region, Kind: kind, ID: id}
-}
-
-func (s scope) row(kind, id, parent, name string) sqlite.Row {
-	return sqlite.Row{Key: s.key(kind, id), Parent: parent, Name: name}
-}
-
-func (s scope) query(kind, parent string) sqlite.Query {
-	return sqlite.Query{Account: s.Account, Region: s.Region, Kind: kind, Parent: parent}
-}
-
 // arn builds an ECS ARN in the long format, e.g. resource "cluster/web".
 func (s scope) arn(resource string) string {
 	return "arn:aws:ecs:" + s.Region + ":" + s.Account + ":" + resource
@@ -187,7 +175,7 @@ func orEmpty[T any](s []T) []T {
 // tags reads the tags stored for arn.
 func tags(tx *sqlite.Tx, s scope, arn string) ([]types.Tag, error) {
 	var t []types.Tag
-	err := tx.Get(s.key(kindTags, arn), &t)
+	err := tx.Get(s.Key(kindTags, arn), &t)
 	if errors.Is(err, sqlite.ErrNotFound) {
 		return []types.Tag{}, nil
 	}
@@ -217,7 +205,7 @@ func setTags(tx *sqlite.Tx, s scope, arn string, add []types.Tag) error {
 	if len(have) > 50 {
 		return errInvalidParameter("Tag count exceeds the maximum of 50.")
 	}
-	return tx.Put(s.row(kindTags, arn, "", ""), have)
+	return tx.Put(s.Row(kindTags, arn, "", ""), have)
 }
 
 func validTags(ts []types.Tag) error {

@@ -42,7 +42,7 @@ func (b *Backend) recordDeployment(tx *sqlite.Tx, s scope, c types.Cluster, svc 
 			rev.ContainerImages = append(rev.ContainerImages, types.ContainerImage{ContainerName: cd.Name, Image: cd.Image})
 		}
 	}
-	if err := tx.Put(s.row(kindServiceRevision, *rev.ServiceRevisionArn, *svc.ServiceArn, ""), rev); err != nil {
+	if err := tx.Put(s.Row(kindServiceRevision, *rev.ServiceRevisionArn, *svc.ServiceArn, ""), rev); err != nil {
 		return err
 	}
 	target := &types.ServiceRevisionSummary{Arn: rev.ServiceRevisionArn, RequestedTaskCount: svc.DesiredCount}
@@ -69,18 +69,18 @@ func (b *Backend) recordDeployment(tx *sqlite.Tx, s scope, c types.Cluster, svc 
 	}
 	if prev := aws.ToString(svc.CurrentServiceDeployment); prev != "" {
 		var old types.ServiceDeployment
-		if err := tx.Get(s.key(kindServiceDeployment, prev), &old); err == nil {
+		if err := tx.Get(s.Key(kindServiceDeployment, prev), &old); err == nil {
 			sd.SourceServiceRevisions = append(sd.SourceServiceRevisions, *old.TargetServiceRevision)
 			if old.Status == types.ServiceDeploymentStatusInProgress || old.Status == types.ServiceDeploymentStatusPending {
 				old.Status, old.StoppedAt, old.UpdatedAt = types.ServiceDeploymentStatusStopped, now, now
 				old.StatusReason = aws.String("The service deployment was superseded by " + *sd.ServiceDeploymentArn + ".")
-				if err := tx.Put(s.row(kindServiceDeployment, prev, *svc.ServiceArn, string(old.Status)), old); err != nil {
+				if err := tx.Put(s.Row(kindServiceDeployment, prev, *svc.ServiceArn, string(old.Status)), old); err != nil {
 					return err
 				}
 			}
 		}
 	}
-	if err := tx.Put(s.row(kindServiceDeployment, *sd.ServiceDeploymentArn, *svc.ServiceArn, string(sd.Status)), sd); err != nil {
+	if err := tx.Put(s.Row(kindServiceDeployment, *sd.ServiceDeploymentArn, *svc.ServiceArn, string(sd.Status)), sd); err != nil {
 		return err
 	}
 	svc.CurrentServiceDeployment = sd.ServiceDeploymentArn
@@ -112,7 +112,7 @@ func (b *Backend) ListServiceDeployments(ctx context.Context, in *ecsapi.ListSer
 		if err != nil {
 			return err
 		}
-		all, err := sqlite.ListAll[types.ServiceDeployment](tx, s.query(kindServiceDeployment, *svc.ServiceArn))
+		all, err := sqlite.ListAll[types.ServiceDeployment](tx, s.Query(kindServiceDeployment, *svc.ServiceArn))
 		if err != nil {
 			return err
 		}
@@ -185,7 +185,7 @@ func describeByArn[T any](ctx context.Context, b *Backend, arns []string, kind s
 	err := b.store.View(ctx, func(tx *sqlite.Tx) error {
 		for _, arn := range arns {
 			var v T
-			if err := tx.Get(s.key(kind, arn), &v); err != nil {
+			if err := tx.Get(s.Key(kind, arn), &v); err != nil {
 				if err = notFound(err, func() error { return nil }); err != nil {
 					return err
 				}

@@ -75,7 +75,7 @@ func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 		}
 		arn := s.arn("service/" + *c.ClusterName + "/" + *in.ServiceName)
 		var existing types.Service
-		switch err := tx.Get(s.key(kindService, arn), &existing); {
+		switch err := tx.Get(s.Key(kindService, arn), &existing); {
 		case err == nil && aws.ToString(existing.Status) != "INACTIVE":
 			return errInvalidParameter("Creation of service was not idempotent.")
 		case err != nil && !errors.Is(err, sqlite.ErrNotFound):
@@ -160,7 +160,7 @@ func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 		if err := putService(tx, s, svc); err != nil {
 			return err
 		}
-		if err := tx.Delete(s.key(kindTags, arn)); err != nil {
+		if err := tx.Delete(s.Key(kindTags, arn)); err != nil {
 			return err
 		}
 		if len(in.Tags) > 0 {
@@ -331,13 +331,13 @@ func (b *Backend) service(tx *sqlite.Tx, s scope, clusterRef *string, ref string
 // putService stores a service under its cluster, indexed by status so that
 // listing ACTIVE services reads no bodies.
 func putService(tx *sqlite.Tx, s scope, svc types.Service) error {
-	return tx.Put(s.row(kindService, *svc.ServiceArn, *svc.ClusterArn, *svc.Status), svc)
+	return tx.Put(s.Row(kindService, *svc.ServiceArn, *svc.ClusterArn, *svc.Status), svc)
 }
 
 // serviceIn loads a service by name or ARN within cluster c.
 func serviceIn(tx *sqlite.Tx, s scope, c types.Cluster, ref string) (types.Service, error) {
 	var svc types.Service
-	err := tx.Get(s.key(kindService, s.arn("service/"+*c.ClusterName+"/"+resourceName(ref, "service"))), &svc)
+	err := tx.Get(s.Key(kindService, s.arn("service/"+*c.ClusterName+"/"+resourceName(ref, "service"))), &svc)
 	return svc, notFound(err, errServiceNotFound)
 }
 
@@ -399,7 +399,7 @@ func (b *Backend) ListServices(ctx context.Context, in *ecsapi.ListServicesInput
 		if err != nil {
 			return err
 		}
-		q := s.query(kindService, *c.ClusterArn)
+		q := s.Query(kindService, *c.ClusterArn)
 		q.Name, q.Token, q.Limit = "ACTIVE", ptrValue(in.NextToken), limit
 		var next string
 		if in.LaunchType == "" && in.SchedulingStrategy == "" && in.ResourceManagementType == "" {
@@ -448,7 +448,7 @@ func (b *Backend) ListServicesByNamespace(ctx context.Context, in *ecsapi.ListSe
 	err = b.store.View(ctx, func(tx *sqlite.Tx) error {
 		// berth has no Cloud Map: a namespace exists while a cluster's
 		// Service Connect defaults name it.
-		clusters, err := sqlite.ListAll[types.Cluster](tx, s.query(kindCluster, ""))
+		clusters, err := sqlite.ListAll[types.Cluster](tx, s.Query(kindCluster, ""))
 		if err != nil {
 			return err
 		}
@@ -457,7 +457,7 @@ func (b *Backend) ListServicesByNamespace(ctx context.Context, in *ecsapi.ListSe
 		}) {
 			return awsproto.Modeled(&types.NamespaceNotFoundException{}, "The specified namespace %s was not found.", *in.Namespace)
 		}
-		q := s.query(kindService, "")
+		q := s.Query(kindService, "")
 		q.Name, q.Token, q.Limit = "ACTIVE", ptrValue(in.NextToken), limit
 		page, next, err := sqlite.ListPage(tx, q, func(svc types.Service) bool {
 			if len(svc.Deployments) == 0 {

@@ -39,7 +39,7 @@ func requireResource(tx *sqlite.Tx, s scope, arn string) error {
 	if kind == kindCapacityProvider {
 		id = rest
 	}
-	exists, err := tx.Exists(s.key(kind, id))
+	exists, err := tx.Exists(s.Key(kind, id))
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func (b *Backend) UntagResource(ctx context.Context, in *ecsapi.UntagResourceInp
 			return err
 		}
 		have = slices.DeleteFunc(have, func(t types.Tag) bool { return slices.Contains(in.TagKeys, aws.ToString(t.Key)) })
-		return tx.Put(s.row(kindTags, *in.ResourceArn, "", ""), have)
+		return tx.Put(s.Row(kindTags, *in.ResourceArn, "", ""), have)
 	})
 	if err != nil {
 		return nil, err

@@ -39,17 +39,17 @@ func (b *Backend) RegisterTaskDefinition(ctx context.Context, in *ecsapi.Registe
 	td.RegisteredBy = aws.String(s.principal())
 	err = b.store.Update(ctx, func(tx *sqlite.Tx) error {
 		var f family
-		if err := tx.Get(s.key(kindFamily, *td.Family), &f); err != nil && !errors.Is(err, sqlite.ErrNotFound) {
+		if err := tx.Get(s.Key(kindFamily, *td.Family), &f); err != nil && !errors.Is(err, sqlite.ErrNotFound) {
 			return err
 		}
 		f.Name = *td.Family
 		f.LastRevision++
-		if err := tx.Put(s.row(kindFamily, f.Name, "", f.Name), f); err != nil {
+		if err := tx.Put(s.Row(kindFamily, f.Name, "", f.Name), f); err != nil {
 			return err
 		}
 		td.Revision = f.LastRevision
 		td.TaskDefinitionArn = aws.String(s.arn(fmt.Sprintf("task-definition/%s:%d", f.Name, f.LastRevision)))
-		if err := tx.Put(s.row(kindTaskDefinition, *td.TaskDefinitionArn, "", f.Name), td); err != nil {
+		if err := tx.Put(s.Row(kindTaskDefinition, *td.TaskDefinitionArn, "", f.Name), td); err != nil {
 			return err
 		}
 		if len(in.Tags) > 0 {
@@ -340,10 +340,10 @@ func (b *Backend) taskDefinition(tx *sqlite.Tx, s scope, ref string) (types.Task
 		if _, err := strconv.Atoi(rev); err != nil {
 			return td, missing()
 		}
-		err := tx.Get(s.key(kindTaskDefinition, s.arn("task-definition/"+fam+":"+rev)), &td)
+		err := tx.Get(s.Key(kindTaskDefinition, s.arn("task-definition/"+fam+":"+rev)), &td)
 		return td, notFound(err, missing)
 	}
-	q := s.query(kindTaskDefinition, "")
+	q := s.Query(kindTaskDefinition, "")
 	q.Name = fam
 	all, err := sqlite.ListAll[types.TaskDefinition](tx, q)
 	if err != nil {
@@ -395,7 +395,7 @@ type taskDefinitionKeys struct {
 }
 
 func (b *Backend) allTaskDefinitions(tx *sqlite.Tx, s scope) ([]taskDefinitionKeys, error) {
-	all, err := sqlite.ListAll[taskDefinitionKeys](tx, s.query(kindTaskDefinition, ""))
+	all, err := sqlite.ListAll[taskDefinitionKeys](tx, s.Query(kindTaskDefinition, ""))
 	slices.SortFunc(all, func(a, c taskDefinitionKeys) int {
 		if r := strings.Compare(a.Family, c.Family); r != 0 {
 			return r
@@ -505,7 +505,7 @@ func (b *Backend) DeregisterTaskDefinition(ctx context.Context, in *ecsapi.Dereg
 			td.Status = types.TaskDefinitionStatusInactive
 			td.DeregisteredAt = b.now()
 		}
-		return tx.Put(s.row(kindTaskDefinition, *td.TaskDefinitionArn, "", *td.Family), td)
+		return tx.Put(s.Row(kindTaskDefinition, *td.TaskDefinitionArn, "", *td.Family), td)
 	})
 	if err != nil {
 		return nil, err
@@ -537,7 +537,7 @@ func (b *Backend) DeleteTaskDefinitions(ctx context.Context, in *ecsapi.DeleteTa
 				continue
 			}
 			td.Status = types.TaskDefinitionStatusDeleteInProgress
-			if err := tx.Put(s.row(kindTaskDefinition, *td.TaskDefinitionArn, "", *td.Family), td); err != nil {
+			if err := tx.Put(s.Row(kindTaskDefinition, *td.TaskDefinitionArn, "", *td.Family), td); err != nil {
 				return err
 			}
 			out.TaskDefinitions = append(out.TaskDefinitions, td)

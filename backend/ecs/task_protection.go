@@ -19,7 +19,7 @@ const kindTaskProtection = "ecs/task-protection"
 // protection reads a task's protection; an expired one reads as none.
 func (b *Backend) protection(tx *sqlite.Tx, s scope, t types.Task) (types.ProtectedTask, error) {
 	p := types.ProtectedTask{TaskArn: t.TaskArn}
-	err := tx.Get(s.key(kindTaskProtection, *t.TaskArn), &p)
+	err := tx.Get(s.Key(kindTaskProtection, *t.TaskArn), &p)
 	if err != nil && !errors.Is(err, sqlite.ErrNotFound) {
 		return p, err
 	}
@@ -92,11 +92,11 @@ func (b *Backend) UpdateTaskProtection(ctx context.Context, in *ecsapi.UpdateTas
 		out.ProtectedTasks, out.Failures, err = b.forTasks(tx, s, in.Cluster, in.Tasks, func(t types.Task) (types.ProtectedTask, error) {
 			p := types.ProtectedTask{TaskArn: t.TaskArn, ProtectionEnabled: in.ProtectionEnabled}
 			if !in.ProtectionEnabled {
-				return p, tx.Delete(s.key(kindTaskProtection, *t.TaskArn))
+				return p, tx.Delete(s.Key(kindTaskProtection, *t.TaskArn))
 			}
 			until := b.now().Add(time.Duration(minutes) * time.Minute)
 			p.ExpirationDate = &until
-			return p, tx.Put(s.row(kindTaskProtection, *t.TaskArn, *t.ClusterArn, ""), p)
+			return p, tx.Put(s.Row(kindTaskProtection, *t.TaskArn, *t.ClusterArn, ""), p)
 		})
 		return err
 	})

@@ -34,7 +34,7 @@ func (b *Backend) externalService(tx *sqlite.Tx, s scope, cluster *string, ref s
 }
 
 func taskSetsOf(tx *sqlite.Tx, s scope, serviceArn string) ([]types.TaskSet, error) {
-	return sqlite.ListAll[types.TaskSet](tx, s.query(kindTaskSet, serviceArn))
+	return sqlite.ListAll[types.TaskSet](tx, s.Query(kindTaskSet, serviceArn))
 }
 
 // taskSet finds a task set of the service by id or ARN.
@@ -49,7 +49,7 @@ func taskSet(sets []types.TaskSet, ref string) (int, error) {
 }
 
 func putTaskSet(tx *sqlite.Tx, s scope, ts types.TaskSet) error {
-	return tx.Put(s.row(kindTaskSet, *ts.TaskSetArn, *ts.ServiceArn, *ts.Id), ts)
+	return tx.Put(s.Row(kindTaskSet, *ts.TaskSetArn, *ts.ServiceArn, *ts.Id), ts)
 }
 
 // computedDesiredCount is the share of the service's desired count that a
@@ -189,10 +189,10 @@ func (b *Backend) DeleteTaskSet(ctx context.Context, in *ecsapi.DeleteTaskSetInp
 			return errInvalidParameter("The primary task set cannot be deleted without force.")
 		}
 		sets[i].Status, sets[i].ComputedDesiredCount, sets[i].UpdatedAt = aws.String("DRAINING"), 0, b.now()
-		if err := tx.Delete(s.key(kindTags, *sets[i].TaskSetArn)); err != nil {
+		if err := tx.Delete(s.Key(kindTags, *sets[i].TaskSetArn)); err != nil {
 			return err
 		}
-		return tx.Delete(s.key(kindTaskSet, *sets[i].TaskSetArn))
+		return tx.Delete(s.Key(kindTaskSet, *sets[i].TaskSetArn))
 	})
 	if err != nil {
 		return nil, err

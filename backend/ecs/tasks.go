@@ -117,7 +117,7 @@ func (b *Backend) startTasks(ctx context.Context, spec taskSpec, count int, inst
 			if instanceArns != nil {
 				t.ContainerInstanceArn = aws.String(instanceArns[i])
 			}
-			if err := tx.Put(s.row(kindTask, *t.TaskArn, *c.ClusterArn, "RUNNING"), t); err != nil {
+			if err := tx.Put(s.Row(kindTask, *t.TaskArn, *c.ClusterArn, "RUNNING"), t); err != nil {
 				return err
 			}
 			if len(spec.tags) > 0 {
@@ -241,7 +241,7 @@ func (b *Backend) task(tx *sqlite.Tx, s scope, c types.Cluster, ref string) (typ
 		id = resourceName(ref, "task")
 	}
 	var t types.Task
-	err := tx.Get(s.key(kindTask, s.arn("task/"+*c.ClusterName+"/"+id)), &t)
+	err := tx.Get(s.Key(kindTask, s.arn("task/"+*c.ClusterName+"/"+id)), &t)
 	return t, notFound(err, func() error { return errInvalidParameter("The referenced task was not found.") })
 }
 
@@ -276,7 +276,7 @@ func (b *Backend) StopTask(ctx context.Context, in *ecsapi.StopTaskInput) (*ecsa
 		for i := range t.Containers {
 			t.Containers[i].LastStatus = aws.String("STOPPED")
 		}
-		return tx.Put(s.row(kindTask, *t.TaskArn, *c.ClusterArn, "STOPPED"), t)
+		return tx.Put(s.Row(kindTask, *t.TaskArn, *c.ClusterArn, "STOPPED"), t)
 	})
 	if err != nil {
 		return nil, err
@@ -358,7 +358,7 @@ func (b *Backend) ListTasks(ctx context.Context, in *ecsapi.ListTasksInput) (*ec
 			}
 			instanceArn = *ci.ContainerInstanceArn
 		}
-		q := s.query(kindTask, *c.ClusterArn)
+		q := s.Query(kindTask, *c.ClusterArn)
 		q.Token, q.Limit = ptrValue(in.NextToken), limit
 		if desired != types.DesiredStatusPending {
 			q.Name = string(desired) // tasks are indexed by desired status

@@ -145,7 +145,7 @@ func (b *Backend) DescribeCapacityReservation(ctx context.Context, in *elbv2api.
 
 func (b *Backend) capacityReservation(tx *sqlite.Tx, s scope, lb types.LoadBalancer) (*elbv2api.DescribeCapacityReservationOutput, error) {
 	var cr capacityReservation
-	if err := tx.Get(s.key(kindCapacityReservation, *lb.LoadBalancerArn), &cr); err != nil && !isNotFound(err) {
+	if err := tx.Get(s.Key(kindCapacityReservation, *lb.LoadBalancerArn), &cr); err != nil && !isNotFound(err) {
 		return nil, err
 	}
 	out := &elbv2api.DescribeCapacityReservationOutput{
@@ -184,7 +184,7 @@ func (b *Backend) ModifyCapacityReservation(ctx context.Context, in *elbv2api.Mo
 			return err
 		}
 		cr := capacityReservation{MinimumLoadBalancerCapacity: in.MinimumLoadBalancerCapacity, LastModifiedTime: b.now()}
-		if err := tx.Put(s.row(kindCapacityReservation, *lb.LoadBalancerArn, *lb.LoadBalancerArn, ""), cr); err != nil {
+		if err := tx.Put(s.Row(kindCapacityReservation, *lb.LoadBalancerArn, *lb.LoadBalancerArn, ""), cr); err != nil {
 			return err
 		}
 		out, err = b.capacityReservation(tx, s, lb)

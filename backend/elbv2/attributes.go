@@ -128,7 +128,7 @@ type keyValue struct{ Key, Value *string }
 // the documented order.
 func readAttributes(tx *sqlite.Tx, s scope, arn string, known []attribute) ([]keyValue, error) {
 	var set map[string]string
-	if err := tx.Get(s.key(kindAttributes, arn), &set); err != nil && !isNotFound(err) {
+	if err := tx.Get(s.Key(kindAttributes, arn), &set); err != nil && !isNotFound(err) {
 		return nil, err
 	}
 	out := make([]keyValue, len(known))
@@ -156,7 +156,7 @@ func attributeValue(tx *sqlite.Tx, s scope, arn string, known []attribute, key s
 // writeAttributes validates and stores changed attributes.
 func writeAttributes(tx *sqlite.Tx, s scope, arn string, known []attribute, change []keyValue) error {
 	var set map[string]string
-	if err := tx.Get(s.key(kindAttributes, arn), &set); err != nil && !isNotFound(err) {
+	if err := tx.Get(s.Key(kindAttributes, arn), &set); err != nil && !isNotFound(err) {
 		return err
 	}
 	if set == nil {
@@ -173,7 +173,7 @@ func writeAttributes(tx *sqlite.Tx, s scope, arn string, known []attribute, chan
 		}
 		set[k] = v
 	}
-	return tx.Put(s.row(kindAttributes, arn, "", ""), set)
+	return tx.Put(s.Row(kindAttributes, arn, "", ""), set)
 }
 
 // convert copies between the SDK attribute types and keyValue, which all

@@ -54,18 +54,6 @@ type scope struct{ backend.Scope }
 
 func scopeOf(ctx context.Context) scope { return scope{backend.ScopeFrom(ctx)} }
 
-func (s scope) key(kind, id string) sqlite.Key {
-	return sqlite.Key{Account: s.Account, Region: s.Region, Kind: kind, ID: id}
-}
-
-func (s scope) row(kind, id, parent, name string) sqlite.Row {
-	return sqlite.Row{Key: s.key(kind, id), Parent: parent, Name: name}
-}
-
-func (s scope) query(kind, parent string) sqlite.Query {
-	return sqlite.Query{Account: s.Account, Region: s.Region, Kind: kind, Parent: parent}
-}
-
 // arn builds an ELBv2 ARN, e.g. resource "targetgroup/web/0123456789abcdef".
 func (s scope) arn(resource string) string {
 	return "arn:aws:elasticloadbalancing:" + s.Region + ":" + s.Account + ":" + resource

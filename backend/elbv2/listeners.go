@@ -84,7 +84,7 @@ func (b *Backend) CreateListener(ctx context.Context, in *elbv2api.CreateListene
 		if err := validListener(tx, s, lb, &l, ""); err != nil {
 			return err
 		}
-		count, err := tx.Count(s.query(kindListener, *lb.LoadBalancerArn))
+		count, err := tx.Count(s.Query(kindListener, *lb.LoadBalancerArn))
 		if err != nil {
 			return err
 		}
@@ -97,7 +97,7 @@ func (b *Backend) CreateListener(ctx context.Context, in *elbv2api.CreateListene
 		}
 		l.DefaultActions = actions
 		l.ListenerArn = aws.String(childArn(*lb.LoadBalancerArn, "loadbalancer", "listener", b.env.IDs.Hex(16)))
-		if err := tx.Put(s.row(kindListener, *l.ListenerArn, *lb.LoadBalancerArn, itoa(aws.ToInt32(l.Port))), l); err != nil {
+		if err := tx.Put(s.Row(kindListener, *l.ListenerArn, *lb.LoadBalancerArn, itoa(aws.ToInt32(l.Port))), l); err != nil {
 			return err
 		}
 		def := types.Rule{
@@ -137,7 +137,7 @@ func validListener(tx *sqlite.Tx, s scope, lb types.LoadBalancer, l *types.Liste
 	if l.Port == nil || *l.Port < 1 || *l.Port > 65535 {
 		return errValidation("A listener port between 1 and 65535 must be specified")
 	}
-	others, err := sqlite.ListAll[types.Listener](tx, s.query(kindListener, *lb.LoadBalancerArn))
+	others, err := sqlite.ListAll[types.Listener](tx, s.Query(kindListener, *lb.LoadBalancerArn))
 	if err != nil {
 		return err
 	}
@@ -147,7 +147,7 @@ func validListener(tx *sqlite.Tx, s scope, lb types.LoadBalancer, l *types.Liste
 		}
 	}
 	if m := l.MutualAuthentication; m != nil && m.TrustStoreArn != nil {
-		if ok, err := tx.Exists(s.key(kindTrustStore, *m.TrustStoreArn)); err != nil {
+		if ok, err := tx.Exists(s.Key(kindTrustStore, *m.TrustStoreArn)); err != nil {
 			return err
 		} else if !ok {
 			return errTrustStoreNotFound()
@@ -175,7 +175,7 @@ func validListener(tx *sqlite.Tx, s scope, lb types.LoadBalancer, l *types.Liste
 
 func (b *Backend) listener(tx *sqlite.Tx, s scope, arn string) (types.Listener, error) {
 	var l types.Listener
-	err := tx.Get(s.key(kindListener, arn), &l)
+	err := tx.Get(s.Key(kindListener, arn), &l)
 	if isNotFound(err) {
 		return l, errListenerNotFound()
 	}
@@ -197,7 +197,7 @@ func (b *Backend) DescribeListeners(ctx context.Context, in *elbv2api.DescribeLi
 			} else if err != nil {
 				return err
 			}
-			q, err := page(s.query(kindListener, *in.LoadBalancerArn), in.Marker, in.PageSize, 400)
+			q, err := page(s.Query(kindListener, *in.LoadBalancerArn), in.Marker, in.PageSize, 400)
 			if err != nil {
 				return err
 			}
@@ -270,7 +270,7 @@ func (b *Backend) ModifyListener(ctx context.Context, in *elbv2api.ModifyListene
 		}
 		old := def
 		l.DefaultActions, def.Actions = checked, checked
-		if err := tx.Put(s.row(kindListener, *l.ListenerArn, *lb.LoadBalancerArn, itoa(aws.ToInt32(l.Port))), l); err != nil {
+		if err := tx.Put(s.Row(kindListener, *l.ListenerArn, *lb.LoadBalancerArn, itoa(aws.ToInt32(l.Port))), l); err != nil {
 			return err
 		}
 		return b.putRule(tx, s, *l.ListenerArn, def, &old, tgs)
@@ -298,7 +298,7 @@ func (b *Backend) DeleteListener(ctx context.Context, in *elbv2api.DeleteListene
 }
 
 func (b *Backend) deleteListener(tx *sqlite.Tx, s scope, l types.Listener) error {
-	rules, err := sqlite.ListAll[types.Rule](tx, s.query(kindRule, *l.ListenerArn))
+	rules, err := sqlite.ListAll[types.Rule](tx, s.Query(kindRule, *l.ListenerArn))
 	if err != nil {
 		return err
 	}
@@ -307,17 +307,17 @@ func (b *Backend) deleteListener(tx *sqlite.Tx, s scope, l types.Listener) error
 			return err
 		}
 	}
-	certs, err := sqlite.ListAll[types.Certificate](tx, s.query(kindListenerCertificate, *l.ListenerArn))
+	certs, err := sqlite.ListAll[types.Certificate](tx, s.Query(kindListenerCertificate, *l.ListenerArn))
 	if err != nil {
 		return err
 	}
 	for _, c := range certs {
-		if err := tx.Delete(s.key(kindListenerCertificate, *l.ListenerArn+" "+*c.CertificateArn)); err != nil {
+		if err := tx.Delete(s.Key(kindListenerCertificate, *l.ListenerArn+" "+*c.CertificateArn)); err != nil {
 			return err
 		}
 	}
 	for _, k := range []string{kindListener, kindAttributes, kindTags} {
-		if err := tx.Delete(s.key(k, *l.ListenerArn)); err != nil {
+		if err := tx.Delete(s.Key(k, *l.ListenerArn)); err != nil {
 			return err
 		}
 	}
@@ -388,7 +388,7 @@ func (b *Backend) AddListenerCertificates(ctx context.Context, in *elbv2api.AddL
 		if l.Protocol != types.ProtocolEnumHttps && l.Protocol != types.ProtocolEnumTls {
 			return errInvalidConfiguration("Certificates can only be added to HTTPS and TLS listeners")
 		}
-		n, err := tx.Count(s.query(kindListenerCertificate, *l.ListenerArn))
+		n, err := tx.Count(s.Query(kindListenerCertificate, *l.ListenerArn))
 		if err != nil {
 			return err
 		}
@@ -400,7 +400,7 @@ func (b *Backend) AddListenerCertificates(ctx context.Context, in *elbv2api.AddL
 				return awsproto.Modeled(&types.CertificateNotFoundException{}, "Certificate '%s' not found", aws.ToString(c.CertificateArn))
 			}
 			c.IsDefault = aws.Bool(false)
-			if err := tx.Put(s.row(kindListenerCertificate, *l.ListenerArn+" "+*c.CertificateArn, *l.ListenerArn, ""), c); err != nil {
+			if err := tx.Put(s.Row(kindListenerCertificate, *l.ListenerArn+" "+*c.CertificateArn, *l.ListenerArn, ""), c); err != nil {
 				return err
 			}
 		}
@@ -426,7 +426,7 @@ func (b *Backend) RemoveListenerCertificates(ctx context.Context, in *elbv2api.R
 			if len(l.Certificates) > 0 && aws.ToString(l.Certificates[0].CertificateArn) == aws.ToString(c.CertificateArn) {
 				return errOperationNotPermitted("The default certificate of a listener cannot be removed")
 			}
-			if err := tx.Delete(s.key(kindListenerCertificate, *l.ListenerArn+" "+aws.ToString(c.CertificateArn))); err != nil {
+			if err := tx.Delete(s.Key(kindListenerCertificate, *l.ListenerArn+" "+aws.ToString(c.CertificateArn))); err != nil {
 				return err
 			}
 		}
@@ -451,7 +451,7 @@ func (b *Backend) DescribeListenerCertificates(ctx context.Context, in *elbv2api
 		for _, c := range l.Certificates {
 			out.Certificates = append(out.Certificates, types.Certificate{CertificateArn: c.CertificateArn, IsDefault: aws.Bool(true)})
 		}
-		extra, err := sqlite.ListAll[types.Certificate](tx, s.query(kindListenerCertificate, *l.ListenerArn))
+		extra, err := sqlite.ListAll[types.Certificate](tx, s.Query(kindListenerCertificate, *l.ListenerArn))
 		out.Certificates = append(out.Certificates, extra...)
 		return err
 	})

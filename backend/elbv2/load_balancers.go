@@ -92,7 +92,7 @@ func (b *Backend) CreateLoadBalancer(ctx context.Context, in *elbv2api.CreateLoa
 	}
 	var lb types.LoadBalancer
 	err = b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		existing, err := b.loadBalancerByName(tx, s, name)
+		existing, err := byName[types.LoadBalancer](tx, s, kindLoadBalancer, name)
 		switch {
 		case err == nil && existing.Type == lbType && existing.Scheme == scheme:
 			lb = existing
@@ -129,7 +129,7 @@ func (b *Backend) CreateLoadBalancer(ctx context.Context, in *elbv2api.CreateLoa
 				lb.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic = aws.String("on")
 			}
 		}
-		if err := tx.Put(s.row(kindLoadBalancer, *lb.LoadBalancerArn, "", name), lb); err != nil {
+		if err := tx.Put(s.Row(kindLoadBalancer, *lb.LoadBalancerArn, "", name), lb); err != nil {
 			return err
 		}
 		return setTags(tx, s, *lb.LoadBalancerArn, in.Tags)
@@ -195,21 +195,40 @@ func availabilityZones(s scope, subnets []string, mappings []types.SubnetMapping
 
 func (b *Backend) loadBalancer(tx *sqlite.Tx, s scope, arn string) (types.LoadBalancer, error) {
 	var lb types.LoadBalancer
-	err := tx.Get(s.key(kindLoadBalancer, arn), &lb)
+	err := tx.Get(s.Key(kindLoadBalancer, arn), &lb)
 	return lb, err
 }
 
-func (b *Backend) loadBalancerByName(tx *sqlite.Tx, s scope, name string) (types.LoadBalancer, error) {
-	q := s.query(kindLoadBalancer, "")
+// byName loads the resource of kind with the given name, or returns
+// sqlite.ErrNotFound.
+func byName[T any](tx *sqlite.Tx, s scope, kind, name string) (T, error) {
+	q := s.Query(kind, "")
 	q.Name = name
-	all, err := sqlite.ListAll[types.LoadBalancer](tx, q)
-	if err != nil {
-		return types.LoadBalancer{}, err
+	all, err := sqlite.ListAll[T](tx, q)
+	if err == nil && len(all) == 0 {
+		err = sqlite.ErrNotFound
 	}
-	if len(all) == 0 {
-		return types.LoadBalancer{}, sqlite.ErrNotFound
+	if err != nil {
+		var zero T
+		return zero, err
 	}
 	return all[0], nil
+}
+
+// byNames loads resources of kind by name and lists the names not found.
+func byNames[T any](tx *sqlite.Tx, s scope, kind string, names []string) (found []T, missing []string, err error) {
+	for _, name := range names {
+		v, err := byName[T](tx, s, kind, name)
+		if isNotFound(err) {
+			missing = append(missing, name)
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		found = append(found, v)
+	}
+	return found, missing, nil
 }
 
 // DescribeLoadBalancers describes load balancers by ARN, by name, or all of
@@ -234,23 +253,16 @@ func (b *Backend) DescribeLoadBalancers(ctx context.Context, in *elbv2api.Descri
 				out.LoadBalancers = append(out.LoadBalancers, lb)
 			}
 		case len(in.Names) > 0:
-			var missing []string
-			for _, name := range in.Names {
-				lb, err := b.loadBalancerByName(tx, s, name)
-				if isNotFound(err) {
-					missing = append(missing, name)
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				out.LoadBalancers = append(out.LoadBalancers, lb)
+			found, missing, err := byNames[types.LoadBalancer](tx, s, kindLoadBalancer, in.Names)
+			if err != nil {
+				return err
 			}
 			if len(missing) > 0 {
 				return errLoadBalancerNotFound(missing...)
 			}
+			out.LoadBalancers = append(out.LoadBalancers, found...)
 		default:
-			q, err := page(s.query(kindLoadBalancer, ""), in.Marker, in.PageSize, 400)
+			q, err := page(s.Query(kindLoadBalancer, ""), in.Marker, in.PageSize, 400)
 			if err != nil {
 				return err
 			}
@@ -288,7 +300,7 @@ func (b *Backend) DeleteLoadBalancer(ctx context.Context, in *elbv2api.DeleteLoa
 		if protected == "true" {
 			return errOperationNotPermitted("Load balancer '%s' cannot be deleted because deletion protection is enabled", arn)
 		}
-		listeners, err := sqlite.ListAll[types.Listener](tx, s.query(kindListener, arn))
+		listeners, err := sqlite.ListAll[types.Listener](tx, s.Query(kindListener, arn))
 		if err != nil {
 			return err
 		}
@@ -298,7 +310,7 @@ func (b *Backend) DeleteLoadBalancer(ctx context.Context, in *elbv2api.DeleteLoa
 			}
 		}
 		for _, k := range []string{kindLoadBalancer, kindAttributes, kindTags} {
-			if err := tx.Delete(s.key(k, arn)); err != nil {
+			if err := tx.Delete(s.Key(k, arn)); err != nil {
 				return err
 			}
 		}
@@ -326,7 +338,7 @@ func (b *Backend) updateLoadBalancer(ctx context.Context, arn *string, change fu
 		if err := change(tx, &lb); err != nil {
 			return err
 		}
-		return tx.Put(s.row(kindLoadBalancer, *lb.LoadBalancerArn, "", *lb.LoadBalancerName), lb)
+		return tx.Put(s.Row(kindLoadBalancer, *lb.LoadBalancerArn, "", *lb.LoadBalancerName), lb)
 	})
 	return lb, err
 }

@@ -40,7 +40,7 @@ func forwardedTo(actions []types.Action) []string {
 // putRule stores r under listenerArn, replacing old (nil for a new rule),
 // and records which target groups it now uses.
 func (b *Backend) putRule(tx *sqlite.Tx, s scope, listenerArn string, r types.Rule, old *types.Rule, tgs []string) error {
-	if err := tx.Put(s.row(kindRule, *r.RuleArn, listenerArn, *r.Priority), r); err != nil {
+	if err := tx.Put(s.Row(kindRule, *r.RuleArn, listenerArn, *r.Priority), r); err != nil {
 		return err
 	}
 	var before []string
@@ -52,7 +52,7 @@ func (b *Backend) putRule(tx *sqlite.Tx, s scope, listenerArn string, r types.Ru
 
 func (b *Backend) deleteRule(tx *sqlite.Tx, s scope, listenerArn string, r types.Rule) error {
 	for _, k := range []string{kindRule, kindTags} {
-		if err := tx.Delete(s.key(k, *r.RuleArn)); err != nil {
+		if err := tx.Delete(s.Key(k, *r.RuleArn)); err != nil {
 			return err
 		}
 	}
@@ -63,24 +63,24 @@ func (b *Backend) deleteRule(tx *sqlite.Tx, s scope, listenerArn string, r types
 // the LoadBalancerArns of every target group involved.
 func (b *Backend) reuse(tx *sqlite.Tx, s scope, ruleArn, lbArn string, before, after []string) error {
 	for _, tg := range before {
-		if err := tx.Delete(s.key(kindTargetGroupUse, tg+" "+ruleArn)); err != nil {
+		if err := tx.Delete(s.Key(kindTargetGroupUse, tg+" "+ruleArn)); err != nil {
 			return err
 		}
 	}
 	for _, tg := range after {
 		use := targetGroupUse{TargetGroupArn: tg, RuleArn: ruleArn, LoadBalancerArn: lbArn}
-		if err := tx.Put(s.row(kindTargetGroupUse, tg+" "+ruleArn, tg, lbArn), use); err != nil {
+		if err := tx.Put(s.Row(kindTargetGroupUse, tg+" "+ruleArn, tg, lbArn), use); err != nil {
 			return err
 		}
 	}
 	for _, arn := range slices.Compact(slices.Sorted(slices.Values(append(before, after...)))) {
 		var tg types.TargetGroup
-		if err := tx.Get(s.key(kindTargetGroup, arn), &tg); isNotFound(err) {
+		if err := tx.Get(s.Key(kindTargetGroup, arn), &tg); isNotFound(err) {
 			continue
 		} else if err != nil {
 			return err
 		}
-		uses, err := sqlite.ListAll[targetGroupUse](tx, s.query(kindTargetGroupUse, arn))
+		uses, err := sqlite.ListAll[targetGroupUse](tx, s.Query(kindTargetGroupUse, arn))
 		if err != nil {
 			return err
 		}
@@ -91,7 +91,7 @@ func (b *Backend) reuse(tx *sqlite.Tx, s scope, ruleArn, lbArn string, before, a
 			}
 		}
 		tg.LoadBalancerArns = lbs
-		if err := tx.Put(s.row(kindTargetGroup, arn, "", *tg.TargetGroupName), tg); err != nil {
+		if err := tx.Put(s.Row(kindTargetGroup, arn, "", *tg.TargetGroupName), tg); err != nil {
 			return err
 		}
 	}
@@ -100,7 +100,7 @@ func (b *Backend) reuse(tx *sqlite.Tx, s scope, ruleArn, lbArn string, before, a
 
 func (b *Backend) rule(tx *sqlite.Tx, s scope, arn string) (types.Rule, error) {
 	var r types.Rule
-	err := tx.Get(s.key(kindRule, arn), &r)
+	err := tx.Get(s.Key(kindRule, arn), &r)
 	if isNotFound(err) {
 		return r, errRuleNotFound()
 	}
@@ -108,7 +108,7 @@ func (b *Backend) rule(tx *sqlite.Tx, s scope, arn string) (types.Rule, error) {
 }
 
 func (b *Backend) defaultRule(tx *sqlite.Tx, s scope, listenerArn string) (types.Rule, error) {
-	q := s.query(kindRule, listenerArn)
+	q := s.Query(kindRule, listenerArn)
 	q.Name = "default"
 	rules, err := sqlite.ListAll[types.Rule](tx, q)
 	if err != nil || len(rules) == 0 {
@@ -167,14 +167,14 @@ func (b *Backend) CreateRule(ctx context.Context, in *elbv2api.CreateRuleInput) 
 			return errValidation("Rules can only be created for listeners of application load balancers")
 		}
 		priority := itoa(*in.Priority)
-		q := s.query(kindRule, *l.ListenerArn)
+		q := s.Query(kindRule, *l.ListenerArn)
 		q.Name = priority
 		if n, err := tx.Count(q); err != nil {
 			return err
 		} else if n > 0 {
 			return errPriorityInUse(priority)
 		}
-		if n, err := tx.Count(s.query(kindRule, *l.ListenerArn)); err != nil {
+		if n, err := tx.Count(s.Query(kindRule, *l.ListenerArn)); err != nil {
 			return err
 		} else if n > 100 {
 			return awsproto.Modeled(&types.TooManyRulesException{}, "You've reached the limit of 100 rules per listener")
@@ -237,7 +237,7 @@ func (b *Backend) DescribeRules(ctx context.Context, in *elbv2api.DescribeRulesI
 		if _, err := b.listener(tx, s, *in.ListenerArn); err != nil {
 			return err
 		}
-		rules, err := sqlite.ListAll[types.Rule](tx, s.query(kindRule, *in.ListenerArn))
+		rules, err := sqlite.ListAll[types.Rule](tx, s.Query(kindRule, *in.ListenerArn))
 		if err != nil {
 			return err
 		}
@@ -299,7 +299,7 @@ func (b *Backend) ModifyRule(ctx context.Context, in *elbv2api.ModifyRuleInput) 
 		}
 		if aws.ToBool(r.IsDefault) {
 			l.DefaultActions = r.Actions
-			if err := tx.Put(s.row(kindListener, *l.ListenerArn, *lb.LoadBalancerArn, itoa(aws.ToInt32(l.Port))), l); err != nil {
+			if err := tx.Put(s.Row(kindListener, *l.ListenerArn, *lb.LoadBalancerArn, itoa(aws.ToInt32(l.Port))), l); err != nil {
 				return err
 			}
 		}
@@ -369,7 +369,7 @@ func (b *Backend) SetRulePriorities(ctx context.Context, in *elbv2api.SetRulePri
 			listener = *l.ListenerArn
 			changed[*r.RuleArn] = itoa(*rp.Priority)
 		}
-		rules, err := sqlite.ListAll[types.Rule](tx, s.query(kindRule, listener))
+		rules, err := sqlite.ListAll[types.Rule](tx, s.Query(kindRule, listener))
 		if err != nil {
 			return err
 		}
@@ -388,7 +388,7 @@ func (b *Backend) SetRulePriorities(ctx context.Context, in *elbv2api.SetRulePri
 			if _, ok := changed[*r.RuleArn]; !ok {
 				continue
 			}
-			if err := tx.Put(s.row(kindRule, *r.RuleArn, listener, *r.Priority), r); err != nil {
+			if err := tx.Put(s.Row(kindRule, *r.RuleArn, listener, *r.Priority), r); err != nil {
 				return err
 			}
 			out.Rules = append(out.Rules, r)

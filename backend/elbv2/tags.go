@@ -33,7 +33,7 @@ func validTags(ts []types.Tag) error {
 
 func tags(tx *sqlite.Tx, s scope, arn string) ([]types.Tag, error) {
 	var t []types.Tag
-	err := tx.Get(s.key(kindTags, arn), &t)
+	err := tx.Get(s.Key(kindTags, arn), &t)
 	if isNotFound(err) {
 		return []types.Tag{}, nil
 	}
@@ -63,7 +63,7 @@ func setTags(tx *sqlite.Tx, s scope, arn string, add []types.Tag) error {
 	if len(have) > 50 {
 		return awsproto.Modeled(&types.TooManyTagsException{}, "The quota for the number of tags that can be assigned to a load balancer has been reached")
 	}
-	return tx.Put(s.row(kindTags, arn, "", ""), have)
+	return tx.Put(s.Row(kindTags, arn, "", ""), have)
 }
 
 // requireResource checks that arn names a stored, taggable resource, with
@@ -90,7 +90,7 @@ func requireResource(tx *sqlite.Tx, s scope, arn string) error {
 	default:
 		return errValidation("'%s' is not a valid ELBv2 resource ARN", arn)
 	}
-	ok, err := tx.Exists(s.key(kind, arn))
+	ok, err := tx.Exists(s.Key(kind, arn))
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func (b *Backend) RemoveTags(ctx context.Context, in *elbv2api.RemoveTagsInput) 
 				return err
 			}
 			have = slices.DeleteFunc(have, func(t types.Tag) bool { return slices.Contains(in.TagKeys, *t.Key) })
-			if err := tx.Put(s.row(kindTags, arn, "", ""), have); err != nil {
+			if err := tx.Put(s.Row(kindTags, arn, "", ""), have); err != nil {
 				return err
 			}
 		}

@@ -151,7 +151,7 @@ func (b *Backend) CreateTargetGroup(ctx context.Context, in *elbv2api.CreateTarg
 		return nil, err
 	}
 	err = b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		existing, err := b.targetGroupByName(tx, s, *tg.TargetGroupName)
+		existing, err := byName[types.TargetGroup](tx, s, kindTargetGroup, *tg.TargetGroupName)
 		if err == nil {
 			probe := tg
 			probe.TargetGroupArn, probe.LoadBalancerArns = existing.TargetGroupArn, existing.LoadBalancerArns
@@ -165,7 +165,7 @@ func (b *Backend) CreateTargetGroup(ctx context.Context, in *elbv2api.CreateTarg
 			return err
 		}
 		tg.TargetGroupArn = aws.String(s.arn("targetgroup/" + *tg.TargetGroupName + "/" + b.env.IDs.Hex(16)))
-		if err := tx.Put(s.row(kindTargetGroup, *tg.TargetGroupArn, "", *tg.TargetGroupName), tg); err != nil {
+		if err := tx.Put(s.Row(kindTargetGroup, *tg.TargetGroupArn, "", *tg.TargetGroupName), tg); err != nil {
 			return err
 		}
 		return setTags(tx, s, *tg.TargetGroupArn, in.Tags)
@@ -263,24 +263,11 @@ func newTargetGroup(in *elbv2api.CreateTargetGroupInput) (types.TargetGroup, err
 
 func (b *Backend) targetGroup(tx *sqlite.Tx, s scope, arn string) (types.TargetGroup, error) {
 	var tg types.TargetGroup
-	err := tx.Get(s.key(kindTargetGroup, arn), &tg)
+	err := tx.Get(s.Key(kindTargetGroup, arn), &tg)
 	if isNotFound(err) {
 		return tg, errTargetGroupNotFound()
 	}
 	return tg, err
-}
-
-func (b *Backend) targetGroupByName(tx *sqlite.Tx, s scope, name string) (types.TargetGroup, error) {
-	q := s.query(kindTargetGroup, "")
-	q.Name = name
-	all, err := sqlite.ListAll[types.TargetGroup](tx, q)
-	if err != nil {
-		return types.TargetGroup{}, err
-	}
-	if len(all) == 0 {
-		return types.TargetGroup{}, sqlite.ErrNotFound
-	}
-	return all[0], nil
 }
 
 // DescribeTargetGroups describes target groups by ARN, by name, by load
@@ -308,23 +295,16 @@ func (b *Backend) DescribeTargetGroups(ctx context.Context, in *elbv2api.Describ
 				out.TargetGroups = append(out.TargetGroups, tg)
 			}
 		case len(in.Names) > 0:
-			var missing []string
-			for _, name := range in.Names {
-				tg, err := b.targetGroupByName(tx, s, name)
-				if isNotFound(err) {
-					missing = append(missing, name)
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				out.TargetGroups = append(out.TargetGroups, tg)
+			found, missing, err := byNames[types.TargetGroup](tx, s, kindTargetGroup, in.Names)
+			if err != nil {
+				return err
 			}
 			if len(missing) > 0 {
 				return errTargetGroupNotFound(missing...)
 			}
+			out.TargetGroups = append(out.TargetGroups, found...)
 		default:
-			q, err := page(s.query(kindTargetGroup, ""), in.Marker, in.PageSize, 400)
+			q, err := page(s.Query(kindTargetGroup, ""), in.Marker, in.PageSize, 400)
 			if err != nil {
 				return err
 			}
@@ -367,7 +347,7 @@ func (b *Backend) ModifyTargetGroup(ctx context.Context, in *elbv2api.ModifyTarg
 		if err != nil {
 			return err
 		}
-		return tx.Put(s.row(kindTargetGroup, *tg.TargetGroupArn, "", *tg.TargetGroupName), tg)
+		return tx.Put(s.Row(kindTargetGroup, *tg.TargetGroupArn, "", *tg.TargetGroupName), tg)
 	})
 	if err != nil {
 		return nil, err
@@ -391,17 +371,17 @@ func (b *Backend) DeleteTargetGroup(ctx context.Context, in *elbv2api.DeleteTarg
 		if len(tg.LoadBalancerArns) > 0 {
 			return errResourceInUse("Target group '%s' is currently in use by a listener or a rule", arn)
 		}
-		targets, err := sqlite.ListAll[target](tx, s.query(kindTarget, arn))
+		targets, err := sqlite.ListAll[target](tx, s.Query(kindTarget, arn))
 		if err != nil {
 			return err
 		}
 		for _, t := range targets {
-			if err := tx.Delete(s.key(kindTarget, t.key(arn))); err != nil {
+			if err := tx.Delete(s.Key(kindTarget, t.key(arn))); err != nil {
 				return err
 			}
 		}
 		for _, k := range []string{kindTargetGroup, kindAttributes, kindTags} {
-			if err := tx.Delete(s.key(k, arn)); err != nil {
+			if err := tx.Delete(s.Key(k, arn)); err != nil {
 				return err
 			}
 		}

@@ -98,7 +98,7 @@ func (b *Backend) RegisterTargets(ctx context.Context, in *elbv2api.RegisterTarg
 				return err
 			}
 			var existing target
-			err = tx.Get(s.key(kindTarget, t.key(*tg.TargetGroupArn)), &existing)
+			err = tx.Get(s.Key(kindTarget, t.key(*tg.TargetGroupArn)), &existing)
 			if err == nil && existing.DrainUntil == nil {
 				continue // already registered
 			}
@@ -106,11 +106,11 @@ func (b *Backend) RegisterTargets(ctx context.Context, in *elbv2api.RegisterTarg
 				return err
 			}
 			t.RegisteredAt = now
-			if err := tx.Put(s.row(kindTarget, t.key(*tg.TargetGroupArn), *tg.TargetGroupArn, t.Id), t); err != nil {
+			if err := tx.Put(s.Row(kindTarget, t.key(*tg.TargetGroupArn), *tg.TargetGroupArn, t.Id), t); err != nil {
 				return err
 			}
 		}
-		n, err := tx.Count(s.query(kindTarget, *tg.TargetGroupArn))
+		n, err := tx.Count(s.Query(kindTarget, *tg.TargetGroupArn))
 		if err != nil {
 			return err
 		}
@@ -152,7 +152,7 @@ func (b *Backend) DeregisterTargets(ctx context.Context, in *elbv2api.Deregister
 			if d.Port == nil && tg.TargetType != types.TargetTypeEnumLambda {
 				probe.Port = aws.ToInt32(tg.Port)
 			}
-			key := s.key(kindTarget, probe.key(*tg.TargetGroupArn))
+			key := s.Key(kindTarget, probe.key(*tg.TargetGroupArn))
 			var t target
 			if err := tx.Get(key, &t); isNotFound(err) {
 				continue
@@ -170,7 +170,7 @@ func (b *Backend) DeregisterTargets(ctx context.Context, in *elbv2api.Deregister
 			}
 			until := now.Add(time.Duration(delay) * time.Second)
 			t.DrainUntil = &until
-			if err := tx.Put(s.row(kindTarget, t.key(*tg.TargetGroupArn), *tg.TargetGroupArn, t.Id), t); err != nil {
+			if err := tx.Put(s.Row(kindTarget, t.key(*tg.TargetGroupArn), *tg.TargetGroupArn, t.Id), t); err != nil {
 				return err
 			}
 		}
@@ -196,7 +196,7 @@ func (b *Backend) DescribeTargetHealth(ctx context.Context, in *elbv2api.Describ
 		if err != nil {
 			return err
 		}
-		registered, err := sqlite.ListAll[target](tx, s.query(kindTarget, *tg.TargetGroupArn))
+		registered, err := sqlite.ListAll[target](tx, s.Query(kindTarget, *tg.TargetGroupArn))
 		if err != nil {
 			return err
 		}

@@ -24,7 +24,7 @@ type trustStore struct {
 
 func (b *Backend) trustStore(tx *sqlite.Tx, s scope, arn string) (trustStore, error) {
 	var ts trustStore
-	err := tx.Get(s.key(kindTrustStore, arn), &ts)
+	err := tx.Get(s.Key(kindTrustStore, arn), &ts)
 	if isNotFound(err) {
 		return ts, errTrustStoreNotFound()
 	}
@@ -37,7 +37,7 @@ func (b *Backend) putTrustStore(tx *sqlite.Tx, s scope, ts trustStore) error {
 		total += aws.ToInt64(r.NumberOfRevokedEntries)
 	}
 	ts.TotalRevokedEntries = aws.Int64(total)
-	return tx.Put(s.row(kindTrustStore, *ts.TrustStoreArn, "", *ts.Name), ts)
+	return tx.Put(s.Row(kindTrustStore, *ts.TrustStoreArn, "", *ts.Name), ts)
 }
 
 // CreateTrustStore records a trust store for mutual TLS.
@@ -60,7 +60,7 @@ func (b *Backend) CreateTrustStore(ctx context.Context, in *elbv2api.CreateTrust
 		NextID:     1,
 	}
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		q := s.query(kindTrustStore, "")
+		q := s.Query(kindTrustStore, "")
 		q.Name = name
 		if n, err := tx.Count(q); err != nil {
 			return err
@@ -85,7 +85,7 @@ func (b *Backend) DescribeTrustStores(ctx context.Context, in *elbv2api.Describe
 	s := scopeOf(ctx)
 	out := &elbv2api.DescribeTrustStoresOutput{TrustStores: []types.TrustStore{}}
 	err := b.store.View(ctx, func(tx *sqlite.Tx) error {
-		q, err := page(s.query(kindTrustStore, ""), in.Marker, in.PageSize, 400)
+		q, err := page(s.Query(kindTrustStore, ""), in.Marker, in.PageSize, 400)
 		if err != nil {
 			return err
 		}
@@ -131,7 +131,7 @@ func (b *Backend) ModifyTrustStore(ctx context.Context, in *elbv2api.ModifyTrust
 
 // trustStoreUsers lists the listeners whose mutual TLS uses the store.
 func trustStoreUsers(tx *sqlite.Tx, s scope, arn string) ([]string, error) {
-	listeners, err := sqlite.ListAll[types.Listener](tx, s.query(kindListener, ""))
+	listeners, err := sqlite.ListAll[types.Listener](tx, s.Query(kindListener, ""))
 	var users []string
 	for _, l := range listeners {
 		if m := l.MutualAuthentication; m != nil && aws.ToString(m.TrustStoreArn) == arn {
@@ -157,7 +157,7 @@ func (b *Backend) DeleteTrustStore(ctx context.Context, in *elbv2api.DeleteTrust
 			return awsproto.Modeled(&types.TrustStoreInUseException{}, "Trust store '%s' is in use by a listener", *ts.TrustStoreArn)
 		}
 		for _, k := range []string{kindTrustStore, kindTags} {
-			if err := tx.Delete(s.key(k, *ts.TrustStoreArn)); err != nil {
+			if err := tx.Delete(s.Key(k, *ts.TrustStoreArn)); err != nil {
 				return err
 			}
 		}
