@@ -24,6 +24,8 @@ import (
 	"berth/awsproto/query"
 	"berth/awsproto/sigv4"
 	"berth/backend"
+	ecsbackend "berth/backend/ecs"
+	elbv2backend "berth/backend/elbv2"
 )
 
 // Config says how requests are authenticated and scoped.
@@ -42,8 +44,8 @@ type Config struct {
 
 // Backends are the services berth serves.
 type Backends struct {
-	ECS   any // *ecs.Backend
-	ELBv2 any // *elbv2.Backend
+	ECS   *ecsbackend.Backend
+	ELBv2 *elbv2backend.Backend
 }
 
 // Server is the HTTP handler for every AWS API berth speaks.
@@ -116,39 +118,39 @@ func (s *Server) requestID() string {
 
 // authenticate reads the body and the signature and returns the request's
 // scope. Requests without a signature get the default account and region.
-func (s *Server) authenticate(r *http.Request) ([]byte, backend.Scope, string, error) {
+func (s *Server) authenticate(r *http.Request) ([]byte, backend.Scope, error) {
 	sc := backend.Scope{Account: s.cfg.DefaultAccount, Region: s.cfg.DefaultRegion}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
-		return nil, sc, "", awsproto.ClientError("SerializationException", "could not read the request body: %v", err)
+		return nil, sc, awsproto.ClientError("SerializationException", "could not read the request body: %v", err)
 	}
 	if len(body) > maxBody {
-		return nil, sc, "", awsproto.StatusError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "the request body exceeds %d bytes", maxBody)
+		return nil, sc, awsproto.StatusError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "the request body exceeds %d bytes", maxBody)
 	}
 	cred, signed, err := sigv4.Parse(r)
 	if err != nil || !signed {
-		return body, sc, "", err
+		return body, sc, err
 	}
 	if s.cfg.VerifySignatures {
 		secret, ok := s.cfg.Secrets[cred.AccessKey]
 		if !ok {
-			return body, sc, "", awsproto.StatusError(http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid.")
+			return body, sc, awsproto.StatusError(http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid.")
 		}
 		if err := sigv4.Verify(r, body, cred, secret); err != nil {
-			return body, sc, "", err
+			return body, sc, err
 		}
 	}
 	if acct, ok := s.cfg.Accounts[cred.AccessKey]; ok {
 		sc.Account = acct
 	}
 	sc.Region = cred.Region
-	return body, sc, cred.Service, nil
+	return body, sc, nil
 }
 
 // serveJSON serves an AWS JSON 1.1 request (ECS).
 func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *request, target string) {
 	fail := func(err error) { req.status = s.writeJSONError(w, req, err) }
-	body, sc, _, err := s.authenticate(r)
+	body, sc, err := s.authenticate(r)
 	if err != nil {
 		fail(err)
 		return
@@ -180,7 +182,7 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *request,
 // serveQuery serves an AWS query request (ELBv2).
 func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, req *request) {
 	fail := func(err error) { req.status = s.writeQueryError(w, req, err) }
-	body, sc, _, err := s.authenticate(r)
+	body, sc, err := s.authenticate(r)
 	if err != nil {
 		fail(err)
 		return
