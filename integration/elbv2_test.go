@@ -518,6 +518,14 @@ func TestELBv2Limits(t *testing.T) {
 		{Id: aws.String("arn:aws:lambda:x:0:function:a")}, {Id: aws.String("arn:aws:lambda:x:0:function:b")}}})
 	wantErr[*types.TooManyTargetsException](t, err)
 
+	nlb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("tls"), Type: types.LoadBalancerTypeEnumNetwork, Subnets: []string{"subnet-a"}})).must(t).LoadBalancers[0]
+	tcp := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("tcp"), Protocol: types.ProtocolEnumTcp, Port: aws.Int32(443), VpcId: aws.String("vpc-1")})).must(t).TargetGroups[0]
+	_, err = c.elbv2.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: nlb.LoadBalancerArn, Protocol: types.ProtocolEnumTls, Port: aws.Int32(443),
+		Certificates: []types.Certificate{cert(0)}, AlpnPolicy: []string{"HTTP3Only"}, DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: tcp.TargetGroupArn}}})
+	wantErr[*types.ALPNPolicyNotSupportedException](t, err)
+	try(c.elbv2.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: nlb.LoadBalancerArn, Protocol: types.ProtocolEnumTls, Port: aws.Int32(443),
+		Certificates: []types.Certificate{cert(0)}, AlpnPolicy: []string{"HTTP2Preferred"}, DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: tcp.TargetGroupArn}}})).must(t)
+
 	// Mutual TLS needs a trust store that exists; one in use cannot be deleted.
 	_, err = c.elbv2.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: https.ListenerArn,
 		MutualAuthentication: &types.MutualAuthenticationAttributes{Mode: aws.String("verify"), TrustStoreArn: aws.String(s.lb + "-no-store")}})
@@ -527,4 +535,11 @@ func TestELBv2Limits(t *testing.T) {
 		MutualAuthentication: &types.MutualAuthenticationAttributes{Mode: aws.String("verify"), TrustStoreArn: ts.TrustStoreArn}})).must(t)
 	_, err = c.elbv2.DeleteTrustStore(ctx, &elbv2.DeleteTrustStoreInput{TrustStoreArn: ts.TrustStoreArn})
 	wantErr[*types.TrustStoreInUseException](t, err)
+
+	// 50 application load balancers per region (one exists already).
+	for i := range 49 {
+		try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String(fmt.Sprint("alb", i)), Subnets: []string{"subnet-a", "subnet-b"}})).must(t)
+	}
+	_, err = c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("one-more"), Subnets: []string{"subnet-a", "subnet-b"}})
+	wantErr[*types.TooManyLoadBalancersException](t, err)
 }

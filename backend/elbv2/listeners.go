@@ -17,6 +17,10 @@ import (
 // named.
 const defaultSSLPolicy = "ELBSecurityPolicy-2016-08"
 
+// alpnPolicies are the ALPN policies of TLS listeners.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/network/create-tls-listener.html#alpn-policies
+var alpnPolicies = []string{"HTTP1Only", "HTTP2Only", "HTTP2Optional", "HTTP2Preferred", "None"}
+
 // listenerProtocols lists the listener protocols of each load balancer type.
 var listenerProtocols = map[types.LoadBalancerTypeEnum][]types.ProtocolEnum{
 	types.LoadBalancerTypeEnumApplication: {types.ProtocolEnumHttp, types.ProtocolEnumHttps},
@@ -166,6 +170,14 @@ func validListener(tx *sqlite.Tx, s scope, lb types.LoadBalancer, l *types.Liste
 	}
 	if l.SslPolicy == nil {
 		l.SslPolicy = aws.String(defaultSSLPolicy)
+	}
+	for _, p := range l.AlpnPolicy {
+		if l.Protocol != types.ProtocolEnumTls {
+			return errValidation("An ALPN policy can only be specified for TLS listeners")
+		}
+		if !slices.Contains(alpnPolicies, p) {
+			return awsproto.Modeled(&types.ALPNPolicyNotSupportedException{}, "ALPN policy '%s' not found", p)
+		}
 	}
 	if !slices.ContainsFunc(sslPolicies, func(p types.SslPolicy) bool { return *p.Name == *l.SslPolicy }) {
 		return awsproto.Modeled(&types.SSLPolicyNotFoundException{}, "SSL policy '%s' not found", *l.SslPolicy)

@@ -2,6 +2,7 @@ package elbv2
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -102,6 +103,9 @@ func (b *Backend) CreateLoadBalancer(ctx context.Context, in *elbv2api.CreateLoa
 		case !isNotFound(err):
 			return err
 		}
+		if err := loadBalancerQuota(tx, s, lbType); err != nil {
+			return err
+		}
 		id := b.env.IDs.Hex(16)
 		prefix := map[types.LoadBalancerTypeEnum]string{"application": "app", "network": "net", "gateway": "gwy"}[lbType]
 		lb = types.LoadBalancer{
@@ -142,6 +146,28 @@ func (b *Backend) CreateLoadBalancer(ctx context.Context, in *elbv2api.CreateLoa
 	created := lb
 	created.State = &types.LoadBalancerState{Code: types.LoadBalancerStateEnumProvisioning}
 	return &elbv2api.CreateLoadBalancerOutput{LoadBalancers: []types.LoadBalancer{created}}, nil
+}
+
+// maxLoadBalancers is the default quota of load balancers of each type per
+// region. https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html
+const maxLoadBalancers = 50
+
+func loadBalancerQuota(tx *sqlite.Tx, s scope, t types.LoadBalancerTypeEnum) error {
+	n := 0
+	_, err := tx.List(s.Query(kindLoadBalancer, ""), func(body []byte) (bool, error) {
+		var lb struct{ Type types.LoadBalancerTypeEnum }
+		if err := json.Unmarshal(body, &lb); err != nil {
+			return false, err
+		}
+		if lb.Type == t {
+			n++
+		}
+		return true, nil
+	})
+	if err == nil && n >= maxLoadBalancers {
+		return awsproto.Modeled(&types.TooManyLoadBalancersException{}, "You've reached the limit of %d %s load balancers per region", maxLoadBalancers, t)
+	}
+	return err
 }
 
 func dnsName(s scope, name, id string, t types.LoadBalancerTypeEnum, scheme types.LoadBalancerSchemeEnum) string {
