@@ -1,6 +1,7 @@
 package elbv2
 
 import (
+	"context"
 	"slices"
 	"strconv"
 
@@ -184,4 +185,45 @@ func convert[From, To any](in []From, f func(From) To) []To {
 		out[i] = f(v)
 	}
 	return out
+}
+
+// attributeSet finds a resource's ARN and the attributes its kind has, or
+// returns the resource's not-found error.
+type attributeSet func(tx *sqlite.Tx, s scope) (arn string, known []attribute, err error)
+
+// describeAttributes reads every attribute of the resource set finds.
+func (b *Backend) describeAttributes(ctx context.Context, set attributeSet) ([]keyValue, error) {
+	s := scopeOf(ctx)
+	var attrs []keyValue
+	err := b.store.View(ctx, func(tx *sqlite.Tx) error {
+		arn, known, err := set(tx, s)
+		if err != nil {
+			return err
+		}
+		attrs, err = readAttributes(tx, s, arn, known)
+		return err
+	})
+	return attrs, err
+}
+
+// modifyAttributes changes attributes of the resource set finds and reads
+// them all back.
+func (b *Backend) modifyAttributes(ctx context.Context, set attributeSet, change []keyValue) ([]keyValue, error) {
+	s := scopeOf(ctx)
+	if len(change) == 0 {
+		return nil, errValidation("Attributes must be specified.")
+	}
+	var attrs []keyValue
+	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		arn, known, err := set(tx, s)
+		if err != nil {
+			return err
+		}
+		if err := writeAttributes(tx, s, arn, known, change); err != nil {
+			return err
+		}
+		attrs, err = readAttributes(tx, s, arn, known)
+		return err
+	})
+	return attrs, err
 }

@@ -336,53 +336,36 @@ func (b *Backend) deleteListener(tx *sqlite.Tx, s scope, l types.Listener) error
 	return nil
 }
 
+// listenerAttributeSet finds a listener's attributes.
+func (b *Backend) listenerAttributeSet(arn *string) attributeSet {
+	return func(tx *sqlite.Tx, s scope) (string, []attribute, error) {
+		l, err := b.listener(tx, s, aws.ToString(arn))
+		return aws.ToString(l.ListenerArn), listenerAttributes(l.Protocol), err
+	}
+}
+
+func toListenerAttribute(kv keyValue) types.ListenerAttribute {
+	return types.ListenerAttribute{Key: kv.Key, Value: kv.Value}
+}
+
 // DescribeListenerAttributes returns every attribute of the listener's
 // protocol with its current value.
 func (b *Backend) DescribeListenerAttributes(ctx context.Context, in *elbv2api.DescribeListenerAttributesInput) (*elbv2api.DescribeListenerAttributesOutput, error) {
-	s := scopeOf(ctx)
-	var attrs []keyValue
-	err := b.store.View(ctx, func(tx *sqlite.Tx) error {
-		l, err := b.listener(tx, s, aws.ToString(in.ListenerArn))
-		if err != nil {
-			return err
-		}
-		attrs, err = readAttributes(tx, s, *l.ListenerArn, listenerAttributes(l.Protocol))
-		return err
-	})
+	attrs, err := b.describeAttributes(ctx, b.listenerAttributeSet(in.ListenerArn))
 	if err != nil {
 		return nil, err
 	}
-	return &elbv2api.DescribeListenerAttributesOutput{Attributes: convert(attrs, func(kv keyValue) types.ListenerAttribute {
-		return types.ListenerAttribute{Key: kv.Key, Value: kv.Value}
-	})}, nil
+	return &elbv2api.DescribeListenerAttributesOutput{Attributes: convert(attrs, toListenerAttribute)}, nil
 }
 
 // ModifyListenerAttributes changes attributes and returns all of them.
 func (b *Backend) ModifyListenerAttributes(ctx context.Context, in *elbv2api.ModifyListenerAttributesInput) (*elbv2api.ModifyListenerAttributesOutput, error) {
-	s := scopeOf(ctx)
-	if len(in.Attributes) == 0 {
-		return nil, errValidation("Attributes must be specified.")
-	}
-	var attrs []keyValue
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		l, err := b.listener(tx, s, aws.ToString(in.ListenerArn))
-		if err != nil {
-			return err
-		}
-		known := listenerAttributes(l.Protocol)
-		change := convert(in.Attributes, func(a types.ListenerAttribute) keyValue { return keyValue{a.Key, a.Value} })
-		if err := writeAttributes(tx, s, *l.ListenerArn, known, change); err != nil {
-			return err
-		}
-		attrs, err = readAttributes(tx, s, *l.ListenerArn, known)
-		return err
-	})
+	change := convert(in.Attributes, func(a types.ListenerAttribute) keyValue { return keyValue{a.Key, a.Value} })
+	attrs, err := b.modifyAttributes(ctx, b.listenerAttributeSet(in.ListenerArn), change)
 	if err != nil {
 		return nil, err
 	}
-	return &elbv2api.ModifyListenerAttributesOutput{Attributes: convert(attrs, func(kv keyValue) types.ListenerAttribute {
-		return types.ListenerAttribute{Key: kv.Key, Value: kv.Value}
-	})}, nil
+	return &elbv2api.ModifyListenerAttributesOutput{Attributes: convert(attrs, toListenerAttribute)}, nil
 }
 
 // AddListenerCertificates adds certificates to an HTTPS or TLS listener's

@@ -431,56 +431,37 @@ func (b *Backend) SetIpAddressType(ctx context.Context, in *elbv2api.SetIpAddres
 	return &elbv2api.SetIpAddressTypeOutput{IpAddressType: lb.IpAddressType}, nil
 }
 
+// lbAttributeSet finds a load balancer's attributes.
+func (b *Backend) lbAttributeSet(arn *string) attributeSet {
+	return func(tx *sqlite.Tx, s scope) (string, []attribute, error) {
+		lb, err := b.loadBalancer(tx, s, aws.ToString(arn))
+		if isNotFound(err) {
+			return "", nil, errLoadBalancerNotFound()
+		}
+		return aws.ToString(lb.LoadBalancerArn), lbAttributes(lb.Type), err
+	}
+}
+
+func toLoadBalancerAttribute(kv keyValue) types.LoadBalancerAttribute {
+	return types.LoadBalancerAttribute{Key: kv.Key, Value: kv.Value}
+}
+
 // DescribeLoadBalancerAttributes returns every attribute of the load
 // balancer's type with its current value.
 func (b *Backend) DescribeLoadBalancerAttributes(ctx context.Context, in *elbv2api.DescribeLoadBalancerAttributesInput) (*elbv2api.DescribeLoadBalancerAttributesOutput, error) {
-	s := scopeOf(ctx)
-	var attrs []keyValue
-	err := b.store.View(ctx, func(tx *sqlite.Tx) error {
-		lb, err := b.loadBalancer(tx, s, aws.ToString(in.LoadBalancerArn))
-		if isNotFound(err) {
-			return errLoadBalancerNotFound()
-		}
-		if err != nil {
-			return err
-		}
-		attrs, err = readAttributes(tx, s, *lb.LoadBalancerArn, lbAttributes(lb.Type))
-		return err
-	})
+	attrs, err := b.describeAttributes(ctx, b.lbAttributeSet(in.LoadBalancerArn))
 	if err != nil {
 		return nil, err
 	}
-	return &elbv2api.DescribeLoadBalancerAttributesOutput{Attributes: convert(attrs, func(kv keyValue) types.LoadBalancerAttribute {
-		return types.LoadBalancerAttribute{Key: kv.Key, Value: kv.Value}
-	})}, nil
+	return &elbv2api.DescribeLoadBalancerAttributesOutput{Attributes: convert(attrs, toLoadBalancerAttribute)}, nil
 }
 
 // ModifyLoadBalancerAttributes changes attributes and returns all of them.
 func (b *Backend) ModifyLoadBalancerAttributes(ctx context.Context, in *elbv2api.ModifyLoadBalancerAttributesInput) (*elbv2api.ModifyLoadBalancerAttributesOutput, error) {
-	s := scopeOf(ctx)
-	if len(in.Attributes) == 0 {
-		return nil, errValidation("Attributes must be specified.")
-	}
-	var attrs []keyValue
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		lb, err := b.loadBalancer(tx, s, aws.ToString(in.LoadBalancerArn))
-		if isNotFound(err) {
-			return errLoadBalancerNotFound()
-		}
-		if err != nil {
-			return err
-		}
-		change := convert(in.Attributes, func(a types.LoadBalancerAttribute) keyValue { return keyValue{a.Key, a.Value} })
-		if err := writeAttributes(tx, s, *lb.LoadBalancerArn, lbAttributes(lb.Type), change); err != nil {
-			return err
-		}
-		attrs, err = readAttributes(tx, s, *lb.LoadBalancerArn, lbAttributes(lb.Type))
-		return err
-	})
+	change := convert(in.Attributes, func(a types.LoadBalancerAttribute) keyValue { return keyValue{a.Key, a.Value} })
+	attrs, err := b.modifyAttributes(ctx, b.lbAttributeSet(in.LoadBalancerArn), change)
 	if err != nil {
 		return nil, err
 	}
-	return &elbv2api.ModifyLoadBalancerAttributesOutput{Attributes: convert(attrs, func(kv keyValue) types.LoadBalancerAttribute {
-		return types.LoadBalancerAttribute{Key: kv.Key, Value: kv.Value}
-	})}, nil
+	return &elbv2api.ModifyLoadBalancerAttributesOutput{Attributes: convert(attrs, toLoadBalancerAttribute)}, nil
 }

@@ -393,50 +393,34 @@ func (b *Backend) DeleteTargetGroup(ctx context.Context, in *elbv2api.DeleteTarg
 	return &elbv2api.DeleteTargetGroupOutput{}, nil
 }
 
+// tgAttributeSet finds a target group's attributes.
+func (b *Backend) tgAttributeSet(arn *string) attributeSet {
+	return func(tx *sqlite.Tx, s scope) (string, []attribute, error) {
+		tg, err := b.targetGroup(tx, s, aws.ToString(arn))
+		return aws.ToString(tg.TargetGroupArn), tgAttributes(tg), err
+	}
+}
+
+func toTargetGroupAttribute(kv keyValue) types.TargetGroupAttribute {
+	return types.TargetGroupAttribute{Key: kv.Key, Value: kv.Value}
+}
+
 // DescribeTargetGroupAttributes returns every attribute of the target
 // group's kind with its current value.
 func (b *Backend) DescribeTargetGroupAttributes(ctx context.Context, in *elbv2api.DescribeTargetGroupAttributesInput) (*elbv2api.DescribeTargetGroupAttributesOutput, error) {
-	s := scopeOf(ctx)
-	var attrs []keyValue
-	err := b.store.View(ctx, func(tx *sqlite.Tx) error {
-		tg, err := b.targetGroup(tx, s, aws.ToString(in.TargetGroupArn))
-		if err != nil {
-			return err
-		}
-		attrs, err = readAttributes(tx, s, *tg.TargetGroupArn, tgAttributes(tg))
-		return err
-	})
+	attrs, err := b.describeAttributes(ctx, b.tgAttributeSet(in.TargetGroupArn))
 	if err != nil {
 		return nil, err
 	}
-	return &elbv2api.DescribeTargetGroupAttributesOutput{Attributes: convert(attrs, func(kv keyValue) types.TargetGroupAttribute {
-		return types.TargetGroupAttribute{Key: kv.Key, Value: kv.Value}
-	})}, nil
+	return &elbv2api.DescribeTargetGroupAttributesOutput{Attributes: convert(attrs, toTargetGroupAttribute)}, nil
 }
 
 // ModifyTargetGroupAttributes changes attributes and returns all of them.
 func (b *Backend) ModifyTargetGroupAttributes(ctx context.Context, in *elbv2api.ModifyTargetGroupAttributesInput) (*elbv2api.ModifyTargetGroupAttributesOutput, error) {
-	s := scopeOf(ctx)
-	if len(in.Attributes) == 0 {
-		return nil, errValidation("Attributes must be specified.")
-	}
-	var attrs []keyValue
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		tg, err := b.targetGroup(tx, s, aws.ToString(in.TargetGroupArn))
-		if err != nil {
-			return err
-		}
-		change := convert(in.Attributes, func(a types.TargetGroupAttribute) keyValue { return keyValue{a.Key, a.Value} })
-		if err := writeAttributes(tx, s, *tg.TargetGroupArn, tgAttributes(tg), change); err != nil {
-			return err
-		}
-		attrs, err = readAttributes(tx, s, *tg.TargetGroupArn, tgAttributes(tg))
-		return err
-	})
+	change := convert(in.Attributes, func(a types.TargetGroupAttribute) keyValue { return keyValue{a.Key, a.Value} })
+	attrs, err := b.modifyAttributes(ctx, b.tgAttributeSet(in.TargetGroupArn), change)
 	if err != nil {
 		return nil, err
 	}
-	return &elbv2api.ModifyTargetGroupAttributesOutput{Attributes: convert(attrs, func(kv keyValue) types.TargetGroupAttribute {
-		return types.TargetGroupAttribute{Key: kv.Key, Value: kv.Value}
-	})}, nil
+	return &elbv2api.ModifyTargetGroupAttributesOutput{Attributes: convert(attrs, toTargetGroupAttribute)}, nil
 }
