@@ -7,26 +7,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/rs/zerolog"
-
-	"berth/backend"
-	"berth/backend/ecs"
-	"berth/backend/elbv2"
-	"berth/sqlite"
 )
 
 // BenchmarkServe measures the server alone (no HTTP client, no network)
 // on the calls the control-plane benchmark makes, for profiling.
 func BenchmarkServe(b *testing.B) {
-	store, err := sqlite.Open(b.TempDir() + "/berth.db")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
-	env := backend.Env{Clock: time.Now, IDs: &backend.SequentialIDs{}}
-	s := New(Config{DefaultAccount: "000000000000", DefaultRegion: "us-east-1"}, Backends{ECS: ecs.New(store, env), ELBv2: elbv2.New(store, env)}, env.IDs, zerolog.Nop())
+	s := newTestServer(b)
 	call := func(op, body string) *httptest.ResponseRecorder {
 		req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/", strings.NewReader(body))
 		req.Header.Set("X-Amz-Target", ecsTargetPrefix+op)

@@ -7,28 +7,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/rs/zerolog"
-
-	"berth/backend"
-	"berth/backend/ecs"
-	"berth/backend/elbv2"
-	"berth/sqlite"
 )
 
 // TestNoServerFaults calls every served operation with empty and odd
 // inputs: each must answer with a client error or success, never a 500
 // (which is what a nil dereference on a missing member would become).
 func TestNoServerFaults(t *testing.T) {
-	store, err := sqlite.Open(t.TempDir() + "/berth.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	env := backend.Env{Clock: time.Now, IDs: &backend.SequentialIDs{}}
-	s := New(Config{DefaultAccount: "000000000000", DefaultRegion: "us-east-1"},
-		Backends{ECS: ecs.New(store, env), ELBv2: elbv2.New(store, env)}, env.IDs, zerolog.Nop())
+	s := newTestServer(t)
 	serve := func(req *http.Request) *httptest.ResponseRecorder {
 		w := httptest.NewRecorder()
 		s.ServeHTTP(w, req)

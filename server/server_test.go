@@ -4,13 +4,28 @@ import (
 	"os"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
 	"berth/backend"
 	"berth/backend/ecs"
 	"berth/backend/elbv2"
+	"berth/sqlite"
 )
+
+// newTestServer is a server over a fresh store in a temporary directory,
+// with deterministic ids.
+func newTestServer(tb testing.TB) *Server {
+	store, err := sqlite.Open(tb.TempDir() + "/berth.db")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { store.Close() })
+	env := backend.Env{Clock: time.Now, IDs: &backend.SequentialIDs{}}
+	return New(Config{DefaultAccount: "000000000000", DefaultRegion: "us-east-1"},
+		Backends{ECS: ecs.New(store, env), ELBv2: elbv2.New(store, env)}, env.IDs, zerolog.Nop())
+}
 
 // TestREADMEListsEveryOperation keeps the README's list of supported
 // operations in step with what the server serves.

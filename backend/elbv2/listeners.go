@@ -101,7 +101,7 @@ func (b *Backend) CreateListener(ctx context.Context, in *elbv2api.CreateListene
 		}
 		l.DefaultActions = actions
 		l.ListenerArn = aws.String(childArn(*lb.LoadBalancerArn, "loadbalancer", "listener", b.env.IDs.Hex(16)))
-		if err := tx.Put(s.Row(kindListener, *l.ListenerArn, *lb.LoadBalancerArn, itoa(aws.ToInt32(l.Port))), l); err != nil {
+		if err := putListener(tx, s, l); err != nil {
 			return err
 		}
 		def := types.Rule{
@@ -183,6 +183,11 @@ func validListener(tx *sqlite.Tx, s scope, lb types.LoadBalancer, l *types.Liste
 		return awsproto.Modeled(&types.SSLPolicyNotFoundException{}, "SSL policy '%s' not found", *l.SslPolicy)
 	}
 	return nil
+}
+
+// putListener stores a listener under its load balancer, indexed by port.
+func putListener(tx *sqlite.Tx, s scope, l types.Listener) error {
+	return tx.Put(s.Row(kindListener, *l.ListenerArn, *l.LoadBalancerArn, itoa(aws.ToInt32(l.Port))), l)
 }
 
 func (b *Backend) listener(tx *sqlite.Tx, s scope, arn string) (types.Listener, error) {
@@ -282,7 +287,7 @@ func (b *Backend) ModifyListener(ctx context.Context, in *elbv2api.ModifyListene
 		}
 		old := def
 		l.DefaultActions, def.Actions = checked, checked
-		if err := tx.Put(s.Row(kindListener, *l.ListenerArn, *lb.LoadBalancerArn, itoa(aws.ToInt32(l.Port))), l); err != nil {
+		if err := putListener(tx, s, l); err != nil {
 			return err
 		}
 		return b.putRule(tx, s, *l.ListenerArn, def, &old, tgs)

@@ -299,7 +299,7 @@ func (b *Backend) ModifyRule(ctx context.Context, in *elbv2api.ModifyRuleInput) 
 		}
 		if aws.ToBool(r.IsDefault) {
 			l.DefaultActions = r.Actions
-			if err := tx.Put(s.Row(kindListener, *l.ListenerArn, *lb.LoadBalancerArn, itoa(aws.ToInt32(l.Port))), l); err != nil {
+			if err := putListener(tx, s, l); err != nil {
 				return err
 			}
 		}
