@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/berth
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run build test test-unit test-integration fuzz bench deps clean
+.PHONY: run build test test-unit test-integration fuzz bench deps clean clean-containers
 
 ## run: build berth and serve on 127.0.0.1:4566
 run: build
@@ -46,3 +46,7 @@ deps:
 
 clean:
 	rm -rf bin
+
+## clean-containers: remove every container and network any berth created
+clean-containers: build
+	./$(BIN) --clean-containers

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"sync/atomic"
 	"time"
 
@@ -89,4 +90,21 @@ func (s *SequentialIDs) Hex(n int) string {
 type Env struct {
 	Clock Clock
 	IDs   IDs
+}
+
+// Instance returns the id of the berth instance that owns store: drawn once
+// and kept, so that it is the same after a restart on the same data. The
+// runtime labels everything berth creates with it.
+func Instance(ctx context.Context, store *sqlite.Store, ids IDs) (string, error) {
+	key := sqlite.Key{Kind: "berth/instance", ID: "self"}
+	var id string
+	err := store.Update(ctx, func(tx *sqlite.Tx) error {
+		err := tx.Get(key, &id)
+		if errors.Is(err, sqlite.ErrNotFound) {
+			id = ids.Hex(16)
+			return tx.Put(sqlite.Row{Key: key}, id)
+		}
+		return err
+	})
+	return id, err
 }

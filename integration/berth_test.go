@@ -4,6 +4,7 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -43,6 +45,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building berth:", err)
 		os.Exit(1)
 	}
+	// Tasks need Docker: without it the suite fails here, loudly.
+	if err := buildTestImage(filepath.Join(dir, "image")); err != nil {
+		fmt.Fprintln(os.Stderr, "building the test image (is the Docker Engine running?):", err)
+		os.Exit(1)
+	}
 	shared, err = start(filepath.Join(dir, "shared"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting berth:", err)
@@ -50,16 +57,41 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	shared.stop()
+	shared.removeContainers()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
 
+// testImage is the image of integration/testapp that tasks run: built
+// locally FROM scratch, so no registry is needed.
+const testImage = "berth/testapp"
+
+func buildTestImage(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, "app"), "berth/integration/testapp")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("%v: %s", err, out)
+	}
+	dockerfile := "FROM scratch\nCOPY app /app\nENTRYPOINT [\"/app\"]\n"
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
+		return err
+	}
+	if out, err := exec.Command("docker", "build", "-q", "-t", testImage, dir).CombinedOutput(); err != nil {
+		return fmt.Errorf("%v: %s", err, out)
+	}
+	return nil
+}
+
 // berth is a running berth process.
 type berth struct {
-	cmd     *exec.Cmd
-	url     string
-	dataDir string
-	log     string
+	cmd      *exec.Cmd
+	url      string
+	dataDir  string
+	log      string
+	instance string // the berth.instance label on its containers
 }
 
 func freePort() (int, error) {
@@ -96,8 +128,11 @@ func start(dataDir string, args ...string) (*berth, error) {
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(b.url + "/_berth/health")
 		if err == nil {
+			var health struct{ Instance string }
+			err := json.NewDecoder(resp.Body).Decode(&health)
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if resp.StatusCode == http.StatusOK && err == nil {
+				b.instance = health.Instance
 				return b, nil
 			}
 		}
@@ -117,8 +152,28 @@ func startT(t *testing.T, dataDir string, args ...string) *berth {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(b.kill)
+	t.Cleanup(func() {
+		b.kill()
+		b.removeContainers()
+	})
 	return b
+}
+
+// removeContainers removes the containers and networks b created.
+func (b *berth) removeContainers() {
+	filter := "label=berth.instance=" + b.instance
+	if ids := dockerLines("ps", "-aq", "--filter", filter); len(ids) > 0 {
+		exec.Command("docker", append([]string{"rm", "-f"}, ids...)...).Run()
+	}
+	if ids := dockerLines("network", "ls", "-q", "--filter", filter); len(ids) > 0 {
+		exec.Command("docker", append([]string{"network", "rm"}, ids...)...).Run()
+	}
+}
+
+// dockerLines runs the docker CLI and returns its output's lines.
+func dockerLines(args ...string) []string {
+	out, _ := exec.Command("docker", args...).Output()
+	return strings.Fields(string(out))
 }
 
 // stop sends SIGTERM and waits for a clean exit.

@@ -148,11 +148,20 @@ func TestCLIWalkthrough(t *testing.T) {
 	if updated.Service.TaskDefinition != td2.TaskDefinition.TaskDefinitionArn || updated.Service.Deployments[0].TaskDefinition != td2.TaskDefinition.TaskDefinitionArn {
 		t.Fatalf("update-service = %+v", updated)
 	}
+	// The CLI's waiters: the rollout ends with one deployment at its count,
+	// and a task runs and stops.
+	aws.run(nil, "ecs", "wait", "services-stable", "--cluster", "demo", "--services", "users")
+	var run struct{ Tasks []struct{ TaskArn string } }
+	aws.run(&run, "ecs", "run-task", "--cluster", "demo", "--task-definition", "users:2")
+	aws.run(nil, "ecs", "wait", "tasks-running", "--cluster", "demo", "--tasks", run.Tasks[0].TaskArn)
+	aws.run(nil, "ecs", "stop-task", "--cluster", "demo", "--task", run.Tasks[0].TaskArn)
+	aws.run(nil, "ecs", "wait", "tasks-stopped", "--cluster", "demo", "--tasks", run.Tasks[0].TaskArn)
 
 	// Delete it all, in order.
 	aws.fails("ClusterContainsServicesException", "ecs", "delete-cluster", "--cluster", "demo")
 	aws.run(nil, "ecs", "update-service", "--cluster", "demo", "--service", "users", "--desired-count", "0")
 	aws.run(nil, "ecs", "delete-service", "--cluster", "demo", "--service", "users")
+	aws.run(nil, "ecs", "wait", "services-inactive", "--cluster", "demo", "--services", "users")
 	for _, r := range []string{"10", "20"} {
 		var rs struct {
 			Rules []struct{ RuleArn, Priority string }

@@ -46,7 +46,8 @@ func TestConcurrentMutations(t *testing.T) {
 				if _, err := c.ecs.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("load"), ServiceName: aws.String(name), TaskDefinition: td.TaskDefinition.TaskDefinitionArn, DesiredCount: aws.Int32(0)}); err != nil {
 					errs <- err
 				}
-				if _, err := c.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("load"), Service: aws.String(name), DesiredCount: aws.Int32(int32(k))}); err != nil {
+				// A change that rolls no deployment and starts no container.
+				if _, err := c.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("load"), Service: aws.String(name), HealthCheckGracePeriodSeconds: aws.Int32(int32(k))}); err != nil {
 					errs <- err
 				}
 				if _, err := c.ecs.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: clusterArn, Tags: []types.Tag{{Key: aws.String(fmt.Sprintf("c%d", i)), Value: aws.String(fmt.Sprint(k))}}}); err != nil {
@@ -86,8 +87,8 @@ func TestConcurrentMutations(t *testing.T) {
 		for _, svc := range try(c.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("load"), Services: chunk})).must(t).Services {
 			var i, k int
 			fmt.Sscanf(aws.ToString(svc.ServiceName), "c%d-%d", &i, &k)
-			if svc.DesiredCount != int32(k) || len(svc.Deployments) != 1 {
-				t.Errorf("%s: desiredCount %d, want %d", aws.ToString(svc.ServiceName), svc.DesiredCount, k)
+			if aws.ToInt32(svc.HealthCheckGracePeriodSeconds) != int32(k) || len(svc.Deployments) != 1 {
+				t.Errorf("%s: grace period %d, want %d", aws.ToString(svc.ServiceName), aws.ToInt32(svc.HealthCheckGracePeriodSeconds), k)
 			}
 		}
 	}

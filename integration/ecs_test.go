@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"time"
+
 	"context"
 	"slices"
 	"testing"
@@ -12,7 +14,7 @@ import (
 
 func webContainer(name string) types.ContainerDefinition {
 	return types.ContainerDefinition{
-		Name: aws.String(name), Image: aws.String("berth/testapp"), Memory: aws.Int32(64),
+		Name: aws.String(name), Image: aws.String(testImage), Memory: aws.Int32(64),
 		PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(8080), HostPort: aws.Int32(0)}},
 	}
 }
@@ -291,9 +293,16 @@ func TestServices(t *testing.T) {
 	wantErr[*types.ClusterContainsServicesException](t, err)
 	_, err = c.ecs.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String("c"), Service: aws.String("api")})
 	wantErr[*types.InvalidParameterException](t, err)
+	// A deleted service with tasks drains them, then is INACTIVE.
 	gone := try(c.ecs.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String("c"), Service: aws.String("api"), Force: aws.Bool(true)})).must(t).Service
-	if aws.ToString(gone.Status) != "INACTIVE" {
-		t.Fatalf("deleted service status = %v", gone.Status)
+	if s := aws.ToString(gone.Status); s != "DRAINING" && s != "INACTIVE" {
+		t.Fatalf("deleted service status = %v", s)
+	}
+	inactive := ecs.NewServicesInactiveWaiter(c.ecs, func(o *ecs.ServicesInactiveWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 50*time.Millisecond, 200*time.Millisecond
+	})
+	if err := inactive.Wait(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("c"), Services: []string{"api"}}, time.Minute); err != nil {
+		t.Fatal(err)
 	}
 	_, err = c.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("c"), Service: aws.String("api"), DesiredCount: aws.Int32(1)})
 	wantErr[*types.ServiceNotActiveException](t, err)
@@ -433,6 +442,7 @@ func TestContainerInstances(t *testing.T) {
 		t.Fatalf("DeregisterContainerInstance = %+v", dereg.ContainerInstance)
 	}
 	try(c.ecs.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("c"), Task: start.Tasks[0].TaskArn})).must(t)
+	stopped(t, ctx, c, *start.Tasks[0].TaskArn)
 	try(c.ecs.DeleteCluster(ctx, &ecs.DeleteClusterInput{Cluster: aws.String("c")})).must(t)
 }
 

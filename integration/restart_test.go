@@ -26,6 +26,8 @@ func TestRestart(t *testing.T) {
 	try(c.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("web"), ContainerDefinitions: []types.ContainerDefinition{webContainer("app")}})).must(t)
 	try(c.ecs.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("keep"), ServiceName: aws.String("api"), TaskDefinition: aws.String("web"), DesiredCount: aws.Int32(2)})).must(t)
 	task := try(c.ecs.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("keep"), TaskDefinition: aws.String("web")})).must(t).Tasks[0]
+	running(t, ctx, c, *task.TaskArn)
+	stable(t, ctx, c, "keep", "api")
 	s := newALB(t, ctx, c, "keep")
 	try(c.elbv2.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(s.listener), Priority: aws.Int32(5),
 		Conditions: []elbtypes.RuleCondition{{Field: aws.String("host-header"), Values: []string{"*.example.com"}}},

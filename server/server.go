@@ -40,6 +40,9 @@ type Config struct {
 	// set, only these keys are accepted and signatures are checked.
 	Secrets          map[string]string
 	VerifySignatures bool
+	// Instance is the berth instance id that /_berth/health reports: the
+	// value of the berth.instance label on what it creates.
+	Instance string
 }
 
 // Backends are the services berth serves.
@@ -101,7 +104,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/_berth/health" {
 		req.service, req.operation, req.status = "berth", "health", http.StatusOK
 		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"status":"ok"}`)
+		fmt.Fprintf(w, `{"status":"ok","instance":%q}`, s.cfg.Instance)
 		return
 	}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {

@@ -101,11 +101,12 @@ const (
 	listSQL    = `SELECT seq, body FROM resources`
 	listIDsSQL = `SELECT seq, id FROM resources`
 	countSQL   = `SELECT count(*) FROM resources`
+	scanSQL    = `SELECT account, region, id, body FROM resources WHERE kind=? AND name=? ORDER BY seq`
 )
 
 // queries lists every statement the store runs, for preparing at Open.
 func queries() []string {
-	out := []string{getSQL, existsSQL, deleteSQL, putSQL, nextSeqSQL}
+	out := []string{getSQL, existsSQL, deleteSQL, putSQL, nextSeqSQL, scanSQL}
 	for _, q := range []Query{{}, {Parent: "p"}, {Name: "n"}, {Parent: "p", Name: "n"}} {
 		where, _ := q.where(0)
 		out = append(out, listSQL+where+listOrder, listIDsSQL+where+listOrder, countSQL+where)
@@ -302,4 +303,51 @@ func ListPage[T any](t *Tx, q Query, keep func(T) bool) ([]T, string, error) {
 		return true, nil
 	})
 	return out, next, err
+}
+
+// Scan calls fn with the key and raw JSON of every resource of kind with
+// the given name, across all scopes, in creation order. It serves the
+// reconcilers, which act for every account and region at once.
+func (t *Tx) Scan(kind, name string, fn func(k Key, body []byte) error) error {
+	st, err := t.stmt(scanSQL)
+	if err != nil {
+		return err
+	}
+	rows, err := st.QueryContext(t.ctx, kind, name)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		k := Key{Kind: kind}
+		var body []byte
+		if err := rows.Scan(&k.Account, &k.Region, &k.ID, &body); err != nil {
+			return err
+		}
+		if err := fn(k, body); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// ScanAll decodes every resource of kind with the given name, across all
+// scopes, into a slice of T with their keys.
+func ScanAll[T any](t *Tx, kind, name string) ([]Keyed[T], error) {
+	var out []Keyed[T]
+	err := t.Scan(kind, name, func(k Key, body []byte) error {
+		var v T
+		if err := json.Unmarshal(body, &v); err != nil {
+			return err
+		}
+		out = append(out, Keyed[T]{Key: k, Value: v})
+		return nil
+	})
+	return out, err
+}
+
+// Keyed is a decoded resource with its key.
+type Keyed[T any] struct {
+	Key   Key
+	Value T
 }

@@ -150,6 +150,8 @@ var migrations = []string{
 	`DROP INDEX resources_by_name;
 	CREATE INDEX resources_by_name ON resources (account, region, kind, name, seq);
 	CREATE INDEX resources_by_parent_name ON resources (account, region, kind, parent, name, seq);`,
+	// Scans of one kind and name across every scope (the reconcilers').
+	`CREATE INDEX resources_by_kind_name ON resources (kind, name, seq);`,
 }
 
 func migrate(db *sql.DB) error {

@@ -42,6 +42,10 @@ func TestResources(t *testing.T) {
 		put(t, s, fmt.Sprint("id", i), "p", map[bool]string{true: "even", false: "odd"}[i%2 == 0], i)
 	}
 	put(t, s, "id0", "p", "even", 100) // a replaced resource keeps its place
+	other := Key{Account: "b", Region: "r2", Kind: "item", ID: "elsewhere"}
+	if err := s.Update(ctx, func(tx *Tx) error { return tx.Put(Row{Key: other, Name: "even"}, item{7}) }); err != nil {
+		t.Fatal(err)
+	}
 	q := Query{Account: "a", Region: "r", Kind: "item", Parent: "p"}
 	err := s.View(ctx, func(tx *Tx) error {
 		var v item
@@ -78,6 +82,10 @@ func TestResources(t *testing.T) {
 		ids, _, err := tx.ListIDs(even)
 		if fmt.Sprint(ids) != "[id0 id2 id4]" || err != nil {
 			t.Errorf("ListIDs(even) = %v %v", ids, err)
+		}
+		across, err := ScanAll[item](tx, "item", "even")
+		if err != nil || len(across) != 4 || across[3].Key != other || across[3].Value.N != 7 {
+			t.Errorf("ScanAll(even) = %+v %v", across, err)
 		}
 		bad := q
 		bad.Token = "bm90LWEtdG9rZW4"

@@ -28,11 +28,20 @@ import (
 type Backend struct {
 	store *sqlite.Store
 	env   backend.Env
+	wake  chan struct{} // tells the Agent that tasks or services changed
 }
 
 // New returns an ECS backend over store.
 func New(store *sqlite.Store, env backend.Env) *Backend {
-	return &Backend{store: store, env: env}
+	return &Backend{store: store, env: env, wake: make(chan struct{}, 1)}
+}
+
+// poke tells the agent, if one runs, that tasks or services changed.
+func (b *Backend) poke() {
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Stored resource kinds.

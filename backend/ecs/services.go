@@ -174,6 +174,7 @@ func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 	if err != nil {
 		return nil, err
 	}
+	b.poke()
 	return &ecsapi.CreateServiceOutput{Service: &svc}, nil
 }
 
@@ -428,6 +429,7 @@ func (b *Backend) ListServices(ctx context.Context, in *ecsapi.ListServicesInput
 // serviceKeys is what listing services needs of a stored service.
 type serviceKeys struct {
 	ServiceArn             *string
+	DeploymentController   *types.DeploymentController
 	LaunchType             types.LaunchType
 	SchedulingStrategy     types.SchedulingStrategy
 	ResourceManagementType types.ResourceManagementType
@@ -595,6 +597,7 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 	if err != nil {
 		return nil, err
 	}
+	b.poke()
 	return &ecsapi.UpdateServiceOutput{Service: &svc}, nil
 }
 
@@ -631,5 +634,6 @@ func (b *Backend) DeleteService(ctx context.Context, in *ecsapi.DeleteServiceInp
 	if err != nil {
 		return nil, err
 	}
+	b.poke()
 	return &ecsapi.DeleteServiceOutput{Service: &svc}, nil
 }

@@ -37,6 +37,7 @@ func (b *Backend) RunTask(ctx context.Context, in *ecsapi.RunTaskInput) (*ecsapi
 	if err != nil {
 		return nil, err
 	}
+	b.poke()
 	return &ecsapi.RunTaskOutput{Tasks: tasks, Failures: []types.Failure{}}, nil
 }
 
@@ -55,6 +56,7 @@ func (b *Backend) StartTask(ctx context.Context, in *ecsapi.StartTaskInput) (*ec
 	if err != nil {
 		return nil, err
 	}
+	b.poke()
 	return &ecsapi.StartTaskOutput{Tasks: tasks, Failures: []types.Failure{}}, nil
 }
 
@@ -117,7 +119,7 @@ func (b *Backend) startTasks(ctx context.Context, spec taskSpec, count int, inst
 			if instanceArns != nil {
 				t.ContainerInstanceArn = aws.String(instanceArns[i])
 			}
-			if err := tx.Put(s.Row(kindTask, *t.TaskArn, *c.ClusterArn, "RUNNING"), t); err != nil {
+			if err := putTask(tx, s.Scope, t); err != nil {
 				return err
 			}
 			if len(spec.tags) > 0 {
@@ -245,8 +247,10 @@ func (b *Backend) task(tx *sqlite.Tx, s scope, c types.Cluster, ref string) (typ
 	return t, notFound(err, func() error { return errInvalidParameter("The referenced task was not found.") })
 }
 
-// StopTask stops a task. With no runtime behind it yet the task is STOPPED
-// at once, with the reason the caller gave.
+// StopTask asks a task to stop: its desired status becomes STOPPED at
+// once, and the agent takes it through DEACTIVATING and STOPPING to
+// STOPPED. The reason defaults to ECS's "Task stopped by user".
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_StopTask.html
 func (b *Backend) StopTask(ctx context.Context, in *ecsapi.StopTaskInput) (*ecsapi.StopTaskOutput, error) {
 	s := scopeOf(ctx)
 	if in.Task == nil {
@@ -261,26 +265,20 @@ func (b *Backend) StopTask(ctx context.Context, in *ecsapi.StopTaskInput) (*ecsa
 		if t, err = b.task(tx, s, c, *in.Task); err != nil {
 			return err
 		}
-		if aws.ToString(t.DesiredStatus) == "STOPPED" {
-			return nil
-		}
-		now := b.now()
-		reason := "Task stopped by user"
+		reason := reasonUser
 		if in.Reason != nil {
 			reason = *in.Reason
 		}
-		t.DesiredStatus, t.LastStatus = aws.String("STOPPED"), aws.String("STOPPED")
-		t.StopCode, t.StoppedReason = types.TaskStopCodeUserInitiated, aws.String(reason)
-		t.StoppingAt, t.StoppedAt, t.ExecutionStoppedAt = now, now, now
-		t.Version++
-		for i := range t.Containers {
-			t.Containers[i].LastStatus = aws.String("STOPPED")
+		if !stopTask(&t, types.TaskStopCodeUserInitiated, reason, b.now()) {
+			return nil
 		}
-		return tx.Put(s.Row(kindTask, *t.TaskArn, *c.ClusterArn, "STOPPED"), t)
+		t.Version++
+		return putTask(tx, s.Scope, t)
 	})
 	if err != nil {
 		return nil, err
 	}
+	b.poke()
 	return &ecsapi.StopTaskOutput{Task: &t}, nil
 }
 
@@ -323,12 +321,6 @@ func (b *Backend) DescribeTasks(ctx context.Context, in *ecsapi.DescribeTasksInp
 	return out, nil
 }
 
-// taskKeys is what listing tasks needs of a stored task.
-type taskKeys struct {
-	TaskArn, LastStatus, TaskDefinitionArn, Group, StartedBy, ContainerInstanceArn *string
-	LaunchType                                                                     types.LaunchType
-}
-
 // ListTasks lists task ARNs of a cluster with ECS's filters; desiredStatus
 // defaults to RUNNING (PENDING lists tasks not yet RUNNING).
 func (b *Backend) ListTasks(ctx context.Context, in *ecsapi.ListTasksInput) (*ecsapi.ListTasksOutput, error) {
@@ -360,12 +352,12 @@ func (b *Backend) ListTasks(ctx context.Context, in *ecsapi.ListTasksInput) (*ec
 		}
 		q := s.Query(kindTask, *c.ClusterArn)
 		q.Token, q.Limit = ptrValue(in.NextToken), limit
-		if desired != types.DesiredStatusPending {
-			q.Name = string(desired) // tasks are indexed by desired status
-		} else {
-			q.Name = string(types.DesiredStatusRunning)
+		// Tasks are indexed by taskIndex: those that should run by their
+		// desired status; stopped ones are STOPPING or STOPPED.
+		if desired != types.DesiredStatusStopped {
+			q.Name = statusRunning
 		}
-		filtered := desired == types.DesiredStatusPending || in.Family != nil || in.ServiceName != nil ||
+		filtered := desired != types.DesiredStatusRunning || in.Family != nil || in.ServiceName != nil ||
 			in.StartedBy != nil || in.LaunchType != "" || instanceArn != ""
 		if !filtered {
 			var next string
@@ -377,6 +369,8 @@ func (b *Backend) ListTasks(ctx context.Context, in *ecsapi.ListTasksInput) (*ec
 		page, next, err := sqlite.ListPage(tx, q, func(t taskKeys) bool {
 			switch {
 			case desired == types.DesiredStatusPending && aws.ToString(t.LastStatus) == "RUNNING":
+				return false
+			case desired == types.DesiredStatusStopped && aws.ToString(t.DesiredStatus) != statusStopped:
 				return false
 			case in.Family != nil && !strings.Contains(aws.ToString(t.TaskDefinitionArn), ":task-definition/"+*in.Family+":"):
 				return false

@@ -26,6 +26,7 @@ import (
 	"berth/backend"
 	"berth/backend/ecs"
 	"berth/backend/elbv2"
+	"berth/backend/runtime"
 	"berth/server"
 	"berth/sqlite"
 )
@@ -44,6 +45,8 @@ type config struct {
 	secrets          string
 	verifySignatures bool
 	showVersion      bool
+	cleanContainers  bool
+	runtime          string
 }
 
 func main() {
@@ -73,6 +76,8 @@ func parseFlags(args []string) (config, error) {
 	str(&c.secrets, "secrets", "", "access key to secret map for --verify-signatures: AKID=secret,...")
 	fs.BoolVar(&c.verifySignatures, "verify-signatures", env("verify-signatures", "") == "true", "reject requests whose SigV4 signature does not verify")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
+	str(&c.runtime, "runtime", "docker", "what runs tasks: docker (the local Docker Engine), or none (the API only: tasks are recorded, never run)")
+	fs.BoolVar(&c.cleanContainers, "clean-containers", false, "remove every container and network any berth created, then exit")
 	if len(args) > 0 && args[0] == "serve" {
 		args = args[1:]
 	}
@@ -153,27 +158,55 @@ func run(args []string) error {
 		return fmt.Errorf("--secrets: %w", err)
 	}
 
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if c.cleanContainers {
+		return cleanContainers(ctx, log)
+	}
+
 	store, err := sqlite.Open(filepath.Join(c.dataDir, "berth.db"))
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 	env := backend.Env{Clock: time.Now, IDs: backend.RandomIDs{}}
+	instance, err := backend.Instance(ctx, store, env.IDs)
+	if err != nil {
+		return err
+	}
+	ecsBackend := ecs.New(store, env)
 	srv := server.New(server.Config{
 		DefaultAccount: c.account, DefaultRegion: c.region,
-		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures,
-	}, server.Backends{ECS: ecs.New(store, env), ELBv2: elbv2.New(store, env)}, env.IDs, log)
+		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures, Instance: instance,
+	}, server.Backends{ECS: ecsBackend, ELBv2: elbv2.New(store, env)}, env.IDs, log)
+	switch c.runtime {
+	case "docker":
+		docker, err := runtime.NewDocker(instance)
+		if err != nil {
+			return err
+		}
+		defer docker.Close()
+		if err := docker.Ping(ctx); err != nil {
+			log.Warn().Err(err).Msg("the Docker Engine does not answer: tasks will fail to start until it does")
+		}
+		agent := ecs.NewAgent(ecsBackend, docker, instance, log.With().Str("component", "agent").Logger())
+		agentCtx, stopAgent := context.WithCancel(context.Background())
+		agentDone := make(chan error, 1)
+		go func() { agentDone <- agent.Run(agentCtx) }()
+		defer func() { stopAgent(); <-agentDone }()
+	case "none":
+	default:
+		return fmt.Errorf("--runtime: unknown runtime %q", c.runtime)
+	}
 
 	ln, err := net.Listen("tcp", c.listen)
 	if err != nil {
 		return err
 	}
 	httpServer := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
-	log.Info().Str("listen", ln.Addr().String()).Str("data_dir", c.dataDir).Str("version", version).Msg("berth is serving")
+	log.Info().Str("listen", ln.Addr().String()).Str("data_dir", c.dataDir).Str("version", version).Str("instance", instance).Msg("berth is serving")
 
 	select {
 	case err := <-errc:
@@ -184,4 +217,17 @@ func run(args []string) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return httpServer.Shutdown(shutdown)
+}
+
+// cleanContainers removes what every berth instance created on the Docker
+// Engine: containers and networks with berth's labels, nothing else.
+func cleanContainers(ctx context.Context, log zerolog.Logger) error {
+	docker, err := runtime.NewDocker("")
+	if err != nil {
+		return err
+	}
+	defer docker.Close()
+	n, err := docker.RemoveAll(ctx)
+	log.Info().Int("containers", n).Msg("removed berth's containers and networks")
+	return err
 }

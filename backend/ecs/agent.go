@@ -1,0 +1,219 @@
+package ecs
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/rs/zerolog"
+
+	"berth/backend"
+	"berth/backend/runtime"
+	"berth/sqlite"
+)
+
+// Agent makes the stored tasks and services real on a container runtime,
+// as the ECS agent and the service scheduler do in AWS: one runner per
+// task that should run or is stopping, and a scheduler pass over the
+// services. It wakes on every API change, on the runtime's container
+// events, and on a periodic sweep, never by polling containers.
+type Agent struct {
+	b        *Backend
+	rt       runtime.Runtime
+	instance string
+	log      zerolog.Logger
+	sweep    time.Duration
+
+	// starting bounds how many tasks create and start containers at once,
+	// so that a burst of tasks queues in berth, not in the Docker Engine.
+	starting chan struct{}
+
+	mu      sync.Mutex
+	runners map[string]*runner // by task ARN
+	wg      sync.WaitGroup
+	retry   map[string]backoff // by service ARN: when its next task may start
+}
+
+// NewAgent returns the agent of berth instance (the stable id its labels
+// carry) for the backend's tasks and services.
+func NewAgent(b *Backend, rt runtime.Runtime, instance string, log zerolog.Logger) *Agent {
+	return &Agent{
+		b: b, rt: rt, instance: instance, log: log, sweep: 10 * time.Second,
+		starting: make(chan struct{}, 4), runners: map[string]*runner{}, retry: map[string]backoff{},
+	}
+}
+
+// bounded runs fn, a container create or start, when fewer than
+// cap(a.starting) others run.
+func (a *Agent) bounded(ctx context.Context, fn func() error) error {
+	select {
+	case a.starting <- struct{}{}:
+		defer func() { <-a.starting }()
+		return fn()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// networkName is the berth bridge network that awsvpc tasks attach to.
+func (a *Agent) networkName() string {
+	return "berth-" + a.instance[:min(12, len(a.instance))] + "-awsvpc"
+}
+
+// Run adopts what a previous run left, then reconciles until ctx ends. The
+// containers keep running when it returns; the next Run adopts them.
+func (a *Agent) Run(ctx context.Context) error {
+	go a.events(ctx)
+	tick := time.NewTicker(a.sweep)
+	defer tick.Stop()
+	sweep := true
+	for {
+		if sweep {
+			if err := a.removeOrphans(ctx); err != nil && ctx.Err() == nil {
+				a.log.Warn().Err(err).Msg("removing orphaned containers")
+			}
+			a.wakeAll()
+		}
+		a.reconcile(ctx)
+		select {
+		case <-ctx.Done():
+			a.wg.Wait()
+			return nil
+		case <-a.b.wake:
+			sweep = false
+		case <-tick.C:
+			sweep = true
+		}
+	}
+}
+
+// removeOrphans removes the containers of this instance that belong to no
+// task that is running or stopping: those a previous run left for tasks
+// that are gone, and those whose removal failed.
+func (a *Agent) removeOrphans(ctx context.Context) error {
+	list, err := a.rt.List(ctx, map[string]string{runtime.LabelInstance: a.instance})
+	if err != nil {
+		return err
+	}
+	live := map[string]bool{}
+	err = a.b.store.View(ctx, func(tx *sqlite.Tx) error {
+		for _, name := range []string{statusRunning, statusStopping} {
+			if err := tx.Scan(kindTask, name, func(k sqlite.Key, _ []byte) error {
+				live[k.ID] = true
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, c := range list {
+		if !live[c.Labels[runtime.LabelTask]] {
+			a.log.Info().Str("container", c.ID[:12]).Str("task", c.Labels[runtime.LabelTask]).Msg("removing container of no known task")
+			if err := a.rt.Remove(ctx, c.ID); err != nil && !runtime.IsNotFound(err) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// events wakes the runner of each task whose container has an event,
+// reconnecting the stream when it breaks (and waking every runner then,
+// since events may have been missed).
+func (a *Agent) events(ctx context.Context) {
+	for ctx.Err() == nil {
+		events, errs := a.rt.Events(ctx, map[string]string{runtime.LabelInstance: a.instance})
+		a.wakeAll()
+		for ev := range events {
+			a.mu.Lock()
+			r := a.runners[ev.Labels[runtime.LabelTask]]
+			a.mu.Unlock()
+			if r != nil {
+				r.poke()
+			}
+		}
+		if err := <-errs; err != nil && ctx.Err() == nil {
+			a.log.Warn().Err(err).Msg("container event stream broke; reconnecting")
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+func (a *Agent) wakeAll() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, r := range a.runners {
+		r.poke()
+	}
+}
+
+// reconcile runs the service scheduler, then makes sure every task that
+// should run or is stopping has a runner, and wakes those asked to stop.
+func (a *Agent) reconcile(ctx context.Context) {
+	if err := a.schedule(ctx); err != nil && ctx.Err() == nil {
+		a.log.Error().Err(err).Msg("service scheduler")
+	}
+	var tasks []sqlite.Keyed[taskKeys]
+	err := a.b.store.View(ctx, func(tx *sqlite.Tx) error {
+		for _, name := range []string{statusRunning, statusStopping} {
+			ts, err := sqlite.ScanAll[taskKeys](tx, kindTask, name)
+			if err != nil {
+				return err
+			}
+			tasks = append(tasks, ts...)
+		}
+		return nil
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			a.log.Error().Err(err).Msg("listing tasks")
+		}
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, t := range tasks {
+		arn := t.Key.ID
+		if r, ok := a.runners[arn]; ok {
+			if aws.ToString(t.Value.DesiredStatus) == statusStopped {
+				r.poke()
+			}
+			continue
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		ref := taskRef{Scope: backend.Scope{Account: t.Key.Account, Region: t.Key.Region}, arn: arn, clusterArn: aws.ToString(t.Value.ClusterArn)}
+		ref.cluster = ref.clusterArn[strings.LastIndex(ref.clusterArn, "/")+1:]
+		r := &runner{a: a, ref: ref, wake: make(chan struct{}, 1), log: a.log.With().Str("task", arn).Logger()}
+		a.runners[arn] = r
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			r.run(ctx)
+			a.mu.Lock()
+			delete(a.runners, arn)
+			a.mu.Unlock()
+			a.b.poke()
+		}()
+	}
+}
+
+// taskKeys is what listing and scheduling tasks needs of a stored task.
+type taskKeys struct {
+	TaskArn, ClusterArn, LastStatus, DesiredStatus, TaskDefinitionArn, Group, StartedBy, ContainerInstanceArn *string
+	LaunchType                                                                                                types.LaunchType
+	HealthStatus                                                                                              types.HealthStatus
+	StopCode                                                                                                  types.TaskStopCode
+	StartedAt                                                                                                 *time.Time
+}

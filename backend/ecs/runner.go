@@ -1,0 +1,682 @@
+package ecs
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/moby/moby/api/types/container"
+	"github.com/rs/zerolog"
+
+	"berth/backend"
+	"berth/backend/runtime"
+	"berth/sqlite"
+)
+
+// Task lifecycle states, in order.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle.html
+const (
+	statusProvisioning   = "PROVISIONING"
+	statusPending        = "PENDING"
+	statusActivating     = "ACTIVATING"
+	statusRunning        = "RUNNING"
+	statusDeactivating   = "DEACTIVATING"
+	statusStopping       = "STOPPING"
+	statusDeprovisioning = "DEPROVISIONING"
+	statusStopped        = "STOPPED"
+)
+
+// Stopped reasons as ECS writes them.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html
+const (
+	reasonEssentialExited = "Essential container in task exited"
+	reasonUser            = "Task stopped by user"
+	reasonVanished        = "Essential container in task exited: its container was removed outside berth"
+)
+
+// taskRef names one task: its scope, ARN and cluster.
+type taskRef struct {
+	backend.Scope
+	arn, cluster, clusterArn string
+}
+
+func (k taskRef) key() sqlite.Key { return k.Scope.Key(kindTask, k.arn) }
+
+// taskIndex is the indexed name of a stored task: RUNNING while it should
+// run, STOPPING while it is being stopped, STOPPED once it has. ListTasks
+// reads RUNNING; the agent reads RUNNING and STOPPING.
+func taskIndex(t types.Task) string {
+	switch {
+	case aws.ToString(t.DesiredStatus) != statusStopped:
+		return statusRunning
+	case aws.ToString(t.LastStatus) != statusStopped:
+		return statusStopping
+	}
+	return statusStopped
+}
+
+// putTask stores a task under its cluster, indexed by taskIndex.
+func putTask(tx *sqlite.Tx, s backend.Scope, t types.Task) error {
+	return tx.Put(s.Row(kindTask, *t.TaskArn, *t.ClusterArn, taskIndex(t)), t)
+}
+
+// stopTask asks a task to stop: its desired status becomes STOPPED with
+// the stop code and reason, unless it was already asked.
+func stopTask(t *types.Task, code types.TaskStopCode, reason string, now *time.Time) bool {
+	if aws.ToString(t.DesiredStatus) == statusStopped {
+		return false
+	}
+	t.DesiredStatus, t.StopCode, t.StoppedReason = aws.String(statusStopped), code, aws.String(reason)
+	if t.StoppingAt == nil {
+		t.StoppingAt = now
+	}
+	return true
+}
+
+// failure is why a task could not start or keep running.
+type failure struct {
+	code   types.TaskStopCode
+	reason string
+}
+
+func (f *failure) Error() string { return f.reason }
+
+func failStart(format string, args ...any) *failure {
+	return &failure{code: types.TaskStopCodeTaskFailedToStart, reason: fmt.Sprintf(format, args...)}
+}
+
+// runner drives one task through its lifecycle on the runtime: it creates
+// and starts the containers, follows them until the task should stop, then
+// stops and removes them. It wakes on the task's container events, on the
+// agent's sweep and when the task is asked to stop.
+type runner struct {
+	a    *Agent
+	ref  taskRef
+	log  zerolog.Logger
+	wake chan struct{}
+
+	plan []plannedContainer
+	mode types.NetworkMode
+	ids  map[string]string // task container name → Docker id
+}
+
+func (r *runner) poke() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// update changes the stored task in one transaction and, if that changed
+// anything, stores it with its next version and tells the agent.
+func (r *runner) update(ctx context.Context, change func(t *types.Task)) (types.Task, error) {
+	var t types.Task
+	changed := false
+	err := r.a.b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		if err := tx.Get(r.ref.key(), &t); err != nil {
+			return err
+		}
+		before, err := json.Marshal(t)
+		if err != nil {
+			return err
+		}
+		change(&t)
+		after, err := json.Marshal(t)
+		if err != nil || bytes.Equal(before, after) {
+			return err
+		}
+		changed = true
+		t.Version++
+		return putTask(tx, r.ref.Scope, t)
+	})
+	if changed {
+		r.a.b.poke()
+	}
+	return t, err
+}
+
+func (r *runner) load(ctx context.Context) (t types.Task, td types.TaskDefinition, err error) {
+	err = r.a.b.store.View(ctx, func(tx *sqlite.Tx) error {
+		if err := tx.Get(r.ref.key(), &t); err != nil {
+			return err
+		}
+		return tx.Get(r.ref.Scope.Key(kindTaskDefinition, *t.TaskDefinitionArn), &td)
+	})
+	return t, td, err
+}
+
+// run is the runner's goroutine. It returns when the task is STOPPED or
+// the agent stops; in the latter case the containers keep running and the
+// next agent adopts them.
+func (r *runner) run(ctx context.Context) {
+	t, td, err := r.load(ctx)
+	if err != nil {
+		r.log.Error().Err(err).Msg("loading task")
+		return
+	}
+	if aws.ToString(t.LastStatus) == statusStopped {
+		return
+	}
+	if err := r.adopt(ctx, t, td); err != nil {
+		r.log.Error().Err(err).Msg("listing the task's containers")
+		return
+	}
+	service := serviceOf(r.ref.Scope, taskKeys{Group: t.Group, StartedBy: t.StartedBy, ClusterArn: t.ClusterArn})
+	if aws.ToString(t.DesiredStatus) != statusStopped {
+		var f *failure
+		err := r.start(ctx, t, td)
+		if err == nil {
+			r.log.Info().Msg("task running")
+			if service != "" {
+				r.a.taskRan(service)
+			}
+			err = r.monitor(ctx)
+		}
+		switch {
+		case errors.As(err, &f):
+			r.log.Info().Str("reason", f.reason).Msg("task stopping")
+			if f.code == types.TaskStopCodeTaskFailedToStart && service != "" {
+				r.a.taskFailed(service)
+			}
+			r.update(ctx, func(t *types.Task) { stopTask(t, f.code, f.reason, r.a.b.now()) })
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			r.log.Error().Err(err).Msg("task")
+			r.update(ctx, func(t *types.Task) {
+				stopTask(t, types.TaskStopCodeTaskFailedToStart, "ResourceInitializationError: "+err.Error(), r.a.b.now())
+			})
+		}
+	}
+	if ctx.Err() == nil {
+		r.stop(ctx)
+	}
+}
+
+// adopt finds the containers a previous agent created for the task. A task
+// that was running and has lost an essential container has stopped.
+func (r *runner) adopt(ctx context.Context, t types.Task, td types.TaskDefinition) error {
+	list, err := r.a.rt.List(ctx, map[string]string{runtime.LabelInstance: r.a.instance, runtime.LabelTask: r.ref.arn})
+	if err != nil {
+		return err
+	}
+	r.ids = map[string]string{}
+	for _, c := range list {
+		r.ids[c.Labels[runtime.LabelContainer]] = c.ID
+	}
+	last := aws.ToString(t.LastStatus)
+	if last == statusProvisioning || last == statusPending || aws.ToString(t.DesiredStatus) == statusStopped {
+		return nil
+	}
+	for _, cd := range td.ContainerDefinitions {
+		if _, ok := r.ids[aws.ToString(cd.Name)]; !ok && aws.ToBool(cd.Essential) {
+			r.update(ctx, func(t *types.Task) {
+				stopTask(t, types.TaskStopCodeEssentialContainerExited, reasonVanished, r.a.b.now())
+			})
+			return nil
+		}
+	}
+	if len(list) > 0 {
+		r.log.Info().Int("containers", len(list)).Msg("adopted the task's containers")
+	}
+	return nil
+}
+
+// start takes the task from PROVISIONING to RUNNING: network, images,
+// containers, then each container once its dependencies are met.
+func (r *runner) start(ctx context.Context, t types.Task, td types.TaskDefinition) error {
+	for _, cd := range td.ContainerDefinitions {
+		if len(cd.Secrets) > 0 || cd.RepositoryCredentials != nil {
+			return failStart("ResourceInitializationError: unable to pull secrets or registry auth: container %s needs secrets, and berth has no secret store", aws.ToString(cd.Name))
+		}
+		if len(cd.EnvironmentFiles) > 0 {
+			return failStart("ResourceInitializationError: failed to download env files: container %s reads environment files from S3, which berth does not have", aws.ToString(cd.Name))
+		}
+	}
+	network := ""
+	if td.NetworkMode == types.NetworkModeAwsvpc {
+		network = r.a.networkName()
+		if _, err := r.a.rt.Network(ctx, network, map[string]string{runtime.LabelInstance: r.a.instance}); err != nil {
+			return failStart("ResourceInitializationError: failed to set up the task network: %v", err)
+		}
+	}
+	plan, err := planTask(r.ref, t, td, r.a.instance, network)
+	if err != nil {
+		return failStart("ResourceInitializationError: %v", err)
+	}
+	r.plan, r.mode = plan, td.NetworkMode
+	if err := r.pull(ctx); err != nil {
+		return err
+	}
+
+	for _, pc := range r.plan {
+		if _, ok := r.ids[pc.name]; ok {
+			continue
+		}
+		var id string
+		err := r.a.bounded(ctx, func() (err error) {
+			id, err = r.a.rt.Create(ctx, pc.spec)
+			return err
+		})
+		if err != nil {
+			return failStart("CannotCreateContainerError: %v", err)
+		}
+		r.ids[pc.name] = id
+	}
+	if _, err := r.update(ctx, func(t *types.Task) {
+		if aws.ToString(t.LastStatus) == statusPending {
+			t.LastStatus = aws.String(statusActivating)
+		}
+		for i := range t.Containers {
+			t.Containers[i].RuntimeId = aws.String(r.ids[aws.ToString(t.Containers[i].Name)])
+		}
+	}); err != nil {
+		return err
+	}
+	if err := r.startContainers(ctx); err != nil {
+		return err
+	}
+	states, err := r.inspectAll(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = r.update(ctx, func(t *types.Task) {
+		now := r.a.b.now()
+		if aws.ToString(t.LastStatus) != statusRunning {
+			t.LastStatus, t.StartedAt = aws.String(statusRunning), now
+			t.Connectivity, t.ConnectivityAt = types.ConnectivityConnected, now
+		}
+		r.record(t, states, true)
+	})
+	return err
+}
+
+// pull pulls the images that are not present, recording pull times.
+func (r *runner) pull(ctx context.Context) error {
+	if _, err := r.update(ctx, func(t *types.Task) {
+		if aws.ToString(t.LastStatus) == statusProvisioning {
+			t.LastStatus = aws.String(statusPending)
+		}
+		if t.PullStartedAt == nil {
+			t.PullStartedAt = r.a.b.now()
+		}
+	}); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, pc := range r.plan {
+		image := pc.spec.Config.Image
+		if _, created := r.ids[pc.name]; created || seen[image] {
+			continue
+		}
+		seen[image] = true
+		ok, err := r.a.rt.HasImage(ctx, image)
+		if err != nil {
+			return failStart("CannotPullContainerError: %v", err)
+		}
+		if ok {
+			continue
+		}
+		r.log.Info().Str("image", image).Msg("pulling image")
+		if err := r.a.rt.Pull(ctx, image, func(line string) {
+			r.log.Debug().Str("image", image).Msg(line)
+		}); err != nil {
+			return failStart("CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref %s: %v", image, err)
+		}
+	}
+	_, err := r.update(ctx, func(t *types.Task) {
+		if t.PullStoppedAt == nil {
+			t.PullStoppedAt = r.a.b.now()
+		}
+	})
+	return err
+}
+
+// startContainers starts each created container once its dependsOn
+// conditions hold, failing the task when one never can or its
+// startTimeout passes.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDependency.html
+func (r *runner) startContainers(ctx context.Context) error {
+	began := time.Now()
+	poll := time.NewTicker(100 * time.Millisecond)
+	defer poll.Stop()
+	for {
+		states, err := r.inspectAll(ctx)
+		if err != nil {
+			return err
+		}
+		waiting := false
+		for _, pc := range r.plan {
+			st := states[pc.name]
+			if st.State == nil {
+				return &failure{code: types.TaskStopCodeEssentialContainerExited, reason: reasonVanished}
+			}
+			if st.State.Status != container.StateCreated {
+				if pc.essential && exited(st) {
+					return &failure{code: types.TaskStopCodeEssentialContainerExited, reason: reasonEssentialExited}
+				}
+				continue
+			}
+			met, err := dependenciesMet(pc, states)
+			if err != nil {
+				return err
+			}
+			if !met {
+				if time.Since(began) > pc.startTimeout {
+					return failStart("DependencyTimeoutError: container %s timed out waiting for its dependencies after %s", pc.name, pc.startTimeout)
+				}
+				waiting = true
+				continue
+			}
+			if err := r.a.bounded(ctx, func() error { return r.a.rt.Start(ctx, r.ids[pc.name]) }); err != nil {
+				return failStart("CannotStartContainerError: %v", err)
+			}
+			waiting = true // look again: it may be a dependency of others
+		}
+		if !waiting {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-r.wake:
+		case <-poll.C:
+		}
+	}
+}
+
+func exited(st container.InspectResponse) bool {
+	return st.State.Status == container.StateExited || st.State.Status == container.StateDead
+}
+
+// dependenciesMet evaluates a container's dependsOn conditions; an error
+// says one can never hold.
+func dependenciesMet(pc plannedContainer, states map[string]container.InspectResponse) (bool, error) {
+	for _, d := range pc.dependsOn {
+		name := aws.ToString(d.ContainerName)
+		st := states[name]
+		if st.State == nil {
+			return false, failStart("DependencyError: container %s depends on %s, which does not exist", pc.name, name)
+		}
+		started := st.State.Status != container.StateCreated
+		switch d.Condition {
+		case types.ContainerConditionStart:
+			if !started {
+				return false, nil
+			}
+		case types.ContainerConditionComplete:
+			if !exited(st) {
+				return false, nil
+			}
+		case types.ContainerConditionSuccess:
+			if !exited(st) {
+				return false, nil
+			}
+			if st.State.ExitCode != 0 {
+				return false, failStart("DependencyError: container %s depends on %s succeeding, which exited with code %d", pc.name, name, st.State.ExitCode)
+			}
+		case types.ContainerConditionHealthy:
+			if exited(st) || (started && st.State.Health == nil) {
+				return false, failStart("DependencyError: container %s depends on %s being healthy, which it cannot become", pc.name, name)
+			}
+			if st.State.Health == nil || st.State.Health.Status != container.Healthy {
+				return false, nil
+			}
+		}
+	}
+	return true, nil
+}
+
+// inspectAll inspects the task's containers by task container name; a
+// container that is gone has a zero entry.
+func (r *runner) inspectAll(ctx context.Context) (map[string]container.InspectResponse, error) {
+	out := map[string]container.InspectResponse{}
+	for name, id := range r.ids {
+		st, err := r.a.rt.Inspect(ctx, id)
+		if runtime.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[name] = st
+	}
+	return out, nil
+}
+
+// monitor follows a RUNNING task until it should stop: an essential
+// container exited or vanished, or the task was asked to stop.
+func (r *runner) monitor(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-r.wake:
+		}
+		states, err := r.inspectAll(ctx)
+		if err != nil {
+			r.log.Warn().Err(err).Msg("inspecting the task's containers")
+			continue
+		}
+		var f *failure
+		t, err := r.update(ctx, func(t *types.Task) {
+			r.record(t, states, false)
+			for _, pc := range r.plan {
+				st, ok := states[pc.name]
+				switch {
+				case !pc.essential:
+				case !ok:
+					f = &failure{code: types.TaskStopCodeEssentialContainerExited, reason: reasonVanished}
+				case exited(st):
+					f = &failure{code: types.TaskStopCodeEssentialContainerExited, reason: reasonEssentialExited}
+				}
+			}
+			if f != nil {
+				stopTask(t, f.code, f.reason, r.a.b.now())
+			}
+		})
+		if err != nil {
+			return err
+		}
+		if aws.ToString(t.DesiredStatus) == statusStopped {
+			return nil
+		}
+	}
+}
+
+// record writes what the containers' states say into the task: status,
+// exit codes, health, and with network its network bindings and
+// interfaces.
+func (r *runner) record(t *types.Task, states map[string]container.InspectResponse, network bool) {
+	for i := range t.Containers {
+		c := &t.Containers[i]
+		st, ok := states[aws.ToString(c.Name)]
+		if !ok || st.State == nil {
+			continue
+		}
+		c.RuntimeId = aws.String(st.ID)
+		switch {
+		case exited(st):
+			c.LastStatus, c.ExitCode = aws.String(statusStopped), aws.Int32(int32(st.State.ExitCode))
+			if st.State.OOMKilled {
+				c.Reason = aws.String("OutOfMemoryError: Container killed due to memory usage")
+			}
+		case st.State.Running:
+			c.LastStatus = aws.String(statusRunning)
+		}
+		c.HealthStatus = types.HealthStatusUnknown
+		if st.State.Health != nil {
+			switch st.State.Health.Status {
+			case container.Healthy:
+				c.HealthStatus = types.HealthStatusHealthy
+			case container.Unhealthy:
+				c.HealthStatus = types.HealthStatusUnhealthy
+			}
+		}
+		if network {
+			c.NetworkBindings, c.NetworkInterfaces = bindings(st, r.mode, r.planned(*c.Name)), []types.NetworkInterface{}
+		}
+	}
+	t.HealthStatus = taskHealth(t.Containers, r.plan)
+	if network && r.mode == types.NetworkModeAwsvpc && len(r.plan) > 0 {
+		r.attach(t, states[r.plan[0].name])
+	}
+}
+
+func (r *runner) planned(name string) plannedContainer {
+	i := slices.IndexFunc(r.plan, func(pc plannedContainer) bool { return pc.name == name })
+	if i < 0 {
+		return plannedContainer{}
+	}
+	return r.plan[i]
+}
+
+// taskHealth is the task's health as ECS derives it from its essential
+// containers that have a health check: UNHEALTHY if any is, HEALTHY if all
+// are, UNKNOWN otherwise.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/healthcheck.html
+func taskHealth(cs []types.Container, plan []plannedContainer) types.HealthStatus {
+	checked, healthy := 0, 0
+	for _, pc := range plan {
+		if !pc.essential || pc.spec.Config.Healthcheck == nil {
+			continue
+		}
+		checked++
+		i := slices.IndexFunc(cs, func(c types.Container) bool { return aws.ToString(c.Name) == pc.name })
+		if i < 0 {
+			continue
+		}
+		switch cs[i].HealthStatus {
+		case types.HealthStatusUnhealthy:
+			return types.HealthStatusUnhealthy
+		case types.HealthStatusHealthy:
+			healthy++
+		}
+	}
+	if checked > 0 && healthy == checked {
+		return types.HealthStatusHealthy
+	}
+	return types.HealthStatusUnknown
+}
+
+// bindings reports a container's network bindings: in bridge mode the host
+// ports Docker published (the ones it chose for hostPort 0 included), in
+// host mode the container ports themselves.
+func bindings(st container.InspectResponse, mode types.NetworkMode, pc plannedContainer) []types.NetworkBinding {
+	out := []types.NetworkBinding{}
+	switch mode {
+	case types.NetworkModeHost:
+		for p := range pc.spec.Config.ExposedPorts {
+			out = append(out, types.NetworkBinding{
+				BindIP: aws.String("0.0.0.0"), ContainerPort: aws.Int32(int32(p.Num())), HostPort: aws.Int32(int32(p.Num())),
+				Protocol: types.TransportProtocol(p.Proto()),
+			})
+		}
+	case types.NetworkModeBridge, "":
+		if st.NetworkSettings == nil {
+			return out
+		}
+		for p, bs := range st.NetworkSettings.Ports {
+			for _, b := range bs {
+				if !b.HostIP.Is4() {
+					continue
+				}
+				var host int32
+				fmt.Sscan(b.HostPort, &host)
+				out = append(out, types.NetworkBinding{
+					BindIP: aws.String(b.HostIP.String()), ContainerPort: aws.Int32(int32(p.Num())), HostPort: aws.Int32(host),
+					Protocol: types.TransportProtocol(p.Proto()),
+				})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b types.NetworkBinding) int { return int(*a.ContainerPort - *b.ContainerPort) })
+	return out
+}
+
+// attach fills the task's ENI attachment and its containers' network
+// interfaces from the Docker endpoint of an awsvpc task.
+func (r *runner) attach(t *types.Task, owner container.InspectResponse) {
+	if owner.NetworkSettings == nil || len(t.Attachments) == 0 {
+		return
+	}
+	ep := owner.NetworkSettings.Networks[r.a.networkName()]
+	if ep == nil || !ep.IPAddress.IsValid() {
+		return
+	}
+	ip := ep.IPAddress.String()
+	att := &t.Attachments[0]
+	att.Status = aws.String("ATTACHED")
+	set := func(name, value string) {
+		for i := range att.Details {
+			if aws.ToString(att.Details[i].Name) == name {
+				att.Details[i].Value = aws.String(value)
+				return
+			}
+		}
+		att.Details = append(att.Details, types.KeyValuePair{Name: aws.String(name), Value: aws.String(value)})
+	}
+	set("networkInterfaceId", "eni-"+strings.ReplaceAll(aws.ToString(att.Id), "-", "")[:17])
+	set("macAddress", ep.MacAddress.String())
+	set("privateDnsName", "ip-"+strings.ReplaceAll(ip, ".", "-")+".ec2.internal")
+	set("privateIPv4Address", ip)
+	for i := range t.Containers {
+		t.Containers[i].NetworkInterfaces = []types.NetworkInterface{{AttachmentId: att.Id, PrivateIpv4Address: aws.String(ip)}}
+	}
+}
+
+// stop takes the task from DEACTIVATING to STOPPED: each container gets
+// its stop signal and, after its stopTimeout, SIGKILL, dependents before
+// their dependencies; then the containers are removed.
+func (r *runner) stop(ctx context.Context) {
+	if _, err := r.update(ctx, func(t *types.Task) {
+		stopTask(t, types.TaskStopCodeUserInitiated, reasonUser, r.a.b.now())
+		t.LastStatus = aws.String(statusDeactivating)
+	}); err != nil {
+		r.log.Error().Err(err).Msg("stopping task")
+		return
+	}
+	r.update(ctx, func(t *types.Task) { t.LastStatus = aws.String(statusStopping) })
+	if r.plan == nil { // adopted while stopping: stop in any order
+		for name := range r.ids {
+			r.plan = append(r.plan, plannedContainer{name: name, stopTimeout: defaultStopTimeout})
+		}
+	}
+	for i := len(r.plan) - 1; i >= 0; i-- {
+		pc := r.plan[i]
+		if id, ok := r.ids[pc.name]; ok {
+			if err := r.a.rt.Stop(ctx, id, pc.stopTimeout); err != nil && !runtime.IsNotFound(err) {
+				r.log.Warn().Err(err).Str("container", pc.name).Msg("stopping container")
+			}
+		}
+	}
+	states, _ := r.inspectAll(ctx)
+	r.update(ctx, func(t *types.Task) {
+		t.LastStatus = aws.String(statusDeprovisioning)
+		r.record(t, states, false)
+	})
+	for name, id := range r.ids {
+		if err := r.a.rt.Remove(ctx, id); err != nil && !runtime.IsNotFound(err) {
+			r.log.Warn().Err(err).Str("container", name).Msg("removing container")
+		}
+	}
+	r.update(ctx, func(t *types.Task) {
+		now := r.a.b.now()
+		t.LastStatus, t.StoppedAt, t.ExecutionStoppedAt = aws.String(statusStopped), now, now
+		for i := range t.Containers {
+			t.Containers[i].LastStatus = aws.String(statusStopped)
+			t.Containers[i].NetworkInterfaces = orEmpty(t.Containers[i].NetworkInterfaces)
+		}
+		for i := range t.Attachments {
+			t.Attachments[i].Status = aws.String("DELETED")
+		}
+	})
+	r.log.Info().Msg("task stopped")
+}

@@ -1,0 +1,439 @@
+package ecs
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"berth/backend"
+	"berth/sqlite"
+)
+
+// The service scheduler: each pass compares every ACTIVE or DRAINING
+// service with its tasks and starts or stops tasks to bring the PRIMARY
+// deployment to the desired count, replacing the older deployments'
+// tasks within minimumHealthyPercent and maximumPercent.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html
+
+// maxEvents is how many service events ECS keeps.
+const maxEvents = 100
+
+// backoff throttles a service whose tasks fail to start, as ECS does.
+type backoff struct {
+	failures int
+	until    time.Time
+}
+
+// taskFailed notes that a task of the service failed to start.
+func (a *Agent) taskFailed(serviceArn string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b := a.retry[serviceArn]
+	b.failures++
+	delay := min(time.Second<<min(b.failures-1, 6), time.Minute)
+	b.until = time.Now().Add(delay)
+	a.retry[serviceArn] = b
+	time.AfterFunc(delay, a.b.poke)
+}
+
+// taskRan notes that a task of the service reached RUNNING.
+func (a *Agent) taskRan(serviceArn string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.retry, serviceArn)
+}
+
+func (a *Agent) throttled(serviceArn string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return time.Now().Before(a.retry[serviceArn].until)
+}
+
+// serviceOf is the ARN of the service that started task t, or "".
+func serviceOf(s backend.Scope, t taskKeys) string {
+	name, ok := strings.CutPrefix(aws.ToString(t.Group), "service:")
+	if !ok || !strings.HasPrefix(aws.ToString(t.StartedBy), "ecs-svc/") {
+		return ""
+	}
+	cluster := aws.ToString(t.ClusterArn)
+	return scope{s}.arn("service/" + cluster[strings.LastIndex(cluster, "/")+1:] + "/" + name)
+}
+
+// schedule runs one pass over every ACTIVE or DRAINING service.
+func (a *Agent) schedule(ctx context.Context) error {
+	var services []sqlite.Keyed[serviceKeys]
+	byService := map[string][]taskKeys{}
+	err := a.b.store.View(ctx, func(tx *sqlite.Tx) error {
+		for _, status := range []string{"ACTIVE", "DRAINING"} {
+			svcs, err := sqlite.ScanAll[serviceKeys](tx, kindService, status)
+			if err != nil {
+				return err
+			}
+			services = append(services, svcs...)
+		}
+		for _, name := range []string{statusRunning, statusStopping} {
+			ts, err := sqlite.ScanAll[taskKeys](tx, kindTask, name)
+			if err != nil {
+				return err
+			}
+			for _, t := range ts {
+				s := backend.Scope{Account: t.Key.Account, Region: t.Key.Region}
+				if svc := serviceOf(s, t.Value); svc != "" {
+					byService[svc] = append(byService[svc], t.Value)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, svc := range services {
+		if svc.Value.DeploymentController != nil && svc.Value.DeploymentController.Type != types.DeploymentControllerTypeEcs {
+			continue
+		}
+		s := scope{backend.Scope{Account: svc.Key.Account, Region: svc.Key.Region}}
+		if err := a.scheduleService(ctx, s, svc.Key.ID, byService[svc.Key.ID]); err != nil {
+			a.log.Error().Err(err).Str("service", svc.Key.ID).Msg("scheduling service")
+		}
+	}
+	return nil
+}
+
+// scheduleService applies one plan to one service in one transaction.
+func (a *Agent) scheduleService(ctx context.Context, s scope, arn string, tasks []taskKeys) error {
+	throttled := a.throttled(arn)
+	return a.b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		var svc types.Service
+		if err := tx.Get(s.Key(kindService, arn), &svc); err != nil {
+			return err
+		}
+		if len(svc.Deployments) == 0 {
+			return nil
+		}
+		checked := map[string]bool{}
+		for _, t := range tasks {
+			arn := aws.ToString(t.TaskDefinitionArn)
+			if _, ok := checked[arn]; !ok {
+				var td types.TaskDefinition
+				if err := tx.Get(s.Key(kindTaskDefinition, arn), &td); err == nil {
+					checked[arn] = hasHealthCheck(td)
+				}
+			}
+		}
+		now := a.b.now()
+		p := planService(svc, tasks, *now, func(t taskKeys) bool { return checked[aws.ToString(t.TaskDefinitionArn)] })
+		if throttled {
+			p.start = 0
+		}
+		before := fmt.Sprint(svc.Deployments, svc.RunningCount, svc.PendingCount, svc.Status)
+		var stopped, started []string
+		for _, st := range p.stop {
+			var t types.Task
+			if err := tx.Get(s.Key(kindTask, st.arn), &t); err != nil {
+				return err
+			}
+			if stopTask(&t, types.TaskStopCodeServiceSchedulerInitiated, st.reason, now) {
+				t.Version++
+				if err := putTask(tx, s.Scope, t); err != nil {
+					return err
+				}
+				stopped = append(stopped, st.arn)
+				if st.event != "" {
+					addEvent(&svc, a.b.env.IDs, now, st.event)
+				}
+			}
+		}
+		if p.start > 0 {
+			var err error
+			if started, err = a.startServiceTasks(tx, s, &svc, p.start); err != nil {
+				return err
+			}
+		}
+		p.counts[aws.ToString(svc.Deployments[0].Id)] = deploymentCount{
+			running: p.counts[aws.ToString(svc.Deployments[0].Id)].running,
+			pending: p.counts[aws.ToString(svc.Deployments[0].Id)].pending + int32(len(started)),
+			present: p.counts[aws.ToString(svc.Deployments[0].Id)].present + len(started),
+		}
+		name := aws.ToString(svc.ServiceName)
+		if len(stopped) > 0 {
+			addEvent(&svc, a.b.env.IDs, now, fmt.Sprintf("(service %s) has stopped %d running tasks: %s.", name, len(stopped), taskList(stopped)))
+		}
+		if len(started) > 0 {
+			addEvent(&svc, a.b.env.IDs, now, fmt.Sprintf("(service %s) has started %d tasks: %s.", name, len(started), taskList(started)))
+		}
+		a.b.settleDeployments(tx, s, &svc, p, now)
+		if fmt.Sprint(svc.Deployments, svc.RunningCount, svc.PendingCount, svc.Status) == before && len(stopped)+len(started) == 0 {
+			return nil
+		}
+		return putService(tx, s, svc)
+	})
+}
+
+// hasHealthCheck reports whether an essential container of td has a
+// container health check, so that its tasks count as healthy only once
+// HEALTHY.
+func hasHealthCheck(td types.TaskDefinition) bool {
+	return slices.ContainsFunc(td.ContainerDefinitions, func(cd types.ContainerDefinition) bool {
+		return (cd.Essential == nil || *cd.Essential) && cd.HealthCheck != nil && len(cd.HealthCheck.Command) > 0
+	})
+}
+
+func taskList(arns []string) string {
+	var parts []string
+	for _, arn := range arns {
+		parts = append(parts, "(task "+arn[strings.LastIndex(arn, "/")+1:]+")")
+	}
+	return strings.Join(parts, " ")
+}
+
+// addEvent records a service event, newest first.
+func addEvent(svc *types.Service, ids backend.IDs, now *time.Time, msg string) {
+	ev := types.ServiceEvent{Id: aws.String(uuid(ids)), CreatedAt: now, Message: aws.String(msg)}
+	svc.Events = append([]types.ServiceEvent{ev}, svc.Events...)
+	if len(svc.Events) > maxEvents {
+		svc.Events = svc.Events[:maxEvents]
+	}
+}
+
+// startServiceTasks stores n new tasks of the service's PRIMARY deployment.
+func (a *Agent) startServiceTasks(tx *sqlite.Tx, s scope, svc *types.Service, n int) ([]string, error) {
+	d := svc.Deployments[0]
+	var c types.Cluster
+	if err := tx.Get(s.Key(kindCluster, *svc.ClusterArn), &c); err != nil {
+		return nil, err
+	}
+	var td types.TaskDefinition
+	if err := tx.Get(s.Key(kindTaskDefinition, aws.ToString(d.TaskDefinition)), &td); err != nil {
+		return nil, err
+	}
+	spec := taskSpec{
+		startedBy: d.Id, group: aws.String("service:" + *svc.ServiceName), launchType: d.LaunchType,
+		capacityProviders: d.CapacityProviderStrategy, network: d.NetworkConfiguration,
+		platformVersion: d.PlatformVersion, enableExecuteCommand: svc.EnableExecuteCommand,
+	}
+	if svc.PropagateTags == types.PropagateTagsService {
+		var err error
+		if spec.tags, err = tags(tx, s, *svc.ServiceArn); err != nil {
+			return nil, err
+		}
+	}
+	launchType := d.LaunchType
+	if launchType == "" && len(d.CapacityProviderStrategy) == 0 {
+		launchType = types.LaunchTypeEc2
+	}
+	var arns []string
+	for range n {
+		t := a.b.newTask(s, c, td, spec, launchType)
+		if err := putTask(tx, s.Scope, t); err != nil {
+			return nil, err
+		}
+		if len(spec.tags) > 0 {
+			if err := setTags(tx, s, *t.TaskArn, spec.tags); err != nil {
+				return nil, err
+			}
+		}
+		arns = append(arns, *t.TaskArn)
+	}
+	return arns, nil
+}
+
+// settleDeployments writes the plan's counts into the service and its
+// deployments, ends deployments with no tasks left, completes the PRIMARY
+// rollout when it has its tasks and no other deployment remains, and
+// records steady state.
+func (b *Backend) settleDeployments(tx *sqlite.Tx, s scope, svc *types.Service, p servicePlan, now *time.Time) {
+	name := aws.ToString(svc.ServiceName)
+	var kept []types.Deployment
+	svc.RunningCount, svc.PendingCount = 0, 0
+	for i, d := range svc.Deployments {
+		n := p.counts[aws.ToString(d.Id)]
+		if i > 0 && n.present == 0 {
+			continue // the old deployment has no tasks left
+		}
+		d.RunningCount, d.PendingCount = n.running, n.pending
+		if i > 0 {
+			d.DesiredCount = int32(n.present)
+		}
+		svc.RunningCount += d.RunningCount
+		svc.PendingCount += d.PendingCount
+		kept = append(kept, d)
+	}
+	svc.Deployments = kept
+	primary := &svc.Deployments[0]
+	if primary.DesiredCount != p.desired {
+		primary.DesiredCount = p.desired
+	}
+	if aws.ToString(svc.Status) == "DRAINING" {
+		if svc.RunningCount+svc.PendingCount == 0 && p.counts[aws.ToString(primary.Id)].present == 0 && len(svc.Deployments) == 1 {
+			svc.Status = aws.String("INACTIVE")
+		}
+		return
+	}
+	steady := len(svc.Deployments) == 1 && primary.RunningCount == p.desired && primary.PendingCount == 0 && p.healthy >= int(p.desired)
+	if steady && primary.RolloutState == types.DeploymentRolloutStateInProgress {
+		primary.RolloutState = types.DeploymentRolloutStateCompleted
+		primary.RolloutStateReason = aws.String("ECS deployment " + aws.ToString(primary.Id) + " completed.")
+		primary.UpdatedAt = now
+		addEvent(svc, b.env.IDs, now, fmt.Sprintf("(service %s) (deployment %s) deployment completed.", name, aws.ToString(primary.Id)))
+		b.finishServiceDeployment(tx, s, svc, now)
+	}
+	steadyMsg := fmt.Sprintf("(service %s) has reached a steady state.", name)
+	if steady && (len(svc.Events) == 0 || aws.ToString(svc.Events[0].Message) != steadyMsg) {
+		addEvent(svc, b.env.IDs, now, steadyMsg)
+	}
+}
+
+// finishServiceDeployment marks the service's current service deployment
+// SUCCESSFUL.
+func (b *Backend) finishServiceDeployment(tx *sqlite.Tx, s scope, svc *types.Service, now *time.Time) {
+	arn := aws.ToString(svc.CurrentServiceDeployment)
+	var sd types.ServiceDeployment
+	if arn == "" || tx.Get(s.Key(kindServiceDeployment, arn), &sd) != nil || sd.Status != types.ServiceDeploymentStatusInProgress {
+		return
+	}
+	sd.Status, sd.FinishedAt, sd.UpdatedAt = types.ServiceDeploymentStatusSuccessful, now, now
+	tx.Put(s.Row(kindServiceDeployment, arn, *svc.ServiceArn, string(sd.Status)), sd)
+}
+
+// servicePlan is what one scheduler pass does to a service.
+type servicePlan struct {
+	desired int32
+	start   int          // new tasks of the PRIMARY deployment
+	stop    []taskToStop // tasks to stop
+	healthy int          // healthy PRIMARY tasks that keep running
+	counts  map[string]deploymentCount
+}
+
+type taskToStop struct {
+	arn, reason, event string
+}
+
+// deploymentCount counts a deployment's tasks after the plan.
+type deploymentCount struct {
+	running, pending int32
+	present          int // tasks not yet STOPPED, stopping ones included
+}
+
+// planService decides which tasks to start and stop. A task is healthy
+// when RUNNING and, if its definition has container health checks,
+// HEALTHY. Tasks that turned UNHEALTHY after the grace period are replaced;
+// the PRIMARY deployment grows to the desired count within maximumPercent;
+// older deployments' tasks stop while enough healthy tasks remain for
+// minimumHealthyPercent (rounded up).
+func planService(svc types.Service, tasks []taskKeys, now time.Time, checked func(taskKeys) bool) servicePlan {
+	primary := aws.ToString(svc.Deployments[0].Id)
+	desired := svc.DesiredCount
+	switch {
+	case aws.ToString(svc.Status) != "ACTIVE":
+		desired = 0
+	case svc.SchedulingStrategy == types.SchedulingStrategyDaemon:
+		desired = 1 // one container instance: the local host
+	}
+	p := servicePlan{desired: desired, counts: map[string]deploymentCount{}}
+	name := aws.ToString(svc.ServiceName)
+	healthy := func(t taskKeys) bool {
+		if aws.ToString(t.LastStatus) != statusRunning {
+			return false
+		}
+		return !checked(t) || t.HealthStatus == types.HealthStatusHealthy
+	}
+	grace := time.Duration(aws.ToInt32(svc.HealthCheckGracePeriodSeconds)) * time.Second
+	stop := func(t taskKeys, reason, event string) {
+		p.stop = append(p.stop, taskToStop{arn: *t.TaskArn, reason: reason, event: event})
+	}
+	var mine, old []taskKeys
+	for _, t := range tasks {
+		if aws.ToString(t.DesiredStatus) == statusStopped {
+			c := p.counts[aws.ToString(t.StartedBy)]
+			c.present++
+			p.counts[aws.ToString(t.StartedBy)] = c
+			continue
+		}
+		if t.HealthStatus == types.HealthStatusUnhealthy && (t.StartedAt == nil || now.Sub(*t.StartedAt) >= grace) {
+			id := (*t.TaskArn)[strings.LastIndex(*t.TaskArn, "/")+1:]
+			stop(t, "Task failed container health checks", fmt.Sprintf("(service %s) (task %s) failed container health checks.", name, id))
+			continue
+		}
+		if aws.ToString(t.StartedBy) == primary {
+			mine = append(mine, t)
+		} else {
+			old = append(old, t)
+		}
+	}
+	// Tasks not yet healthy go first, then the newest.
+	order := func(ts []taskKeys) {
+		slices.SortStableFunc(ts, func(a, b taskKeys) int {
+			if ha, hb := healthy(a), healthy(b); ha != hb {
+				if hb {
+					return -1
+				}
+				return 1
+			}
+			return 0
+		})
+	}
+	scaling := "Scaling activity initiated by (deployment " + primary + ")"
+	order(mine)
+	for len(mine) > int(desired) {
+		stop(mine[0], scaling, "")
+		mine = mine[1:]
+	}
+	maxPct, minPct := int32(200), int32(100)
+	if dc := svc.DeploymentConfiguration; dc != nil {
+		maxPct, minPct = aws.ToInt32(dc.MaximumPercent), aws.ToInt32(dc.MinimumHealthyPercent)
+	}
+	maxTotal := int(desired * maxPct / 100)
+	minHealthy := int((desired*minPct + 99) / 100)
+	p.start = max(0, min(int(desired)-len(mine), maxTotal-len(mine)-len(old)))
+	count := 0
+	for _, t := range mine {
+		if healthy(t) {
+			count++
+		}
+	}
+	p.healthy = count
+	for _, t := range old {
+		if healthy(t) {
+			count++
+		}
+	}
+	order(old)
+	var kept []taskKeys
+	for _, t := range old {
+		switch {
+		case !healthy(t):
+			stop(t, scaling, "")
+		case count-1 >= minHealthy:
+			stop(t, scaling, "")
+			count--
+		default:
+			kept = append(kept, t)
+		}
+	}
+	for _, t := range append(mine, kept...) {
+		c := p.counts[aws.ToString(t.StartedBy)]
+		if aws.ToString(t.LastStatus) == statusRunning {
+			c.running++
+		} else {
+			c.pending++
+		}
+		c.present++
+		p.counts[aws.ToString(t.StartedBy)] = c
+	}
+	for _, st := range p.stop {
+		for _, t := range tasks {
+			if *t.TaskArn == st.arn {
+				c := p.counts[aws.ToString(t.StartedBy)]
+				c.present++
+				p.counts[aws.ToString(t.StartedBy)] = c
+			}
+		}
+	}
+	return p
+}

@@ -1,0 +1,102 @@
+package ecs
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// fleet builds the tasks of a deployment: n of them, all in lastStatus
+// (RUNNING counts as healthy when no health check is configured).
+func fleet(deployment, lastStatus string, n int) []taskKeys {
+	var out []taskKeys
+	for i := range n {
+		out = append(out, taskKeys{
+			TaskArn: aws.String(fmt.Sprintf("arn:aws:ecs:r:1:task/c/%s-%s-%d", deployment, lastStatus, i)), StartedBy: aws.String(deployment),
+			LastStatus: aws.String(lastStatus), DesiredStatus: aws.String(statusRunning),
+		})
+	}
+	return out
+}
+
+func service(desired, minPct, maxPct int32, deployments ...string) types.Service {
+	svc := types.Service{
+		ServiceName: aws.String("web"), Status: aws.String("ACTIVE"), DesiredCount: desired,
+		SchedulingStrategy: types.SchedulingStrategyReplica,
+		DeploymentConfiguration: &types.DeploymentConfiguration{
+			MinimumHealthyPercent: aws.Int32(minPct), MaximumPercent: aws.Int32(maxPct),
+		},
+	}
+	for _, d := range deployments {
+		svc.Deployments = append(svc.Deployments, types.Deployment{Id: aws.String(d)})
+	}
+	return svc
+}
+
+func TestPlanService(t *testing.T) {
+	unchecked := func(taskKeys) bool { return false }
+	now := time.Unix(1000, 0)
+	cat := func(parts ...[]taskKeys) []taskKeys {
+		var out []taskKeys
+		for _, p := range parts {
+			out = append(out, p...)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name        string
+		svc         types.Service
+		tasks       []taskKeys
+		start, stop int
+	}{
+		// (0) A new service starts its desired count.
+		{"create", service(3, 100, 200, "new"), nil, 3, 0},
+		// (1) Pending tasks count toward the desired count.
+		{"pending", service(3, 100, 200, "new"), fleet("new", "PENDING", 3), 0, 0},
+		// (2) Scale in stops the excess.
+		{"scale in", service(1, 100, 200, "new"), fleet("new", "RUNNING", 3), 0, 2},
+		// (3) Rolling 100/200: all new tasks start at once, old ones wait.
+		{"roll begins", service(3, 100, 200, "new", "old"), fleet("old", "RUNNING", 3), 3, 0},
+		// (4) New tasks healthy: every old task may stop.
+		{"roll ends", service(3, 100, 200, "new", "old"), cat(fleet("new", "RUNNING", 3), fleet("old", "RUNNING", 3)), 0, 3},
+		// (5) New tasks not yet healthy: old ones keep minimumHealthyPercent.
+		{"roll waits", service(3, 100, 200, "new", "old"), cat(fleet("new", "PENDING", 3), fleet("old", "RUNNING", 3)), 0, 0},
+		// (6) 50/100 on 2 tasks: no room to start, so one old task stops first (ceil(2*50%) = 1 stays).
+		{"50/100", service(2, 50, 100, "new", "old"), fleet("old", "RUNNING", 2), 0, 1},
+		// (7) 50/100 with one old left: room for one new task.
+		{"50/100 next", service(2, 50, 100, "new", "old"), fleet("old", "RUNNING", 1), 1, 0},
+		// (8) maximumPercent 150 on 4 tasks: room for 2 new tasks.
+		{"150", service(4, 100, 150, "new", "old"), fleet("old", "RUNNING", 4), 2, 0},
+		// (9) Old tasks that are not healthy always go.
+		{"unhealthy old", service(2, 100, 200, "new", "old"), fleet("old", "PENDING", 2), 2, 2},
+		// (10) A draining service stops everything.
+		{"draining", func() types.Service { s := service(2, 100, 200, "new"); s.Status = aws.String("DRAINING"); return s }(), fleet("new", "RUNNING", 2), 0, 2},
+	} {
+		p := planService(tc.svc, tc.tasks, now, unchecked)
+		if p.start != tc.start || len(p.stop) != tc.stop {
+			t.Errorf("(%s) start %d stop %d, want %d and %d", tc.name, p.start, len(p.stop), tc.start, tc.stop)
+		}
+	}
+}
+
+func TestPlanServiceHealth(t *testing.T) {
+	now := time.Unix(1000, 0)
+	svc := service(2, 100, 200, "new")
+	svc.HealthCheckGracePeriodSeconds = aws.Int32(60)
+	tasks := fleet("new", "RUNNING", 2)
+	young, old := now.Add(-10*time.Second), now.Add(-2*time.Minute)
+	tasks[0].HealthStatus, tasks[0].StartedAt = types.HealthStatusUnhealthy, &young
+	tasks[1].HealthStatus, tasks[1].StartedAt = types.HealthStatusUnhealthy, &old
+	p := planService(svc, tasks, now, func(taskKeys) bool { return true })
+	// The task within the grace period stays; the other is replaced.
+	if len(p.stop) != 1 || p.stop[0].arn != *tasks[1].TaskArn || p.stop[0].reason != "Task failed container health checks" || p.start != 1 {
+		t.Fatalf("plan = %+v", p)
+	}
+	// With a health check, RUNNING is not enough to count as healthy.
+	if p.healthy != 0 {
+		t.Fatalf("healthy = %d", p.healthy)
+	}
+}

@@ -1,0 +1,281 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+)
+
+// callTimeout bounds every Engine call but pulls and event streams.
+const callTimeout = 30 * time.Second
+
+// pullTimeout bounds one image pull.
+const pullTimeout = 10 * time.Minute
+
+// Docker is the Runtime of the local Docker Engine. Its Engine API version
+// is negotiated on first use, so older and newer engines both work.
+type Docker struct {
+	c        *client.Client
+	instance string
+}
+
+// NewDocker returns the runtime of the Engine that DOCKER_HOST (or the
+// default socket) names, acting for the berth instance.
+func NewDocker(instance string) (*Docker, error) {
+	c, err := client.New(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, err
+	}
+	return &Docker{c: c, instance: instance}, nil
+}
+
+// Close releases the client's connections.
+func (d *Docker) Close() error { return d.c.Close() }
+
+// Ping checks that the Engine answers.
+func (d *Docker) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	_, err := d.c.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true})
+	return err
+}
+
+// IsNotFound reports whether err says a container, image or network does
+// not exist.
+func IsNotFound(err error) bool { return cerrdefs.IsNotFound(err) }
+
+// Create implements Runtime.
+func (d *Docker) Create(ctx context.Context, spec Spec) (string, error) {
+	if spec.Config.Labels[LabelInstance] != d.instance {
+		return "", fmt.Errorf("container %s lacks berth's instance label", spec.Name)
+	}
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	res, err := d.c.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Name: spec.Name, Config: spec.Config, HostConfig: spec.HostConfig, NetworkingConfig: spec.Networking,
+	})
+	return res.ID, err
+}
+
+// Start implements Runtime.
+func (d *Docker) Start(ctx context.Context, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	if err := d.owned(ctx, id); err != nil {
+		return err
+	}
+	_, err := d.c.ContainerStart(ctx, id, client.ContainerStartOptions{})
+	return err
+}
+
+// Stop implements Runtime.
+func (d *Docker) Stop(ctx context.Context, id string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout+timeout)
+	defer cancel()
+	if err := d.owned(ctx, id); err != nil {
+		return err
+	}
+	secs := int(timeout.Seconds())
+	_, err := d.c.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: &secs})
+	return err
+}
+
+// Remove implements Runtime.
+func (d *Docker) Remove(ctx context.Context, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	if err := d.owned(ctx, id); err != nil {
+		return err
+	}
+	_, err := d.c.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+	return err
+}
+
+// owned refuses to act on a container without berth's instance label.
+func (d *Docker) owned(ctx context.Context, id string) error {
+	c, err := d.inspect(ctx, id)
+	if err != nil {
+		return err
+	}
+	if c.Config == nil || c.Config.Labels[LabelInstance] != d.instance {
+		return fmt.Errorf("container %s is not berth's", id)
+	}
+	return nil
+}
+
+// Inspect implements Runtime.
+func (d *Docker) Inspect(ctx context.Context, id string) (container.InspectResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	return d.inspect(ctx, id)
+}
+
+func (d *Docker) inspect(ctx context.Context, id string) (container.InspectResponse, error) {
+	res, err := d.c.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	return res.Container, err
+}
+
+// labelFilter filters by every label in labels.
+func labelFilter(labels map[string]string) client.Filters {
+	f := make(client.Filters)
+	for k, v := range labels {
+		f.Add("label", k+"="+v)
+	}
+	return f
+}
+
+// List implements Runtime.
+func (d *Docker) List(ctx context.Context, labels map[string]string) ([]container.Summary, error) {
+	if len(labels) == 0 {
+		return nil, errors.New("listing containers needs a label")
+	}
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	res, err := d.c.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: labelFilter(labels)})
+	return res.Items, err
+}
+
+// Events implements Runtime.
+func (d *Docker) Events(ctx context.Context, labels map[string]string) (<-chan Event, <-chan error) {
+	f := labelFilter(labels).Add("type", "container")
+	res := d.c.Events(ctx, client.EventsListOptions{Filters: f})
+	out := make(chan Event)
+	go func() {
+		defer close(out)
+		for m := range res.Messages {
+			select {
+			case out <- Event{Action: string(m.Action), ContainerID: m.Actor.ID, Labels: m.Actor.Attributes}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, res.Err
+}
+
+// HasImage implements Runtime.
+func (d *Docker) HasImage(ctx context.Context, image string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	_, err := d.c.ImageInspect(ctx, image)
+	if IsNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Pull implements Runtime.
+func (d *Docker) Pull(ctx context.Context, image string, progress func(string)) error {
+	ctx, cancel := context.WithTimeout(ctx, pullTimeout)
+	defer cancel()
+	res, err := d.c.ImagePull(ctx, image, client.ImagePullOptions{})
+	if err != nil {
+		return err
+	}
+	defer res.Close()
+	for m, err := range res.JSONMessages(ctx) {
+		if err != nil {
+			return err
+		}
+		if m.Error != nil {
+			return errors.New(m.Error.Message)
+		}
+		if line := strings.TrimSpace(strings.Join([]string{m.ID, m.Status}, " ")); line != "" && m.Progress == nil {
+			progress(line)
+		}
+	}
+	return nil
+}
+
+// Network implements Runtime.
+func (d *Docker) Network(ctx context.Context, name string, labels map[string]string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	if n, err := d.c.NetworkInspect(ctx, name, client.NetworkInspectOptions{}); err == nil {
+		if n.Network.Labels[LabelInstance] != d.instance {
+			return "", fmt.Errorf("network %s is not berth's", name)
+		}
+		return n.Network.ID, nil
+	} else if !IsNotFound(err) {
+		return "", err
+	}
+	res, err := d.c.NetworkCreate(ctx, name, client.NetworkCreateOptions{Driver: "bridge", Labels: labels})
+	if cerrdefs.IsConflict(err) { // created meanwhile
+		return d.Network(ctx, name, labels)
+	}
+	return res.ID, err
+}
+
+// RemoveNetworks implements Runtime.
+func (d *Docker) RemoveNetworks(ctx context.Context, labels map[string]string) error {
+	if len(labels) == 0 {
+		return errors.New("removing networks needs a label")
+	}
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	res, err := d.c.NetworkList(ctx, client.NetworkListOptions{Filters: labelFilter(labels)})
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, n := range res.Items {
+		if _, err := d.c.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !IsNotFound(err) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Host implements Runtime.
+func (d *Docker) Host(ctx context.Context) (Host, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	res, err := d.c.Info(ctx, client.InfoOptions{})
+	return Host{CPUs: res.Info.NCPU, MemoryBytes: res.Info.MemTotal}, err
+}
+
+// RemoveAll removes every container and network that any berth instance
+// created: the labels say which.
+func (d *Docker) RemoveAll(ctx context.Context) (int, error) {
+	call := func(fn func(ctx context.Context) error) error {
+		ctx, cancel := context.WithTimeout(ctx, callTimeout)
+		defer cancel()
+		if err := fn(ctx); err != nil && !IsNotFound(err) {
+			return err
+		}
+		return nil
+	}
+	f := make(client.Filters).Add("label", LabelInstance)
+	var list client.ContainerListResult
+	if err := call(func(ctx context.Context) (err error) {
+		list, err = d.c.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+		return err
+	}); err != nil {
+		return 0, err
+	}
+	var errs []error
+	for _, c := range list.Items {
+		errs = append(errs, call(func(ctx context.Context) error {
+			_, err := d.c.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+			return err
+		}))
+	}
+	var nets client.NetworkListResult
+	errs = append(errs, call(func(ctx context.Context) (err error) {
+		nets, err = d.c.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+		return err
+	}))
+	for _, n := range nets.Items {
+		errs = append(errs, call(func(ctx context.Context) error {
+			_, err := d.c.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{})
+			return err
+		}))
+	}
+	return len(list.Items), errors.Join(errs...)
+}

@@ -1,0 +1,296 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// These tests run real containers of the test image (integration/testapp)
+// on the local Docker Engine, through berth's ECS API.
+
+// app is a container of the test image.
+func app(name string, args ...string) types.ContainerDefinition {
+	c := webContainer(name)
+	c.Command = args
+	return c
+}
+
+// register registers a task definition of the containers in cluster "c".
+func register(t *testing.T, ctx context.Context, c clients, family string, mode types.NetworkMode, containers ...types.ContainerDefinition) {
+	t.Helper()
+	c.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("c")})
+	try(c.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
+		Family: aws.String(family), NetworkMode: mode, ContainerDefinitions: containers,
+	})).must(t)
+}
+
+func runTask(t *testing.T, ctx context.Context, c clients, in *ecs.RunTaskInput) types.Task {
+	t.Helper()
+	in.Cluster = aws.String("c")
+	out := try(c.ecs.RunTask(ctx, in)).must(t)
+	if len(out.Tasks) != 1 || len(out.Failures) != 0 {
+		t.Fatalf("RunTask = %+v", out)
+	}
+	return out.Tasks[0]
+}
+
+// waitTask polls the task until cond holds, failing after a minute.
+func waitTask(t *testing.T, ctx context.Context, c clients, arn string, cond func(types.Task) bool) types.Task {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		d := try(c.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(clusterOf(arn)), Tasks: []string{arn}})).must(t)
+		if len(d.Tasks) == 1 && cond(d.Tasks[0]) {
+			return d.Tasks[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("task never reached the condition: %s", taskJSON(d.Tasks))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func taskJSON(v any) string {
+	b, _ := json.MarshalIndent(v, "", " ")
+	return string(b)
+}
+
+func status(s string) func(types.Task) bool {
+	return func(t types.Task) bool { return aws.ToString(t.LastStatus) == s }
+}
+
+// running waits for RUNNING with the SDK's own TasksRunning waiter.
+func running(t *testing.T, ctx context.Context, c clients, arn string) types.Task {
+	t.Helper()
+	w := ecs.NewTasksRunningWaiter(c.ecs, func(o *ecs.TasksRunningWaiterOptions) { o.MinDelay, o.MaxDelay = 50*time.Millisecond, 200*time.Millisecond })
+	out, err := w.WaitForOutput(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(clusterOf(arn)), Tasks: []string{arn}}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Tasks[0]
+}
+
+func stopped(t *testing.T, ctx context.Context, c clients, arn string) types.Task {
+	t.Helper()
+	w := ecs.NewTasksStoppedWaiter(c.ecs, func(o *ecs.TasksStoppedWaiterOptions) { o.MinDelay, o.MaxDelay = 50*time.Millisecond, 200*time.Millisecond })
+	out, err := w.WaitForOutput(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(clusterOf(arn)), Tasks: []string{arn}}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Tasks[0]
+}
+
+// clusterOf is the cluster name in a task ARN.
+func clusterOf(arn string) string { return strings.Split(arn, "/")[1] }
+
+// stable waits with the SDK's ServicesStable waiter.
+func stable(t *testing.T, ctx context.Context, c clients, cluster string, services ...string) {
+	t.Helper()
+	w := ecs.NewServicesStableWaiter(c.ecs, func(o *ecs.ServicesStableWaiterOptions) { o.MinDelay, o.MaxDelay = 50*time.Millisecond, 200*time.Millisecond })
+	if err := w.Wait(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: services}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// get fetches url and returns its body, failing the test on an error.
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
+}
+
+// postApp sends an empty POST to the test app at url.
+func postApp(t *testing.T, url string) {
+	t.Helper()
+	resp, err := http.Post(url, "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+}
+
+// hostURL is the address of the task's first container port on the host.
+func hostURL(t *testing.T, task types.Task) string {
+	t.Helper()
+	b := task.Containers[0].NetworkBindings
+	if len(b) != 1 || aws.ToInt32(b[0].ContainerPort) != 8080 || aws.ToInt32(b[0].HostPort) == 0 {
+		t.Fatalf("networkBindings = %s", taskJSON(b))
+	}
+	return fmt.Sprintf("http://127.0.0.1:%d", *b[0].HostPort)
+}
+
+func TestRunTaskBridgeDynamicPort(t *testing.T) {
+	ctx, c := setup(t)
+	web := app("web")
+	web.Environment = []types.KeyValuePair{{Name: aws.String("APP_NAME"), Value: aws.String("hello")}}
+	web.DockerLabels = map[string]string{"team": "a"}
+	register(t, ctx, c, "web", types.NetworkModeBridge, web)
+	task := runTask(t, ctx, c, &ecs.RunTaskInput{TaskDefinition: aws.String("web")})
+	if aws.ToString(task.LastStatus) != "PROVISIONING" || aws.ToString(task.DesiredStatus) != "RUNNING" {
+		t.Fatalf("RunTask task = %s", taskJSON(task))
+	}
+	task = running(t, ctx, c, *task.TaskArn)
+	if task.StartedAt == nil || task.PullStartedAt == nil || task.PullStoppedAt == nil || task.Connectivity != types.ConnectivityConnected {
+		t.Fatalf("running task = %s", taskJSON(task))
+	}
+	// The task's container is really there, and answers on the port Docker chose.
+	url := hostURL(t, task)
+	var who struct{ Hostname, App string }
+	if err := json.Unmarshal([]byte(get(t, url+"/")), &who); err != nil || who.App != "hello" ||
+		!strings.HasPrefix(aws.ToString(task.Containers[0].RuntimeId), who.Hostname) {
+		t.Fatalf("GET / = %+v %v (runtimeId %s)", who, err, aws.ToString(task.Containers[0].RuntimeId))
+	}
+	labels := dockerLines("inspect", "-f", "{{index .Config.Labels \"berth.task-arn\"}} {{index .Config.Labels \"team\"}} {{index .Config.Labels \"berth.task-definition\"}}", aws.ToString(task.Containers[0].RuntimeId))
+	if !slices.Equal(labels, []string{*task.TaskArn, "a", "web:1"}) {
+		t.Fatalf("container labels = %v", labels)
+	}
+	task = stopped(t, ctx, c, *try(c.ecs.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("c"), Task: task.TaskArn})).must(t).Task.TaskArn)
+	if aws.ToString(task.StoppedReason) != "Task stopped by user" || task.StopCode != types.TaskStopCodeUserInitiated || task.StoppedAt == nil || task.StoppingAt == nil {
+		t.Fatalf("stopped task = %s", taskJSON(task))
+	}
+	if left := dockerLines("ps", "-aq", "--filter", "label=berth.task-arn="+*task.TaskArn); len(left) != 0 {
+		t.Fatalf("containers left after STOPPED: %v", left)
+	}
+}
+
+func TestRunTaskAwsvpc(t *testing.T) {
+	ctx, c := setup(t)
+	web := app("web")
+	web.PortMappings[0].HostPort = nil // awsvpc: the container port
+	side := app("side", "exit", "0", "1h")
+	side.PortMappings = nil
+	register(t, ctx, c, "vpc", types.NetworkModeAwsvpc, web, side)
+	task := runTask(t, ctx, c, &ecs.RunTaskInput{TaskDefinition: aws.String("vpc"),
+		NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}}})
+	task = running(t, ctx, c, *task.TaskArn)
+	details := map[string]string{}
+	for _, d := range task.Attachments[0].Details {
+		details[aws.ToString(d.Name)] = aws.ToString(d.Value)
+	}
+	ip := details["privateIPv4Address"]
+	if aws.ToString(task.Attachments[0].Status) != "ATTACHED" || ip == "" || !strings.HasPrefix(details["networkInterfaceId"], "eni-") || details["subnetId"] != "subnet-1" {
+		t.Fatalf("ENI attachment = %s", taskJSON(task.Attachments))
+	}
+	for _, ctr := range task.Containers {
+		if len(ctr.NetworkInterfaces) != 1 || aws.ToString(ctr.NetworkInterfaces[0].PrivateIpv4Address) != ip {
+			t.Fatalf("container %s networkInterfaces = %s", aws.ToString(ctr.Name), taskJSON(ctr.NetworkInterfaces))
+		}
+	}
+	// The private IP reaches the task from the host.
+	if body := get(t, "http://"+ip+":8080/health"); strings.TrimSpace(body) != "ok" {
+		t.Fatalf("GET %s/health = %q", ip, body)
+	}
+}
+
+func TestEssentialContainerExit(t *testing.T) {
+	ctx, c := setup(t)
+	helper := app("helper")
+	helper.Essential = aws.Bool(false)
+	register(t, ctx, c, "exits", types.NetworkModeBridge, app("main", "exit", "3", "300ms"), helper)
+	task := stopped(t, ctx, c, *runTask(t, ctx, c, &ecs.RunTaskInput{TaskDefinition: aws.String("exits")}).TaskArn)
+	if aws.ToString(task.StoppedReason) != "Essential container in task exited" || task.StopCode != types.TaskStopCodeEssentialContainerExited {
+		t.Fatalf("stopped task = %s", taskJSON(task))
+	}
+	codes := map[string]int32{}
+	for _, ctr := range task.Containers {
+		codes[aws.ToString(ctr.Name)] = aws.ToInt32(ctr.ExitCode)
+	}
+	// The helper was stopped with the task: SIGTERM, which the app obeys with 0.
+	if codes["main"] != 3 || codes["helper"] != 0 {
+		t.Fatalf("exit codes = %v", codes)
+	}
+}
+
+func TestStopTaskSignals(t *testing.T) {
+	ctx, c := setup(t)
+	stubborn := app("app")
+	stubborn.Environment = []types.KeyValuePair{{Name: aws.String("IGNORE_SIGTERM"), Value: aws.String("1")}}
+	stubborn.StopTimeout = aws.Int32(2)
+	register(t, ctx, c, "stubborn", types.NetworkModeBridge, stubborn)
+	register(t, ctx, c, "polite", types.NetworkModeBridge, app("app"))
+	var arns []string
+	for _, family := range []string{"stubborn", "polite"} {
+		arn := *runTask(t, ctx, c, &ecs.RunTaskInput{TaskDefinition: aws.String(family)}).TaskArn
+		running(t, ctx, c, arn)
+		try(c.ecs.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("c"), Task: &arn, Reason: aws.String("test")})).must(t)
+		arns = append(arns, arn)
+	}
+	// SIGTERM ignored: SIGKILL after stopTimeout, so exit code 137 and at least 2 s of stopping.
+	task := stopped(t, ctx, c, arns[0])
+	if code := aws.ToInt32(task.Containers[0].ExitCode); code != 137 || task.StoppedAt.Sub(*task.StoppingAt) < 2*time.Second || aws.ToString(task.StoppedReason) != "test" {
+		t.Fatalf("stubborn task: exit %d after %s: %s", code, task.StoppedAt.Sub(*task.StoppingAt), taskJSON(task))
+	}
+	// SIGTERM obeyed: exit code 0.
+	if task := stopped(t, ctx, c, arns[1]); aws.ToInt32(task.Containers[0].ExitCode) != 0 {
+		t.Fatalf("polite task = %s", taskJSON(task))
+	}
+}
+
+func TestDependsOn(t *testing.T) {
+	ctx, c := setup(t)
+	prep := app("setup", "exit", "0", "500ms")
+	prep.Essential = aws.Bool(false)
+	web := app("web")
+	web.DependsOn = []types.ContainerDependency{{ContainerName: aws.String("setup"), Condition: types.ContainerConditionSuccess}}
+	register(t, ctx, c, "ordered", types.NetworkModeBridge, web, prep)
+	task := running(t, ctx, c, *runTask(t, ctx, c, &ecs.RunTaskInput{TaskDefinition: aws.String("ordered")}).TaskArn)
+	ids := map[string]string{}
+	for _, ctr := range task.Containers {
+		ids[aws.ToString(ctr.Name)] = aws.ToString(ctr.RuntimeId)
+	}
+	finished := dockerLines("inspect", "-f", "{{.State.FinishedAt}}", ids["setup"])
+	started := dockerLines("inspect", "-f", "{{.State.StartedAt}}", ids["web"])
+	f, _ := time.Parse(time.RFC3339Nano, finished[0])
+	s, _ := time.Parse(time.RFC3339Nano, started[0])
+	if !s.After(f) {
+		t.Fatalf("web started at %s, before setup finished at %s", s, f)
+	}
+
+	// A dependency that fails keeps the dependent from starting and stops the task.
+	failing := app("setup", "exit", "1", "0s")
+	failing.Essential = aws.Bool(false)
+	register(t, ctx, c, "broken", types.NetworkModeBridge, web, failing)
+	task = stopped(t, ctx, c, *runTask(t, ctx, c, &ecs.RunTaskInput{TaskDefinition: aws.String("broken")}).TaskArn)
+	if task.StopCode != types.TaskStopCodeTaskFailedToStart || !strings.Contains(aws.ToString(task.StoppedReason), "setup") {
+		t.Fatalf("broken task = %s", taskJSON(task))
+	}
+}
+
+func TestMissingImage(t *testing.T) {
+	ctx, c := setup(t)
+	missing := app("app")
+	missing.Image = aws.String("berth-test/does-not-exist:1")
+	register(t, ctx, c, "missing", types.NetworkModeBridge, missing)
+	task := stopped(t, ctx, c, *runTask(t, ctx, c, &ecs.RunTaskInput{TaskDefinition: aws.String("missing")}).TaskArn)
+	if !strings.HasPrefix(aws.ToString(task.StoppedReason), "CannotPullContainerError: ") || task.StopCode != types.TaskStopCodeTaskFailedToStart ||
+		task.PullStartedAt == nil || task.StartedAt != nil {
+		t.Fatalf("task = %s", taskJSON(task))
+	}
+}
+
+func TestSecretsNeedAStore(t *testing.T) {
+	ctx, c := setup(t)
+	secret := app("app")
+	secret.Secrets = []types.Secret{{Name: aws.String("DB"), ValueFrom: aws.String("arn:aws:secretsmanager:us-east-1:000000000000:secret:db")}}
+	register(t, ctx, c, "secret", types.NetworkModeBridge, secret)
+	task := stopped(t, ctx, c, *runTask(t, ctx, c, &ecs.RunTaskInput{TaskDefinition: aws.String("secret")}).TaskArn)
+	if !strings.HasPrefix(aws.ToString(task.StoppedReason), "ResourceInitializationError: ") {
+		t.Fatalf("task = %s", taskJSON(task))
+	}
+}

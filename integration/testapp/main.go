@@ -1,0 +1,122 @@
+// Command testapp is the workload of berth's integration tests: a static
+// HTTP server that runs in a FROM scratch image, so tests need no registry.
+//
+//	testapp [serve]          serve HTTP on $PORT (default 8080)
+//	testapp check [url]      exit 0 if url (default the local /health) answers 200: a health check command
+//	testapp exit CODE [WAIT] wait WAIT (a Go duration), then exit with CODE
+//
+// Endpoints: / (who am I: hostname and $APP_NAME), /env?name=N, /health
+// (200, or 503 after POST /health/fail until POST /health/ok),
+// /slow?ms=N, /exit?code=N. With IGNORE_SIGTERM=1 the server ignores
+// SIGTERM; otherwise SIGTERM makes it exit 0.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+func main() {
+	args := append(os.Args[1:], "serve")
+	switch args[0] {
+	case "check":
+		url := "http://127.0.0.1:" + port() + "/health"
+		if len(os.Args) > 2 {
+			url = os.Args[2]
+		}
+		os.Exit(check(url))
+	case "exit":
+		code, _ := strconv.Atoi(at(args, 1))
+		wait, _ := time.ParseDuration(at(args, 2))
+		time.Sleep(wait)
+		os.Exit(code)
+	default:
+		serve()
+	}
+}
+
+func at(args []string, i int) string {
+	if i < len(args) {
+		return args[i]
+	}
+	return ""
+}
+
+func port() string {
+	if p := os.Getenv("PORT"); p != "" {
+		return p
+	}
+	return "8080"
+}
+
+func check(url string) int {
+	c := http.Client{Timeout: 2 * time.Second}
+	res, err := c.Get(url)
+	if err != nil {
+		return 1
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return 1
+	}
+	return 0
+}
+
+func serve() {
+	var failing atomic.Bool
+	host, _ := os.Hostname()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]string{"hostname": host, "app": os.Getenv("APP_NAME")})
+	})
+	mux.HandleFunc("GET /env", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, os.Getenv(r.URL.Query().Get("name")))
+	})
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
+		if failing.Load() {
+			http.Error(w, "failing", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("POST /health/fail", func(w http.ResponseWriter, r *http.Request) { failing.Store(true) })
+	mux.HandleFunc("POST /health/ok", func(w http.ResponseWriter, r *http.Request) { failing.Store(false) })
+	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) {
+		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+		fmt.Fprintln(w, "slow", host)
+	})
+	mux.HandleFunc("POST /exit", func(w http.ResponseWriter, r *http.Request) {
+		code, _ := strconv.Atoi(r.URL.Query().Get("code"))
+		w.WriteHeader(http.StatusAccepted)
+		w.(http.Flusher).Flush()
+		go func() { time.Sleep(50 * time.Millisecond); os.Exit(code) }()
+	})
+	srv := &http.Server{Addr: ":" + port(), Handler: mux}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM)
+	go func() {
+		for range sig {
+			if os.Getenv("IGNORE_SIGTERM") == "1" {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			srv.Shutdown(ctx)
+			cancel()
+			os.Exit(0)
+		}
+	}()
+	if err := srv.ListenAndServe(); err != http.ErrServerClosed {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	select {} // shutting down: the signal handler exits
+}
