@@ -33,11 +33,14 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./awsproto/query
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHeader$$' -fuzztime $(FUZZTIME) ./awsproto/sigv4
 
-## bench: control-plane benchmark with the aws-sdk-go-v2 clients, cold start, idle memory
+## bench: control-plane benchmark with the aws-sdk-go-v2 clients, cold start, idle memory, task start, memory with 50 tasks
 bench:
 	$(GO) test -count=1 -run '^$$' -bench 'ControlPlane' -benchtime 2000x -timeout 30m ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'ColdStart' -benchtime 20x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'IdleMemory' -benchtime 1x ./integration
+	$(GO) test -count=1 -run '^$$' -bench 'RunTask' -benchtime 20x ./integration
+	$(GO) test -count=1 -run '^$$' -bench 'ServiceSteady' -benchtime 5x ./integration
+	$(GO) test -count=1 -run '^$$' -bench 'RunningMemory' -benchtime 1x ./integration
 
 ## deps: the clients the integration tests drive (the aws CLI)
 deps:

@@ -199,13 +199,7 @@ func BenchmarkIdleMemory(b *testing.B) {
 		ctx, c := context.Background(), srv.clients("us-east-1")
 		try(c.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("idle")})).must(&testing.T{})
 		time.Sleep(time.Second)
-		status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", srv.cmd.Process.Pid))
-		for _, line := range strings.Split(string(status), "\n") {
-			if f := strings.Fields(line); len(f) > 1 && f[0] == "VmRSS:" {
-				kb, _ := strconv.Atoi(f[1])
-				rss = float64(kb) / 1024
-			}
-		}
+		rss = rssMB(srv.cmd.Process.Pid)
 		srv.kill()
 	}
 	b.ReportMetric(rss, "MB-rss")
