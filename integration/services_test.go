@@ -82,7 +82,9 @@ func TestServiceScales(t *testing.T) {
 	}
 	// Deleting the service stops its tasks, then it is INACTIVE.
 	try(c.ecs.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String("c"), Service: aws.String("web"), Force: aws.Bool(true)})).must(t)
-	inactive := ecs.NewServicesInactiveWaiter(c.ecs, func(o *ecs.ServicesInactiveWaiterOptions) { o.MinDelay, o.MaxDelay = 50*time.Millisecond, 200*time.Millisecond })
+	inactive := ecs.NewServicesInactiveWaiter(c.ecs, func(o *ecs.ServicesInactiveWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 50*time.Millisecond, 200*time.Millisecond
+	})
 	if err := inactive.Wait(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("c"), Services: []string{"web"}}, time.Minute); err != nil {
 		t.Fatal(err)
 	}

@@ -73,7 +73,9 @@ func status(s string) func(types.Task) bool {
 // running waits for RUNNING with the SDK's own TasksRunning waiter.
 func running(t *testing.T, ctx context.Context, c clients, arn string) types.Task {
 	t.Helper()
-	w := ecs.NewTasksRunningWaiter(c.ecs, func(o *ecs.TasksRunningWaiterOptions) { o.MinDelay, o.MaxDelay = 50*time.Millisecond, 200*time.Millisecond })
+	w := ecs.NewTasksRunningWaiter(c.ecs, func(o *ecs.TasksRunningWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 50*time.Millisecond, 200*time.Millisecond
+	})
 	out, err := w.WaitForOutput(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(clusterOf(arn)), Tasks: []string{arn}}, time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +85,9 @@ func running(t *testing.T, ctx context.Context, c clients, arn string) types.Tas
 
 func stopped(t *testing.T, ctx context.Context, c clients, arn string) types.Task {
 	t.Helper()
-	w := ecs.NewTasksStoppedWaiter(c.ecs, func(o *ecs.TasksStoppedWaiterOptions) { o.MinDelay, o.MaxDelay = 50*time.Millisecond, 200*time.Millisecond })
+	w := ecs.NewTasksStoppedWaiter(c.ecs, func(o *ecs.TasksStoppedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 50*time.Millisecond, 200*time.Millisecond
+	})
 	out, err := w.WaitForOutput(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(clusterOf(arn)), Tasks: []string{arn}}, time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +101,9 @@ func clusterOf(arn string) string { return strings.Split(arn, "/")[1] }
 // stable waits with the SDK's ServicesStable waiter.
 func stable(t *testing.T, ctx context.Context, c clients, cluster string, services ...string) {
 	t.Helper()
-	w := ecs.NewServicesStableWaiter(c.ecs, func(o *ecs.ServicesStableWaiterOptions) { o.MinDelay, o.MaxDelay = 50*time.Millisecond, 200*time.Millisecond })
+	w := ecs.NewServicesStableWaiter(c.ecs, func(o *ecs.ServicesStableWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 50*time.Millisecond, 200*time.Millisecond
+	})
 	if err := w.Wait(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: services}, time.Minute); err != nil {
 		t.Fatal(err)
 	}
