@@ -421,7 +421,7 @@ func TestContainerInstances(t *testing.T) {
 		t.Fatalf("ListTasks(containerInstance) = %v", on.TaskArns)
 	}
 	d := try(c.ecs.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("c"), ContainerInstances: []string{aws.ToString(ci.ContainerInstanceArn), "nope"}})).must(t)
-	if len(d.ContainerInstances) != 1 || d.ContainerInstances[0].PendingTasksCount != 1 || len(d.Failures) != 1 {
+	if len(d.ContainerInstances) != 1 || d.ContainerInstances[0].PendingTasksCount+d.ContainerInstances[0].RunningTasksCount != 1 || len(d.Failures) != 1 {
 		t.Fatalf("DescribeContainerInstances = %+v", d)
 	}
 	up := try(c.ecs.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{

@@ -135,6 +135,19 @@ func TestUnhealthyTaskReplaced(t *testing.T) {
 	})
 }
 
+func TestDaemonService(t *testing.T) {
+	ctx, c := setup(t)
+	register(t, ctx, c, "agent", types.NetworkModeBridge, app("app"))
+	try(c.ecs.CreateService(ctx, &ecs.CreateServiceInput{
+		Cluster: aws.String("c"), ServiceName: aws.String("agent"), TaskDefinition: aws.String("agent"), SchedulingStrategy: types.SchedulingStrategyDaemon,
+	})).must(t)
+	stable(t, ctx, c, "c", "agent")
+	// One container instance (the Docker host), so one task.
+	if svc := describeService(t, ctx, c, "agent"); svc.DesiredCount != 1 || svc.RunningCount != 1 {
+		t.Fatalf("daemon service = %s", taskJSON(svc))
+	}
+}
+
 func TestRollingDeployment(t *testing.T) {
 	ctx, c := setup(t)
 	register(t, ctx, c, "web", types.NetworkModeBridge, app("app"))

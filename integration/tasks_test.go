@@ -300,3 +300,39 @@ func TestSecretsNeedAStore(t *testing.T) {
 		t.Fatalf("task = %s", taskJSON(task))
 	}
 }
+
+// TestHostContainerInstance: EC2 tasks are placed on the Docker host,
+// registered as a container instance with its real memory, and a task
+// that does not fit is a RESOURCE:MEMORY failure of the call.
+func TestHostContainerInstance(t *testing.T) {
+	ctx, c := setup(t)
+	register(t, ctx, c, "web", types.NetworkModeBridge, app("app"))
+	task := running(t, ctx, c, *runTask(t, ctx, c, &ecs.RunTaskInput{TaskDefinition: aws.String("web")}).TaskArn)
+	if task.ContainerInstanceArn == nil {
+		t.Fatalf("task = %s", taskJSON(task))
+	}
+	ci := try(c.ecs.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("c"), ContainerInstances: []string{*task.ContainerInstanceArn}})).must(t).ContainerInstances[0]
+	resource := func(rs []types.Resource, name string) types.Resource {
+		i := slices.IndexFunc(rs, func(r types.Resource) bool { return aws.ToString(r.Name) == name })
+		if i < 0 {
+			t.Fatalf("no %s in %s", name, taskJSON(rs))
+		}
+		return rs[i]
+	}
+	memory := resource(ci.RegisteredResources, "MEMORY").IntegerValue
+	if !strings.HasPrefix(aws.ToString(ci.Ec2InstanceId), "i-") || ci.RunningTasksCount != 1 || memory < 64 ||
+		resource(ci.RemainingResources, "MEMORY").IntegerValue != memory-64 || resource(ci.RegisteredResources, "CPU").IntegerValue < 1024 {
+		t.Fatalf("container instance = %s", taskJSON(ci))
+	}
+	if ports := resource(ci.RemainingResources, "PORTS").StringSetValue; !slices.Contains(ports, "22") {
+		t.Fatalf("remaining ports = %v", ports)
+	}
+	huge := app("app")
+	huge.Memory = aws.Int32(memory + 1)
+	register(t, ctx, c, "huge", types.NetworkModeBridge, huge)
+	out := try(c.ecs.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("c"), TaskDefinition: aws.String("huge")})).must(t)
+	if len(out.Tasks) != 0 || len(out.Failures) != 1 || aws.ToString(out.Failures[0].Reason) != "RESOURCE:MEMORY" ||
+		aws.ToString(out.Failures[0].Arn) != *task.ContainerInstanceArn {
+		t.Fatalf("RunTask(huge) = %s", taskJSON(out))
+	}
+}

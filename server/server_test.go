@@ -24,7 +24,7 @@ func newTestServer(tb testing.TB) *Server {
 	tb.Cleanup(func() { store.Close() })
 	env := backend.Env{Clock: time.Now, IDs: &backend.SequentialIDs{}}
 	return New(Config{DefaultAccount: "000000000000", DefaultRegion: "us-east-1"},
-		Backends{ECS: ecs.New(store, env), ELBv2: elbv2.New(store, env)}, env.IDs, zerolog.Nop())
+		Backends{ECS: ecs.New(store, env, ecs.Host{}), ELBv2: elbv2.New(store, env)}, env.IDs, zerolog.Nop())
 }
 
 // TestREADMEListsEveryOperation keeps the README's list of supported

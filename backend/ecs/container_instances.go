@@ -158,7 +158,7 @@ func (b *Backend) DescribeContainerInstances(ctx context.Context, in *ecsapi.Des
 				out.Failures = append(out.Failures, types.Failure{Arn: aws.String(ref), Reason: aws.String("MISSING")})
 				continue
 			}
-			if ci.RunningTasksCount, ci.PendingTasksCount, err = b.tasksOn(tx, s, c, *ci.ContainerInstanceArn); err != nil {
+			if err := b.remaining(tx, s, c, &ci); err != nil {
 				return err
 			}
 			if slices.Contains(in.Include, types.ContainerInstanceFieldTags) {

@@ -28,12 +28,14 @@ import (
 type Backend struct {
 	store *sqlite.Store
 	env   backend.Env
+	host  Host          // where EC2 tasks are placed; zero for nowhere (no runtime)
 	wake  chan struct{} // tells the Agent that tasks or services changed
 }
 
-// New returns an ECS backend over store.
-func New(store *sqlite.Store, env backend.Env) *Backend {
-	return &Backend{store: store, env: env, wake: make(chan struct{}, 1)}
+// New returns an ECS backend over store that places EC2 tasks on host (the
+// zero Host places them nowhere: tasks are only recorded).
+func New(store *sqlite.Store, env backend.Env, host Host) *Backend {
+	return &Backend{store: store, env: env, host: host, wake: make(chan struct{}, 1)}
 }
 
 // poke tells the agent, if one runs, that tasks or services changed.

@@ -230,6 +230,19 @@ func (a *Agent) startServiceTasks(tx *sqlite.Tx, s scope, svc *types.Service, n 
 	var arns []string
 	for range n {
 		t := a.b.newTask(s, c, td, spec, launchType)
+		if launchType == types.LaunchTypeEc2 {
+			arn, failure, err := a.b.place(tx, s, c, t, td)
+			if err != nil {
+				return nil, err
+			}
+			if failure != nil {
+				addEvent(svc, a.b.env.IDs, a.b.now(), fmt.Sprintf("(service %s) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance %s) is missing %s.",
+					*svc.ServiceName, resourceName(*failure.Arn, "container-instance"), strings.TrimPrefix(*failure.Reason, "RESOURCE:")))
+				a.taskFailed(*svc.ServiceArn)
+				break
+			}
+			t.ContainerInstanceArn = aws.String(arn)
+		}
 		if err := putTask(tx, s.Scope, t); err != nil {
 			return nil, err
 		}
@@ -265,6 +278,9 @@ func (b *Backend) settleDeployments(tx *sqlite.Tx, s scope, svc *types.Service, 
 		kept = append(kept, d)
 	}
 	svc.Deployments = kept
+	if svc.SchedulingStrategy == types.SchedulingStrategyDaemon && aws.ToString(svc.Status) == "ACTIVE" {
+		svc.DesiredCount = p.desired // one task per container instance
+	}
 	primary := &svc.Deployments[0]
 	if primary.DesiredCount != p.desired {
 		primary.DesiredCount = p.desired

@@ -132,6 +132,9 @@ func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 		if svc.PropagateTags == "" {
 			svc.PropagateTags = types.PropagateTagsNone
 		}
+		if strategy == types.SchedulingStrategyDaemon && b.host.Instance != "" {
+			svc.DesiredCount = 1 // one task per container instance: the Docker host
+		}
 		if svc.AvailabilityZoneRebalancing == "" {
 			// New REPLICA services rebalance across zones unless told not to.
 			svc.AvailabilityZoneRebalancing = types.AvailabilityZoneRebalancingEnabled

@@ -33,12 +33,12 @@ func (b *Backend) RunTask(ctx context.Context, in *ecsapi.RunTaskInput) (*ecsapi
 		platformVersion: in.PlatformVersion, enableExecuteCommand: in.EnableExecuteCommand,
 		propagateTags: in.PropagateTags,
 	}
-	tasks, err := b.startTasks(ctx, spec, int(count), nil)
+	tasks, failures, err := b.startTasks(ctx, spec, int(count), nil)
 	if err != nil {
 		return nil, err
 	}
 	b.poke()
-	return &ecsapi.RunTaskOutput{Tasks: tasks, Failures: []types.Failure{}}, nil
+	return &ecsapi.RunTaskOutput{Tasks: orEmpty(tasks), Failures: failures}, nil
 }
 
 // StartTask records one task on each of the given container instances.
@@ -52,12 +52,12 @@ func (b *Backend) StartTask(ctx context.Context, in *ecsapi.StartTaskInput) (*ec
 		group: in.Group, tags: in.Tags, enableExecuteCommand: in.EnableExecuteCommand,
 		propagateTags: in.PropagateTags,
 	}
-	tasks, err := b.startTasks(ctx, spec, len(in.ContainerInstances), in.ContainerInstances)
+	tasks, failures, err := b.startTasks(ctx, spec, len(in.ContainerInstances), in.ContainerInstances)
 	if err != nil {
 		return nil, err
 	}
 	b.poke()
-	return &ecsapi.StartTaskOutput{Tasks: tasks, Failures: []types.Failure{}}, nil
+	return &ecsapi.StartTaskOutput{Tasks: orEmpty(tasks), Failures: failures}, nil
 }
 
 // taskSpec is what RunTask and StartTask share.
@@ -72,18 +72,21 @@ type taskSpec struct {
 	propagateTags                                              types.PropagateTags
 }
 
-func (b *Backend) startTasks(ctx context.Context, spec taskSpec, count int, instances []string) ([]types.Task, error) {
+// startTasks records count tasks; EC2 tasks not bound to given instances
+// are placed on the host, and those that do not fit are failures.
+func (b *Backend) startTasks(ctx context.Context, spec taskSpec, count int, instances []string) ([]types.Task, []types.Failure, error) {
 	s := scopeOf(ctx)
 	if spec.taskDefinition == nil {
-		return nil, errInvalidParameter("TaskDefinition must be specified.")
+		return nil, nil, errInvalidParameter("TaskDefinition must be specified.")
 	}
 	if err := validTags(spec.tags); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := validPlatformVersion(spec.launchType, spec.platformVersion); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var tasks []types.Task
+	failures := []types.Failure{}
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
 		c, err := b.activeCluster(tx, s, spec.cluster)
 		if err != nil {
@@ -116,8 +119,19 @@ func (b *Backend) startTasks(ctx context.Context, spec taskSpec, count int, inst
 		}
 		for i := range count {
 			t := b.newTask(s, c, td, spec, launchType)
-			if instanceArns != nil {
+			switch {
+			case instanceArns != nil:
 				t.ContainerInstanceArn = aws.String(instanceArns[i])
+			case launchType == types.LaunchTypeEc2 && b.host.Instance != "":
+				arn, failure, err := b.place(tx, s, c, t, td)
+				if err != nil {
+					return err
+				}
+				if failure != nil {
+					failures = append(failures, *failure)
+					continue
+				}
+				t.ContainerInstanceArn = aws.String(arn)
 			}
 			if err := putTask(tx, s.Scope, t); err != nil {
 				return err
@@ -131,7 +145,7 @@ func (b *Backend) startTasks(ctx context.Context, spec taskSpec, count int, inst
 		}
 		return nil
 	})
-	return tasks, err
+	return tasks, failures, err
 }
 
 func validOverrides(td *types.TaskDefinition, o *types.TaskOverride) error {

@@ -174,29 +174,35 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	ecsBackend := ecs.New(store, env)
+	var docker *runtime.Docker
+	var host ecs.Host // none: tasks are placed nowhere
+	switch c.runtime {
+	case "docker":
+		if docker, err = runtime.NewDocker(instance); err != nil {
+			return err
+		}
+		defer docker.Close()
+		host = ecs.LocalHost(instance)
+		if h, err := docker.Host(ctx); err != nil {
+			log.Warn().Err(err).Msg("the Docker Engine does not answer: tasks will fail to start until it does")
+		} else {
+			host.CPUs, host.MemoryMiB = h.CPUs, h.MemoryBytes>>20
+		}
+	case "none":
+	default:
+		return fmt.Errorf("--runtime: unknown runtime %q", c.runtime)
+	}
+	ecsBackend := ecs.New(store, env, host)
 	srv := server.New(server.Config{
 		DefaultAccount: c.account, DefaultRegion: c.region,
 		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures, Instance: instance,
 	}, server.Backends{ECS: ecsBackend, ELBv2: elbv2.New(store, env)}, env.IDs, log)
-	switch c.runtime {
-	case "docker":
-		docker, err := runtime.NewDocker(instance)
-		if err != nil {
-			return err
-		}
-		defer docker.Close()
-		if err := docker.Ping(ctx); err != nil {
-			log.Warn().Err(err).Msg("the Docker Engine does not answer: tasks will fail to start until it does")
-		}
+	if docker != nil {
 		agent := ecs.NewAgent(ecsBackend, docker, instance, log.With().Str("component", "agent").Logger())
 		agentCtx, stopAgent := context.WithCancel(context.Background())
 		agentDone := make(chan error, 1)
 		go func() { agentDone <- agent.Run(agentCtx) }()
 		defer func() { stopAgent(); <-agentDone }()
-	case "none":
-	default:
-		return fmt.Errorf("--runtime: unknown runtime %q", c.runtime)
 	}
 
 	ln, err := net.Listen("tcp", c.listen)

@@ -1,0 +1,215 @@
+package ecs
+
+import (
+	"errors"
+	"os"
+	goruntime "runtime"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"berth/sqlite"
+)
+
+// Host is the one machine berth places EC2 tasks on: the Docker Engine's.
+// It is registered as a container instance in every cluster that runs an
+// EC2 task, with its real CPUs and memory.
+type Host struct {
+	Instance  string // the berth instance id, from which the EC2 instance id derives
+	CPUs      int
+	MemoryMiB int64
+}
+
+// LocalHost describes this machine, for when the Docker Engine cannot say.
+func LocalHost(instance string) Host {
+	h := Host{Instance: instance, CPUs: goruntime.NumCPU()}
+	meminfo, _ := os.ReadFile("/proc/meminfo")
+	for _, line := range strings.Split(string(meminfo), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "MemTotal:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			h.MemoryMiB = kb / 1024
+		}
+	}
+	return h
+}
+
+// reservedPorts are the host ports the ECS agent reserves on every instance.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerInstance.html
+var reservedPorts = []string{"22", "2375", "2376", "51678", "51679"}
+
+// ec2InstanceID is the host's stable EC2-style instance id.
+func (h Host) ec2InstanceID() string { return "i-0" + (h.Instance + strings.Repeat("0", 16))[:16] }
+
+// hostInstance returns the host's container instance in cluster c,
+// registering it on first use.
+func (b *Backend) hostInstance(tx *sqlite.Tx, s scope, c types.Cluster) (types.ContainerInstance, error) {
+	id := (b.host.Instance + b.host.Instance + strings.Repeat("0", 32))[:32]
+	arn := s.arn("container-instance/" + *c.ClusterName + "/" + id)
+	var ci types.ContainerInstance
+	err := tx.Get(s.Key(kindContainerInstance, arn), &ci)
+	if !errors.Is(err, sqlite.ErrNotFound) {
+		return ci, err
+	}
+	resources := []types.Resource{
+		{Name: aws.String("CPU"), Type: aws.String("INTEGER"), IntegerValue: int32(b.host.CPUs * 1024)},
+		{Name: aws.String("MEMORY"), Type: aws.String("INTEGER"), IntegerValue: int32(b.host.MemoryMiB)},
+		{Name: aws.String("PORTS"), Type: aws.String("STRINGSET"), StringSetValue: reservedPorts},
+		{Name: aws.String("PORTS_UDP"), Type: aws.String("STRINGSET"), StringSetValue: []string{}},
+	}
+	ci = types.ContainerInstance{
+		ContainerInstanceArn: aws.String(arn),
+		Ec2InstanceId:        aws.String(b.host.ec2InstanceID()),
+		Version:              1,
+		Status:               aws.String("ACTIVE"),
+		AgentConnected:       true,
+		RegisteredAt:         b.now(),
+		RegisteredResources:  resources,
+		RemainingResources:   resources,
+		Attachments:          []types.Attachment{},
+		Attributes:           []types.Attribute{{Name: aws.String("ecs.os-type"), Value: aws.String("linux")}},
+		VersionInfo:          &types.VersionInfo{AgentVersion: aws.String("berth"), DockerVersion: aws.String("DockerVersion: local")},
+	}
+	return ci, tx.Put(s.Row(kindContainerInstance, arn, *c.ClusterArn, *ci.Ec2InstanceId), ci)
+}
+
+// reservation is what tasks hold of an instance.
+type reservation struct {
+	cpu, memory int64
+	ports       []string
+}
+
+// taskReservation is what task t holds: each container's cpu and its
+// memory reservation (or hard limit), else the task's; and its static
+// host ports.
+func taskReservation(t types.Task, td *types.TaskDefinition) reservation {
+	var r reservation
+	for _, c := range t.Containers {
+		cpu, _ := strconv.ParseInt(aws.ToString(c.Cpu), 10, 64)
+		r.cpu += cpu
+		mem := aws.ToString(c.MemoryReservation)
+		if mem == "" {
+			mem = aws.ToString(c.Memory)
+		}
+		m, _ := strconv.ParseInt(mem, 10, 64)
+		r.memory += m
+		for _, nb := range c.NetworkBindings {
+			r.ports = append(r.ports, strconv.Itoa(int(aws.ToInt32(nb.HostPort))))
+		}
+	}
+	if r.memory == 0 {
+		r.memory, _ = strconv.ParseInt(aws.ToString(t.Memory), 10, 64)
+	}
+	if td != nil && len(r.ports) == 0 {
+		for _, cd := range td.ContainerDefinitions {
+			for _, pm := range cd.PortMappings {
+				if p := aws.ToInt32(pm.HostPort); p != 0 && td.NetworkMode != types.NetworkModeAwsvpc {
+					r.ports = append(r.ports, strconv.Itoa(int(p)))
+				}
+			}
+		}
+	}
+	return r
+}
+
+// remaining fills the instance's remaining resources and task counts from
+// the tasks placed on it that have not stopped.
+func (b *Backend) remaining(tx *sqlite.Tx, s scope, c types.Cluster, ci *types.ContainerInstance) error {
+	var used reservation
+	ci.RunningTasksCount, ci.PendingTasksCount = 0, 0
+	for _, name := range []string{statusRunning, statusStopping} {
+		q := s.Query(kindTask, *c.ClusterArn)
+		q.Name = name
+		tasks, err := sqlite.ListAll[types.Task](tx, q)
+		if err != nil {
+			return err
+		}
+		for _, t := range tasks {
+			if aws.ToString(t.ContainerInstanceArn) != *ci.ContainerInstanceArn {
+				continue
+			}
+			if aws.ToString(t.LastStatus) == statusRunning {
+				ci.RunningTasksCount++
+			} else {
+				ci.PendingTasksCount++
+			}
+			r := taskReservation(t, nil)
+			used.cpu, used.memory, used.ports = used.cpu+r.cpu, used.memory+r.memory, append(used.ports, r.ports...)
+		}
+	}
+	ci.RemainingResources = nil
+	for _, res := range ci.RegisteredResources {
+		switch aws.ToString(res.Name) {
+		case "CPU":
+			res.IntegerValue -= int32(used.cpu)
+		case "MEMORY":
+			res.IntegerValue -= int32(used.memory)
+		case "PORTS":
+			res.StringSetValue = append(slices.Clone(res.StringSetValue), used.ports...)
+		}
+		ci.RemainingResources = append(ci.RemainingResources, res)
+	}
+	return nil
+}
+
+// place puts a new EC2 task on the host's container instance in c and
+// returns the instance's ARN, or the failure ECS reports when the instance
+// lacks the task's memory, CPU or host ports (RESOURCE:MEMORY, ...).
+func (b *Backend) place(tx *sqlite.Tx, s scope, c types.Cluster, t types.Task, td types.TaskDefinition) (string, *types.Failure, error) {
+	ci, err := b.hostInstance(tx, s, c)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := b.remaining(tx, s, c, &ci); err != nil {
+		return "", nil, err
+	}
+	need := taskReservation(t, &td)
+	fail := func(reason string) (string, *types.Failure, error) {
+		return "", &types.Failure{Arn: ci.ContainerInstanceArn, Reason: aws.String(reason)}, nil
+	}
+	for _, res := range ci.RemainingResources {
+		switch aws.ToString(res.Name) {
+		case "MEMORY":
+			if need.memory > int64(res.IntegerValue) {
+				return fail("RESOURCE:MEMORY")
+			}
+		case "CPU":
+			if need.cpu > int64(res.IntegerValue) {
+				return fail("RESOURCE:CPU")
+			}
+		case "PORTS":
+			for _, p := range need.ports {
+				if slices.Contains(res.StringSetValue, p) {
+					return fail("RESOURCE:PORTS")
+				}
+			}
+		}
+	}
+	return *ci.ContainerInstanceArn, nil, nil
+}
+
+// onlyHost reports whether the host's instance, which berth registered by
+// itself, is the cluster's only active one: it does not keep the cluster
+// from being deleted.
+func (b *Backend) onlyHost(tx *sqlite.Tx, s scope, c types.Cluster) bool {
+	instances, err := sqlite.ListAll[types.ContainerInstance](tx, s.Query(kindContainerInstance, *c.ClusterArn))
+	return err == nil && !slices.ContainsFunc(instances, func(ci types.ContainerInstance) bool {
+		return aws.ToString(ci.Status) != "INACTIVE" && aws.ToString(ci.Ec2InstanceId) != b.host.ec2InstanceID()
+	})
+}
+
+// deregisterHost marks the host's instance in c INACTIVE, if it is there.
+func (b *Backend) deregisterHost(tx *sqlite.Tx, s scope, c types.Cluster) error {
+	q := s.Query(kindContainerInstance, *c.ClusterArn)
+	q.Name = b.host.ec2InstanceID() // instances are indexed by their EC2 instance id
+	instances, err := sqlite.ListAll[types.ContainerInstance](tx, q)
+	for _, ci := range instances {
+		ci.Status, ci.AgentConnected = aws.String("INACTIVE"), false
+		if err := tx.Put(s.Row(kindContainerInstance, *ci.ContainerInstanceArn, *c.ClusterArn, *ci.Ec2InstanceId), ci); err != nil {
+			return err
+		}
+	}
+	return err
+}
