@@ -139,7 +139,7 @@ func (a *Agent) events(ctx context.Context) {
 				r.poke()
 			}
 		}
-		if err := <-errs; err != nil && ctx.Err() == nil {
+		if err := <-errs; ctx.Err() == nil {
 			a.log.Warn().Err(err).Msg("container event stream broke; reconnecting")
 			select {
 			case <-ctx.Done():

@@ -145,18 +145,29 @@ func (d *Docker) List(ctx context.Context, labels map[string]string) ([]containe
 func (d *Docker) Events(ctx context.Context, labels map[string]string) (<-chan Event, <-chan error) {
 	f := labelFilter(labels).Add("type", "container")
 	res := d.c.Events(ctx, client.EventsListOptions{Filters: f})
-	out := make(chan Event)
+	out, errc := make(chan Event), make(chan error, 1)
 	go func() {
+		// The client never closes Messages: the stream's end is its error.
 		defer close(out)
-		for m := range res.Messages {
+		for {
 			select {
-			case out <- Event{Action: string(m.Action), ContainerID: m.Actor.ID, Labels: m.Actor.Attributes}:
+			case m := <-res.Messages:
+				select {
+				case out <- Event{Action: string(m.Action), ContainerID: m.Actor.ID, Labels: m.Actor.Attributes}:
+				case <-ctx.Done():
+					errc <- ctx.Err()
+					return
+				}
+			case err := <-res.Err:
+				errc <- err
+				return
 			case <-ctx.Done():
+				errc <- ctx.Err()
 				return
 			}
 		}
 	}()
-	return out, res.Err
+	return out, errc
 }
 
 // HasImage implements Runtime.
@@ -212,27 +223,7 @@ func (d *Docker) Network(ctx context.Context, name string, labels map[string]str
 	return res.ID, err
 }
 
-// RemoveNetworks implements Runtime.
-func (d *Docker) RemoveNetworks(ctx context.Context, labels map[string]string) error {
-	if len(labels) == 0 {
-		return errors.New("removing networks needs a label")
-	}
-	ctx, cancel := context.WithTimeout(ctx, callTimeout)
-	defer cancel()
-	res, err := d.c.NetworkList(ctx, client.NetworkListOptions{Filters: labelFilter(labels)})
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, n := range res.Items {
-		if _, err := d.c.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !IsNotFound(err) {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// Host implements Runtime.
+// Host reports the engine machine's CPUs and memory.
 func (d *Docker) Host(ctx context.Context) (Host, error) {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()

@@ -74,8 +74,4 @@ type Runtime interface {
 	// Network returns the id of the bridge network name, creating it with
 	// labels if it does not exist.
 	Network(ctx context.Context, name string, labels map[string]string) (string, error)
-	// RemoveNetworks removes every network that has all labels.
-	RemoveNetworks(ctx context.Context, labels map[string]string) error
-	// Host reports the engine machine's CPUs and memory.
-	Host(ctx context.Context) (Host, error)
 }
