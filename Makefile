@@ -42,10 +42,15 @@ bench:
 	$(GO) test -count=1 -run '^$$' -bench 'ServiceSteady' -benchtime 5x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'RunningMemory' -benchtime 1x ./integration
 
-## deps: the clients the integration tests drive (the aws CLI)
+## deps: the clients the integration tests drive (the aws CLI) and a running Docker Engine
+## (started here when it is installed but not running; without one the tests fail, loudly)
 deps:
 	@command -v aws >/dev/null 2>&1 || { echo "installing the aws CLI (Debian package awscli)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli >/dev/null; }
+	@docker info >/dev/null 2>&1 || ! command -v dockerd >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || { \
+		echo "starting the Docker Engine"; pgrep -x dockerd >/dev/null || rm -f /var/run/docker.pid; \
+		(dockerd >>/var/log/dockerd.log 2>&1 &); \
+		for i in $$(seq 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done; }
 
 clean:
 	rm -rf bin
