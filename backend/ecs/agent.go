@@ -98,20 +98,16 @@ func (a *Agent) removeOrphans(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	live := map[string]bool{}
-	err = a.b.store.View(ctx, func(tx *sqlite.Tx) error {
-		for _, name := range []string{statusRunning, statusStopping} {
-			if err := tx.Scan(kindTask, name, func(k sqlite.Key, _ []byte) error {
-				live[k.ID] = true
-				return nil
-			}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	var tasks []sqlite.Keyed[struct{}]
+	if err := a.b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
+		tasks, err = scanLiveTasks[struct{}](tx)
 		return err
+	}); err != nil {
+		return err
+	}
+	live := map[string]bool{}
+	for _, t := range tasks {
+		live[t.Key.ID] = true
 	}
 	for _, c := range list {
 		if !live[c.Labels[runtime.LabelTask]] {
@@ -164,15 +160,9 @@ func (a *Agent) reconcile(ctx context.Context) {
 		a.log.Error().Err(err).Msg("service scheduler")
 	}
 	var tasks []sqlite.Keyed[taskKeys]
-	err := a.b.store.View(ctx, func(tx *sqlite.Tx) error {
-		for _, name := range []string{statusRunning, statusStopping} {
-			ts, err := sqlite.ScanAll[taskKeys](tx, kindTask, name)
-			if err != nil {
-				return err
-			}
-			tasks = append(tasks, ts...)
-		}
-		return nil
+	err := a.b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
+		tasks, err = scanLiveTasks[taskKeys](tx)
+		return err
 	})
 	if err != nil {
 		if ctx.Err() == nil {

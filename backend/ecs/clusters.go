@@ -113,20 +113,16 @@ var allClusterFields = []types.ClusterField{
 // were not asked for with include.
 func (b *Backend) describeCluster(tx *sqlite.Tx, s scope, c types.Cluster, include []types.ClusterField) (*types.Cluster, error) {
 	arn := aws.ToString(c.ClusterArn)
-	for _, name := range []string{statusRunning, statusStopping} { // stopped tasks count for nothing
-		q := s.Query(kindTask, arn)
-		q.Name = name
-		tasks, err := sqlite.ListAll[taskKeys](tx, q)
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range tasks {
-			switch aws.ToString(t.LastStatus) {
-			case statusRunning:
-				c.RunningTasksCount++
-			case statusProvisioning, statusPending, statusActivating:
-				c.PendingTasksCount++
-			}
+	tasks, err := liveTasks[taskKeys](tx, s.Scope, arn) // stopped tasks count for nothing
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tasks {
+		switch aws.ToString(t.LastStatus) {
+		case statusRunning:
+			c.RunningTasksCount++
+		case statusProvisioning, statusPending, statusActivating:
+			c.PendingTasksCount++
 		}
 	}
 	active := s.Query(kindService, arn)

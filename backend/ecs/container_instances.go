@@ -104,11 +104,10 @@ func (b *Backend) DeregisterContainerInstance(ctx context.Context, in *ecsapi.De
 		if ci, err = b.containerInstance(tx, s, c, *in.ContainerInstance); err != nil {
 			return err
 		}
-		running, pending, err := b.tasksOn(tx, s, c, *ci.ContainerInstanceArn)
-		if err != nil {
+		if err := b.remaining(tx, s, c, &ci); err != nil {
 			return err
 		}
-		if running+pending > 0 && !aws.ToBool(in.Force) {
+		if ci.RunningTasksCount+ci.PendingTasksCount > 0 && !aws.ToBool(in.Force) {
 			return errInvalidParameter("Found running tasks on the instance. Stop the tasks or use force to deregister the instance.")
 		}
 		ci.Status = aws.String("INACTIVE")
@@ -119,25 +118,6 @@ func (b *Backend) DeregisterContainerInstance(ctx context.Context, in *ecsapi.De
 		return nil, err
 	}
 	return &ecsapi.DeregisterContainerInstanceOutput{ContainerInstance: &ci}, nil
-}
-
-// tasksOn counts the tasks placed on an instance that are RUNNING and
-// those still on their way there.
-func (b *Backend) tasksOn(tx *sqlite.Tx, s scope, c types.Cluster, instanceArn string) (running, pending int32, err error) {
-	q := s.Query(kindTask, *c.ClusterArn)
-	q.Name = "RUNNING"
-	tasks, err := sqlite.ListAll[types.Task](tx, q)
-	for _, t := range tasks {
-		if aws.ToString(t.ContainerInstanceArn) != instanceArn {
-			continue
-		}
-		if aws.ToString(t.LastStatus) == "RUNNING" {
-			running++
-		} else {
-			pending++
-		}
-	}
-	return running, pending, err
 }
 
 // DescribeContainerInstances describes up to 100 container instances.

@@ -117,27 +117,23 @@ func taskReservation(t types.Task, td *types.TaskDefinition) reservation {
 // remaining fills the instance's remaining resources and task counts from
 // the tasks placed on it that have not stopped.
 func (b *Backend) remaining(tx *sqlite.Tx, s scope, c types.Cluster, ci *types.ContainerInstance) error {
+	tasks, err := liveTasks[types.Task](tx, s.Scope, *c.ClusterArn)
+	if err != nil {
+		return err
+	}
 	var used reservation
 	ci.RunningTasksCount, ci.PendingTasksCount = 0, 0
-	for _, name := range []string{statusRunning, statusStopping} {
-		q := s.Query(kindTask, *c.ClusterArn)
-		q.Name = name
-		tasks, err := sqlite.ListAll[types.Task](tx, q)
-		if err != nil {
-			return err
+	for _, t := range tasks {
+		if aws.ToString(t.ContainerInstanceArn) != *ci.ContainerInstanceArn {
+			continue
 		}
-		for _, t := range tasks {
-			if aws.ToString(t.ContainerInstanceArn) != *ci.ContainerInstanceArn {
-				continue
-			}
-			if aws.ToString(t.LastStatus) == statusRunning {
-				ci.RunningTasksCount++
-			} else {
-				ci.PendingTasksCount++
-			}
-			r := taskReservation(t, nil)
-			used.cpu, used.memory, used.ports = used.cpu+r.cpu, used.memory+r.memory, append(used.ports, r.ports...)
+		if aws.ToString(t.LastStatus) == statusRunning {
+			ci.RunningTasksCount++
+		} else {
+			ci.PendingTasksCount++
 		}
+		r := taskReservation(t, nil)
+		used.cpu, used.memory, used.ports = used.cpu+r.cpu, used.memory+r.memory, append(used.ports, r.ports...)
 	}
 	ci.RemainingResources = nil
 	for _, res := range ci.RegisteredResources {

@@ -62,6 +62,38 @@ func taskIndex(t types.Task) string {
 	return statusStopped
 }
 
+// liveIndexes are the taskIndex names of tasks that are not yet STOPPED.
+var liveIndexes = [2]string{statusRunning, statusStopping}
+
+// liveTasks decodes the cluster's tasks that run or are stopping.
+func liveTasks[T any](tx *sqlite.Tx, s backend.Scope, clusterArn string) ([]T, error) {
+	var out []T
+	for _, name := range liveIndexes {
+		q := s.Query(kindTask, clusterArn)
+		q.Name = name
+		tasks, err := sqlite.ListAll[T](tx, q)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tasks...)
+	}
+	return out, nil
+}
+
+// scanLiveTasks decodes every task, in every scope, that runs or is
+// stopping.
+func scanLiveTasks[T any](tx *sqlite.Tx) ([]sqlite.Keyed[T], error) {
+	var out []sqlite.Keyed[T]
+	for _, name := range liveIndexes {
+		tasks, err := sqlite.ScanAll[T](tx, kindTask, name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tasks...)
+	}
+	return out, nil
+}
+
 // putTask stores a task under its cluster, indexed by taskIndex.
 func putTask(tx *sqlite.Tx, s backend.Scope, t types.Task) error {
 	return tx.Put(s.Row(kindTask, *t.TaskArn, *t.ClusterArn, taskIndex(t)), t)

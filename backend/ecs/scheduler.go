@@ -1,7 +1,9 @@
 package ecs
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -76,19 +78,14 @@ func (a *Agent) schedule(ctx context.Context) error {
 			}
 			services = append(services, svcs...)
 		}
-		for _, name := range []string{statusRunning, statusStopping} {
-			ts, err := sqlite.ScanAll[taskKeys](tx, kindTask, name)
-			if err != nil {
-				return err
-			}
-			for _, t := range ts {
-				s := backend.Scope{Account: t.Key.Account, Region: t.Key.Region}
-				if svc := serviceOf(s, t.Value); svc != "" {
-					byService[svc] = append(byService[svc], t.Value)
-				}
+		tasks, err := scanLiveTasks[taskKeys](tx)
+		for _, t := range tasks {
+			s := backend.Scope{Account: t.Key.Account, Region: t.Key.Region}
+			if svc := serviceOf(s, t.Value); svc != "" {
+				byService[svc] = append(byService[svc], t.Value)
 			}
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return err
@@ -131,7 +128,10 @@ func (a *Agent) scheduleService(ctx context.Context, s scope, arn string, tasks 
 		if throttled {
 			p.start = 0
 		}
-		before := fmt.Sprint(svc.Deployments, svc.RunningCount, svc.PendingCount, svc.Status)
+		before, err := json.Marshal(svc)
+		if err != nil {
+			return err
+		}
 		var stopped, started []string
 		for _, st := range p.stop {
 			var t types.Task
@@ -155,11 +155,7 @@ func (a *Agent) scheduleService(ctx context.Context, s scope, arn string, tasks 
 				return err
 			}
 		}
-		p.counts[aws.ToString(svc.Deployments[0].Id)] = deploymentCount{
-			running: p.counts[aws.ToString(svc.Deployments[0].Id)].running,
-			pending: p.counts[aws.ToString(svc.Deployments[0].Id)].pending + int32(len(started)),
-			present: p.counts[aws.ToString(svc.Deployments[0].Id)].present + len(started),
-		}
+		p.add(aws.ToString(svc.Deployments[0].Id), 0, int32(len(started)), 0)
 		name := aws.ToString(svc.ServiceName)
 		if len(stopped) > 0 {
 			addEvent(&svc, a.b.env.IDs, now, fmt.Sprintf("(service %s) has stopped %d running tasks: %s.", name, len(stopped), taskList(stopped)))
@@ -168,8 +164,8 @@ func (a *Agent) scheduleService(ctx context.Context, s scope, arn string, tasks 
 			addEvent(&svc, a.b.env.IDs, now, fmt.Sprintf("(service %s) has started %d tasks: %s.", name, len(started), taskList(started)))
 		}
 		a.b.settleDeployments(tx, s, &svc, p, now)
-		if fmt.Sprint(svc.Deployments, svc.RunningCount, svc.PendingCount, svc.Status) == before && len(stopped)+len(started) == 0 {
-			return nil
+		if after, err := json.Marshal(svc); err != nil || bytes.Equal(before, after) {
+			return err
 		}
 		return putService(tx, s, svc)
 	})
@@ -330,6 +326,14 @@ type taskToStop struct {
 	arn, reason, event string
 }
 
+// add counts a deployment's running, pending and stopping tasks; all are
+// present until STOPPED.
+func (p *servicePlan) add(deployment string, running, pending, stopping int32) {
+	c := p.counts[deployment]
+	c.running, c.pending, c.present = c.running+running, c.pending+pending, c.present+int(running+pending+stopping)
+	p.counts[deployment] = c
+}
+
 // deploymentCount counts a deployment's tasks after the plan.
 type deploymentCount struct {
 	running, pending int32
@@ -362,13 +366,12 @@ func planService(svc types.Service, tasks []taskKeys, now time.Time, checked fun
 	grace := time.Duration(aws.ToInt32(svc.HealthCheckGracePeriodSeconds)) * time.Second
 	stop := func(t taskKeys, reason, event string) {
 		p.stop = append(p.stop, taskToStop{arn: *t.TaskArn, reason: reason, event: event})
+		p.add(aws.ToString(t.StartedBy), 0, 0, 1)
 	}
 	var mine, old []taskKeys
 	for _, t := range tasks {
 		if aws.ToString(t.DesiredStatus) == statusStopped {
-			c := p.counts[aws.ToString(t.StartedBy)]
-			c.present++
-			p.counts[aws.ToString(t.StartedBy)] = c
+			p.add(aws.ToString(t.StartedBy), 0, 0, 1)
 			continue
 		}
 		if t.HealthStatus == types.HealthStatusUnhealthy && (t.StartedAt == nil || now.Sub(*t.StartedAt) >= grace) {
@@ -433,22 +436,10 @@ func planService(svc types.Service, tasks []taskKeys, now time.Time, checked fun
 		}
 	}
 	for _, t := range append(mine, kept...) {
-		c := p.counts[aws.ToString(t.StartedBy)]
 		if aws.ToString(t.LastStatus) == statusRunning {
-			c.running++
+			p.add(aws.ToString(t.StartedBy), 1, 0, 0)
 		} else {
-			c.pending++
-		}
-		c.present++
-		p.counts[aws.ToString(t.StartedBy)] = c
-	}
-	for _, st := range p.stop {
-		for _, t := range tasks {
-			if *t.TaskArn == st.arn {
-				c := p.counts[aws.ToString(t.StartedBy)]
-				c.present++
-				p.counts[aws.ToString(t.StartedBy)] = c
-			}
+			p.add(aws.ToString(t.StartedBy), 0, 1, 0)
 		}
 	}
 	return p
