@@ -148,6 +148,26 @@ func TestDaemonService(t *testing.T) {
 	}
 }
 
+// TestDistinctInstanceService: on one container instance, a service of 2
+// with distinctInstance runs one task and says why not the other.
+func TestDistinctInstanceService(t *testing.T) {
+	ctx, c := setup(t)
+	register(t, ctx, c, "web", types.NetworkModeBridge, app("app"))
+	try(c.ecs.CreateService(ctx, &ecs.CreateServiceInput{
+		Cluster: aws.String("c"), ServiceName: aws.String("web"), TaskDefinition: aws.String("web"), DesiredCount: aws.Int32(2),
+		PlacementConstraints: []types.PlacementConstraint{{Type: types.PlacementConstraintTypeDistinctInstance}},
+	})).must(t)
+	eventually(t, "one running task and a placement event", func() bool {
+		svc := describeService(t, ctx, c, "web")
+		return svc.RunningCount == 1 && slices.ContainsFunc(svc.Events, func(e types.ServiceEvent) bool {
+			return strings.Contains(aws.ToString(e.Message), `encountered error "DistinctInstance placement constraint unsatisfied."`)
+		})
+	})
+	if n := len(serviceTasks(t, ctx, c, "c", "web")); n != 1 {
+		t.Fatalf("%d tasks, want 1", n)
+	}
+}
+
 func TestRollingDeployment(t *testing.T) {
 	ctx, c := setup(t)
 	register(t, ctx, c, "web", types.NetworkModeBridge, app("app"))

@@ -75,6 +75,9 @@ func (a *Agent) Run(ctx context.Context) error {
 			if err := a.removeOrphans(ctx); err != nil && ctx.Err() == nil {
 				a.log.Warn().Err(err).Msg("removing orphaned containers")
 			}
+			if err := a.b.forgetStoppedTasks(ctx); err != nil && ctx.Err() == nil {
+				a.log.Warn().Err(err).Msg("forgetting stopped tasks")
+			}
 			a.wakeAll()
 		}
 		a.reconcile(ctx)

@@ -10,6 +10,7 @@ import (
 	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"berth/backend/ecs/clusterquery"
 	"berth/sqlite"
 )
 
@@ -157,15 +158,18 @@ func (b *Backend) DescribeContainerInstances(ctx context.Context, in *ecsapi.Des
 }
 
 // ListContainerInstances lists a cluster's container instance ARNs,
-// optionally by status. Cluster query language filters are not evaluated.
+// optionally by status and by a cluster query language filter.
 func (b *Backend) ListContainerInstances(ctx context.Context, in *ecsapi.ListContainerInstancesInput) (*ecsapi.ListContainerInstancesOutput, error) {
 	s := scopeOf(ctx)
 	limit, err := pageLimit(in.MaxResults, 100, 100)
 	if err != nil {
 		return nil, err
 	}
-	if in.Filter != nil && *in.Filter != "" {
-		return nil, errInvalidParameter("berth does not evaluate cluster query language filters.")
+	var filter clusterquery.Expr
+	if aws.ToString(in.Filter) != "" {
+		if filter, err = clusterquery.Parse(*in.Filter); err != nil {
+			return nil, errInvalidParameter("%s", err)
+		}
 	}
 	out := &ecsapi.ListContainerInstancesOutput{ContainerInstanceArns: []string{}}
 	err = b.store.View(ctx, func(tx *sqlite.Tx) error {
@@ -173,9 +177,18 @@ func (b *Backend) ListContainerInstances(ctx context.Context, in *ecsapi.ListCon
 		if err != nil {
 			return err
 		}
+		var all map[string]*load
+		if filter != nil {
+			if all, err = loads(tx, s, c); err != nil {
+				return err
+			}
+		}
 		q := s.Query(kindContainerInstance, *c.ClusterArn)
 		q.Token, q.Limit = ptrValue(in.NextToken), limit
 		page, next, err := sqlite.ListPage(tx, q, func(ci types.ContainerInstance) bool {
+			if filter != nil && !filter.Match(queryable(ci, all[*ci.ContainerInstanceArn])) {
+				return false
+			}
 			if in.Status == "" {
 				return aws.ToString(ci.Status) != "INACTIVE"
 			}

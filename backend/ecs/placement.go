@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"berth/backend/ecs/clusterquery"
 	"berth/sqlite"
 )
 
@@ -69,10 +70,29 @@ func (b *Backend) hostInstance(tx *sqlite.Tx, s scope, c types.Cluster) (types.C
 		RegisteredResources:  resources,
 		RemainingResources:   resources,
 		Attachments:          []types.Attachment{},
-		Attributes:           []types.Attribute{{Name: aws.String("ecs.os-type"), Value: aws.String("linux")}},
+		Attributes:           b.host.attributes(s.Region),
 		VersionInfo:          &types.VersionInfo{AgentVersion: aws.String("berth"), DockerVersion: aws.String("DockerVersion: local")},
 	}
 	return ci, tx.Put(s.Row(kindContainerInstance, arn, *c.ClusterArn, *ci.Ec2InstanceId), ci)
+}
+
+// attributes are the host instance's built-in attributes, which memberOf
+// placement constraints can select on.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement-constraints.html#attributes
+func (h Host) attributes(region string) []types.Attribute {
+	arch := goruntime.GOARCH
+	if arch == "amd64" {
+		arch = "x86_64"
+	}
+	attr := func(name, value string) types.Attribute {
+		return types.Attribute{Name: aws.String(name), Value: aws.String(value)}
+	}
+	return []types.Attribute{
+		attr("ecs.os-type", "linux"),
+		attr("ecs.os-family", "LINUX"),
+		attr("ecs.cpu-architecture", arch),
+		attr("ecs.availability-zone", region+"a"), // where berth's tasks are
+	}
 }
 
 // reservation is what tasks hold of an instance.
@@ -114,57 +134,138 @@ func taskReservation(t types.Task, td *types.TaskDefinition) reservation {
 	return r
 }
 
+// load is what the live tasks placed on one instance hold of it.
+type load struct {
+	used             reservation
+	running, pending int32
+	groups           []string
+}
+
+// loads returns the load of each of cluster c's instances, by ARN.
+func loads(tx *sqlite.Tx, s scope, c types.Cluster) (map[string]*load, error) {
+	tasks, err := liveTasks[types.Task](tx, s.Scope, *c.ClusterArn)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*load{}
+	for _, t := range tasks {
+		arn := aws.ToString(t.ContainerInstanceArn)
+		l := out[arn]
+		if l == nil {
+			l = &load{}
+			out[arn] = l
+		}
+		if aws.ToString(t.LastStatus) == statusRunning {
+			l.running++
+		} else {
+			l.pending++
+		}
+		r := taskReservation(t, nil)
+		l.used.cpu, l.used.memory, l.used.ports = l.used.cpu+r.cpu, l.used.memory+r.memory, append(l.used.ports, r.ports...)
+		if g := aws.ToString(t.Group); !slices.Contains(l.groups, g) {
+			l.groups = append(l.groups, g)
+		}
+	}
+	return out, nil
+}
+
 // remaining fills the instance's remaining resources and task counts from
 // the tasks placed on it that have not stopped.
 func (b *Backend) remaining(tx *sqlite.Tx, s scope, c types.Cluster, ci *types.ContainerInstance) error {
-	tasks, err := liveTasks[types.Task](tx, s.Scope, *c.ClusterArn)
-	if err != nil {
-		return err
+	all, err := loads(tx, s, c)
+	if err == nil {
+		all[*ci.ContainerInstanceArn].fill(ci)
 	}
-	var used reservation
-	ci.RunningTasksCount, ci.PendingTasksCount = 0, 0
-	for _, t := range tasks {
-		if aws.ToString(t.ContainerInstanceArn) != *ci.ContainerInstanceArn {
-			continue
-		}
-		if aws.ToString(t.LastStatus) == statusRunning {
-			ci.RunningTasksCount++
-		} else {
-			ci.PendingTasksCount++
-		}
-		r := taskReservation(t, nil)
-		used.cpu, used.memory, used.ports = used.cpu+r.cpu, used.memory+r.memory, append(used.ports, r.ports...)
+	return err
+}
+
+// fill writes the load into the instance's remaining resources and task
+// counts; a nil load is an idle instance.
+func (l *load) fill(ci *types.ContainerInstance) {
+	if l == nil {
+		l = &load{}
 	}
+	ci.RunningTasksCount, ci.PendingTasksCount = l.running, l.pending
 	ci.RemainingResources = nil
 	for _, res := range ci.RegisteredResources {
 		switch aws.ToString(res.Name) {
 		case "CPU":
-			res.IntegerValue -= int32(used.cpu)
+			res.IntegerValue -= int32(l.used.cpu)
 		case "MEMORY":
-			res.IntegerValue -= int32(used.memory)
+			res.IntegerValue -= int32(l.used.memory)
 		case "PORTS":
-			res.StringSetValue = append(slices.Clone(res.StringSetValue), used.ports...)
+			res.StringSetValue = append(slices.Clone(res.StringSetValue), l.used.ports...)
 		}
 		ci.RemainingResources = append(ci.RemainingResources, res)
 	}
-	return nil
 }
 
+// queryable is the instance as cluster query expressions see it.
+func queryable(ci types.ContainerInstance, l *load) clusterquery.Instance {
+	q := clusterquery.Instance{
+		Ec2InstanceID:     aws.ToString(ci.Ec2InstanceId),
+		AgentConnected:    ci.AgentConnected,
+		RegisteredAt:      aws.ToTime(ci.RegisteredAt),
+		RunningTasksCount: int(ci.RunningTasksCount),
+		Attributes:        map[string]string{},
+	}
+	if ci.VersionInfo != nil {
+		q.AgentVersion = aws.ToString(ci.VersionInfo.AgentVersion)
+	}
+	for _, a := range ci.Attributes {
+		q.Attributes[aws.ToString(a.Name)] = aws.ToString(a.Value)
+	}
+	if l != nil {
+		q.RunningTasksCount = int(l.running)
+		q.TaskGroups = l.groups
+	}
+	return q
+}
+
+// Reasons ECS gives when a placement constraint excludes an instance.
+const (
+	reasonDistinctInstance = "DistinctInstance placement constraint unsatisfied."
+	reasonMemberOf         = "MemberOf placement constraint unsatisfied."
+)
+
 // place puts a new EC2 task on the host's container instance in c and
-// returns the instance's ARN, or the failure ECS reports when the instance
-// lacks the task's memory, CPU or host ports (RESOURCE:MEMORY, ...).
-func (b *Backend) place(tx *sqlite.Tx, s scope, c types.Cluster, t types.Task, td types.TaskDefinition) (string, *types.Failure, error) {
+// returns the instance's ARN, or the failure ECS reports when a placement
+// constraint excludes the instance or it lacks the task's memory, CPU or
+// host ports (RESOURCE:MEMORY, ...). Constraints were validated when
+// given: distinctInstance keeps the task off an instance that runs a task
+// of its group, memberOf off one its expression does not select.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement-constraints.html
+func (b *Backend) place(tx *sqlite.Tx, s scope, c types.Cluster, t types.Task, td types.TaskDefinition, constraints []types.PlacementConstraint) (string, *types.Failure, error) {
 	ci, err := b.hostInstance(tx, s, c)
 	if err != nil {
 		return "", nil, err
 	}
-	if err := b.remaining(tx, s, c, &ci); err != nil {
+	all, err := loads(tx, s, c)
+	if err != nil {
 		return "", nil, err
 	}
-	need := taskReservation(t, &td)
+	l := all[*ci.ContainerInstanceArn]
+	l.fill(&ci)
 	fail := func(reason string) (string, *types.Failure, error) {
 		return "", &types.Failure{Arn: ci.ContainerInstanceArn, Reason: aws.String(reason)}, nil
 	}
+	for _, pc := range td.PlacementConstraints {
+		constraints = append(constraints, types.PlacementConstraint{Type: types.PlacementConstraintType(pc.Type), Expression: pc.Expression})
+	}
+	for _, pc := range constraints {
+		switch pc.Type {
+		case types.PlacementConstraintTypeDistinctInstance:
+			if l != nil && slices.Contains(l.groups, aws.ToString(t.Group)) {
+				return fail(reasonDistinctInstance)
+			}
+		case types.PlacementConstraintTypeMemberOf:
+			e, err := clusterquery.Parse(aws.ToString(pc.Expression))
+			if err != nil || !e.Match(queryable(ci, l)) {
+				return fail(reasonMemberOf)
+			}
+		}
+	}
+	need := taskReservation(t, &td)
 	for _, res := range ci.RemainingResources {
 		switch aws.ToString(res.Name) {
 		case "MEMORY":
@@ -184,6 +285,39 @@ func (b *Backend) place(tx *sqlite.Tx, s scope, c types.Cluster, t types.Task, t
 		}
 	}
 	return *ci.ContainerInstanceArn, nil, nil
+}
+
+// validConstraints checks the placement constraints of a RunTask or a
+// service: at most 10, each distinctInstance without an expression or
+// memberOf with one that parses.
+func validConstraints(constraints []types.PlacementConstraint) error {
+	if len(constraints) > 10 {
+		return errInvalidParameter("placementConstraints can have at most 10 items.")
+	}
+	for _, pc := range constraints {
+		switch pc.Type {
+		case types.PlacementConstraintTypeDistinctInstance:
+			if pc.Expression != nil {
+				return errInvalidParameter("Expressions are not allowed for the distinctInstance placement constraint.")
+			}
+		case types.PlacementConstraintTypeMemberOf:
+			if err := validExpression(pc.Expression); err != nil {
+				return errInvalidParameter("%s", err)
+			}
+		default:
+			return errInvalidParameter("Invalid placement constraint type: %s", pc.Type)
+		}
+	}
+	return nil
+}
+
+// validExpression checks a memberOf expression.
+func validExpression(expr *string) error {
+	if aws.ToString(expr) == "" {
+		return errors.New("an expression is required for the memberOf placement constraint")
+	}
+	_, err := clusterquery.Parse(*expr)
+	return err
 }
 
 // onlyHost reports whether the host's instance, which berth registered by

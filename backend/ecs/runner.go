@@ -99,6 +99,37 @@ func putTask(tx *sqlite.Tx, s backend.Scope, t types.Task) error {
 	return tx.Put(s.Row(kindTask, *t.TaskArn, *t.ClusterArn, taskIndex(t)), t)
 }
 
+// stoppedRetention is how long a stopped task stays visible: ECS shows
+// stopped tasks for at least an hour, then forgets them.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeTasks.html
+const stoppedRetention = time.Hour
+
+// forgetStoppedTasks deletes, with their tags, the tasks in every scope
+// that stopped more than stoppedRetention ago.
+func (b *Backend) forgetStoppedTasks(ctx context.Context) error {
+	cutoff := b.env.Clock().Add(-stoppedRetention)
+	return b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		stopped, err := sqlite.ScanAll[struct{ StoppedAt *time.Time }](tx, kindTask, statusStopped)
+		if err != nil {
+			return err
+		}
+		for _, t := range stopped {
+			if t.Value.StoppedAt == nil || !t.Value.StoppedAt.Before(cutoff) {
+				continue
+			}
+			tags := t.Key
+			tags.Kind = kindTags
+			if err := tx.Delete(t.Key); err != nil {
+				return err
+			}
+			if err := tx.Delete(tags); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // stopTask asks a task to stop: its desired status becomes STOPPED with
 // the stop code and reason, unless it was already asked.
 func stopTask(t *types.Task, code types.TaskStopCode, reason string, now *time.Time) bool {

@@ -227,13 +227,13 @@ func (a *Agent) startServiceTasks(tx *sqlite.Tx, s scope, svc *types.Service, n 
 	for range n {
 		t := a.b.newTask(s, c, td, spec, launchType)
 		if launchType == types.LaunchTypeEc2 {
-			arn, failure, err := a.b.place(tx, s, c, t, td)
+			arn, failure, err := a.b.place(tx, s, c, t, td, svc.PlacementConstraints)
 			if err != nil {
 				return nil, err
 			}
 			if failure != nil {
-				addEvent(svc, a.b.env.IDs, a.b.now(), fmt.Sprintf("(service %s) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance %s) is missing %s.",
-					*svc.ServiceName, resourceName(*failure.Arn, "container-instance"), strings.TrimPrefix(*failure.Reason, "RESOURCE:")))
+				addEvent(svc, a.b.env.IDs, a.b.now(), fmt.Sprintf("(service %s) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance %s) %s. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.",
+					*svc.ServiceName, resourceName(*failure.Arn, "container-instance"), placementProblem(*failure.Reason)))
 				a.taskFailed(*svc.ServiceArn)
 				break
 			}
@@ -443,4 +443,19 @@ func planService(svc types.Service, tasks []taskKeys, now time.Time, checked fun
 		}
 	}
 	return p
+}
+
+// placementProblem says in a service event why the closest instance could
+// not take a task, as ECS does.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-event-messages-list.html
+func placementProblem(reason string) string {
+	switch reason {
+	case "RESOURCE:MEMORY":
+		return "has insufficient memory available"
+	case "RESOURCE:CPU":
+		return "has insufficient CPU units available"
+	case "RESOURCE:PORTS":
+		return "is already using a port required by your task"
+	}
+	return fmt.Sprintf("encountered error %q", reason)
 }

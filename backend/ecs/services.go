@@ -31,6 +31,9 @@ func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 	if err := validName("Service name", *in.ServiceName); err != nil {
 		return nil, err
 	}
+	if err := validConstraints(in.PlacementConstraints); err != nil {
+		return nil, err
+	}
 	strategy := in.SchedulingStrategy
 	if strategy == "" {
 		strategy = types.SchedulingStrategyReplica
@@ -496,6 +499,9 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 	}
 	if in.DesiredCount != nil && *in.DesiredCount < 0 {
 		return nil, errInvalidParameter("desiredCount must be greater than or equal to 0.")
+	}
+	if err := validConstraints(in.PlacementConstraints); err != nil {
+		return nil, err
 	}
 	var svc types.Service
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {

@@ -155,6 +155,14 @@ func newTaskDefinition(in *ecsapi.RegisterTaskDefinitionInput) (*types.TaskDefin
 		Compatibilities:         compatibilities(mode, cpu, memory),
 	}
 	for _, pc := range in.PlacementConstraints {
+		// Only memberOf can be part of a task definition.
+		// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TaskDefinitionPlacementConstraint.html
+		if pc.Type != types.TaskDefinitionPlacementConstraintTypeMemberOf {
+			return nil, errClient("Invalid placement constraint type %s: a task definition takes only memberOf.", pc.Type)
+		}
+		if err := validExpression(pc.Expression); err != nil {
+			return nil, errClient("%s", err)
+		}
 		td.PlacementConstraints = append(td.PlacementConstraints, pc)
 	}
 	return td, nil

@@ -31,7 +31,10 @@ func (b *Backend) RunTask(ctx context.Context, in *ecsapi.RunTaskInput) (*ecsapi
 		capacityProviders: in.CapacityProviderStrategy, network: in.NetworkConfiguration,
 		overrides: in.Overrides, startedBy: in.StartedBy, group: in.Group, tags: in.Tags,
 		platformVersion: in.PlatformVersion, enableExecuteCommand: in.EnableExecuteCommand,
-		propagateTags: in.PropagateTags,
+		propagateTags: in.PropagateTags, constraints: in.PlacementConstraints,
+	}
+	if err := validConstraints(in.PlacementConstraints); err != nil {
+		return nil, err
 	}
 	tasks, failures, err := b.startTasks(ctx, spec, int(count), nil)
 	if err != nil {
@@ -70,6 +73,7 @@ type taskSpec struct {
 	tags                                                       []types.Tag
 	enableExecuteCommand                                       bool
 	propagateTags                                              types.PropagateTags
+	constraints                                                []types.PlacementConstraint
 }
 
 // startTasks records count tasks; EC2 tasks not bound to given instances
@@ -123,7 +127,7 @@ func (b *Backend) startTasks(ctx context.Context, spec taskSpec, count int, inst
 			case instanceArns != nil:
 				t.ContainerInstanceArn = aws.String(instanceArns[i])
 			case launchType == types.LaunchTypeEc2 && b.host.Instance != "":
-				arn, failure, err := b.place(tx, s, c, t, td)
+				arn, failure, err := b.place(tx, s, c, t, td, spec.constraints)
 				if err != nil {
 					return err
 				}
