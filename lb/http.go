@@ -1,0 +1,493 @@
+package lb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"berth/lb/balance"
+	"berth/lb/rules"
+)
+
+type atomicRoutes = atomic.Pointer[routes]
+
+// serveHTTP serves an HTTP listener on ln and returns its close function.
+func (m *Manager) serveHTTP(l *listener, ln net.Listener) func(time.Duration) {
+	h := &httpListener{m: m, l: l}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: time.Minute, IdleTimeout: time.Minute, ErrorLog: nil}
+	go srv.Serve(ln)
+	return func(drain time.Duration) {
+		shutdown(context.Background(), drain, srv.Shutdown, srv.Close)
+	}
+}
+
+// httpListener routes the requests of one ALB listener.
+type httpListener struct {
+	m *Manager
+	l *listener
+}
+
+// ALB's own responses carry this Server header.
+const serverHeader = "awselb/2.0"
+
+func (h *httpListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rt := h.l.routes.Load()
+	start := time.Now()
+	peer, _ := netip.ParseAddrPort(r.RemoteAddr)
+	req := rules.Request{Request: r, Peer: peer.Addr()}
+	for i := range rt.rules {
+		rule := &rt.rules[i]
+		if !rules.MatchAll(rule.Conditions, req) {
+			continue
+		}
+		status, target := h.act(w, r, rt, rule, peer)
+		h.m.log.Debug().Str("type", "http").Str("elb", rt.lb.Name).Str("client", r.RemoteAddr).
+			Str("target", target).Int("elb_status_code", status).Str("request", r.Method+" "+r.URL.RequestURI()+" "+r.Proto).
+			Str("user_agent", r.UserAgent()).Str("trace_id", r.Header.Get("X-Amzn-Trace-Id")).Str("domain_name", r.Host).
+			Str("rule", rule.ARN).Str("actions_executed", rule.Action.Type).Dur("duration", time.Since(start)).Msg("access")
+		return
+	}
+	errorPage(w, http.StatusNotFound) // a listener always has a default rule; this is a safety net
+}
+
+// act runs a rule's action and returns the status sent and the target
+// that served the request, if any.
+func (h *httpListener) act(w http.ResponseWriter, r *http.Request, rt *routes, rule *compiledRule, peer netip.AddrPort) (int, string) {
+	a := rule.Action
+	switch a.Type {
+	case "forward":
+		return h.forward(w, r, rt, rule, peer)
+	case "redirect":
+		return redirect(w, r, rt.listener, a.Redirect), ""
+	case "fixed-response":
+		f := a.Fixed
+		if f.ContentType != "" {
+			w.Header().Set("Content-Type", f.ContentType)
+		}
+		w.Header().Set("Server", serverHeader)
+		w.Header().Set("Content-Length", strconv.Itoa(len(f.Body)))
+		w.WriteHeader(f.StatusCode)
+		io.WriteString(w, f.Body)
+		return f.StatusCode, ""
+	}
+	// authenticate-oidc, authenticate-cognito, jwt-validation: berth has
+	// no identity provider to send the user to.
+	w.Header().Set("Server", serverHeader)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusNotImplemented)
+	fmt.Fprintf(w, "berth does not serve %s actions\n", a.Type)
+	return http.StatusNotImplemented, ""
+}
+
+// redirect answers with the redirect action's Location: each part is the
+// request's unless the action sets it, and #{...} placeholders take the
+// request's values.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-action-types.html#redirect-actions
+func redirect(w http.ResponseWriter, r *http.Request, lc Listener, rd *Redirect) int {
+	proto := strings.ToLower(lc.Protocol)
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	port := strconv.Itoa(lc.Port)
+	expand := func(v, def string) string {
+		if v == "" {
+			return def
+		}
+		return strings.NewReplacer("#{protocol}", proto, "#{host}", host, "#{port}", port,
+			"#{path}", r.URL.Path, "#{query}", r.URL.RawQuery).Replace(v)
+	}
+	toProto := strings.ToLower(expand(rd.Protocol, proto))
+	toHost, toPort := expand(rd.Host, host), expand(rd.Port, port)
+	path, query := expand(rd.Path, r.URL.Path), expand(rd.Query, r.URL.RawQuery)
+	loc := toProto + "://" + toHost
+	if !(toProto == "http" && toPort == "80" || toProto == "https" && toPort == "443") {
+		loc += ":" + toPort
+	}
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	loc += path
+	if query != "" {
+		loc += "?" + query
+	}
+	status := rd.StatusCode
+	w.Header().Set("Location", loc)
+	w.Header().Set("Server", serverHeader)
+	w.Header().Set("Content-Type", "text/html")
+	body := fmt.Sprintf("<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n<center><h1>%d %s</h1></center>\r\n</body>\r\n</html>\r\n",
+		status, statusText(status), status, statusText(status))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	io.WriteString(w, body)
+	return status
+}
+
+func statusText(code int) string {
+	switch code {
+	case http.StatusServiceUnavailable:
+		return "Service Temporarily Unavailable"
+	case http.StatusGatewayTimeout:
+		return "Gateway Time-out"
+	}
+	return http.StatusText(code)
+}
+
+// errorPage writes one of ALB's own error responses.
+func errorPage(w http.ResponseWriter, status int) {
+	body := fmt.Sprintf("<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n<center><h1>%d %s</h1></center>\r\n</body>\r\n</html>\r\n",
+		status, statusText(status), status, statusText(status))
+	h := w.Header()
+	h.Set("Server", serverHeader)
+	h.Set("Content-Type", "text/html")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	io.WriteString(w, body)
+}
+
+// Sentinel causes of a failed forward.
+var (
+	errTargetTimeout = errors.New("target did not answer within the idle timeout")
+)
+
+// forward sends the request to a target of the rule's groups: 503 when
+// there is none, 502 when none can be reached or the target fails, 504
+// when it does not answer within the idle timeout.
+func (h *httpListener) forward(w http.ResponseWriter, r *http.Request, rt *routes, rule *compiledRule, peer netip.AddrPort) (int, string) {
+	g := h.pickGroup(w, r, rule)
+	if g == nil {
+		errorPage(w, http.StatusServiceUnavailable)
+		return http.StatusServiceUnavailable, ""
+	}
+	mem := g.members.Load()
+	bal := g.balancer.Load()
+	available := balance.Available(mem.balance)
+	out := outgoing(r, rt, peer)
+	body := &retryableBody{body: r.Body}
+	if r.Body != nil && r.Body != http.NoBody {
+		out.Body = body
+	}
+	var tried []*balance.Target
+	for {
+		bt := sticky(r, g, available)
+		if bt == nil || contains(tried, bt) {
+			bt = bal.Pick(available, tried...)
+		}
+		if bt == nil {
+			if len(tried) == 0 {
+				errorPage(w, http.StatusServiceUnavailable)
+				return http.StatusServiceUnavailable, ""
+			}
+			errorPage(w, http.StatusBadGateway)
+			return http.StatusBadGateway, ""
+		}
+		t := mem.byKey[bt.Key]
+		status, err := h.proxy(w, out, rt, g, t)
+		if err != nil && isDialError(err) && !body.read.Load() {
+			tried = append(tried, bt)
+			continue
+		}
+		return status, t.Addr
+	}
+}
+
+func contains(ts []*balance.Target, t *balance.Target) bool {
+	for _, x := range ts {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+// retryableBody lets a request body outlive a failed attempt: the
+// transport closes the body it was given even when it could not connect.
+type retryableBody struct {
+	body io.ReadCloser
+	read atomic.Bool
+}
+
+func (b *retryableBody) Read(p []byte) (int, error) {
+	b.read.Store(true)
+	return b.body.Read(p)
+}
+
+func (b *retryableBody) Close() error { return nil }
+
+// pickGroup chooses among the rule's weighted groups, keeping a client on
+// its group when the forward action is sticky.
+func (h *httpListener) pickGroup(w http.ResponseWriter, r *http.Request, rule *compiledRule) *group {
+	switch len(rule.groups) {
+	case 0:
+		return nil
+	case 1:
+		return rule.groups[0].g
+	}
+	f := rule.Action.Forward
+	if f.Stickiness > 0 {
+		if c, err := r.Cookie("AWSALBTG"); err == nil {
+			for _, wg := range rule.groups {
+				if wg.g.arn == c.Value {
+					return wg.g
+				}
+			}
+		}
+	}
+	n := intn(rule.total)
+	g := rule.groups[len(rule.groups)-1].g
+	for _, wg := range rule.groups {
+		if n < wg.weight {
+			g = wg.g
+			break
+		}
+		n -= wg.weight
+	}
+	if f.Stickiness > 0 {
+		http.SetCookie(w, &http.Cookie{Name: "AWSALBTG", Value: g.arn, Path: "/", Expires: time.Now().Add(f.Stickiness)})
+	}
+	return g
+}
+
+// sticky returns the target the request's stickiness cookie names, if it
+// is available.
+func sticky(r *http.Request, g *group, available []*balance.Target) *balance.Target {
+	cfg := g.cfg.Load().Stickiness
+	name := "AWSALB"
+	switch cfg.Type {
+	case "lb_cookie":
+	case "app_cookie":
+		name = "AWSALBAPP-0"
+	default:
+		return nil
+	}
+	c, err := r.Cookie(name)
+	if err != nil {
+		return nil
+	}
+	for _, t := range available {
+		if t.Key == c.Value {
+			return t
+		}
+	}
+	return nil
+}
+
+// Hop-by-hop headers, which a proxy does not forward (RFC 9110 7.6.1).
+var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+
+// removeHop removes hop-by-hop headers, and those Connection names.
+func removeHop(h http.Header) {
+	for _, v := range h["Connection"] {
+		for _, name := range strings.Split(v, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				h.Del(name)
+			}
+		}
+	}
+	for _, name := range hopHeaders {
+		h.Del(name)
+	}
+}
+
+// outgoing is the request as the target receives it, with the headers
+// ALB adds.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/x-forwarded-headers.html
+func outgoing(r *http.Request, rt *routes, peer netip.AddrPort) *http.Request {
+	out := r.Clone(r.Context())
+	out.RequestURI = ""
+	out.URL.Scheme = "http"
+	upgrade := ""
+	if isUpgrade(r) {
+		upgrade = r.Header.Get("Upgrade")
+	}
+	removeHop(out.Header)
+	if upgrade != "" {
+		out.Header.Set("Connection", "Upgrade")
+		out.Header.Set("Upgrade", upgrade)
+	}
+	proto := strings.ToLower(rt.listener.Protocol)
+	switch rt.lb.XFFMode {
+	case "remove":
+		out.Header.Del("X-Forwarded-For")
+	case "preserve":
+	default:
+		xff := peer.Addr().Unmap().String()
+		if prior := out.Header.Values("X-Forwarded-For"); len(prior) > 0 {
+			xff = strings.Join(prior, ", ") + ", " + xff
+		}
+		out.Header.Set("X-Forwarded-For", xff)
+	}
+	if rt.lb.XFFMode != "remove" {
+		out.Header.Set("X-Forwarded-Proto", proto)
+		out.Header.Set("X-Forwarded-Port", strconv.Itoa(rt.listener.Port))
+	}
+	out.Header.Set("X-Amzn-Trace-Id", traceID(r.Header.Get("X-Amzn-Trace-Id")))
+	if !rt.lb.PreserveHost {
+		// Without preserve_host_header ALB sends the host without the
+		// client's port, with the listener's when it is not the
+		// protocol's default.
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		if !(proto == "http" && rt.listener.Port == 80 || proto == "https" && rt.listener.Port == 443) {
+			host = net.JoinHostPort(host, strconv.Itoa(rt.listener.Port))
+		}
+		out.Host = host
+	}
+	if _, ok := out.Header["User-Agent"]; !ok {
+		out.Header.Set("User-Agent", "") // the transport must not add Go's own
+	}
+	return out
+}
+
+func isUpgrade(r *http.Request) bool {
+	for _, v := range r.Header.Values("Connection") {
+		for _, name := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(name), "upgrade") {
+				return r.Header.Get("Upgrade") != ""
+			}
+		}
+	}
+	return false
+}
+
+// traceID returns the X-Amzn-Trace-Id to send: a new Root when the client
+// sent none; with the client's Root kept, a new Self field added.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-request-tracing.html
+func traceID(prior string) string {
+	id := fmt.Sprintf("1-%08x-%s", time.Now().Unix(), randomHex(24))
+	if !strings.Contains(prior, "Root=") {
+		return "Root=" + id
+	}
+	var kept []string
+	for _, f := range strings.Split(prior, ";") {
+		if f = strings.TrimSpace(f); f != "" && !strings.HasPrefix(f, "Self=") {
+			kept = append(kept, f)
+		}
+	}
+	return "Self=" + id + ";" + strings.Join(kept, ";")
+}
+
+// proxy sends out to target t and copies the answer back. It returns the
+// status sent to the client; its error is the transport's, if the target
+// could not be reached or failed.
+func (h *httpListener) proxy(w http.ResponseWriter, out *http.Request, rt *routes, g *group, t *target) (int, error) {
+	end := t.Begin()
+	defer end()
+	idle := rt.lb.IdleTimeout
+	if idle == 0 {
+		idle = 60 * time.Second
+	}
+	ctx, cancel := context.WithCancelCause(out.Context())
+	defer cancel(nil)
+	stop := context.AfterFunc(t.ctx, func() { cancel(context.Canceled) }) // the target finished draining
+	defer stop()
+	timer := time.AfterFunc(idle, func() { cancel(errTargetTimeout) })
+	out = out.WithContext(ctx)
+	out.URL.Host = t.Addr
+	resp, err := t.transport.RoundTrip(out)
+	timer.Stop()
+	if err != nil {
+		if isDialError(err) {
+			return 0, err
+		}
+		status := http.StatusBadGateway
+		if errors.Is(context.Cause(ctx), errTargetTimeout) {
+			status = http.StatusGatewayTimeout
+		}
+		errorPage(w, status)
+		return status, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		return h.upgraded(w, resp)
+	}
+	removeHop(resp.Header)
+	dst := w.Header()
+	for k, v := range resp.Header {
+		dst[k] = v
+	}
+	if g.cfg.Load().Stickiness.Type == "lb_cookie" {
+		st := g.cfg.Load().Stickiness
+		http.SetCookie(w, &http.Cookie{Name: "AWSALB", Value: t.Key, Path: "/", Expires: time.Now().Add(st.Duration)})
+	} else if st := g.cfg.Load().Stickiness; st.Type == "app_cookie" && hasCookie(resp, st.CookieName) {
+		http.SetCookie(w, &http.Cookie{Name: "AWSALBAPP-0", Value: t.Key, Path: "/", Expires: time.Now().Add(st.Duration)})
+	}
+	w.WriteHeader(resp.StatusCode)
+	copyBody(w, resp)
+	return resp.StatusCode, nil
+}
+
+func hasCookie(resp *http.Response, name string) bool {
+	for _, c := range resp.Cookies() {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// buffers are the copy buffers of response bodies.
+var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// copyBody streams the response body, flushing after each read when its
+// length is unknown (a stream: server-sent events, chunked output).
+func copyBody(w http.ResponseWriter, resp *http.Response) {
+	bp := buffers.Get().(*[]byte)
+	defer buffers.Put(bp)
+	buf := *bp
+	flush := resp.ContentLength < 0
+	rc := http.NewResponseController(w)
+	for {
+		n, err := resp.Body.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return
+			}
+			if flush {
+				rc.Flush()
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// upgraded joins the client's connection to the target's after a 101
+// Switching Protocols answer (WebSocket).
+func (h *httpListener) upgraded(w http.ResponseWriter, resp *http.Response) (int, error) {
+	backend, ok := resp.Body.(io.ReadWriteCloser)
+	if !ok {
+		errorPage(w, http.StatusBadGateway)
+		return http.StatusBadGateway, errors.New("upgraded body is not writable")
+	}
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return http.StatusBadGateway, err
+	}
+	defer conn.Close()
+	resp.Body = nil
+	if err := resp.Write(brw); err != nil {
+		return http.StatusSwitchingProtocols, err
+	}
+	if err := brw.Flush(); err != nil {
+		return http.StatusSwitchingProtocols, err
+	}
+	done := make(chan struct{}, 2)
+	go func() { io.Copy(backend, brw); done <- struct{}{} }()
+	go func() { io.Copy(conn, backend); done <- struct{}{} }()
+	<-done
+	backend.Close()
+	return http.StatusSwitchingProtocols, nil
+}

@@ -1,0 +1,191 @@
+package lb
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"berth/lb/balance"
+	"berth/lb/health"
+)
+
+// group is a target group's live state. It outlives snapshots: the rules
+// of every snapshot that forwards to the group point at the same *group.
+type group struct {
+	arn      string
+	cfg      atomic.Pointer[TargetGroup]
+	balancer atomic.Pointer[balance.Group]
+	members  atomic.Pointer[members]
+
+	// targets is written by Apply only, under the manager's lock.
+	targets map[string]*target // by "id:port"
+}
+
+// members is the group's targets as the request path reads them.
+type members struct {
+	targets []*target
+	balance []*balance.Target // the same targets, for balance.Available
+	byKey   map[string]*target
+}
+
+// target is a registered target's live state: health, in-flight
+// requests, its connection pool, and what ends it.
+type target struct {
+	*balance.Target
+	cfg       Target
+	transport *http.Transport
+	// ctx is the parent of every request to the target; finish cancels
+	// it, which aborts what is still in flight.
+	ctx    context.Context
+	cancel context.CancelFunc
+	// stopHealth ends its health checks.
+	stopHealth context.CancelFunc
+	once       sync.Once
+}
+
+// dialError marks a failure to connect to a target: nothing was sent, so
+// the request may go to another target.
+type dialError struct{ error }
+
+func (e dialError) Unwrap() error { return e.error }
+
+func isDialError(err error) bool {
+	var d dialError
+	return errors.As(err, &d)
+}
+
+func newTarget(t Target) *target {
+	key := targetKey(t.ID, t.Port)
+	addr := net.JoinHostPort(t.Host, strconv.Itoa(t.Port))
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &target{
+		Target: &balance.Target{Key: key, Addr: addr},
+		cfg:    t,
+		transport: &http.Transport{
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				if t.Host == "" {
+					return nil, dialError{errors.New("target " + key + " has no address berth can reach")}
+				}
+				conn, err := dialer.DialContext(ctx, network, addr)
+				if err != nil {
+					return nil, dialError{err}
+				}
+				return conn, nil
+			},
+			MaxIdleConnsPerHost: 1024,
+			IdleConnTimeout:     90 * time.Second,
+			DisableCompression:  true,
+		},
+		ctx: ctx, cancel: cancel,
+	}
+}
+
+func targetKey(id string, port int) string { return id + ":" + strconv.Itoa(port) }
+
+// finish ends the target: requests still in flight are aborted and its
+// connections closed. It is idempotent.
+func (t *target) finish() {
+	t.once.Do(func() {
+		t.Drain()
+		t.stopHealth()
+		t.cancel()
+		t.transport.CloseIdleConnections()
+	})
+}
+
+// syncGroup brings g to cfg: new targets start their health checks,
+// deregistered ones drain until their DrainUntil, and those gone from the
+// snapshot are finished.
+func (m *Manager) syncGroup(g *group, cfg TargetGroup) {
+	old := g.cfg.Swap(&cfg)
+	if old == nil || old.Algorithm != cfg.Algorithm || old.SlowStart != cfg.SlowStart {
+		g.balancer.Store(&balance.Group{Algorithm: cfg.Algorithm, SlowStart: cfg.SlowStart, Now: m.now})
+	}
+	healthChanged := old == nil || !sameHealth(old.HealthCheck, cfg.HealthCheck)
+	seen := map[string]bool{}
+	next := &members{byKey: map[string]*target{}}
+	now := m.now()
+	for _, tc := range cfg.Targets {
+		key := targetKey(tc.ID, tc.Port)
+		seen[key] = true
+		t := g.targets[key]
+		if t != nil && (t.cfg.Host != tc.Host || t.Draining() && tc.DrainUntil.IsZero()) {
+			t.finish() // moved, or registered again after deregistration
+			t = nil
+		}
+		if t == nil {
+			t = newTarget(tc)
+			g.targets[key] = t
+			m.checkHealth(g, t, cfg.HealthCheck)
+		} else if healthChanged {
+			t.stopHealth()
+			m.checkHealth(g, t, cfg.HealthCheck)
+		}
+		if !tc.DrainUntil.IsZero() {
+			if !now.Before(tc.DrainUntil) {
+				t.finish()
+				continue
+			}
+			if !t.Draining() {
+				t.Drain()
+				time.AfterFunc(tc.DrainUntil.Sub(now), t.finish) // finishing twice is harmless
+			}
+		}
+		t.cfg = tc
+		next.targets = append(next.targets, t)
+		next.balance = append(next.balance, t.Target)
+		next.byKey[key] = t
+	}
+	for key, t := range g.targets {
+		if !seen[key] {
+			t.finish()
+			delete(g.targets, key)
+		}
+	}
+	g.members.Store(next)
+}
+
+// finishGroup ends every target of a group no snapshot uses any more.
+func (m *Manager) finishGroup(g *group) {
+	for _, t := range g.targets {
+		t.finish()
+	}
+	g.members.Store(&members{})
+}
+
+// checkHealth starts the target's health checks; with checks disabled the
+// target counts as healthy.
+func (m *Manager) checkHealth(g *group, t *target, cfg *health.Config) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.stopHealth = cancel
+	if cfg == nil {
+		t.SetHealth(balance.Healthy, m.now())
+		return
+	}
+	id, port := t.cfg.ID, t.cfg.Port
+	c := &health.Checker{
+		Config: *cfg, Host: t.cfg.Host, TrafficPort: port, Target: t.Target, Now: m.now,
+		Report: func(s health.Status) {
+			if ctx.Err() == nil && m.report != nil {
+				m.report(HealthReport{TargetGroupARN: g.arn, ID: id, Port: port, Status: s})
+			}
+		},
+	}
+	if t.cfg.Host == "" {
+		c.Host = "0.0.0.0" // nothing answers: the checks fail
+	}
+	go c.Run(ctx)
+}
+
+func sameHealth(a, b *health.Config) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
