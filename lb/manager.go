@@ -27,7 +27,7 @@ type Manager struct {
 	now    func() time.Time
 	report func(HealthReport)
 
-	mu        sync.Mutex          // serializes Apply and Close
+	mu        sync.Mutex           // serializes Apply and Close
 	listeners map[string]*listener // by socket: "address:port/tcp"
 	groups    map[string]*group    // by target group ARN
 }
@@ -204,4 +204,3 @@ func shutdown(ctx context.Context, drain time.Duration, stop func(context.Contex
 		kill()
 	}
 }
-
