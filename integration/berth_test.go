@@ -103,6 +103,9 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
+// networks counts the berth processes started, for their --lb-network.
+var networks atomic.Int32
+
 // start runs berth on a free port over dataDir and waits until it serves.
 func start(dataDir string, args ...string) (*berth, error) {
 	port, err := freePort()
@@ -118,7 +121,10 @@ func start(dataDir string, args ...string) (*berth, error) {
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := newCommand(append([]string{"serve", "--listen", addr, "--data-dir", dataDir, "--log-format", "json", "--log-level", "warn"}, args...)...)
+	// Each berth of the run puts its load balancers on addresses of its
+	// own, so that two can listen on one port.
+	network := fmt.Sprintf("127.%d.0.0/16", 20+networks.Add(1)%200)
+	cmd := newCommand(append([]string{"serve", "--listen", addr, "--data-dir", dataDir, "--log-format", "json", "--log-level", "warn", "--lb-network", network}, args...)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		return nil, err

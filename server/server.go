@@ -58,6 +58,7 @@ type Server struct {
 	log   zerolog.Logger
 	ecs   table
 	elbv2 table
+	hosts func(context.Context) ([]elbv2backend.Host, error)
 }
 
 // New returns a server for the backends.
@@ -68,6 +69,7 @@ func New(cfg Config, b Backends, ids backend.IDs, log zerolog.Logger) *Server {
 		log:   log,
 		ecs:   newTable(&ecs.Client{}, b.ECS),
 		elbv2: newTable(&elasticloadbalancingv2.Client{}, b.ELBv2),
+		hosts: b.ELBv2.Hosts,
 	}
 }
 
@@ -107,11 +109,32 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"status":"ok","instance":%q}`, s.cfg.Instance)
 		return
 	}
+	if r.URL.Path == "/_berth/hosts" {
+		req.service, req.operation = "berth", "hosts"
+		s.serveHosts(w, r, req)
+		return
+	}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		s.serveJSON(w, r, req, target)
 		return
 	}
 	s.serveQuery(w, r, req)
+}
+
+// serveHosts answers with an /etc/hosts line per load balancer: its local
+// address and DNS name.
+func (s *Server) serveHosts(w http.ResponseWriter, r *http.Request, req *request) {
+	hosts, err := s.hosts(r.Context())
+	if err != nil {
+		req.status = http.StatusInternalServerError
+		http.Error(w, err.Error(), req.status)
+		return
+	}
+	req.status = http.StatusOK
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	for _, h := range hosts {
+		fmt.Fprintf(w, "%s\t%s\n", h.Address, h.DNSName)
+	}
 }
 
 func (s *Server) requestID() string {

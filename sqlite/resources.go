@@ -102,11 +102,12 @@ const (
 	listIDsSQL = `SELECT seq, id FROM resources`
 	countSQL   = `SELECT count(*) FROM resources`
 	scanSQL    = `SELECT account, region, id, body FROM resources WHERE kind=? AND name=? ORDER BY seq`
+	scanAnySQL = `SELECT account, region, id, body FROM resources WHERE kind=? ORDER BY seq`
 )
 
 // queries lists every statement the store runs, for preparing at Open.
 func queries() []string {
-	out := []string{getSQL, existsSQL, deleteSQL, putSQL, nextSeqSQL, scanSQL}
+	out := []string{getSQL, existsSQL, deleteSQL, putSQL, nextSeqSQL, scanSQL, scanAnySQL}
 	for _, q := range []Query{{}, {Parent: "p"}, {Name: "n"}, {Parent: "p", Name: "n"}} {
 		where, _ := q.where(0)
 		out = append(out, listSQL+where+listOrder, listIDsSQL+where+listOrder, countSQL+where)
@@ -306,14 +307,19 @@ func ListPage[T any](t *Tx, q Query, keep func(T) bool) ([]T, string, error) {
 }
 
 // Scan calls fn with the key and raw JSON of every resource of kind with
-// the given name, across all scopes, in creation order. It serves the
-// reconcilers, which act for every account and region at once.
+// the given name ("" for any name), across all scopes, in creation order.
+// It serves the reconcilers, which act for every account and region at
+// once.
 func (t *Tx) Scan(kind, name string, fn func(k Key, body []byte) error) error {
-	st, err := t.stmt(scanSQL)
+	query, args := scanSQL, []any{kind, name}
+	if name == "" {
+		query, args = scanAnySQL, []any{kind}
+	}
+	st, err := t.stmt(query)
 	if err != nil {
 		return err
 	}
-	rows, err := st.QueryContext(t.ctx, kind, name)
+	rows, err := st.QueryContext(t.ctx, args...)
 	if err != nil {
 		return err
 	}
@@ -331,8 +337,8 @@ func (t *Tx) Scan(kind, name string, fn func(k Key, body []byte) error) error {
 	return rows.Err()
 }
 
-// ScanAll decodes every resource of kind with the given name, across all
-// scopes, into a slice of T with their keys.
+// ScanAll decodes every resource of kind with the given name ("" for any
+// name), across all scopes, into a slice of T with their keys.
 func ScanAll[T any](t *Tx, kind, name string) ([]Keyed[T], error) {
 	var out []Keyed[T]
 	err := t.Scan(kind, name, func(k Key, body []byte) error {

@@ -41,6 +41,16 @@ func LocalHost(instance string) Host {
 // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerInstance.html
 var reservedPorts = []string{"22", "2375", "2376", "51678", "51679"}
 
+// Resolve returns the address at which the host's EC2 instance id (the
+// instance targets of its tasks) is reached: this machine. Other ids, and
+// every id when there is no host, have none.
+func (h Host) Resolve(instanceID string) string {
+	if h.Instance != "" && instanceID == h.ec2InstanceID() {
+		return "127.0.0.1"
+	}
+	return ""
+}
+
 // ec2InstanceID is the host's stable EC2-style instance id.
 func (h Host) ec2InstanceID() string { return "i-0" + (h.Instance + strings.Repeat("0", 16))[:16] }
 

@@ -175,7 +175,7 @@ func (b *Backend) ModifyCapacityReservation(ctx context.Context, in *elbv2api.Mo
 		return nil, errValidation("Specify either MinimumLoadBalancerCapacity or ResetCapacityReservation")
 	}
 	var out *elbv2api.DescribeCapacityReservationOutput
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		lb, err := b.loadBalancer(tx, s, aws.ToString(in.LoadBalancerArn))
 		if isNotFound(err) {
 			return errLoadBalancerNotFound()

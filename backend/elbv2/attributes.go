@@ -214,7 +214,7 @@ func (b *Backend) modifyAttributes(ctx context.Context, set attributeSet, change
 		return nil, errValidation("Attributes must be specified.")
 	}
 	var attrs []keyValue
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		arn, known, err := set(tx, s)
 		if err != nil {
 			return err

@@ -17,11 +17,13 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"berth/backend"
+	"berth/lb/health"
 	"berth/sqlite"
 )
 
@@ -29,11 +31,17 @@ import (
 type Backend struct {
 	store *sqlite.Store
 	env   backend.Env
+	// wake tells the publisher that the configuration may have changed.
+	wake chan struct{}
+
+	mu     sync.Mutex
+	health map[string]health.Status // by healthKey, as the data plane reports
+	failed map[string]string        // by load balancer ARN: a listener that could not bind
 }
 
 // New returns an ELBv2 backend over store.
 func New(store *sqlite.Store, env backend.Env) *Backend {
-	return &Backend{store: store, env: env}
+	return &Backend{store: store, env: env, wake: make(chan struct{}, 1), health: map[string]health.Status{}}
 }
 
 // Stored resource kinds.

@@ -68,7 +68,7 @@ func (b *Backend) CreateListener(ctx context.Context, in *elbv2api.CreateListene
 		return nil, err
 	}
 	var l types.Listener
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		lb, err := b.loadBalancer(tx, s, aws.ToString(in.LoadBalancerArn))
 		if isNotFound(err) {
 			return errLoadBalancerNotFound()
@@ -243,7 +243,7 @@ func (b *Backend) DescribeListeners(ctx context.Context, in *elbv2api.DescribeLi
 func (b *Backend) ModifyListener(ctx context.Context, in *elbv2api.ModifyListenerInput) (*elbv2api.ModifyListenerOutput, error) {
 	s := scopeOf(ctx)
 	var l types.Listener
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		var err error
 		if l, err = b.listener(tx, s, aws.ToString(in.ListenerArn)); err != nil {
 			return err
@@ -301,7 +301,7 @@ func (b *Backend) ModifyListener(ctx context.Context, in *elbv2api.ModifyListene
 // DeleteListener deletes a listener with its rules.
 func (b *Backend) DeleteListener(ctx context.Context, in *elbv2api.DeleteListenerInput) (*elbv2api.DeleteListenerOutput, error) {
 	s := scopeOf(ctx)
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		l, err := b.listener(tx, s, aws.ToString(in.ListenerArn))
 		if err != nil {
 			return err
@@ -380,7 +380,7 @@ func (b *Backend) AddListenerCertificates(ctx context.Context, in *elbv2api.AddL
 	if len(in.Certificates) == 0 {
 		return nil, errValidation("Certificates must be specified")
 	}
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		l, err := b.listener(tx, s, aws.ToString(in.ListenerArn))
 		if err != nil {
 			return err
@@ -417,7 +417,7 @@ func (b *Backend) AddListenerCertificates(ctx context.Context, in *elbv2api.AddL
 // RemoveListenerCertificates removes non-default certificates.
 func (b *Backend) RemoveListenerCertificates(ctx context.Context, in *elbv2api.RemoveListenerCertificatesInput) (*elbv2api.RemoveListenerCertificatesOutput, error) {
 	s := scopeOf(ctx)
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		l, err := b.listener(tx, s, aws.ToString(in.ListenerArn))
 		if err != nil {
 			return err

@@ -92,7 +92,7 @@ func (b *Backend) CreateLoadBalancer(ctx context.Context, in *elbv2api.CreateLoa
 		return nil, err
 	}
 	var lb types.LoadBalancer
-	err = b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err = b.update(ctx, func(tx *sqlite.Tx) error {
 		existing, err := byName[types.LoadBalancer](tx, s, kindLoadBalancer, name)
 		switch {
 		case err == nil && existing.Type == lbType && existing.Scheme == scheme:
@@ -299,6 +299,11 @@ func (b *Backend) DescribeLoadBalancers(ctx context.Context, in *elbv2api.Descri
 		}
 		return nil
 	})
+	for i, l := range out.LoadBalancers {
+		if reason := b.listenerFailure(*l.LoadBalancerArn); reason != "" {
+			out.LoadBalancers[i].State = &types.LoadBalancerState{Code: types.LoadBalancerStateEnumActiveImpaired, Reason: aws.String(reason)}
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +316,7 @@ func (b *Backend) DescribeLoadBalancers(ctx context.Context, in *elbv2api.Descri
 func (b *Backend) DeleteLoadBalancer(ctx context.Context, in *elbv2api.DeleteLoadBalancerInput) (*elbv2api.DeleteLoadBalancerOutput, error) {
 	s := scopeOf(ctx)
 	arn := aws.ToString(in.LoadBalancerArn)
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		lb, err := b.loadBalancer(tx, s, arn)
 		if isNotFound(err) {
 			return nil
@@ -352,7 +357,7 @@ func (b *Backend) DeleteLoadBalancer(ctx context.Context, in *elbv2api.DeleteLoa
 func (b *Backend) updateLoadBalancer(ctx context.Context, arn *string, change func(*sqlite.Tx, *types.LoadBalancer) error) (types.LoadBalancer, error) {
 	s := scopeOf(ctx)
 	var lb types.LoadBalancer
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		var err error
 		lb, err = b.loadBalancer(tx, s, aws.ToString(arn))
 		if isNotFound(err) {

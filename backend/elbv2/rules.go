@@ -154,7 +154,7 @@ func (b *Backend) CreateRule(ctx context.Context, in *elbv2api.CreateRuleInput) 
 		return nil, err
 	}
 	var r types.Rule
-	err = b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err = b.update(ctx, func(tx *sqlite.Tx) error {
 		l, err := b.listener(tx, s, aws.ToString(in.ListenerArn))
 		if err != nil {
 			return err
@@ -267,7 +267,7 @@ func (b *Backend) DescribeRules(ctx context.Context, in *elbv2api.DescribeRulesI
 func (b *Backend) ModifyRule(ctx context.Context, in *elbv2api.ModifyRuleInput) (*elbv2api.ModifyRuleOutput, error) {
 	s := scopeOf(ctx)
 	var r types.Rule
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		var err error
 		if r, err = b.rule(tx, s, aws.ToString(in.RuleArn)); err != nil {
 			return err
@@ -314,7 +314,7 @@ func (b *Backend) ModifyRule(ctx context.Context, in *elbv2api.ModifyRuleInput) 
 // DeleteRule deletes a rule other than the default rule.
 func (b *Backend) DeleteRule(ctx context.Context, in *elbv2api.DeleteRuleInput) (*elbv2api.DeleteRuleOutput, error) {
 	s := scopeOf(ctx)
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		r, err := b.rule(tx, s, aws.ToString(in.RuleArn))
 		if err != nil {
 			return err
@@ -342,7 +342,7 @@ func (b *Backend) SetRulePriorities(ctx context.Context, in *elbv2api.SetRulePri
 		return nil, errValidation("Rule priorities must be specified")
 	}
 	out := &elbv2api.SetRulePrioritiesOutput{Rules: []types.Rule{}}
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		listener := ""
 		changed := map[string]string{}
 		for _, rp := range in.RulePriorities {

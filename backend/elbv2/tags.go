@@ -106,7 +106,7 @@ func (b *Backend) AddTags(ctx context.Context, in *elbv2api.AddTagsInput) (*elbv
 	if len(in.ResourceArns) == 0 || len(in.ResourceArns) > 20 || len(in.Tags) == 0 {
 		return nil, errValidation("ResourceArns (1 to 20) and Tags must be specified.")
 	}
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		for _, arn := range in.ResourceArns {
 			if err := requireResource(tx, s, arn); err != nil {
 				return err
@@ -129,7 +129,7 @@ func (b *Backend) RemoveTags(ctx context.Context, in *elbv2api.RemoveTagsInput) 
 	if len(in.ResourceArns) == 0 || len(in.ResourceArns) > 20 || len(in.TagKeys) == 0 {
 		return nil, errValidation("ResourceArns (1 to 20) and TagKeys must be specified.")
 	}
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		for _, arn := range in.ResourceArns {
 			if err := requireResource(tx, s, arn); err != nil {
 				return err

@@ -150,7 +150,7 @@ func (b *Backend) CreateTargetGroup(ctx context.Context, in *elbv2api.CreateTarg
 	if err := validTags(in.Tags); err != nil {
 		return nil, err
 	}
-	err = b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err = b.update(ctx, func(tx *sqlite.Tx) error {
 		existing, err := byName[types.TargetGroup](tx, s, kindTargetGroup, *tg.TargetGroupName)
 		if err == nil {
 			probe := tg
@@ -334,7 +334,7 @@ func (b *Backend) DescribeTargetGroups(ctx context.Context, in *elbv2api.Describ
 func (b *Backend) ModifyTargetGroup(ctx context.Context, in *elbv2api.ModifyTargetGroupInput) (*elbv2api.ModifyTargetGroupOutput, error) {
 	s := scopeOf(ctx)
 	var tg types.TargetGroup
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		var err error
 		if tg, err = b.targetGroup(tx, s, aws.ToString(in.TargetGroupArn)); err != nil {
 			return err
@@ -360,7 +360,7 @@ func (b *Backend) ModifyTargetGroup(ctx context.Context, in *elbv2api.ModifyTarg
 func (b *Backend) DeleteTargetGroup(ctx context.Context, in *elbv2api.DeleteTargetGroupInput) (*elbv2api.DeleteTargetGroupOutput, error) {
 	s := scopeOf(ctx)
 	arn := aws.ToString(in.TargetGroupArn)
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		tg, err := b.targetGroup(tx, s, arn)
 		if awsproto.HasCode(err, &types.TargetGroupNotFoundException{}) {
 			return nil

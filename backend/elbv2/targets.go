@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"berth/awsproto"
+	"berth/lb/balance"
+	"berth/lb/health"
 	"berth/sqlite"
 )
 
@@ -84,7 +86,7 @@ func (b *Backend) RegisterTargets(ctx context.Context, in *elbv2api.RegisterTarg
 		return nil, errValidation("Targets must be specified")
 	}
 	now := *b.now()
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		tg, err := b.targetGroup(tx, s, aws.ToString(in.TargetGroupArn))
 		if err != nil {
 			return err
@@ -134,7 +136,7 @@ func (b *Backend) DeregisterTargets(ctx context.Context, in *elbv2api.Deregister
 		return nil, errValidation("Targets must be specified")
 	}
 	now := *b.now()
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		tg, err := b.targetGroup(tx, s, aws.ToString(in.TargetGroupArn))
 		if err != nil {
 			return err
@@ -184,8 +186,8 @@ func (b *Backend) DeregisterTargets(ctx context.Context, in *elbv2api.Deregister
 
 // DescribeTargetHealth reports the health of a group's targets, or of the
 // targets named (a target that is not registered is unused with reason
-// Target.NotRegistered). Until a data plane checks them, registered
-// targets of a group in use stay initial.
+// Target.NotRegistered). Targets of a group in use have the health the
+// data plane's checks found; until it reports, they are initial.
 // https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetHealth.html
 func (b *Backend) DescribeTargetHealth(ctx context.Context, in *elbv2api.DescribeTargetHealthInput) (*elbv2api.DescribeTargetHealthOutput, error) {
 	s := scopeOf(ctx)
@@ -211,14 +213,14 @@ func (b *Backend) DescribeTargetHealth(ctx context.Context, in *elbv2api.Describ
 		if len(in.Targets) == 0 {
 			for _, t := range registered {
 				if !t.gone(now) {
-					out.TargetHealthDescriptions = append(out.TargetHealthDescriptions, describeTarget(tg, t, now))
+					out.TargetHealthDescriptions = append(out.TargetHealthDescriptions, b.describeTarget(tg, t, now))
 				}
 			}
 			return nil
 		}
 		for _, d := range in.Targets {
 			if t, ok := find(aws.ToString(d.Id), aws.ToInt32(d.Port)); ok {
-				out.TargetHealthDescriptions = append(out.TargetHealthDescriptions, describeTarget(tg, t, now))
+				out.TargetHealthDescriptions = append(out.TargetHealthDescriptions, b.describeTarget(tg, t, now))
 				continue
 			}
 			port := aws.ToInt32(d.Port)
@@ -250,7 +252,7 @@ func healthCheckPort(tg types.TargetGroup, port int32) string {
 	return strconv.Itoa(int(port))
 }
 
-func describeTarget(tg types.TargetGroup, t target, now time.Time) types.TargetHealthDescription {
+func (b *Backend) describeTarget(tg types.TargetGroup, t target, now time.Time) types.TargetHealthDescription {
 	d := types.TargetHealthDescription{
 		Target:          &types.TargetDescription{Id: aws.String(t.Id), AvailabilityZone: t.AvailabilityZone},
 		HealthCheckPort: aws.String(healthCheckPort(tg, t.Port)),
@@ -273,6 +275,27 @@ func describeTarget(tg types.TargetGroup, t target, now time.Time) types.TargetH
 	default:
 		d.TargetHealth = &types.TargetHealth{State: types.TargetHealthStateEnumInitial, Reason: types.TargetHealthReasonEnumRegistrationInProgress,
 			Description: aws.String("Target registration is in progress")}
+		if s, ok := b.reportedHealth(*tg.TargetGroupArn, t.Id, t.Port); ok {
+			d.TargetHealth = targetHealth(s)
+		}
 	}
 	return d
+}
+
+// targetHealth is the API's form of a health status the data plane
+// reported.
+func targetHealth(s health.Status) *types.TargetHealth {
+	th := &types.TargetHealth{Reason: types.TargetHealthReasonEnum(s.Reason)}
+	if s.Description != "" {
+		th.Description = aws.String(s.Description)
+	}
+	switch s.Health {
+	case balance.Healthy:
+		th.State = types.TargetHealthStateEnumHealthy
+	case balance.Unhealthy:
+		th.State = types.TargetHealthStateEnumUnhealthy
+	default:
+		th.State = types.TargetHealthStateEnumInitial
+	}
+	return th
 }

@@ -59,7 +59,7 @@ func (b *Backend) CreateTrustStore(ctx context.Context, in *elbv2api.CreateTrust
 		Contents:   map[int64]types.RevocationContent{},
 		NextID:     1,
 	}
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		q := s.Query(kindTrustStore, "")
 		q.Name = name
 		if n, err := tx.Count(q); err != nil {
@@ -115,7 +115,7 @@ func (b *Backend) DescribeTrustStores(ctx context.Context, in *elbv2api.Describe
 func (b *Backend) ModifyTrustStore(ctx context.Context, in *elbv2api.ModifyTrustStoreInput) (*elbv2api.ModifyTrustStoreOutput, error) {
 	s := scopeOf(ctx)
 	var ts trustStore
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		var err error
 		if ts, err = b.trustStore(tx, s, aws.ToString(in.TrustStoreArn)); err != nil {
 			return err
@@ -144,7 +144,7 @@ func trustStoreUsers(tx *sqlite.Tx, s scope, arn string) ([]string, error) {
 // DeleteTrustStore deletes a trust store no listener uses.
 func (b *Backend) DeleteTrustStore(ctx context.Context, in *elbv2api.DeleteTrustStoreInput) (*elbv2api.DeleteTrustStoreOutput, error) {
 	s := scopeOf(ctx)
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		ts, err := b.trustStore(tx, s, aws.ToString(in.TrustStoreArn))
 		if err != nil {
 			return err
@@ -173,7 +173,7 @@ func (b *Backend) DeleteTrustStore(ctx context.Context, in *elbv2api.DeleteTrust
 func (b *Backend) AddTrustStoreRevocations(ctx context.Context, in *elbv2api.AddTrustStoreRevocationsInput) (*elbv2api.AddTrustStoreRevocationsOutput, error) {
 	s := scopeOf(ctx)
 	out := &elbv2api.AddTrustStoreRevocationsOutput{TrustStoreRevocations: []types.TrustStoreRevocation{}}
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		ts, err := b.trustStore(tx, s, aws.ToString(in.TrustStoreArn))
 		if err != nil {
 			return err
@@ -199,7 +199,7 @@ func (b *Backend) AddTrustStoreRevocations(ctx context.Context, in *elbv2api.Add
 // RemoveTrustStoreRevocations removes revocation lists by id.
 func (b *Backend) RemoveTrustStoreRevocations(ctx context.Context, in *elbv2api.RemoveTrustStoreRevocationsInput) (*elbv2api.RemoveTrustStoreRevocationsOutput, error) {
 	s := scopeOf(ctx)
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		ts, err := b.trustStore(tx, s, aws.ToString(in.TrustStoreArn))
 		if err != nil {
 			return err

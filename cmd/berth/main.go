@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -27,6 +28,7 @@ import (
 	"berth/backend/ecs"
 	"berth/backend/elbv2"
 	"berth/backend/runtime"
+	"berth/lb"
 	"berth/server"
 	"berth/sqlite"
 )
@@ -47,6 +49,7 @@ type config struct {
 	showVersion      bool
 	cleanContainers  bool
 	runtime          string
+	lbNetwork        string
 }
 
 func main() {
@@ -77,6 +80,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&c.verifySignatures, "verify-signatures", env("verify-signatures", "") == "true", "reject requests whose SigV4 signature does not verify")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
 	str(&c.runtime, "runtime", "docker", "what runs tasks: docker (the local Docker Engine), or none (the API only: tasks are recorded, never run)")
+	str(&c.lbNetwork, "lb-network", "127.10.0.0/16", "local addresses for load balancers, one each; none: serve the API only, no listeners")
 	fs.BoolVar(&c.cleanContainers, "clean-containers", false, "remove every container and network any berth created, then exit")
 	if len(args) > 0 && args[0] == "serve" {
 		args = args[1:]
@@ -193,10 +197,25 @@ func run(args []string) error {
 		return fmt.Errorf("--runtime: unknown runtime %q", c.runtime)
 	}
 	ecsBackend := ecs.New(store, env, host)
+	elbBackend := elbv2.New(store, env)
 	srv := server.New(server.Config{
 		DefaultAccount: c.account, DefaultRegion: c.region,
 		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures, Instance: instance,
-	}, server.Backends{ECS: ecsBackend, ELBv2: elbv2.New(store, env)}, env.IDs, log)
+	}, server.Backends{ECS: ecsBackend, ELBv2: elbBackend}, env.IDs, log)
+	if c.lbNetwork != "none" {
+		network, err := netip.ParsePrefix(c.lbNetwork)
+		if err != nil {
+			return fmt.Errorf("--lb-network: %w", err)
+		}
+		dataPlane := lb.New(log.With().Str("component", "lb").Logger(), env.Clock, elbBackend.Report)
+		publishCtx, stopPublishing := context.WithCancel(context.Background())
+		published := make(chan struct{})
+		go func() {
+			defer close(published)
+			elbBackend.Publish(publishCtx, dataPlane, elbv2.Placement{Network: network, Resolve: host.Resolve}, log.With().Str("component", "lb").Logger())
+		}()
+		defer func() { stopPublishing(); <-published; dataPlane.Close() }()
+	}
 	if docker != nil {
 		agent := ecs.NewAgent(ecsBackend, docker, instance, log.With().Str("component", "agent").Logger())
 		agentCtx, stopAgent := context.WithCancel(context.Background())
