@@ -1,6 +1,10 @@
 // Command berth runs the AWS ECS and ELBv2 APIs on this machine.
 //
 //	berth [serve] [flags]
+//	berth hosts [--listen address]
+//
+// hosts prints an /etc/hosts line for every load balancer of the berth
+// that serves at --listen: its local address and DNS name.
 //
 // Every flag has an environment variable (BERTH_<FLAG>, upper case, dashes
 // as underscores) that sets its default.
@@ -11,6 +15,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -50,6 +55,7 @@ type config struct {
 	cleanContainers  bool
 	runtime          string
 	lbNetwork        string
+	hosts            bool
 }
 
 func main() {
@@ -82,8 +88,11 @@ func parseFlags(args []string) (config, error) {
 	str(&c.runtime, "runtime", "docker", "what runs tasks: docker (the local Docker Engine), or none (the API only: tasks are recorded, never run)")
 	str(&c.lbNetwork, "lb-network", "127.10.0.0/16", "local addresses for load balancers, one each; none: serve the API only, no listeners")
 	fs.BoolVar(&c.cleanContainers, "clean-containers", false, "remove every container and network any berth created, then exit")
-	if len(args) > 0 && args[0] == "serve" {
+	switch {
+	case len(args) > 0 && args[0] == "serve":
 		args = args[1:]
+	case len(args) > 0 && args[0] == "hosts":
+		args, c.hosts = args[1:], true
 	}
 	return c, fs.Parse(args)
 }
@@ -148,6 +157,9 @@ func run(args []string) error {
 	if c.showVersion {
 		fmt.Println("berth", version)
 		return nil
+	}
+	if c.hosts {
+		return printHosts(c.listen)
 	}
 	log, err := logger(c)
 	if err != nil {
@@ -242,6 +254,20 @@ func run(args []string) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return httpServer.Shutdown(shutdown)
+}
+
+// printHosts copies the /etc/hosts lines of the berth at listen to stdout.
+func printHosts(listen string) error {
+	resp, err := http.Get("http://" + listen + "/_berth/hosts")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("berth at %s answered %s", listen, resp.Status)
+	}
+	_, err = io.Copy(os.Stdout, resp.Body)
+	return err
 }
 
 // cleanContainers removes what every berth instance created on the Docker
