@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/berth
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run build test test-unit test-integration fuzz bench deps clean clean-containers
+.PHONY: run build test test-unit test-integration fuzz bench bench-deps deps clean clean-containers
 
 ## run: build berth and serve on 127.0.0.1:4566
 run: build
@@ -35,8 +35,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHeader$$' -fuzztime $(FUZZTIME) ./awsproto/sigv4
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./backend/ecs/clusterquery
 
-## bench: control-plane benchmark with the aws-sdk-go-v2 clients, cold start, idle memory, task start, memory with 50 tasks
-bench:
+## bench: control-plane benchmark with the aws-sdk-go-v2 clients, cold start, idle memory, task start,
+## memory with 50 tasks, and the data plane against nginx under wrk (both installed here when missing)
+bench: bench-deps
+	$(GO) test -count=1 -run '^$$' -bench 'DataPlane' -benchtime 1x -timeout 10m ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'ControlPlane' -benchtime 2000x -timeout 30m ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'ColdStart' -benchtime 20x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'IdleMemory' -benchtime 1x ./integration
@@ -53,6 +55,10 @@ deps:
 		echo "starting the Docker Engine"; pgrep -x dockerd >/dev/null || rm -f /var/run/docker.pid; \
 		(dockerd >>/var/log/dockerd.log 2>&1 &); \
 		for i in $$(seq 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done; }
+
+bench-deps:
+	@command -v wrk >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 || { echo "installing wrk and nginx (Debian packages)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light >/dev/null; }
 
 clean:
 	rm -rf bin

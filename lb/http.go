@@ -41,7 +41,11 @@ const serverHeader = "awselb/2.0"
 
 func (h *httpListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt := h.l.routes.Load()
-	start := time.Now()
+	var start time.Time
+	logged := h.m.log.Debug().Enabled()
+	if logged {
+		start = time.Now()
+	}
 	peer, _ := netip.ParseAddrPort(r.RemoteAddr)
 	req := rules.Request{Request: r, Peer: peer.Addr()}
 	for i := range rt.rules {
@@ -49,14 +53,27 @@ func (h *httpListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !rules.MatchAll(rule.Conditions, req) {
 			continue
 		}
-		status, target := h.act(w, r, rt, rule, peer)
-		h.m.log.Debug().Str("type", "http").Str("elb", rt.lb.Name).Str("client", r.RemoteAddr).
-			Str("target", target).Int("elb_status_code", status).Str("request", r.Method+" "+r.URL.RequestURI()+" "+r.Proto).
-			Str("user_agent", r.UserAgent()).Str("trace_id", r.Header.Get("X-Amzn-Trace-Id")).Str("domain_name", r.Host).
-			Str("rule", rule.ARN).Str("actions_executed", rule.Action.Type).Dur("duration", time.Since(start)).Msg("access")
+		if logged {
+			// Read before forwarding changes the headers.
+			request, agent := r.Method+" "+r.URL.RequestURI()+" "+r.Proto, r.UserAgent()
+			status, target := h.act(w, r, rt, rule, peer)
+			h.accessLog(rt, rule, r, request, agent, target, status, start)
+			return
+		}
+		h.act(w, r, rt, rule, peer)
 		return
 	}
 	errorPage(w, http.StatusNotFound) // a listener always has a default rule; this is a safety net
+}
+
+// accessLog logs a request with the fields of an ALB access log entry.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html
+func (h *httpListener) accessLog(rt *routes, rule *compiledRule, r *http.Request, request, agent, target string, status int, start time.Time) {
+	h.m.log.Debug().Str("type", strings.ToLower(rt.listener.Protocol)).Time("time", start).Str("elb", rt.lb.Name).
+		Str("client:port", r.RemoteAddr).Str("target:port", target).Int("elb_status_code", status).
+		Str("request", request).Str("user_agent", agent).Str("trace_id", r.Header.Get("X-Amzn-Trace-Id")).
+		Str("domain_name", r.Host).Str("matched_rule", rule.ARN).Str("actions_executed", rule.Action.Type).
+		Dur("request_processing_time", time.Since(start)).Msg("access")
 }
 
 // act runs a rule's action and returns the status sent and the target
@@ -153,11 +170,6 @@ func errorPage(w http.ResponseWriter, status int) {
 	w.WriteHeader(status)
 	io.WriteString(w, body)
 }
-
-// Sentinel causes of a failed forward.
-var (
-	errTargetTimeout = errors.New("target did not answer within the idle timeout")
-)
 
 // forward sends the request to a target of the rule's groups: 503 when
 // there is none, 502 when none can be reached or the target fails, 504
@@ -302,9 +314,7 @@ func removeHop(h http.Header) {
 // ALB adds.
 // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/x-forwarded-headers.html
 func outgoing(r *http.Request, rt *routes, peer netip.AddrPort) *http.Request {
-	out := r.Clone(r.Context())
-	out.RequestURI = ""
-	out.URL.Scheme = "http"
+	out := r // the handler owns the request: it is changed in place
 	upgrade := ""
 	if isUpgrade(r) {
 		upgrade = r.Header.Get("Upgrade")
@@ -365,7 +375,7 @@ func isUpgrade(r *http.Request) bool {
 // sent none; with the client's Root kept, a new Self field added.
 // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-request-tracing.html
 func traceID(prior string) string {
-	id := fmt.Sprintf("1-%08x-%s", time.Now().Unix(), randomHex(24))
+	id := "1-" + strconv.FormatInt(time.Now().Unix(), 16) + "-" + randomHex(24)
 	if !strings.Contains(prior, "Root=") {
 		return "Root=" + id
 	}
@@ -379,8 +389,8 @@ func traceID(prior string) string {
 }
 
 // proxy sends out to target t and copies the answer back. It returns the
-// status sent to the client; its error is the transport's, if the target
-// could not be reached or failed.
+// status sent to the client; its error is the target's, if it could not
+// be reached or failed. A dial error means nothing was sent.
 func (h *httpListener) proxy(w http.ResponseWriter, out *http.Request, rt *routes, g *group, t *target) (int, error) {
 	end := t.Begin()
 	defer end()
@@ -388,44 +398,80 @@ func (h *httpListener) proxy(w http.ResponseWriter, out *http.Request, rt *route
 	if idle == 0 {
 		idle = 60 * time.Second
 	}
-	ctx, cancel := context.WithCancelCause(out.Context())
-	defer cancel(nil)
-	stop := context.AfterFunc(t.ctx, func() { cancel(context.Canceled) }) // the target finished draining
-	defer stop()
-	timer := time.AfterFunc(idle, func() { cancel(errTargetTimeout) })
-	out = out.WithContext(ctx)
-	out.URL.Host = t.Addr
-	resp, err := t.transport.RoundTrip(out)
-	timer.Stop()
+	c, resp, err := t.exchange(out, idle)
 	if err != nil {
 		if isDialError(err) {
 			return 0, err
 		}
 		status := http.StatusBadGateway
-		if errors.Is(context.Cause(ctx), errTargetTimeout) {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
 			status = http.StatusGatewayTimeout
 		}
 		errorPage(w, status)
 		return status, err
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusSwitchingProtocols {
-		return h.upgraded(w, resp)
+		return h.upgraded(w, t, c, resp)
 	}
 	removeHop(resp.Header)
 	dst := w.Header()
 	for k, v := range resp.Header {
 		dst[k] = v
 	}
-	if g.cfg.Load().Stickiness.Type == "lb_cookie" {
-		st := g.cfg.Load().Stickiness
+	if st := g.cfg.Load().Stickiness; st.Type == "lb_cookie" {
 		http.SetCookie(w, &http.Cookie{Name: "AWSALB", Value: t.Key, Path: "/", Expires: time.Now().Add(st.Duration)})
-	} else if st := g.cfg.Load().Stickiness; st.Type == "app_cookie" && hasCookie(resp, st.CookieName) {
+	} else if st.Type == "app_cookie" && hasCookie(resp, st.CookieName) {
 		http.SetCookie(w, &http.Cookie{Name: "AWSALBAPP-0", Value: t.Key, Path: "/", Expires: time.Now().Add(st.Duration)})
 	}
 	w.WriteHeader(resp.StatusCode)
-	copyBody(w, resp)
+	if copyBody(w, resp, c, idle) && !resp.Close && !out.Close {
+		t.upstream.put(c)
+	} else {
+		t.upstream.discard(c)
+	}
 	return resp.StatusCode, nil
+}
+
+// exchange writes the request on a pooled connection and reads the
+// response head. A pooled connection the target closed while idle is
+// replaced by a new one when nothing of the body was sent.
+func (t *target) exchange(out *http.Request, idle time.Duration) (*upConn, *http.Response, error) {
+	fresh := false
+	for {
+		c, reused, err := t.upstream.get(out.Context(), fresh)
+		if err != nil {
+			return nil, nil, err
+		}
+		c.SetDeadline(time.Now().Add(idle))
+		err = out.Write(c.bw)
+		if err == nil {
+			err = c.bw.Flush()
+		}
+		var resp *http.Response
+		if err == nil {
+			resp, err = http.ReadResponse(c.br, out)
+		}
+		if err == nil {
+			return c, resp, nil
+		}
+		t.upstream.discard(c)
+		if reused && !bodyRead(out) && !isTimeout(err) {
+			fresh = true
+			continue
+		}
+		return nil, nil, err
+	}
+}
+
+func bodyRead(r *http.Request) bool {
+	b, ok := r.Body.(*retryableBody)
+	return ok && b.read.Load()
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func hasCookie(resp *http.Response, name string) bool {
@@ -441,8 +487,10 @@ func hasCookie(resp *http.Response, name string) bool {
 var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // copyBody streams the response body, flushing after each read when its
-// length is unknown (a stream: server-sent events, chunked output).
-func copyBody(w http.ResponseWriter, resp *http.Response) {
+// length is unknown (a stream: server-sent events, chunked output). It
+// reports whether the body was read to its end, so that the connection
+// can serve again.
+func copyBody(w http.ResponseWriter, resp *http.Response, c *upConn, idle time.Duration) bool {
 	bp := buffers.Get().(*[]byte)
 	defer buffers.Put(bp)
 	buf := *bp
@@ -452,26 +500,24 @@ func copyBody(w http.ResponseWriter, resp *http.Response) {
 		n, err := resp.Body.Read(buf)
 		if n > 0 {
 			if _, werr := w.Write(buf[:n]); werr != nil {
-				return
+				return false
 			}
 			if flush {
 				rc.Flush()
 			}
+			c.SetReadDeadline(time.Now().Add(idle))
 		}
 		if err != nil {
-			return
+			return err == io.EOF
 		}
 	}
 }
 
 // upgraded joins the client's connection to the target's after a 101
 // Switching Protocols answer (WebSocket).
-func (h *httpListener) upgraded(w http.ResponseWriter, resp *http.Response) (int, error) {
-	backend, ok := resp.Body.(io.ReadWriteCloser)
-	if !ok {
-		errorPage(w, http.StatusBadGateway)
-		return http.StatusBadGateway, errors.New("upgraded body is not writable")
-	}
+func (h *httpListener) upgraded(w http.ResponseWriter, t *target, backend *upConn, resp *http.Response) (int, error) {
+	defer t.upstream.discard(backend)
+	backend.SetDeadline(time.Time{})
 	conn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		return http.StatusBadGateway, err
@@ -486,7 +532,7 @@ func (h *httpListener) upgraded(w http.ResponseWriter, resp *http.Response) (int
 	}
 	done := make(chan struct{}, 2)
 	go func() { io.Copy(backend, brw); done <- struct{}{} }()
-	go func() { io.Copy(conn, backend); done <- struct{}{} }()
+	go func() { io.Copy(conn, backend.br); done <- struct{}{} }()
 	<-done
 	backend.Close()
 	return http.StatusSwitchingProtocols, nil

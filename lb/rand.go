@@ -1,16 +1,20 @@
 package lb
 
-import (
-	"crypto/rand"
-	"encoding/hex"
-	mrand "math/rand/v2"
-)
+import "math/rand/v2"
 
-func intn(n int) int { return mrand.IntN(n) }
+func intn(n int) int { return rand.IntN(n) }
 
-// randomHex returns n random hexadecimal digits.
+// randomHex returns n random hexadecimal digits (n ≤ 32).
 func randomHex(n int) string {
-	b := make([]byte, (n+1)/2)
-	rand.Read(b)
-	return hex.EncodeToString(b)[:n]
+	const digits = "0123456789abcdef"
+	var b [32]byte
+	hi, lo := rand.Uint64(), rand.Uint64()
+	for i := range n {
+		v := lo
+		if i >= 16 {
+			v = hi
+		}
+		b[i] = digits[v>>(4*(i%16))&0xf]
+	}
+	return string(b[:n])
 }

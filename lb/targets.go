@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -37,8 +36,8 @@ type members struct {
 // requests, its connection pool, and what ends it.
 type target struct {
 	*balance.Target
-	cfg       Target
-	transport *http.Transport
+	cfg      Target
+	upstream *upstream
 	// ctx is the parent of every request to the target; finish cancels
 	// it, which aborts what is still in flight.
 	ctx    context.Context
@@ -67,21 +66,16 @@ func newTarget(t Target) *target {
 	return &target{
 		Target: &balance.Target{Key: key, Addr: addr},
 		cfg:    t,
-		transport: &http.Transport{
-			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-				if t.Host == "" {
-					return nil, dialError{errors.New("target " + key + " has no address berth can reach")}
-				}
-				conn, err := dialer.DialContext(ctx, network, addr)
-				if err != nil {
-					return nil, dialError{err}
-				}
-				return conn, nil
-			},
-			MaxIdleConnsPerHost: 1024,
-			IdleConnTimeout:     90 * time.Second,
-			DisableCompression:  true,
-		},
+		upstream: newUpstream(addr, func(ctx context.Context) (net.Conn, error) {
+			if t.Host == "" {
+				return nil, dialError{errors.New("target " + key + " has no address berth can reach")}
+			}
+			conn, err := dialer.DialContext(ctx, "tcp", addr)
+			if err != nil {
+				return nil, dialError{err}
+			}
+			return conn, nil
+		}),
 		ctx: ctx, cancel: cancel,
 	}
 }
@@ -95,7 +89,7 @@ func (t *target) finish() {
 		t.Drain()
 		t.stopHealth()
 		t.cancel()
-		t.transport.CloseIdleConnections()
+		t.upstream.close()
 	})
 }
 

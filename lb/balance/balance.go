@@ -90,6 +90,16 @@ type Group struct {
 // Available returns the targets that may receive a new request: the
 // healthy ones not draining, or, if there are none, all not draining.
 func Available(targets []*Target) []*Target {
+	all := true // the common case: every target healthy, none draining
+	for _, t := range targets {
+		if t.Draining() || t.Health() != Healthy {
+			all = false
+			break
+		}
+	}
+	if all {
+		return targets
+	}
 	var healthy, open []*Target
 	for _, t := range targets {
 		if t.Draining() {
