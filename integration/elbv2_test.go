@@ -373,7 +373,9 @@ func TestTargets(t *testing.T) {
 		t.Fatalf("target of a group no listener uses = %+v", h[0].TargetHealth)
 	}
 	try(c.elbv2.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: aws.String(s.listener), DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(s.tg)}}})).must(t)
-	if h := health(); h[0].TargetHealth.State != types.TargetHealthStateEnumInitial || h[0].TargetHealth.Reason != types.TargetHealthReasonEnumRegistrationInProgress {
+	// Initial until its first checks end (the data plane may have run one).
+	if h := health(); h[0].TargetHealth.State != types.TargetHealthStateEnumInitial ||
+		h[0].TargetHealth.Reason != types.TargetHealthReasonEnumRegistrationInProgress && h[0].TargetHealth.Reason != types.TargetHealthReasonEnumInitialHealthChecking {
 		t.Fatalf("registered target = %+v", h[0].TargetHealth)
 	}
 	unknown := health(types.TargetDescription{Id: aws.String("i-0000000000000000f"), Port: aws.Int32(80)})

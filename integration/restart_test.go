@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -53,6 +54,13 @@ func TestRestart(t *testing.T) {
 		{"Action": {"DescribeTags"}, "ResourceArns.member.1": {s.lb}, "ResourceArns.member.2": {s.tg}},
 	}
 	snapshot := func(b *berth) [][]byte {
+		// Target health is the data plane's, in memory: wait for its first
+		// check of the (unreachable) target, after which it holds for the
+		// 30 s health check interval.
+		eventually(t, "the first health check", func() bool {
+			_, body := postTo(t, b, formHeader, url.Values{"Action": {"DescribeTargetHealth"}, "TargetGroupArn": {s.tg}, "Version": {"2015-12-01"}}.Encode())
+			return strings.Contains(body, "Elb.InitialHealthChecking")
+		})
 		var out [][]byte
 		for _, call := range ecsCalls {
 			_, body := postTo(t, b, jsonHeader(call[0]), call[1])

@@ -425,7 +425,7 @@ func (h *httpListener) proxy(w http.ResponseWriter, out *http.Request, rt *route
 		http.SetCookie(w, &http.Cookie{Name: "AWSALBAPP-0", Value: t.Key, Path: "/", Expires: time.Now().Add(st.Duration)})
 	}
 	w.WriteHeader(resp.StatusCode)
-	if copyBody(w, resp, c, idle) && !resp.Close && !out.Close {
+	if copyBody(w, resp, c, idle, &h.m.buffers) && !resp.Close && !out.Close {
 		t.upstream.put(c)
 	} else {
 		t.upstream.discard(c)
@@ -483,14 +483,11 @@ func hasCookie(resp *http.Response, name string) bool {
 	return false
 }
 
-// buffers are the copy buffers of response bodies.
-var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
-
 // copyBody streams the response body, flushing after each read when its
 // length is unknown (a stream: server-sent events, chunked output). It
 // reports whether the body was read to its end, so that the connection
 // can serve again.
-func copyBody(w http.ResponseWriter, resp *http.Response, c *upConn, idle time.Duration) bool {
+func copyBody(w http.ResponseWriter, resp *http.Response, c *upConn, idle time.Duration, buffers *sync.Pool) bool {
 	bp := buffers.Get().(*[]byte)
 	defer buffers.Put(bp)
 	buf := *bp

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -450,5 +451,19 @@ func TestBindFailure(t *testing.T) {
 	failed := h.m.Apply(cfg)
 	if err := failed[cfg.LoadBalancers[0].Listeners[0].ARN]; err == nil || !strings.Contains(err.Error(), "address already in use") {
 		t.Fatalf("Apply = %v", failed)
+	}
+}
+
+// The data plane never reads the store: lb imports neither sqlite nor the
+// backends nor the Docker client.
+func TestImportsNoStore(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "berth/lb").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.HasPrefix(dep, "berth/sqlite") || strings.HasPrefix(dep, "berth/backend") || strings.Contains(dep, "moby") {
+			t.Errorf("lb depends on %s", dep)
+		}
 	}
 }

@@ -26,6 +26,8 @@ type Manager struct {
 	log    zerolog.Logger
 	now    func() time.Time
 	report func(HealthReport)
+	// buffers are the copy buffers of response bodies.
+	buffers sync.Pool
 
 	mu        sync.Mutex           // serializes Apply and Close
 	listeners map[string]*listener // by socket: "address:port/tcp"
@@ -35,7 +37,10 @@ type Manager struct {
 // New returns a manager that serves nothing yet. report, which may be
 // nil, hears every change of a target's health.
 func New(log zerolog.Logger, now func() time.Time, report func(HealthReport)) *Manager {
-	return &Manager{log: log, now: now, report: report, listeners: map[string]*listener{}, groups: map[string]*group{}}
+	return &Manager{
+		log: log, now: now, report: report, listeners: map[string]*listener{}, groups: map[string]*group{},
+		buffers: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }},
+	}
 }
 
 // Apply makes cfg the served configuration: listeners that are new are
