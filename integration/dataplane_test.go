@@ -296,7 +296,7 @@ func TestTwoLoadBalancersOnPort80(t *testing.T) {
 func TestUnboundListener(t *testing.T) {
 	ctx, c := setup(t)
 	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("taken"), Subnets: []string{"subnet-a", "subnet-b"}})).must(t).LoadBalancers[0]
-	address := hostAddressAfterPublish(t, ctx, c, lb)
+	address := hostAddress(t, shared, *lb.DNSName)
 	ln, err := net.Listen("tcp", net.JoinHostPort(address, "0"))
 	if err != nil {
 		t.Fatal(err)
@@ -309,10 +309,6 @@ func TestUnboundListener(t *testing.T) {
 		got := try(c.elbv2.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{LoadBalancerArns: []string{*lb.LoadBalancerArn}})).must(t).LoadBalancers[0]
 		return got.State.Code == types.LoadBalancerStateEnumActiveImpaired && strings.Contains(aws.ToString(got.State.Reason), "address already in use")
 	})
-}
-
-func hostAddressAfterPublish(t *testing.T, ctx context.Context, c clients, lb types.LoadBalancer) string {
-	return hostAddress(t, shared, *lb.DNSName)
 }
 
 // TestUpgradeThroughListener: a WebSocket-style upgrade is joined through.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -191,7 +192,7 @@ func (h *httpListener) forward(w http.ResponseWriter, r *http.Request, rt *route
 	var tried []*balance.Target
 	for {
 		bt := sticky(r, g, available)
-		if bt == nil || contains(tried, bt) {
+		if bt == nil || slices.Contains(tried, bt) {
 			bt = bal.Pick(available, tried...)
 		}
 		if bt == nil {
@@ -210,15 +211,6 @@ func (h *httpListener) forward(w http.ResponseWriter, r *http.Request, rt *route
 		}
 		return status, t.Addr
 	}
-}
-
-func contains(ts []*balance.Target, t *balance.Target) bool {
-	for _, x := range ts {
-		if x == t {
-			return true
-		}
-	}
-	return false
 }
 
 // retryableBody lets a request body outlive a failed attempt: the

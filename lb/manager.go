@@ -161,17 +161,15 @@ func (m *Manager) compile(lb *LoadBalancer, lc Listener) *routes {
 		cr := compiledRule{Rule: rule}
 		if f := rule.Action.Forward; f != nil {
 			for _, wg := range f.Groups {
-				if g := m.groups[wg.ARN]; g != nil && wg.Weight > 0 {
+				g := m.groups[wg.ARN]
+				if g == nil {
+					continue
+				}
+				if wg.Weight > 0 {
 					cr.groups = append(cr.groups, weighted{g, wg.Weight})
 					cr.total += wg.Weight
 				}
-			}
-			for _, wg := range f.Groups {
-				if g := m.groups[wg.ARN]; g != nil {
-					if d := g.cfg.Load().DeregistrationDelay; d > r.drain {
-						r.drain = d
-					}
-				}
+				r.drain = max(r.drain, g.cfg.Load().DeregistrationDelay)
 			}
 		}
 		r.rules = append(r.rules, cr)

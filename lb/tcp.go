@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -58,7 +59,7 @@ func (m *Manager) proxyTCP(ctx context.Context, rt *routes, conn net.Conn) {
 		var bt *balance.Target
 		for i := 0; i < len(available); i++ {
 			c := available[(int(h.Sum32())+i)%len(available)]
-			if !contains(tried, c) {
+			if !slices.Contains(tried, c) {
 				bt = c
 				break
 			}

@@ -133,15 +133,17 @@ func (b *Backend) DescribeContainerInstances(ctx context.Context, in *ecsapi.Des
 		if err != nil {
 			return err
 		}
+		all, err := loads(tx, s, c) // once for every instance described
+		if err != nil {
+			return err
+		}
 		for _, ref := range in.ContainerInstances {
 			ci, err := b.containerInstance(tx, s, c, ref)
 			if err != nil {
 				out.Failures = append(out.Failures, types.Failure{Arn: aws.String(ref), Reason: aws.String("MISSING")})
 				continue
 			}
-			if err := b.remaining(tx, s, c, &ci); err != nil {
-				return err
-			}
+			all[*ci.ContainerInstanceArn].fill(&ci)
 			if slices.Contains(in.Include, types.ContainerInstanceFieldTags) {
 				if ci.Tags, err = tags(tx, s, *ci.ContainerInstanceArn); err != nil {
 					return err

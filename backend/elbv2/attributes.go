@@ -145,13 +145,18 @@ func readAttributes(tx *sqlite.Tx, s scope, arn string, known []attribute) ([]ke
 
 // attributeValue returns one attribute's current value.
 func attributeValue(tx *sqlite.Tx, s scope, arn string, known []attribute, key string) (string, error) {
-	all, err := readAttributes(tx, s, arn, known)
-	for _, kv := range all {
-		if *kv.Key == key {
-			return *kv.Value, err
-		}
+	all, err := attributeMap(tx, s, arn, known)
+	return all[key], err
+}
+
+// attributeMap reads a resource's attributes, defaults filled in, by key.
+func attributeMap(tx *sqlite.Tx, s scope, arn string, known []attribute) (map[string]string, error) {
+	kvs, err := readAttributes(tx, s, arn, known)
+	out := map[string]string{}
+	for _, kv := range kvs {
+		out[*kv.Key] = *kv.Value
 	}
-	return "", err
+	return out, err
 }
 
 // writeAttributes validates and stores changed attributes.

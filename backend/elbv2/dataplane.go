@@ -60,18 +60,14 @@ func (b *Backend) update(ctx context.Context, fn func(*sqlite.Tx) error) error {
 func (b *Backend) Report(r lb.HealthReport) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.health[healthKey(r.TargetGroupARN, r.ID, int32(r.Port))] = r.Status
-}
-
-func healthKey(tgArn, id string, port int32) string {
-	return tgArn + " " + id + ":" + strconv.Itoa(int(port))
+	b.health[target{Id: r.ID, Port: int32(r.Port)}.key(r.TargetGroupARN)] = r.Status
 }
 
 // reportedHealth returns the data plane's view of a target, if it has one.
 func (b *Backend) reportedHealth(tgArn, id string, port int32) (health.Status, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s, ok := b.health[healthKey(tgArn, id, port)]
+	s, ok := b.health[target{Id: id, Port: port}.key(tgArn)]
 	return s, ok
 }
 
@@ -370,16 +366,6 @@ func (b *Backend) compileTargetGroup(tx *sqlite.Tx, s scope, arn string, resolve
 		out.Targets = append(out.Targets, lt)
 	}
 	return out, nil
-}
-
-// attributeMap reads a resource's attributes, defaults filled in, by key.
-func attributeMap(tx *sqlite.Tx, s scope, arn string, known []attribute) (map[string]string, error) {
-	kvs, err := readAttributes(tx, s, arn, known)
-	out := map[string]string{}
-	for _, kv := range kvs {
-		out[*kv.Key] = *kv.Value
-	}
-	return out, err
 }
 
 // Local addresses of load balancers: each gets its own, kept for its

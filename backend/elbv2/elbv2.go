@@ -35,7 +35,7 @@ type Backend struct {
 	wake chan struct{}
 
 	mu     sync.Mutex
-	health map[string]health.Status // by healthKey, as the data plane reports
+	health map[string]health.Status // by target key, as the data plane reports
 	failed map[string]string        // by load balancer ARN: a listener that could not bind
 }
 

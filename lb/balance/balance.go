@@ -7,6 +7,7 @@ package balance
 
 import (
 	"math/rand/v2"
+	"slices"
 	"sync/atomic"
 	"time"
 )
@@ -122,7 +123,7 @@ func (g *Group) Pick(available []*Target, skip ...*Target) *Target {
 	if len(skip) > 0 {
 		kept := make([]*Target, 0, len(available))
 		for _, t := range available {
-			if !contains(skip, t) {
+			if !slices.Contains(skip, t) {
 				kept = append(kept, t)
 			}
 		}
@@ -201,13 +202,4 @@ func (g *Group) intn(n int) int {
 		return g.Rand(n)
 	}
 	return rand.IntN(n)
-}
-
-func contains(ts []*Target, t *Target) bool {
-	for _, x := range ts {
-		if x == t {
-			return true
-		}
-	}
-	return false
 }
