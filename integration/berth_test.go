@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/smithy-go"
@@ -208,6 +209,7 @@ func newRegion() string { return fmt.Sprintf("test-%d", regions.Add(1)) }
 type clients struct {
 	ecs    *ecs.Client
 	elbv2  *elasticloadbalancingv2.Client
+	acm    *acm.Client
 	region string
 }
 
@@ -219,6 +221,9 @@ func (b *berth) clients(region string) clients {
 			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer(),
 		}),
 		elbv2: elasticloadbalancingv2.New(elasticloadbalancingv2.Options{
+			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer(),
+		}),
+		acm: acm.New(acm.Options{
 			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer(),
 		}),
 	}

@@ -40,6 +40,8 @@ func newApp(t *testing.T, name string) *server {
 			a.mu.Lock()
 			w.WriteHeader(a.code)
 			a.mu.Unlock()
+		case "/header":
+			fmt.Fprint(w, r.Header.Get(r.URL.Query().Get("name")))
 		case "/slow":
 			time.Sleep(3 * time.Second)
 			fmt.Fprint(w, a.name+" slow")
@@ -354,14 +356,14 @@ func TestUpgradeThroughListener(t *testing.T) {
 	}
 }
 
-// TestNLBTCPEcho: an NLB TCP listener joins the connection to a target.
-func TestNLBTCPEcho(t *testing.T) {
-	ctx, c := setup(t)
+// echoServer is a TCP target that echoes what it reads and passes the
+// end of its input on as a half-close.
+func echoServer(t *testing.T) types.TargetDescription {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
 			conn, err := ln.Accept()
@@ -371,14 +373,31 @@ func TestNLBTCPEcho(t *testing.T) {
 			go func() { io.Copy(conn, conn); conn.(*net.TCPConn).CloseWrite() }()
 		}
 	}()
-	nlb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("tcp"), Type: types.LoadBalancerTypeEnumNetwork, Subnets: []string{"subnet-a"}})).must(t).LoadBalancers[0]
-	tg := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("echo"), Protocol: types.ProtocolEnumTcp, Port: aws.Int32(7),
-		VpcId: nlb.VpcId, TargetType: types.TargetTypeEnumIp})).must(t).TargetGroups[0]
+	return types.TargetDescription{Id: aws.String("127.0.0.1"), Port: aws.Int32(int32(ln.Addr().(*net.TCPAddr).Port))}
+}
+
+// nlb creates an NLB whose listener of protocol on port forwards to an
+// echo server, and returns the load balancer and the listener's address.
+func nlb(t *testing.T, ctx context.Context, c clients, name string, protocol types.ProtocolEnum, port int32, certificates ...string) (types.LoadBalancer, string) {
+	t.Helper()
+	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String(name), Type: types.LoadBalancerTypeEnumNetwork, Subnets: []string{"subnet-a"}})).must(t).LoadBalancers[0]
+	tg := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String(name), Protocol: types.ProtocolEnumTcp, Port: aws.Int32(7),
+		VpcId: lb.VpcId, TargetType: types.TargetTypeEnumIp})).must(t).TargetGroups[0]
 	try(c.elbv2.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: tg.TargetGroupArn,
-		Targets: []types.TargetDescription{{Id: aws.String("127.0.0.1"), Port: aws.Int32(int32(ln.Addr().(*net.TCPAddr).Port))}}})).must(t)
-	try(c.elbv2.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: nlb.LoadBalancerArn, Protocol: types.ProtocolEnumTcp, Port: aws.Int32(7000),
-		DefaultActions: []types.Action{forwardTo(*tg.TargetGroupArn)}})).must(t)
-	addr := net.JoinHostPort(hostAddress(t, shared, *nlb.DNSName), "7000")
+		Targets: []types.TargetDescription{echoServer(t)}})).must(t)
+	in := &elbv2.CreateListenerInput{LoadBalancerArn: lb.LoadBalancerArn, Protocol: protocol, Port: aws.Int32(port),
+		DefaultActions: []types.Action{forwardTo(*tg.TargetGroupArn)}}
+	for _, arn := range certificates {
+		in.Certificates = append(in.Certificates, types.Certificate{CertificateArn: aws.String(arn)})
+	}
+	try(c.elbv2.CreateListener(ctx, in)).must(t)
+	return lb, net.JoinHostPort(hostAddress(t, shared, *lb.DNSName), strconv.Itoa(int(port)))
+}
+
+// TestNLBTCPEcho: an NLB TCP listener joins the connection to a target.
+func TestNLBTCPEcho(t *testing.T) {
+	ctx, c := setup(t)
+	_, addr := nlb(t, ctx, c, "tcp", types.ProtocolEnumTcp, 7000)
 	var got string
 	eventually(t, "a TCP echo", func() bool {
 		conn, err := net.Dial("tcp", addr)

@@ -1,6 +1,7 @@
 package lb
 
 import (
+	"crypto/tls"
 	"time"
 
 	"berth/lb/health"
@@ -39,6 +40,9 @@ type Listener struct {
 	ARN      string
 	Protocol string // HTTP, HTTPS, TCP, TLS, UDP, TCP_UDP
 	Port     int
+	// Certificates of an HTTPS or TLS listener: the default first, then
+	// those SNI may select. Each has its Leaf.
+	Certificates []tls.Certificate
 	// Rules are in evaluation order: by ascending priority, the default
 	// rule last.
 	Rules []Rule

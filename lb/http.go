@@ -2,9 +2,11 @@ package lb
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/netip"
@@ -21,11 +23,17 @@ import (
 
 type atomicRoutes = atomic.Pointer[routes]
 
-// serveHTTP serves an HTTP listener on ln and returns its close function.
-func (m *Manager) serveHTTP(l *listener, ln net.Listener) func(time.Duration) {
+// serveHTTP serves an HTTP listener on ln, or an HTTPS one when tc is
+// set, and returns its close function.
+func (m *Manager) serveHTTP(l *listener, ln net.Listener, tc *tls.Config) func(time.Duration) {
 	h := &httpListener{m: m, l: l}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: time.Minute, IdleTimeout: time.Minute, ErrorLog: nil}
-	go srv.Serve(ln)
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: time.Minute, IdleTimeout: time.Minute, TLSConfig: tc,
+		ErrorLog: log.New(io.Discard, "", 0)}
+	if tc != nil {
+		go srv.ServeTLS(ln, "", "")
+	} else {
+		go srv.Serve(ln)
+	}
 	return func(drain time.Duration) {
 		shutdown(context.Background(), drain, srv.Shutdown, srv.Close)
 	}
@@ -312,6 +320,13 @@ func outgoing(r *http.Request, rt *routes, peer netip.AddrPort) *http.Request {
 		upgrade = r.Header.Get("Upgrade")
 	}
 	removeHop(out.Header)
+	if rt.lb.DropInvalidHeaders {
+		for name := range out.Header {
+			if !validHeaderName(name) {
+				delete(out.Header, name)
+			}
+		}
+	}
 	if upgrade != "" {
 		out.Header.Set("Connection", "Upgrade")
 		out.Header.Set("Upgrade", upgrade)
@@ -333,6 +348,11 @@ func outgoing(r *http.Request, rt *routes, peer netip.AddrPort) *http.Request {
 		out.Header.Set("X-Forwarded-Port", strconv.Itoa(rt.listener.Port))
 	}
 	out.Header.Set("X-Amzn-Trace-Id", traceID(r.Header.Get("X-Amzn-Trace-Id")))
+	if rt.lb.TLSHeaders && r.TLS != nil {
+		version, cipher := tlsHeaders(r.TLS)
+		out.Header.Set("X-Amzn-Tls-Version", version)
+		out.Header.Set("X-Amzn-Tls-Cipher-Suite", cipher)
+	}
 	if !rt.lb.PreserveHost {
 		// Without preserve_host_header ALB sends the host without the
 		// client's port, with the listener's when it is not the
@@ -350,6 +370,17 @@ func outgoing(r *http.Request, rt *routes, peer netip.AddrPort) *http.Request {
 		out.Header.Set("User-Agent", "") // the transport must not add Go's own
 	}
 	return out
+}
+
+// validHeaderName reports whether a header name is one ALB keeps under
+// routing.http.drop_invalid_header_fields: letters, digits and hyphens.
+func validHeaderName(name string) bool {
+	for _, c := range []byte(name) {
+		if !(c == '-' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 func isUpgrade(r *http.Request) bool {

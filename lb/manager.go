@@ -12,6 +12,7 @@ package lb
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"strconv"
@@ -135,20 +136,23 @@ func (m *Manager) listen(address string, lc Listener) (*listener, error) {
 	addr := net.JoinHostPort(address, strconv.Itoa(lc.Port))
 	l := &listener{protocol: lc.Protocol, addr: addr}
 	switch lc.Protocol {
-	case "HTTP":
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			return nil, fmt.Errorf("listener %s on %s: %w", lc.ARN, addr, err)
-		}
-		l.close = m.serveHTTP(l, ln)
-	case "TCP":
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			return nil, fmt.Errorf("listener %s on %s: %w", lc.ARN, addr, err)
-		}
-		l.close = m.serveTCP(l, ln)
+	case "HTTP", "HTTPS", "TCP", "TLS":
 	default:
 		return nil, fmt.Errorf("listener %s: berth does not serve %s listeners yet", lc.ARN, lc.Protocol)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listener %s on %s: %w", lc.ARN, addr, err)
+	}
+	switch lc.Protocol {
+	case "HTTP":
+		l.close = m.serveHTTP(l, ln, nil)
+	case "HTTPS":
+		l.close = m.serveHTTP(l, ln, l.tlsConfig("h2", "http/1.1"))
+	case "TCP":
+		l.close = m.serveTCP(l, ln)
+	case "TLS":
+		l.close = m.serveTCP(l, tls.NewListener(ln, l.tlsConfig()))
 	}
 	m.log.Info().Str("listener", lc.ARN).Str("address", addr).Str("protocol", lc.Protocol).Msg("listening")
 	return l, nil

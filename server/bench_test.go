@@ -15,7 +15,7 @@ func BenchmarkServe(b *testing.B) {
 	s := newTestServer(b)
 	call := func(op, body string) *httptest.ResponseRecorder {
 		req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/", strings.NewReader(body))
-		req.Header.Set("X-Amz-Target", ecsTargetPrefix+op)
+		req.Header.Set("X-Amz-Target", "AmazonEC2ContainerServiceV20141113."+op)
 		w := httptest.NewRecorder()
 		s.ServeHTTP(w, req)
 		if w.Code != 200 {

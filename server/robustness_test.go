@@ -19,12 +19,15 @@ func TestNoServerFaults(t *testing.T) {
 		s.ServeHTTP(w, req)
 		return w
 	}
-	for _, body := range []string{`{}`, `{"cluster":"default","service":"x","taskDefinition":"x","tasks":["x"],"services":["x"],"containerInstances":["x"],"resourceArn":"x","tags":[{}],"attributes":[{}],"taskSets":["x"]}`} {
-		for op := range s.ecs.ops {
-			req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/", strings.NewReader(body))
-			req.Header.Set("X-Amz-Target", ecsTargetPrefix+op)
-			if w := serve(req); w.Code >= 500 {
-				t.Errorf("ECS %s %s: %d %s", op, body, w.Code, w.Body)
+	for _, body := range []string{`{}`, `{"cluster":"default","service":"x","taskDefinition":"x","tasks":["x"],"services":["x"],"containerInstances":["x"],"resourceArn":"x","tags":[{}],"attributes":[{}],"taskSets":["x"]}`,
+		`{"CertificateArn":"x","DomainName":"","Certificate":"eA==","PrivateKey":"eA==","Tags":[{}],"SubjectAlternativeNames":[""]}`} {
+		for prefix, svc := range s.json {
+			for op := range svc.ops {
+				req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/", strings.NewReader(body))
+				req.Header.Set("X-Amz-Target", prefix+"."+op)
+				if w := serve(req); w.Code >= 500 {
+					t.Errorf("%s %s %s: %d %s", svc.name, op, body, w.Code, w.Body)
+				}
 			}
 		}
 	}

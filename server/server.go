@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/rs/zerolog"
@@ -24,6 +25,7 @@ import (
 	"berth/awsproto/query"
 	"berth/awsproto/sigv4"
 	"berth/backend"
+	acmbackend "berth/backend/acm"
 	ecsbackend "berth/backend/ecs"
 	elbv2backend "berth/backend/elbv2"
 )
@@ -49,6 +51,10 @@ type Config struct {
 type Backends struct {
 	ECS   *ecsbackend.Backend
 	ELBv2 *elbv2backend.Backend
+	ACM   *acmbackend.Backend
+	// CA is the PEM of berth's certificate authority, served at
+	// /_berth/ca.pem.
+	CA []byte
 }
 
 // Server is the HTTP handler for every AWS API berth speaks.
@@ -56,9 +62,17 @@ type Server struct {
 	cfg   Config
 	ids   backend.IDs
 	log   zerolog.Logger
-	ecs   table
+	json  map[string]jsonService // by X-Amz-Target prefix
 	elbv2 table
 	hosts func(context.Context) ([]elbv2backend.Host, error)
+	ca    []byte
+}
+
+// jsonService is a service of the AWS JSON 1.1 protocol.
+type jsonService struct {
+	name  string // as logged
+	codec json11.Codec
+	table
 }
 
 // New returns a server for the backends.
@@ -67,15 +81,17 @@ func New(cfg Config, b Backends, ids backend.IDs, log zerolog.Logger) *Server {
 		cfg:   cfg,
 		ids:   ids,
 		log:   log,
-		ecs:   newTable(&ecs.Client{}, b.ECS),
+		json: map[string]jsonService{
+			"AmazonEC2ContainerServiceV20141113": {"ecs", json11.Codec{}, newTable(&ecs.Client{}, b.ECS)},
+			"CertificateManager":                 {"acm", json11.Codec{KeepCase: true}, newTable(&acm.Client{}, b.ACM)},
+		},
 		elbv2: newTable(&elasticloadbalancingv2.Client{}, b.ELBv2),
 		hosts: b.ELBv2.Hosts,
+		ca:    b.CA,
 	}
 }
 
 const (
-	// ecsTargetPrefix prefixes X-Amz-Target for ECS (JSON 1.1).
-	ecsTargetPrefix = "AmazonEC2ContainerServiceV20141113."
 	// elbv2Version is the API version ELBv2 query requests carry.
 	elbv2Version = "2015-12-01"
 	elbv2XMLNS   = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"
@@ -107,6 +123,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		req.service, req.operation, req.status = "berth", "health", http.StatusOK
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"status":"ok","instance":%q}`, s.cfg.Instance)
+		return
+	}
+	if r.URL.Path == "/_berth/ca.pem" {
+		req.service, req.operation, req.status = "berth", "ca", http.StatusOK
+		w.Header().Set("Content-Type", "application/x-pem-file")
+		w.Write(s.ca)
 		return
 	}
 	if r.URL.Path == "/_berth/hosts" {
@@ -173,7 +195,7 @@ func (s *Server) authenticate(r *http.Request) ([]byte, backend.Scope, error) {
 	return body, sc, nil
 }
 
-// serveJSON serves an AWS JSON 1.1 request (ECS).
+// serveJSON serves an AWS JSON 1.1 request (ECS, ACM).
 func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *request, target string) {
 	fail := func(err error) { req.status = s.writeJSONError(w, req, err) }
 	body, sc, err := s.authenticate(r)
@@ -181,28 +203,29 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *request,
 		fail(err)
 		return
 	}
-	name, ok := strings.CutPrefix(target, ecsTargetPrefix)
+	prefix, name, _ := strings.Cut(target, ".")
+	svc, ok := s.json[prefix]
 	if !ok {
 		fail(awsproto.ClientError("UnknownOperationException", "Unknown operation %s", target))
 		return
 	}
-	req.service, req.operation = "ecs", name
-	op, ok := s.ecs.ops[name]
+	req.service, req.operation = svc.name, name
+	op, ok := svc.ops[name]
 	if !ok {
-		if s.ecs.known[name] {
-			fail(awsproto.ClientError("UnsupportedFeatureException", "berth does not support the ECS operation %s.", name))
+		if svc.known[name] {
+			fail(awsproto.ClientError("UnsupportedFeatureException", "berth does not support the %s operation %s.", strings.ToUpper(svc.name), name))
 		} else {
 			fail(awsproto.ClientError("UnknownOperationException", "Unknown operation %s", target))
 		}
 		return
 	}
-	out, err := s.invoke(backend.WithScope(r.Context(), sc), op, func(v any) error { return json11.Decode(body, v) })
+	out, err := s.invoke(backend.WithScope(r.Context(), sc), op, func(v any) error { return svc.codec.Decode(body, v) })
 	if err != nil {
 		fail(err)
 		return
 	}
 	req.status = http.StatusOK
-	json11.WriteResponse(w, req.id, out)
+	svc.codec.WriteResponse(w, req.id, out)
 }
 
 // serveQuery serves an AWS query request (ELBv2).

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"os"
+	"strings"
 	"regexp"
 	"testing"
 	"time"
@@ -9,8 +11,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"berth/backend"
+	"berth/backend/acm"
 	"berth/backend/ecs"
 	"berth/backend/elbv2"
+	"berth/backend/pki"
 	"berth/sqlite"
 )
 
@@ -23,8 +27,13 @@ func newTestServer(tb testing.TB) *Server {
 	}
 	tb.Cleanup(func() { store.Close() })
 	env := backend.Env{Clock: time.Now, IDs: &backend.SequentialIDs{}}
+	ca, err := pki.Load(context.Background(), store, env.Clock())
+	if err != nil {
+		tb.Fatal(err)
+	}
 	return New(Config{DefaultAccount: "000000000000", DefaultRegion: "us-east-1"},
-		Backends{ECS: ecs.New(store, env, ecs.Host{}), ELBv2: elbv2.New(store, env)}, env.IDs, zerolog.Nop())
+		Backends{ECS: ecs.New(store, env, ecs.Host{}), ELBv2: elbv2.New(store, env, ca), ACM: acm.New(store, env, ca), CA: ca.PEM()},
+		env.IDs, zerolog.Nop())
 }
 
 // TestREADMEListsEveryOperation keeps the README's list of supported
@@ -34,9 +43,14 @@ func TestREADMEListsEveryOperation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(Config{}, Backends{ECS: &ecs.Backend{}, ELBv2: &elbv2.Backend{}}, backend.RandomIDs{}, zerolog.Nop())
-	for service, tbl := range map[string]table{"ECS": s.ecs, "ELBv2": s.elbv2} {
-		if len(tbl.ops) < 20 {
+	s := New(Config{}, Backends{ECS: &ecs.Backend{}, ELBv2: &elbv2.Backend{}, ACM: &acm.Backend{}}, backend.RandomIDs{}, zerolog.Nop())
+	tables := map[string]table{"ELBv2": s.elbv2}
+	for _, svc := range s.json {
+		tables[strings.ToUpper(svc.name)] = svc.table
+	}
+	least := map[string]int{"ECS": 20, "ELBv2": 20, "ACM": 9}
+	for service, tbl := range tables {
+		if len(tbl.ops) < least[service] {
 			t.Errorf("%s serves only %d operations", service, len(tbl.ops))
 		}
 		for name := range tbl.ops {

@@ -26,10 +26,25 @@ import (
 // ContentType is the media type of requests and responses.
 const ContentType = "application/x-amz-json-1.1"
 
+// Codec is the protocol as one service names its members. Most services
+// (ECS, CloudWatch Logs) lower the first letter of the SDK's Go field
+// name; some (ACM) keep it as the model declares it.
+type Codec struct {
+	// KeepCase uses the Go field name as is.
+	KeepCase bool
+}
+
+func (c Codec) name(f awsproto.Field) string {
+	if c.KeepCase {
+		return f.GoName
+	}
+	return f.JSONName()
+}
+
 // Decode fills the SDK input struct that v points to from a JSON body. An
 // empty body is an empty object. Malformed JSON and values of the wrong type
 // are a SerializationException, as AWS answers them.
-func Decode(body []byte, v any) error {
+func (c Codec) Decode(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
@@ -45,14 +60,14 @@ func Decode(body []byte, v any) error {
 	if _, ok := doc.(map[string]any); !ok {
 		return serializationError("the request body must be a JSON object")
 	}
-	return assign(reflect.ValueOf(v).Elem(), doc, "")
+	return c.assign(reflect.ValueOf(v).Elem(), doc, "")
 }
 
 func serializationError(format string, args ...any) *awsproto.Error {
 	return awsproto.ClientError("SerializationException", format, args...)
 }
 
-func assign(v reflect.Value, j any, path string) error {
+func (c Codec) assign(v reflect.Value, j any, path string) error {
 	if j == nil {
 		return nil // null is the same as absent
 	}
@@ -60,7 +75,7 @@ func assign(v reflect.Value, j any, path string) error {
 	switch {
 	case t.Kind() == reflect.Pointer:
 		p := reflect.New(t.Elem())
-		if err := assign(p.Elem(), j, path); err != nil {
+		if err := c.assign(p.Elem(), j, path); err != nil {
 			return err
 		}
 		v.Set(p)
@@ -129,7 +144,7 @@ func assign(v reflect.Value, j any, path string) error {
 		}
 		out := reflect.MakeSlice(t, len(arr), len(arr))
 		for i, e := range arr {
-			if err := assign(out.Index(i), e, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			if err := c.assign(out.Index(i), e, fmt.Sprintf("%s[%d]", path, i)); err != nil {
 				return err
 			}
 		}
@@ -142,7 +157,7 @@ func assign(v reflect.Value, j any, path string) error {
 		out := reflect.MakeMapWithSize(t, len(obj))
 		for k, e := range obj {
 			ev := reflect.New(t.Elem()).Elem()
-			if err := assign(ev, e, path+"."+k); err != nil {
+			if err := c.assign(ev, e, path+"."+k); err != nil {
 				return err
 			}
 			out.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), ev)
@@ -154,11 +169,11 @@ func assign(v reflect.Value, j any, path string) error {
 			return typeError(path, "Structure", j)
 		}
 		for _, f := range awsproto.Fields(t) {
-			e, present := obj[f.JSONName()]
+			e, present := obj[c.name(f)]
 			if !present {
 				continue
 			}
-			if err := assign(v.Field(f.Index), e, joinPath(path, f.JSONName())); err != nil {
+			if err := c.assign(v.Field(f.Index), e, joinPath(path, c.name(f))); err != nil {
 				return err
 			}
 		}
@@ -221,19 +236,19 @@ func typeError(path, want string, got any) error {
 }
 
 // Encode appends the JSON form of the SDK struct v (a pointer) to buf.
-func Encode(buf *bytes.Buffer, v any) {
+func (c Codec) Encode(buf *bytes.Buffer, v any) {
 	rv := reflect.ValueOf(v)
 	if !rv.IsValid() || (rv.Kind() == reflect.Pointer && rv.IsNil()) {
 		buf.WriteString("{}")
 		return
 	}
-	encode(buf, rv)
+	c.encode(buf, rv)
 }
 
-func encode(buf *bytes.Buffer, v reflect.Value) {
+func (c Codec) encode(buf *bytes.Buffer, v reflect.Value) {
 	t := v.Type()
 	if t.Kind() == reflect.Pointer {
-		encode(buf, v.Elem())
+		c.encode(buf, v.Elem())
 		return
 	}
 	if awsproto.IsTime(t) {
@@ -260,7 +275,7 @@ func encode(buf *bytes.Buffer, v reflect.Value) {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			encode(buf, v.Index(i))
+			c.encode(buf, v.Index(i))
 		}
 		buf.WriteByte(']')
 	case reflect.Map:
@@ -271,7 +286,7 @@ func encode(buf *bytes.Buffer, v reflect.Value) {
 			}
 			writeString(buf, k.String())
 			buf.WriteByte(':')
-			encode(buf, v.MapIndex(k))
+			c.encode(buf, v.MapIndex(k))
 		}
 		buf.WriteByte('}')
 	case reflect.Struct:
@@ -286,9 +301,9 @@ func encode(buf *bytes.Buffer, v reflect.Value) {
 				buf.WriteByte(',')
 			}
 			first = false
-			writeString(buf, f.JSONName())
+			writeString(buf, c.name(f))
 			buf.WriteByte(':')
-			encode(buf, fv)
+			c.encode(buf, fv)
 		}
 		buf.WriteByte('}')
 	default:
@@ -349,9 +364,9 @@ func writeString(buf *bytes.Buffer, s string) {
 }
 
 // WriteResponse writes a successful response carrying out.
-func WriteResponse(w http.ResponseWriter, requestID string, out any) {
+func (c Codec) WriteResponse(w http.ResponseWriter, requestID string, out any) {
 	var buf bytes.Buffer
-	Encode(&buf, out)
+	c.Encode(&buf, out)
 	h := w.Header()
 	h.Set("Content-Type", ContentType)
 	h.Set("X-Amzn-RequestId", requestID)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go"
@@ -24,7 +25,7 @@ func TestDecode(t *testing.T) {
 	body := `{"family":"web","containerDefinitions":[{"name":"app","image":"nginx","memory":128,"essential":false,
 		"portMappings":[{"containerPort":80,"hostPort":0,"protocol":"tcp"}],"dockerLabels":{"a":"b"}}],
 		"networkMode":"bridge","unknownField":1}`
-	if err := Decode([]byte(body), &in); err != nil {
+	if err := (Codec{}).Decode([]byte(body), &in); err != nil {
 		t.Fatal(err)
 	}
 	c := in.ContainerDefinitions[0]
@@ -40,7 +41,7 @@ func TestDecodeErrors(t *testing.T) {
 		`{"containerDefinitions":[{"memory":"x"}]}`, `{"containerDefinitions":[{"memory":99999999999}]}`, `{} {}`,
 	} {
 		var in ecs.RegisterTaskDefinitionInput
-		err := Decode([]byte(body), &in)
+		err := Codec{}.Decode([]byte(body), &in)
 		var ae *awsproto.Error
 		if !errors.As(err, &ae) || ae.Code != "SerializationException" || ae.Status != 400 {
 			t.Errorf("Decode(%s) = %v, want SerializationException", body, err)
@@ -55,14 +56,14 @@ func TestEncode(t *testing.T) {
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("a"), DockerLabels: map[string]string{"z": "1", "a": "2"}}},
 	}}
 	var buf bytes.Buffer
-	Encode(&buf, out)
+	Codec{}.Encode(&buf, out)
 	want := `{"taskDefinition":{"containerDefinitions":[{"cpu":0,"dockerLabels":{"a":"2","z":"1"},"name":"a"}],"family":"web","registeredAt":1767323045.678,"revision":3,"volumes":[]}}`
 	if buf.String() != want {
 		t.Fatalf("Encode =\n%s\nwant\n%s", buf.String(), want)
 	}
 	// What berth writes, the SDK's own deserializer reads back.
 	var back ecs.DescribeTaskDefinitionOutput
-	if err := Decode(buf.Bytes(), &back); err != nil || !back.TaskDefinition.RegisteredAt.Equal(at) {
+	if err := (Codec{}).Decode(buf.Bytes(), &back); err != nil || !back.TaskDefinition.RegisteredAt.Equal(at) {
 		t.Fatalf("round trip: %v %v", back.TaskDefinition, err)
 	}
 }
@@ -162,11 +163,20 @@ func keys(doc any, into map[string]bool) {
 	}
 }
 
-// TestNamesMatchSDKSchemas checks the naming rule (JSON member = Go field
-// with its first letter lowered) against the member names in the SDK's
-// schemas, for the output of every ECS operation.
+// TestNamesMatchSDKSchemas checks the naming rules (JSON member = Go field
+// with its first letter lowered for ECS, as is for ACM) against the member
+// names in the SDK's schemas, for the output of every operation.
 func TestNamesMatchSDKSchemas(t *testing.T) {
-	ct := reflect.TypeFor[*ecs.Client]()
+	for _, svc := range []struct {
+		client reflect.Type
+		codec  Codec
+		least  int
+	}{{reflect.TypeFor[*ecs.Client](), Codec{}, 50}, {reflect.TypeFor[*acm.Client](), Codec{KeepCase: true}, 10}} {
+		t.Run(svc.client.Elem().PkgPath(), func(t *testing.T) { checkNames(t, svc.client, svc.codec, svc.least) })
+	}
+}
+
+func checkNames(t *testing.T, ct reflect.Type, codec Codec, least int) {
 	checked := 0
 	for i := range ct.NumMethod() {
 		m := ct.Method(i)
@@ -182,7 +192,7 @@ func TestNamesMatchSDKSchemas(t *testing.T) {
 		rec := &recorder{names: map[string]bool{}}
 		ser.Serialize(rec)
 		var buf bytes.Buffer
-		Encode(&buf, out.Interface())
+		codec.Encode(&buf, out.Interface())
 		var doc any
 		if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
 			t.Fatalf("%s: %v", m.Name, err)
@@ -201,7 +211,7 @@ func TestNamesMatchSDKSchemas(t *testing.T) {
 		}
 		checked++
 	}
-	if checked < 50 {
+	if checked < least {
 		t.Fatalf("checked only %d operations", checked)
 	}
 }
@@ -216,7 +226,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, v := range []any{&ecs.RegisterTaskDefinitionInput{}, &ecs.CreateServiceInput{}, &ecs.ListServiceDeploymentsInput{}} {
-			err := Decode(body, v)
+			err := Codec{}.Decode(body, v)
 			var ae *awsproto.Error
 			if err != nil && !errors.As(err, &ae) {
 				t.Fatalf("Decode returned %T %v, want *awsproto.Error", err, err)

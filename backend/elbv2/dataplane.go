@@ -2,6 +2,7 @@ package elbv2
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -16,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"berth/backend"
+	"berth/backend/acm"
 	"berth/lb"
 	"berth/lb/health"
 	"berth/lb/rules"
@@ -171,6 +173,11 @@ func (b *Backend) snapshot(tx *sqlite.Tx, p Placement) (lb.Config, time.Time, er
 			if err != nil {
 				return cfg, next, err
 			}
+			if lc.Protocol == types.ProtocolEnumHttps || lc.Protocol == types.ProtocolEnumTls {
+				if compiled.Certificates, err = b.certificates(tx, s, lc, out.DNSName); err != nil {
+					return cfg, next, err
+				}
+			}
 			out.Listeners = append(out.Listeners, compiled)
 		}
 		cfg.LoadBalancers = append(cfg.LoadBalancers, out)
@@ -204,6 +211,67 @@ func (b *Backend) compileListener(tx *sqlite.Tx, s scope, l types.Listener, cfg 
 		out.Rules = append(out.Rules, rule)
 	}
 	return out, nil
+}
+
+// Certificates berth issued for load balancers' DNS names, by load
+// balancer ARN: the certificate of a listener that has no usable one.
+const kindIssuedCertificate = "elbv2/issued-certificate"
+
+// certificates returns what an HTTPS or TLS listener serves: its default
+// certificate, then those added for SNI. A certificate that is not in
+// berth's ACM cannot be served; in the default's place the listener
+// serves a certificate for the load balancer's DNS name that berth's
+// authority issued.
+func (b *Backend) certificates(tx *sqlite.Tx, s scope, l types.Listener, dnsName string) ([]tls.Certificate, error) {
+	var arns []string
+	for _, c := range l.Certificates {
+		arns = append(arns, aws.ToString(c.CertificateArn))
+	}
+	added, err := sqlite.ListAll[types.Certificate](tx, s.Query(kindListenerCertificate, *l.ListenerArn))
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range added {
+		arns = append(arns, aws.ToString(c.CertificateArn))
+	}
+	var out []tls.Certificate
+	for i, arn := range arns {
+		cert, key, ok, err := acm.KeyPair(tx, arn)
+		if err != nil {
+			return nil, err
+		}
+		pair, perr := tls.X509KeyPair(cert, key)
+		if ok && perr == nil {
+			out = append(out, pair)
+		} else if i == 0 {
+			pair, err := b.issued(tx, *l.LoadBalancerArn, dnsName)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, pair)
+		}
+	}
+	return out, nil
+}
+
+// issued returns the certificate of a load balancer's DNS name, issuing
+// it on first use.
+func (b *Backend) issued(tx *sqlite.Tx, lbArn, dnsName string) (tls.Certificate, error) {
+	key := sqlite.Key{Kind: kindIssuedCertificate, ID: lbArn}
+	var pair struct{ Cert, Key []byte }
+	err := tx.Get(key, &pair)
+	if isNotFound(err) {
+		var chain []byte
+		if pair.Cert, chain, pair.Key, err = b.ca.Issue([]string{strings.ToLower(dnsName)}, "EC_prime256v1", b.env.Clock()); err != nil {
+			return tls.Certificate{}, err
+		}
+		pair.Cert = append(pair.Cert, chain...)
+		err = tx.Put(sqlite.Row{Key: key}, pair)
+	}
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.X509KeyPair(pair.Cert, pair.Key)
 }
 
 // priority orders rules: by number, the default rule last.

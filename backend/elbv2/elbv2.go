@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"berth/backend"
+	"berth/backend/pki"
 	"berth/lb/health"
 	"berth/sqlite"
 )
@@ -31,6 +32,8 @@ import (
 type Backend struct {
 	store *sqlite.Store
 	env   backend.Env
+	// ca issues the certificate of a listener that has no usable one.
+	ca *pki.Authority
 	// wake tells the publisher that the configuration may have changed.
 	wake chan struct{}
 
@@ -39,9 +42,10 @@ type Backend struct {
 	failed map[string]string        // by load balancer ARN: a listener that could not bind
 }
 
-// New returns an ELBv2 backend over store.
-func New(store *sqlite.Store, env backend.Env) *Backend {
-	return &Backend{store: store, env: env, wake: make(chan struct{}, 1), health: map[string]health.Status{}}
+// New returns an ELBv2 backend over store whose listeners without a
+// usable certificate get one that ca issues.
+func New(store *sqlite.Store, env backend.Env, ca *pki.Authority) *Backend {
+	return &Backend{store: store, env: env, ca: ca, wake: make(chan struct{}, 1), health: map[string]health.Status{}}
 }
 
 // Stored resource kinds.

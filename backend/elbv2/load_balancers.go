@@ -345,6 +345,11 @@ func (b *Backend) DeleteLoadBalancer(ctx context.Context, in *elbv2api.DeleteLoa
 				return err
 			}
 		}
+		for _, k := range []string{kindAddress, kindIssuedCertificate} {
+			if err := tx.Delete(sqlite.Key{Kind: k, ID: arn}); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	if err != nil {

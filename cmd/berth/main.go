@@ -2,9 +2,12 @@
 //
 //	berth [serve] [flags]
 //	berth hosts [--listen address]
+//	berth ca [--listen address]
 //
 // hosts prints an /etc/hosts line for every load balancer of the berth
-// that serves at --listen: its local address and DNS name.
+// that serves at --listen: its local address and DNS name. ca prints the
+// certificate of its authority, which signs the certificates of HTTPS
+// listeners and of ACM: trust it to trust them.
 //
 // Every flag has an environment variable (BERTH_<FLAG>, upper case, dashes
 // as underscores) that sets its default.
@@ -30,8 +33,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"berth/backend"
+	"berth/backend/acm"
 	"berth/backend/ecs"
 	"berth/backend/elbv2"
+	"berth/backend/pki"
 	"berth/backend/runtime"
 	"berth/lb"
 	"berth/server"
@@ -55,7 +60,8 @@ type config struct {
 	cleanContainers  bool
 	runtime          string
 	lbNetwork        string
-	hosts            bool
+	// show is the /_berth path whose answer a subcommand prints.
+	show             string
 }
 
 func main() {
@@ -92,7 +98,9 @@ func parseFlags(args []string) (config, error) {
 	case len(args) > 0 && args[0] == "serve":
 		args = args[1:]
 	case len(args) > 0 && args[0] == "hosts":
-		args, c.hosts = args[1:], true
+		args, c.show = args[1:], "/_berth/hosts"
+	case len(args) > 0 && args[0] == "ca":
+		args, c.show = args[1:], "/_berth/ca.pem"
 	}
 	return c, fs.Parse(args)
 }
@@ -158,8 +166,8 @@ func run(args []string) error {
 		fmt.Println("berth", version)
 		return nil
 	}
-	if c.hosts {
-		return printHosts(c.listen)
+	if c.show != "" {
+		return show(c.listen, c.show)
 	}
 	log, err := logger(c)
 	if err != nil {
@@ -208,12 +216,16 @@ func run(args []string) error {
 	default:
 		return fmt.Errorf("--runtime: unknown runtime %q", c.runtime)
 	}
+	ca, err := pki.Load(ctx, store, env.Clock())
+	if err != nil {
+		return err
+	}
 	ecsBackend := ecs.New(store, env, host)
-	elbBackend := elbv2.New(store, env)
+	elbBackend := elbv2.New(store, env, ca)
 	srv := server.New(server.Config{
 		DefaultAccount: c.account, DefaultRegion: c.region,
 		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures, Instance: instance,
-	}, server.Backends{ECS: ecsBackend, ELBv2: elbBackend}, env.IDs, log)
+	}, server.Backends{ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), CA: ca.PEM()}, env.IDs, log)
 	if c.lbNetwork != "none" {
 		network, err := netip.ParsePrefix(c.lbNetwork)
 		if err != nil {
@@ -256,9 +268,9 @@ func run(args []string) error {
 	return httpServer.Shutdown(shutdown)
 }
 
-// printHosts copies the /etc/hosts lines of the berth at listen to stdout.
-func printHosts(listen string) error {
-	resp, err := http.Get("http://" + listen + "/_berth/hosts")
+// show copies the answer of the berth at listen to a GET of path to stdout.
+func show(listen, path string) error {
+	resp, err := http.Get("http://" + listen + path)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,198 @@
+// Package pki is berth's local certificate authority. It signs the
+// certificates that berth issues itself: those ACM RequestCertificate
+// returns, and the one an HTTPS or TLS listener serves when it has no
+// usable certificate. Trusting the authority once (its PEM is served at
+// /_berth/ca.pem and printed by `berth ca`) makes every such certificate
+// trusted. The authority is drawn once per data directory and kept in the
+// store, so that it survives a restart.
+package pki
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"time"
+
+	"berth/sqlite"
+)
+
+// Authority signs certificates.
+type Authority struct {
+	cert *x509.Certificate
+	key  crypto.Signer
+	pem  []byte
+}
+
+// stored is the authority as the store keeps it.
+type stored struct {
+	Cert, Key []byte // PEM
+}
+
+// Load returns the authority of store, creating it on first use.
+func Load(ctx context.Context, store *sqlite.Store, now time.Time) (*Authority, error) {
+	key := sqlite.Key{Kind: "berth/ca", ID: "self"}
+	var s stored
+	err := store.Update(ctx, func(tx *sqlite.Tx) error {
+		err := tx.Get(key, &s)
+		if !errors.Is(err, sqlite.ErrNotFound) {
+			return err
+		}
+		if s, err = create(now); err != nil {
+			return err
+		}
+		return tx.Put(sqlite.Row{Key: key}, s)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return parse(s)
+}
+
+// create makes a new authority valid for ten years.
+func create(now time.Time) (stored, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return stored{}, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial(),
+		Subject:               pkix.Name{Organization: []string{"berth"}, CommonName: "berth local CA"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.AddDate(10, 0, 0),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLenZero:        true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		return stored{}, err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return stored{}, err
+	}
+	return stored{Cert: encode("CERTIFICATE", der), Key: encode("PRIVATE KEY", keyDER)}, nil
+}
+
+func parse(s stored) (*Authority, error) {
+	cb, _ := pem.Decode(s.Cert)
+	kb, _ := pem.Decode(s.Key)
+	if cb == nil || kb == nil {
+		return nil, errors.New("pki: the stored authority is not PEM")
+	}
+	cert, err := x509.ParseCertificate(cb.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("pki: %w", err)
+	}
+	key, err := x509.ParsePKCS8PrivateKey(kb.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("pki: %w", err)
+	}
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return nil, errors.New("pki: the stored key cannot sign")
+	}
+	return &Authority{cert: cert, key: signer, pem: s.Cert}, nil
+}
+
+// PEM returns the authority's certificate, the one clients trust.
+func (a *Authority) PEM() []byte { return a.pem }
+
+// Issue signs a new server certificate for names (DNS names or IP
+// addresses; the first is the subject's common name), valid for 395 days
+// as ACM's are, with a key of algorithm (ACM's names: RSA_2048,
+// EC_prime256v1, ...). It returns the certificate, its chain (the
+// authority) and the private key, in PEM.
+func (a *Authority) Issue(names []string, algorithm string, now time.Time) (cert, chain, key []byte, err error) {
+	if len(names) == 0 {
+		return nil, nil, nil, errors.New("pki: a certificate needs a name")
+	}
+	pk, err := generate(algorithm)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      pkix.Name{CommonName: names[0]},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.AddDate(0, 0, 395),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+	}
+	if _, ok := pk.(*rsa.PrivateKey); ok {
+		tmpl.KeyUsage |= x509.KeyUsageKeyEncipherment
+	}
+	for _, n := range names {
+		if ip := net.ParseIP(n); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, n)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.cert, pk.Public(), a.key)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(pk)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return encode("CERTIFICATE", der), a.pem, encode("PRIVATE KEY", keyDER), nil
+}
+
+// generate makes a private key of an ACM key algorithm.
+func generate(algorithm string) (crypto.Signer, error) {
+	switch algorithm {
+	case "RSA_2048":
+		return rsa.GenerateKey(rand.Reader, 2048)
+	case "RSA_3072":
+		return rsa.GenerateKey(rand.Reader, 3072)
+	case "RSA_4096":
+		return rsa.GenerateKey(rand.Reader, 4096)
+	case "EC_prime256v1":
+		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case "EC_secp384r1":
+		return ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	case "EC_secp521r1":
+		return ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+	}
+	return nil, fmt.Errorf("pki: unknown key algorithm %q", algorithm)
+}
+
+// Algorithm returns the ACM name of a certificate's key algorithm.
+func Algorithm(c *x509.Certificate) string {
+	switch k := c.PublicKey.(type) {
+	case *rsa.PublicKey:
+		return fmt.Sprintf("RSA_%d", k.N.BitLen())
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256():
+			return "EC_prime256v1"
+		case elliptic.P384():
+			return "EC_secp384r1"
+		case elliptic.P521():
+			return "EC_secp521r1"
+		}
+	}
+	return "UNKNOWN"
+}
+
+func serial() *big.Int {
+	n, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	return n
+}
+
+func encode(kind string, der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der})
+}
