@@ -78,9 +78,9 @@ type jsonService struct {
 // New returns a server for the backends.
 func New(cfg Config, b Backends, ids backend.IDs, log zerolog.Logger) *Server {
 	return &Server{
-		cfg:   cfg,
-		ids:   ids,
-		log:   log,
+		cfg: cfg,
+		ids: ids,
+		log: log,
 		json: map[string]jsonService{
 			"AmazonEC2ContainerServiceV20141113": {"ecs", json11.Codec{}, newTable(&ecs.Client{}, b.ECS)},
 			"CertificateManager":                 {"acm", json11.Codec{KeepCase: true}, newTable(&acm.Client{}, b.ACM)},

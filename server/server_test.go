@@ -3,8 +3,8 @@ package server
 import (
 	"context"
 	"os"
-	"strings"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 

@@ -61,7 +61,7 @@ type config struct {
 	runtime          string
 	lbNetwork        string
 	// show is the /_berth path whose answer a subcommand prints.
-	show             string
+	show string
 }
 
 func main() {
