@@ -412,3 +412,44 @@ func TestNLBTCPEcho(t *testing.T) {
 		return got == "ping"
 	})
 }
+
+// TestNLBUDPEcho: an NLB UDP listener forwards a client's datagrams to a
+// target and its answers back.
+func TestNLBUDPEcho(t *testing.T) {
+	ctx, c := setup(t)
+	echo, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer echo.Close()
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			n, from, err := echo.ReadFromUDP(buf)
+			if err != nil {
+				return
+			}
+			echo.WriteToUDP(buf[:n], from)
+		}
+	}()
+	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("udp"), Type: types.LoadBalancerTypeEnumNetwork, Subnets: []string{"subnet-a"}})).must(t).LoadBalancers[0]
+	tg := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("udp-echo"), Protocol: types.ProtocolEnumUdp, Port: aws.Int32(53),
+		VpcId: lb.VpcId, TargetType: types.TargetTypeEnumIp})).must(t).TargetGroups[0]
+	try(c.elbv2.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: tg.TargetGroupArn,
+		Targets: []types.TargetDescription{{Id: aws.String("127.0.0.1"), Port: aws.Int32(int32(echo.LocalAddr().(*net.UDPAddr).Port))}}})).must(t)
+	try(c.elbv2.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: lb.LoadBalancerArn, Protocol: types.ProtocolEnumUdp, Port: aws.Int32(5353),
+		DefaultActions: []types.Action{forwardTo(*tg.TargetGroupArn)}})).must(t)
+	addr := net.JoinHostPort(hostAddress(t, shared, *lb.DNSName), "5353")
+	eventually(t, "a UDP echo", func() bool {
+		conn, err := net.Dial("udp", addr)
+		if err != nil {
+			return false
+		}
+		defer conn.Close()
+		fmt.Fprint(conn, "ping")
+		conn.SetReadDeadline(time.Now().Add(time.Second))
+		buf := make([]byte, 100)
+		n, err := conn.Read(buf)
+		return err == nil && string(buf[:n]) == "ping"
+	})
+}

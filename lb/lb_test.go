@@ -420,6 +420,49 @@ func TestTCPEcho(t *testing.T) {
 	}
 }
 
+func TestUDPEcho(t *testing.T) {
+	h := newHarness(t)
+	echo, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer echo.Close()
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			n, from, err := echo.ReadFromUDP(buf)
+			if err != nil {
+				return
+			}
+			echo.WriteToUDP(append([]byte("echo "), buf[:n]...), from)
+		}
+	}()
+	addr := loopback()
+	port := freePort(t, addr)
+	h.apply(Config{
+		TargetGroups: map[string]TargetGroup{"tg": {ARN: "tg", Protocol: "UDP",
+			Targets: []Target{{ID: "127.0.0.1", Port: echo.LocalAddr().(*net.UDPAddr).Port, Host: "127.0.0.1"}}}},
+		LoadBalancers: []LoadBalancer{{ARN: "nlb", Type: "network", Address: addr,
+			Listeners: []Listener{{ARN: "l", Protocol: "UDP", Port: port, Rules: []Rule{{Action: forward("tg")}}}}}},
+	})
+	for _, client := range []string{"one", "two"} {
+		conn, err := net.Dial("udp", net.JoinHostPort(addr, strconv.Itoa(port)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		for i := range 3 { // the same flow, answered every time
+			fmt.Fprintf(conn, "%s %d", client, i)
+			conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			buf := make([]byte, 1500)
+			n, err := conn.Read(buf)
+			if want := fmt.Sprintf("echo %s %d", client, i); err != nil || string(buf[:n]) != want {
+				t.Fatalf("got %q %v, want %q", buf[:n], err, want)
+			}
+		}
+	}
+}
+
 // Two load balancers both listen on port 80, each on its own address.
 func TestTwoLoadBalancersOnPort80(t *testing.T) {
 	h := newHarness(t)

@@ -136,13 +136,29 @@ func (m *Manager) listen(address string, lc Listener) (*listener, error) {
 	addr := net.JoinHostPort(address, strconv.Itoa(lc.Port))
 	l := &listener{protocol: lc.Protocol, addr: addr}
 	switch lc.Protocol {
-	case "HTTP", "HTTPS", "TCP", "TLS":
+	case "HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP":
 	default:
-		return nil, fmt.Errorf("listener %s: berth does not serve %s listeners yet", lc.ARN, lc.Protocol)
+		return nil, fmt.Errorf("listener %s: berth does not serve %s listeners", lc.ARN, lc.Protocol)
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("listener %s on %s: %w", lc.ARN, addr, err)
+	var ln net.Listener
+	if lc.Protocol != "UDP" {
+		var err error
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			return nil, fmt.Errorf("listener %s on %s: %w", lc.ARN, addr, err)
+		}
+	}
+	var pc *net.UDPConn
+	if lc.Protocol == "UDP" || lc.Protocol == "TCP_UDP" {
+		ua, err := net.ResolveUDPAddr("udp", addr)
+		if err == nil {
+			pc, err = net.ListenUDP("udp", ua)
+		}
+		if err != nil {
+			if ln != nil {
+				ln.Close()
+			}
+			return nil, fmt.Errorf("listener %s on %s/udp: %w", lc.ARN, addr, err)
+		}
 	}
 	switch lc.Protocol {
 	case "HTTP":
@@ -153,6 +169,11 @@ func (m *Manager) listen(address string, lc Listener) (*listener, error) {
 		l.close = m.serveTCP(l, ln)
 	case "TLS":
 		l.close = m.serveTCP(l, tls.NewListener(ln, l.tlsConfig()))
+	case "UDP":
+		l.close = m.serveUDP(l, pc)
+	case "TCP_UDP":
+		closeTCP, closeUDP := m.serveTCP(l, ln), m.serveUDP(l, pc)
+		l.close = func(drain time.Duration) { closeUDP(drain); closeTCP(drain) }
 	}
 	m.log.Info().Str("listener", lc.ARN).Str("address", addr).Str("protocol", lc.Protocol).Msg("listening")
 	return l, nil

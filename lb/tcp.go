@@ -2,7 +2,6 @@ package lb
 
 import (
 	"context"
-	"hash/fnv"
 	"io"
 	"net"
 	"slices"
@@ -52,13 +51,12 @@ func (m *Manager) proxyTCP(ctx context.Context, rt *routes, conn net.Conn) {
 	g := rt.rules[0].groups[0].g
 	mem := g.members.Load()
 	available := balance.Available(mem.balance)
-	h := fnv.New32a()
-	io.WriteString(h, conn.RemoteAddr().String()+"|"+conn.LocalAddr().String())
+	hash := int(flowHash(conn.RemoteAddr().String(), conn.LocalAddr().String()))
 	var tried []*balance.Target
 	for len(tried) < len(available) {
 		var bt *balance.Target
 		for i := 0; i < len(available); i++ {
-			c := available[(int(h.Sum32())+i)%len(available)]
+			c := available[(hash+i)%len(available)]
 			if !slices.Contains(tried, c) {
 				bt = c
 				break

@@ -1,0 +1,128 @@
+package lb
+
+import (
+	"hash/fnv"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"berth/lb/balance"
+)
+
+// udpIdle is how long an NLB keeps a UDP flow without traffic.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/network/network-load-balancers.html#connection-idle-timeout
+const udpIdle = 120 * time.Second
+
+// udpFlow is one client's datagrams to the target its flow hashed to.
+type udpFlow struct {
+	up   *net.UDPConn // connected to the target
+	last atomic.Int64 // when the latest datagram went either way, in Unix nanoseconds
+}
+
+func (f *udpFlow) touch() { f.last.Store(time.Now().UnixNano()) }
+
+// expires is when the flow ends if no datagram comes.
+func (f *udpFlow) expires() time.Time { return time.Unix(0, f.last.Load()).Add(udpIdle) }
+
+// serveUDP serves an NLB UDP listener: a client's datagrams go to one
+// target, chosen by a hash of the flow, and the target's answers come back
+// from the listener's address.
+func (m *Manager) serveUDP(l *listener, pc *net.UDPConn) func(time.Duration) {
+	var mu sync.Mutex
+	flows := map[string]*udpFlow{}
+	forget := func(key string, f *udpFlow) {
+		mu.Lock()
+		if flows[key] == f {
+			delete(flows, key)
+		}
+		mu.Unlock()
+		f.up.Close()
+	}
+	go func() {
+		buf := make([]byte, 64<<10)
+		for {
+			n, client, err := pc.ReadFromUDP(buf)
+			if err != nil {
+				return
+			}
+			key := client.String()
+			mu.Lock()
+			f := flows[key]
+			mu.Unlock()
+			if f == nil {
+				up := dialUDP(l.routes.Load(), client, pc.LocalAddr())
+				if up == nil {
+					continue // no target: the datagram is dropped
+				}
+				f = &udpFlow{up: up}
+				mu.Lock()
+				flows[key] = f
+				mu.Unlock()
+				f.touch()
+				go answerUDP(pc, client, f, func() { forget(key, f) })
+			}
+			f.touch()
+			f.up.Write(buf[:n])
+		}
+	}()
+	return func(time.Duration) {
+		pc.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for key, f := range flows {
+			f.up.Close()
+			delete(flows, key)
+		}
+	}
+}
+
+// answerUDP sends the target's datagrams back to the client until the
+// flow has been idle for udpIdle, then ends it.
+func answerUDP(pc *net.UDPConn, client *net.UDPAddr, f *udpFlow, end func()) {
+	defer end()
+	buf := make([]byte, 64<<10)
+	for {
+		f.up.SetReadDeadline(f.expires())
+		n, err := f.up.Read(buf)
+		if isTimeout(err) && time.Now().Before(f.expires()) {
+			continue // the client sent something meanwhile
+		}
+		if err != nil {
+			return
+		}
+		f.touch()
+		pc.WriteToUDP(buf[:n], client)
+	}
+}
+
+// dialUDP connects to the target of the listener's default forward that
+// the flow from client to local hashes to, or returns nil.
+func dialUDP(rt *routes, client *net.UDPAddr, local net.Addr) *net.UDPConn {
+	if len(rt.rules) == 0 || len(rt.rules[0].groups) == 0 {
+		return nil
+	}
+	mem := rt.rules[0].groups[0].g.members.Load()
+	available := balance.Available(mem.balance)
+	if len(available) == 0 {
+		return nil
+	}
+	t := mem.byKey[available[flowHash(client.String(), local.String())%uint32(len(available))].Key]
+	addr, err := net.ResolveUDPAddr("udp", t.Addr)
+	if err != nil {
+		return nil
+	}
+	up, err := net.DialUDP("udp", nil, addr)
+	if err != nil {
+		return nil
+	}
+	return up
+}
+
+// flowHash hashes a flow's addresses, so that a flow always goes to the
+// same target while the targets stay the same.
+func flowHash(remote, local string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(remote + "|" + local))
+	return h.Sum32()
+}
