@@ -31,11 +31,22 @@ func (m *Manager) serveHTTP(l *listener, ln net.Listener, tc *tls.Config) func(t
 		ErrorLog: log.New(io.Discard, "", 0)}
 	if tc != nil {
 		go srv.ServeTLS(ln, "", "")
-	} else {
-		go srv.Serve(ln)
+		return func(drain time.Duration) {
+			shutdown(context.Background(), drain, srv.Shutdown, srv.Close)
+		}
 	}
+	// Plain HTTP: the lean path first, net/http for what it hands over.
+	to := &handoff{addr: ln.Addr(), conns: make(chan net.Conn), done: make(chan struct{})}
+	conns := &leanConns{conns: map[*leanConn]struct{}{}}
+	go srv.Serve(to)
+	go h.serveLean(ln, conns, to)
 	return func(drain time.Duration) {
+		ln.Close()
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); conns.shutdown(drain) }()
 		shutdown(context.Background(), drain, srv.Shutdown, srv.Close)
+		wg.Wait()
 	}
 }
 
@@ -56,7 +67,7 @@ func (h *httpListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		start = time.Now()
 	}
 	peer, _ := netip.ParseAddrPort(r.RemoteAddr)
-	req := rules.Request{Request: r, Peer: peer.Addr()}
+	req := rules.FromHTTP(r, peer.Addr())
 	for i := range rt.rules {
 		rule := &rt.rules[i]
 		if !rules.MatchAll(rule.Conditions, req) {
@@ -64,9 +75,11 @@ func (h *httpListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if logged {
 			// Read before forwarding changes the headers.
-			request, agent := r.Method+" "+r.URL.RequestURI()+" "+r.Proto, r.UserAgent()
-			status, target := h.act(w, r, rt, rule, peer)
-			h.accessLog(rt, rule, r, request, agent, target, status, start)
+			e := accessEntry{client: r.RemoteAddr, request: r.Method + " " + r.URL.RequestURI() + " " + r.Proto,
+				agent: r.UserAgent(), host: r.Host, start: start}
+			e.status, e.target = h.act(w, r, rt, rule, peer)
+			e.trace = r.Header.Get("X-Amzn-Trace-Id")
+			h.accessLog(rt, rule, e)
 			return
 		}
 		h.act(w, r, rt, rule, peer)
@@ -75,14 +88,21 @@ func (h *httpListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	errorPage(w, http.StatusNotFound) // a listener always has a default rule; this is a safety net
 }
 
+// accessEntry is what an access log line says of one request.
+type accessEntry struct {
+	client, target, request, agent, trace, host string
+	status                                      int
+	start                                       time.Time
+}
+
 // accessLog logs a request with the fields of an ALB access log entry.
 // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html
-func (h *httpListener) accessLog(rt *routes, rule *compiledRule, r *http.Request, request, agent, target string, status int, start time.Time) {
-	h.m.log.Debug().Str("type", strings.ToLower(rt.listener.Protocol)).Time("time", start).Str("elb", rt.lb.Name).
-		Str("client:port", r.RemoteAddr).Str("target:port", target).Int("elb_status_code", status).
-		Str("request", request).Str("user_agent", agent).Str("trace_id", r.Header.Get("X-Amzn-Trace-Id")).
-		Str("domain_name", r.Host).Str("matched_rule", rule.ARN).Str("actions_executed", rule.Action.Type).
-		Dur("request_processing_time", time.Since(start)).Msg("access")
+func (h *httpListener) accessLog(rt *routes, rule *compiledRule, e accessEntry) {
+	h.m.log.Debug().Str("type", strings.ToLower(rt.listener.Protocol)).Time("time", e.start).Str("elb", rt.lb.Name).
+		Str("client:port", e.client).Str("target:port", e.target).Int("elb_status_code", e.status).
+		Str("request", e.request).Str("user_agent", e.agent).Str("trace_id", e.trace).
+		Str("domain_name", e.host).Str("matched_rule", rule.ARN).Str("actions_executed", rule.Action.Type).
+		Dur("request_processing_time", time.Since(e.start)).Msg("access")
 }
 
 // act runs a rule's action and returns the status sent and the target
@@ -150,8 +170,7 @@ func redirect(w http.ResponseWriter, r *http.Request, lc Listener, rd *Redirect)
 	w.Header().Set("Location", loc)
 	w.Header().Set("Server", serverHeader)
 	w.Header().Set("Content-Type", "text/html")
-	body := fmt.Sprintf("<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n<center><h1>%d %s</h1></center>\r\n</body>\r\n</html>\r\n",
-		status, statusText(status), status, statusText(status))
+	body := errorBody(status)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	io.WriteString(w, body)
@@ -168,10 +187,15 @@ func statusText(code int) string {
 	return http.StatusText(code)
 }
 
+// errorBody is the body of one of ALB's own error responses.
+func errorBody(status int) string {
+	return fmt.Sprintf("<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n<center><h1>%d %s</h1></center>\r\n</body>\r\n</html>\r\n",
+		status, statusText(status), status, statusText(status))
+}
+
 // errorPage writes one of ALB's own error responses.
 func errorPage(w http.ResponseWriter, status int) {
-	body := fmt.Sprintf("<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n<center><h1>%d %s</h1></center>\r\n</body>\r\n</html>\r\n",
-		status, statusText(status), status, statusText(status))
+	body := errorBody(status)
 	h := w.Header()
 	h.Set("Server", serverHeader)
 	h.Set("Content-Type", "text/html")

@@ -32,11 +32,26 @@ type Condition struct {
 // KeyValue is one pair of a query-string condition.
 type KeyValue struct{ Key, Value string }
 
-// Request is what conditions look at: the request and the address of the
-// peer that connected to the listener.
+// Request is what conditions look at: the parts of an HTTP request and
+// the address of the peer that sent it.
 type Request struct {
-	*http.Request
-	Peer netip.Addr
+	Method string
+	Host   string // as the Host header has it, port included
+	// Path is the decoded path, without the query string.
+	Path, RawQuery string
+	Header         Headers
+	Peer           netip.Addr
+}
+
+// Headers are a request's header fields; http.Header is one.
+type Headers interface {
+	// Values returns every value of the named field (case-insensitive).
+	Values(name string) []string
+}
+
+// FromHTTP is the Request of r, sent by peer.
+func FromHTTP(r *http.Request, peer netip.Addr) Request {
+	return Request{Method: r.Method, Host: r.Host, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header, Peer: peer}
 }
 
 // MatchAll reports whether every condition matches.
@@ -61,7 +76,7 @@ func (c Condition) Match(r Request) bool {
 		return anyValue(c.Values, func(p string) bool { return Wildcard(strings.ToLower(p), strings.ToLower(host)) })
 	case "path-pattern":
 		// Case-sensitive, on the path alone, not the query string.
-		return anyValue(c.Values, func(p string) bool { return Wildcard(p, r.URL.Path) })
+		return anyValue(c.Values, func(p string) bool { return Wildcard(p, r.Path) })
 	case "http-header":
 		// Case-insensitive values; every occurrence of the header is tried.
 		for _, v := range r.Header.Values(c.Header) {
@@ -75,7 +90,7 @@ func (c Condition) Match(r Request) bool {
 		return anyValue(c.Values, func(m string) bool { return m == r.Method })
 	case "query-string":
 		// Any pair matches; case-insensitive, with wildcards.
-		query, _ := url.ParseQuery(r.URL.RawQuery)
+		query, _ := url.ParseQuery(r.RawQuery)
 		for _, kv := range c.Query {
 			for key, values := range query {
 				if kv.Key != "" && !Wildcard(strings.ToLower(kv.Key), strings.ToLower(key)) {

@@ -16,7 +16,7 @@ func request(method, target string, header ...string) Request {
 		}
 		r.Header.Add(header[i], header[i+1])
 	}
-	return Request{Request: r, Peer: netip.MustParseAddr("192.0.2.10")}
+	return FromHTTP(r, netip.MustParseAddr("192.0.2.10"))
 }
 
 // Each case cites the page its example comes from:
@@ -74,7 +74,7 @@ func TestConditions(t *testing.T) {
 		{"source ipv4", Condition{Field: "source-ip", Networks: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}}, request("GET", "/"), true},
 		{"source other", Condition{Field: "source-ip", Networks: []netip.Prefix{netip.MustParsePrefix("198.51.100.10/32")}}, request("GET", "/"), false},
 		{"source ipv6", Condition{Field: "source-ip", Networks: []netip.Prefix{netip.MustParsePrefix("2001:db8::/32")}},
-			Request{Request: httptest.NewRequest("GET", "/", nil), Peer: netip.MustParseAddr("2001:db8::1")}, true},
+			FromHTTP(httptest.NewRequest("GET", "/", nil), netip.MustParseAddr("2001:db8::1")), true},
 		{"source not x-forwarded-for", Condition{Field: "source-ip", Networks: []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")}},
 			request("GET", "/", "X-Forwarded-For", "203.0.113.5"), false},
 	}

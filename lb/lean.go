@@ -1,0 +1,766 @@
+package lb
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"berth/lb/balance"
+	"berth/lb/rules"
+)
+
+// The lean HTTP/1.1 path serves the requests of plain HTTP listeners that
+// a forward action sends to a target group without stickiness: the
+// common case, and the one throughput depends on. Profiles of the
+// net/http server on this path showed as much CPU spent per request in
+// its machinery (a header map per request and per response, canonical
+// names, a background read goroutine, context and deadline set-up) as in
+// the system calls themselves. Here a connection's requests are parsed
+// in place in its read buffer, the outgoing head is written straight into
+// the target connection's buffer, and the response head and body are
+// relayed as they come, framing kept.
+//
+// A connection whose request the lean path does not take (any other
+// action, stickiness, an upgrade, Expect, a chunked request body,
+// HTTP/1.0, an unusual head) is handed whole, with what was read of it,
+// to the listener's net/http server, which serves it from then on.
+
+// maxHead bounds the request and response heads the lean path parses; a
+// larger request head goes to net/http, a larger response head is a 502.
+const maxHead = 16 << 10
+
+var (
+	errNotLean  = errors.New("the request needs the full HTTP server")
+	errHeadSize = errors.New("head too large")
+	errBadHead  = errors.New("malformed head")
+)
+
+// field is one header field of a head, pointing into a read buffer.
+type field struct{ name, value []byte }
+
+// head is a parsed request or response head. Its slices point into the
+// read buffer it was parsed from and last until that buffer is read again.
+type head struct {
+	first   [3][]byte // method, target, version; or version, status code, reason
+	fields  []field
+	length  int64 // Content-Length; -1 when absent
+	chunked bool  // Transfer-Encoding: chunked (responses only)
+	close   bool  // Connection: close
+	status  int   // of a response
+}
+
+// readHead returns the next complete head in br, without consuming it.
+func readHead(br *bufio.Reader) ([]byte, error) {
+	for {
+		buf, _ := br.Peek(br.Buffered())
+		if i := bytes.Index(buf, []byte("\r\n\r\n")); i >= 0 {
+			return buf[:i+4], nil
+		}
+		if br.Buffered() >= maxHead {
+			return nil, errHeadSize
+		}
+		if _, err := br.Peek(br.Buffered() + 1); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// parse reads a head's first line and fields. A request is parsed only
+// as far as the lean path goes: anything else is errNotLean.
+func (h *head) parse(raw []byte, request bool) error {
+	h.fields, h.length, h.chunked, h.close = h.fields[:0], -1, false, false
+	lines := raw[:len(raw)-4]
+	line, rest, _ := bytes.Cut(lines, []byte("\r\n"))
+	a, b, ok1 := bytes.Cut(line, []byte(" "))
+	c, d, ok2 := bytes.Cut(b, []byte(" "))
+	if !ok1 || (request && !ok2) {
+		return errBadHead
+	}
+	h.first = [3][]byte{a, c, d}
+	if request {
+		if !bytes.Equal(d, []byte("HTTP/1.1")) || len(c) == 0 || c[0] != '/' || len(a) == 0 {
+			return errNotLean
+		}
+	} else {
+		if !bytes.HasPrefix(a, []byte("HTTP/1.")) || len(c) != 3 {
+			return errBadHead
+		}
+		n, err := strconv.Atoi(string(c))
+		if err != nil || n < 100 {
+			return errBadHead
+		}
+		h.status = n
+		h.close = bytes.Equal(a, []byte("HTTP/1.0")) // until a keep-alive says otherwise
+	}
+	for len(rest) > 0 {
+		line, rest, _ = bytes.Cut(rest, []byte("\r\n"))
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok || len(name) == 0 || !isToken(name) {
+			return errBadHead // also an obsolete line fold
+		}
+		value = bytes.TrimSpace(value)
+		h.fields = append(h.fields, field{name, value})
+		switch {
+		case equalFold(name, "Content-Length"):
+			n, err := strconv.ParseInt(string(value), 10, 64)
+			if err != nil || n < 0 || h.length >= 0 {
+				return errBadHead
+			}
+			h.length = n
+		case equalFold(name, "Transfer-Encoding"):
+			if request || !equalFold(value, "chunked") {
+				return errNotLean
+			}
+			h.chunked = true
+		case equalFold(name, "Connection"):
+			for _, opt := range bytes.Split(value, []byte(",")) {
+				opt = bytes.TrimSpace(opt)
+				switch {
+				case equalFold(opt, "close"):
+					h.close = true
+				case equalFold(opt, "keep-alive"):
+					h.close = false
+				case equalFold(opt, "upgrade") && request:
+					return errNotLean
+				}
+			}
+		case request && (equalFold(name, "Expect") || equalFold(name, "Upgrade")):
+			return errNotLean
+		}
+	}
+	if h.chunked {
+		h.length = -1
+	}
+	return nil
+}
+
+// get returns the first value of the named field.
+func (h *head) get(name string) ([]byte, bool) {
+	for _, f := range h.fields {
+		if equalFold(f.name, name) {
+			return f.value, true
+		}
+	}
+	return nil, false
+}
+
+// Values implements rules.Headers.
+func (h *head) Values(name string) []string {
+	var out []string
+	for _, f := range h.fields {
+		if equalFold(f.name, name) {
+			out = append(out, string(f.value))
+		}
+	}
+	return out
+}
+
+// connectionListed reports whether the Connection field names a field,
+// which makes it hop-by-hop.
+func (h *head) connectionListed(name []byte) bool {
+	for _, f := range h.fields {
+		if equalFold(f.name, "Connection") {
+			for _, opt := range bytes.Split(f.value, []byte(",")) {
+				if bytes.EqualFold(bytes.TrimSpace(opt), name) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func equalFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(s) {
+		x, y := b[i], s[i]
+		if x != y && x|0x20 != y|0x20 {
+			return false
+		}
+	}
+	return true
+}
+
+// isToken reports whether b is an RFC 9110 token, as field names are.
+func isToken(b []byte) bool {
+	for _, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// isHop reports whether a field is hop-by-hop: one of RFC 9110's, or
+// named by the Connection field.
+func isHop(h *head, name []byte) bool {
+	for _, hop := range hopHeaders {
+		if equalFold(name, hop) {
+			return true
+		}
+	}
+	return h.connectionListed(name)
+}
+
+// leanConn is one client connection on the lean path.
+type leanConn struct {
+	conn net.Conn
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	peer netip.AddrPort
+	ip   string // the peer's address, as X-Forwarded-For carries it
+	busy atomic.Bool
+	req  head
+	resp head
+}
+
+// leanConns are a listener's lean connections, for closing them.
+type leanConns struct {
+	mu      sync.Mutex
+	conns   map[*leanConn]struct{}
+	closing atomic.Bool
+	wg      sync.WaitGroup
+}
+
+// idle marks c between requests and reports whether it may wait for the
+// next one: not when the listener is closing.
+func (s *leanConns) idle(c *leanConn) bool {
+	c.busy.Store(false)
+	return !s.closing.Load()
+}
+
+// shutdown closes the idle connections at once and the others when their
+// request ends, or after drain.
+func (s *leanConns) shutdown(drain time.Duration) {
+	s.closing.Store(true)
+	s.mu.Lock()
+	for c := range s.conns {
+		if !c.busy.Load() {
+			c.conn.Close()
+		}
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(drain):
+	}
+	s.mu.Lock()
+	for c := range s.conns {
+		c.conn.Close()
+	}
+	s.mu.Unlock()
+}
+
+// handoff is the net/http server's listener: it yields the connections
+// that the lean path hands over.
+type handoff struct {
+	addr  net.Addr
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func (h *handoff) Accept() (net.Conn, error) {
+	select {
+	case c := <-h.conns:
+		return c, nil
+	case <-h.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (h *handoff) Close() error   { h.once.Do(func() { close(h.done) }); return nil }
+func (h *handoff) Addr() net.Addr { return h.addr }
+
+func (h *handoff) give(c net.Conn) {
+	select {
+	case h.conns <- c:
+	case <-h.done:
+		c.Close()
+	}
+}
+
+// handedConn is a connection handed over with bytes already buffered.
+type handedConn struct {
+	net.Conn
+	br *bufio.Reader
+}
+
+func (c *handedConn) Read(p []byte) (int, error) { return c.br.Read(p) }
+
+// serveLean accepts the connections of a plain HTTP listener.
+func (h *httpListener) serveLean(ln net.Listener, conns *leanConns, to *handoff) {
+	for {
+		conn, err := ln.Accept()
+		if errors.Is(err, net.ErrClosed) {
+			return
+		}
+		if err != nil { // out of file descriptors, for one
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		c := &leanConn{conn: conn, br: bufio.NewReaderSize(conn, maxHead), bw: bufio.NewWriterSize(conn, 4<<10)}
+		c.peer, _ = netip.ParseAddrPort(conn.RemoteAddr().String())
+		c.ip = c.peer.Addr().Unmap().String()
+		conns.mu.Lock()
+		if conns.closing.Load() {
+			conns.mu.Unlock()
+			conn.Close()
+			continue
+		}
+		conns.conns[c] = struct{}{}
+		conns.wg.Add(1)
+		conns.mu.Unlock()
+		go func() {
+			defer conns.wg.Done()
+			handed := h.serveConn(c, conns)
+			conns.mu.Lock()
+			delete(conns.conns, c)
+			conns.mu.Unlock()
+			if handed {
+				to.give(&handedConn{Conn: conn, br: c.br})
+			} else {
+				conn.Close()
+			}
+		}()
+	}
+}
+
+// outcome is what became of a request on the lean path.
+type outcome int
+
+const (
+	served   outcome = iota // the connection can serve another request
+	finished                // the connection must close
+	handOver                // the full server must serve it, from this request on
+)
+
+// serveConn serves a connection's requests until it ends or needs the
+// full server; it reports the latter.
+func (h *httpListener) serveConn(c *leanConn, conns *leanConns) bool {
+	for {
+		idle := h.l.routes.Load().lb.IdleTimeout
+		if idle == 0 {
+			idle = 60 * time.Second
+		}
+		c.conn.SetReadDeadline(time.Now().Add(idle))
+		raw, err := readHead(c.br)
+		if err != nil {
+			return err == errHeadSize // net/http answers 431
+		}
+		c.busy.Store(true)
+		if c.req.parse(raw, true) != nil {
+			return true // net/http serves it, or answers 400
+		}
+		switch h.serveRequest(c, len(raw)) {
+		case handOver:
+			return true
+		case finished:
+			return false
+		}
+		if c.req.close || !conns.idle(c) {
+			return false
+		}
+	}
+}
+
+// serveRequest serves the parsed request c.req, whose head is the first
+// n bytes of c's buffer. A request handed over is left unconsumed.
+func (h *httpListener) serveRequest(c *leanConn, n int) outcome {
+	rt := h.l.routes.Load()
+	r := &c.req
+	target := r.first[1]
+	rawPath, rawQuery, _ := bytes.Cut(target, []byte("?"))
+	path := string(rawPath)
+	if bytes.IndexByte(rawPath, '%') >= 0 {
+		var err error
+		if path, err = url.PathUnescape(path); err != nil {
+			return handOver
+		}
+	}
+	host, ok := r.get("Host")
+	if !ok {
+		return handOver // net/http answers 400
+	}
+	req := rules.Request{Method: string(r.first[0]), Host: string(host), Path: path, RawQuery: string(rawQuery), Header: r, Peer: c.peer.Addr()}
+	var rule *compiledRule
+	for i := range rt.rules {
+		if rules.MatchAll(rt.rules[i].Conditions, req) {
+			rule = &rt.rules[i]
+			break
+		}
+	}
+	if rule == nil || rule.Action.Type != "forward" || rule.Action.Forward.Stickiness > 0 && len(rule.groups) > 1 {
+		return handOver
+	}
+	var g *group
+	switch len(rule.groups) {
+	case 0:
+	case 1:
+		g = rule.groups[0].g
+	default:
+		k := intn(rule.total)
+		g = rule.groups[len(rule.groups)-1].g
+		for _, wg := range rule.groups {
+			if k < wg.weight {
+				g = wg.g
+				break
+			}
+			k -= wg.weight
+		}
+	}
+	if g != nil && g.cfg.Load().Stickiness.Type != "" {
+		return handOver
+	}
+	var e accessEntry
+	logged := h.m.log.Debug().Enabled()
+	if logged {
+		e = accessEntry{client: c.peer.String(), request: string(r.first[0]) + " " + string(target) + " HTTP/1.1",
+			host: req.Host, start: time.Now()}
+		if ua, ok := r.get("User-Agent"); ok {
+			e.agent = string(ua)
+		}
+	}
+	status, addr, trace, alive := h.leanForward(c, n, rt, g, req.Host)
+	if logged {
+		e.status, e.target, e.trace = status, addr, trace
+		h.accessLog(rt, rule, e)
+	}
+	if !alive {
+		return finished
+	}
+	return served
+}
+
+// leanForward forwards c's request to a target of g and relays the
+// answer. It returns the status sent, the target, the trace id and
+// whether the connection can go on.
+func (h *httpListener) leanForward(c *leanConn, n int, rt *routes, g *group, host string) (int, string, string, bool) {
+	r := &c.req
+	bodyLen := max(r.length, 0)
+	if g == nil {
+		c.br.Discard(n)
+		return http.StatusServiceUnavailable, "", "", leanError(c, http.StatusServiceUnavailable, bodyLen)
+	}
+	mem, bal := g.members.Load(), g.balancer.Load()
+	available := balance.Available(mem.balance)
+	trace := leanTrace(r)
+	var tried []*balance.Target
+	for {
+		bt := bal.Pick(available, tried...)
+		if bt == nil {
+			status := http.StatusServiceUnavailable
+			if len(tried) > 0 {
+				status = http.StatusBadGateway
+			}
+			c.br.Discard(n)
+			return status, "", trace, leanError(c, status, bodyLen)
+		}
+		t := mem.byKey[bt.Key]
+		status, alive, err := h.leanExchange(c, n, rt, t, host, trace)
+		if err != nil && isDialError(err) {
+			tried = append(tried, bt)
+			continue
+		}
+		return status, t.Addr, trace, alive
+	}
+}
+
+// leanTrace is the X-Amzn-Trace-Id the target gets.
+func leanTrace(r *head) string {
+	prior, _ := r.get("X-Amzn-Trace-Id")
+	return traceID(string(prior))
+}
+
+// leanError answers with one of ALB's error pages after skipping the
+// request's body; it reports whether the connection can go on.
+func leanError(c *leanConn, status int, bodyLen int64) bool {
+	if _, err := c.br.Discard(int(bodyLen)); err != nil {
+		return false
+	}
+	body := errorBody(status)
+	c.bw.WriteString("HTTP/1.1 " + strconv.Itoa(status) + " " + statusText(status) + "\r\nServer: " + serverHeader +
+		"\r\nDate: " + time.Now().UTC().Format(http.TimeFormat) + "\r\nContent-Type: text/html\r\nContent-Length: " +
+		strconv.Itoa(len(body)) + "\r\n\r\n" + body)
+	return c.bw.Flush() == nil && !c.req.close
+}
+
+// leanExchange sends the request to t and relays the answer. A dial error
+// means nothing was sent or consumed; otherwise the request has been
+// consumed and answered, and alive says whether the connection can go on.
+func (h *httpListener) leanExchange(c *leanConn, n int, rt *routes, t *target, host, trace string) (status int, alive bool, err error) {
+	end := t.Begin()
+	defer end()
+	idle := rt.lb.IdleTimeout
+	if idle == 0 {
+		idle = 60 * time.Second
+	}
+	r := &c.req
+	bodyLen := max(r.length, 0)
+	fresh := false
+	for {
+		uc, reused, err := t.upstream.get(t.ctx, fresh)
+		if err != nil {
+			return 0, false, dialError{err} // nothing was sent
+		}
+		uc.SetDeadline(time.Now().Add(idle))
+		writeLeanHead(uc.bw, c, rt, host, trace)
+		if !fresh {
+			c.br.Discard(n) // the head is still in the buffer for a retry: nothing has read since
+		}
+		if bodyLen > 0 {
+			if _, err := io.CopyN(uc.bw, c.br, bodyLen); err != nil {
+				t.upstream.discard(uc)
+				return 0, false, err
+			}
+		}
+		err = uc.bw.Flush()
+		var raw []byte
+		for err == nil {
+			if raw, err = readHead(uc.br); err == nil {
+				err = c.resp.parse(raw, false)
+			}
+			if err != nil || c.resp.status >= 200 {
+				break
+			}
+			if c.resp.status == http.StatusSwitchingProtocols {
+				err = errBadHead // the request asked for no upgrade
+				break
+			}
+			// An interim answer (103 Early Hints) goes on as it is.
+			c.bw.Write(raw)
+			uc.br.Discard(len(raw))
+			err = c.bw.Flush()
+		}
+		if err != nil {
+			t.upstream.discard(uc)
+			if reused && bodyLen == 0 && !isTimeout(err) {
+				fresh = true
+				continue
+			}
+			status := http.StatusBadGateway
+			if isTimeout(err) {
+				status = http.StatusGatewayTimeout
+			}
+			return status, leanError(c, status, 0), err
+		}
+		status, alive := relayResponse(c, uc, raw, r.first[0], idle)
+		if alive.upstream {
+			t.upstream.put(uc)
+		} else {
+			t.upstream.discard(uc)
+		}
+		return status, alive.client, nil
+	}
+}
+
+// writeLeanHead writes the request head as the target gets it, with the
+// headers ALB adds: see outgoing for the rules.
+func writeLeanHead(w *bufio.Writer, c *leanConn, rt *routes, host, trace string) {
+	r := &c.req
+	w.Write(r.first[0])
+	w.WriteByte(' ')
+	w.Write(r.first[1])
+	w.WriteString(" HTTP/1.1\r\n")
+	lb := rt.lb
+	var xff [][]byte
+	for _, f := range r.fields {
+		switch {
+		case isHop(r, f.name):
+			continue
+		case equalFold(f.name, "X-Forwarded-For"):
+			if lb.XFFMode == "" || lb.XFFMode == "append" {
+				xff = append(xff, f.value)
+				continue
+			}
+			if lb.XFFMode == "remove" {
+				continue
+			}
+		case equalFold(f.name, "X-Forwarded-Proto"), equalFold(f.name, "X-Forwarded-Port"):
+			if lb.XFFMode != "remove" {
+				continue
+			}
+		case equalFold(f.name, "X-Amzn-Trace-Id"):
+			continue
+		case equalFold(f.name, "Host"):
+			if !lb.PreserveHost {
+				continue
+			}
+		case lb.DropInvalidHeaders && !validHeaderName(string(f.name)):
+			continue
+		}
+		w.Write(f.name)
+		w.WriteString(": ")
+		w.Write(f.value)
+		w.WriteString("\r\n")
+	}
+	if !lb.PreserveHost {
+		w.WriteString("Host: ")
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		w.WriteString(host)
+		if rt.listener.Port != 80 {
+			w.WriteByte(':')
+			w.WriteString(strconv.Itoa(rt.listener.Port))
+		}
+		w.WriteString("\r\n")
+	}
+	if lb.XFFMode == "" || lb.XFFMode == "append" {
+		w.WriteString("X-Forwarded-For: ")
+		for _, v := range xff {
+			w.Write(v)
+			w.WriteString(", ")
+		}
+		w.WriteString(c.ip)
+		w.WriteString("\r\n")
+	}
+	if lb.XFFMode != "remove" {
+		w.WriteString("X-Forwarded-Proto: http\r\nX-Forwarded-Port: ")
+		w.WriteString(strconv.Itoa(rt.listener.Port))
+		w.WriteString("\r\n")
+	}
+	w.WriteString("X-Amzn-Trace-Id: ")
+	w.WriteString(trace)
+	w.WriteString("\r\n\r\n")
+}
+
+// alive says which connections can serve again after an exchange.
+type alive struct{ client, upstream bool }
+
+// relayResponse writes the response head (hop-by-hop fields removed) and
+// relays the body with its framing. A body of unknown length ends with
+// the target's connection, and so then does the client's.
+func relayResponse(c *leanConn, uc *upConn, raw, method []byte, idle time.Duration) (int, alive) {
+	resp := &c.resp
+	w := c.bw
+	w.Write(resp.first[0][:len("HTTP/1.")])
+	w.WriteString("1 ")
+	w.Write(resp.first[1])
+	w.WriteByte(' ')
+	w.Write(resp.first[2])
+	w.WriteString("\r\n")
+	bodyless := bytes.Equal(method, []byte("HEAD")) || resp.status < 200 || resp.status == 204 || resp.status == 304
+	untilEOF := !bodyless && !resp.chunked && resp.length < 0
+	for _, f := range resp.fields {
+		if isHop(resp, f.name) && !(resp.chunked && equalFold(f.name, "Transfer-Encoding")) {
+			continue
+		}
+		w.Write(f.name)
+		w.WriteString(": ")
+		w.Write(f.value)
+		w.WriteString("\r\n")
+	}
+	clientAlive := !c.req.close && !untilEOF
+	if !clientAlive {
+		w.WriteString("Connection: close\r\n")
+	}
+	w.WriteString("\r\n")
+	uc.br.Discard(len(raw))
+	ok := true
+	switch {
+	case bodyless:
+	case resp.chunked:
+		ok = relayChunked(w, uc, idle)
+	case resp.length >= 0:
+		ok = relayN(w, uc, resp.length, idle)
+	default:
+		relayN(w, uc, -1, idle)
+		ok = false
+	}
+	if w.Flush() != nil {
+		return resp.status, alive{}
+	}
+	return resp.status, alive{client: ok && clientAlive, upstream: ok && !resp.close}
+}
+
+// relayN copies n bytes (all until EOF when n < 0) from the target to the
+// client, flushing what it has whenever the target has sent nothing more,
+// so that a stream reaches the client as it comes.
+func relayN(w *bufio.Writer, uc *upConn, n int64, idle time.Duration) bool {
+	for n != 0 {
+		if uc.br.Buffered() == 0 {
+			if w.Flush() != nil {
+				return false
+			}
+			uc.SetReadDeadline(time.Now().Add(idle))
+			if _, err := uc.br.Peek(1); err != nil {
+				return n < 0 && err == io.EOF
+			}
+		}
+		k := uc.br.Buffered()
+		if n > 0 {
+			k = int(min(int64(k), n))
+			n -= int64(k)
+		}
+		buf, _ := uc.br.Peek(k)
+		if _, err := w.Write(buf); err != nil {
+			return false
+		}
+		uc.br.Discard(k)
+	}
+	return true
+}
+
+// relayChunked copies a chunked body, chunk by chunk, its trailer
+// included, as it is.
+func relayChunked(w *bufio.Writer, uc *upConn, idle time.Duration) bool {
+	for {
+		line, ok := relayLine(w, uc, idle)
+		if !ok {
+			return false
+		}
+		hexSize, _, _ := bytes.Cut(line, []byte(";"))
+		size, err := strconv.ParseInt(string(bytes.TrimSpace(hexSize)), 16, 64)
+		if err != nil || size < 0 {
+			return false
+		}
+		if size == 0 {
+			break
+		}
+		if !relayN(w, uc, size+2, idle) { // the data and its CRLF
+			return false
+		}
+	}
+	for { // the trailer: fields, then an empty line
+		line, ok := relayLine(w, uc, idle)
+		if !ok {
+			return false
+		}
+		if len(line) == 0 {
+			return true
+		}
+	}
+}
+
+// relayLine copies one CRLF-ended line and returns it without its end.
+func relayLine(w *bufio.Writer, uc *upConn, idle time.Duration) ([]byte, bool) {
+	if uc.br.Buffered() == 0 {
+		if w.Flush() != nil {
+			return nil, false
+		}
+		uc.SetReadDeadline(time.Now().Add(idle))
+	}
+	line, err := uc.br.ReadSlice('\n')
+	if err != nil {
+		return nil, false
+	}
+	if _, err := w.Write(line); err != nil {
+		return nil, false
+	}
+	return bytes.TrimRight(line, "\r\n"), true
+}
