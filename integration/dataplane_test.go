@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 )
@@ -452,4 +455,31 @@ func TestNLBUDPEcho(t *testing.T) {
 		n, err := conn.Read(buf)
 		return err == nil && string(buf[:n]) == "ping"
 	})
+}
+
+// TestTaskReachesLoadBalancerByName: with load balancers on addresses
+// that containers can reach (a non-loopback range made local, as the
+// README says), a task calls a load balancer by its DNS name.
+func TestTaskReachesLoadBalancerByName(t *testing.T) {
+	t.Parallel()
+	const network = "10.231.0.0/16"
+	if out, err := exec.Command("ip", "route", "replace", "local", network, "dev", "lo").CombinedOutput(); err != nil {
+		t.Fatalf("making %s local (this needs root): %v %s", network, err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "route", "del", "local", network, "dev", "lo").Run() })
+	b := startT(t, t.TempDir(), "--lb-network", network)
+	ctx, c := context.Background(), b.clients("us-east-1")
+	try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("internal"), Scheme: types.LoadBalancerSchemeEnumInternal,
+		Subnets: []string{"subnet-a", "subnet-b"}})).must(t)
+	lbs := try(c.elbv2.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{})).must(t).LoadBalancers
+	try(c.elbv2.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: lbs[0].LoadBalancerArn, Protocol: types.ProtocolEnumHttp, Port: aws.Int32(80),
+		DefaultActions: []types.Action{{Type: types.ActionTypeEnumFixedResponse, FixedResponseConfig: &types.FixedResponseActionConfig{StatusCode: aws.String("200")}}}})).must(t)
+	address := hostAddress(t, b, *lbs[0].DNSName)
+	eventually(t, "the listener", func() bool { code, _ := fetch("http://"+address+"/", ""); return code == 200 })
+
+	register(t, ctx, c, "probe", ecstypes.NetworkModeBridge, app("probe", "check", "http://"+strings.ToLower(*lbs[0].DNSName)+"/"))
+	task := stopped(t, ctx, c, *runTask(t, ctx, c, &ecs.RunTaskInput{TaskDefinition: aws.String("probe")}).TaskArn)
+	if code := aws.ToInt32(task.Containers[0].ExitCode); code != 0 {
+		t.Fatalf("the task could not reach the load balancer by name: exit %d", code)
+	}
 }

@@ -171,9 +171,6 @@ func (m *Manager) checkHealth(g *group, t *target, cfg *health.Config) {
 			}
 		},
 	}
-	if t.cfg.Host == "" {
-		c.Host = "0.0.0.0" // nothing answers: the checks fail
-	}
 	go c.Run(ctx)
 }
 

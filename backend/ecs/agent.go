@@ -26,6 +26,10 @@ type Agent struct {
 	instance string
 	log      zerolog.Logger
 	sweep    time.Duration
+	// LoadBalancerHosts, when set, lists the "name:address" extra hosts
+	// that every task container gets: the load balancers' DNS names, so
+	// that calls through a load balancer work from inside tasks.
+	LoadBalancerHosts func(context.Context) []string
 
 	// starting bounds how many tasks create and start containers at once,
 	// so that a burst of tasks queues in berth, not in the Docker Engine.

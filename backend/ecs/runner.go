@@ -314,6 +314,14 @@ func (r *runner) start(ctx context.Context, t types.Task, td types.TaskDefinitio
 	if err != nil {
 		return failStart("ResourceInitializationError: %v", err)
 	}
+	if r.a.LoadBalancerHosts != nil {
+		hosts := r.a.LoadBalancerHosts(ctx)
+		for _, pc := range plan {
+			if hc := pc.spec.HostConfig; !hc.NetworkMode.IsContainer() {
+				hc.ExtraHosts = append(hc.ExtraHosts, hosts...)
+			}
+		}
+	}
 	r.plan, r.mode = plan, td.NetworkMode
 	if err := r.pull(ctx); err != nil {
 		return err

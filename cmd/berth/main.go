@@ -226,11 +226,13 @@ func run(args []string) error {
 		DefaultAccount: c.account, DefaultRegion: c.region,
 		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures, Instance: instance,
 	}, server.Backends{ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), CA: ca.PEM()}, env.IDs, log)
+	var lbNetwork netip.Prefix
 	if c.lbNetwork != "none" {
 		network, err := netip.ParsePrefix(c.lbNetwork)
 		if err != nil {
 			return fmt.Errorf("--lb-network: %w", err)
 		}
+		lbNetwork = network
 		dataPlane := lb.New(log.With().Str("component", "lb").Logger(), env.Clock, elbBackend.Report)
 		publishCtx, stopPublishing := context.WithCancel(context.Background())
 		published := make(chan struct{})
@@ -242,6 +244,18 @@ func run(args []string) error {
 	}
 	if docker != nil {
 		agent := ecs.NewAgent(ecsBackend, docker, instance, log.With().Str("component", "agent").Logger())
+		if lbNetwork.IsValid() && !lbNetwork.Addr().IsLoopback() {
+			// Containers reach the host's non-loopback addresses, so the
+			// load balancers' names can point them there.
+			agent.LoadBalancerHosts = func(ctx context.Context) []string {
+				hosts, _ := elbBackend.Hosts(ctx)
+				var out []string
+				for _, h := range hosts {
+					out = append(out, h.DNSName+":"+h.Address)
+				}
+				return out
+			}
+		}
 		agentCtx, stopAgent := context.WithCancel(context.Background())
 		agentDone := make(chan error, 1)
 		go func() { agentDone <- agent.Run(agentCtx) }()

@@ -56,7 +56,8 @@ type Result struct {
 type Checker struct {
 	Config Config
 	// Host and TrafficPort are where the target receives traffic; the
-	// probe goes to Host and the configured port.
+	// probe goes to Host and the configured port. With no Host (berth
+	// cannot reach the target) every probe times out.
 	Host        string
 	TrafficPort int
 	Target      *balance.Target
@@ -142,6 +143,9 @@ func (c *Checker) set(s Status) {
 
 // probe checks the target once, within the timeout.
 func (c *Checker) probe(ctx context.Context) Result {
+	if c.Host == "" {
+		return Result{Reason: Timeout, Description: "Request timed out"}
+	}
 	port := c.TrafficPort
 	if p, err := strconv.Atoi(c.Config.Port); err == nil {
 		port = p
