@@ -7,7 +7,7 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 ## run: build berth and serve on 127.0.0.1:4566
 run: build
-	./$(BIN) serve
+	./$(BIN) serve $(ARGS)
 
 ## build: compile the berth binary into bin/
 build:
@@ -34,6 +34,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./awsproto/query
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHeader$$' -fuzztime $(FUZZTIME) ./awsproto/sigv4
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./backend/ecs/clusterquery
+	$(GO) test -run '^$$' -fuzz '^FuzzHeadParse$$' -fuzztime $(FUZZTIME) ./lb
 
 ## bench: control-plane benchmark with the aws-sdk-go-v2 clients, cold start, idle memory, task start,
 ## memory with 50 tasks, and the data plane against nginx under wrk (both installed here when missing)

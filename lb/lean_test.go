@@ -177,3 +177,14 @@ func TestHeadParse(t *testing.T) {
 		}
 	}
 }
+
+// FuzzHeadParse: no head, however broken, makes the parser panic.
+func FuzzHeadParse(f *testing.F) {
+	f.Add("GET /a?b HTTP/1.1\r\nHost: x\r\nContent-Length: 3")
+	f.Add("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close, keep-alive")
+	f.Fuzz(func(t *testing.T, s string) {
+		var h head
+		h.parse([]byte(s+"\r\n\r\n"), true)
+		h.parse([]byte(s+"\r\n\r\n"), false)
+	})
+}
