@@ -464,7 +464,7 @@ func (h *httpListener) proxy(w http.ResponseWriter, out *http.Request, rt *route
 	removeHop(resp.Header)
 	dst := w.Header()
 	for k, v := range resp.Header {
-		dst[k] = v
+		dst[k] = append(dst[k], v...) // after the AWSALBTG cookie, if set
 	}
 	if st := g.cfg.Load().Stickiness; st.Type == "lb_cookie" {
 		http.SetCookie(w, &http.Cookie{Name: "AWSALB", Value: t.Key, Path: "/", Expires: time.Now().Add(st.Duration)})

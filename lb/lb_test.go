@@ -510,3 +510,94 @@ func TestImportsNoStore(t *testing.T) {
 		}
 	}
 }
+
+// cookieGet sends GET u with the cookies given and returns the body and
+// the cookies set.
+func cookieGet(t *testing.T, u string, cookies ...*http.Cookie) (string, map[string]string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	set := map[string]string{}
+	for _, c := range resp.Cookies() {
+		set[c.Name] = c.Value
+	}
+	return string(body), set
+}
+
+// TestStickiness: lb_cookie (AWSALB) and app_cookie (AWSALBAPP-0) keep a
+// client on one target, AWSALBTG on one group of a weighted forward.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/sticky-sessions.html
+func TestStickiness(t *testing.T) {
+	h := newHarness(t)
+	a, b := newBackend(t, "a"), newBackend(t, "b")
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: "1"})
+		fmt.Fprint(w, "app")
+	}))
+	defer app.Close()
+	addr := loopback()
+	port := freePort(t, addr)
+	lbSticky := tgroup("lb", a, b)
+	lbSticky.HealthCheck = nil
+	lbSticky.Stickiness = Stickiness{Type: "lb_cookie", Duration: time.Hour}
+	u, _ := url.Parse(app.URL)
+	appPort, _ := strconv.Atoi(u.Port())
+	appSticky := TargetGroup{ARN: "app", Stickiness: Stickiness{Type: "app_cookie", Duration: time.Hour, CookieName: "session"},
+		Targets: []Target{{ID: "127.0.0.1", Port: appPort, Host: "127.0.0.1"}}}
+	groups := Action{Type: "forward", Forward: &Forward{Groups: []WeightedGroup{{"lb", 50}, {"app", 50}}, Stickiness: time.Hour}}
+	h.apply(alb(addr, port, []Rule{
+		{ARN: "groups", Conditions: []rules.Condition{{Field: "path-pattern", Values: []string{"/groups"}}}, Action: groups},
+		{ARN: "default", Action: forward("lb")},
+	}, lbSticky, appSticky))
+	base := fmt.Sprintf("http://%s:%d", addr, port)
+
+	first, set := cookieGet(t, base+"/")
+	if set["AWSALB"] == "" {
+		t.Fatalf("no AWSALB cookie: %v", set)
+	}
+	for range 20 {
+		if body, _ := cookieGet(t, base+"/", &http.Cookie{Name: "AWSALB", Value: set["AWSALB"]}); body != first {
+			t.Fatalf("a sticky client went to %s, then %s", first, body)
+		}
+	}
+	seen := map[string]bool{}
+	for range 20 {
+		body, _ := cookieGet(t, base+"/")
+		seen[body] = true
+	}
+	if !seen["a"] || !seen["b"] {
+		t.Errorf("clients without the cookie went only to %v", seen)
+	}
+
+	// The group cookie pins a client to the group it was first sent to.
+	var group string
+	for range 20 {
+		body, set := cookieGet(t, base+"/groups")
+		if set["AWSALBTG"] == "" {
+			t.Fatalf("no AWSALBTG cookie: %v", set)
+		}
+		if body == "app" {
+			if set["AWSALBAPP-0"] == "" {
+				t.Fatalf("the application set its cookie, berth no AWSALBAPP-0: %v", set)
+			}
+			group = set["AWSALBTG"]
+			break
+		}
+	}
+	if group == "" {
+		t.Fatal("no request went to the app group of a 50/50 forward")
+	}
+	for range 20 {
+		if body, _ := cookieGet(t, base+"/groups", &http.Cookie{Name: "AWSALBTG", Value: group}); body != "app" {
+			t.Fatalf("a client sticky to the app group went to %s", body)
+		}
+	}
+}
