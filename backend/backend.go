@@ -51,6 +51,15 @@ func ScopeFrom(ctx context.Context) Scope {
 	return s
 }
 
+// OrEmpty returns s, or an empty slice for nil: AWS answers [] where a
+// list has no members.
+func OrEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
 // Clock tells the time. Production uses time.Now; tests a fixed clock.
 type Clock func() time.Time
 

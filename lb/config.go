@@ -35,6 +35,15 @@ type LoadBalancer struct {
 	Listeners          []Listener
 }
 
+// idleTimeout is the load balancer's idle timeout, ALB's 60 s default
+// when unset.
+func (lb *LoadBalancer) idleTimeout() time.Duration {
+	if lb.IdleTimeout == 0 {
+		return 60 * time.Second
+	}
+	return lb.IdleTimeout
+}
+
 // Listener is one listener: a protocol on a port, and its rules.
 type Listener struct {
 	ARN      string

@@ -278,15 +278,7 @@ func (h *httpListener) pickGroup(w http.ResponseWriter, r *http.Request, rule *c
 			}
 		}
 	}
-	n := intn(rule.total)
-	g := rule.groups[len(rule.groups)-1].g
-	for _, wg := range rule.groups {
-		if n < wg.weight {
-			g = wg.g
-			break
-		}
-		n -= wg.weight
-	}
+	g := rule.pick()
 	if f.Stickiness > 0 {
 		http.SetCookie(w, &http.Cookie{Name: "AWSALBTG", Value: g.arn, Path: "/", Expires: time.Now().Add(f.Stickiness)})
 	}
@@ -441,10 +433,7 @@ func traceID(prior string) string {
 func (h *httpListener) proxy(w http.ResponseWriter, out *http.Request, rt *routes, g *group, t *target) (int, error) {
 	end := t.Begin()
 	defer end()
-	idle := rt.lb.IdleTimeout
-	if idle == 0 {
-		idle = 60 * time.Second
-	}
+	idle := rt.lb.idleTimeout()
 	c, resp, err := t.exchange(out, idle)
 	if err != nil {
 		if isDialError(err) {

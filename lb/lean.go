@@ -353,11 +353,7 @@ const (
 // full server; it reports the latter.
 func (h *httpListener) serveConn(c *leanConn, conns *leanConns) bool {
 	for {
-		idle := h.l.routes.Load().lb.IdleTimeout
-		if idle == 0 {
-			idle = 60 * time.Second
-		}
-		c.conn.SetReadDeadline(time.Now().Add(idle))
+		c.conn.SetReadDeadline(time.Now().Add(h.l.routes.Load().lb.idleTimeout()))
 		raw, err := readHead(c.br)
 		if err != nil {
 			return err == errHeadSize // net/http answers 431
@@ -407,22 +403,7 @@ func (h *httpListener) serveRequest(c *leanConn, n int) outcome {
 	if rule == nil || rule.Action.Type != "forward" || rule.Action.Forward.Stickiness > 0 && len(rule.groups) > 1 {
 		return handOver
 	}
-	var g *group
-	switch len(rule.groups) {
-	case 0:
-	case 1:
-		g = rule.groups[0].g
-	default:
-		k := intn(rule.total)
-		g = rule.groups[len(rule.groups)-1].g
-		for _, wg := range rule.groups {
-			if k < wg.weight {
-				g = wg.g
-				break
-			}
-			k -= wg.weight
-		}
-	}
+	g := rule.pick()
 	if g != nil && g.cfg.Load().Stickiness.Type != "" {
 		return handOver
 	}
@@ -505,10 +486,7 @@ func leanError(c *leanConn, status int, bodyLen int64) bool {
 func (h *httpListener) leanExchange(c *leanConn, n int, rt *routes, t *target, host, trace string) (status int, alive bool, err error) {
 	end := t.Begin()
 	defer end()
-	idle := rt.lb.IdleTimeout
-	if idle == 0 {
-		idle = 60 * time.Second
-	}
+	idle := rt.lb.idleTimeout()
 	r := &c.req
 	bodyLen := max(r.length, 0)
 	fresh := false
@@ -603,10 +581,7 @@ func writeLeanHead(w *bufio.Writer, c *leanConn, rt *routes, host, trace string)
 		case lb.DropInvalidHeaders && !validHeaderName(string(f.name)):
 			continue
 		}
-		w.Write(f.name)
-		w.WriteString(": ")
-		w.Write(f.value)
-		w.WriteString("\r\n")
+		writeField(w, f)
 	}
 	if !lb.PreserveHost {
 		w.WriteString("Host: ")
@@ -639,6 +614,13 @@ func writeLeanHead(w *bufio.Writer, c *leanConn, rt *routes, host, trace string)
 	w.WriteString("\r\n\r\n")
 }
 
+func writeField(w *bufio.Writer, f field) {
+	w.Write(f.name)
+	w.WriteString(": ")
+	w.Write(f.value)
+	w.WriteString("\r\n")
+}
+
 // alive says which connections can serve again after an exchange.
 type alive struct{ client, upstream bool }
 
@@ -660,10 +642,7 @@ func relayResponse(c *leanConn, uc *upConn, raw, method []byte, idle time.Durati
 		if isHop(resp, f.name) && !(resp.chunked && equalFold(f.name, "Transfer-Encoding")) {
 			continue
 		}
-		w.Write(f.name)
-		w.WriteString(": ")
-		w.Write(f.value)
-		w.WriteString("\r\n")
+		writeField(w, f)
 	}
 	clientAlive := !c.req.close && !untilEOF
 	if !clientAlive {

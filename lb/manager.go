@@ -218,6 +218,24 @@ type compiledRule struct {
 	total  int
 }
 
+// pick chooses one of the rule's groups by weight; nil when it has none.
+func (r *compiledRule) pick() *group {
+	switch len(r.groups) {
+	case 0:
+		return nil
+	case 1:
+		return r.groups[0].g
+	}
+	n := intn(r.total)
+	for _, wg := range r.groups {
+		if n < wg.weight {
+			return wg.g
+		}
+		n -= wg.weight
+	}
+	return r.groups[len(r.groups)-1].g
+}
+
 type weighted struct {
 	g      *group
 	weight int

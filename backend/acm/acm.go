@@ -70,7 +70,9 @@ func key(arn string) (sqlite.Key, error) {
 	return backend.Scope{Account: parts[4], Region: parts[3]}.Key(kindCertificate, arn), nil
 }
 
-func (b *Backend) get(tx *sqlite.Tx, arn string) (certificate, sqlite.Key, error) {
+// lookup returns the stored certificate of arn and its key, or
+// ResourceNotFoundException.
+func lookup(tx *sqlite.Tx, arn string) (certificate, sqlite.Key, error) {
 	var c certificate
 	k, err := key(arn)
 	if err != nil {
@@ -84,18 +86,25 @@ func (b *Backend) get(tx *sqlite.Tx, arn string) (certificate, sqlite.Key, error
 	return c, k, nil
 }
 
+// read is lookup in a transaction of its own.
+func (b *Backend) read(ctx context.Context, arn string) (c certificate, err error) {
+	err = b.store.View(ctx, func(tx *sqlite.Tx) error {
+		c, _, err = lookup(tx, arn)
+		return err
+	})
+	return c, err
+}
+
 // KeyPair returns the certificate (with its chain) and private key of an
 // ACM certificate ARN, in PEM, for a listener to serve; ok is false when
 // berth has no such certificate.
 func KeyPair(tx *sqlite.Tx, arn string) (cert, privateKey []byte, ok bool, err error) {
-	k, err := key(arn)
-	if err != nil {
+	c, _, err := lookup(tx, arn)
+	var ae *awsproto.Error
+	if errors.As(err, &ae) { // not an ACM ARN, or not found
 		return nil, nil, false, nil
 	}
-	var c certificate
-	if err := tx.Get(k, &c); errors.Is(err, sqlite.ErrNotFound) {
-		return nil, nil, false, nil
-	} else if err != nil {
+	if err != nil {
 		return nil, nil, false, err
 	}
 	return append(slices.Clone(c.Cert), c.Chain...), c.Key, true, nil
@@ -207,7 +216,7 @@ func (b *Backend) ImportCertificate(ctx context.Context, in *acmapi.ImportCertif
 	err = b.store.Update(ctx, func(tx *sqlite.Tx) error {
 		tags := in.Tags
 		if arn != "" {
-			old, _, err := b.get(tx, arn)
+			old, _, err := lookup(tx, arn)
 			if err != nil {
 				return err
 			}
@@ -292,11 +301,7 @@ func signature(c *x509.Certificate) string {
 
 // DescribeCertificate returns a certificate's details.
 func (b *Backend) DescribeCertificate(ctx context.Context, in *acmapi.DescribeCertificateInput) (*acmapi.DescribeCertificateOutput, error) {
-	var c certificate
-	err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
-		c, _, err = b.get(tx, aws.ToString(in.CertificateArn))
-		return err
-	})
+	c, err := b.read(ctx, aws.ToString(in.CertificateArn))
 	if err != nil {
 		return nil, err
 	}
@@ -305,11 +310,7 @@ func (b *Backend) DescribeCertificate(ctx context.Context, in *acmapi.DescribeCe
 
 // GetCertificate returns a certificate and its chain, in PEM.
 func (b *Backend) GetCertificate(ctx context.Context, in *acmapi.GetCertificateInput) (*acmapi.GetCertificateOutput, error) {
-	var c certificate
-	err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
-		c, _, err = b.get(tx, aws.ToString(in.CertificateArn))
-		return err
-	})
+	c, err := b.read(ctx, aws.ToString(in.CertificateArn))
 	if err != nil {
 		return nil, err
 	}
@@ -373,7 +374,7 @@ func (b *Backend) ListCertificates(ctx context.Context, in *acmapi.ListCertifica
 // DeleteCertificate deletes a certificate.
 func (b *Backend) DeleteCertificate(ctx context.Context, in *acmapi.DeleteCertificateInput) (*acmapi.DeleteCertificateOutput, error) {
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		_, k, err := b.get(tx, aws.ToString(in.CertificateArn))
+		_, k, err := lookup(tx, aws.ToString(in.CertificateArn))
 		if err != nil {
 			return err
 		}
@@ -417,7 +418,7 @@ func (b *Backend) RemoveTagsFromCertificate(ctx context.Context, in *acmapi.Remo
 // retag replaces a certificate's tags with change's result.
 func (b *Backend) retag(ctx context.Context, arn string, change func([]types.Tag) ([]types.Tag, error)) error {
 	return b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		c, k, err := b.get(tx, arn)
+		c, k, err := lookup(tx, arn)
 		if err != nil {
 			return err
 		}
@@ -430,15 +431,11 @@ func (b *Backend) retag(ctx context.Context, arn string, change func([]types.Tag
 
 // ListTagsForCertificate lists a certificate's tags.
 func (b *Backend) ListTagsForCertificate(ctx context.Context, in *acmapi.ListTagsForCertificateInput) (*acmapi.ListTagsForCertificateOutput, error) {
-	var c certificate
-	err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
-		c, _, err = b.get(tx, aws.ToString(in.CertificateArn))
-		return err
-	})
+	c, err := b.read(ctx, aws.ToString(in.CertificateArn))
 	if err != nil {
 		return nil, err
 	}
-	return &acmapi.ListTagsForCertificateOutput{Tags: orEmpty(c.Tags)}, nil
+	return &acmapi.ListTagsForCertificateOutput{Tags: backend.OrEmpty(c.Tags)}, nil
 }
 
 func validTags(tags []types.Tag) error {
@@ -452,11 +449,4 @@ func validTags(tags []types.Tag) error {
 		}
 	}
 	return nil
-}
-
-func orEmpty[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }

@@ -9,6 +9,7 @@ import (
 	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"berth/backend"
 	"berth/sqlite"
 )
 
@@ -74,7 +75,7 @@ func (b *Backend) CreateCapacityProvider(ctx context.Context, in *ecsapi.CreateC
 		Name:                aws.String(name),
 		Status:              types.CapacityProviderStatusActive,
 		Cluster:             in.Cluster,
-		Tags:                orEmpty(in.Tags),
+		Tags:                backend.OrEmpty(in.Tags),
 	}
 	if asg := in.AutoScalingGroupProvider; asg != nil {
 		cp.AutoScalingGroupProvider = asg

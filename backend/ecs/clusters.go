@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"berth/awsproto"
+	"berth/backend"
 	"berth/sqlite"
 )
 
@@ -50,8 +51,8 @@ func (b *Backend) CreateCluster(ctx context.Context, in *ecsapi.CreateClusterInp
 			ClusterArn:                      aws.String(arn),
 			ClusterName:                     aws.String(name),
 			Status:                          aws.String("ACTIVE"),
-			CapacityProviders:               orEmpty(in.CapacityProviders),
-			DefaultCapacityProviderStrategy: orEmpty(in.DefaultCapacityProviderStrategy),
+			CapacityProviders:               backend.OrEmpty(in.CapacityProviders),
+			DefaultCapacityProviderStrategy: backend.OrEmpty(in.DefaultCapacityProviderStrategy),
 			Settings:                        in.Settings,
 			Configuration:                   in.Configuration,
 			ServiceConnectDefaults:          namespaceDefaults(in.ServiceConnectDefaults),

@@ -10,6 +10,7 @@ import (
 	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"berth/backend"
 	"berth/backend/ecs/clusterquery"
 	"berth/sqlite"
 )
@@ -71,9 +72,9 @@ func (b *Backend) RegisterContainerInstance(ctx context.Context, in *ecsapi.Regi
 			ci.Ec2InstanceId = aws.String("i-" + b.env.IDs.Hex(17))
 		}
 		ci.VersionInfo = in.VersionInfo
-		ci.RegisteredResources = orEmpty(in.TotalResources)
-		ci.RemainingResources = orEmpty(in.TotalResources)
-		ci.Attributes = orEmpty(in.Attributes)
+		ci.RegisteredResources = backend.OrEmpty(in.TotalResources)
+		ci.RemainingResources = backend.OrEmpty(in.TotalResources)
+		ci.Attributes = backend.OrEmpty(in.Attributes)
 		if err := tx.Put(s.Row(kindContainerInstance, *ci.ContainerInstanceArn, *c.ClusterArn, *ci.Ec2InstanceId), ci); err != nil {
 			return err
 		}

@@ -176,13 +176,6 @@ func ptrValue[T any](p *T) T {
 	return *p
 }
 
-func orEmpty[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
-
 // tags reads the tags stored for arn.
 func tags(tx *sqlite.Tx, s scope, arn string) ([]types.Tag, error) {
 	var t []types.Tag

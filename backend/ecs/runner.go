@@ -743,7 +743,7 @@ func (r *runner) stop(ctx context.Context) {
 		t.LastStatus, t.StoppedAt, t.ExecutionStoppedAt = aws.String(statusStopped), now, now
 		for i := range t.Containers {
 			t.Containers[i].LastStatus = aws.String(statusStopped)
-			t.Containers[i].NetworkInterfaces = orEmpty(t.Containers[i].NetworkInterfaces)
+			t.Containers[i].NetworkInterfaces = backend.OrEmpty(t.Containers[i].NetworkInterfaces)
 		}
 		for i := range t.Attachments {
 			t.Attachments[i].Status = aws.String("DELETED")

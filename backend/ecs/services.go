@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"berth/awsproto"
+	"berth/backend"
 	"berth/sqlite"
 )
 
@@ -109,8 +110,8 @@ func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 			ServiceArn:                    aws.String(arn),
 			ServiceName:                   in.ServiceName,
 			ClusterArn:                    c.ClusterArn,
-			LoadBalancers:                 orEmpty(in.LoadBalancers),
-			ServiceRegistries:             orEmpty(in.ServiceRegistries),
+			LoadBalancers:                 backend.OrEmpty(in.LoadBalancers),
+			ServiceRegistries:             backend.OrEmpty(in.ServiceRegistries),
 			Status:                        aws.String("ACTIVE"),
 			DesiredCount:                  ptrValue(in.DesiredCount),
 			LaunchType:                    launchType,
@@ -120,8 +121,8 @@ func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 			DeploymentConfiguration:       dc,
 			Events:                        []types.ServiceEvent{},
 			CreatedAt:                     now,
-			PlacementConstraints:          orEmpty(in.PlacementConstraints),
-			PlacementStrategy:             orEmpty(in.PlacementStrategy),
+			PlacementConstraints:          backend.OrEmpty(in.PlacementConstraints),
+			PlacementStrategy:             backend.OrEmpty(in.PlacementStrategy),
 			NetworkConfiguration:          in.NetworkConfiguration,
 			HealthCheckGracePeriodSeconds: in.HealthCheckGracePeriodSeconds,
 			SchedulingStrategy:            strategy,
@@ -422,7 +423,7 @@ func (b *Backend) ListServices(ctx context.Context, in *ecsapi.ListServicesInput
 				out.ServiceArns = append(out.ServiceArns, *svc.ServiceArn)
 			}
 		}
-		out.ServiceArns = orEmpty(out.ServiceArns)
+		out.ServiceArns = backend.OrEmpty(out.ServiceArns)
 		out.NextToken = nextToken(next)
 		return pageToken(err)
 	})

@@ -13,6 +13,7 @@ import (
 	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"berth/backend"
 	"berth/sqlite"
 )
 
@@ -97,7 +98,7 @@ func newTaskDefinition(in *ecsapi.RegisterTaskDefinitionInput) (*types.TaskDefin
 			return nil, err
 		}
 	}
-	volumes := orEmpty(in.Volumes)
+	volumes := backend.OrEmpty(in.Volumes)
 	for i, v := range volumes {
 		if v.Name == nil || *v.Name == "" {
 			return nil, errClient("Volume name should not be null or empty.")
@@ -228,11 +229,11 @@ func withContainerDefaults(c types.ContainerDefinition, mode types.NetworkMode) 
 	if c.Essential == nil {
 		c.Essential = aws.Bool(true)
 	}
-	c.Environment = orEmpty(c.Environment)
-	c.MountPoints = orEmpty(c.MountPoints)
-	c.VolumesFrom = orEmpty(c.VolumesFrom)
-	c.PortMappings = slices.Clone(orEmpty(c.PortMappings))
-	c.SystemControls = orEmpty(c.SystemControls)
+	c.Environment = backend.OrEmpty(c.Environment)
+	c.MountPoints = backend.OrEmpty(c.MountPoints)
+	c.VolumesFrom = backend.OrEmpty(c.VolumesFrom)
+	c.PortMappings = slices.Clone(backend.OrEmpty(c.PortMappings))
+	c.SystemControls = backend.OrEmpty(c.SystemControls)
 	for i := range c.PortMappings {
 		p := &c.PortMappings[i]
 		if p.Protocol == "" {
@@ -440,7 +441,7 @@ func (b *Backend) ListTaskDefinitions(ctx context.Context, in *ecsapi.ListTaskDe
 			slices.Reverse(arns)
 		}
 		out.TaskDefinitionArns, out.NextToken, err = pageStrings(arns, in.NextToken, limit)
-		out.TaskDefinitionArns = orEmpty(out.TaskDefinitionArns)
+		out.TaskDefinitionArns = backend.OrEmpty(out.TaskDefinitionArns)
 		return err
 	})
 	if err != nil {
@@ -487,7 +488,7 @@ func (b *Backend) ListTaskDefinitionFamilies(ctx context.Context, in *ecsapi.Lis
 			}
 		}
 		out.Families, out.NextToken, err = pageStrings(match, in.NextToken, limit)
-		out.Families = orEmpty(out.Families)
+		out.Families = backend.OrEmpty(out.Families)
 		return err
 	})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"berth/backend"
 	"berth/sqlite"
 )
 
@@ -109,12 +110,12 @@ func (b *Backend) CreateTaskSet(ctx context.Context, in *ecsapi.CreateTaskSetInp
 			PlatformVersion:          platformVersion(launchType, in.PlatformVersion),
 			PlatformFamily:           platformFamily(launchType),
 			NetworkConfiguration:     in.NetworkConfiguration,
-			LoadBalancers:            orEmpty(in.LoadBalancers),
-			ServiceRegistries:        orEmpty(in.ServiceRegistries),
+			LoadBalancers:            backend.OrEmpty(in.LoadBalancers),
+			ServiceRegistries:        backend.OrEmpty(in.ServiceRegistries),
 			Scale:                    scale,
 			StabilityStatus:          types.StabilityStatusSteadyState,
 			StabilityStatusAt:        now,
-			Tags:                     orEmpty(in.Tags),
+			Tags:                     backend.OrEmpty(in.Tags),
 		}
 		if ts.ComputedDesiredCount > 0 {
 			ts.StabilityStatus = types.StabilityStatusStabilizing

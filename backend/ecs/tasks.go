@@ -9,6 +9,7 @@ import (
 	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"berth/backend"
 	"berth/sqlite"
 )
 
@@ -41,7 +42,7 @@ func (b *Backend) RunTask(ctx context.Context, in *ecsapi.RunTaskInput) (*ecsapi
 		return nil, err
 	}
 	b.poke()
-	return &ecsapi.RunTaskOutput{Tasks: orEmpty(tasks), Failures: failures}, nil
+	return &ecsapi.RunTaskOutput{Tasks: backend.OrEmpty(tasks), Failures: failures}, nil
 }
 
 // StartTask records one task on each of the given container instances.
@@ -60,7 +61,7 @@ func (b *Backend) StartTask(ctx context.Context, in *ecsapi.StartTaskInput) (*ec
 		return nil, err
 	}
 	b.poke()
-	return &ecsapi.StartTaskOutput{Tasks: orEmpty(tasks), Failures: failures}, nil
+	return &ecsapi.StartTaskOutput{Tasks: backend.OrEmpty(tasks), Failures: failures}, nil
 }
 
 // taskSpec is what RunTask and StartTask share.
@@ -175,8 +176,8 @@ func (b *Backend) newTask(s scope, c types.Cluster, td types.TaskDefinition, spe
 	overrides := types.TaskOverride{ContainerOverrides: []types.ContainerOverride{}, InferenceAcceleratorOverrides: []types.InferenceAcceleratorOverride{}}
 	if spec.overrides != nil {
 		overrides = *spec.overrides
-		overrides.ContainerOverrides = orEmpty(overrides.ContainerOverrides)
-		overrides.InferenceAcceleratorOverrides = orEmpty(overrides.InferenceAcceleratorOverrides)
+		overrides.ContainerOverrides = backend.OrEmpty(overrides.ContainerOverrides)
+		overrides.InferenceAcceleratorOverrides = backend.OrEmpty(overrides.InferenceAcceleratorOverrides)
 	}
 	t := types.Task{
 		TaskArn:               aws.String(arn),
@@ -194,7 +195,7 @@ func (b *Backend) newTask(s scope, c types.Cluster, td types.TaskDefinition, spe
 		StartedBy:             spec.startedBy,
 		Version:               1,
 		Attachments:           []types.Attachment{},
-		Tags:                  orEmpty(spec.tags),
+		Tags:                  backend.OrEmpty(spec.tags),
 		HealthStatus:          types.HealthStatusUnknown,
 		EnableExecuteCommand:  spec.enableExecuteCommand,
 		AvailabilityZone:      aws.String(s.Region + "a"),
@@ -380,7 +381,7 @@ func (b *Backend) ListTasks(ctx context.Context, in *ecsapi.ListTasksInput) (*ec
 		if !filtered {
 			var next string
 			out.TaskArns, next, err = tx.ListIDs(q)
-			out.TaskArns = orEmpty(out.TaskArns)
+			out.TaskArns = backend.OrEmpty(out.TaskArns)
 			out.NextToken = nextToken(next)
 			return pageToken(err)
 		}

@@ -142,10 +142,3 @@ func pageStrings(all []string, m *string, pageSize *int32, max int) ([]string, *
 }
 
 func itoa(n int32) string { return strconv.Itoa(int(n)) }
-
-func orEmpty[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"berth/awsproto"
+	"berth/backend"
 	"berth/sqlite"
 )
 
@@ -410,7 +411,7 @@ func (b *Backend) SetSecurityGroups(ctx context.Context, in *elbv2api.SetSecurit
 				return awsproto.Modeled(&types.InvalidSecurityGroupException{}, "Security group '%s' does not exist", sg)
 			}
 		}
-		lb.SecurityGroups = orEmpty(in.SecurityGroups)
+		lb.SecurityGroups = backend.OrEmpty(in.SecurityGroups)
 		if in.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic != "" {
 			lb.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic = aws.String(string(in.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic))
 		}
