@@ -71,8 +71,16 @@ type Checker struct {
 	client        *http.Client
 }
 
+// initialRetry is how soon a new target's failed first check is tried
+// again, within its first interval.
+const initialRetry = 250 * time.Millisecond
+
 // Run reports the target as registering, then probes it at once and every
-// interval until ctx ends.
+// interval until ctx ends. A new target whose first check fails, such as a
+// task registered a moment before its server listens, is checked again
+// every initialRetry until the first interval ends; those retries can
+// make it healthy but add no failures, so a target that never passes
+// turns unhealthy as it would without them.
 func (c *Checker) Run(ctx context.Context) {
 	c.set(Status{Health: balance.Initial, Reason: RegistrationInProgress, Description: "Target registration is in progress"})
 	// A new connection for every check, as ALB opens; target
@@ -81,6 +89,7 @@ func (c *Checker) Run(ctx context.Context) {
 		Transport:     &http.Transport{DisableKeepAlives: true, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+	began := time.Now()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -89,8 +98,16 @@ func (c *Checker) Run(ctx context.Context) {
 			return
 		case <-timer.C:
 		}
-		c.Observe(c.probe(ctx))
-		timer.Reset(c.Config.Interval)
+		r := c.probe(ctx)
+		firstInterval := c.status.Health == balance.Initial && time.Since(began) < c.Config.Interval
+		if r.Passed || !firstInterval || c.fails == 0 {
+			c.Observe(r)
+		}
+		wait := c.Config.Interval
+		if !r.Passed && firstInterval {
+			wait = min(initialRetry, c.Config.Interval-time.Since(began))
+		}
+		timer.Reset(wait)
 	}
 }
 

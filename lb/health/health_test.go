@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -132,5 +133,42 @@ func TestMatches(t *testing.T) {
 		if got := Matches(c.matcher, c.code); got != c.want {
 			t.Errorf("Matches(%q, %d) = %v", c.matcher, c.code, got)
 		}
+	}
+}
+
+// TestFirstCheckRetried: a new target whose server answers only after a
+// few checks turns healthy within its first interval; one that never
+// passes counts one failure in that interval, as without the retries.
+func TestFirstCheckRetried(t *testing.T) {
+	var probes atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if probes.Add(1) <= 2 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	port, _ := strconv.Atoi(u.Port())
+	c := checker(new([]Status))
+	c.Config.Interval = time.Minute
+	c.Host, c.TrafficPort = u.Hostname(), port
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go c.Run(ctx)
+	for deadline := time.Now().Add(5 * time.Second); c.Target.Health() != balance.Healthy; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not healthy after %d probes", probes.Load())
+		}
+	}
+	cancel()
+
+	never := checker(new([]Status))
+	never.Config.Interval = time.Minute
+	never.Host, never.TrafficPort = "127.0.0.1", 1 // nothing listens on port 1
+	ctx, cancel = context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	never.Run(ctx)
+	if never.fails != 1 || never.status.Health != balance.Initial {
+		t.Fatalf("a target that never passes: %d failures, %+v", never.fails, never.status)
 	}
 }
