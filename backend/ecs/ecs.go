@@ -30,6 +30,11 @@ type Backend struct {
 	env   backend.Env
 	host  Host          // where EC2 tasks are placed; zero for nowhere (no runtime)
 	wake  chan struct{} // tells the Agent that tasks or services changed
+
+	// LoadBalancers, when set, is the ELBv2 API that services with load
+	// balancers use: their target groups are validated against it and
+	// their tasks registered in them. Set it before serving.
+	LoadBalancers LoadBalancing
 }
 
 // New returns an ECS backend over store that places EC2 tasks on host (the
@@ -37,6 +42,10 @@ type Backend struct {
 func New(store *sqlite.Store, env backend.Env, host Host) *Backend {
 	return &Backend{store: store, env: env, host: host, wake: make(chan struct{}, 1)}
 }
+
+// Wake tells the service scheduler that something it watches outside ECS
+// changed: the health of targets.
+func (b *Backend) Wake() { b.poke() }
 
 // poke tells the agent, if one runs, that tasks or services changed.
 func (b *Backend) poke() {

@@ -249,6 +249,11 @@ func (r *runner) run(ctx context.Context) {
 				r.a.taskFailed(service)
 			}
 			r.update(ctx, func(t *types.Task) { stopTask(t, f.code, f.reason, r.a.b.now()) })
+			if service != "" {
+				if err := r.a.b.deploymentTaskFailed(ctx, scope{r.ref.Scope}, service, aws.ToString(t.StartedBy)); err != nil {
+					r.log.Error().Err(err).Msg("counting a failed task")
+				}
+			}
 		case ctx.Err() != nil:
 			return
 		case err != nil:
@@ -522,10 +527,19 @@ func (r *runner) inspectAll(ctx context.Context) (map[string]container.InspectRe
 	return out, nil
 }
 
-// monitor follows a RUNNING task until it should stop: an essential
-// container exited or vanished, or the task was asked to stop.
+// monitor registers a RUNNING service task in its target groups, then
+// follows it until it should stop: an essential container exited or
+// vanished, or the task was asked to stop.
 func (r *runner) monitor(ctx context.Context) error {
+	registered := false
 	for {
+		if !registered {
+			if err := r.register(ctx); err != nil {
+				r.log.Warn().Err(err).Msg("registering the task's targets")
+			} else {
+				registered = true
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -703,9 +717,10 @@ func (r *runner) attach(t *types.Task, owner container.InspectResponse) {
 	}
 }
 
-// stop takes the task from DEACTIVATING to STOPPED: each container gets
-// its stop signal and, after its stopTimeout, SIGKILL, dependents before
-// their dependencies; then the containers are removed.
+// stop takes the task from DEACTIVATING to STOPPED: its targets are
+// deregistered and drained, then each container gets its stop signal and,
+// after its stopTimeout, SIGKILL, dependents before their dependencies;
+// then the containers are removed.
 func (r *runner) stop(ctx context.Context) {
 	if _, err := r.update(ctx, func(t *types.Task) {
 		stopTask(t, types.TaskStopCodeUserInitiated, reasonUser, r.a.b.now())
@@ -713,6 +728,12 @@ func (r *runner) stop(ctx context.Context) {
 	}); err != nil {
 		r.log.Error().Err(err).Msg("stopping task")
 		return
+	}
+	if err := r.deregister(ctx); err != nil {
+		if ctx.Err() != nil {
+			return // the next agent drains and stops the task
+		}
+		r.log.Warn().Err(err).Msg("deregistering the task's targets")
 	}
 	r.update(ctx, func(t *types.Task) { t.LastStatus = aws.String(statusStopping) })
 	if r.plan == nil { // adopted while stopping: stop in any order

@@ -105,6 +105,10 @@ func (a *Agent) schedule(ctx context.Context) error {
 // scheduleService applies one plan to one service in one transaction.
 func (a *Agent) scheduleService(ctx context.Context, s scope, arn string, tasks []taskKeys) error {
 	throttled := a.throttled(arn)
+	elb, err := a.b.targetHealth(ctx, s, arn)
+	if err != nil {
+		return err
+	}
 	return a.b.store.Update(ctx, func(tx *sqlite.Tx) error {
 		var svc types.Service
 		if err := tx.Get(s.Key(kindService, arn), &svc); err != nil {
@@ -124,7 +128,14 @@ func (a *Agent) scheduleService(ctx context.Context, s scope, arn string, tasks 
 			}
 		}
 		now := a.b.now()
-		p := planService(svc, tasks, *now, func(t taskKeys) bool { return checked[aws.ToString(t.TaskDefinitionArn)] })
+		grace := time.Duration(aws.ToInt32(svc.HealthCheckGracePeriodSeconds)) * time.Second
+		p := planService(svc, tasks, func(t taskKeys) verdict {
+			var lb *elbHealth
+			if h, ok := elb[*t.TaskArn]; ok {
+				lb = &h
+			}
+			return judge(t, aws.ToString(svc.ServiceName), checked[aws.ToString(t.TaskDefinitionArn)], lb, grace, *now)
+		})
 		if throttled {
 			p.start = 0
 		}
@@ -146,6 +157,7 @@ func (a *Agent) scheduleService(ctx context.Context, s scope, arn string, tasks 
 				stopped = append(stopped, st.arn)
 				if st.event != "" {
 					addEvent(&svc, a.b.env.IDs, now, st.event)
+					countFailure(&svc, aws.ToString(t.StartedBy))
 				}
 			}
 		}
@@ -164,6 +176,12 @@ func (a *Agent) scheduleService(ctx context.Context, s scope, arn string, tasks 
 			addEvent(&svc, a.b.env.IDs, now, fmt.Sprintf("(service %s) has started %d tasks: %s.", name, len(started), taskList(started)))
 		}
 		a.b.settleDeployments(tx, s, &svc, p, now)
+		if p.healthy > 0 && resetsOnHealthyTask(svc.DeploymentConfiguration) {
+			svc.Deployments[0].FailedTasks = 0
+		}
+		if err := a.b.tripBreaker(tx, s, &svc, now); err != nil {
+			return err
+		}
 		if after, err := json.Marshal(svc); err != nil || bytes.Equal(before, after) {
 			return err
 		}
@@ -242,6 +260,12 @@ func (a *Agent) startServiceTasks(tx *sqlite.Tx, s scope, svc *types.Service, n 
 		if err := putTask(tx, s.Scope, t); err != nil {
 			return nil, err
 		}
+		if len(svc.LoadBalancers) > 0 {
+			tt := taskTargets{TaskArn: *t.TaskArn, LoadBalancers: svc.LoadBalancers}
+			if err := tx.Put(s.Row(kindTaskTargets, *t.TaskArn, *svc.ServiceArn, ""), tt); err != nil {
+				return nil, err
+			}
+		}
 		if len(spec.tags) > 0 {
 			if err := setTags(tx, s, *t.TaskArn, spec.tags); err != nil {
 				return nil, err
@@ -306,10 +330,21 @@ func (b *Backend) settleDeployments(tx *sqlite.Tx, s scope, svc *types.Service, 
 func (b *Backend) finishServiceDeployment(tx *sqlite.Tx, s scope, svc *types.Service, now *time.Time) {
 	arn := aws.ToString(svc.CurrentServiceDeployment)
 	var sd types.ServiceDeployment
-	if arn == "" || tx.Get(s.Key(kindServiceDeployment, arn), &sd) != nil || sd.Status != types.ServiceDeploymentStatusInProgress {
+	if arn == "" || tx.Get(s.Key(kindServiceDeployment, arn), &sd) != nil {
 		return
 	}
-	sd.Status, sd.FinishedAt, sd.UpdatedAt = types.ServiceDeploymentStatusSuccessful, now, now
+	switch sd.Status {
+	case types.ServiceDeploymentStatusInProgress:
+		sd.Status = types.ServiceDeploymentStatusSuccessful
+	case types.ServiceDeploymentStatusRollbackInProgress:
+		sd.Status = types.ServiceDeploymentStatusRollbackSuccessful
+	default:
+		return
+	}
+	sd.FinishedAt, sd.UpdatedAt = now, now
+	if sd.DeploymentCircuitBreaker != nil && sd.DeploymentCircuitBreaker.Status == types.ServiceDeploymentRollbackMonitorsStatusMonitoring {
+		sd.DeploymentCircuitBreaker.Status = types.ServiceDeploymentRollbackMonitorsStatusMonitoringComplete
+	}
 	tx.Put(s.Row(kindServiceDeployment, arn, *svc.ServiceArn, string(sd.Status)), sd)
 }
 
@@ -340,13 +375,39 @@ type deploymentCount struct {
 	present          int // tasks not yet STOPPED, stopping ones included
 }
 
-// planService decides which tasks to start and stop. A task is healthy
-// when RUNNING and, if its definition has container health checks,
-// HEALTHY. Tasks that turned UNHEALTHY after the grace period are replaced;
-// the PRIMARY deployment grows to the desired count within maximumPercent;
-// older deployments' tasks stop while enough healthy tasks remain for
-// minimumHealthyPercent (rounded up).
-func planService(svc types.Service, tasks []taskKeys, now time.Time, checked func(taskKeys) bool) servicePlan {
+// verdict is a task's health as the scheduler judges it.
+type verdict struct {
+	healthy bool // counts toward minimumHealthyPercent
+	// failed is the stop reason of a task that failed its health checks
+	// after the grace period, with the service event that says so.
+	failed, event string
+}
+
+// judge says whether a task is healthy: RUNNING and, with container health
+// checks, HEALTHY and, behind load balancers (lb not nil), healthy in
+// every target group. Within the grace period after it started, failing checks are
+// ignored; after it, they fail the task.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html
+func judge(t taskKeys, service string, checked bool, lb *elbHealth, grace time.Duration, now time.Time) verdict {
+	id := (*t.TaskArn)[strings.LastIndex(*t.TaskArn, "/")+1:]
+	graceOver := t.StartedAt == nil || now.Sub(*t.StartedAt) >= grace
+	switch {
+	case t.HealthStatus == types.HealthStatusUnhealthy && graceOver:
+		return verdict{failed: "Task failed container health checks", event: fmt.Sprintf("(service %s) (task %s) failed container health checks.", service, id)}
+	case lb != nil && lb.unhealthy != "" && graceOver:
+		return verdict{
+			failed: "Task failed ELB health checks in (target-group " + lb.unhealthy + ")",
+			event:  fmt.Sprintf("(service %s) %s is unhealthy in (target-group %s) due to (reason %s).", service, lb.target, lb.unhealthy, lb.reason),
+		}
+	}
+	return verdict{healthy: aws.ToString(t.LastStatus) == statusRunning && (!checked || t.HealthStatus == types.HealthStatusHealthy) && (lb == nil || lb.healthy)}
+}
+
+// planService decides which tasks to start and stop. Tasks that failed
+// their health checks are replaced; the PRIMARY deployment grows to the
+// desired count within maximumPercent; older deployments' tasks stop while
+// enough healthy tasks remain for minimumHealthyPercent (rounded up).
+func planService(svc types.Service, tasks []taskKeys, health func(taskKeys) verdict) servicePlan {
 	primary := aws.ToString(svc.Deployments[0].Id)
 	desired := svc.DesiredCount
 	switch {
@@ -356,14 +417,11 @@ func planService(svc types.Service, tasks []taskKeys, now time.Time, checked fun
 		desired = 1 // one container instance: the local host
 	}
 	p := servicePlan{desired: desired, counts: map[string]deploymentCount{}}
-	name := aws.ToString(svc.ServiceName)
-	healthy := func(t taskKeys) bool {
-		if aws.ToString(t.LastStatus) != statusRunning {
-			return false
-		}
-		return !checked(t) || t.HealthStatus == types.HealthStatusHealthy
+	verdicts := map[string]verdict{}
+	for _, t := range tasks {
+		verdicts[*t.TaskArn] = health(t)
 	}
-	grace := time.Duration(aws.ToInt32(svc.HealthCheckGracePeriodSeconds)) * time.Second
+	healthy := func(t taskKeys) bool { return verdicts[*t.TaskArn].healthy }
 	stop := func(t taskKeys, reason, event string) {
 		p.stop = append(p.stop, taskToStop{arn: *t.TaskArn, reason: reason, event: event})
 		p.add(aws.ToString(t.StartedBy), 0, 0, 1)
@@ -374,9 +432,8 @@ func planService(svc types.Service, tasks []taskKeys, now time.Time, checked fun
 			p.add(aws.ToString(t.StartedBy), 0, 0, 1)
 			continue
 		}
-		if t.HealthStatus == types.HealthStatusUnhealthy && (t.StartedAt == nil || now.Sub(*t.StartedAt) >= grace) {
-			id := (*t.TaskArn)[strings.LastIndex(*t.TaskArn, "/")+1:]
-			stop(t, "Task failed container health checks", fmt.Sprintf("(service %s) (task %s) failed container health checks.", name, id))
+		if v := verdicts[*t.TaskArn]; v.failed != "" {
+			stop(t, v.failed, v.event)
 			continue
 		}
 		if aws.ToString(t.StartedBy) == primary {

@@ -37,8 +37,8 @@ func service(desired, minPct, maxPct int32, deployments ...string) types.Service
 }
 
 func TestPlanService(t *testing.T) {
-	unchecked := func(taskKeys) bool { return false }
 	now := time.Unix(1000, 0)
+	unchecked := func(t taskKeys) verdict { return judge(t, "web", false, nil, 0, now) }
 	cat := func(parts ...[]taskKeys) []taskKeys {
 		var out []taskKeys
 		for _, p := range parts {
@@ -75,7 +75,7 @@ func TestPlanService(t *testing.T) {
 		// (10) A draining service stops everything.
 		{"draining", func() types.Service { s := service(2, 100, 200, "new"); s.Status = aws.String("DRAINING"); return s }(), fleet("new", "RUNNING", 2), 0, 2},
 	} {
-		p := planService(tc.svc, tc.tasks, now, unchecked)
+		p := planService(tc.svc, tc.tasks, unchecked)
 		if p.start != tc.start || len(p.stop) != tc.stop {
 			t.Errorf("(%s) start %d stop %d, want %d and %d", tc.name, p.start, len(p.stop), tc.start, tc.stop)
 		}
@@ -85,12 +85,11 @@ func TestPlanService(t *testing.T) {
 func TestPlanServiceHealth(t *testing.T) {
 	now := time.Unix(1000, 0)
 	svc := service(2, 100, 200, "new")
-	svc.HealthCheckGracePeriodSeconds = aws.Int32(60)
 	tasks := fleet("new", "RUNNING", 2)
 	young, old := now.Add(-10*time.Second), now.Add(-2*time.Minute)
 	tasks[0].HealthStatus, tasks[0].StartedAt = types.HealthStatusUnhealthy, &young
 	tasks[1].HealthStatus, tasks[1].StartedAt = types.HealthStatusUnhealthy, &old
-	p := planService(svc, tasks, now, func(taskKeys) bool { return true })
+	p := planService(svc, tasks, func(t taskKeys) verdict { return judge(t, "web", true, nil, time.Minute, now) })
 	// The task within the grace period stays; the other is replaced.
 	if len(p.stop) != 1 || p.stop[0].arn != *tasks[1].TaskArn || p.stop[0].reason != "Task failed container health checks" || p.start != 1 {
 		t.Fatalf("plan = %+v", p)
@@ -98,5 +97,59 @@ func TestPlanServiceHealth(t *testing.T) {
 	// With a health check, RUNNING is not enough to count as healthy.
 	if p.healthy != 0 {
 		t.Fatalf("healthy = %d", p.healthy)
+	}
+}
+
+// TestJudgeLoadBalancedTask: behind a load balancer a task counts healthy
+// only once its targets are; a failing target stops it after the grace
+// period with ECS's reason.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-load-balancing.html
+func TestJudgeLoadBalancedTask(t *testing.T) {
+	now := time.Unix(1000, 0)
+	started := now.Add(-30 * time.Second)
+	task := fleet("new", "RUNNING", 1)[0]
+	task.StartedAt = &started
+	tg := "arn:aws:elasticloadbalancing:r:1:targetgroup/web/0123456789abcdef"
+	failing := elbHealth{unhealthy: tg, target: "(port 32768)", reason: "Health checks failed with these codes: [503]"}
+	for _, tc := range []struct {
+		name    string
+		lb      elbHealth
+		grace   time.Duration
+		healthy bool
+		failed  string
+	}{
+		{"registering", elbHealth{}, 0, false, ""},
+		{"healthy", elbHealth{healthy: true}, 0, true, ""},
+		{"unhealthy in grace", failing, time.Minute, false, ""},
+		{"unhealthy", failing, 10 * time.Second, false, "Task failed ELB health checks in (target-group " + tg + ")"},
+	} {
+		v := judge(task, "web", false, &tc.lb, tc.grace, now)
+		if v.healthy != tc.healthy || v.failed != tc.failed {
+			t.Errorf("(%s) verdict %+v", tc.name, v)
+		}
+	}
+	if v := judge(task, "web", false, &failing, 0, now); v.event != "(service web) (port 32768) is unhealthy in (target-group "+tg+") due to (reason Health checks failed with these codes: [503])." {
+		t.Errorf("event %q", v.event)
+	}
+}
+
+func TestBreakerThreshold(t *testing.T) {
+	breaker := func(tc *types.ThresholdConfiguration) *types.DeploymentConfiguration {
+		return &types.DeploymentConfiguration{DeploymentCircuitBreaker: &types.DeploymentCircuitBreaker{Enable: true, ThresholdConfiguration: tc}}
+	}
+	for _, tc := range []struct {
+		dc      *types.DeploymentConfiguration
+		desired int32
+		want    int32
+	}{
+		{breaker(nil), 2, 3},      // 0.5 × 2 = 1, at least 3
+		{breaker(nil), 11, 6},     // 5.5 rounds up
+		{breaker(nil), 1000, 200}, // at most 200
+		{breaker(&types.ThresholdConfiguration{Type: types.ThresholdTypeCount, Value: 1}), 10, 1},
+		{breaker(&types.ThresholdConfiguration{Type: types.ThresholdTypeUnboundedPercent, Value: 50}), 2, 1},
+	} {
+		if got := breakerThreshold(tc.dc, tc.desired); got != tc.want {
+			t.Errorf("threshold of %+v for %d = %d, want %d", tc.dc.DeploymentCircuitBreaker.ThresholdConfiguration, tc.desired, got, tc.want)
+		}
 	}
 }

@@ -58,7 +58,7 @@ func (b *Backend) recordDeployment(tx *sqlite.Tx, s scope, c types.Cluster, svc 
 		Status:                  types.ServiceDeploymentStatusInProgress,
 		DeploymentConfiguration: svc.DeploymentConfiguration,
 		DeploymentCircuitBreaker: &types.ServiceDeploymentCircuitBreaker{
-			Status: types.ServiceDeploymentRollbackMonitorsStatusDisabled, Threshold: breakerThreshold(svc.DesiredCount),
+			Status: types.ServiceDeploymentRollbackMonitorsStatusDisabled, Threshold: breakerThreshold(svc.DeploymentConfiguration, svc.DesiredCount),
 		},
 	}
 	if dc := svc.DeploymentConfiguration; dc != nil && dc.DeploymentCircuitBreaker != nil && dc.DeploymentCircuitBreaker.Enable {
@@ -86,13 +86,6 @@ func (b *Backend) recordDeployment(tx *sqlite.Tx, s scope, c types.Cluster, svc 
 	svc.CurrentServiceDeployment = sd.ServiceDeploymentArn
 	svc.CurrentServiceRevisions = []types.ServiceCurrentRevisionSummary{{Arn: rev.ServiceRevisionArn, RequestedTaskCount: svc.DesiredCount}}
 	return nil
-}
-
-// breakerThreshold is the circuit breaker's failure threshold: half the
-// desired count, at least 3 and at most 200.
-// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
-func breakerThreshold(desired int32) int32 {
-	return min(max((desired+1)/2, 3), 200)
 }
 
 // ListServiceDeployments lists a service's deployments, newest first,

@@ -104,6 +104,9 @@ func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 			if err := validPlacement(td, launchType, in.NetworkConfiguration, in.LoadBalancers, in.Role); err != nil {
 				return err
 			}
+			if err := b.validLoadBalancers(ctx, *td, in.LoadBalancers); err != nil {
+				return err
+			}
 		}
 		now := b.now()
 		svc = types.Service{
@@ -580,6 +583,11 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 			}
 			if err := validPlacement(&td, svc.LaunchType, svc.NetworkConfiguration, svc.LoadBalancers, nil); err != nil {
 				return err
+			}
+			if in.LoadBalancers != nil || in.TaskDefinition != nil {
+				if err := b.validLoadBalancers(ctx, td, svc.LoadBalancers); err != nil {
+					return err
+				}
 			}
 		}
 		now := b.now()

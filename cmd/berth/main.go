@@ -222,6 +222,7 @@ func run(args []string) error {
 	}
 	ecsBackend := ecs.New(store, env, host)
 	elbBackend := elbv2.New(store, env, ca)
+	ecsBackend.LoadBalancers = elbBackend
 	srv := server.New(server.Config{
 		DefaultAccount: c.account, DefaultRegion: c.region,
 		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures, Instance: instance,
@@ -233,7 +234,10 @@ func run(args []string) error {
 			return fmt.Errorf("--lb-network: %w", err)
 		}
 		lbNetwork = network
-		dataPlane := lb.New(log.With().Str("component", "lb").Logger(), env.Clock, elbBackend.Report)
+		dataPlane := lb.New(log.With().Str("component", "lb").Logger(), env.Clock, func(r lb.HealthReport) {
+			elbBackend.Report(r)
+			ecsBackend.Wake() // the scheduler counts tasks healthy by their targets
+		})
 		publishCtx, stopPublishing := context.WithCancel(context.Background())
 		published := make(chan struct{})
 		go func() {
