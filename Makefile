@@ -37,7 +37,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzHeadParse$$' -fuzztime $(FUZZTIME) ./lb
 
 ## bench: control-plane benchmark with the aws-sdk-go-v2 clients, cold start, idle memory, task start,
-## memory with 50 tasks, and the data plane against nginx under wrk (both installed here when missing)
+## memory with 50 tasks, a service behind an ALB (CreateService to first request, a 2-task rollout), and the
+## data plane against nginx under wrk (both installed here when missing)
 bench: bench-deps
 	$(GO) test -count=1 -run '^$$' -bench 'DataPlane' -benchtime 1x -timeout 10m ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'ControlPlane' -benchtime 2000x -timeout 30m ./integration
@@ -45,6 +46,7 @@ bench: bench-deps
 	$(GO) test -count=1 -run '^$$' -bench 'IdleMemory' -benchtime 1x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'RunTask' -benchtime 20x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'ServiceSteady' -benchtime 5x ./integration
+	$(GO) test -count=1 -run '^$$' -bench 'ServiceBehindALB' -benchtime 5x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'RunningMemory' -benchtime 1x ./integration
 
 ## deps: the clients the integration tests drive (the aws CLI) and a running Docker Engine

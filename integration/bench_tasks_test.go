@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 )
 
 // benchBerth starts a berth with the Docker runtime and a cluster "c" with
@@ -137,4 +139,62 @@ func rssMB(pid int) float64 {
 		}
 	}
 	return 0
+}
+
+// BenchmarkServiceBehindALB measures, with a local image and a target group
+// with default health checks, the time from CreateService (2 tasks) to the
+// first request answered through the listener, and the time a rolling
+// deployment of those 2 tasks takes with a 2 s deregistration delay
+// (UpdateService with forceNewDeployment until the new deployment is
+// COMPLETED and the old one is gone).
+func BenchmarkServiceBehindALB(b *testing.B) {
+	srv, ctx, c := benchBerth(b)
+	t := &testing.T{}
+	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("bench"), Subnets: []string{"subnet-a", "subnet-b"}})).must(t).LoadBalancers[0]
+	tg := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{
+		Name: aws.String("bench"), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: lb.VpcId, HealthCheckPath: aws.String("/health"),
+	})).must(t).TargetGroups[0]
+	try(c.elbv2.ModifyTargetGroupAttributes(ctx, &elbv2.ModifyTargetGroupAttributesInput{TargetGroupArn: tg.TargetGroupArn,
+		Attributes: []elbtypes.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String("2")}},
+	})).must(t)
+	try(c.elbv2.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: lb.LoadBalancerArn, Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80),
+		DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: tg.TargetGroupArn}},
+	})).must(t)
+	url := "http://" + hostAddress(t, srv, *lb.DNSName)
+	describe := func(name string) types.Service {
+		d, err := c.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("c"), Services: []string{name}})
+		if err != nil {
+			return types.Service{}
+		}
+		return d.Services[0]
+	}
+	completed := func(name, not string) bool {
+		d := describe(name).Deployments
+		return len(d) == 1 && d[0].RolloutState == types.DeploymentRolloutStateCompleted && aws.ToString(d[0].Id) != not
+	}
+	var first, rollout []time.Duration
+	for i := range b.N {
+		name := fmt.Sprint("svc", i)
+		t0 := time.Now()
+		try(c.ecs.CreateService(ctx, &ecs.CreateServiceInput{
+			Cluster: aws.String("c"), ServiceName: &name, TaskDefinition: aws.String("web"), DesiredCount: aws.Int32(2),
+			LoadBalancers: []types.LoadBalancer{{TargetGroupArn: tg.TargetGroupArn, ContainerName: aws.String("app"), ContainerPort: aws.Int32(8080)}},
+		})).must(t)
+		poll(b, func() bool { status, _ := fetch(url, ""); return status == 200 })
+		first = append(first, time.Since(t0))
+		poll(b, func() bool { return completed(name, "") })
+
+		old := aws.ToString(describe(name).Deployments[0].Id)
+		t1 := time.Now()
+		try(c.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("c"), Service: &name, ForceNewDeployment: true})).must(t)
+		poll(b, func() bool { return completed(name, old) })
+		rollout = append(rollout, time.Since(t1))
+
+		b.StopTimer()
+		try(c.ecs.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String("c"), Service: &name, Force: aws.Bool(true)})).must(t)
+		poll(b, func() bool { return aws.ToString(describe(name).Status) == "INACTIVE" })
+		b.StartTimer()
+	}
+	reportLatencies(b, first, "CreateService-to-first-request")
+	reportLatencies(b, rollout, "2-task-rollout")
 }

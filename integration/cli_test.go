@@ -50,9 +50,12 @@ func (c cli) fails(code string, args ...string) {
 }
 
 // TestCLIWalkthrough is the seed walkthrough with the real aws CLI: a
-// cluster, a task definition with a dynamic host port, an ALB with two
-// target groups, a fixed-response listener with two path rules, a service
-// behind it, an update to a new revision, then everything deleted in order.
+// cluster, two task definitions with dynamic host ports, an internal ALB
+// with two target groups, a listener whose default is a fixed 404 with
+// /api/users* and /api/messages* rules, and two services of two tasks
+// behind it. Requests reach each service by path, alternating between its
+// tasks; then a service rolls to a new revision, and everything is deleted
+// in order.
 func TestCLIWalkthrough(t *testing.T) {
 	t.Parallel()
 	aws := cli{t: t, url: shared.url, region: newRegion()}
@@ -64,11 +67,15 @@ func TestCLIWalkthrough(t *testing.T) {
 	if cluster.Cluster.Status != "ACTIVE" {
 		t.Fatalf("create-cluster = %+v", cluster)
 	}
-	containers := `[{"name":"users","image":"berth/testapp","memory":64,"essential":true,"portMappings":[{"containerPort":8080,"hostPort":0}]}]`
+	containers := func(name string) string {
+		return `[{"name":"` + name + `","image":"berth/testapp","memory":64,"essential":true,` +
+			`"portMappings":[{"containerPort":8080,"hostPort":0}],"environment":[{"name":"APP_NAME","value":"` + name + `"}]}]`
+	}
 	var td struct {
 		TaskDefinition struct{ TaskDefinitionArn string }
 	}
-	aws.run(&td, "ecs", "register-task-definition", "--family", "users", "--container-definitions", containers)
+	aws.run(&td, "ecs", "register-task-definition", "--family", "users", "--container-definitions", containers("users"))
+	aws.run(nil, "ecs", "register-task-definition", "--family", "messages", "--container-definitions", containers("messages"))
 
 	var lb struct {
 		LoadBalancers []struct{ LoadBalancerArn, DNSName, VpcId string }
@@ -80,7 +87,9 @@ func TestCLIWalkthrough(t *testing.T) {
 	}
 	for i, name := range []string{"users", "messages"} {
 		aws.run(&tgs[i], "elbv2", "create-target-group", "--name", name, "--protocol", "HTTP", "--port", "80",
-			"--vpc-id", lb.LoadBalancers[0].VpcId, "--health-check-path", "/health")
+			"--vpc-id", lb.LoadBalancers[0].VpcId, "--health-check-path", "/health", "--health-check-interval-seconds", "5", "--health-check-timeout-seconds", "2")
+		aws.run(nil, "elbv2", "modify-target-group-attributes", "--target-group-arn", tgs[i].TargetGroups[0].TargetGroupArn,
+			"--attributes", "Key=deregistration_delay.timeout_seconds,Value=2")
 	}
 	users, messages := tgs[0].TargetGroups[0].TargetGroupArn, tgs[1].TargetGroups[0].TargetGroupArn
 	var listener struct {
@@ -96,11 +105,57 @@ func TestCLIWalkthrough(t *testing.T) {
 	aws.fails("PriorityInUse", "elbv2", "create-rule", "--listener-arn", listenerArn, "--priority", "10",
 		"--conditions", "Field=path-pattern,Values=/x", "--actions", "Type=forward,TargetGroupArn="+users)
 
-	var svc struct {
-		Service struct{ ServiceArn, TaskDefinition string }
+	for _, name := range []string{"users", "messages"} {
+		tg := map[string]string{"users": users, "messages": messages}[name]
+		aws.run(nil, "ecs", "create-service", "--cluster", "demo", "--service-name", name, "--task-definition", name,
+			"--desired-count", "2", "--load-balancers", "targetGroupArn="+tg+",containerName="+name+",containerPort=8080")
 	}
-	aws.run(&svc, "ecs", "create-service", "--cluster", "demo", "--service-name", "users", "--task-definition", "users",
-		"--desired-count", "2", "--load-balancers", "targetGroupArn="+users+",containerName=users,containerPort=8080")
+
+	// Each group gets both of its service's tasks, on distinct dynamic
+	// host ports of this machine's container instance, and they turn healthy.
+	for _, tg := range []string{users, messages} {
+		var health struct {
+			TargetHealthDescriptions []struct {
+				Target struct {
+					Id   string
+					Port int
+				}
+				TargetHealth struct{ State string }
+			}
+		}
+		eventually(t, "two healthy targets", func() bool {
+			aws.run(&health, "elbv2", "describe-target-health", "--target-group-arn", tg)
+			d := health.TargetHealthDescriptions
+			return len(d) == 2 && d[0].TargetHealth.State == "healthy" && d[1].TargetHealth.State == "healthy"
+		})
+		aws.run(nil, "elbv2", "wait", "target-in-service", "--target-group-arn", tg)
+		d := health.TargetHealthDescriptions
+		if d[0].Target.Port == d[1].Target.Port || d[0].Target.Id != d[1].Target.Id || !strings.HasPrefix(d[0].Target.Id, "i-") {
+			t.Fatalf("targets = %+v", d)
+		}
+	}
+	aws.run(nil, "ecs", "wait", "services-stable", "--cluster", "demo", "--services", "users", "messages")
+
+	// Requests reach the right service by path, in turn to each of its
+	// tasks; any other path gets the listener's fixed 404.
+	base := "http://" + hostAddress(t, shared, lb.LoadBalancers[0].DNSName)
+	for _, name := range []string{"users", "messages"} {
+		var hosts []string
+		for i := range 4 {
+			status, body := fetch(base+"/api/"+name+"/"+fmt.Sprint(i), "")
+			var a answer
+			if status != 200 || json.Unmarshal([]byte(body), &a) != nil || a.App != name {
+				t.Fatalf("/api/%s = %d %s", name, status, body)
+			}
+			hosts = append(hosts, a.Hostname)
+		}
+		if hosts[0] == hosts[1] || hosts[0] != hosts[2] || hosts[1] != hosts[3] {
+			t.Fatalf("/api/%s answered from %v: not in turn", name, hosts)
+		}
+	}
+	if status, body := fetch(base+"/nope", ""); status != 404 || body != "not found" {
+		t.Fatalf("/nope = %d %q", status, body)
+	}
 
 	// Describe everything.
 	var services struct {
@@ -137,7 +192,7 @@ func TestCLIWalkthrough(t *testing.T) {
 	var td2 struct {
 		TaskDefinition struct{ TaskDefinitionArn string }
 	}
-	aws.run(&td2, "ecs", "register-task-definition", "--family", "users", "--container-definitions", containers)
+	aws.run(&td2, "ecs", "register-task-definition", "--family", "users", "--container-definitions", containers("users"))
 	var updated struct {
 		Service struct {
 			TaskDefinition string
@@ -148,8 +203,13 @@ func TestCLIWalkthrough(t *testing.T) {
 	if updated.Service.TaskDefinition != td2.TaskDefinition.TaskDefinitionArn || updated.Service.Deployments[0].TaskDefinition != td2.TaskDefinition.TaskDefinitionArn {
 		t.Fatalf("update-service = %+v", updated)
 	}
-	// The CLI's waiters: the rollout ends with one deployment at its count,
-	// and a task runs and stops.
+	// The CLI's waiters: the rollout ends with one deployment at its count
+	// (polled here first: the waiter sleeps 15 s between looks), and a task
+	// runs and stops.
+	eventually(t, "the rollout ended", func() bool {
+		aws.run(&services, "ecs", "describe-services", "--cluster", "demo", "--services", "users")
+		return len(services.Services[0].Deployments) == 1
+	})
 	aws.run(nil, "ecs", "wait", "services-stable", "--cluster", "demo", "--services", "users")
 	var run struct{ Tasks []struct{ TaskArn string } }
 	aws.run(&run, "ecs", "run-task", "--cluster", "demo", "--task-definition", "users:2")
@@ -161,7 +221,13 @@ func TestCLIWalkthrough(t *testing.T) {
 	aws.fails("ClusterContainsServicesException", "ecs", "delete-cluster", "--cluster", "demo")
 	aws.run(nil, "ecs", "update-service", "--cluster", "demo", "--service", "users", "--desired-count", "0")
 	aws.run(nil, "ecs", "delete-service", "--cluster", "demo", "--service", "users")
-	aws.run(nil, "ecs", "wait", "services-inactive", "--cluster", "demo", "--services", "users")
+	aws.run(nil, "ecs", "delete-service", "--cluster", "demo", "--service", "messages", "--force")
+	eventually(t, "both services inactive", func() bool {
+		var out struct{ Services []struct{ Status string } }
+		aws.run(&out, "ecs", "describe-services", "--cluster", "demo", "--services", "users", "messages")
+		return out.Services[0].Status == "INACTIVE" && out.Services[1].Status == "INACTIVE"
+	})
+	aws.run(nil, "ecs", "wait", "services-inactive", "--cluster", "demo", "--services", "users", "messages")
 	for _, r := range []string{"10", "20"} {
 		var rs struct {
 			Rules []struct{ RuleArn, Priority string }
@@ -179,6 +245,7 @@ func TestCLIWalkthrough(t *testing.T) {
 	aws.run(nil, "elbv2", "delete-load-balancer", "--load-balancer-arn", lbArn)
 	aws.run(nil, "ecs", "deregister-task-definition", "--task-definition", "users:1")
 	aws.run(nil, "ecs", "deregister-task-definition", "--task-definition", "users:2")
+	aws.run(nil, "ecs", "deregister-task-definition", "--task-definition", "messages:1")
 	aws.run(nil, "ecs", "delete-cluster", "--cluster", "demo")
 	aws.fails("LoadBalancerNotFound", "elbv2", "describe-load-balancers", "--names", "demo")
 	aws.fails("TargetGroupNotFound", "elbv2", "describe-target-groups", "--names", "users")

@@ -219,9 +219,10 @@ func registerWeb(t *testing.T, ctx context.Context, c clients) *types.TaskDefini
 func TestServices(t *testing.T) {
 	ctx, c := setup(t)
 	td := registerWeb(t, ctx, c)
+	f := newFront(t, ctx, c, shared, "api", 0)
 	svc := try(c.ecs.CreateService(ctx, &ecs.CreateServiceInput{
 		Cluster: aws.String("c"), ServiceName: aws.String("api"), TaskDefinition: aws.String("web"), DesiredCount: aws.Int32(2),
-		LoadBalancers: []types.LoadBalancer{{TargetGroupArn: aws.String("arn:aws:elasticloadbalancing:x:000000000000:targetgroup/tg/1"), ContainerName: aws.String("app"), ContainerPort: aws.Int32(8080)}},
+		LoadBalancers: []types.LoadBalancer{{TargetGroupArn: aws.String(f.tg), ContainerName: aws.String("app"), ContainerPort: aws.Int32(8080)}},
 		Tags:          []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}},
 	})).must(t).Service
 	if svc.NetworkConfiguration != nil {

@@ -208,7 +208,7 @@ func TestEssentialContainerExit(t *testing.T) {
 	ctx, c := setup(t)
 	helper := app("helper")
 	helper.Essential = aws.Bool(false)
-	register(t, ctx, c, "exits", types.NetworkModeBridge, app("main", "exit", "3", "300ms"), helper)
+	register(t, ctx, c, "exits", types.NetworkModeBridge, app("main", "exit", "3", "1s"), helper)
 	task := stopped(t, ctx, c, *runTask(t, ctx, c, &ecs.RunTaskInput{TaskDefinition: aws.String("exits")}).TaskArn)
 	if aws.ToString(task.StoppedReason) != "Essential container in task exited" || task.StopCode != types.TaskStopCodeEssentialContainerExited {
 		t.Fatalf("stopped task = %s", taskJSON(task))

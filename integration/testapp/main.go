@@ -5,8 +5,9 @@
 //	testapp check [url]      exit 0 if url (default the local /health) answers 200: a health check command
 //	testapp exit CODE [WAIT] wait WAIT (a Go duration), then exit with CODE
 //
-// Endpoints: / (who am I: hostname and $APP_NAME), /env?name=N, /health
-// (200, or 503 after POST /health/fail until POST /health/ok),
+// Endpoints: / and any other path (who am I: hostname and $APP_NAME), /env?name=N, /health
+// (200, or 503 after POST /health/fail until POST /health/ok, and from the
+// start with UNHEALTHY=1),
 // /slow?ms=N, /exit?code=N. With IGNORE_SIGTERM=1 the server ignores
 // SIGTERM; otherwise SIGTERM makes it exit 0.
 package main
@@ -71,10 +72,15 @@ func check(url string) int {
 }
 
 func serve() {
+	// First: as PID 1 of its container the app ignores a SIGTERM it does
+	// not handle yet.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM)
 	var failing atomic.Bool
+	failing.Store(os.Getenv("UNHEALTHY") == "1")
 	host, _ := os.Hostname()
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]string{"hostname": host, "app": os.Getenv("APP_NAME")})
 	})
 	mux.HandleFunc("GET /env", func(w http.ResponseWriter, r *http.Request) {
@@ -101,8 +107,6 @@ func serve() {
 		go func() { time.Sleep(50 * time.Millisecond); os.Exit(code) }()
 	})
 	srv := &http.Server{Addr: ":" + port(), Handler: mux}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM)
 	go func() {
 		for range sig {
 			if os.Getenv("IGNORE_SIGTERM") == "1" {
