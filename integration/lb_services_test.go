@@ -453,3 +453,32 @@ func TestAwsvpcServiceBehindALB(t *testing.T) {
 		t.Fatalf("through the listener: %d %s", status, body)
 	}
 }
+
+// TestStopTaskDrainsFirst: StopTask on a task behind a load balancer
+// deregisters its target and waits out the deregistration delay, with the
+// container still running, before the container gets its stop signal.
+func TestStopTaskDrainsFirst(t *testing.T) {
+	ctx, c := setup(t)
+	f := newFront(t, ctx, c, shared, "drain", 2)
+	register(t, ctx, c, "web", types.NetworkModeBridge, version("v1", false))
+	createBehind(t, ctx, c, f, 1, nil)
+	target := inService(t, ctx, c, f.tg, 1)[0].Target
+	arn := serviceTasks(t, ctx, c, "c", "web")[0]
+	task := waitTask(t, ctx, c, arn, status("RUNNING"))
+	try(c.ecs.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("c"), Task: aws.String(arn)})).must(t)
+
+	waitTask(t, ctx, c, arn, status("DEACTIVATING"))
+	health := try(c.elbv2.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{
+		TargetGroupArn: aws.String(f.tg), Targets: []elbtypes.TargetDescription{{Id: target.Id, Port: target.Port}},
+	})).must(t).TargetHealthDescriptions[0].TargetHealth
+	if health.State != elbtypes.TargetHealthStateEnumDraining {
+		t.Fatalf("the stopping task's target is %s", health.State)
+	}
+	if state := dockerLines("inspect", "-f", "{{.State.Status}}", aws.ToString(task.Containers[0].RuntimeId)); !slices.Equal(state, []string{"running"}) {
+		t.Fatalf("the container is %v while its target drains", state)
+	}
+	done := stopped(t, ctx, c, arn)
+	if drained := done.ExecutionStoppedAt.Sub(*done.StoppingAt); drained < 2*time.Second {
+		t.Fatalf("the task stopped %v after it was asked to, within the 2 s deregistration delay", drained)
+	}
+}
