@@ -51,6 +51,21 @@ func ScopeFrom(ctx context.Context) Scope {
 	return s
 }
 
+type callerKey struct{}
+
+// WithCaller returns ctx carrying the access key id that signed the
+// request.
+func WithCaller(ctx context.Context, accessKey string) context.Context {
+	return context.WithValue(ctx, callerKey{}, accessKey)
+}
+
+// CallerFrom returns the access key id in ctx, or "" for an unsigned
+// request.
+func CallerFrom(ctx context.Context) string {
+	k, _ := ctx.Value(callerKey{}).(string)
+	return k
+}
+
 // OrEmpty returns s, or an empty slice for nil: AWS answers [] where a
 // list has no members.
 func OrEmpty[T any](s []T) []T {
@@ -101,11 +116,14 @@ type Env struct {
 	IDs   IDs
 }
 
+// KindInstance holds the berth instance id: berth's own, kept by a reset.
+const KindInstance = "berth/instance"
+
 // Instance returns the id of the berth instance that owns store: drawn once
 // and kept, so that it is the same after a restart on the same data. The
 // runtime labels everything berth creates with it.
 func Instance(ctx context.Context, store *sqlite.Store, ids IDs) (string, error) {
-	key := sqlite.Key{Kind: "berth/instance", ID: "self"}
+	key := sqlite.Key{Kind: KindInstance, ID: "self"}
 	var id string
 	err := store.Update(ctx, func(tx *sqlite.Tx) error {
 		err := tx.Get(key, &id)

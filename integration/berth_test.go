@@ -25,6 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 )
 
@@ -210,11 +212,17 @@ type clients struct {
 	ecs    *ecs.Client
 	elbv2  *elasticloadbalancingv2.Client
 	acm    *acm.Client
+	iam    *iam.Client
+	sts    *sts.Client
 	region string
 }
 
 func (b *berth) clients(region string) clients {
-	creds := credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")
+	return b.clientsAs(region, credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""))
+}
+
+// clientsAs are clients that sign with creds.
+func (b *berth) clientsAs(region string, creds aws.CredentialsProvider) clients {
 	return clients{
 		region: region,
 		ecs: ecs.New(ecs.Options{
@@ -224,6 +232,12 @@ func (b *berth) clients(region string) clients {
 			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer(),
 		}),
 		acm: acm.New(acm.Options{
+			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer(),
+		}),
+		iam: iam.New(iam.Options{
+			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer(),
+		}),
+		sts: sts.New(sts.Options{
 			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer(),
 		}),
 	}

@@ -36,16 +36,21 @@ func TestNoServerFaults(t *testing.T) {
 		"ResourceArns.member.1": {"x"}, "Names.member.1": {"x"}, "Targets.member.1.Id": {"x"}, "Actions.member.1.Type": {"forward"},
 		"Conditions.member.1.Field": {"host-header"}, "DefaultActions.member.1.Type": {"redirect"}, "Attributes.member.1.Key": {"x"},
 		"RulePriorities.member.1.Priority": {"1"}, "Tags.member.1.Key": {"k"}, "Protocol": {"HTTP"}, "Port": {"80"},
+		"RoleName": {"r"}, "PolicyName": {"p"}, "PolicyArn": {"arn:aws:iam::000000000000:policy/p"}, "PolicyDocument": {"{}"},
+		"AssumeRolePolicyDocument": {"{}"}, "InstanceProfileName": {"i"}, "VersionId": {"v1"}, "TagKeys.member.1": {"k"},
+		"RoleArn": {"arn:aws:iam::000000000000:role/r"}, "RoleSessionName": {"s"}, "DurationSeconds": {"900"},
 	}} {
-		for op := range s.elbv2.ops {
-			form := url.Values{"Action": {op}, "Version": {elbv2Version}}
-			for k, v := range extra {
-				form[k] = v
-			}
-			req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/", strings.NewReader(form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			if w := serve(req); w.Code >= 500 {
-				t.Errorf("ELBv2 %s %v: %d %s", op, extra, w.Code, w.Body)
+		for _, svc := range s.query {
+			for op := range svc.ops {
+				form := url.Values{"Action": {op}, "Version": {svc.version}}
+				for k, v := range extra {
+					form[k] = v
+				}
+				req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/", strings.NewReader(form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				if w := serve(req); w.Code >= 500 {
+					t.Errorf("%s %s %v: %d %s", svc.name, op, extra, w.Code, w.Body)
+				}
 			}
 		}
 	}

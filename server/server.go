@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/rs/zerolog"
 
 	"berth/awsproto"
@@ -28,6 +30,8 @@ import (
 	acmbackend "berth/backend/acm"
 	ecsbackend "berth/backend/ecs"
 	elbv2backend "berth/backend/elbv2"
+	iambackend "berth/backend/iam"
+	stsbackend "berth/backend/sts"
 )
 
 // Config says how requests are authenticated and scoped.
@@ -52,9 +56,15 @@ type Backends struct {
 	ECS   *ecsbackend.Backend
 	ELBv2 *elbv2backend.Backend
 	ACM   *acmbackend.Backend
+	IAM   *iambackend.Backend
+	// STS also vouches for the temporary credentials it issued.
+	STS *stsbackend.Backend
 	// CA is the PEM of berth's certificate authority, served at
 	// /_berth/ca.pem.
 	CA []byte
+	// Reset wipes every resource and what runs for them: POST
+	// /_berth/reset, and /moto-api/reset for suites written for moto.
+	Reset func(context.Context) error
 }
 
 // Server is the HTTP handler for every AWS API berth speaks.
@@ -62,16 +72,26 @@ type Server struct {
 	cfg   Config
 	ids   backend.IDs
 	log   zerolog.Logger
-	json  map[string]jsonService // by X-Amz-Target prefix
-	elbv2 table
+	json  map[string]jsonService  // by X-Amz-Target prefix
+	query map[string]queryService // by SigV4 signing name
+	sts   *stsbackend.Backend
 	hosts func(context.Context) ([]elbv2backend.Host, error)
 	ca    []byte
+	reset func(context.Context) error
 }
 
 // jsonService is a service of the AWS JSON 1.1 protocol.
 type jsonService struct {
 	name  string // as logged
 	codec json11.Codec
+	table
+}
+
+// queryService is a service of the AWS query protocol.
+type queryService struct {
+	name    string // its SigV4 signing name, as logged
+	version string // the API version its requests carry
+	xmlns   string
 	table
 }
 
@@ -85,19 +105,20 @@ func New(cfg Config, b Backends, ids backend.IDs, log zerolog.Logger) *Server {
 			"AmazonEC2ContainerServiceV20141113": {"ecs", json11.Codec{}, newTable(&ecs.Client{}, b.ECS)},
 			"CertificateManager":                 {"acm", json11.Codec{KeepCase: true}, newTable(&acm.Client{}, b.ACM)},
 		},
-		elbv2: newTable(&elasticloadbalancingv2.Client{}, b.ELBv2),
+		query: map[string]queryService{
+			"elasticloadbalancing": {"elasticloadbalancing", "2015-12-01", "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/", newTable(&elasticloadbalancingv2.Client{}, b.ELBv2)},
+			"iam":                  {"iam", "2010-05-08", "https://iam.amazonaws.com/doc/2010-05-08/", newTable(&iam.Client{}, b.IAM)},
+			"sts":                  {"sts", "2011-06-15", "https://sts.amazonaws.com/doc/2011-06-15/", newTable(&sts.Client{}, b.STS)},
+		},
+		sts:   b.STS,
 		hosts: b.ELBv2.Hosts,
 		ca:    b.CA,
+		reset: b.Reset,
 	}
 }
 
-const (
-	// elbv2Version is the API version ELBv2 query requests carry.
-	elbv2Version = "2015-12-01"
-	elbv2XMLNS   = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"
-	// maxBody bounds request bodies; AWS APIs take far less.
-	maxBody = 16 << 20
-)
+// maxBody bounds request bodies; AWS APIs take far less.
+const maxBody = 16 << 20
 
 // request is one API call in flight.
 type request struct {
@@ -136,6 +157,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveHosts(w, r, req)
 		return
 	}
+	if r.URL.Path == "/_berth/reset" || r.URL.Path == "/moto-api/reset" {
+		req.service, req.operation = "berth", "reset"
+		s.serveReset(w, r, req)
+		return
+	}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		s.serveJSON(w, r, req, target)
 		return
@@ -159,46 +185,91 @@ func (s *Server) serveHosts(w http.ResponseWriter, r *http.Request, req *request
 	}
 }
 
+// serveReset wipes berth's state on POST.
+func (s *Server) serveReset(w http.ResponseWriter, r *http.Request, req *request) {
+	switch {
+	case r.Method != http.MethodPost:
+		req.status = http.StatusMethodNotAllowed
+		http.Error(w, "POST to reset", req.status)
+		return
+	case s.reset == nil:
+		req.status = http.StatusNotImplemented
+		http.Error(w, "this berth cannot reset", req.status)
+		return
+	}
+	if err := s.reset(r.Context()); err != nil {
+		s.log.Error().Err(err).Msg("reset")
+		req.status = http.StatusInternalServerError
+		http.Error(w, err.Error(), req.status)
+		return
+	}
+	req.status = http.StatusOK
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprint(w, `{"status":"ok"}`)
+}
+
 func (s *Server) requestID() string {
 	h := s.ids.Hex(32)
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
-// authenticate reads the body and the signature and returns the request's
-// scope. Requests without a signature get the default account and region.
-func (s *Server) authenticate(r *http.Request) ([]byte, backend.Scope, error) {
-	sc := backend.Scope{Account: s.cfg.DefaultAccount, Region: s.cfg.DefaultRegion}
+// caller is who sent a request: its scope, and the signing name and
+// access key of its signature ("" when unsigned).
+type caller struct {
+	scope              backend.Scope
+	service, accessKey string
+}
+
+// context returns ctx carrying the caller's scope and access key.
+func (c caller) context(ctx context.Context) context.Context {
+	return backend.WithCaller(backend.WithScope(ctx, c.scope), c.accessKey)
+}
+
+// authenticate reads the body and the signature and returns the caller.
+// Requests without a signature get the default account and region;
+// temporary credentials from STS get the account they were issued in.
+func (s *Server) authenticate(r *http.Request) ([]byte, caller, error) {
+	c := caller{scope: backend.Scope{Account: s.cfg.DefaultAccount, Region: s.cfg.DefaultRegion}}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
-		return nil, sc, awsproto.ClientError("SerializationException", "could not read the request body: %v", err)
+		return nil, c, awsproto.ClientError("SerializationException", "could not read the request body: %v", err)
 	}
 	if len(body) > maxBody {
-		return nil, sc, awsproto.StatusError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "the request body exceeds %d bytes", maxBody)
+		return nil, c, awsproto.StatusError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "the request body exceeds %d bytes", maxBody)
 	}
 	cred, signed, err := sigv4.Parse(r)
 	if err != nil || !signed {
-		return body, sc, err
+		return body, c, err
+	}
+	c.service, c.accessKey = cred.Service, cred.AccessKey
+	account, ok := s.cfg.Accounts[cred.AccessKey]
+	secret, known := s.cfg.Secrets[cred.AccessKey]
+	if s.sts != nil {
+		if tempAccount, tempSecret, temporary, err := s.sts.Lookup(r.Context(), cred.AccessKey); err != nil {
+			return body, c, err
+		} else if temporary {
+			account, ok, secret, known = tempAccount, true, tempSecret, true
+		}
 	}
 	if s.cfg.VerifySignatures {
-		secret, ok := s.cfg.Secrets[cred.AccessKey]
-		if !ok {
-			return body, sc, awsproto.StatusError(http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid.")
+		if !known {
+			return body, c, awsproto.StatusError(http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid.")
 		}
 		if err := sigv4.Verify(r, body, cred, secret); err != nil {
-			return body, sc, err
+			return body, c, err
 		}
 	}
-	if acct, ok := s.cfg.Accounts[cred.AccessKey]; ok {
-		sc.Account = acct
+	if ok {
+		c.scope.Account = account
 	}
-	sc.Region = cred.Region
-	return body, sc, nil
+	c.scope.Region = cred.Region
+	return body, c, nil
 }
 
 // serveJSON serves an AWS JSON 1.1 request (ECS, ACM).
 func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *request, target string) {
 	fail := func(err error) { req.status = s.writeJSONError(w, req, err) }
-	body, sc, err := s.authenticate(r)
+	body, who, err := s.authenticate(r)
 	if err != nil {
 		fail(err)
 		return
@@ -219,7 +290,7 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *request,
 		}
 		return
 	}
-	out, err := s.invoke(backend.WithScope(r.Context(), sc), op, func(v any) error { return svc.codec.Decode(body, v) })
+	out, err := s.invoke(who.context(r.Context()), op, func(v any) error { return svc.codec.Decode(body, v) })
 	if err != nil {
 		fail(err)
 		return
@@ -228,10 +299,12 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *request,
 	svc.codec.WriteResponse(w, req.id, out)
 }
 
-// serveQuery serves an AWS query request (ELBv2).
+// serveQuery serves an AWS query request (ELBv2, IAM, STS), routed by its
+// signing name or, unsigned, by its API version.
 func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, req *request) {
-	fail := func(err error) { req.status = s.writeQueryError(w, req, err) }
-	body, sc, err := s.authenticate(r)
+	svc := s.query["elasticloadbalancing"]
+	fail := func(err error) { req.status = s.writeQueryError(w, req, svc.xmlns, err) }
+	body, who, err := s.authenticate(r)
 	if err != nil {
 		fail(err)
 		return
@@ -250,31 +323,37 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, req *request
 			form[k] = v
 		}
 	}
+	if named, ok := s.query[who.service]; ok {
+		svc = named
+	} else if who.service == "" {
+		for _, q := range s.query {
+			if q.version == form.Get("Version") {
+				svc = q
+			}
+		}
+	}
 	action := form.Get("Action")
 	if action == "" {
 		fail(awsproto.ClientError("MissingAction", "The request must contain the parameter Action."))
 		return
 	}
-	req.service, req.operation = "elasticloadbalancing", action
-	op, ok := s.elbv2.ops[action]
+	req.service, req.operation = svc.name, action
+	op, ok := svc.ops[action]
 	switch {
-	case !ok && s.elbv2.known[action]:
-		fail(awsproto.ClientError("OperationNotPermitted", "berth does not support the ELBv2 action %s.", action))
+	case !ok && svc.known[action]:
+		fail(awsproto.ClientError("OperationNotPermitted", "berth does not support the %s action %s.", svc.name, action))
 		return
-	case !ok:
-		fail(awsproto.ClientError("InvalidAction", "Could not find operation %s for version %s.", action, form.Get("Version")))
-		return
-	case form.Get("Version") != elbv2Version:
+	case !ok || form.Get("Version") != svc.version:
 		fail(awsproto.ClientError("InvalidAction", "Could not find operation %s for version %s.", action, form.Get("Version")))
 		return
 	}
-	out, err := s.invoke(backend.WithScope(r.Context(), sc), op, func(v any) error { return query.Decode(form, v) })
+	out, err := s.invoke(who.context(r.Context()), op, func(v any) error { return query.Decode(form, v) })
 	if err != nil {
 		fail(err)
 		return
 	}
 	req.status = http.StatusOK
-	query.WriteResponse(w, elbv2XMLNS, action, req.id, out)
+	query.WriteResponse(w, svc.xmlns, action, req.id, out)
 }
 
 // invoke calls op, turning a panic into an error so that a bug answers one
@@ -309,8 +388,8 @@ func (s *Server) writeJSONError(w http.ResponseWriter, req *request, err error) 
 	return ae.Status
 }
 
-func (s *Server) writeQueryError(w http.ResponseWriter, req *request, err error) int {
+func (s *Server) writeQueryError(w http.ResponseWriter, req *request, xmlns string, err error) int {
 	ae := s.apiError(req, err, "InternalFailure")
-	query.WriteError(w, elbv2XMLNS, req.id, ae)
+	query.WriteError(w, xmlns, req.id, ae)
 	return ae.Status
 }

@@ -14,7 +14,9 @@ import (
 	"berth/backend/acm"
 	"berth/backend/ecs"
 	"berth/backend/elbv2"
+	"berth/backend/iam"
 	"berth/backend/pki"
+	"berth/backend/sts"
 	"berth/sqlite"
 )
 
@@ -32,7 +34,10 @@ func newTestServer(tb testing.TB) *Server {
 		tb.Fatal(err)
 	}
 	return New(Config{DefaultAccount: "000000000000", DefaultRegion: "us-east-1"},
-		Backends{ECS: ecs.New(store, env, ecs.Host{}), ELBv2: elbv2.New(store, env, ca), ACM: acm.New(store, env, ca), CA: ca.PEM()},
+		Backends{
+			ECS: ecs.New(store, env, ecs.Host{}), ELBv2: elbv2.New(store, env, ca), ACM: acm.New(store, env, ca),
+			IAM: iam.New(store, env), STS: sts.New(store, env), CA: ca.PEM(),
+		},
 		env.IDs, zerolog.Nop())
 }
 
@@ -43,12 +48,12 @@ func TestREADMEListsEveryOperation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(Config{}, Backends{ECS: &ecs.Backend{}, ELBv2: &elbv2.Backend{}, ACM: &acm.Backend{}}, backend.RandomIDs{}, zerolog.Nop())
-	tables := map[string]table{"ELBv2": s.elbv2}
+	s := New(Config{}, Backends{ECS: &ecs.Backend{}, ELBv2: &elbv2.Backend{}, ACM: &acm.Backend{}, IAM: &iam.Backend{}, STS: &sts.Backend{}}, backend.RandomIDs{}, zerolog.Nop())
+	tables := map[string]table{"ELBv2": s.query["elasticloadbalancing"].table, "IAM": s.query["iam"].table, "STS": s.query["sts"].table}
 	for _, svc := range s.json {
 		tables[strings.ToUpper(svc.name)] = svc.table
 	}
-	least := map[string]int{"ECS": 20, "ELBv2": 20, "ACM": 9}
+	least := map[string]int{"ECS": 20, "ELBv2": 20, "ACM": 9, "IAM": 25, "STS": 3}
 	for service, tbl := range tables {
 		if len(tbl.ops) < least[service] {
 			t.Errorf("%s serves only %d operations", service, len(tbl.ops))

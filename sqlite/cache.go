@@ -21,6 +21,7 @@ type cache struct {
 	bodies    map[Key][]byte
 	size      int
 	lastWrite map[Key]uint64
+	wiped     uint64 // the generation of the last Wipe: older readers cache nothing
 }
 
 // maxCacheBytes bounds the cache; past it the cache starts over.
@@ -41,7 +42,7 @@ func (c *cache) get(k Key) ([]byte, bool) {
 func (c *cache) add(k Key, body []byte, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.lastWrite[k] > gen {
+	if c.lastWrite[k] > gen || c.wiped > gen {
 		return
 	}
 	if c.size+len(body) > maxCacheBytes {
@@ -69,4 +70,12 @@ func (c *cache) written(keys []Key) {
 		}
 		c.lastWrite[k] = gen
 	}
+}
+
+// wipe drops everything, for a store whose resources were all deleted.
+func (c *cache) wipe() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.wiped = c.gen.Add(1)
+	c.bodies, c.size, c.lastWrite = map[Key][]byte{}, 0, map[Key]uint64{}
 }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
 )
@@ -116,6 +117,24 @@ func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 		return err
 	}
 	s.cache.written(t.written)
+	return nil
+}
+
+// Wipe deletes, in one transaction, every resource whose kind is not one
+// of keep.
+func (s *Store) Wipe(ctx context.Context, keep ...string) error {
+	query := "DELETE FROM resources"
+	args := make([]any, len(keep))
+	if len(keep) > 0 {
+		query += " WHERE kind NOT IN (?" + strings.Repeat(", ?", len(keep)-1) + ")"
+		for i, k := range keep {
+			args[i] = k
+		}
+	}
+	if _, err := s.writer.db.ExecContext(ctx, query, args...); err != nil {
+		return err
+	}
+	s.cache.wipe()
 	return nil
 }
 

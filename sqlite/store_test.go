@@ -160,3 +160,28 @@ func TestCacheNeverStale(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestWipe: every resource but the kinds kept is gone, cached ones too.
+func TestWipe(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	put(t, s, "a", "", "", 1)
+	kept := Key{Account: "a", Region: "r", Kind: "keep", ID: "k"}
+	if err := s.Update(ctx, func(tx *Tx) error { return tx.Put(Row{Key: kept}, item{2}) }); err != nil {
+		t.Fatal(err)
+	}
+	var v item
+	if err := s.View(ctx, func(tx *Tx) error { return tx.Get(key("a"), &v) }); err != nil { // now cached
+		t.Fatal(err)
+	}
+	if err := s.Wipe(ctx, "keep"); err != nil {
+		t.Fatal(err)
+	}
+	err := s.View(ctx, func(tx *Tx) error { return tx.Get(key("a"), &v) })
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a wiped resource: %v", err)
+	}
+	if err := s.View(ctx, func(tx *Tx) error { return tx.Get(kept, &v) }); err != nil || v.N != 2 {
+		t.Fatalf("the kept resource: %v %+v", err, v)
+	}
+}

@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -192,18 +193,47 @@ func (a *Agent) reconcile(ctx context.Context) {
 		}
 		ref := taskRef{Scope: backend.Scope{Account: t.Key.Account, Region: t.Key.Region}, arn: arn, clusterArn: aws.ToString(t.Value.ClusterArn)}
 		ref.cluster = ref.clusterArn[strings.LastIndex(ref.clusterArn, "/")+1:]
-		r := &runner{a: a, ref: ref, wake: make(chan struct{}, 1), log: a.log.With().Str("task", arn).Logger()}
+		rctx, cancel := context.WithCancel(ctx)
+		r := &runner{a: a, ref: ref, wake: make(chan struct{}, 1), log: a.log.With().Str("task", arn).Logger(), cancel: cancel}
 		a.runners[arn] = r
 		a.wg.Add(1)
 		go func() {
 			defer a.wg.Done()
-			r.run(ctx)
+			defer cancel()
+			r.run(rctx)
 			a.mu.Lock()
 			delete(a.runners, arn)
 			a.mu.Unlock()
 			a.b.poke()
 		}()
 	}
+}
+
+// Reset forgets every task, for a store that was wiped: it stops
+// following them and removes their containers at once, with no draining
+// and no stop signal.
+func (a *Agent) Reset(ctx context.Context) error {
+	a.mu.Lock()
+	for _, r := range a.runners {
+		r.cancel()
+	}
+	a.retry = map[string]backoff{}
+	a.mu.Unlock()
+	list, err := a.rt.List(ctx, map[string]string{runtime.LabelInstance: a.instance})
+	if err != nil {
+		return err
+	}
+	errs := make([]error, len(list))
+	var wg sync.WaitGroup
+	for i, c := range list {
+		wg.Go(func() {
+			if err := a.rt.Remove(ctx, c.ID); err != nil && !runtime.IsNotFound(err) {
+				errs[i] = err
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // taskKeys is what listing and scheduling tasks needs of a stored task.

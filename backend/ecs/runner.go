@@ -160,10 +160,11 @@ func failStart(format string, args ...any) *failure {
 // stops and removes them. It wakes on the task's container events, on the
 // agent's sweep and when the task is asked to stop.
 type runner struct {
-	a    *Agent
-	ref  taskRef
-	log  zerolog.Logger
-	wake chan struct{}
+	a      *Agent
+	ref    taskRef
+	log    zerolog.Logger
+	wake   chan struct{}
+	cancel context.CancelFunc // ends run, leaving the containers as they are
 
 	plan []plannedContainer
 	mode types.NetworkMode

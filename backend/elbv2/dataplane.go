@@ -65,6 +65,18 @@ func (b *Backend) Report(r lb.HealthReport) {
 	b.health[target{Id: r.ID, Port: int32(r.Port)}.key(r.TargetGroupARN)] = r.Status
 }
 
+// Reset forgets what the data plane reported, for a store that was wiped,
+// and has the publisher serve what the store now says.
+func (b *Backend) Reset() {
+	b.mu.Lock()
+	b.health, b.failed = map[string]health.Status{}, nil
+	b.mu.Unlock()
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
 // reportedHealth returns the data plane's view of a target, if it has one.
 func (b *Backend) reportedHealth(tgArn, id string, port int32) (health.Status, bool) {
 	b.mu.Lock()

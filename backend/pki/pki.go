@@ -33,6 +33,10 @@ type Authority struct {
 	pem  []byte
 }
 
+// Kind holds the authority in the store: berth's own, kept by a reset, so
+// that a trusted authority stays trusted.
+const Kind = "berth/ca"
+
 // stored is the authority as the store keeps it.
 type stored struct {
 	Cert, Key []byte // PEM
@@ -40,7 +44,7 @@ type stored struct {
 
 // Load returns the authority of store, creating it on first use.
 func Load(ctx context.Context, store *sqlite.Store, now time.Time) (*Authority, error) {
-	key := sqlite.Key{Kind: "berth/ca", ID: "self"}
+	key := sqlite.Key{Kind: Kind, ID: "self"}
 	var s stored
 	err := store.Update(ctx, func(tx *sqlite.Tx) error {
 		err := tx.Get(key, &s)

@@ -36,8 +36,10 @@ import (
 	"berth/backend/acm"
 	"berth/backend/ecs"
 	"berth/backend/elbv2"
+	"berth/backend/iam"
 	"berth/backend/pki"
 	"berth/backend/runtime"
+	"berth/backend/sts"
 	"berth/lb"
 	"berth/server"
 	"berth/sqlite"
@@ -223,10 +225,24 @@ func run(args []string) error {
 	ecsBackend := ecs.New(store, env, host)
 	elbBackend := elbv2.New(store, env, ca)
 	ecsBackend.LoadBalancers = elbBackend
+	var agent *ecs.Agent
+	reset := func(ctx context.Context) error {
+		if err := store.Wipe(ctx, backend.KindInstance, pki.Kind); err != nil {
+			return err
+		}
+		elbBackend.Reset()
+		ecsBackend.Wake()
+		if agent != nil {
+			return agent.Reset(ctx)
+		}
+		return nil
+	}
 	srv := server.New(server.Config{
 		DefaultAccount: c.account, DefaultRegion: c.region,
 		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures, Instance: instance,
-	}, server.Backends{ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), CA: ca.PEM()}, env.IDs, log)
+	}, server.Backends{
+		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), IAM: iam.New(store, env), STS: sts.New(store, env), CA: ca.PEM(), Reset: reset,
+	}, env.IDs, log)
 	var lbNetwork netip.Prefix
 	if c.lbNetwork != "none" {
 		network, err := netip.ParsePrefix(c.lbNetwork)
@@ -247,7 +263,7 @@ func run(args []string) error {
 		defer func() { stopPublishing(); <-published; dataPlane.Close() }()
 	}
 	if docker != nil {
-		agent := ecs.NewAgent(ecsBackend, docker, instance, log.With().Str("component", "agent").Logger())
+		agent = ecs.NewAgent(ecsBackend, docker, instance, log.With().Str("component", "agent").Logger())
 		if lbNetwork.IsValid() && !lbNetwork.Addr().IsLoopback() {
 			// Containers reach the host's non-loopback addresses, so the
 			// load balancers' names can point them there.

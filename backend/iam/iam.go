@@ -1,0 +1,170 @@
+// Package iam is the part of AWS Identity and Access Management that ECS
+// stacks use: roles with their trust policies, inline role policies,
+// managed policies (the account's and the AWS managed ones ECS needs),
+// their attachments, and instance profiles. Policies are stored and
+// returned, never enforced. IAM is global: its resources belong to an
+// account, in no region.
+// https://docs.aws.amazon.com/IAM/latest/APIReference/welcome.html
+//
+// Every exported method is one IAM action with the SDK client's signature
+// minus its options.
+package iam
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"berth/awsproto"
+	"berth/backend"
+	"berth/sqlite"
+)
+
+// Backend serves the IAM API from the store.
+type Backend struct {
+	store *sqlite.Store
+	env   backend.Env
+}
+
+// New returns an IAM backend over store.
+func New(store *sqlite.Store, env backend.Env) *Backend {
+	return &Backend{store: store, env: env}
+}
+
+// Stored resource kinds, in the account's scope with no region.
+const (
+	kindRole            = "iam/role"             // by lower-case name
+	kindRolePolicy      = "iam/role-policy"      // by role/policy name, under the role
+	kindPolicy          = "iam/policy"           // by ARN
+	kindAttachment      = "iam/attachment"       // by role and policy ARN, under the role, named by the policy ARN
+	kindInstanceProfile = "iam/instance-profile" // by lower-case name
+)
+
+// account is the scope of the request's account: IAM has no region.
+func account(ctx context.Context) backend.Scope {
+	return backend.Scope{Account: backend.ScopeFrom(ctx).Account}
+}
+
+func arn(s backend.Scope, resource string) string {
+	return "arn:aws:iam::" + s.Account + ":" + resource
+}
+
+// errNoSuchEntity, errExists and errConflict carry IAM's HTTP statuses.
+func errNoSuchEntity(format string, args ...any) error {
+	e := awsproto.Modeled(&types.NoSuchEntityException{}, format, args...)
+	e.Status = http.StatusNotFound
+	return e
+}
+
+func errExists(format string, args ...any) error {
+	e := awsproto.Modeled(&types.EntityAlreadyExistsException{}, format, args...)
+	e.Status = http.StatusConflict
+	return e
+}
+
+func errConflict(format string, args ...any) error {
+	e := awsproto.Modeled(&types.DeleteConflictException{}, format, args...)
+	e.Status = http.StatusConflict
+	return e
+}
+
+func errLimit(format string, args ...any) error {
+	e := awsproto.Modeled(&types.LimitExceededException{}, format, args...)
+	e.Status = http.StatusConflict
+	return e
+}
+
+func errValidation(format string, args ...any) error {
+	return awsproto.ClientError("ValidationError", format, args...)
+}
+
+func errInvalidInput(format string, args ...any) error {
+	return awsproto.Modeled(&types.InvalidInputException{}, format, args...)
+}
+
+var (
+	namePattern = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	pathPattern = regexp.MustCompile(`^(/|/[\x21-\x7e]*/)$`)
+)
+
+func validName(field, name string, max int) error {
+	if len(name) > max || !namePattern.MatchString(name) {
+		return errValidation("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+", name, field)
+	}
+	return nil
+}
+
+func validPath(path *string) (string, error) {
+	if path == nil {
+		return "/", nil
+	}
+	if len(*path) > 512 || !pathPattern.MatchString(*path) {
+		return "", errValidation("1 validation error detected: Value '%s' at 'path' failed to satisfy constraint: Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007F]+\\u002F)", *path)
+	}
+	return *path, nil
+}
+
+// validDocument checks that a policy document is a JSON object.
+func validDocument(doc *string) (string, error) {
+	var v map[string]any
+	if doc == nil || json.Unmarshal([]byte(*doc), &v) != nil {
+		return "", awsproto.Modeled(&types.MalformedPolicyDocumentException{}, "This policy contains invalid Json")
+	}
+	return *doc, nil
+}
+
+// encodeDocument is how IAM returns policy documents: URL-encoded, as
+// RFC 3986 says (a space is %20), which the SDKs and Terraform decode.
+func encodeDocument(doc string) *string {
+	return aws.String(strings.ReplaceAll(url.QueryEscape(doc), "+", "%20"))
+}
+
+// uniqueID is an IAM unique id: a 4-letter prefix by kind and 17 more
+// upper-case letters and digits.
+func (b *Backend) uniqueID(prefix string) string {
+	return prefix + strings.ToUpper(b.env.IDs.Hex(17))
+}
+
+func (b *Backend) now() *time.Time {
+	t := b.env.Clock().UTC().Truncate(time.Second)
+	return &t
+}
+
+func isNotFound(err error) bool { return errors.Is(err, sqlite.ErrNotFound) }
+
+// page pages names (unique, ordered) with IAM's Marker and MaxItems.
+func page[T any](all []T, name func(T) string, marker *string, maxItems *int32) ([]T, *string, bool, error) {
+	limit := 100
+	if maxItems != nil {
+		if *maxItems < 1 || *maxItems > 1000 {
+			return nil, nil, false, errValidation("1 validation error detected: Value '%d' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000", *maxItems)
+		}
+		limit = int(*maxItems)
+	}
+	start := 0
+	if m := aws.ToString(marker); m != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(m)
+		if err != nil {
+			return nil, nil, false, errInvalidInput("Invalid Marker.")
+		}
+		start = slices.IndexFunc(all, func(v T) bool { return name(v) > string(raw) })
+		if start < 0 {
+			start = len(all)
+		}
+	}
+	end := min(start+limit, len(all))
+	if end < len(all) {
+		return all[start:end], aws.String(base64.RawURLEncoding.EncodeToString([]byte(name(all[end-1])))), true, nil
+	}
+	return all[start:end], nil, false, nil
+}

@@ -1,0 +1,300 @@
+package iam
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	iamapi "github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"berth/backend"
+	"berth/sqlite"
+)
+
+// managedPolicy is a managed policy with its one version's document.
+type managedPolicy struct {
+	Policy   types.Policy
+	Document string
+}
+
+// awsManaged are the AWS managed policies ECS stacks attach, with their
+// documents as AWS publishes them.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/security-iam-awsmanpol.html
+var awsManaged = map[string]managedPolicy{}
+
+func init() {
+	created := time.Date(2015, 2, 6, 18, 40, 0, 0, time.UTC)
+	for _, p := range []struct{ path, name, doc string }{
+		{"/service-role/", "AmazonECSTaskExecutionRolePolicy", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecr:GetAuthorizationToken","ecr:BatchCheckLayerAvailability","ecr:GetDownloadUrlForLayer","ecr:BatchGetImage","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}`},
+		{"/service-role/", "AmazonEC2ContainerServiceforEC2Role", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:DescribeTags","ecs:CreateCluster","ecs:DeregisterContainerInstance","ecs:DiscoverPollEndpoint","ecs:Poll","ecs:RegisterContainerInstance","ecs:StartTelemetrySession","ecs:UpdateContainerInstancesState","ecs:Submit*","ecr:GetAuthorizationToken","ecr:BatchCheckLayerAvailability","ecr:GetDownloadUrlForLayer","ecr:BatchGetImage","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}`},
+		{"/service-role/", "AmazonEC2ContainerServiceRole", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:AuthorizeSecurityGroupIngress","ec2:Describe*","elasticloadbalancing:DeregisterInstancesFromLoadBalancer","elasticloadbalancing:DeregisterTargets","elasticloadbalancing:Describe*","elasticloadbalancing:RegisterInstancesWithLoadBalancer","elasticloadbalancing:RegisterTargets"],"Resource":"*"}]}`},
+		{"/", "CloudWatchLogsFullAccess", `{"Version":"2012-10-17","Statement":[{"Action":["logs:*"],"Effect":"Allow","Resource":"*"}]}`},
+		{"/", "AmazonSSMManagedInstanceCore", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ssm:DescribeAssociation","ssm:GetDocument","ssm:UpdateInstanceInformation","ssmmessages:CreateControlChannel","ssmmessages:CreateDataChannel","ssmmessages:OpenControlChannel","ssmmessages:OpenDataChannel","ec2messages:GetMessages"],"Resource":"*"}]}`},
+	} {
+		arn := "arn:aws:iam::aws:policy" + p.path + p.name
+		awsManaged[arn] = managedPolicy{Document: p.doc, Policy: types.Policy{
+			Arn: aws.String(arn), PolicyName: aws.String(p.name), Path: aws.String(p.path), PolicyId: aws.String("ANPA" + strings.ToUpper(p.name[:min(17, len(p.name))])),
+			DefaultVersionId: aws.String("v1"), IsAttachable: true, CreateDate: &created, UpdateDate: &created,
+			AttachmentCount: aws.Int32(0), PermissionsBoundaryUsageCount: aws.Int32(0),
+		}}
+	}
+}
+
+// policy loads a managed policy, the account's or an AWS one, with its
+// attachment count.
+func policy(tx *sqlite.Tx, s backend.Scope, arn string) (managedPolicy, error) {
+	p, ok := awsManaged[arn]
+	if !ok {
+		err := tx.Get(s.Key(kindPolicy, arn), &p)
+		if isNotFound(err) {
+			return p, errNoSuchEntity("Policy %s does not exist or is not attachable.", arn)
+		}
+		if err != nil {
+			return p, err
+		}
+	}
+	n, err := attachments(tx, s, arn)
+	p.Policy.AttachmentCount = aws.Int32(int32(n))
+	return p, err
+}
+
+// attachments counts the roles a policy is attached to.
+func attachments(tx *sqlite.Tx, s backend.Scope, arn string) (int, error) {
+	n := 0
+	err := tx.Scan(kindAttachment, arn, func(k sqlite.Key, _ []byte) error {
+		if k.Account == s.Account {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// CreatePolicy creates a customer managed policy.
+// https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreatePolicy.html
+func (b *Backend) CreatePolicy(ctx context.Context, in *iamapi.CreatePolicyInput) (*iamapi.CreatePolicyOutput, error) {
+	s := account(ctx)
+	name := aws.ToString(in.PolicyName)
+	if err := validName("policyName", name, 128); err != nil {
+		return nil, err
+	}
+	path, err := validPath(in.Path)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := validDocument(in.PolicyDocument)
+	if err != nil {
+		return nil, err
+	}
+	now := b.now()
+	p := managedPolicy{Document: doc, Policy: types.Policy{
+		Arn: aws.String(arn(s, "policy"+path+name)), PolicyName: aws.String(name), Path: aws.String(path), PolicyId: aws.String(b.uniqueID("ANPA")),
+		DefaultVersionId: aws.String("v1"), IsAttachable: true, CreateDate: now, UpdateDate: now, Description: in.Description, Tags: in.Tags,
+		AttachmentCount: aws.Int32(0), PermissionsBoundaryUsageCount: aws.Int32(0),
+	}}
+	err = b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		if ok, err := tx.Exists(s.Key(kindPolicy, *p.Policy.Arn)); err != nil || ok {
+			if err != nil {
+				return err
+			}
+			return errExists("A policy called %s already exists. Duplicate names are not allowed.", name)
+		}
+		return tx.Put(s.Row(kindPolicy, *p.Policy.Arn, "", name), p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &iamapi.CreatePolicyOutput{Policy: &p.Policy}, nil
+}
+
+// GetPolicy describes a managed policy.
+func (b *Backend) GetPolicy(ctx context.Context, in *iamapi.GetPolicyInput) (*iamapi.GetPolicyOutput, error) {
+	var p managedPolicy
+	err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
+		p, err = policy(tx, account(ctx), aws.ToString(in.PolicyArn))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &iamapi.GetPolicyOutput{Policy: &p.Policy}, nil
+}
+
+// GetPolicyVersion returns a managed policy's document: berth keeps one
+// version, v1.
+func (b *Backend) GetPolicyVersion(ctx context.Context, in *iamapi.GetPolicyVersionInput) (*iamapi.GetPolicyVersionOutput, error) {
+	out, err := b.ListPolicyVersions(ctx, &iamapi.ListPolicyVersionsInput{PolicyArn: in.PolicyArn})
+	if err != nil {
+		return nil, err
+	}
+	if aws.ToString(in.VersionId) != "v1" {
+		return nil, errNoSuchEntity("Policy %s version %s does not exist or is not attachable.", aws.ToString(in.PolicyArn), aws.ToString(in.VersionId))
+	}
+	return &iamapi.GetPolicyVersionOutput{PolicyVersion: &out.Versions[0]}, nil
+}
+
+// ListPolicyVersions lists a managed policy's versions: its one version.
+func (b *Backend) ListPolicyVersions(ctx context.Context, in *iamapi.ListPolicyVersionsInput) (*iamapi.ListPolicyVersionsOutput, error) {
+	var p managedPolicy
+	err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
+		p, err = policy(tx, account(ctx), aws.ToString(in.PolicyArn))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	v := types.PolicyVersion{VersionId: aws.String("v1"), IsDefaultVersion: true, CreateDate: p.Policy.CreateDate, Document: encodeDocument(p.Document)}
+	return &iamapi.ListPolicyVersionsOutput{Versions: []types.PolicyVersion{v}}, nil
+}
+
+// ListPolicies lists managed policies: the account's (Local), AWS's, or
+// both (All, the default).
+func (b *Backend) ListPolicies(ctx context.Context, in *iamapi.ListPoliciesInput) (*iamapi.ListPoliciesOutput, error) {
+	s := account(ctx)
+	var all []managedPolicy
+	err := b.store.View(ctx, func(tx *sqlite.Tx) error {
+		var arns []string
+		if in.Scope != types.PolicyScopeTypeAws {
+			local, err := sqlite.ListAll[managedPolicy](tx, s.Query(kindPolicy, ""))
+			if err != nil {
+				return err
+			}
+			for _, p := range local {
+				arns = append(arns, *p.Policy.Arn)
+			}
+		}
+		if in.Scope != types.PolicyScopeTypeLocal {
+			for arn := range awsManaged {
+				arns = append(arns, arn)
+			}
+		}
+		for _, arn := range arns {
+			p, err := policy(tx, s, arn)
+			if err != nil {
+				return err
+			}
+			if strings.HasPrefix(*p.Policy.Path, aws.ToString(in.PathPrefix)) && (!in.OnlyAttached || *p.Policy.AttachmentCount > 0) {
+				all = append(all, p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(all, func(a, b managedPolicy) int { return strings.Compare(*a.Policy.Arn, *b.Policy.Arn) })
+	policies, marker, truncated, err := page(all, func(p managedPolicy) string { return *p.Policy.Arn }, in.Marker, in.MaxItems)
+	if err != nil {
+		return nil, err
+	}
+	out := &iamapi.ListPoliciesOutput{Policies: []types.Policy{}, Marker: marker, IsTruncated: truncated}
+	for _, p := range policies {
+		p.Policy.Tags = nil
+		out.Policies = append(out.Policies, p.Policy)
+	}
+	return out, nil
+}
+
+// DeletePolicy deletes a customer managed policy attached to no role.
+func (b *Backend) DeletePolicy(ctx context.Context, in *iamapi.DeletePolicyInput) (*iamapi.DeletePolicyOutput, error) {
+	s := account(ctx)
+	arn := aws.ToString(in.PolicyArn)
+	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		p, err := policy(tx, s, arn)
+		if err != nil {
+			return err
+		}
+		if _, ok := awsManaged[arn]; ok {
+			return errInvalidInput("You cannot delete an AWS managed policy.")
+		}
+		if *p.Policy.AttachmentCount > 0 {
+			return errConflict("Cannot delete a policy attached to entities.")
+		}
+		return tx.Delete(s.Key(kindPolicy, arn))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &iamapi.DeletePolicyOutput{}, nil
+}
+
+// AttachRolePolicy attaches a managed policy to a role.
+func (b *Backend) AttachRolePolicy(ctx context.Context, in *iamapi.AttachRolePolicyInput) (*iamapi.AttachRolePolicyOutput, error) {
+	s := account(ctx)
+	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		r, err := role(tx, s, aws.ToString(in.RoleName))
+		if err != nil {
+			return err
+		}
+		p, err := policy(tx, s, aws.ToString(in.PolicyArn))
+		if err != nil {
+			return err
+		}
+		n, err := tx.Count(s.Query(kindAttachment, *r.RoleName))
+		if err != nil {
+			return err
+		}
+		if n >= 20 {
+			return errLimit("Cannot exceed quota for PoliciesPerRole: 20")
+		}
+		ap := types.AttachedPolicy{PolicyArn: p.Policy.Arn, PolicyName: p.Policy.PolicyName}
+		return tx.Put(s.Row(kindAttachment, *r.RoleName+" "+*p.Policy.Arn, *r.RoleName, *p.Policy.Arn), ap)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &iamapi.AttachRolePolicyOutput{}, nil
+}
+
+// DetachRolePolicy detaches a managed policy from a role.
+func (b *Backend) DetachRolePolicy(ctx context.Context, in *iamapi.DetachRolePolicyInput) (*iamapi.DetachRolePolicyOutput, error) {
+	s := account(ctx)
+	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		r, err := role(tx, s, aws.ToString(in.RoleName))
+		if err != nil {
+			return err
+		}
+		key := s.Key(kindAttachment, *r.RoleName+" "+aws.ToString(in.PolicyArn))
+		if ok, err := tx.Exists(key); err != nil || !ok {
+			if err != nil {
+				return err
+			}
+			return errNoSuchEntity("Policy %s was not found.", aws.ToString(in.PolicyArn))
+		}
+		return tx.Delete(key)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &iamapi.DetachRolePolicyOutput{}, nil
+}
+
+// ListAttachedRolePolicies lists the managed policies attached to a role.
+func (b *Backend) ListAttachedRolePolicies(ctx context.Context, in *iamapi.ListAttachedRolePoliciesInput) (*iamapi.ListAttachedRolePoliciesOutput, error) {
+	s := account(ctx)
+	var all []types.AttachedPolicy
+	err := b.store.View(ctx, func(tx *sqlite.Tx) error {
+		r, err := role(tx, s, aws.ToString(in.RoleName))
+		if err != nil {
+			return err
+		}
+		all, err = sqlite.ListAll[types.AttachedPolicy](tx, s.Query(kindAttachment, *r.RoleName))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	all = slices.DeleteFunc(all, func(p types.AttachedPolicy) bool {
+		path := strings.TrimPrefix(*p.PolicyArn, (*p.PolicyArn)[:strings.Index(*p.PolicyArn, ":policy")+len(":policy")])
+		return !strings.HasPrefix(path, aws.ToString(in.PathPrefix))
+	})
+	slices.SortFunc(all, func(a, b types.AttachedPolicy) int { return strings.Compare(*a.PolicyArn, *b.PolicyArn) })
+	policies, marker, truncated, err := page(all, func(p types.AttachedPolicy) string { return *p.PolicyArn }, in.Marker, in.MaxItems)
+	if err != nil {
+		return nil, err
+	}
+	return &iamapi.ListAttachedRolePoliciesOutput{AttachedPolicies: backend.OrEmpty(policies), Marker: marker, IsTruncated: truncated}, nil
+}
