@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -213,6 +214,7 @@ type clients struct {
 	elbv2  *elasticloadbalancingv2.Client
 	acm    *acm.Client
 	iam    *iam.Client
+	logs   *cloudwatchlogs.Client
 	sts    *sts.Client
 	region string
 }
@@ -235,6 +237,9 @@ func (b *berth) clientsAs(region string, creds aws.CredentialsProvider) clients 
 			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer(),
 		}),
 		iam: iam.New(iam.Options{
+			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer(),
+		}),
+		logs: cloudwatchlogs.New(cloudwatchlogs.Options{
 			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer(),
 		}),
 		sts: sts.New(sts.Options{

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/acm"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -31,6 +32,7 @@ import (
 	ecsbackend "berth/backend/ecs"
 	elbv2backend "berth/backend/elbv2"
 	iambackend "berth/backend/iam"
+	logsbackend "berth/backend/logs"
 	stsbackend "berth/backend/sts"
 )
 
@@ -57,6 +59,7 @@ type Backends struct {
 	ELBv2 *elbv2backend.Backend
 	ACM   *acmbackend.Backend
 	IAM   *iambackend.Backend
+	Logs  *logsbackend.Backend
 	// STS also vouches for the temporary credentials it issued.
 	STS *stsbackend.Backend
 	// CA is the PEM of berth's certificate authority, served at
@@ -104,6 +107,7 @@ func New(cfg Config, b Backends, ids backend.IDs, log zerolog.Logger) *Server {
 		json: map[string]jsonService{
 			"AmazonEC2ContainerServiceV20141113": {"ecs", json11.Codec{}, newTable(&ecs.Client{}, b.ECS)},
 			"CertificateManager":                 {"acm", json11.Codec{KeepCase: true}, newTable(&acm.Client{}, b.ACM)},
+			"Logs_20140328":                      {"logs", json11.Codec{}, newTable(&cloudwatchlogs.Client{}, b.Logs)},
 		},
 		query: map[string]queryService{
 			"elasticloadbalancing": {"elasticloadbalancing", "2015-12-01", "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/", newTable(&elasticloadbalancingv2.Client{}, b.ELBv2)},

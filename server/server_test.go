@@ -15,6 +15,7 @@ import (
 	"berth/backend/ecs"
 	"berth/backend/elbv2"
 	"berth/backend/iam"
+	"berth/backend/logs"
 	"berth/backend/pki"
 	"berth/backend/sts"
 	"berth/sqlite"
@@ -36,7 +37,7 @@ func newTestServer(tb testing.TB) *Server {
 	return New(Config{DefaultAccount: "000000000000", DefaultRegion: "us-east-1"},
 		Backends{
 			ECS: ecs.New(store, env, ecs.Host{}), ELBv2: elbv2.New(store, env, ca), ACM: acm.New(store, env, ca),
-			IAM: iam.New(store, env), STS: sts.New(store, env), CA: ca.PEM(),
+			IAM: iam.New(store, env), Logs: logs.New(store, env), STS: sts.New(store, env), CA: ca.PEM(),
 		},
 		env.IDs, zerolog.Nop())
 }
@@ -48,12 +49,12 @@ func TestREADMEListsEveryOperation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(Config{}, Backends{ECS: &ecs.Backend{}, ELBv2: &elbv2.Backend{}, ACM: &acm.Backend{}, IAM: &iam.Backend{}, STS: &sts.Backend{}}, backend.RandomIDs{}, zerolog.Nop())
+	s := New(Config{}, Backends{ECS: &ecs.Backend{}, ELBv2: &elbv2.Backend{}, ACM: &acm.Backend{}, IAM: &iam.Backend{}, Logs: &logs.Backend{}, STS: &sts.Backend{}}, backend.RandomIDs{}, zerolog.Nop())
 	tables := map[string]table{"ELBv2": s.query["elasticloadbalancing"].table, "IAM": s.query["iam"].table, "STS": s.query["sts"].table}
 	for _, svc := range s.json {
 		tables[strings.ToUpper(svc.name)] = svc.table
 	}
-	least := map[string]int{"ECS": 20, "ELBv2": 20, "ACM": 9, "IAM": 25, "STS": 3}
+	least := map[string]int{"ECS": 20, "ELBv2": 20, "ACM": 9, "IAM": 25, "STS": 3, "LOGS": 14}
 	for service, tbl := range tables {
 		if len(tbl.ops) < least[service] {
 			t.Errorf("%s serves only %d operations", service, len(tbl.ops))

@@ -37,6 +37,7 @@ import (
 	"berth/backend/ecs"
 	"berth/backend/elbv2"
 	"berth/backend/iam"
+	"berth/backend/logs"
 	"berth/backend/pki"
 	"berth/backend/runtime"
 	"berth/backend/sts"
@@ -241,7 +242,7 @@ func run(args []string) error {
 		DefaultAccount: c.account, DefaultRegion: c.region,
 		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures, Instance: instance,
 	}, server.Backends{
-		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), IAM: iam.New(store, env), STS: sts.New(store, env), CA: ca.PEM(), Reset: reset,
+		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), IAM: iam.New(store, env), Logs: logs.New(store, env), STS: sts.New(store, env), CA: ca.PEM(), Reset: reset,
 	}, env.IDs, log)
 	var lbNetwork netip.Prefix
 	if c.lbNetwork != "none" {

@@ -1,0 +1,349 @@
+package logs
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	logsapi "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+
+	"berth/awsproto"
+	"berth/backend"
+	"berth/sqlite"
+)
+
+func loadStream(tx *sqlite.Tx, s backend.Scope, groupName, name string) (types.LogStream, error) {
+	if _, err := loadGroup(tx, s, groupName); err != nil {
+		return types.LogStream{}, err
+	}
+	var st types.LogStream
+	err := tx.Get(s.Key(kindStream, streamID(groupName, name)), &st)
+	if isNotFound(err) {
+		return st, errNotFound("log stream")
+	}
+	return st, err
+}
+
+func putStream(tx *sqlite.Tx, s backend.Scope, groupName string, st types.LogStream) error {
+	return tx.Put(s.Row(kindStream, streamID(groupName, *st.LogStreamName), groupName, *st.LogStreamName), st)
+}
+
+func deleteStream(tx *sqlite.Tx, s backend.Scope, groupName, name string) error {
+	id := streamID(groupName, name)
+	batches, _, err := tx.ListIDs(sqlite.Query{Account: s.Account, Region: s.Region, Kind: kindEvents, Parent: id, Limit: 1 << 30})
+	if err != nil {
+		return err
+	}
+	for _, b := range batches {
+		if err := tx.Delete(s.Key(kindEvents, b)); err != nil {
+			return err
+		}
+	}
+	return tx.Delete(s.Key(kindStream, id))
+}
+
+// CreateLogStream creates a log stream in a group.
+func (b *Backend) CreateLogStream(ctx context.Context, in *logsapi.CreateLogStreamInput) (*logsapi.CreateLogStreamOutput, error) {
+	s := backend.ScopeFrom(ctx)
+	group, name := aws.ToString(in.LogGroupName), aws.ToString(in.LogStreamName)
+	if !streamName.MatchString(name) {
+		return nil, errInvalid("1 validation error detected: Value '%s' at 'logStreamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [^:*]*", name)
+	}
+	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		g, err := loadGroup(tx, s, group)
+		if err != nil {
+			return err
+		}
+		if ok, err := tx.Exists(s.Key(kindStream, streamID(group, name))); err != nil || ok {
+			if err != nil {
+				return err
+			}
+			return awsproto.Modeled(&types.ResourceAlreadyExistsException{}, "The specified log stream already exists")
+		}
+		return putStream(tx, s, group, types.LogStream{
+			LogStreamName: aws.String(name), CreationTime: aws.Int64(b.millis()), StoredBytes: aws.Int64(0),
+			Arn: aws.String(strings.TrimSuffix(*g.Group.Arn, "*") + "log-stream:" + name),
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &logsapi.CreateLogStreamOutput{}, nil
+}
+
+// DeleteLogStream deletes a log stream and its events.
+func (b *Backend) DeleteLogStream(ctx context.Context, in *logsapi.DeleteLogStreamInput) (*logsapi.DeleteLogStreamOutput, error) {
+	s := backend.ScopeFrom(ctx)
+	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		if _, err := loadStream(tx, s, aws.ToString(in.LogGroupName), aws.ToString(in.LogStreamName)); err != nil {
+			return err
+		}
+		return deleteStream(tx, s, aws.ToString(in.LogGroupName), aws.ToString(in.LogStreamName))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &logsapi.DeleteLogStreamOutput{}, nil
+}
+
+// DescribeLogStreams lists a group's streams by name or by their last
+// event.
+func (b *Backend) DescribeLogStreams(ctx context.Context, in *logsapi.DescribeLogStreamsInput) (*logsapi.DescribeLogStreamsOutput, error) {
+	s := backend.ScopeFrom(ctx)
+	group := aws.ToString(in.LogGroupName)
+	if group == "" {
+		if name, err := groupOfArn(aws.ToString(in.LogGroupIdentifier)); err == nil {
+			group = name
+		} else {
+			group = aws.ToString(in.LogGroupIdentifier)
+		}
+	}
+	if in.OrderBy == types.OrderByLastEventTime && in.LogStreamNamePrefix != nil {
+		return nil, errInvalid("Cannot order by LastEventTime with a logStreamNamePrefix.")
+	}
+	var all []types.LogStream
+	err := b.store.View(ctx, func(tx *sqlite.Tx) error {
+		if _, err := loadGroup(tx, s, group); err != nil {
+			return err
+		}
+		var err error
+		all, err = sqlite.ListAll[types.LogStream](tx, s.Query(kindStream, group))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	all = slices.DeleteFunc(all, func(st types.LogStream) bool {
+		return !strings.HasPrefix(*st.LogStreamName, aws.ToString(in.LogStreamNamePrefix))
+	})
+	key := func(st types.LogStream) string { return *st.LogStreamName }
+	if in.OrderBy == types.OrderByLastEventTime {
+		key = func(st types.LogStream) string {
+			return fmt.Sprintf("%020d %s", aws.ToInt64(st.LastEventTimestamp), *st.LogStreamName)
+		}
+	}
+	slices.SortFunc(all, func(a, b types.LogStream) int { return strings.Compare(key(a), key(b)) })
+	if aws.ToBool(in.Descending) {
+		slices.Reverse(all)
+		desc := key
+		key = func(st types.LogStream) string { return invert(desc(st)) }
+	}
+	streams, next, err := page(all, key, in.NextToken, in.Limit, 50)
+	if err != nil {
+		return nil, err
+	}
+	return &logsapi.DescribeLogStreamsOutput{LogStreams: backend.OrEmpty(streams), NextToken: next}, nil
+}
+
+// invert maps a key so that descending order sorts ascending.
+func invert(s string) string {
+	b := []byte(s)
+	for i := range b {
+		b[i] = 255 - b[i]
+	}
+	return string(b)
+}
+
+// PutLogEvents appends events to a stream. They need not be in order: they
+// are stored sorted by timestamp.
+// https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html
+func (b *Backend) PutLogEvents(ctx context.Context, in *logsapi.PutLogEventsInput) (*logsapi.PutLogEventsOutput, error) {
+	if len(in.LogEvents) == 0 || len(in.LogEvents) > 10000 {
+		return nil, errInvalid("1 validation error detected: Value at 'logEvents' failed to satisfy constraint: Member must have length between 1 and 10000")
+	}
+	n, err := b.Append(ctx, backend.ScopeFrom(ctx), aws.ToString(in.LogGroupName), aws.ToString(in.LogStreamName), in.LogEvents)
+	if err != nil {
+		return nil, err
+	}
+	return &logsapi.PutLogEventsOutput{NextSequenceToken: sequenceToken(n)}, nil
+}
+
+// Append stores events in a stream of scope s and returns how many
+// batches the stream holds. It is PutLogEvents for berth's own writers
+// (the awslogs driver of tasks).
+func (b *Backend) Append(ctx context.Context, s backend.Scope, groupName, name string, events []types.InputLogEvent) (int, error) {
+	now := b.millis()
+	out := batch{Stream: name}
+	bytes := int64(0)
+	for _, e := range events {
+		out.Events = append(out.Events, types.OutputLogEvent{Timestamp: e.Timestamp, Message: e.Message, IngestionTime: aws.Int64(now)})
+		bytes += int64(len(aws.ToString(e.Message)) + 26)
+	}
+	slices.SortStableFunc(out.Events, func(a, b types.OutputLogEvent) int { return int(aws.ToInt64(a.Timestamp) - aws.ToInt64(b.Timestamp)) })
+	var count int
+	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		st, err := loadStream(tx, s, groupName, name)
+		if err != nil {
+			return err
+		}
+		id := streamID(groupName, name)
+		if count, err = tx.Count(s.Query(kindEvents, id)); err != nil {
+			return err
+		}
+		count++
+		if err := tx.Put(s.Row(kindEvents, id+"#"+fmt.Sprintf("%012d", count), id, ""), out); err != nil {
+			return err
+		}
+		first, last := *out.Events[0].Timestamp, *out.Events[len(out.Events)-1].Timestamp
+		if st.FirstEventTimestamp == nil || first < *st.FirstEventTimestamp {
+			st.FirstEventTimestamp = aws.Int64(first)
+		}
+		if st.LastEventTimestamp == nil || last > *st.LastEventTimestamp {
+			st.LastEventTimestamp = aws.Int64(last)
+		}
+		st.LastIngestionTime, st.StoredBytes = aws.Int64(now), aws.Int64(aws.ToInt64(st.StoredBytes)+bytes)
+		st.UploadSequenceToken = sequenceToken(count)
+		return putStream(tx, s, groupName, st)
+	})
+	return count, err
+}
+
+// events returns a stream's events in time order.
+func events(tx *sqlite.Tx, s backend.Scope, groupName, name string) ([]types.OutputLogEvent, error) {
+	batches, err := sqlite.ListAll[batch](tx, s.Query(kindEvents, streamID(groupName, name)))
+	var out []types.OutputLogEvent
+	for _, b := range batches {
+		out = append(out, b.Events...)
+	}
+	slices.SortStableFunc(out, func(a, b types.OutputLogEvent) int { return int(aws.ToInt64(a.Timestamp) - aws.ToInt64(b.Timestamp)) })
+	return out, err
+}
+
+// inRange reports whether an event's timestamp is in [start, end).
+func inRange(e types.OutputLogEvent, start, end *int64) bool {
+	t := aws.ToInt64(e.Timestamp)
+	return (start == nil || t >= *start) && (end == nil || t < *end)
+}
+
+// GetLogEvents returns a stream's events, the latest ones unless
+// startFromHead; the forward token reads on from the last one returned.
+func (b *Backend) GetLogEvents(ctx context.Context, in *logsapi.GetLogEventsInput) (*logsapi.GetLogEventsOutput, error) {
+	s := backend.ScopeFrom(ctx)
+	limit := int32(10000)
+	if in.Limit != nil {
+		if *in.Limit < 1 || *in.Limit > 10000 {
+			return nil, errInvalid("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value between 1 and 10000", *in.Limit)
+		}
+		limit = *in.Limit
+	}
+	var all []types.OutputLogEvent
+	err := b.store.View(ctx, func(tx *sqlite.Tx) error {
+		if _, err := loadStream(tx, s, aws.ToString(in.LogGroupName), aws.ToString(in.LogStreamName)); err != nil {
+			return err
+		}
+		var err error
+		all, err = events(tx, s, aws.ToString(in.LogGroupName), aws.ToString(in.LogStreamName))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	all = slices.DeleteFunc(all, func(e types.OutputLogEvent) bool { return !inRange(e, in.StartTime, in.EndTime) })
+	// Tokens are "f/<index>" (read on from index) and "b/<index>" (read
+	// back to before index).
+	start, end := max(0, len(all)-int(limit)), len(all)
+	if aws.ToBool(in.StartFromHead) {
+		start, end = 0, min(len(all), int(limit))
+	}
+	if t := aws.ToString(in.NextToken); t != "" {
+		var i int
+		if _, err := fmt.Sscanf(t[min(2, len(t)):], "%d", &i); err != nil || i < 0 || i > len(all) || (t[0] != 'f' && t[0] != 'b') {
+			return nil, errInvalid("The specified nextToken is invalid.")
+		}
+		if t[0] == 'f' {
+			start, end = i, min(len(all), i+int(limit))
+		} else {
+			start, end = max(0, i-int(limit)), i
+		}
+	}
+	return &logsapi.GetLogEventsOutput{
+		Events:            backend.OrEmpty(all[start:end]),
+		NextForwardToken:  aws.String("f/" + itoa(end)),
+		NextBackwardToken: aws.String("b/" + itoa(start)),
+	}, nil
+}
+
+// FilterLogEvents returns the events of a group's streams, interleaved by
+// time, whose message holds every term of the filter pattern (a quoted
+// phrase is one term).
+func (b *Backend) FilterLogEvents(ctx context.Context, in *logsapi.FilterLogEventsInput) (*logsapi.FilterLogEventsOutput, error) {
+	s := backend.ScopeFrom(ctx)
+	group := aws.ToString(in.LogGroupName)
+	if group == "" {
+		if name, err := groupOfArn(aws.ToString(in.LogGroupIdentifier)); err == nil {
+			group = name
+		} else {
+			group = aws.ToString(in.LogGroupIdentifier)
+		}
+	}
+	if len(in.LogStreamNames) > 0 && in.LogStreamNamePrefix != nil {
+		return nil, errInvalid("logStreamNames and logStreamNamePrefix are mutually exclusive")
+	}
+	terms := patternTerms(aws.ToString(in.FilterPattern))
+	var all []types.FilteredLogEvent
+	var searched []types.SearchedLogStream
+	err := b.store.View(ctx, func(tx *sqlite.Tx) error {
+		if _, err := loadGroup(tx, s, group); err != nil {
+			return err
+		}
+		streams, err := sqlite.ListAll[types.LogStream](tx, s.Query(kindStream, group))
+		if err != nil {
+			return err
+		}
+		for _, st := range streams {
+			name := *st.LogStreamName
+			if !strings.HasPrefix(name, aws.ToString(in.LogStreamNamePrefix)) || (len(in.LogStreamNames) > 0 && !slices.Contains(in.LogStreamNames, name)) {
+				continue
+			}
+			searched = append(searched, types.SearchedLogStream{LogStreamName: aws.String(name), SearchedCompletely: aws.Bool(true)})
+			evs, err := events(tx, s, group, name)
+			if err != nil {
+				return err
+			}
+			for i, e := range evs {
+				if inRange(e, in.StartTime, in.EndTime) && matches(aws.ToString(e.Message), terms) {
+					all = append(all, types.FilteredLogEvent{
+						LogStreamName: aws.String(name), Timestamp: e.Timestamp, Message: e.Message, IngestionTime: e.IngestionTime,
+						EventId: aws.String(fmt.Sprintf("%020d%08d%s", aws.ToInt64(e.Timestamp), i, name)),
+					})
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(all, func(a, b types.FilteredLogEvent) int { return strings.Compare(*a.EventId, *b.EventId) })
+	events, next, err := page(all, func(e types.FilteredLogEvent) string { return *e.EventId }, in.NextToken, in.Limit, 10000)
+	if err != nil {
+		return nil, err
+	}
+	return &logsapi.FilterLogEventsOutput{Events: backend.OrEmpty(events), NextToken: next, SearchedLogStreams: backend.OrEmpty(searched)}, nil
+}
+
+// patternTerms splits a filter pattern into its terms: words, or quoted
+// phrases.
+func patternTerms(pattern string) []string {
+	var terms []string
+	for i, part := range strings.Split(pattern, `"`) {
+		if i%2 == 1 {
+			terms = append(terms, part)
+			continue
+		}
+		terms = append(terms, strings.Fields(part)...)
+	}
+	return terms
+}
+
+func matches(msg string, terms []string) bool {
+	for _, t := range terms {
+		if !strings.Contains(msg, t) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,83 @@
+package integration
+
+import (
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+)
+
+// TestLogs writes and reads log events with the SDK and the aws CLI: a
+// group with retention and tags, two streams, events out of order, reads
+// from the head and the tail, and a filter across streams.
+func TestLogs(t *testing.T) {
+	ctx, c := setup(t)
+	group := aws.String("/ecs/web")
+	try(c.logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: group, Tags: map[string]string{"app": "web"}})).must(t)
+	_, err := c.logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: group})
+	wantErr[*types.ResourceAlreadyExistsException](t, err)
+	_, err = c.logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("bad name")})
+	wantErr[*types.InvalidParameterException](t, err)
+	try(c.logs.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: group, RetentionInDays: aws.Int32(7)})).must(t)
+	_, err = c.logs.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: group, RetentionInDays: aws.Int32(8)})
+	wantErr[*types.InvalidParameterException](t, err)
+	g := try(c.logs.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/ecs/")})).must(t).LogGroups
+	if len(g) != 1 || aws.ToInt32(g[0].RetentionInDays) != 7 || aws.ToString(g[0].Arn) != "arn:aws:logs:"+c.region+":000000000000:log-group:/ecs/web:*" {
+		t.Fatalf("DescribeLogGroups = %+v", g)
+	}
+	tags := try(c.logs.ListTagsForResource(ctx, &cloudwatchlogs.ListTagsForResourceInput{ResourceArn: g[0].LogGroupArn})).must(t).Tags
+	if tags["app"] != "web" {
+		t.Fatalf("ListTagsForResource = %v", tags)
+	}
+
+	for _, s := range []string{"web/app/1", "web/app/2"} {
+		try(c.logs.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: group, LogStreamName: aws.String(s)})).must(t)
+	}
+	_, err = c.logs.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: group, LogStreamName: aws.String("ghost"), LogEvents: []types.InputLogEvent{{Timestamp: aws.Int64(1), Message: aws.String("x")}}})
+	wantErr[*types.ResourceNotFoundException](t, err)
+	event := func(ms int64, msg string) types.InputLogEvent {
+		return types.InputLogEvent{Timestamp: aws.Int64(ms), Message: aws.String(msg)}
+	}
+	try(c.logs.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: group, LogStreamName: aws.String("web/app/1"),
+		LogEvents: []types.InputLogEvent{event(3000, "GET /health 200"), event(1000, "listening on :8080")}})).must(t)
+	try(c.logs.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: group, LogStreamName: aws.String("web/app/2"),
+		LogEvents: []types.InputLogEvent{event(2000, "listening on :8080"), event(4000, "GET /users 500 error")}})).must(t)
+
+	head := try(c.logs.GetLogEvents(ctx, &cloudwatchlogs.GetLogEventsInput{LogGroupName: group, LogStreamName: aws.String("web/app/1"), StartFromHead: aws.Bool(true), Limit: aws.Int32(1)})).must(t)
+	if len(head.Events) != 1 || aws.ToString(head.Events[0].Message) != "listening on :8080" {
+		t.Fatalf("GetLogEvents from the head = %+v", head.Events)
+	}
+	next := try(c.logs.GetLogEvents(ctx, &cloudwatchlogs.GetLogEventsInput{LogGroupName: group, LogStreamName: aws.String("web/app/1"), NextToken: head.NextForwardToken})).must(t)
+	if len(next.Events) != 1 || aws.ToString(next.Events[0].Message) != "GET /health 200" {
+		t.Fatalf("GetLogEvents forward = %+v", next.Events)
+	}
+	all := try(c.logs.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: group})).must(t).Events
+	var order []int64
+	for _, e := range all {
+		order = append(order, aws.ToInt64(e.Timestamp))
+	}
+	if len(order) != 4 || order[0] != 1000 || order[1] != 2000 || order[2] != 3000 || order[3] != 4000 {
+		t.Fatalf("FilterLogEvents interleaved = %v", order)
+	}
+	errs := try(c.logs.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: group, FilterPattern: aws.String(`"500 error"`)})).must(t).Events
+	if len(errs) != 1 || aws.ToString(errs[0].LogStreamName) != "web/app/2" {
+		t.Fatalf("FilterLogEvents by pattern = %+v", errs)
+	}
+	streams := try(c.logs.DescribeLogStreams(ctx, &cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: group, OrderBy: types.OrderByLastEventTime, Descending: aws.Bool(true)})).must(t).LogStreams
+	if len(streams) != 2 || aws.ToString(streams[0].LogStreamName) != "web/app/2" || aws.ToInt64(streams[0].LastEventTimestamp) != 4000 {
+		t.Fatalf("DescribeLogStreams = %+v", streams)
+	}
+
+	// The aws CLI reads the same events.
+	awscli := cli{t: t, url: shared.url, region: c.region}
+	var filtered struct{ Events []struct{ Message string } }
+	awscli.run(&filtered, "logs", "filter-log-events", "--log-group-name", "/ecs/web", "--filter-pattern", "listening")
+	if len(filtered.Events) != 2 {
+		t.Fatalf("aws logs filter-log-events = %+v", filtered)
+	}
+
+	try(c.logs.DeleteLogGroup(ctx, &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: group})).must(t)
+	_, err = c.logs.GetLogEvents(ctx, &cloudwatchlogs.GetLogEventsInput{LogGroupName: group, LogStreamName: aws.String("web/app/1")})
+	wantErr[*types.ResourceNotFoundException](t, err)
+}
