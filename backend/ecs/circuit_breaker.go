@@ -55,11 +55,10 @@ func (b *Backend) deploymentTaskFailed(ctx context.Context, s scope, serviceArn,
 		if err := tx.Get(s.Key(kindService, serviceArn), &svc); err != nil {
 			return notFound(err, func() error { return nil })
 		}
-		before := svc.Deployments
-		if len(before) == 0 {
+		if len(svc.Deployments) == 0 {
 			return nil
 		}
-		failed := before[0].FailedTasks
+		failed := svc.Deployments[0].FailedTasks
 		countFailure(&svc, deployment)
 		if svc.Deployments[0].FailedTasks == failed {
 			return nil

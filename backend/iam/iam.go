@@ -93,7 +93,7 @@ func errInvalidInput(format string, args ...any) error {
 }
 
 var (
-	namePattern = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	namePattern = regexp.MustCompile(`^[\w+=,.@-]+$`)
 	pathPattern = regexp.MustCompile(`^(/|/[\x21-\x7e]*/)$`)
 )
 

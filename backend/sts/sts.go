@@ -58,15 +58,8 @@ func errValidation(format string, args ...any) error {
 // Lookup returns the account and secret key of temporary credentials berth
 // issued and that have not expired.
 func (b *Backend) Lookup(ctx context.Context, accessKey string) (account, secret string, ok bool, err error) {
-	if !strings.HasPrefix(accessKey, temporaryPrefix) {
-		return "", "", false, nil
-	}
-	var s session
-	err = b.store.View(ctx, func(tx *sqlite.Tx) error { return tx.Get(sqlite.Key{Kind: kindSession, ID: accessKey}, &s) })
-	if errors.Is(err, sqlite.ErrNotFound) || err == nil && !b.env.Clock().Before(*s.Credentials.Expiration) {
-		return "", "", false, nil
-	}
-	if err != nil {
+	s, err := b.session(ctx, accessKey)
+	if err != nil || s == nil || !b.env.Clock().Before(*s.Credentials.Expiration) {
 		return "", "", false, err
 	}
 	return s.Account, aws.ToString(s.Credentials.SecretAccessKey), true, nil
@@ -86,6 +79,7 @@ func (b *Backend) GetCallerIdentity(ctx context.Context, _ *stsapi.GetCallerIden
 	return out, nil
 }
 
+// session returns the temporary credentials of accessKey, or nil.
 func (b *Backend) session(ctx context.Context, accessKey string) (*session, error) {
 	if !strings.HasPrefix(accessKey, temporaryPrefix) {
 		return nil, nil
