@@ -7,8 +7,10 @@ package backend
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -64,6 +66,32 @@ func WithCaller(ctx context.Context, accessKey string) context.Context {
 func CallerFrom(ctx context.Context) string {
 	k, _ := ctx.Value(callerKey{}).(string)
 	return k
+}
+
+// ErrBadToken is a page token that Page did not issue.
+var ErrBadToken = errors.New("invalid page token")
+
+// Page pages items held in memory, ordered by a unique key: it returns at
+// most limit of the items after the one token names ("" for the first
+// page) and the token of the next page ("" after the last). Items removed
+// between pages do not upset it: a page starts at the first key after the
+// token's.
+func Page[T any](all []T, key func(T) string, token string, limit int) ([]T, string, error) {
+	start := 0
+	if token != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(token)
+		if err != nil {
+			return nil, "", ErrBadToken
+		}
+		if start = slices.IndexFunc(all, func(v T) bool { return key(v) > string(raw) }); start < 0 {
+			start = len(all)
+		}
+	}
+	end := min(start+limit, len(all))
+	if end < len(all) {
+		return all[start:end], base64.RawURLEncoding.EncodeToString([]byte(key(all[end-1]))), nil
+	}
+	return all[start:end], "", nil
 }
 
 // OrEmpty returns s, or an empty slice for nil: AWS answers [] where a

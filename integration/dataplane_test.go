@@ -140,12 +140,21 @@ func fetch(url, host string) (int, string) {
 		req.Host = host
 	}
 	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return send(client, req)
+}
+
+// send sends req with client and returns the status and body; a request
+// that fails, or whose body breaks off, is status 0 with the error.
+func send(client *http.Client, req *http.Request) (int, string) {
 	resp, err := client.Do(req)
 	if err != nil {
 		return 0, err.Error()
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err.Error()
+	}
 	return resp.StatusCode, string(body)
 }
 

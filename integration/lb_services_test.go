@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -120,7 +119,8 @@ func startLoad(url string, clients int) *load {
 					return
 				default:
 				}
-				status, body := fetchWith(client, url)
+				req, _ := http.NewRequest(http.MethodGet, url, nil)
+				status, body := send(client, req)
 				l.mu.Lock()
 				if status == http.StatusOK {
 					var a answer
@@ -135,19 +135,6 @@ func startLoad(url string, clients int) *load {
 		}()
 	}
 	return l
-}
-
-func fetchWith(client *http.Client, url string) (int, string) {
-	resp, err := client.Get(url)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, err.Error()
-	}
-	return resp.StatusCode, string(body)
 }
 
 // end stops the load and returns the apps that answered, in order, and

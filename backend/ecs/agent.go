@@ -98,9 +98,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 }
 
-// removeOrphans removes the containers of this instance that belong to no
-// task that is running or stopping: those a previous run left for tasks
-// that are gone, and those whose removal failed.
+// removeOrphans removes, in parallel, the containers of this instance that
+// belong to no task that is running or stopping: those a previous run left
+// for tasks that are gone, and those whose removal failed.
 func (a *Agent) removeOrphans(ctx context.Context) error {
 	list, err := a.rt.List(ctx, map[string]string{runtime.LabelInstance: a.instance})
 	if err != nil {
@@ -117,15 +117,21 @@ func (a *Agent) removeOrphans(ctx context.Context) error {
 	for _, t := range tasks {
 		live[t.Key.ID] = true
 	}
-	for _, c := range list {
-		if !live[c.Labels[runtime.LabelTask]] {
-			a.log.Info().Str("container", c.ID[:12]).Str("task", c.Labels[runtime.LabelTask]).Msg("removing container of no known task")
-			if err := a.rt.Remove(ctx, c.ID); err != nil && !runtime.IsNotFound(err) {
-				return err
-			}
+	errs := make([]error, len(list))
+	var wg sync.WaitGroup
+	for i, c := range list {
+		if live[c.Labels[runtime.LabelTask]] {
+			continue
 		}
+		a.log.Info().Str("container", c.ID[:12]).Str("task", c.Labels[runtime.LabelTask]).Msg("removing container of no known task")
+		wg.Go(func() {
+			if err := a.rt.Remove(ctx, c.ID); err != nil && !runtime.IsNotFound(err) {
+				errs[i] = err
+			}
+		})
 	}
-	return nil
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // events wakes the runner of each task whose container has an event,
@@ -219,21 +225,7 @@ func (a *Agent) Reset(ctx context.Context) error {
 	}
 	a.retry = map[string]backoff{}
 	a.mu.Unlock()
-	list, err := a.rt.List(ctx, map[string]string{runtime.LabelInstance: a.instance})
-	if err != nil {
-		return err
-	}
-	errs := make([]error, len(list))
-	var wg sync.WaitGroup
-	for i, c := range list {
-		wg.Go(func() {
-			if err := a.rt.Remove(ctx, c.ID); err != nil && !runtime.IsNotFound(err) {
-				errs[i] = err
-			}
-		})
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return a.removeOrphans(ctx) // every container is one now
 }
 
 // taskKeys is what listing and scheduling tasks needs of a stored task.

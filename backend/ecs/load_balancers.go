@@ -174,13 +174,11 @@ func (r *runner) register(ctx context.Context) error {
 	s := scope{r.ref.Scope}
 	var tt taskTargets
 	var targets []registeredTarget
-	var service string
 	err := r.a.b.store.View(ctx, func(tx *sqlite.Tx) error {
 		var t types.Task
 		if err := tx.Get(r.ref.key(), &t); err != nil {
 			return err
 		}
-		service = serviceOf(s.Scope, taskKeys{Group: t.Group, StartedBy: t.StartedBy, ClusterArn: t.ClusterArn})
 		if err := tx.Get(s.Key(kindTaskTargets, r.ref.arn), &tt); err != nil {
 			return notFound(err, func() error { return nil })
 		}
@@ -203,10 +201,10 @@ func (r *runner) register(ctx context.Context) error {
 	}
 	return r.a.b.store.Update(ctx, func(tx *sqlite.Tx) error {
 		tt.Registered = targets
-		if err := tx.Put(s.Row(kindTaskTargets, r.ref.arn, service, ""), tt); err != nil {
+		if err := tx.Put(s.Row(kindTaskTargets, r.ref.arn, r.service, ""), tt); err != nil {
 			return err
 		}
-		return r.a.b.serviceEvents(tx, s, service, func(name string) []string {
+		return r.a.b.serviceEvents(tx, s, r.service, func(name string) []string {
 			var msgs []string
 			for _, arn := range order {
 				msgs = append(msgs, fmt.Sprintf("(service %s) registered %d targets in (target-group %s)", name, len(groups[arn]), arn))
@@ -244,11 +242,7 @@ func (r *runner) deregister(ctx context.Context) error {
 		lbs.DeregisterTargets(scoped, &elbv2.DeregisterTargetsInput{TargetGroupArn: aws.String(arn), Targets: groups[arn]})
 	}
 	if err := r.a.b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		var t taskKeys
-		if err := tx.Get(r.ref.key(), &t); err != nil {
-			return err
-		}
-		return r.a.b.serviceEvents(tx, s, serviceOf(s.Scope, t), func(name string) []string {
+		return r.a.b.serviceEvents(tx, s, r.service, func(name string) []string {
 			msgs := []string{fmt.Sprintf("(service %s) has begun draining connections on 1 tasks.", name)}
 			for _, arn := range order {
 				msgs = append(msgs, fmt.Sprintf("(service %s) deregistered %d targets in (target-group %s)", name, len(groups[arn]), arn))

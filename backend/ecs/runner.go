@@ -166,6 +166,8 @@ type runner struct {
 	wake   chan struct{}
 	cancel context.CancelFunc // ends run, leaving the containers as they are
 
+	service string // the ARN of the task's service, if a service started it
+
 	plan []plannedContainer
 	mode types.NetworkMode
 	ids  map[string]string // task container name → Docker id
@@ -232,7 +234,8 @@ func (r *runner) run(ctx context.Context) {
 		r.log.Error().Err(err).Msg("listing the task's containers")
 		return
 	}
-	service := serviceOf(r.ref.Scope, taskKeys{Group: t.Group, StartedBy: t.StartedBy, ClusterArn: t.ClusterArn})
+	r.service = serviceOf(r.ref.Scope, taskKeys{Group: t.Group, StartedBy: t.StartedBy, ClusterArn: t.ClusterArn})
+	service := r.service
 	if aws.ToString(t.DesiredStatus) != statusStopped {
 		var f *failure
 		err := r.start(ctx, t, td)

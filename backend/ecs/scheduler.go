@@ -389,7 +389,7 @@ type verdict struct {
 // ignored; after it, they fail the task.
 // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html
 func judge(t taskKeys, service string, checked bool, lb *elbHealth, grace time.Duration, now time.Time) verdict {
-	id := (*t.TaskArn)[strings.LastIndex(*t.TaskArn, "/")+1:]
+	id := resourceName(*t.TaskArn, "task")
 	graceOver := t.StartedAt == nil || now.Sub(*t.StartedAt) >= grace
 	switch {
 	case t.HealthStatus == types.HealthStatusUnhealthy && graceOver:

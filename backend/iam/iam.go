@@ -12,13 +12,11 @@ package iam
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -142,8 +140,9 @@ func (b *Backend) now() *time.Time {
 
 func isNotFound(err error) bool { return errors.Is(err, sqlite.ErrNotFound) }
 
-// page pages names (unique, ordered) with IAM's Marker and MaxItems.
-func page[T any](all []T, name func(T) string, marker *string, maxItems *int32) ([]T, *string, bool, error) {
+// page pages items ordered by a unique key with IAM's Marker and
+// MaxItems.
+func page[T any](all []T, key func(T) string, marker *string, maxItems *int32) ([]T, *string, bool, error) {
 	limit := 100
 	if maxItems != nil {
 		if *maxItems < 1 || *maxItems > 1000 {
@@ -151,20 +150,12 @@ func page[T any](all []T, name func(T) string, marker *string, maxItems *int32) 
 		}
 		limit = int(*maxItems)
 	}
-	start := 0
-	if m := aws.ToString(marker); m != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(m)
-		if err != nil {
-			return nil, nil, false, errInvalidInput("Invalid Marker.")
-		}
-		start = slices.IndexFunc(all, func(v T) bool { return name(v) > string(raw) })
-		if start < 0 {
-			start = len(all)
-		}
+	items, next, err := backend.Page(all, key, aws.ToString(marker), limit)
+	if err != nil {
+		return nil, nil, false, errInvalidInput("Invalid Marker.")
 	}
-	end := min(start+limit, len(all))
-	if end < len(all) {
-		return all[start:end], aws.String(base64.RawURLEncoding.EncodeToString([]byte(name(all[end-1])))), true, nil
+	if next == "" {
+		return items, nil, false, nil
 	}
-	return all[start:end], nil, false, nil
+	return items, aws.String(next), true, nil
 }

@@ -34,7 +34,7 @@ func putProfile(tx *sqlite.Tx, s backend.Scope, p storedProfile) error {
 }
 
 // describe returns the profile with its roles as they are now.
-func (p storedProfile) describe(tx *sqlite.Tx, s backend.Scope) (types.InstanceProfile, error) {
+func (p storedProfile) describe(tx *sqlite.Tx, s backend.Scope) types.InstanceProfile {
 	out := p.Profile
 	out.Roles = []types.Role{}
 	for _, name := range p.Roles {
@@ -44,7 +44,7 @@ func (p storedProfile) describe(tx *sqlite.Tx, s backend.Scope) (types.InstanceP
 		}
 		out.Roles = append(out.Roles, *described(r))
 	}
-	return out, nil
+	return out
 }
 
 // profilesOf returns the instance profiles that hold the role.
@@ -91,8 +91,8 @@ func (b *Backend) GetInstanceProfile(ctx context.Context, in *iamapi.GetInstance
 		if err != nil {
 			return err
 		}
-		out, err = p.describe(tx, s)
-		return err
+		out = p.describe(tx, s)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -207,11 +207,7 @@ func (b *Backend) listProfiles(ctx context.Context, roleName, pathPrefix string,
 			if !strings.HasPrefix(*p.Profile.Path, pathPrefix) {
 				continue
 			}
-			d, err := p.describe(tx, s)
-			if err != nil {
-				return err
-			}
-			all = append(all, d)
+			all = append(all, p.describe(tx, s))
 		}
 		return nil
 	})

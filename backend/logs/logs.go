@@ -10,13 +10,11 @@ package logs
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"maps"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -220,6 +218,18 @@ func (b *Backend) DeleteRetentionPolicy(ctx context.Context, in *logsapi.DeleteR
 	return &logsapi.DeleteRetentionPolicyOutput{}, nil
 }
 
+// groupNamed is the log group a request names, by name or by identifier
+// (its name or ARN).
+func groupNamed(name, identifier *string) string {
+	if aws.ToString(name) != "" {
+		return *name
+	}
+	if n, err := groupOfArn(aws.ToString(identifier)); err == nil {
+		return n
+	}
+	return aws.ToString(identifier)
+}
+
 // groupOfArn is the log group name in a log group ARN (with or without
 // the trailing ":*").
 func groupOfArn(arn string) (string, error) {
@@ -288,7 +298,8 @@ func (b *Backend) ListTagsForResource(ctx context.Context, in *logsapi.ListTagsF
 	return &logsapi.ListTagsForResourceOutput{Tags: tags}, nil
 }
 
-// page pages items (ordered by key) with an opaque token.
+// page pages items ordered by a unique key with an opaque token, at most
+// max (or limit) to a page.
 func page[T any](all []T, key func(T) string, token *string, limit *int32, max int32) ([]T, *string, error) {
 	n := max
 	if limit != nil {
@@ -297,25 +308,16 @@ func page[T any](all []T, key func(T) string, token *string, limit *int32, max i
 		}
 		n = *limit
 	}
-	start := 0
-	if t := aws.ToString(token); t != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(t)
-		if err != nil {
-			return nil, nil, errInvalid("The specified nextToken is invalid.")
-		}
-		if start = slices.IndexFunc(all, func(v T) bool { return key(v) > string(raw) }); start < 0 {
-			start = len(all)
-		}
+	items, next, err := backend.Page(all, key, aws.ToString(token), int(n))
+	if err != nil {
+		return nil, nil, errInvalid("The specified nextToken is invalid.")
 	}
-	end := min(start+int(n), len(all))
-	if end < len(all) {
-		return all[start:end], aws.String(base64.RawURLEncoding.EncodeToString([]byte(key(all[end-1])))), nil
+	if next == "" {
+		return items, nil, nil
 	}
-	return all[start:end], nil, nil
+	return items, aws.String(next), nil
 }
 
 // sequenceToken is the opaque token PutLogEvents returns (and no longer
 // requires).
 func sequenceToken(n int) *string { return aws.String(fmt.Sprintf("%056d", n)) }
-
-func itoa(n int) string { return strconv.Itoa(n) }

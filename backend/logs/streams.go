@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -93,14 +94,7 @@ func (b *Backend) DeleteLogStream(ctx context.Context, in *logsapi.DeleteLogStre
 // event.
 func (b *Backend) DescribeLogStreams(ctx context.Context, in *logsapi.DescribeLogStreamsInput) (*logsapi.DescribeLogStreamsOutput, error) {
 	s := backend.ScopeFrom(ctx)
-	group := aws.ToString(in.LogGroupName)
-	if group == "" {
-		if name, err := groupOfArn(aws.ToString(in.LogGroupIdentifier)); err == nil {
-			group = name
-		} else {
-			group = aws.ToString(in.LogGroupIdentifier)
-		}
-	}
+	group := groupNamed(in.LogGroupName, in.LogGroupIdentifier)
 	if in.OrderBy == types.OrderByLastEventTime && in.LogStreamNamePrefix != nil {
 		return nil, errInvalid("Cannot order by LastEventTime with a logStreamNamePrefix.")
 	}
@@ -261,8 +255,8 @@ func (b *Backend) GetLogEvents(ctx context.Context, in *logsapi.GetLogEventsInpu
 	}
 	return &logsapi.GetLogEventsOutput{
 		Events:            backend.OrEmpty(all[start:end]),
-		NextForwardToken:  aws.String("f/" + itoa(end)),
-		NextBackwardToken: aws.String("b/" + itoa(start)),
+		NextForwardToken:  aws.String("f/" + strconv.Itoa(end)),
+		NextBackwardToken: aws.String("b/" + strconv.Itoa(start)),
 	}, nil
 }
 
@@ -271,14 +265,7 @@ func (b *Backend) GetLogEvents(ctx context.Context, in *logsapi.GetLogEventsInpu
 // phrase is one term).
 func (b *Backend) FilterLogEvents(ctx context.Context, in *logsapi.FilterLogEventsInput) (*logsapi.FilterLogEventsOutput, error) {
 	s := backend.ScopeFrom(ctx)
-	group := aws.ToString(in.LogGroupName)
-	if group == "" {
-		if name, err := groupOfArn(aws.ToString(in.LogGroupIdentifier)); err == nil {
-			group = name
-		} else {
-			group = aws.ToString(in.LogGroupIdentifier)
-		}
-	}
+	group := groupNamed(in.LogGroupName, in.LogGroupIdentifier)
 	if len(in.LogStreamNames) > 0 && in.LogStreamNamePrefix != nil {
 		return nil, errInvalid("logStreamNames and logStreamNamePrefix are mutually exclusive")
 	}
