@@ -1,11 +1,17 @@
 package integration
 
 import (
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
 // TestLogs writes and reads log events with the SDK and the aws CLI: a
@@ -80,4 +86,73 @@ func TestLogs(t *testing.T) {
 	try(c.logs.DeleteLogGroup(ctx, &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: group})).must(t)
 	_, err = c.logs.GetLogEvents(ctx, &cloudwatchlogs.GetLogEventsInput{LogGroupName: group, LogStreamName: aws.String("web/app/1")})
 	wantErr[*types.ResourceNotFoundException](t, err)
+}
+
+// TestAwslogsDriver runs a task whose container logs with the awslogs
+// driver: its stdout and stderr reach the stream ECS names
+// (prefix/container/task-id) while it runs, `aws logs tail` (CLI v2) shows
+// them, and they stay after the task stops. A group that does not exist
+// and is not to be created stops the task with ECS's error.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_awslogs.html
+func TestAwslogsDriver(t *testing.T) {
+	ctx, c := setup(t)
+	app := webContainer("app")
+	app.LogConfiguration = &ecstypes.LogConfiguration{LogDriver: ecstypes.LogDriverAwslogs, Options: map[string]string{
+		"awslogs-group": "/ecs/logs-demo", "awslogs-region": c.region, "awslogs-stream-prefix": "web", "awslogs-create-group": "true",
+	}}
+	register(t, ctx, c, "logged", "", app)
+	task := running(t, ctx, c, *runTask(t, ctx, c, &ecs.RunTaskInput{TaskDefinition: aws.String("logged")}).TaskArn)
+	get(t, hostURL(t, task)+"/log?msg=hello-stdout")
+	get(t, hostURL(t, task)+"/log?msg=hello-stderr&to=stderr")
+
+	stream := "web/app/" + (*task.TaskArn)[strings.LastIndex(*task.TaskArn, "/")+1:]
+	messages := func() []string {
+		out := try(c.logs.GetLogEvents(ctx, &cloudwatchlogs.GetLogEventsInput{
+			LogGroupName: aws.String("/ecs/logs-demo"), LogStreamName: aws.String(stream), StartFromHead: aws.Bool(true),
+		})).must(t)
+		var msgs []string
+		for _, e := range out.Events {
+			msgs = append(msgs, aws.ToString(e.Message))
+		}
+		return msgs
+	}
+	want := []string{"testapp listening on :8080", "hello-stdout", "hello-stderr"}
+	eventually(t, "the container's output in its stream", func() bool { return slices.Equal(messages(), want) })
+
+	tail := awsV2(t, c.region, "logs", "tail", "/ecs/logs-demo", "--since", "1h")
+	if !strings.Contains(tail, stream+" hello-stdout") || !strings.Contains(tail, stream+" hello-stderr") {
+		t.Fatalf("aws logs tail =\n%s", tail)
+	}
+
+	try(c.ecs.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("c"), Task: task.TaskArn})).must(t)
+	stopped(t, ctx, c, *task.TaskArn)
+	if got := messages(); !slices.Equal(got, want) {
+		t.Fatalf("after the task stopped, the stream holds %q", got)
+	}
+
+	app.LogConfiguration.Options = map[string]string{"awslogs-group": "/ecs/missing", "awslogs-region": c.region, "awslogs-stream-prefix": "web"}
+	register(t, ctx, c, "unlogged", "", app)
+	failed := stopped(t, ctx, c, *runTask(t, ctx, c, &ecs.RunTaskInput{TaskDefinition: aws.String("unlogged")}).TaskArn)
+	if reason := aws.ToString(failed.StoppedReason); !strings.HasPrefix(reason, "ResourceInitializationError: failed to validate logger args") ||
+		!strings.Contains(reason, "ResourceNotFoundException") || failed.StopCode != ecstypes.TaskStopCodeTaskFailedToStart {
+		t.Fatalf("task logging to a missing group stopped with %s: %q", failed.StopCode, reason)
+	}
+}
+
+// awsV2 runs a command of the aws CLI version 2 (`aws logs tail` is not in
+// version 1): the one on PATH if it is version 2, else Debian's, which
+// `make deps` installs.
+func awsV2(t *testing.T, region string, args ...string) string {
+	t.Helper()
+	bin := "aws"
+	if out, err := exec.Command(bin, "--version").CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "aws-cli/2") {
+		bin = "/usr/bin/aws"
+	}
+	cmd := exec.Command(bin, append([]string{"--endpoint-url", shared.url, "--region", region}, args...)...)
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=AKIDCLI", "AWS_SECRET_ACCESS_KEY=secret", "AWS_PAGER=", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", bin, strings.Join(args, " "), err, out)
+	}
+	return string(out)
 }

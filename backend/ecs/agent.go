@@ -200,7 +200,8 @@ func (a *Agent) reconcile(ctx context.Context) {
 		ref := taskRef{Scope: backend.Scope{Account: t.Key.Account, Region: t.Key.Region}, arn: arn, clusterArn: aws.ToString(t.Value.ClusterArn)}
 		ref.cluster = ref.clusterArn[strings.LastIndex(ref.clusterArn, "/")+1:]
 		rctx, cancel := context.WithCancel(ctx)
-		r := &runner{a: a, ref: ref, wake: make(chan struct{}, 1), log: a.log.With().Str("task", arn).Logger(), cancel: cancel}
+		r := &runner{a: a, ref: ref, wake: make(chan struct{}, 1), log: a.log.With().Str("task", arn).Logger(), cancel: cancel,
+			logsFrom: map[string]*time.Time{}, shipping: map[string]bool{}}
 		a.runners[arn] = r
 		a.wg.Add(1)
 		go func() {

@@ -34,6 +34,7 @@ type plannedContainer struct {
 	dependsOn    []types.ContainerDependency
 	startTimeout time.Duration
 	stopTimeout  time.Duration
+	logs         *awslogs // nil unless it logs with the awslogs driver
 }
 
 // taskLabels are the labels of every container of task t.
@@ -175,6 +176,7 @@ func planTask(k taskRef, t types.Task, td types.TaskDefinition, instance, netNam
 			dependsOn:    cd.DependsOn,
 			startTimeout: defaultStartTimeout,
 			stopTimeout:  defaultStopTimeout,
+			logs:         awslogsOf(k.Scope, cd),
 		}
 		if cd.StartTimeout != nil {
 			pc.startTimeout = time.Duration(*cd.StartTimeout) * time.Second

@@ -35,6 +35,10 @@ type Backend struct {
 	// balancers use: their target groups are validated against it and
 	// their tasks registered in them. Set it before serving.
 	LoadBalancers LoadBalancing
+
+	// Logs, when set, is where containers with the awslogs log driver
+	// send their output. Set it before serving.
+	Logs LogSink
 }
 
 // New returns an ECS backend over store that places EC2 tasks on host (the

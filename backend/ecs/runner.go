@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -171,6 +172,10 @@ type runner struct {
 	plan []plannedContainer
 	mode types.NetworkMode
 	ids  map[string]string // task container name → Docker id
+
+	logsFrom map[string]*time.Time // awslogs container name → output not yet shipped from
+	shipping map[string]bool       // awslogs containers whose output is being shipped
+	shippers sync.WaitGroup
 }
 
 func (r *runner) poke() {
@@ -350,6 +355,9 @@ func (r *runner) start(ctx context.Context, t types.Task, td types.TaskDefinitio
 		}
 		r.ids[pc.name] = id
 	}
+	if err := r.openLogs(ctx); err != nil {
+		return err
+	}
 	if _, err := r.update(ctx, func(t *types.Task) {
 		if aws.ToString(t.LastStatus) == statusPending {
 			t.LastStatus = aws.String(statusActivating)
@@ -439,6 +447,7 @@ func (r *runner) startContainers(ctx context.Context) error {
 				return &failure{code: types.TaskStopCodeEssentialContainerExited, reason: reasonVanished}
 			}
 			if st.State.Status != container.StateCreated {
+				r.shipLogs(ctx, pc)
 				if pc.essential && exited(st) {
 					return &failure{code: types.TaskStopCodeEssentialContainerExited, reason: reasonEssentialExited}
 				}
@@ -753,6 +762,7 @@ func (r *runner) stop(ctx context.Context) {
 			}
 		}
 	}
+	r.logsShipped()
 	states, _ := r.inspectAll(ctx)
 	r.update(ctx, func(t *types.Task) {
 		t.LastStatus = aws.String(statusDeprovisioning)

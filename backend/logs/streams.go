@@ -334,3 +334,29 @@ func matches(msg string, terms []string) bool {
 	}
 	return true
 }
+
+// OpenStream makes sure a stream of scope s exists for a writer of berth's
+// own (the awslogs driver of tasks), creating the group too when
+// createGroup is set, as the driver's awslogs-create-group option does. It
+// returns the timestamp of the stream's last event, 0 if it has none, so
+// that a writer that resumes does not write an event twice.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_awslogs.html
+func (b *Backend) OpenStream(ctx context.Context, s backend.Scope, groupName, name string, createGroup bool) (int64, error) {
+	ctx = backend.WithScope(ctx, s)
+	if createGroup {
+		_, err := b.CreateLogGroup(ctx, &logsapi.CreateLogGroupInput{LogGroupName: aws.String(groupName)})
+		if err != nil && !awsproto.HasCode(err, &types.ResourceAlreadyExistsException{}) {
+			return 0, err
+		}
+	}
+	_, err := b.CreateLogStream(ctx, &logsapi.CreateLogStreamInput{LogGroupName: aws.String(groupName), LogStreamName: aws.String(name)})
+	if err == nil || !awsproto.HasCode(err, &types.ResourceAlreadyExistsException{}) {
+		return 0, err
+	}
+	var st types.LogStream
+	err = b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
+		st, err = loadStream(tx, s, groupName, name)
+		return err
+	})
+	return aws.ToInt64(st.LastEventTimestamp), err
+}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 )
@@ -168,6 +170,29 @@ func (d *Docker) Events(ctx context.Context, labels map[string]string) (<-chan E
 		}
 	}()
 	return out, errc
+}
+
+// Logs implements Runtime.
+func (d *Docker) Logs(ctx context.Context, id string, since time.Time) (io.ReadCloser, error) {
+	c, err := d.Inspect(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	opts := client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true, Follow: true}
+	if !since.IsZero() {
+		opts.Since = fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond())
+	}
+	res, err := d.c.ContainerLogs(ctx, id, opts)
+	if err != nil || c.Config.Tty {
+		return res, err // a terminal's output is not multiplexed
+	}
+	r, w := io.Pipe()
+	go func() {
+		_, err := stdcopy.StdCopy(w, w, res)
+		res.Close()
+		w.CloseWithError(err)
+	}()
+	return r, nil
 }
 
 // HasImage implements Runtime.

@@ -9,6 +9,7 @@ package runtime
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
@@ -67,6 +68,11 @@ type Runtime interface {
 	// Events streams the events of containers that have all labels until
 	// ctx ends or the stream breaks; the error channel says which.
 	Events(ctx context.Context, labels map[string]string) (<-chan Event, <-chan error)
+	// Logs follows a container's output, stdout and stderr together, from
+	// since on. Each line starts with the time it was written (RFC 3339 with
+	// nanoseconds) and a space. The stream ends once the container has
+	// stopped and all its output is read, or when ctx ends.
+	Logs(ctx context.Context, id string, since time.Time) (io.ReadCloser, error)
 	// HasImage reports whether image is present locally.
 	HasImage(ctx context.Context, image string) (bool, error)
 	// Pull pulls image, reporting progress lines to progress.

@@ -225,7 +225,8 @@ func run(args []string) error {
 	}
 	ecsBackend := ecs.New(store, env, host)
 	elbBackend := elbv2.New(store, env, ca)
-	ecsBackend.LoadBalancers = elbBackend
+	logsBackend := logs.New(store, env)
+	ecsBackend.LoadBalancers, ecsBackend.Logs = elbBackend, logsBackend
 	var agent *ecs.Agent
 	reset := func(ctx context.Context) error {
 		if err := store.Wipe(ctx, backend.KindInstance, pki.Kind); err != nil {
@@ -242,7 +243,7 @@ func run(args []string) error {
 		DefaultAccount: c.account, DefaultRegion: c.region,
 		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures, Instance: instance,
 	}, server.Backends{
-		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), IAM: iam.New(store, env), Logs: logs.New(store, env), STS: sts.New(store, env), CA: ca.PEM(), Reset: reset,
+		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), IAM: iam.New(store, env), Logs: logsBackend, STS: sts.New(store, env), CA: ca.PEM(), Reset: reset,
 	}, env.IDs, log)
 	var lbNetwork netip.Prefix
 	if c.lbNetwork != "none" {

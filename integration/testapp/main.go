@@ -8,7 +8,8 @@
 // Endpoints: / and any other path (who am I: hostname and $APP_NAME), /env?name=N, /health
 // (200, or 503 after POST /health/fail until POST /health/ok, and from the
 // start with UNHEALTHY=1),
-// /slow?ms=N, /exit?code=N. With IGNORE_SIGTERM=1 the server ignores
+// /slow?ms=N, /exit?code=N, /log?msg=M[&to=stderr] (writes M to its output). It
+// writes "testapp listening on :PORT" when it starts. With IGNORE_SIGTERM=1 the server ignores
 // SIGTERM; otherwise SIGTERM makes it exit 0.
 package main
 
@@ -100,6 +101,13 @@ func serve() {
 		time.Sleep(time.Duration(ms) * time.Millisecond)
 		fmt.Fprintln(w, "slow", host)
 	})
+	mux.HandleFunc("GET /log", func(w http.ResponseWriter, r *http.Request) {
+		out := os.Stdout
+		if r.URL.Query().Get("to") == "stderr" {
+			out = os.Stderr
+		}
+		fmt.Fprintln(out, r.URL.Query().Get("msg"))
+	})
 	mux.HandleFunc("POST /exit", func(w http.ResponseWriter, r *http.Request) {
 		code, _ := strconv.Atoi(r.URL.Query().Get("code"))
 		w.WriteHeader(http.StatusAccepted)
@@ -118,6 +126,7 @@ func serve() {
 			os.Exit(0)
 		}
 	}()
+	fmt.Println("testapp listening on :" + port())
 	if err := srv.ListenAndServe(); err != http.ErrServerClosed {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
