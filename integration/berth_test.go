@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -213,6 +214,7 @@ type clients struct {
 	ecs    *ecs.Client
 	elbv2  *elasticloadbalancingv2.Client
 	acm    *acm.Client
+	ec2    *ec2.Client
 	iam    *iam.Client
 	logs   *cloudwatchlogs.Client
 	sts    *sts.Client
@@ -234,6 +236,9 @@ func (b *berth) clientsAs(region string, creds aws.CredentialsProvider) clients 
 			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer(),
 		}),
 		acm: acm.New(acm.Options{
+			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer(),
+		}),
+		ec2: ec2.New(ec2.Options{
 			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer(),
 		}),
 		iam: iam.New(iam.Options{

@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -29,6 +30,7 @@ import (
 	"berth/awsproto/sigv4"
 	"berth/backend"
 	acmbackend "berth/backend/acm"
+	ec2backend "berth/backend/ec2"
 	ecsbackend "berth/backend/ecs"
 	elbv2backend "berth/backend/elbv2"
 	iambackend "berth/backend/iam"
@@ -58,6 +60,7 @@ type Backends struct {
 	ECS   *ecsbackend.Backend
 	ELBv2 *elbv2backend.Backend
 	ACM   *acmbackend.Backend
+	EC2   *ec2backend.Backend
 	IAM   *iambackend.Backend
 	Logs  *logsbackend.Backend
 	// STS also vouches for the temporary credentials it issued.
@@ -94,7 +97,7 @@ type jsonService struct {
 type queryService struct {
 	name    string // its SigV4 signing name, as logged
 	version string // the API version its requests carry
-	xmlns   string
+	xmlns   string // "" for the EC2 dialect
 	table
 }
 
@@ -110,6 +113,7 @@ func New(cfg Config, b Backends, ids backend.IDs, log zerolog.Logger) *Server {
 			"Logs_20140328":                      {"logs", json11.Codec{}, newTable(&cloudwatchlogs.Client{}, b.Logs)},
 		},
 		query: map[string]queryService{
+			"ec2":                  {"ec2", "2016-11-15", "", newTable(&ec2.Client{}, b.EC2)},
 			"elasticloadbalancing": {"elasticloadbalancing", "2015-12-01", "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/", newTable(&elasticloadbalancingv2.Client{}, b.ELBv2)},
 			"iam":                  {"iam", "2010-05-08", "https://iam.amazonaws.com/doc/2010-05-08/", newTable(&iam.Client{}, b.IAM)},
 			"sts":                  {"sts", "2011-06-15", "https://sts.amazonaws.com/doc/2011-06-15/", newTable(&sts.Client{}, b.STS)},
@@ -303,11 +307,11 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *request,
 	svc.codec.WriteResponse(w, req.id, out)
 }
 
-// serveQuery serves an AWS query request (ELBv2, IAM, STS), routed by its
-// signing name or, unsigned, by its API version.
+// serveQuery serves an AWS query request (ELBv2, IAM, STS, and EC2 in its
+// dialect), routed by its signing name or, unsigned, by its API version.
 func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, req *request) {
 	svc := s.query["elasticloadbalancing"]
-	fail := func(err error) { req.status = s.writeQueryError(w, req, svc.xmlns, err) }
+	fail := func(err error) { req.status = s.writeQueryError(w, req, svc, err) }
 	body, who, err := s.authenticate(r)
 	if err != nil {
 		fail(err)
@@ -351,12 +355,20 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, req *request
 		fail(awsproto.ClientError("InvalidAction", "Could not find operation %s for version %s.", action, form.Get("Version")))
 		return
 	}
-	out, err := s.invoke(who.context(r.Context()), op, func(v any) error { return query.Decode(form, v) })
+	decode := func(v any) error { return query.Decode(form, v) }
+	if svc.xmlns == "" {
+		decode = func(v any) error { return query.DecodeEC2(form, v) }
+	}
+	out, err := s.invoke(who.context(r.Context()), op, decode)
 	if err != nil {
 		fail(err)
 		return
 	}
 	req.status = http.StatusOK
+	if svc.xmlns == "" {
+		query.WriteEC2Response(w, action, req.id, out)
+		return
+	}
 	query.WriteResponse(w, svc.xmlns, action, req.id, out)
 }
 
@@ -392,8 +404,12 @@ func (s *Server) writeJSONError(w http.ResponseWriter, req *request, err error) 
 	return ae.Status
 }
 
-func (s *Server) writeQueryError(w http.ResponseWriter, req *request, xmlns string, err error) int {
+func (s *Server) writeQueryError(w http.ResponseWriter, req *request, svc queryService, err error) int {
 	ae := s.apiError(req, err, "InternalFailure")
-	query.WriteError(w, xmlns, req.id, ae)
+	if svc.xmlns == "" {
+		query.WriteEC2Error(w, req.id, ae)
+	} else {
+		query.WriteError(w, svc.xmlns, req.id, ae)
+	}
 	return ae.Status
 }

@@ -1,11 +1,13 @@
-// Package query is the AWS query protocol (used by ELBv2) on the server side:
-// form-encoded requests decode into the SDK's input structs and the SDK's
-// output structs encode as the XML responses the SDKs parse.
+// Package query is the AWS query protocol (ELBv2, IAM, STS) and its EC2
+// dialect on the server side: form-encoded requests decode into the SDK's
+// input structs and the SDK's output structs encode as the XML responses
+// the SDKs parse.
 //
 // Wire rules (https://smithy.io/2.0/aws/protocols/aws-query-protocol.html):
 // members are named as the SDK names its fields, lists are X.member.N (from
 // 1), maps X.entry.N.key / X.entry.N.value, timestamps ISO 8601, and every
-// response wraps its result in <ActionResponse><ActionResult>.
+// response wraps its result in <ActionResponse><ActionResult>. The EC2
+// dialect (ec2.go) differs in names and list forms.
 package query
 
 import (
@@ -25,12 +27,35 @@ import (
 // Decode fills the SDK input struct that v points to from form values. A
 // value that does not parse as its member's type is a ValidationError.
 func Decode(form url.Values, v any) error {
-	d := decoder{form: form}
+	d := decoder{form: form, dialect: awsQuery{}}
 	_, err := d.value(reflect.ValueOf(v).Elem(), "")
 	return err
 }
 
-type decoder struct{ form url.Values }
+// dialect is how a protocol names members and list items on the wire.
+type dialect interface {
+	// inputName is the form name of member f of struct type t.
+	inputName(t reflect.Type, f awsproto.Field) string
+	// inputItem is the form name of item i (from 1) of the list at name.
+	inputItem(name string, i int) string
+	// outputName is the element name of member f of struct type t.
+	outputName(t reflect.Type, f awsproto.Field) string
+	// outputItem is the element name of a list item.
+	outputItem() string
+}
+
+// awsQuery is the dialect of the query protocol proper.
+type awsQuery struct{}
+
+func (awsQuery) inputName(_ reflect.Type, f awsproto.Field) string  { return f.GoName }
+func (awsQuery) inputItem(name string, i int) string                { return name + ".member." + strconv.Itoa(i) }
+func (awsQuery) outputName(_ reflect.Type, f awsproto.Field) string { return f.GoName }
+func (awsQuery) outputItem() string                                 { return "member" }
+
+type decoder struct {
+	form    url.Values
+	dialect dialect
+}
 
 // present reports whether any form key is name or starts with name + ".".
 func (d decoder) present(name string) bool {
@@ -59,9 +84,9 @@ func (d decoder) value(v reflect.Value, name string) (bool, error) {
 	case t.Kind() == reflect.Struct && !awsproto.IsTime(t):
 		set := false
 		for _, f := range awsproto.Fields(t) {
-			child := f.GoName
+			child := d.dialect.inputName(t, f)
 			if name != "" {
-				child = name + "." + f.GoName
+				child = name + "." + child
 			}
 			ok, err := d.value(v.Field(f.Index), child)
 			if err != nil {
@@ -71,13 +96,13 @@ func (d decoder) value(v reflect.Value, name string) (bool, error) {
 		}
 		return set || name == "" || d.present(name), nil
 	case t.Kind() == reflect.Slice && t.Elem().Kind() != reflect.Uint8:
-		if _, empty := d.form[name]; empty && !d.present(name+".member") {
+		if _, empty := d.form[name]; empty && !d.present(d.dialect.inputItem(name, 1)) {
 			v.Set(reflect.MakeSlice(t, 0, 0)) // "X=" is an explicitly empty list
 			return true, nil
 		}
 		out := reflect.MakeSlice(t, 0, 0)
 		for i := 1; ; i++ {
-			item := name + ".member." + strconv.Itoa(i)
+			item := d.dialect.inputItem(name, i)
 			if !d.present(item) {
 				break
 			}
@@ -168,7 +193,7 @@ func WriteResponse(w http.ResponseWriter, xmlns, action, requestID string, out a
 	var buf bytes.Buffer
 	buf.WriteString(`<` + action + `Response xmlns="` + xmlns + `"><` + action + `Result>`)
 	if rv := reflect.ValueOf(out); rv.IsValid() && !(rv.Kind() == reflect.Pointer && rv.IsNil()) {
-		members(&buf, reflect.Indirect(rv))
+		encoder{&buf, awsQuery{}}.members(reflect.Indirect(rv))
 	}
 	buf.WriteString(`</` + action + `Result><ResponseMetadata><RequestId>`)
 	escape(&buf, requestID)
@@ -202,17 +227,23 @@ func write(w http.ResponseWriter, status int, requestID string, body []byte) {
 	w.Write(body)
 }
 
-func members(buf *bytes.Buffer, v reflect.Value) {
+type encoder struct {
+	buf     *bytes.Buffer
+	dialect dialect
+}
+
+func (e encoder) members(v reflect.Value) {
 	for _, f := range awsproto.Fields(v.Type()) {
 		fv := v.Field(f.Index)
 		if awsproto.Unset(fv) {
 			continue
 		}
-		element(buf, f.GoName, fv)
+		e.element(e.dialect.outputName(v.Type(), f), fv)
 	}
 }
 
-func element(buf *bytes.Buffer, name string, v reflect.Value) {
+func (e encoder) element(name string, v reflect.Value) {
+	buf := e.buf
 	if v.Kind() == reflect.Pointer {
 		v = v.Elem()
 	}
@@ -222,19 +253,19 @@ func element(buf *bytes.Buffer, name string, v reflect.Value) {
 	case awsproto.IsTime(t):
 		buf.WriteString(v.Interface().(time.Time).UTC().Format("2006-01-02T15:04:05.000Z"))
 	case t.Kind() == reflect.Struct:
-		members(buf, v)
+		e.members(v)
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8:
 		buf.WriteString(base64.StdEncoding.EncodeToString(v.Bytes()))
 	case t.Kind() == reflect.Slice:
 		for i := range v.Len() {
-			element(buf, "member", v.Index(i))
+			e.element(e.dialect.outputItem(), v.Index(i))
 		}
 	case t.Kind() == reflect.Map:
 		for _, k := range awsproto.SortedKeys(v) {
 			buf.WriteString("<entry><key>")
 			escape(buf, k.String())
 			buf.WriteString("</key>")
-			element(buf, "value", v.MapIndex(k))
+			e.element("value", v.MapIndex(k))
 			buf.WriteString("</entry>")
 		}
 	case t.Kind() == reflect.String:

@@ -34,6 +34,7 @@ import (
 
 	"berth/backend"
 	"berth/backend/acm"
+	"berth/backend/ec2"
 	"berth/backend/ecs"
 	"berth/backend/elbv2"
 	"berth/backend/iam"
@@ -243,7 +244,7 @@ func run(args []string) error {
 		DefaultAccount: c.account, DefaultRegion: c.region,
 		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures, Instance: instance,
 	}, server.Backends{
-		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), IAM: iam.New(store, env), Logs: logsBackend, STS: sts.New(store, env), CA: ca.PEM(), Reset: reset,
+		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), EC2: ec2.New(store, env), IAM: iam.New(store, env), Logs: logsBackend, STS: sts.New(store, env), CA: ca.PEM(), Reset: reset,
 	}, env.IDs, log)
 	var lbNetwork netip.Prefix
 	if c.lbNetwork != "none" {
