@@ -134,7 +134,9 @@ func TestEC2Network(t *testing.T) {
 
 	// The aws CLI reads the same network.
 	awscli := cli{t: t, url: shared.url, region: c.region}
-	var described struct{ Subnets []struct{ SubnetId, CidrBlock string } }
+	var described struct {
+		Subnets []struct{ SubnetId, CidrBlock string }
+	}
 	awscli.run(&described, "ec2", "describe-subnets", "--filters", "Name=vpc-id,Values="+*id, "Name=tag:tier,Values=public")
 	if len(described.Subnets) != 1 || described.Subnets[0].CidrBlock != "10.0.1.0/24" {
 		t.Fatalf("aws ec2 describe-subnets = %+v", described)
