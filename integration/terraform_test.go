@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -157,6 +159,51 @@ func TestTerraformEC2BridgeALB(t *testing.T) {
 		}
 		if code, body := fetch(base+"/", ""); code != 404 || body != "not here" {
 			t.Fatalf("GET / through the ALB = %d %q, want the fixed 404", code, body)
+		}
+	})
+	if left := leftBehind(t, tf.region); len(left) > 0 {
+		t.Fatalf("terraform destroy left %v", left)
+	}
+}
+
+// TestTerraformFargateVpc applies a Fargate service in a VPC of its own
+// (two subnets, an internet gateway and route table, security groups and
+// rules, an execution role, a log group the tasks write to) behind an ALB
+// with an ip target group; the same checks as above, and the tasks'
+// output is in the log group.
+func TestTerraformFargateVpc(t *testing.T) {
+	t.Parallel()
+	tf := newTerraform(t, "fargate-vpc", "eu-west-2", "-var", "image="+testImage)
+	tf.lifecycle(func(out map[string]string) {
+		base := "http://" + hostAddress(t, shared, out["dns_name"])
+		if code, body := fetch(base+"/", ""); code != 200 || !strings.Contains(body, `"app":"shop"`) {
+			t.Fatalf("GET / through the ALB = %d %q", code, body)
+		}
+		if out["account_id"] != "000000000000" {
+			t.Fatalf("aws_caller_identity = %q", out["account_id"])
+		}
+		logs := shared.clients(tf.region).logs
+		eventually(t, "the tasks' output in their log group", func() bool {
+			events := try(logs.FilterLogEvents(context.Background(), &cloudwatchlogs.FilterLogEventsInput{
+				LogGroupName: aws.String(out["log_group"]), FilterPattern: aws.String("listening"),
+			})).must(t).Events
+			return len(events) == 2
+		})
+	})
+	if left := leftBehind(t, tf.region); len(left) > 0 {
+		t.Fatalf("terraform destroy left %v", left)
+	}
+}
+
+// TestTerraformNLB applies a TCP service behind an internal NLB; a TCP
+// connection through the NLB reaches the service.
+func TestTerraformNLB(t *testing.T) {
+	t.Parallel()
+	tf := newTerraform(t, "nlb-tcp", "ap-southeast-1", "-var", "image="+testImage)
+	tf.lifecycle(func(out map[string]string) {
+		url := "http://" + net.JoinHostPort(hostAddress(t, shared, out["dns_name"]), "7000") + "/"
+		if code, body := fetch(url, ""); code != 200 || !strings.Contains(body, `"app":"echo"`) {
+			t.Fatalf("GET through the NLB = %d %q", code, body)
 		}
 	})
 	if left := leftBehind(t, tf.region); len(left) > 0 {

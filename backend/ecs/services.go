@@ -620,7 +620,8 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 }
 
 // DeleteService deletes a service scaled to zero (or any, with force). With
-// no tasks left it is INACTIVE at once; otherwise DRAINING until they stop.
+// no tasks left it is INACTIVE at once; otherwise DRAINING until they have
+// stopped, those already stopping included.
 func (b *Backend) DeleteService(ctx context.Context, in *ecsapi.DeleteServiceInput) (*ecsapi.DeleteServiceOutput, error) {
 	s := scopeOf(ctx)
 	if in.Service == nil {
@@ -640,8 +641,12 @@ func (b *Backend) DeleteService(ctx context.Context, in *ecsapi.DeleteServiceInp
 			return errInvalidParameter("The service cannot be stopped while it is scaled above 0.")
 		}
 		svc.DesiredCount = 0
+		tasks, err := liveTasks[taskKeys](tx, s.Scope, *svc.ClusterArn)
+		if err != nil {
+			return err
+		}
 		svc.Status = aws.String("INACTIVE")
-		if svc.RunningCount+svc.PendingCount > 0 {
+		if slices.ContainsFunc(tasks, func(t taskKeys) bool { return serviceOf(s.Scope, t) == *svc.ServiceArn }) {
 			svc.Status = aws.String("DRAINING")
 		}
 		for i := range svc.Deployments {

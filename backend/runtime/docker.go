@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -25,6 +26,9 @@ const pullTimeout = 10 * time.Minute
 type Docker struct {
 	c        *client.Client
 	instance string
+	// creating makes network creation one at a time: engines before API
+	// 1.44 create a second network of the same name rather than refuse.
+	creating sync.Mutex
 }
 
 // NewDocker returns the runtime of the Engine that DOCKER_HOST (or the
@@ -233,6 +237,8 @@ func (d *Docker) Pull(ctx context.Context, image string, progress func(string)) 
 func (d *Docker) Network(ctx context.Context, name string, labels map[string]string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
+	d.creating.Lock()
+	defer d.creating.Unlock()
 	if n, err := d.c.NetworkInspect(ctx, name, client.NetworkInspectOptions{}); err == nil {
 		if n.Network.Labels[LabelInstance] != d.instance {
 			return "", fmt.Errorf("network %s is not berth's", name)
@@ -242,9 +248,6 @@ func (d *Docker) Network(ctx context.Context, name string, labels map[string]str
 		return "", err
 	}
 	res, err := d.c.NetworkCreate(ctx, name, client.NetworkCreateOptions{Driver: "bridge", Labels: labels})
-	if cerrdefs.IsConflict(err) { // created meanwhile
-		return d.Network(ctx, name, labels)
-	}
 	return res.ID, err
 }
 
