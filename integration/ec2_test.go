@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/smithy-go"
 )
 
@@ -58,6 +59,13 @@ func TestEC2DefaultVpc(t *testing.T) {
 	}
 	_, err := c.ec2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []types.Filter{filter("no-such-filter", "x")}})
 	wantEC2Code(t, err, "InvalidParameterValue")
+
+	// A load balancer in the default subnets is in their VPC and zones.
+	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("in-vpc"),
+		Subnets: []string{*subnets[1].SubnetId, *subnets[2].SubnetId}})).must(t).LoadBalancers[0]
+	if aws.ToString(lb.VpcId) != vpc || aws.ToString(lb.AvailabilityZones[0].ZoneName) != aws.ToString(subnets[1].AvailabilityZone) {
+		t.Fatalf("load balancer in the default subnets = %+v", lb)
+	}
 }
 
 // TestEC2Network builds a VPC as the Fargate Terraform modules do, with

@@ -39,6 +39,10 @@ func TestNoServerFaults(t *testing.T) {
 		"RoleName": {"r"}, "PolicyName": {"p"}, "PolicyArn": {"arn:aws:iam::000000000000:policy/p"}, "PolicyDocument": {"{}"},
 		"AssumeRolePolicyDocument": {"{}"}, "InstanceProfileName": {"i"}, "VersionId": {"v1"}, "TagKeys.member.1": {"k"},
 		"RoleArn": {"arn:aws:iam::000000000000:role/r"}, "RoleSessionName": {"s"}, "DurationSeconds": {"900"},
+		"VpcId": {"vpc-x"}, "SubnetId": {"subnet-x"}, "GroupId": {"sg-x"}, "GroupName": {"g"}, "RouteTableId": {"rtb-x"},
+		"InternetGatewayId": {"igw-x"}, "AssociationId": {"rtbassoc-x"}, "CidrBlock": {"10.0.0.0/16"}, "DestinationCidrBlock": {"0.0.0.0/0"},
+		"ResourceId.1": {"vpc-x"}, "Filter.1.Name": {"vpc-id"}, "Filter.1.Value.1": {"x"}, "IpPermissions.1.IpProtocol": {"tcp"},
+		"Attribute": {"enableDnsSupport"}, "GroupDescription": {"d"},
 	}} {
 		for _, svc := range s.query {
 			for op := range svc.ops {

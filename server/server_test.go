@@ -12,6 +12,7 @@ import (
 
 	"berth/backend"
 	"berth/backend/acm"
+	"berth/backend/ec2"
 	"berth/backend/ecs"
 	"berth/backend/elbv2"
 	"berth/backend/iam"
@@ -37,7 +38,7 @@ func newTestServer(tb testing.TB) *Server {
 	return New(Config{DefaultAccount: "000000000000", DefaultRegion: "us-east-1"},
 		Backends{
 			ECS: ecs.New(store, env, ecs.Host{}), ELBv2: elbv2.New(store, env, ca), ACM: acm.New(store, env, ca),
-			IAM: iam.New(store, env), Logs: logs.New(store, env), STS: sts.New(store, env), CA: ca.PEM(),
+			EC2: ec2.New(store, env), IAM: iam.New(store, env), Logs: logs.New(store, env), STS: sts.New(store, env), CA: ca.PEM(),
 		},
 		env.IDs, zerolog.Nop())
 }

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"berth/backend"
 	"berth/backend/pki"
@@ -40,6 +41,16 @@ type Backend struct {
 	mu     sync.Mutex
 	health map[string]health.Status // by target key, as the data plane reports
 	failed map[string]string        // by load balancer ARN: a listener that could not bind
+
+	// Network, when set, is EC2: a load balancer in its subnets takes
+	// their zones and VPC. Set it before serving.
+	Network Network
+}
+
+// Network is the part of the EC2 API that places load balancers; the EC2
+// backend satisfies it.
+type Network interface {
+	DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput) (*ec2.DescribeSubnetsOutput, error)
 }
 
 // New returns an ELBv2 backend over store whose listeners without a

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2api "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
@@ -85,9 +87,14 @@ func (b *Backend) CreateLoadBalancer(ctx context.Context, in *elbv2api.CreateLoa
 	if !slices.Contains(types.IpAddressType("").Values(), ipType) {
 		return nil, errValidation("IP address type '%s' is not valid.", ipType)
 	}
-	zones, err := availabilityZones(s, in.Subnets, in.SubnetMappings, lbType)
+	known := b.subnets(ctx, in.Subnets, in.SubnetMappings)
+	zones, err := availabilityZones(s, in.Subnets, in.SubnetMappings, lbType, known)
 	if err != nil {
 		return nil, err
+	}
+	vpc := s.defaultVPC()
+	if len(zones) > 0 && known[*zones[0].SubnetId].VpcId != nil {
+		vpc = *known[*zones[0].SubnetId].VpcId
 	}
 	if err := validTags(in.Tags); err != nil {
 		return nil, err
@@ -116,7 +123,7 @@ func (b *Backend) CreateLoadBalancer(ctx context.Context, in *elbv2api.CreateLoa
 			CanonicalHostedZoneId: aws.String(hostedZone(s.Region, lbType)),
 			CreatedTime:           b.now(),
 			Scheme:                scheme,
-			VpcId:                 aws.String(s.defaultVPC()),
+			VpcId:                 aws.String(vpc),
 			State:                 &types.LoadBalancerState{Code: types.LoadBalancerStateEnumActive},
 			Type:                  lbType,
 			AvailabilityZones:     zones,
@@ -183,9 +190,29 @@ func dnsName(s scope, name, id string, t types.LoadBalancerTypeEnum, scheme type
 	return fmt.Sprintf("%s%s-%s.elb.%s.amazonaws.com", prefix, name, id, s.Region)
 }
 
-// availabilityZones places each subnet in a zone of the region, in order
-// (berth has no EC2 yet to ask), and checks the ALB rule of two zones.
-func availabilityZones(s scope, subnets []string, mappings []types.SubnetMapping, t types.LoadBalancerTypeEnum) ([]types.AvailabilityZone, error) {
+// subnets looks the subnets up in EC2: those it knows, by id.
+func (b *Backend) subnets(ctx context.Context, ids []string, mappings []types.SubnetMapping) map[string]ec2types.Subnet {
+	known := map[string]ec2types.Subnet{}
+	for _, m := range mappings {
+		ids = append(ids, aws.ToString(m.SubnetId))
+	}
+	if b.Network == nil || len(ids) == 0 {
+		return known
+	}
+	out, err := b.Network.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: aws.String("subnet-id"), Values: ids}}})
+	if err != nil {
+		return known
+	}
+	for _, sn := range out.Subnets {
+		known[*sn.SubnetId] = sn
+	}
+	return known
+}
+
+// availabilityZones places each subnet in its zone, as EC2 knows it, or
+// in a zone of the region in order for a subnet EC2 does not know, and
+// checks the ALB rule of two zones.
+func availabilityZones(s scope, subnets []string, mappings []types.SubnetMapping, t types.LoadBalancerTypeEnum, known map[string]ec2types.Subnet) ([]types.AvailabilityZone, error) {
 	if len(subnets) > 0 && len(mappings) > 0 {
 		return nil, errValidation("You can specify subnets or subnet mappings, not both.")
 	}
@@ -211,6 +238,12 @@ func availabilityZones(s scope, subnets []string, mappings []types.SubnetMapping
 			SubnetId:              aws.String(id),
 			ZoneName:              aws.String(s.Region + string(rune('a'+i%6))),
 			LoadBalancerAddresses: []types.LoadBalancerAddress{},
+		}
+		if sn, ok := known[id]; ok {
+			z.ZoneName = sn.AvailabilityZone
+			if slices.ContainsFunc(zones, func(o types.AvailabilityZone) bool { return *o.ZoneName == *z.ZoneName }) {
+				return nil, errValidation("You cannot specify multiple subnets in the same Availability Zone")
+			}
 		}
 		if m.AllocationId != nil || m.PrivateIPv4Address != nil {
 			z.LoadBalancerAddresses = []types.LoadBalancerAddress{{AllocationId: m.AllocationId, PrivateIPv4Address: m.PrivateIPv4Address, IPv6Address: m.IPv6Address}}
@@ -383,8 +416,9 @@ func (b *Backend) updateLoadBalancer(ctx context.Context, arn *string, change fu
 // SetSubnets replaces the subnets (and so the zones) of a load balancer.
 func (b *Backend) SetSubnets(ctx context.Context, in *elbv2api.SetSubnetsInput) (*elbv2api.SetSubnetsOutput, error) {
 	s := scopeOf(ctx)
+	known := b.subnets(ctx, in.Subnets, in.SubnetMappings)
 	lb, err := b.updateLoadBalancer(ctx, in.LoadBalancerArn, func(_ *sqlite.Tx, lb *types.LoadBalancer) error {
-		zones, err := availabilityZones(s, in.Subnets, in.SubnetMappings, lb.Type)
+		zones, err := availabilityZones(s, in.Subnets, in.SubnetMappings, lb.Type, known)
 		if err != nil {
 			return err
 		}

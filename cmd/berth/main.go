@@ -226,7 +226,8 @@ func run(args []string) error {
 	}
 	ecsBackend := ecs.New(store, env, host)
 	elbBackend := elbv2.New(store, env, ca)
-	logsBackend := logs.New(store, env)
+	logsBackend, ec2Backend := logs.New(store, env), ec2.New(store, env)
+	elbBackend.Network = ec2Backend
 	ecsBackend.LoadBalancers, ecsBackend.Logs = elbBackend, logsBackend
 	var agent *ecs.Agent
 	reset := func(ctx context.Context) error {
@@ -244,7 +245,7 @@ func run(args []string) error {
 		DefaultAccount: c.account, DefaultRegion: c.region,
 		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures, Instance: instance,
 	}, server.Backends{
-		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), EC2: ec2.New(store, env), IAM: iam.New(store, env), Logs: logsBackend, STS: sts.New(store, env), CA: ca.PEM(), Reset: reset,
+		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), EC2: ec2Backend, IAM: iam.New(store, env), Logs: logsBackend, STS: sts.New(store, env), CA: ca.PEM(), Reset: reset,
 	}, env.IDs, log)
 	var lbNetwork netip.Prefix
 	if c.lbNetwork != "none" {
