@@ -74,7 +74,7 @@ func (r *runner) openLogs(ctx context.Context) error {
 	}
 	taskID := resourceName(r.ref.arn, "task")
 	for _, pc := range r.plan {
-		if pc.logs == nil || r.logsFrom[pc.name] != nil {
+		if _, open := r.logsFrom[pc.name]; pc.logs == nil || open {
 			continue
 		}
 		stream := pc.logs.stream(pc.name, taskID, r.ids[pc.name])
@@ -86,7 +86,7 @@ func (r *runner) openLogs(ctx context.Context) error {
 		if last > 0 { // resuming: what the stream has is not written again
 			since = time.UnixMilli(last + 1)
 		}
-		r.logsFrom[pc.name] = &since
+		r.logsFrom[pc.name] = since
 	}
 	return nil
 }
@@ -94,8 +94,8 @@ func (r *runner) openLogs(ctx context.Context) error {
 // shipLogs starts copying a started container's output to its stream,
 // once per container, until the container stops or ctx ends.
 func (r *runner) shipLogs(ctx context.Context, pc plannedContainer) {
-	since := r.logsFrom[pc.name]
-	if since == nil || r.shipping[pc.name] {
+	since, open := r.logsFrom[pc.name]
+	if !open || r.shipping[pc.name] {
 		return
 	}
 	r.shipping[pc.name] = true
@@ -103,7 +103,7 @@ func (r *runner) shipLogs(ctx context.Context, pc plannedContainer) {
 	r.shippers.Add(1)
 	go func() {
 		defer r.shippers.Done()
-		if err := r.ship(ctx, pc.logs, stream, r.ids[pc.name], *since); err != nil && ctx.Err() == nil {
+		if err := r.ship(ctx, pc.logs, stream, r.ids[pc.name], since); err != nil && ctx.Err() == nil {
 			r.log.Warn().Err(err).Str("container", pc.name).Msg("shipping the container's logs")
 		}
 	}()

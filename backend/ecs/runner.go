@@ -173,8 +173,8 @@ type runner struct {
 	mode types.NetworkMode
 	ids  map[string]string // task container name → Docker id
 
-	logsFrom map[string]*time.Time // awslogs container name → output not yet shipped from
-	shipping map[string]bool       // awslogs containers whose output is being shipped
+	logsFrom map[string]time.Time // awslogs container name → output not yet shipped from
+	shipping map[string]bool      // awslogs containers whose output is being shipped
 	shippers sync.WaitGroup
 }
 
