@@ -185,10 +185,11 @@ func tagsFor(specs []types.TagSpecification, resourceType types.ResourceType) []
 	return out
 }
 
-// filter is, for one resource type, the values of the resource for each
-// filter name EC2 takes; tag:<key>, tag-key and tag-value are common to
-// all.
+// filter is, for one resource type, its id and the values of the
+// resource for each filter name EC2 takes; tag:<key>, tag-key and
+// tag-value are common to all.
 type filter[T any] struct {
+	id     func(T) string
 	fields map[string]func(T) []string
 	tags   func(T) []types.Tag
 }
@@ -237,10 +238,34 @@ func glob(pattern, s string) bool {
 	return ok
 }
 
+// describe is a Describe call: it loads the resources with load, keeps
+// those selected by ids and filters, and pages them.
+func describe[T any](ctx context.Context, b *Backend, load func(*sqlite.Tx, backend.Scope) ([]T, error), f filter[T],
+	ids []string, filters []types.Filter, token *string, max *int32) ([]T, *string, error) {
+	var rs []T
+	err := b.view(ctx, func(tx *sqlite.Tx, s backend.Scope) (err error) {
+		rs, err = load(tx, s)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if rs, err = selected(rs, ids, filters, f); err != nil {
+		return nil, nil, err
+	}
+	return page(rs, f.id, token, max)
+}
+
+// stored loads every resource of kind, as describe's load.
+func stored[T any](kind string) func(*sqlite.Tx, backend.Scope) ([]T, error) {
+	return func(tx *sqlite.Tx, s backend.Scope) ([]T, error) { return all[T](tx, s, kind, "") }
+}
+
 // selected returns the resources with the ids asked for (all if none
 // are; an id that names nothing is an error) that pass the filters,
 // ordered by id.
-func selected[T any](rs []T, id func(T) string, ids []string, filters []types.Filter, f filter[T]) ([]T, error) {
+func selected[T any](rs []T, ids []string, filters []types.Filter, f filter[T]) ([]T, error) {
+	id := f.id
 	for _, want := range ids {
 		if !slices.ContainsFunc(rs, func(r T) bool { return id(r) == want }) {
 			return nil, notFound(want)

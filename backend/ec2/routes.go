@@ -118,6 +118,7 @@ func (b *Backend) DeleteInternetGateway(ctx context.Context, in *ec2api.DeleteIn
 }
 
 var gatewayFilter = filter[types.InternetGateway]{
+	id:   func(g types.InternetGateway) string { return *g.InternetGatewayId },
 	tags: func(g types.InternetGateway) []types.Tag { return g.Tags },
 	fields: map[string]func(types.InternetGateway) []string{
 		"internet-gateway-id": func(g types.InternetGateway) []string { return str(g.InternetGatewayId) },
@@ -134,19 +135,8 @@ var gatewayFilter = filter[types.InternetGateway]{
 
 // DescribeInternetGateways lists gateways by id and filters.
 func (b *Backend) DescribeInternetGateways(ctx context.Context, in *ec2api.DescribeInternetGatewaysInput) (*ec2api.DescribeInternetGatewaysOutput, error) {
-	var gateways []types.InternetGateway
-	err := b.view(ctx, func(tx *sqlite.Tx, s backend.Scope) (err error) {
-		gateways, err = all[types.InternetGateway](tx, s, kindInternetGateway, "")
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	id := func(g types.InternetGateway) string { return *g.InternetGatewayId }
-	if gateways, err = selected(gateways, id, in.InternetGatewayIds, in.Filters, gatewayFilter); err != nil {
-		return nil, err
-	}
-	out, next, err := page(gateways, id, in.NextToken, in.MaxResults)
+	out, next, err := describe(ctx, b, stored[types.InternetGateway](kindInternetGateway), gatewayFilter,
+		in.InternetGatewayIds, in.Filters, in.NextToken, in.MaxResults)
 	return &ec2api.DescribeInternetGatewaysOutput{InternetGateways: backend.OrEmpty(out), NextToken: next}, err
 }
 
@@ -430,6 +420,7 @@ func associations(rt types.RouteTable, value func(types.RouteTableAssociation) *
 }
 
 var routeTableFilter = filter[types.RouteTable]{
+	id:   func(rt types.RouteTable) string { return *rt.RouteTableId },
 	tags: func(rt types.RouteTable) []types.Tag { return rt.Tags },
 	fields: map[string]func(types.RouteTable) []string{
 		"route-table-id": func(rt types.RouteTable) []string { return str(rt.RouteTableId) },
@@ -471,19 +462,8 @@ var routeTableFilter = filter[types.RouteTable]{
 
 // DescribeRouteTables lists route tables by id and filters.
 func (b *Backend) DescribeRouteTables(ctx context.Context, in *ec2api.DescribeRouteTablesInput) (*ec2api.DescribeRouteTablesOutput, error) {
-	var tables []types.RouteTable
-	err := b.view(ctx, func(tx *sqlite.Tx, s backend.Scope) (err error) {
-		tables, err = all[types.RouteTable](tx, s, kindRouteTable, "")
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	id := func(rt types.RouteTable) string { return *rt.RouteTableId }
-	if tables, err = selected(tables, id, in.RouteTableIds, in.Filters, routeTableFilter); err != nil {
-		return nil, err
-	}
-	out, next, err := page(tables, id, in.NextToken, in.MaxResults)
+	out, next, err := describe(ctx, b, stored[types.RouteTable](kindRouteTable), routeTableFilter,
+		in.RouteTableIds, in.Filters, in.NextToken, in.MaxResults)
 	return &ec2api.DescribeRouteTablesOutput{RouteTables: backend.OrEmpty(out), NextToken: next}, err
 }
 
@@ -501,6 +481,7 @@ func defaultNetworkACL(s backend.Scope, id, vpcID string) types.NetworkAcl {
 }
 
 var networkACLFilter = filter[types.NetworkAcl]{
+	id:   func(a types.NetworkAcl) string { return *a.NetworkAclId },
 	tags: func(a types.NetworkAcl) []types.Tag { return a.Tags },
 	fields: map[string]func(types.NetworkAcl) []string{
 		"network-acl-id": func(a types.NetworkAcl) []string { return str(a.NetworkAclId) },
@@ -520,32 +501,23 @@ var networkACLFilter = filter[types.NetworkAcl]{
 // DescribeNetworkAcls lists the VPCs' default network ACLs, each
 // associated with its VPC's subnets.
 func (b *Backend) DescribeNetworkAcls(ctx context.Context, in *ec2api.DescribeNetworkAclsInput) (*ec2api.DescribeNetworkAclsOutput, error) {
-	var acls []types.NetworkAcl
-	err := b.view(ctx, func(tx *sqlite.Tx, s backend.Scope) error {
-		stored, err := all[types.NetworkAcl](tx, s, kindNetworkACL, "")
+	withAssociations := func(tx *sqlite.Tx, s backend.Scope) ([]types.NetworkAcl, error) {
+		acls, err := all[types.NetworkAcl](tx, s, kindNetworkACL, "")
 		if err != nil {
-			return err
+			return nil, err
 		}
-		for _, a := range stored {
+		for i, a := range acls {
 			subnets, err := all[types.Subnet](tx, s, kindSubnet, *a.VpcId)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			for _, sn := range subnets {
-				a.Associations = append(a.Associations, types.NetworkAclAssociation{NetworkAclId: a.NetworkAclId, SubnetId: sn.SubnetId,
+				acls[i].Associations = append(acls[i].Associations, types.NetworkAclAssociation{NetworkAclId: a.NetworkAclId, SubnetId: sn.SubnetId,
 					NetworkAclAssociationId: aws.String("aclassoc-" + (*sn.SubnetId)[len("subnet-"):])})
 			}
-			acls = append(acls, a)
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		return acls, nil
 	}
-	id := func(a types.NetworkAcl) string { return *a.NetworkAclId }
-	if acls, err = selected(acls, id, in.NetworkAclIds, in.Filters, networkACLFilter); err != nil {
-		return nil, err
-	}
-	out, next, err := page(acls, id, in.NextToken, in.MaxResults)
+	out, next, err := describe(ctx, b, withAssociations, networkACLFilter, in.NetworkAclIds, in.Filters, in.NextToken, in.MaxResults)
 	return &ec2api.DescribeNetworkAclsOutput{NetworkAcls: backend.OrEmpty(out), NextToken: next}, err
 }

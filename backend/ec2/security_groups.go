@@ -388,6 +388,7 @@ func revokedRules(rules []types.SecurityGroupRule) []types.RevokedSecurityGroupR
 }
 
 var groupFilter = filter[types.SecurityGroup]{
+	id:   func(g types.SecurityGroup) string { return *g.GroupId },
 	tags: func(g types.SecurityGroup) []types.Tag { return g.Tags },
 	fields: map[string]func(types.SecurityGroup) []string{
 		"group-id":    func(g types.SecurityGroup) []string { return str(g.GroupId) },
@@ -415,8 +416,7 @@ func (b *Backend) DescribeSecurityGroups(ctx context.Context, in *ec2api.Describ
 			}
 			ids = append(ids, *sg.GroupId)
 		}
-		id := func(g types.SecurityGroup) string { return *g.GroupId }
-		if groups, err = selected(stored, id, ids, in.Filters, groupFilter); err != nil {
+		if groups, err = selected(stored, ids, in.Filters, groupFilter); err != nil {
 			return err
 		}
 		for i := range groups {
@@ -431,11 +431,12 @@ func (b *Backend) DescribeSecurityGroups(ctx context.Context, in *ec2api.Describ
 	if err != nil {
 		return nil, err
 	}
-	out, next, err := page(groups, func(g types.SecurityGroup) string { return *g.GroupId }, in.NextToken, in.MaxResults)
+	out, next, err := page(groups, groupFilter.id, in.NextToken, in.MaxResults)
 	return &ec2api.DescribeSecurityGroupsOutput{SecurityGroups: backend.OrEmpty(out), NextToken: next}, err
 }
 
 var ruleFilter = filter[types.SecurityGroupRule]{
+	id:   func(r types.SecurityGroupRule) string { return *r.SecurityGroupRuleId },
 	tags: func(r types.SecurityGroupRule) []types.Tag { return r.Tags },
 	fields: map[string]func(types.SecurityGroupRule) []string{
 		"group-id":               func(r types.SecurityGroupRule) []string { return str(r.GroupId) },
@@ -445,19 +446,8 @@ var ruleFilter = filter[types.SecurityGroupRule]{
 
 // DescribeSecurityGroupRules lists rules by id and filters.
 func (b *Backend) DescribeSecurityGroupRules(ctx context.Context, in *ec2api.DescribeSecurityGroupRulesInput) (*ec2api.DescribeSecurityGroupRulesOutput, error) {
-	var rules []types.SecurityGroupRule
-	err := b.view(ctx, func(tx *sqlite.Tx, s backend.Scope) (err error) {
-		rules, err = all[types.SecurityGroupRule](tx, s, kindRule, "")
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	id := func(r types.SecurityGroupRule) string { return *r.SecurityGroupRuleId }
-	if rules, err = selected(rules, id, in.SecurityGroupRuleIds, in.Filters, ruleFilter); err != nil {
-		return nil, err
-	}
-	out, next, err := page(rules, id, in.NextToken, in.MaxResults)
+	out, next, err := describe(ctx, b, stored[types.SecurityGroupRule](kindRule), ruleFilter,
+		in.SecurityGroupRuleIds, in.Filters, in.NextToken, in.MaxResults)
 	return &ec2api.DescribeSecurityGroupRulesOutput{SecurityGroupRules: backend.OrEmpty(out), NextToken: next}, err
 }
 

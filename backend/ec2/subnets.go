@@ -119,6 +119,7 @@ func zoneOf(region, name, id string) (zone, error) {
 }
 
 var subnetFilter = filter[types.Subnet]{
+	id:   func(sn types.Subnet) string { return *sn.SubnetId },
 	tags: func(sn types.Subnet) []types.Tag { return sn.Tags },
 	fields: map[string]func(types.Subnet) []string{
 		"subnet-id":               func(sn types.Subnet) []string { return str(sn.SubnetId) },
@@ -140,19 +141,7 @@ var subnetFilter = filter[types.Subnet]{
 
 // DescribeSubnets lists subnets by id and filters.
 func (b *Backend) DescribeSubnets(ctx context.Context, in *ec2api.DescribeSubnetsInput) (*ec2api.DescribeSubnetsOutput, error) {
-	var subnets []types.Subnet
-	err := b.view(ctx, func(tx *sqlite.Tx, s backend.Scope) (err error) {
-		subnets, err = all[types.Subnet](tx, s, kindSubnet, "")
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	id := func(sn types.Subnet) string { return *sn.SubnetId }
-	if subnets, err = selected(subnets, id, in.SubnetIds, in.Filters, subnetFilter); err != nil {
-		return nil, err
-	}
-	out, next, err := page(subnets, id, in.NextToken, in.MaxResults)
+	out, next, err := describe(ctx, b, stored[types.Subnet](kindSubnet), subnetFilter, in.SubnetIds, in.Filters, in.NextToken, in.MaxResults)
 	return &ec2api.DescribeSubnetsOutput{Subnets: backend.OrEmpty(out), NextToken: next}, err
 }
 

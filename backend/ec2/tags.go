@@ -68,9 +68,10 @@ func tagger[T any](kind, resourceType string, at func(*T) (tags *[]types.Tag, id
 
 // retag changes the tags of the resources ids name.
 func (b *Backend) retag(ctx context.Context, ids []string, change func(*[]types.Tag)) error {
+	kinds := taggable()
 	return b.update(ctx, func(tx *sqlite.Tx, s backend.Scope) error {
 		for _, id := range ids {
-			i := slices.IndexFunc(taggable(), func(t tagged) bool { return t.kind == kindOf(id) })
+			i := slices.IndexFunc(kinds, func(t tagged) bool { return t.kind == kindOf(id) })
 			if i < 0 {
 				return notFound(id)
 			}
@@ -78,7 +79,7 @@ func (b *Backend) retag(ctx context.Context, ids []string, change func(*[]types.
 			if err := get(tx, s, kindOf(id), id, &body); err != nil {
 				return err
 			}
-			r, err := taggable()[i].open(body)
+			r, err := kinds[i].open(body)
 			if err != nil {
 				return err
 			}
@@ -130,6 +131,7 @@ func (b *Backend) DeleteTags(ctx context.Context, in *ec2api.DeleteTagsInput) (*
 }
 
 var tagFilter = filter[types.TagDescription]{
+	id:   func(t types.TagDescription) string { return *t.ResourceId + "\x00" + *t.Key },
 	tags: func(types.TagDescription) []types.Tag { return nil },
 	fields: map[string]func(types.TagDescription) []string{
 		"resource-id":   func(t types.TagDescription) []string { return str(t.ResourceId) },
@@ -141,8 +143,8 @@ var tagFilter = filter[types.TagDescription]{
 
 // DescribeTags lists the tags of every resource, by filters.
 func (b *Backend) DescribeTags(ctx context.Context, in *ec2api.DescribeTagsInput) (*ec2api.DescribeTagsOutput, error) {
-	var all []types.TagDescription
-	err := b.view(ctx, func(tx *sqlite.Tx, s backend.Scope) error {
+	load := func(tx *sqlite.Tx, s backend.Scope) ([]types.TagDescription, error) {
+		var all []types.TagDescription
 		for _, t := range taggable() {
 			q := s.Query(t.kind, "")
 			q.Limit = 1 << 30
@@ -157,18 +159,11 @@ func (b *Backend) DescribeTags(ctx context.Context, in *ec2api.DescribeTagsInput
 				return true, nil
 			})
 			if err != nil {
-				return err
+				return nil, err
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		return all, nil
 	}
-	key := func(t types.TagDescription) string { return *t.ResourceId + "\x00" + *t.Key }
-	if all, err = selected(all, key, nil, in.Filters, tagFilter); err != nil {
-		return nil, err
-	}
-	out, next, err := page(all, key, in.NextToken, in.MaxResults)
+	out, next, err := describe(ctx, b, load, tagFilter, nil, in.Filters, in.NextToken, in.MaxResults)
 	return &ec2api.DescribeTagsOutput{Tags: backend.OrEmpty(out), NextToken: next}, err
 }

@@ -129,6 +129,7 @@ func (b *Backend) CreateVpc(ctx context.Context, in *ec2api.CreateVpcInput) (*ec
 }
 
 var vpcFilter = filter[types.Vpc]{
+	id:   func(v types.Vpc) string { return *v.VpcId },
 	tags: func(v types.Vpc) []types.Tag { return v.Tags },
 	fields: map[string]func(types.Vpc) []string{
 		"vpc-id":     func(v types.Vpc) []string { return str(v.VpcId) },
@@ -151,25 +152,15 @@ var vpcFilter = filter[types.Vpc]{
 
 // DescribeVpcs lists VPCs by id and filters.
 func (b *Backend) DescribeVpcs(ctx context.Context, in *ec2api.DescribeVpcsInput) (*ec2api.DescribeVpcsOutput, error) {
-	var vpcs []types.Vpc
-	err := b.view(ctx, func(tx *sqlite.Tx, s backend.Scope) error {
+	load := func(tx *sqlite.Tx, s backend.Scope) ([]types.Vpc, error) {
 		stored, err := all[vpc](tx, s, kindVpc, "")
-		if err != nil {
-			return err
+		vpcs := make([]types.Vpc, len(stored))
+		for i, v := range stored {
+			vpcs[i] = v.Vpc
 		}
-		for _, v := range stored {
-			vpcs = append(vpcs, v.Vpc)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		return vpcs, err
 	}
-	id := func(v types.Vpc) string { return *v.VpcId }
-	if vpcs, err = selected(vpcs, id, in.VpcIds, in.Filters, vpcFilter); err != nil {
-		return nil, err
-	}
-	out, next, err := page(vpcs, id, in.NextToken, in.MaxResults)
+	out, next, err := describe(ctx, b, load, vpcFilter, in.VpcIds, in.Filters, in.NextToken, in.MaxResults)
 	return &ec2api.DescribeVpcsOutput{Vpcs: backend.OrEmpty(out), NextToken: next}, err
 }
 
