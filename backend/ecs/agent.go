@@ -201,7 +201,7 @@ func (a *Agent) reconcile(ctx context.Context) {
 		ref.cluster = ref.clusterArn[strings.LastIndex(ref.clusterArn, "/")+1:]
 		rctx, cancel := context.WithCancel(ctx)
 		r := &runner{a: a, ref: ref, wake: make(chan struct{}, 1), log: a.log.With().Str("task", arn).Logger(), cancel: cancel,
-			logsFrom: map[string]time.Time{}, shipping: map[string]bool{}}
+			unshipped: map[string]logStart{}}
 		a.runners[arn] = r
 		a.wg.Add(1)
 		go func() {

@@ -74,7 +74,7 @@ func (r *runner) openLogs(ctx context.Context) error {
 	}
 	taskID := resourceName(r.ref.arn, "task")
 	for _, pc := range r.plan {
-		if _, open := r.logsFrom[pc.name]; pc.logs == nil || open {
+		if pc.logs == nil {
 			continue
 		}
 		stream := pc.logs.stream(pc.name, taskID, r.ids[pc.name])
@@ -86,24 +86,31 @@ func (r *runner) openLogs(ctx context.Context) error {
 		if last > 0 { // resuming: what the stream has is not written again
 			since = time.UnixMilli(last + 1)
 		}
-		r.logsFrom[pc.name] = since
+		r.unshipped[pc.name] = logStart{stream: stream, since: since}
 	}
 	return nil
+}
+
+// logStart is where the shipping of a container's output starts: its
+// stream, and the time from which its output is not there yet.
+type logStart struct {
+	stream string
+	since  time.Time
 }
 
 // shipLogs starts copying a started container's output to its stream,
 // once per container, until the container stops or ctx ends.
 func (r *runner) shipLogs(ctx context.Context, pc plannedContainer) {
-	since, open := r.logsFrom[pc.name]
-	if !open || r.shipping[pc.name] {
+	start, ok := r.unshipped[pc.name]
+	if !ok {
 		return
 	}
-	r.shipping[pc.name] = true
-	stream := pc.logs.stream(pc.name, resourceName(r.ref.arn, "task"), r.ids[pc.name])
+	delete(r.unshipped, pc.name)
+	id := r.ids[pc.name]
 	r.shippers.Add(1)
 	go func() {
 		defer r.shippers.Done()
-		if err := r.ship(ctx, pc.logs, stream, r.ids[pc.name], since); err != nil && ctx.Err() == nil {
+		if err := r.ship(ctx, pc.logs, start.stream, id, start.since); err != nil && ctx.Err() == nil {
 			r.log.Warn().Err(err).Str("container", pc.name).Msg("shipping the container's logs")
 		}
 	}()

@@ -173,9 +173,8 @@ type runner struct {
 	mode types.NetworkMode
 	ids  map[string]string // task container name → Docker id
 
-	logsFrom map[string]time.Time // awslogs container name → output not yet shipped from
-	shipping map[string]bool      // awslogs containers whose output is being shipped
-	shippers sync.WaitGroup
+	unshipped map[string]logStart // awslogs containers whose streams are open and output not yet shipping
+	shippers  sync.WaitGroup
 }
 
 func (r *runner) poke() {
