@@ -125,10 +125,7 @@ func (tf *terraform) lifecycle(check func(outputs map[string]string)) {
 // containers.
 func leftBehind(t *testing.T, region string) []string {
 	ctx, c := context.Background(), shared.clients(region)
-	var left []string
-	for _, arn := range try(c.ecs.ListClusters(ctx, &ecs.ListClustersInput{})).must(t).ClusterArns {
-		left = append(left, arn)
-	}
+	left := try(c.ecs.ListClusters(ctx, &ecs.ListClustersInput{})).must(t).ClusterArns
 	for _, lb := range try(c.elbv2.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{})).must(t).LoadBalancers {
 		left = append(left, *lb.LoadBalancerArn)
 	}
