@@ -202,6 +202,17 @@ func TestRunTaskAwsvpc(t *testing.T) {
 	if body := get(t, "http://"+ip+":8080/health"); strings.TrimSpace(body) != "ok" {
 		t.Fatalf("GET %s/health = %q", ip, body)
 	}
+	// The task reaches its metadata, which reports the task's interface.
+	var self struct {
+		Networks []struct {
+			NetworkMode   string
+			IPv4Addresses []string
+		}
+	}
+	decode(t, get(t, "http://"+ip+":8080/metadata?path="), &self)
+	if len(self.Networks) != 1 || self.Networks[0].NetworkMode != "awsvpc" || !slices.Equal(self.Networks[0].IPv4Addresses, []string{ip}) {
+		t.Fatalf("awsvpc container metadata = %+v", self)
+	}
 }
 
 func TestEssentialContainerExit(t *testing.T) {

@@ -31,6 +31,11 @@ type Agent struct {
 	// that every task container gets: the load balancers' DNS names, so
 	// that calls through a load balancer work from inside tasks.
 	LoadBalancerHosts func(context.Context) []string
+	// TaskEndpoint, when set, is the base URL at which task containers
+	// reach Endpoint: task metadata, task role credentials, berth's API.
+	TaskEndpoint string
+	// Credentials issues the task roles' credentials.
+	Credentials RoleSessions
 
 	// starting bounds how many tasks create and start containers at once,
 	// so that a burst of tasks queues in berth, not in the Docker Engine.

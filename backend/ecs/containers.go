@@ -37,15 +37,20 @@ type plannedContainer struct {
 	logs         *awslogs // nil unless it logs with the awslogs driver
 }
 
-// taskLabels are the labels of every container of task t.
+// taskLabels are the labels of every container of task t: berth's, and
+// those the ECS agent puts on task containers.
 func taskLabels(instance string, k taskRef, td types.TaskDefinition) map[string]string {
 	return map[string]string{
-		runtime.LabelInstance:       instance,
-		runtime.LabelAccount:        k.Account,
-		runtime.LabelRegion:         k.Region,
-		runtime.LabelCluster:        k.cluster,
-		runtime.LabelTask:           k.arn,
-		runtime.LabelTaskDefinition: aws.ToString(td.Family) + ":" + strconv.Itoa(int(td.Revision)),
+		"com.amazonaws.ecs.cluster":                 k.clusterArn,
+		"com.amazonaws.ecs.task-arn":                k.arn,
+		"com.amazonaws.ecs.task-definition-family":  aws.ToString(td.Family),
+		"com.amazonaws.ecs.task-definition-version": strconv.Itoa(int(td.Revision)),
+		runtime.LabelInstance:                       instance,
+		runtime.LabelAccount:                        k.Account,
+		runtime.LabelRegion:                         k.Region,
+		runtime.LabelCluster:                        k.cluster,
+		runtime.LabelTask:                           k.arn,
+		runtime.LabelTaskDefinition:                 aws.ToString(td.Family) + ":" + strconv.Itoa(int(td.Revision)),
 	}
 }
 
@@ -90,6 +95,7 @@ func planTask(k taskRef, t types.Task, td types.TaskDefinition, instance, netNam
 			cfg.Labels[k] = v
 		}
 		cfg.Labels[runtime.LabelContainer] = name
+		cfg.Labels["com.amazonaws.ecs.container-name"] = name
 		hc := &container.HostConfig{
 			Privileged:     aws.ToBool(cd.Privileged),
 			ReadonlyRootfs: aws.ToBool(cd.ReadonlyRootFilesystem),

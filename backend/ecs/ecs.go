@@ -19,7 +19,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	iamapi "github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"berth/awsproto"
 	"berth/backend"
 	"berth/sqlite"
 )
@@ -39,6 +41,39 @@ type Backend struct {
 	// Logs, when set, is where containers with the awslogs log driver
 	// send their output. Set it before serving.
 	Logs LogSink
+
+	// Roles, when set, is the IAM API that task and execution role ARNs
+	// are validated against. Set it before serving.
+	Roles Roles
+}
+
+// Roles finds IAM roles: the IAM backend.
+type Roles interface {
+	GetRole(context.Context, *iamapi.GetRoleInput) (*iamapi.GetRoleOutput, error)
+}
+
+// validRoles checks that each role ARN given names a role that exists in
+// IAM; ECS refuses the others.
+func (b *Backend) validRoles(ctx context.Context, arns ...*string) error {
+	for _, arn := range arns {
+		if aws.ToString(arn) == "" || b.Roles == nil {
+			continue
+		}
+		parts := strings.SplitN(*arn, ":", 6)
+		if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") {
+			return errClient("Role is not valid")
+		}
+		ctx := backend.WithScope(ctx, backend.Scope{Account: parts[4], Region: scopeOf(ctx).Region})
+		_, err := b.Roles.GetRole(ctx, &iamapi.GetRoleInput{RoleName: aws.String(parts[5][strings.LastIndex(parts[5], "/")+1:])})
+		var e *awsproto.Error
+		if errors.As(err, &e) && e.Code == "NoSuchEntity" {
+			return errClient("Role is not valid")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // New returns an ECS backend over store that places EC2 tasks on host (the

@@ -175,6 +175,8 @@ type runner struct {
 
 	unshipped map[string]logStart // awslogs containers whose streams are open and output not yet shipping
 	shippers  sync.WaitGroup
+
+	credentials roleCredentials // the task role's, once asked for
 }
 
 func (r *runner) poke() {
@@ -326,6 +328,10 @@ func (r *runner) start(ctx context.Context, t types.Task, td types.TaskDefinitio
 	plan, err := planTask(r.ref, t, td, r.a.instance, network)
 	if err != nil {
 		return failStart("ResourceInitializationError: %v", err)
+	}
+	for _, pc := range plan {
+		cfg := pc.spec.Config
+		cfg.Env = withEnvironment(cfg.Env, r.a.taskEnvironment(r.ref, t, td, pc.name))
 	}
 	if r.a.LoadBalancerHosts != nil {
 		hosts := r.a.LoadBalancerHosts(ctx)

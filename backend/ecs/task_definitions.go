@@ -36,6 +36,9 @@ func (b *Backend) RegisterTaskDefinition(ctx context.Context, in *ecsapi.Registe
 	if err := validTags(in.Tags); err != nil {
 		return nil, err
 	}
+	if err := b.validRoles(ctx, td.TaskRoleArn, td.ExecutionRoleArn); err != nil {
+		return nil, err
+	}
 	td.RegisteredAt = b.now()
 	td.RegisteredBy = aws.String(s.principal())
 	err = b.store.Update(ctx, func(tx *sqlite.Tx) error {

@@ -90,6 +90,11 @@ func (b *Backend) startTasks(ctx context.Context, spec taskSpec, count int, inst
 	if err := validPlatformVersion(spec.launchType, spec.platformVersion); err != nil {
 		return nil, nil, err
 	}
+	if o := spec.overrides; o != nil {
+		if err := b.validRoles(ctx, o.TaskRoleArn, o.ExecutionRoleArn); err != nil {
+			return nil, nil, err
+		}
+	}
 	var tasks []types.Task
 	failures := []types.Failure{}
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {

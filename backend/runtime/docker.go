@@ -2,9 +2,11 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +14,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 )
 
@@ -249,6 +252,62 @@ func (d *Docker) Network(ctx context.Context, name string, labels map[string]str
 	}
 	res, err := d.c.NetworkCreate(ctx, name, client.NetworkCreateOptions{Driver: "bridge", Labels: labels})
 	return res.ID, err
+}
+
+// Stats implements Runtime.
+func (d *Docker) Stats(ctx context.Context, id string) (json.RawMessage, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	if err := d.owned(ctx, id); err != nil {
+		return nil, err
+	}
+	res, err := d.c.ContainerStats(ctx, id, client.ContainerStatsOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	var doc json.RawMessage
+	return doc, json.NewDecoder(res.Body).Decode(&doc)
+}
+
+// LabelEndpoint marks the network that gives the host the address of the
+// task endpoint. Every berth on the host shares it, so it carries no
+// instance label and RemoveAll leaves it.
+const LabelEndpoint = "berth.task-endpoint"
+
+// HostAddress makes gateway's address one of the host's, where containers
+// reach it whatever their network: it creates (or finds) the bridge
+// network name of gateway's prefix with that address as its gateway, which
+// the Engine assigns to the network's bridge interface on the host.
+func (d *Docker) HostAddress(ctx context.Context, name string, gateway netip.Prefix) error {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	d.creating.Lock()
+	defer d.creating.Unlock()
+	found := func() (bool, error) {
+		n, err := d.c.NetworkInspect(ctx, name, client.NetworkInspectOptions{})
+		if IsNotFound(err) {
+			return false, nil
+		}
+		if err == nil && n.Network.Labels[LabelEndpoint] != gateway.String() {
+			err = fmt.Errorf("network %s is not berth's task endpoint network", name)
+		}
+		return err == nil, err
+	}
+	if ok, err := found(); ok || err != nil {
+		return err
+	}
+	_, err := d.c.NetworkCreate(ctx, name, client.NetworkCreateOptions{
+		Driver: "bridge",
+		IPAM:   &network.IPAM{Config: []network.IPAMConfig{{Subnet: gateway.Masked(), Gateway: gateway.Addr()}}},
+		Labels: map[string]string{LabelEndpoint: gateway.String()},
+	})
+	if err != nil {
+		if ok, _ := found(); ok { // another berth made it first
+			return nil
+		}
+	}
+	return err
 }
 
 // Host reports the engine machine's CPUs and memory.

@@ -9,6 +9,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"time"
 
@@ -16,8 +17,9 @@ import (
 	"github.com/moby/moby/api/types/network"
 )
 
-// Labels berth puts on what it creates.
+// Labels berth puts on what it creates, each starting with LabelPrefix.
 const (
+	LabelPrefix         = "berth."
 	LabelInstance       = "berth.instance"        // the berth instance (stable per data directory)
 	LabelAccount        = "berth.account"         // the task's account
 	LabelRegion         = "berth.region"          // the task's region
@@ -80,4 +82,7 @@ type Runtime interface {
 	// Network returns the id of the bridge network name, creating it with
 	// labels if it does not exist.
 	Network(ctx context.Context, name string, labels map[string]string) (string, error)
+	// Stats returns one sample of a container's resource usage, the
+	// Engine's stats document as it sends it.
+	Stats(ctx context.Context, id string) (json.RawMessage, error)
 }

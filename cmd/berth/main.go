@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -64,6 +65,7 @@ type config struct {
 	cleanContainers  bool
 	runtime          string
 	lbNetwork        string
+	taskEndpoint     string
 	// show is the /_berth path whose answer a subcommand prints.
 	show string
 }
@@ -97,6 +99,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
 	str(&c.runtime, "runtime", "docker", "what runs tasks: docker (the local Docker Engine), or none (the API only: tasks are recorded, never run)")
 	str(&c.lbNetwork, "lb-network", "127.10.0.0/16", "local addresses for load balancers, one each; none: serve the API only, no listeners")
+	str(&c.taskEndpoint, "task-endpoint", "169.254.170.2/24", "address (and its network) of the task metadata and credentials endpoint containers reach; none: no endpoint")
 	fs.BoolVar(&c.cleanContainers, "clean-containers", false, "remove every container and network any berth created, then exit")
 	switch {
 	case len(args) > 0 && args[0] == "serve":
@@ -227,8 +230,9 @@ func run(args []string) error {
 	ecsBackend := ecs.New(store, env, host)
 	elbBackend := elbv2.New(store, env, ca)
 	logsBackend, ec2Backend := logs.New(store, env), ec2.New(store, env)
+	iamBackend, stsBackend := iam.New(store, env), sts.New(store, env)
 	elbBackend.Network = ec2Backend
-	ecsBackend.LoadBalancers, ecsBackend.Logs = elbBackend, logsBackend
+	ecsBackend.LoadBalancers, ecsBackend.Logs, ecsBackend.Roles = elbBackend, logsBackend, iamBackend
 	var agent *ecs.Agent
 	reset := func(ctx context.Context) error {
 		if err := store.Wipe(ctx, backend.KindInstance, pki.Kind); err != nil {
@@ -245,7 +249,7 @@ func run(args []string) error {
 		DefaultAccount: c.account, DefaultRegion: c.region,
 		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures, Instance: instance,
 	}, server.Backends{
-		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), EC2: ec2Backend, IAM: iam.New(store, env), Logs: logsBackend, STS: sts.New(store, env), CA: ca.PEM(), Reset: reset,
+		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), EC2: ec2Backend, IAM: iamBackend, Logs: logsBackend, STS: stsBackend, CA: ca.PEM(), Reset: reset,
 	}, env.IDs, log)
 	var lbNetwork netip.Prefix
 	if c.lbNetwork != "none" {
@@ -280,6 +284,19 @@ func run(args []string) error {
 				return out
 			}
 		}
+		agent.Credentials = stsBackend
+		if c.taskEndpoint != "none" {
+			ln, base, err := listenTaskEndpoint(ctx, docker, c.taskEndpoint)
+			if err != nil {
+				log.Warn().Err(err).Msg("no task endpoint: code in tasks gets no metadata, credentials or API endpoint")
+			} else {
+				endpoint := &http.Server{Handler: agent.Endpoint(srv), ReadHeaderTimeout: 10 * time.Second}
+				go endpoint.Serve(ln)
+				defer endpoint.Close()
+				agent.TaskEndpoint = base
+				log.Info().Str("task_endpoint", base).Msg("serving tasks their metadata and credentials")
+			}
+		}
 		agentCtx, stopAgent := context.WithCancel(context.Background())
 		agentDone := make(chan error, 1)
 		go func() { agentDone <- agent.Run(agentCtx) }()
@@ -304,6 +321,33 @@ func run(args []string) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return httpServer.Shutdown(shutdown)
+}
+
+// listenTaskEndpoint listens where task containers reach berth: on the
+// address of gateway (in AWS the ECS agent's, 169.254.170.2), made the
+// host's by a Docker network, at port 80 when it is free (another berth
+// may have it) or else a port the system picks. It returns the base URL.
+func listenTaskEndpoint(ctx context.Context, docker *runtime.Docker, gateway string) (net.Listener, string, error) {
+	prefix, err := netip.ParsePrefix(gateway)
+	if err != nil {
+		return nil, "", fmt.Errorf("--task-endpoint: %w", err)
+	}
+	if err := docker.HostAddress(ctx, "berth-task-endpoint", prefix); err != nil {
+		return nil, "", err
+	}
+	host := prefix.Addr().String()
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "80"))
+	if err != nil {
+		ln, err = net.Listen("tcp", net.JoinHostPort(host, "0"))
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	base := "http://" + host
+	if port := ln.Addr().(*net.TCPAddr).Port; port != 80 {
+		base += ":" + strconv.Itoa(port)
+	}
+	return ln, base, nil
 }
 
 // show copies the answer of the berth at listen to a GET of path to stdout.

@@ -8,7 +8,9 @@
 // Endpoints: / and any other path (who am I: hostname and $APP_NAME), /env?name=N, /health
 // (200, or 503 after POST /health/fail until POST /health/ok, and from the
 // start with UNHEALTHY=1),
-// /slow?ms=N, /exit?code=N, /log?msg=M[&to=stderr] (writes M to its output). It
+// /slow?ms=N, /exit?code=N, /log?msg=M[&to=stderr] (writes M to its output),
+// /metadata?path=P (relays $ECS_CONTAINER_METADATA_URI_V4 + P) and /whoami
+// (STS GetCallerIdentity with the AWS SDK's default configuration). It
 // writes "testapp listening on :PORT" when it starts. With IGNORE_SIGTERM=1 the server ignores
 // SIGTERM; otherwise SIGTERM makes it exit 0.
 package main
@@ -17,6 +19,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/signal"
@@ -24,6 +27,9 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
 func main() {
@@ -107,6 +113,29 @@ func serve() {
 			out = os.Stderr
 		}
 		fmt.Fprintln(out, r.URL.Query().Get("msg"))
+	})
+	mux.HandleFunc("GET /metadata", func(w http.ResponseWriter, r *http.Request) {
+		res, err := http.Get(os.Getenv("ECS_CONTAINER_METADATA_URI_V4") + r.URL.Query().Get("path"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer res.Body.Close()
+		w.WriteHeader(res.StatusCode)
+		io.Copy(w, res.Body)
+	})
+	mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
+		cfg, err := config.LoadDefaultConfig(r.Context())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		me, err := sts.NewFromConfig(cfg).GetCallerIdentity(r.Context(), &sts.GetCallerIdentityInput{})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]string{"Account": *me.Account, "Arn": *me.Arn})
 	})
 	mux.HandleFunc("POST /exit", func(w http.ResponseWriter, r *http.Request) {
 		code, _ := strconv.Atoi(r.URL.Query().Get("code"))
