@@ -49,12 +49,15 @@ bench: bench-deps
 	$(GO) test -count=1 -run '^$$' -bench 'ServiceBehindALB' -benchtime 5x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'RunningMemory' -benchtime 1x ./integration
 
-## deps: the clients the integration tests drive (the aws CLI, version 2 for `aws logs tail`:
-## Debian's) and a running Docker Engine (started here when it is installed but not running;
-## without one the tests fail, loudly)
+## deps: the clients the integration tests drive (the aws CLI, version 2 for `aws logs tail`, and
+## boto3 with pytest: Debian's packages) and a running Docker Engine (started here when it is
+## installed but not running; without one the tests fail, loudly)
 deps:
 	@{ aws --version 2>&1 | grep -q '^aws-cli/2' || [ -x /usr/bin/aws ]; } || { echo "installing the aws CLI v2 (Debian package awscli)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli >/dev/null; }
+	@python3 -c 'import boto3, pytest' 2>/dev/null || /usr/bin/python3 -c 'import boto3, pytest' 2>/dev/null || { \
+		echo "installing boto3 and pytest (Debian packages python3-boto3, python3-pytest)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-boto3 python3-pytest >/dev/null; }
 	@docker info >/dev/null 2>&1 || ! command -v dockerd >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || { \
 		echo "starting the Docker Engine"; pgrep -x dockerd >/dev/null || rm -f /var/run/docker.pid; \
 		(dockerd >>/var/log/dockerd.log 2>&1 &); \

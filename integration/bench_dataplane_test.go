@@ -57,7 +57,7 @@ func BenchmarkDataPlane(b *testing.B) {
 	defer srv.kill()
 	pin(b, srv.cmd.Process.Pid, "1")
 	ctx, c := b.Context(), srv.clients("us-east-1")
-	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("bench"), Subnets: []string{"subnet-a", "subnet-b"}})).must(&testing.T{}).LoadBalancers[0]
+	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("bench"), Subnets: subnets(b, ctx, c)[:2]})).must(&testing.T{}).LoadBalancers[0]
 	tg := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{
 		Name: aws.String("pool"), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: lb.VpcId, TargetType: types.TargetTypeEnumIp,
 	})).must(&testing.T{}).TargetGroups[0]

@@ -150,7 +150,7 @@ func rssMB(pid int) float64 {
 func BenchmarkServiceBehindALB(b *testing.B) {
 	srv, ctx, c := benchBerth(b)
 	t := &testing.T{}
-	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("bench"), Subnets: []string{"subnet-a", "subnet-b"}})).must(t).LoadBalancers[0]
+	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("bench"), Subnets: subnets(b, ctx, c)[:2]})).must(t).LoadBalancers[0]
 	tg := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{
 		Name: aws.String("bench"), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: lb.VpcId, HealthCheckPath: aws.String("/health"),
 	})).must(t).TargetGroups[0]

@@ -80,7 +80,9 @@ func TestCLIWalkthrough(t *testing.T) {
 	var lb struct {
 		LoadBalancers []struct{ LoadBalancerArn, DNSName, VpcId string }
 	}
-	aws.run(&lb, "elbv2", "create-load-balancer", "--name", "demo", "--subnets", "subnet-1", "subnet-2", "--scheme", "internal")
+	var subnets struct{ Subnets []struct{ SubnetId string } }
+	aws.run(&subnets, "ec2", "describe-subnets", "--filters", "Name=default-for-az,Values=true")
+	aws.run(&lb, "elbv2", "create-load-balancer", "--name", "demo", "--subnets", subnets.Subnets[0].SubnetId, subnets.Subnets[1].SubnetId, "--scheme", "internal")
 	lbArn := lb.LoadBalancers[0].LoadBalancerArn
 	var tgs [2]struct {
 		TargetGroups []struct{ TargetGroupArn string }

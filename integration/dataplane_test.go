@@ -104,7 +104,7 @@ func defaultVPC(t *testing.T, ctx context.Context, c clients) string {
 // URL the listener answers on.
 func alb(t *testing.T, ctx context.Context, c clients, b *berth, name string, port int32, defaultAction types.Action) (string, string) {
 	t.Helper()
-	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String(name), Subnets: []string{"subnet-a", "subnet-b"}})).must(t).LoadBalancers[0]
+	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String(name), Subnets: subnets(t, ctx, c)[:2]})).must(t).LoadBalancers[0]
 	if defaultAction.TargetGroupArn == nil && defaultAction.Type == types.ActionTypeEnumForward {
 		defaultAction.TargetGroupArn = aws.String(ipGroup(t, ctx, c, name+"-default"))
 	}
@@ -309,7 +309,7 @@ func TestTwoLoadBalancersOnPort80(t *testing.T) {
 // balancer's state.
 func TestUnboundListener(t *testing.T) {
 	ctx, c := setup(t)
-	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("taken"), Subnets: []string{"subnet-a", "subnet-b"}})).must(t).LoadBalancers[0]
+	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("taken"), Subnets: subnets(t, ctx, c)[:2]})).must(t).LoadBalancers[0]
 	address := hostAddress(t, shared, *lb.DNSName)
 	ln, err := net.Listen("tcp", net.JoinHostPort(address, "0"))
 	if err != nil {
@@ -392,7 +392,7 @@ func echoServer(t *testing.T) types.TargetDescription {
 // echo server, and returns the load balancer and the listener's address.
 func nlb(t *testing.T, ctx context.Context, c clients, name string, protocol types.ProtocolEnum, port int32, certificates ...string) (types.LoadBalancer, string) {
 	t.Helper()
-	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String(name), Type: types.LoadBalancerTypeEnumNetwork, Subnets: []string{"subnet-a"}})).must(t).LoadBalancers[0]
+	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String(name), Type: types.LoadBalancerTypeEnumNetwork, Subnets: subnets(t, ctx, c)[:1]})).must(t).LoadBalancers[0]
 	tg := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String(name), Protocol: types.ProtocolEnumTcp, Port: aws.Int32(7),
 		VpcId: lb.VpcId, TargetType: types.TargetTypeEnumIp})).must(t).TargetGroups[0]
 	try(c.elbv2.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: tg.TargetGroupArn,
@@ -444,7 +444,7 @@ func TestNLBUDPEcho(t *testing.T) {
 			echo.WriteToUDP(buf[:n], from)
 		}
 	}()
-	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("udp"), Type: types.LoadBalancerTypeEnumNetwork, Subnets: []string{"subnet-a"}})).must(t).LoadBalancers[0]
+	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("udp"), Type: types.LoadBalancerTypeEnumNetwork, Subnets: subnets(t, ctx, c)[:1]})).must(t).LoadBalancers[0]
 	tg := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("udp-echo"), Protocol: types.ProtocolEnumUdp, Port: aws.Int32(53),
 		VpcId: lb.VpcId, TargetType: types.TargetTypeEnumIp})).must(t).TargetGroups[0]
 	try(c.elbv2.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: tg.TargetGroupArn,
@@ -479,7 +479,7 @@ func TestTaskReachesLoadBalancerByName(t *testing.T) {
 	b := startT(t, t.TempDir(), "--lb-network", network)
 	ctx, c := context.Background(), b.clients("us-east-1")
 	try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("internal"), Scheme: types.LoadBalancerSchemeEnumInternal,
-		Subnets: []string{"subnet-a", "subnet-b"}})).must(t)
+		Subnets: subnets(t, ctx, c)[:2]})).must(t)
 	lbs := try(c.elbv2.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{})).must(t).LoadBalancers
 	try(c.elbv2.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: lbs[0].LoadBalancerArn, Protocol: types.ProtocolEnumHttp, Port: aws.Int32(80),
 		DefaultActions: []types.Action{{Type: types.ActionTypeEnumFixedResponse, FixedResponseConfig: &types.FixedResponseActionConfig{StatusCode: aws.String("200")}}}})).must(t)

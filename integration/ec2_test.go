@@ -1,7 +1,10 @@
 package integration
 
 import (
+	"context"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -165,4 +168,36 @@ func TestEC2Network(t *testing.T) {
 	try(c.ec2.DeleteVpc(ctx, &ec2.DeleteVpcInput{VpcId: id})).must(t)
 	_, err = c.ec2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{*id}})
 	wantEC2Code(t, err, "InvalidVpcID.NotFound")
+}
+
+// subnets are the ids of the region's default subnets, one per zone, in
+// zone order.
+func subnets(tb testing.TB, ctx context.Context, c clients) []string {
+	tb.Helper()
+	out, err := c.ec2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []types.Filter{filter("default-for-az", "true")}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	slices.SortFunc(out.Subnets, func(a, b types.Subnet) int { return strings.Compare(*a.AvailabilityZone, *b.AvailabilityZone) })
+	var ids []string
+	for _, s := range out.Subnets {
+		ids = append(ids, *s.SubnetId)
+	}
+	return ids
+}
+
+// defaultGroup is the id of the default security group of the region's
+// default VPC.
+func defaultGroup(tb testing.TB, ctx context.Context, c clients) string {
+	tb.Helper()
+	vpcs, err := c.ec2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []types.Filter{filter("isDefault", "true")}})
+	if err != nil || len(vpcs.Vpcs) != 1 {
+		tb.Fatalf("default VPC: %v %v", vpcs, err)
+	}
+	out, err := c.ec2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []types.Filter{
+		filter("vpc-id", *vpcs.Vpcs[0].VpcId), filter("group-name", "default")}})
+	if err != nil || len(out.SecurityGroups) != 1 {
+		tb.Fatalf("default security group: %v %v", out, err)
+	}
+	return *out.SecurityGroups[0].GroupId
 }

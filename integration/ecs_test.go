@@ -245,7 +245,7 @@ func TestServices(t *testing.T) {
 	for name, in := range map[string]*ecs.CreateServiceInput{
 		"bad container port": {LoadBalancers: []types.LoadBalancer{{TargetGroupArn: aws.String("arn:tg"), ContainerName: aws.String("app"), ContainerPort: aws.Int32(9)}}},
 		"unknown container":  {LoadBalancers: []types.LoadBalancer{{TargetGroupArn: aws.String("arn:tg"), ContainerName: aws.String("nope"), ContainerPort: aws.Int32(8080)}}},
-		"network on bridge":  {NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}}},
+		"network on bridge":  {NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: subnets(t, ctx, c)[:1]}}},
 		"both launch kinds":  {LaunchType: types.LaunchTypeEc2, CapacityProviderStrategy: []types.CapacityProviderStrategyItem{{CapacityProvider: aws.String("FARGATE")}}},
 		"fargate on bridge":  {LaunchType: types.LaunchTypeFargate},
 	} {
@@ -328,12 +328,12 @@ func TestAwsvpcService(t *testing.T) {
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("i"), PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(80)}}}},
 	})).must(t)
 	_, err := c.ecs.RunTask(ctx, &ecs.RunTaskInput{TaskDefinition: aws.String("fg"), LaunchType: types.LaunchTypeFargate, PlatformVersion: aws.String("9.9.9"),
-		NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}}})
+		NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: subnets(t, ctx, c)[:1]}}})
 	wantErr[*types.PlatformUnknownException](t, err)
 	in := &ecs.CreateServiceInput{ServiceName: aws.String("fg"), TaskDefinition: aws.String("fg"), DesiredCount: aws.Int32(1), LaunchType: types.LaunchTypeFargate}
 	_, err = c.ecs.CreateService(ctx, in)
 	wantErr[*types.InvalidParameterException](t, err)
-	in.NetworkConfiguration = &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}}
+	in.NetworkConfiguration = &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: subnets(t, ctx, c)[:1]}}
 	svc := try(c.ecs.CreateService(ctx, in)).must(t).Service
 	if aws.ToString(svc.PlatformVersion) != "1.4.0" || svc.NetworkConfiguration == nil || svc.RoleArn != nil {
 		t.Fatalf("fargate service = %+v", svc)

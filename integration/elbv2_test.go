@@ -20,7 +20,7 @@ type albStack struct {
 func newALB(t *testing.T, ctx context.Context, c clients, name string) albStack {
 	t.Helper()
 	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{
-		Name: aws.String(name), Subnets: []string{"subnet-a", "subnet-b"}, Scheme: types.LoadBalancerSchemeEnumInternal,
+		Name: aws.String(name), Subnets: subnets(t, ctx, c)[:2], Scheme: types.LoadBalancerSchemeEnumInternal,
 	})).must(t).LoadBalancers[0]
 	tg := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{
 		Name: aws.String(name + "-tg"), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: lb.VpcId,
@@ -37,24 +37,24 @@ func newALB(t *testing.T, ctx context.Context, c clients, name string) albStack 
 func TestLoadBalancers(t *testing.T) {
 	ctx, c := setup(t)
 	created := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{
-		Name: aws.String("web"), Subnets: []string{"subnet-a", "subnet-b"},
+		Name: aws.String("web"), Subnets: subnets(t, ctx, c)[:2],
 		Tags: []types.Tag{{Key: aws.String("env"), Value: aws.String("test")}},
 	})).must(t).LoadBalancers[0]
 	if created.State.Code != types.LoadBalancerStateEnumProvisioning || created.Type != types.LoadBalancerTypeEnumApplication ||
 		created.Scheme != types.LoadBalancerSchemeEnumInternetFacing || len(created.AvailabilityZones) != 2 || aws.ToString(created.DNSName) == "" {
 		t.Fatalf("CreateLoadBalancer = %+v", created)
 	}
-	again := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("web"), Subnets: []string{"subnet-a", "subnet-b"}})).must(t)
+	again := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("web"), Subnets: subnets(t, ctx, c)[:2]})).must(t)
 	if *again.LoadBalancers[0].LoadBalancerArn != *created.LoadBalancerArn {
 		t.Fatal("CreateLoadBalancer with the same settings must return the existing one")
 	}
-	_, err := c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("web"), Type: types.LoadBalancerTypeEnumNetwork, Subnets: []string{"subnet-a"}})
+	_, err := c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("web"), Type: types.LoadBalancerTypeEnumNetwork, Subnets: subnets(t, ctx, c)[:1]})
 	wantErr[*types.DuplicateLoadBalancerNameException](t, err)
-	_, err = c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("one-subnet"), Subnets: []string{"subnet-a"}})
+	_, err = c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("one-subnet"), Subnets: subnets(t, ctx, c)[:1]})
 	wantCode(t, err, "ValidationError")
-	_, err = c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("bad"), Subnets: []string{"nope", "subnet-b"}})
+	_, err = c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("bad"), Subnets: []string{"nope", subnets(t, ctx, c)[1]}})
 	wantErr[*types.SubnetNotFoundException](t, err)
-	nlb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("tcp"), Type: types.LoadBalancerTypeEnumNetwork, Subnets: []string{"subnet-a"}})).must(t).LoadBalancers[0]
+	nlb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("tcp"), Type: types.LoadBalancerTypeEnumNetwork, Subnets: subnets(t, ctx, c)[:1]})).must(t).LoadBalancers[0]
 
 	d := try(c.elbv2.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{Names: []string{"web"}})).must(t)
 	if len(d.LoadBalancers) != 1 || d.LoadBalancers[0].State.Code != types.LoadBalancerStateEnumActive {
@@ -84,15 +84,18 @@ func TestLoadBalancers(t *testing.T) {
 	try(c.elbv2.ModifyLoadBalancerAttributes(ctx, &elbv2.ModifyLoadBalancerAttributesInput{LoadBalancerArn: created.LoadBalancerArn,
 		Attributes: []types.LoadBalancerAttribute{{Key: aws.String("deletion_protection.enabled"), Value: aws.String("false")}}})).must(t)
 
-	sn := try(c.elbv2.SetSubnets(ctx, &elbv2.SetSubnetsInput{LoadBalancerArn: created.LoadBalancerArn, Subnets: []string{"subnet-c", "subnet-d", "subnet-e"}})).must(t)
+	sn := try(c.elbv2.SetSubnets(ctx, &elbv2.SetSubnetsInput{LoadBalancerArn: created.LoadBalancerArn, Subnets: subnets(t, ctx, c)})).must(t)
 	if len(sn.AvailabilityZones) != 3 {
 		t.Fatalf("SetSubnets = %+v", sn)
 	}
-	sg := try(c.elbv2.SetSecurityGroups(ctx, &elbv2.SetSecurityGroupsInput{LoadBalancerArn: created.LoadBalancerArn, SecurityGroups: []string{"sg-1"}})).must(t)
-	if !slices.Equal(sg.SecurityGroupIds, []string{"sg-1"}) {
+	group := defaultGroup(t, ctx, c)
+	sg := try(c.elbv2.SetSecurityGroups(ctx, &elbv2.SetSecurityGroupsInput{LoadBalancerArn: created.LoadBalancerArn, SecurityGroups: []string{group}})).must(t)
+	if !slices.Equal(sg.SecurityGroupIds, []string{group}) {
 		t.Fatalf("SetSecurityGroups = %+v", sg)
 	}
 	_, err = c.elbv2.SetSecurityGroups(ctx, &elbv2.SetSecurityGroupsInput{LoadBalancerArn: created.LoadBalancerArn, SecurityGroups: []string{"bogus"}})
+	wantErr[*types.InvalidSecurityGroupException](t, err)
+	_, err = c.elbv2.SetSecurityGroups(ctx, &elbv2.SetSecurityGroupsInput{LoadBalancerArn: created.LoadBalancerArn, SecurityGroups: []string{"sg-0123456789abcdef0"}})
 	wantErr[*types.InvalidSecurityGroupException](t, err)
 	ip := try(c.elbv2.SetIpAddressType(ctx, &elbv2.SetIpAddressTypeInput{LoadBalancerArn: created.LoadBalancerArn, IpAddressType: types.IpAddressTypeDualstack})).must(t)
 	if ip.IpAddressType != types.IpAddressTypeDualstack {
@@ -520,7 +523,7 @@ func TestELBv2Limits(t *testing.T) {
 		{Id: aws.String("arn:aws:lambda:x:0:function:a")}, {Id: aws.String("arn:aws:lambda:x:0:function:b")}}})
 	wantErr[*types.TooManyTargetsException](t, err)
 
-	nlb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("tls"), Type: types.LoadBalancerTypeEnumNetwork, Subnets: []string{"subnet-a"}})).must(t).LoadBalancers[0]
+	nlb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("tls"), Type: types.LoadBalancerTypeEnumNetwork, Subnets: subnets(t, ctx, c)[:1]})).must(t).LoadBalancers[0]
 	tcp := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("tcp"), Protocol: types.ProtocolEnumTcp, Port: aws.Int32(443), VpcId: aws.String("vpc-1")})).must(t).TargetGroups[0]
 	_, err = c.elbv2.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: nlb.LoadBalancerArn, Protocol: types.ProtocolEnumTls, Port: aws.Int32(443),
 		Certificates: []types.Certificate{cert(0)}, AlpnPolicy: []string{"HTTP3Only"}, DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: tcp.TargetGroupArn}}})
@@ -540,8 +543,8 @@ func TestELBv2Limits(t *testing.T) {
 
 	// 50 application load balancers per region (one exists already).
 	for i := range 49 {
-		try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String(fmt.Sprint("alb", i)), Subnets: []string{"subnet-a", "subnet-b"}})).must(t)
+		try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String(fmt.Sprint("alb", i)), Subnets: subnets(t, ctx, c)[:2]})).must(t)
 	}
-	_, err = c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("one-more"), Subnets: []string{"subnet-a", "subnet-b"}})
+	_, err = c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("one-more"), Subnets: subnets(t, ctx, c)[:2]})
 	wantErr[*types.TooManyLoadBalancersException](t, err)
 }

@@ -31,7 +31,7 @@ type front struct {
 func newFront(t *testing.T, ctx context.Context, c clients, b *berth, name string, delay int) front {
 	t.Helper()
 	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{
-		Name: aws.String(name), Subnets: []string{"subnet-a", "subnet-b"}, Scheme: elbtypes.LoadBalancerSchemeEnumInternal,
+		Name: aws.String(name), Subnets: subnets(t, ctx, c)[:2], Scheme: elbtypes.LoadBalancerSchemeEnumInternal,
 	})).must(t).LoadBalancers[0]
 	tg := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{
 		Name: aws.String(name), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: lb.VpcId,
@@ -402,7 +402,7 @@ func TestServiceLoadBalancerValidation(t *testing.T) {
 func TestAwsvpcServiceBehindALB(t *testing.T) {
 	ctx, c := setup(t)
 	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{
-		Name: aws.String("vpc"), Subnets: []string{"subnet-a", "subnet-b"}, Scheme: elbtypes.LoadBalancerSchemeEnumInternal,
+		Name: aws.String("vpc"), Subnets: subnets(t, ctx, c)[:2], Scheme: elbtypes.LoadBalancerSchemeEnumInternal,
 	})).must(t).LoadBalancers[0]
 	group := func(name string, kind elbtypes.TargetTypeEnum, port int32) string {
 		tg := *try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{
@@ -421,7 +421,7 @@ func TestAwsvpcServiceBehindALB(t *testing.T) {
 	register(t, ctx, c, "web", types.NetworkModeAwsvpc, web)
 	in := &ecs.CreateServiceInput{
 		Cluster: aws.String("c"), ServiceName: aws.String("web"), TaskDefinition: aws.String("web"), DesiredCount: aws.Int32(1),
-		NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-a"}}},
+		NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: subnets(t, ctx, c)[:1]}},
 		LoadBalancers:        []types.LoadBalancer{{TargetGroupArn: aws.String(instanceTG), ContainerName: aws.String("app"), ContainerPort: aws.Int32(8080)}},
 	}
 	_, err := c.ecs.CreateService(ctx, in)

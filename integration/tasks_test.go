@@ -182,15 +182,26 @@ func TestRunTaskAwsvpc(t *testing.T) {
 	side := app("side", "exit", "0", "1h")
 	side.PortMappings = nil
 	register(t, ctx, c, "vpc", types.NetworkModeAwsvpc, web, side)
+	subnet := subnets(t, ctx, c)[0]
+	_, err := c.ecs.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("c"), TaskDefinition: aws.String("vpc"),
+		NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-0123456789abcdef0"}}}})
+	if e := wantErr[*types.InvalidParameterException](t, err); !strings.Contains(aws.ToString(e.Message), "InvalidSubnetID.NotFound") {
+		t.Fatalf("RunTask in an unknown subnet: %v", e)
+	}
+	_, err = c.ecs.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("c"), TaskDefinition: aws.String("vpc"),
+		NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{subnet}, SecurityGroups: []string{"sg-0123456789abcdef0"}}}})
+	if e := wantErr[*types.InvalidParameterException](t, err); !strings.Contains(aws.ToString(e.Message), "InvalidGroup.NotFound") {
+		t.Fatalf("RunTask with an unknown security group: %v", e)
+	}
 	task := runTask(t, ctx, c, &ecs.RunTaskInput{TaskDefinition: aws.String("vpc"),
-		NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}}})
+		NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{subnet}}}})
 	task = running(t, ctx, c, *task.TaskArn)
 	details := map[string]string{}
 	for _, d := range task.Attachments[0].Details {
 		details[aws.ToString(d.Name)] = aws.ToString(d.Value)
 	}
 	ip := details["privateIPv4Address"]
-	if aws.ToString(task.Attachments[0].Status) != "ATTACHED" || ip == "" || !strings.HasPrefix(details["networkInterfaceId"], "eni-") || details["subnetId"] != "subnet-1" {
+	if aws.ToString(task.Attachments[0].Status) != "ATTACHED" || ip == "" || !strings.HasPrefix(details["networkInterfaceId"], "eni-") || details["subnetId"] != subnet {
 		t.Fatalf("ENI attachment = %s", taskJSON(task.Attachments))
 	}
 	for _, ctr := range task.Containers {

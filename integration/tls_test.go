@@ -61,7 +61,7 @@ func httpsGet(url, serverName string, roots *x509.CertPool) (*http.Response, str
 func TestHTTPSWithSNI(t *testing.T) {
 	ctx, c := setup(t)
 	app := newApp(t, "secure")
-	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("tls"), Subnets: []string{"subnet-a", "subnet-b"}})).must(t).LoadBalancers[0]
+	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("tls"), Subnets: subnets(t, ctx, c)[:2]})).must(t).LoadBalancers[0]
 	tg := ipGroup(t, ctx, c, "secure", app)
 	requested := try(c.acm.RequestCertificate(ctx, &acmapi.RequestCertificateInput{DomainName: aws.String("a.example.test"),
 		KeyAlgorithm: acmtypes.KeyAlgorithmEcPrime256v1})).must(t).CertificateArn
@@ -124,7 +124,7 @@ func TestHTTPSWithSNI(t *testing.T) {
 func TestHTTPSWithoutUsableCertificate(t *testing.T) {
 	ctx, c := setup(t)
 	app := newApp(t, "fallback")
-	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("self-signed"), Subnets: []string{"subnet-a", "subnet-b"}})).must(t).LoadBalancers[0]
+	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("self-signed"), Subnets: subnets(t, ctx, c)[:2]})).must(t).LoadBalancers[0]
 	tg := ipGroup(t, ctx, c, "fallback", app)
 	try(c.elbv2.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: lb.LoadBalancerArn, Protocol: types.ProtocolEnumHttps, Port: aws.Int32(8443),
 		Certificates:   []types.Certificate{{CertificateArn: aws.String("arn:aws:acm:" + c.region + ":000000000000:certificate/not-in-berth")}},

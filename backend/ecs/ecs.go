@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	iamapi "github.com/aws/aws-sdk-go-v2/service/iam"
 
@@ -45,6 +46,44 @@ type Backend struct {
 	// Roles, when set, is the IAM API that task and execution role ARNs
 	// are validated against. Set it before serving.
 	Roles Roles
+
+	// Network, when set, is the EC2 API that awsvpc subnets and security
+	// groups are validated against. Set it before serving.
+	Network Network
+}
+
+// Network is the part of the EC2 API that awsvpc configurations name; the
+// EC2 backend satisfies it.
+type Network interface {
+	DescribeSubnets(context.Context, *ec2.DescribeSubnetsInput) (*ec2.DescribeSubnetsOutput, error)
+	DescribeSecurityGroups(context.Context, *ec2.DescribeSecurityGroupsInput) (*ec2.DescribeSecurityGroupsOutput, error)
+}
+
+// validNetwork checks that EC2 has the subnets and security groups of an
+// awsvpc configuration, refusing the others with EC2's error as ECS does.
+func (b *Backend) validNetwork(ctx context.Context, nc *types.NetworkConfiguration) error {
+	if b.Network == nil || nc == nil || nc.AwsvpcConfiguration == nil {
+		return nil
+	}
+	refused := func(what string, ids []string, err error) error {
+		var e *awsproto.Error
+		if !errors.As(err, &e) {
+			return err
+		}
+		return errInvalidParameter("Error retrieving %s information for [%s]: %s (ErrorCode: %s)", what, strings.Join(ids, ", "), e.Message, e.Code)
+	}
+	vpc := nc.AwsvpcConfiguration
+	if len(vpc.Subnets) > 0 {
+		if _, err := b.Network.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: vpc.Subnets}); err != nil {
+			return refused("subnet", vpc.Subnets, err)
+		}
+	}
+	if len(vpc.SecurityGroups) > 0 {
+		if _, err := b.Network.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: vpc.SecurityGroups}); err != nil {
+			return refused("security group", vpc.SecurityGroups, err)
+		}
+	}
+	return nil
 }
 
 // Roles finds IAM roles: the IAM backend.

@@ -71,6 +71,9 @@ func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 	if err != nil {
 		return nil, err
 	}
+	if err := b.validNetwork(ctx, in.NetworkConfiguration); err != nil {
+		return nil, err
+	}
 	var svc types.Service
 	err = b.store.Update(ctx, func(tx *sqlite.Tx) error {
 		c, err := b.activeCluster(tx, s, in.Cluster)
@@ -505,6 +508,9 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 		return nil, errInvalidParameter("desiredCount must be greater than or equal to 0.")
 	}
 	if err := validConstraints(in.PlacementConstraints); err != nil {
+		return nil, err
+	}
+	if err := b.validNetwork(ctx, in.NetworkConfiguration); err != nil {
 		return nil, err
 	}
 	var svc types.Service

@@ -75,6 +75,9 @@ func (b *Backend) CreateTaskSet(ctx context.Context, in *ecsapi.CreateTaskSetInp
 	if err := validTags(in.Tags); err != nil {
 		return nil, err
 	}
+	if err := b.validNetwork(ctx, in.NetworkConfiguration); err != nil {
+		return nil, err
+	}
 	var ts types.TaskSet
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
 		c, svc, err := b.externalService(tx, s, in.Cluster, *in.Service)

@@ -95,6 +95,9 @@ func (b *Backend) startTasks(ctx context.Context, spec taskSpec, count int, inst
 			return nil, nil, err
 		}
 	}
+	if err := b.validNetwork(ctx, spec.network); err != nil {
+		return nil, nil, err
+	}
 	var tasks []types.Task
 	failures := []types.Failure{}
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {

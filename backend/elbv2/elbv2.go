@@ -42,8 +42,9 @@ type Backend struct {
 	health map[string]health.Status // by target key, as the data plane reports
 	failed map[string]string        // by load balancer ARN: a listener that could not bind
 
-	// Network, when set, is EC2: a load balancer in its subnets takes
-	// their zones and VPC. Set it before serving.
+	// Network, when set, is EC2: subnets and security groups must exist
+	// there, and a load balancer takes its subnets' zones and VPC. Set it
+	// before serving.
 	Network Network
 }
 
@@ -51,6 +52,7 @@ type Backend struct {
 // backend satisfies it.
 type Network interface {
 	DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput) (*ec2.DescribeSubnetsOutput, error)
+	DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSecurityGroupsInput) (*ec2.DescribeSecurityGroupsOutput, error)
 }
 
 // New returns an ELBv2 backend over store whose listeners without a

@@ -87,7 +87,10 @@ func (b *Backend) CreateLoadBalancer(ctx context.Context, in *elbv2api.CreateLoa
 	if !slices.Contains(types.IpAddressType("").Values(), ipType) {
 		return nil, errValidation("IP address type '%s' is not valid.", ipType)
 	}
-	known := b.subnets(ctx, in.Subnets, in.SubnetMappings)
+	known, err := b.subnets(ctx, in.Subnets, in.SubnetMappings)
+	if err != nil {
+		return nil, err
+	}
 	zones, err := availabilityZones(s, in.Subnets, in.SubnetMappings, lbType, known)
 	if err != nil {
 		return nil, err
@@ -95,6 +98,13 @@ func (b *Backend) CreateLoadBalancer(ctx context.Context, in *elbv2api.CreateLoa
 	vpc := s.defaultVPC()
 	if len(zones) > 0 && known[*zones[0].SubnetId].VpcId != nil {
 		vpc = *known[*zones[0].SubnetId].VpcId
+	}
+	groups := in.SecurityGroups
+	if lbType == types.LoadBalancerTypeEnumApplication && len(groups) == 0 {
+		groups = []string{"default"}
+	}
+	if groups, err = b.securityGroups(ctx, s, vpc, groups); err != nil {
+		return nil, err
 	}
 	if err := validTags(in.Tags); err != nil {
 		return nil, err
@@ -129,11 +139,8 @@ func (b *Backend) CreateLoadBalancer(ctx context.Context, in *elbv2api.CreateLoa
 			AvailabilityZones:     zones,
 			IpAddressType:         ipType,
 			CustomerOwnedIpv4Pool: in.CustomerOwnedIpv4Pool,
-			SecurityGroups:        in.SecurityGroups,
+			SecurityGroups:        groups,
 			IpamPools:             in.IpamPools,
-		}
-		if lbType == types.LoadBalancerTypeEnumApplication && len(lb.SecurityGroups) == 0 {
-			lb.SecurityGroups = []string{"sg-" + hash(17, s.Account, s.Region, "default-sg")}
 		}
 		if lbType == types.LoadBalancerTypeEnumNetwork {
 			lb.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic = nil
@@ -190,28 +197,67 @@ func dnsName(s scope, name, id string, t types.LoadBalancerTypeEnum, scheme type
 	return fmt.Sprintf("%s%s-%s.elb.%s.amazonaws.com", prefix, name, id, s.Region)
 }
 
-// subnets looks the subnets up in EC2: those it knows, by id.
-func (b *Backend) subnets(ctx context.Context, ids []string, mappings []types.SubnetMapping) map[string]ec2types.Subnet {
-	known := map[string]ec2types.Subnet{}
+// subnets looks the subnets up in EC2, by id: nil without EC2.
+func (b *Backend) subnets(ctx context.Context, ids []string, mappings []types.SubnetMapping) (map[string]ec2types.Subnet, error) {
+	if b.Network == nil {
+		return nil, nil
+	}
 	for _, m := range mappings {
 		ids = append(ids, aws.ToString(m.SubnetId))
 	}
-	if b.Network == nil || len(ids) == 0 {
-		return known
+	known := map[string]ec2types.Subnet{}
+	if len(ids) == 0 {
+		return known, nil
 	}
 	out, err := b.Network.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: aws.String("subnet-id"), Values: ids}}})
 	if err != nil {
-		return known
+		return nil, err
 	}
 	for _, sn := range out.Subnets {
 		known[*sn.SubnetId] = sn
 	}
-	return known
+	return known, nil
 }
 
-// availabilityZones places each subnet in its zone, as EC2 knows it, or
-// in a zone of the region in order for a subnet EC2 does not know, and
-// checks the ALB rule of two zones.
+// securityGroups checks that EC2 has each group, in the load balancer's
+// VPC, and returns their ids; "default" alone names the VPC's default
+// group. Without EC2 they are taken as given, the default one made up.
+func (b *Backend) securityGroups(ctx context.Context, s scope, vpc string, ids []string) ([]string, error) {
+	byName := slices.Equal(ids, []string{"default"})
+	switch {
+	case len(ids) == 0:
+		return ids, nil
+	case b.Network == nil && byName:
+		return []string{"sg-" + hash(17, s.Account, s.Region, "default-sg")}, nil
+	case b.Network == nil:
+		return ids, nil
+	}
+	filter := ec2types.Filter{Name: aws.String("group-id"), Values: ids}
+	if byName {
+		filter.Name = aws.String("group-name")
+	}
+	out, err := b.Network.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
+		filter, {Name: aws.String("vpc-id"), Values: []string{vpc}},
+	}})
+	if err != nil {
+		return nil, err
+	}
+	found := map[string]string{} // by id, or by name for the default
+	for _, g := range out.SecurityGroups {
+		found[*g.GroupId], found[*g.GroupName] = *g.GroupId, *g.GroupId
+	}
+	groups := make([]string, len(ids))
+	for i, id := range ids {
+		if groups[i] = found[id]; groups[i] == "" {
+			return nil, awsproto.Modeled(&types.InvalidSecurityGroupException{}, "Security group '%s' does not exist in VPC '%s'", id, vpc)
+		}
+	}
+	return groups, nil
+}
+
+// availabilityZones places each subnet in its zone, as EC2 knows it, and
+// checks the ALB rule of two zones. Without EC2 (known is nil) a subnet is
+// placed in a zone of the region in order.
 func availabilityZones(s scope, subnets []string, mappings []types.SubnetMapping, t types.LoadBalancerTypeEnum, known map[string]ec2types.Subnet) ([]types.AvailabilityZone, error) {
 	if len(subnets) > 0 && len(mappings) > 0 {
 		return nil, errValidation("You can specify subnets or subnet mappings, not both.")
@@ -234,6 +280,9 @@ func availabilityZones(s scope, subnets []string, mappings []types.SubnetMapping
 		if slices.ContainsFunc(zones, func(z types.AvailabilityZone) bool { return *z.SubnetId == id }) {
 			return nil, errValidation("The subnet '%s' is specified more than once", id)
 		}
+		if _, ok := known[id]; !ok && known != nil {
+			return nil, awsproto.Modeled(&types.SubnetNotFoundException{}, "The subnet ID '%s' is not valid", id)
+		}
 		z := types.AvailabilityZone{
 			SubnetId:              aws.String(id),
 			ZoneName:              aws.String(s.Region + string(rune('a'+i%6))),
@@ -241,6 +290,9 @@ func availabilityZones(s scope, subnets []string, mappings []types.SubnetMapping
 		}
 		if sn, ok := known[id]; ok {
 			z.ZoneName = sn.AvailabilityZone
+			if vpc := known[*mappings[0].SubnetId].VpcId; aws.ToString(sn.VpcId) != aws.ToString(vpc) {
+				return nil, awsproto.Modeled(&types.InvalidSubnetException{}, "The subnets '%s' and '%s' are in different VPCs", *mappings[0].SubnetId, id)
+			}
 			if slices.ContainsFunc(zones, func(o types.AvailabilityZone) bool { return *o.ZoneName == *z.ZoneName }) {
 				return nil, errValidation("You cannot specify multiple subnets in the same Availability Zone")
 			}
@@ -416,11 +468,17 @@ func (b *Backend) updateLoadBalancer(ctx context.Context, arn *string, change fu
 // SetSubnets replaces the subnets (and so the zones) of a load balancer.
 func (b *Backend) SetSubnets(ctx context.Context, in *elbv2api.SetSubnetsInput) (*elbv2api.SetSubnetsOutput, error) {
 	s := scopeOf(ctx)
-	known := b.subnets(ctx, in.Subnets, in.SubnetMappings)
+	known, err := b.subnets(ctx, in.Subnets, in.SubnetMappings)
+	if err != nil {
+		return nil, err
+	}
 	lb, err := b.updateLoadBalancer(ctx, in.LoadBalancerArn, func(_ *sqlite.Tx, lb *types.LoadBalancer) error {
 		zones, err := availabilityZones(s, in.Subnets, in.SubnetMappings, lb.Type, known)
 		if err != nil {
 			return err
+		}
+		if len(zones) > 0 && known != nil && aws.ToString(known[*zones[0].SubnetId].VpcId) != aws.ToString(lb.VpcId) {
+			return awsproto.Modeled(&types.InvalidSubnetException{}, "The subnet '%s' is not in the load balancer's VPC '%s'", *zones[0].SubnetId, aws.ToString(lb.VpcId))
 		}
 		lb.AvailabilityZones = zones
 		if in.IpAddressType != "" {
@@ -436,16 +494,28 @@ func (b *Backend) SetSubnets(ctx context.Context, in *elbv2api.SetSubnetsInput) 
 
 // SetSecurityGroups replaces the security groups of an ALB or NLB.
 func (b *Backend) SetSecurityGroups(ctx context.Context, in *elbv2api.SetSecurityGroupsInput) (*elbv2api.SetSecurityGroupsOutput, error) {
+	s := scopeOf(ctx)
+	var current types.LoadBalancer
+	if err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
+		current, err = b.loadBalancer(tx, s, aws.ToString(in.LoadBalancerArn))
+		return err
+	}); err != nil && !isNotFound(err) {
+		return nil, err
+	}
+	for _, sg := range in.SecurityGroups {
+		if !strings.HasPrefix(sg, "sg-") {
+			return nil, awsproto.Modeled(&types.InvalidSecurityGroupException{}, "Security group '%s' does not exist", sg)
+		}
+	}
+	groups, err := b.securityGroups(ctx, s, aws.ToString(current.VpcId), in.SecurityGroups)
+	if err != nil && current.LoadBalancerArn != nil {
+		return nil, err
+	}
 	lb, err := b.updateLoadBalancer(ctx, in.LoadBalancerArn, func(_ *sqlite.Tx, lb *types.LoadBalancer) error {
 		if lb.Type == types.LoadBalancerTypeEnumGateway {
 			return errInvalidConfiguration("Gateway load balancers do not support security groups")
 		}
-		for _, sg := range in.SecurityGroups {
-			if !strings.HasPrefix(sg, "sg-") {
-				return awsproto.Modeled(&types.InvalidSecurityGroupException{}, "Security group '%s' does not exist", sg)
-			}
-		}
-		lb.SecurityGroups = backend.OrEmpty(in.SecurityGroups)
+		lb.SecurityGroups = backend.OrEmpty(groups)
 		if in.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic != "" {
 			lb.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic = aws.String(string(in.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic))
 		}

@@ -298,6 +298,34 @@ func (b *Backend) ListTagsForResource(ctx context.Context, in *logsapi.ListTagsF
 	return &logsapi.ListTagsForResourceOutput{Tags: tags}, nil
 }
 
+// The group-name forms of tagging, which the API keeps for older clients.
+
+// TagLogGroup adds or replaces tags of a log group named by name.
+func (b *Backend) TagLogGroup(ctx context.Context, in *logsapi.TagLogGroupInput) (*logsapi.TagLogGroupOutput, error) {
+	_, err := b.TagResource(ctx, &logsapi.TagResourceInput{ResourceArn: groupArn(ctx, in.LogGroupName), Tags: in.Tags})
+	return &logsapi.TagLogGroupOutput{}, err
+}
+
+// UntagLogGroup removes tags of a log group named by name.
+func (b *Backend) UntagLogGroup(ctx context.Context, in *logsapi.UntagLogGroupInput) (*logsapi.UntagLogGroupOutput, error) {
+	_, err := b.UntagResource(ctx, &logsapi.UntagResourceInput{ResourceArn: groupArn(ctx, in.LogGroupName), TagKeys: in.Tags})
+	return &logsapi.UntagLogGroupOutput{}, err
+}
+
+// ListTagsLogGroup lists the tags of a log group named by name.
+func (b *Backend) ListTagsLogGroup(ctx context.Context, in *logsapi.ListTagsLogGroupInput) (*logsapi.ListTagsLogGroupOutput, error) {
+	out, err := b.ListTagsForResource(ctx, &logsapi.ListTagsForResourceInput{ResourceArn: groupArn(ctx, in.LogGroupName)})
+	if err != nil {
+		return nil, err
+	}
+	return &logsapi.ListTagsLogGroupOutput{Tags: out.Tags}, nil
+}
+
+func groupArn(ctx context.Context, name *string) *string {
+	s := backend.ScopeFrom(ctx)
+	return aws.String("arn:aws:logs:" + s.Region + ":" + s.Account + ":log-group:" + aws.ToString(name))
+}
+
 // page pages items ordered by a unique key with an opaque token, at most
 // max (or limit) to a page.
 func page[T any](all []T, key func(T) string, token *string, limit *int32, max int32) ([]T, *string, error) {

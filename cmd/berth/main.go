@@ -232,7 +232,7 @@ func run(args []string) error {
 	logsBackend, ec2Backend := logs.New(store, env), ec2.New(store, env)
 	iamBackend, stsBackend := iam.New(store, env), sts.New(store, env)
 	elbBackend.Network = ec2Backend
-	ecsBackend.LoadBalancers, ecsBackend.Logs, ecsBackend.Roles = elbBackend, logsBackend, iamBackend
+	ecsBackend.LoadBalancers, ecsBackend.Logs, ecsBackend.Roles, ecsBackend.Network = elbBackend, logsBackend, iamBackend, ec2Backend
 	var agent *ecs.Agent
 	reset := func(ctx context.Context) error {
 		if err := store.Wipe(ctx, backend.KindInstance, pki.Kind); err != nil {
