@@ -6,10 +6,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/smithy-go"
 )
@@ -200,4 +203,74 @@ func defaultGroup(tb testing.TB, ctx context.Context, c clients) string {
 		tb.Fatalf("default security group: %v %v", out, err)
 	}
 	return *out.SecurityGroups[0].GroupId
+}
+
+// TestEC2NatGatewaysAndInstances keeps Elastic IPs, NAT gateways and
+// instances as records: a NAT gateway holds its address until it is
+// deleted, and an instance launched by RunInstances registers as an ECS
+// container instance whose tasks run on the local Docker Engine.
+func TestEC2NatGatewaysAndInstances(t *testing.T) {
+	ctx, c := setup(t)
+	subnet := subnets(t, ctx, c)[0]
+	eip := try(c.ec2.AllocateAddress(ctx, &ec2.AllocateAddressInput{Domain: types.DomainTypeVpc})).must(t)
+	nat := try(c.ec2.CreateNatGateway(ctx, &ec2.CreateNatGatewayInput{SubnetId: aws.String(subnet), AllocationId: eip.AllocationId})).must(t).NatGateway
+	if nat.State != types.NatGatewayStatePending || aws.ToString(nat.NatGatewayAddresses[0].PublicIp) != aws.ToString(eip.PublicIp) {
+		t.Fatalf("CreateNatGateway = %+v", nat)
+	}
+	w := ec2.NewNatGatewayAvailableWaiter(c.ec2, func(o *ec2.NatGatewayAvailableWaiterOptions) { o.MinDelay = 50 * time.Millisecond })
+	try(0, w.Wait(ctx, &ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{*nat.NatGatewayId}}, time.Minute)).must(t)
+	held := try(c.ec2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{AllocationIds: []string{*eip.AllocationId}})).must(t).Addresses[0]
+	if aws.ToString(held.NetworkInterfaceId) != aws.ToString(nat.NatGatewayAddresses[0].NetworkInterfaceId) || held.AssociationId == nil {
+		t.Fatalf("the NAT gateway's address = %+v", held)
+	}
+	_, err := c.ec2.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: eip.AllocationId})
+	wantEC2Code(t, err, "InvalidIPAddress.InUse")
+	_, err = c.ec2.DeleteSubnet(ctx, &ec2.DeleteSubnetInput{SubnetId: aws.String(subnet)})
+	wantEC2Code(t, err, "DependencyViolation")
+	_, err = c.ec2.CreateNatGateway(ctx, &ec2.CreateNatGatewayInput{SubnetId: aws.String(subnet), AllocationId: aws.String("eipalloc-0123456789abcdef0")})
+	wantEC2Code(t, err, "InvalidAllocationID.NotFound")
+	try(c.ec2.DeleteNatGateway(ctx, &ec2.DeleteNatGatewayInput{NatGatewayId: nat.NatGatewayId})).must(t)
+	gone := try(c.ec2.DescribeNatGateways(ctx, &ec2.DescribeNatGatewaysInput{Filter: []types.Filter{filter("state", "deleted")}})).must(t).NatGateways
+	if len(gone) != 1 || *gone[0].NatGatewayId != *nat.NatGatewayId {
+		t.Fatalf("deleted NAT gateways = %+v", gone)
+	}
+	try(c.ec2.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: eip.AllocationId})).must(t)
+
+	run := try(c.ec2.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-0123456789abcdef0"), MinCount: aws.Int32(2), MaxCount: aws.Int32(2),
+		InstanceType: types.InstanceTypeT3Micro, TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance,
+			Tags: []types.Tag{{Key: aws.String("Name"), Value: aws.String("ecs-host")}}}}})).must(t)
+	if len(run.Instances) != 2 || run.Instances[0].State.Name != types.InstanceStateNamePending || aws.ToString(run.Instances[0].SubnetId) != subnet {
+		t.Fatalf("RunInstances = %+v", run)
+	}
+	id := aws.ToString(run.Instances[0].InstanceId)
+	reservations := try(c.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []types.Filter{
+		filter("instance-state-name", "running"), filter("tag:Name", "ecs-host")}})).must(t).Reservations
+	if len(reservations) != 1 || len(reservations[0].Instances) != 2 || *reservations[0].ReservationId != *run.ReservationId {
+		t.Fatalf("DescribeInstances = %+v", reservations)
+	}
+
+	try(c.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("hosts")})).must(t)
+	identity := `{"instanceId":"` + id + `","availabilityZone":"` + c.region + `a"}`
+	ci := try(c.ecs.RegisterContainerInstance(ctx, &ecs.RegisterContainerInstanceInput{Cluster: aws.String("hosts"),
+		InstanceIdentityDocument: aws.String(identity)})).must(t).ContainerInstance
+	if aws.ToString(ci.Ec2InstanceId) != id {
+		t.Fatalf("container instance = %+v", ci)
+	}
+	try(c.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("on-host"),
+		ContainerDefinitions: []ecstypes.ContainerDefinition{webContainer("app")}})).must(t)
+	started := try(c.ecs.StartTask(ctx, &ecs.StartTaskInput{Cluster: aws.String("hosts"), TaskDefinition: aws.String("on-host"),
+		ContainerInstances: []string{*ci.ContainerInstanceArn}})).must(t).Tasks[0]
+	task := running(t, ctx, c, *started.TaskArn)
+	if strings.TrimSpace(get(t, hostURL(t, task)+"/health")) != "ok" || aws.ToString(task.ContainerInstanceArn) != *ci.ContainerInstanceArn {
+		t.Fatalf("task on the instance = %s", taskJSON(task))
+	}
+	try(c.ecs.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("hosts"), Task: task.TaskArn})).must(t)
+	stopped(t, ctx, c, *task.TaskArn)
+
+	out := try(c.ec2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}})).must(t).TerminatingInstances
+	if len(out) != 1 || out[0].CurrentState.Name != types.InstanceStateNameShuttingDown {
+		t.Fatalf("TerminateInstances = %+v", out)
+	}
+	_, err = c.ec2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{"i-0123456789abcdef0"}})
+	wantEC2Code(t, err, "InvalidInstanceID.NotFound")
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
@@ -209,6 +211,13 @@ func TestRunTaskAwsvpc(t *testing.T) {
 			t.Fatalf("container %s networkInterfaces = %s", aws.ToString(ctr.Name), taskJSON(ctr.NetworkInterfaces))
 		}
 	}
+	// EC2 lists the task's interface while it holds it.
+	eni := details["networkInterfaceId"]
+	enis := try(c.ec2.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: []string{eni}})).must(t).NetworkInterfaces
+	if len(enis) != 1 || aws.ToString(enis[0].PrivateIpAddress) != ip || aws.ToString(enis[0].SubnetId) != subnet || enis[0].VpcId == nil ||
+		!aws.ToBool(enis[0].RequesterManaged) || enis[0].Status != ec2types.NetworkInterfaceStatusInUse {
+		t.Fatalf("the task's network interface = %+v", enis)
+	}
 	// The private IP reaches the task from the host.
 	if body := get(t, "http://"+ip+":8080/health"); strings.TrimSpace(body) != "ok" {
 		t.Fatalf("GET %s/health = %q", ip, body)
@@ -224,6 +233,10 @@ func TestRunTaskAwsvpc(t *testing.T) {
 	if len(self.Networks) != 1 || self.Networks[0].NetworkMode != "awsvpc" || !slices.Equal(self.Networks[0].IPv4Addresses, []string{ip}) {
 		t.Fatalf("awsvpc container metadata = %+v", self)
 	}
+	try(c.ecs.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("c"), Task: task.TaskArn})).must(t)
+	stopped(t, ctx, c, *task.TaskArn)
+	_, err = c.ec2.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: []string{eni}})
+	wantEC2Code(t, err, "InvalidNetworkInterfaceID.NotFound")
 }
 
 func TestEssentialContainerExit(t *testing.T) {

@@ -25,6 +25,8 @@ var ec2Operations = []string{
 	"AssociateRouteTable", "DisassociateRouteTable", "ReplaceRouteTableAssociation",
 	"CreateTags", "DeleteTags", "DescribeTags",
 	"DescribeAvailabilityZones", "DescribeRegions", "DescribeAccountAttributes", "DescribeNetworkAcls", "DescribeNetworkInterfaces",
+	"AllocateAddress", "DescribeAddresses", "ReleaseAddress", "CreateNatGateway", "DescribeNatGateways", "DeleteNatGateway",
+	"RunInstances", "DescribeInstances", "TerminateInstances",
 }
 
 // TestEC2RoundTrip sends every operation berth serves, with every member
@@ -78,6 +80,9 @@ func fill(v reflect.Value, depth int) {
 	case awsproto.IsTime(t):
 		v.Set(reflect.ValueOf(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)))
 	case t.Kind() == reflect.Pointer:
+		if depth >= 5 && t.Elem().Kind() == reflect.Struct {
+			break // its members would be left out: an empty struct does not go over the wire
+		}
 		p := reflect.New(t.Elem())
 		fill(p.Elem(), depth+1)
 		v.Set(p)

@@ -134,11 +134,58 @@ func (b *Backend) DescribeAccountAttributes(ctx context.Context, in *ec2api.Desc
 	return &ec2api.DescribeAccountAttributesOutput{AccountAttributes: out}, nil
 }
 
-// DescribeNetworkInterfaces lists network interfaces: berth has none of
-// its own, so the list is empty and an id names nothing.
+var interfaceFilter = filter[types.NetworkInterface]{
+	id:   func(n types.NetworkInterface) string { return *n.NetworkInterfaceId },
+	tags: func(n types.NetworkInterface) []types.Tag { return n.TagSet },
+	fields: map[string]func(types.NetworkInterface) []string{
+		"network-interface-id": func(n types.NetworkInterface) []string { return str(n.NetworkInterfaceId) },
+		"subnet-id":            func(n types.NetworkInterface) []string { return str(n.SubnetId) },
+		"vpc-id":               func(n types.NetworkInterface) []string { return str(n.VpcId) },
+		"availability-zone":    func(n types.NetworkInterface) []string { return str(n.AvailabilityZone) },
+		"description":          func(n types.NetworkInterface) []string { return str(n.Description) },
+		"status":               func(n types.NetworkInterface) []string { return []string{string(n.Status)} },
+		"private-ip-address":   func(n types.NetworkInterface) []string { return str(n.PrivateIpAddress) },
+		"mac-address":          func(n types.NetworkInterface) []string { return str(n.MacAddress) },
+		"interface-type":       func(n types.NetworkInterface) []string { return []string{string(n.InterfaceType)} },
+		"requester-managed":    func(n types.NetworkInterface) []string { return boolean(n.RequesterManaged) },
+		"owner-id":             func(n types.NetworkInterface) []string { return str(n.OwnerId) },
+		"group-id": func(n types.NetworkInterface) []string {
+			var out []string
+			for _, g := range n.Groups {
+				out = append(out, aws.ToString(g.GroupId))
+			}
+			return out
+		},
+	},
+}
+
+// DescribeNetworkInterfaces lists the elastic network interfaces of the
+// awsvpc tasks that run, in the VPCs and zones of their subnets.
 func (b *Backend) DescribeNetworkInterfaces(ctx context.Context, in *ec2api.DescribeNetworkInterfacesInput) (*ec2api.DescribeNetworkInterfacesOutput, error) {
-	if len(in.NetworkInterfaceIds) > 0 {
-		return nil, notFound(in.NetworkInterfaceIds[0])
+	var enis []types.NetworkInterface
+	if b.Tasks != nil {
+		s, err := b.scope(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if enis, err = b.Tasks.NetworkInterfaces(ctx, s); err != nil {
+			return nil, err
+		}
 	}
-	return &ec2api.DescribeNetworkInterfacesOutput{NetworkInterfaces: []types.NetworkInterface{}}, nil
+	load := func(tx *sqlite.Tx, s backend.Scope) ([]types.NetworkInterface, error) {
+		for i := range enis {
+			n := &enis[i]
+			n.OwnerId, n.Status, n.TagSet = aws.String(s.Account), types.NetworkInterfaceStatusInUse, backend.OrEmpty(n.TagSet)
+			n.Groups = backend.OrEmpty(n.Groups)
+			var sn types.Subnet
+			if err := tx.Get(s.Key(kindSubnet, aws.ToString(n.SubnetId)), &sn); err == nil {
+				n.VpcId, n.AvailabilityZone, n.AvailabilityZoneId = sn.VpcId, sn.AvailabilityZone, sn.AvailabilityZoneId
+			} else if !isNotFound(err) {
+				return nil, err
+			}
+		}
+		return enis, nil
+	}
+	out, next, err := describe(ctx, b, load, interfaceFilter, in.NetworkInterfaceIds, in.Filters, in.NextToken, in.MaxResults)
+	return &ec2api.DescribeNetworkInterfacesOutput{NetworkInterfaces: backend.OrEmpty(out), NextToken: next}, err
 }

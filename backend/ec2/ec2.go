@@ -29,6 +29,17 @@ import (
 type Backend struct {
 	store *sqlite.Store
 	env   backend.Env
+
+	// Tasks, when set, lists the network interfaces of awsvpc tasks: ECS.
+	// Set it before serving.
+	Tasks TaskInterfaces
+}
+
+// TaskInterfaces lists the elastic network interfaces that awsvpc tasks
+// hold in a scope, with their ids, subnets, addresses and descriptions;
+// EC2 fills in where the subnets are.
+type TaskInterfaces interface {
+	NetworkInterfaces(ctx context.Context, s backend.Scope) ([]types.NetworkInterface, error)
 }
 
 // New returns an EC2 backend over store.
@@ -45,6 +56,9 @@ const (
 	kindInternetGateway = "ec2/internet-gateway"    // types.InternetGateway: by id
 	kindRouteTable      = "ec2/route-table"         // types.RouteTable: by id, under its VPC
 	kindNetworkACL      = "ec2/network-acl"         // types.NetworkAcl without associations: by id, under its VPC
+	kindAddress         = "ec2/address"             // types.Address: by allocation id
+	kindNatGateway      = "ec2/nat-gateway"         // types.NatGateway: by id, under its VPC
+	kindInstance        = "ec2/instance"            // instance: by id, under its VPC
 	kindDefaults        = "ec2/defaults"            // the region's default VPC id, once made
 )
 
@@ -102,6 +116,12 @@ func notFound(id string) error {
 		return awsproto.ClientError("InvalidNetworkAclID.NotFound", "The networkAcl ID '%s' does not exist", id)
 	case "eni":
 		return awsproto.ClientError("InvalidNetworkInterfaceID.NotFound", "The networkInterface ID '%s' does not exist", id)
+	case "eipalloc":
+		return awsproto.ClientError("InvalidAllocationID.NotFound", "The allocation ID '%s' does not exist", id)
+	case "nat":
+		return awsproto.ClientError("NatGatewayNotFound", "The Nat Gateway %s was not found", id)
+	case "i":
+		return awsproto.ClientError("InvalidInstanceID.NotFound", "The instance ID '%s' does not exist", id)
 	}
 	return awsproto.ClientError("InvalidID", "The ID '%s' is not valid", id)
 }
@@ -112,6 +132,7 @@ func kindOf(id string) string {
 	return map[string]string{
 		"vpc": kindVpc, "subnet": kindSubnet, "sg": kindSecurityGroup, "sgr": kindRule,
 		"igw": kindInternetGateway, "rtb": kindRouteTable, "acl": kindNetworkACL,
+		"eipalloc": kindAddress, "nat": kindNatGateway, "i": kindInstance,
 	}[prefix]
 }
 

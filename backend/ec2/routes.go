@@ -192,6 +192,12 @@ func target(tx *sqlite.Tx, s backend.Scope, gateway, nat, eni, peering *string) 
 			return r, err
 		}
 	}
+	if nat != nil {
+		var ng types.NatGateway
+		if err := get(tx, s, kindNatGateway, *nat, &ng); err != nil {
+			return r, err
+		}
+	}
 	if gateway == nil && nat == nil && eni == nil && peering == nil {
 		return r, errMissing("target")
 	}

@@ -151,12 +151,19 @@ func loadSubnet(tx *sqlite.Tx, s backend.Scope, id string) (types.Subnet, error)
 	return sn, get(tx, s, kindSubnet, id, &sn)
 }
 
-// DeleteSubnet deletes a subnet and its route table association.
+// DeleteSubnet deletes a subnet that no NAT gateway or instance is in,
+// and its route table association.
 func (b *Backend) DeleteSubnet(ctx context.Context, in *ec2api.DeleteSubnetInput) (*ec2api.DeleteSubnetOutput, error) {
 	id := aws.ToString(in.SubnetId)
 	err := b.update(ctx, func(tx *sqlite.Tx, s backend.Scope) error {
 		sn, err := loadSubnet(tx, s, id)
 		if err != nil {
+			return err
+		}
+		if users, err := subnetUsers(tx, s, id); err != nil || len(users) > 0 {
+			if err == nil {
+				err = errDependency("The subnet '%s' has dependencies and cannot be deleted.", id)
+			}
 			return err
 		}
 		tables, err := all[types.RouteTable](tx, s, kindRouteTable, *sn.VpcId)

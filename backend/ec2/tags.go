@@ -50,6 +50,15 @@ func taggable() []tagged {
 		tagger(kindNetworkACL, "network-acl", func(a *types.NetworkAcl) (*[]types.Tag, string, string, string) {
 			return &a.Tags, *a.NetworkAclId, *a.VpcId, ""
 		}),
+		tagger(kindAddress, "elastic-ip", func(a *types.Address) (*[]types.Tag, string, string, string) {
+			return &a.Tags, *a.AllocationId, "", ""
+		}),
+		tagger(kindNatGateway, "natgateway", func(n *types.NatGateway) (*[]types.Tag, string, string, string) {
+			return &n.Tags, *n.NatGatewayId, *n.VpcId, ""
+		}),
+		tagger(kindInstance, "instance", func(i *instance) (*[]types.Tag, string, string, string) {
+			return &i.Instance.Tags, *i.Instance.InstanceId, *i.Instance.VpcId, ""
+		}),
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
@@ -420,6 +421,47 @@ func (b *Backend) ListTasks(ctx context.Context, in *ecsapi.ListTasksInput) (*ec
 	})
 	if err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// NetworkInterfaces lists the elastic network interfaces of scope s's
+// awsvpc tasks that hold one (their attachment is ATTACHED), as EC2
+// describes those ECS makes for tasks: requester-managed, described by
+// the attachment's ARN.
+func (b *Backend) NetworkInterfaces(ctx context.Context, s backend.Scope) ([]ec2types.NetworkInterface, error) {
+	var tasks []sqlite.Keyed[struct{ Attachments []types.Attachment }]
+	if err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
+		tasks, err = scanLiveTasks[struct{ Attachments []types.Attachment }](tx)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	var out []ec2types.NetworkInterface
+	for _, t := range tasks {
+		if t.Key.Account != s.Account || t.Key.Region != s.Region {
+			continue
+		}
+		for _, att := range t.Value.Attachments {
+			if aws.ToString(att.Type) != "ElasticNetworkInterface" || aws.ToString(att.Status) != "ATTACHED" {
+				continue
+			}
+			d := map[string]*string{}
+			for _, kv := range att.Details {
+				d[aws.ToString(kv.Name)] = kv.Value
+			}
+			out = append(out, ec2types.NetworkInterface{
+				NetworkInterfaceId: d["networkInterfaceId"], SubnetId: d["subnetId"], MacAddress: d["macAddress"],
+				PrivateIpAddress: d["privateIPv4Address"], PrivateDnsName: d["privateDnsName"],
+				PrivateIpAddresses: []ec2types.NetworkInterfacePrivateIpAddress{{Primary: aws.Bool(true),
+					PrivateIpAddress: d["privateIPv4Address"], PrivateDnsName: d["privateDnsName"]}},
+				Description:      aws.String(scope{s}.arn("attachment/" + aws.ToString(att.Id))),
+				InterfaceType:    ec2types.NetworkInterfaceTypeInterface,
+				RequesterManaged: aws.Bool(true), SourceDestCheck: aws.Bool(true),
+				Attachment: &ec2types.NetworkInterfaceAttachment{Status: ec2types.AttachmentStatusAttached, DeviceIndex: aws.Int32(1),
+					AttachmentId: aws.String("eni-attach-" + strings.ReplaceAll(aws.ToString(att.Id), "-", "")[:17])},
+			})
+		}
 	}
 	return out, nil
 }

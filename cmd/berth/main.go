@@ -231,7 +231,7 @@ func run(args []string) error {
 	elbBackend := elbv2.New(store, env, ca)
 	logsBackend, ec2Backend := logs.New(store, env), ec2.New(store, env)
 	iamBackend, stsBackend := iam.New(store, env), sts.New(store, env)
-	elbBackend.Network = ec2Backend
+	elbBackend.Network, ec2Backend.Tasks = ec2Backend, ecsBackend
 	ecsBackend.LoadBalancers, ecsBackend.Logs, ecsBackend.Roles, ecsBackend.Network = elbBackend, logsBackend, iamBackend, ec2Backend
 	var agent *ecs.Agent
 	reset := func(ctx context.Context) error {

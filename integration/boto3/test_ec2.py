@@ -62,3 +62,24 @@ def test_vpc_network(aws):
     with pytest.raises(ClientError) as e:
         ec2.describe_vpcs(VpcIds=["vpc-0123456789abcdef0"])
     assert error_code(e) == "InvalidVpcID.NotFound"
+
+
+def test_addresses_nat_gateways_instances(aws):
+    ec2 = aws("ec2")
+    subnet = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"][0]["SubnetId"]
+    eip = ec2.allocate_address(Domain="vpc")
+    nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=eip["AllocationId"])["NatGateway"]
+    ec2.get_waiter("nat_gateway_available").wait(NatGatewayIds=[nat["NatGatewayId"]], WaiterConfig={"Delay": 1})
+    with pytest.raises(ClientError) as e:
+        ec2.release_address(AllocationId=eip["AllocationId"])
+    assert error_code(e) == "InvalidIPAddress.InUse"
+    ec2.delete_nat_gateway(NatGatewayId=nat["NatGatewayId"])
+    ec2.release_address(AllocationId=eip["AllocationId"])
+    assert ec2.describe_addresses()["Addresses"] == []
+
+    reservation = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1, InstanceType="t3.micro")
+    instance = reservation["Instances"][0]["InstanceId"]
+    ec2.get_waiter("instance_running").wait(InstanceIds=[instance], WaiterConfig={"Delay": 1})
+    ec2.terminate_instances(InstanceIds=[instance])
+    ec2.get_waiter("instance_terminated").wait(InstanceIds=[instance], WaiterConfig={"Delay": 1})
+    assert ec2.describe_network_interfaces()["NetworkInterfaces"] == []
