@@ -325,8 +325,8 @@ func (r *runner) metadata(ctx context.Context) (taskMetadata, error) {
 		PullStartedAt: t.PullStartedAt, PullStoppedAt: t.PullStoppedAt, AvailabilityZone: aws.ToString(t.AvailabilityZone),
 		LaunchType: string(t.LaunchType), Containers: []containerMetadata{},
 	}
-	if r.service != "" {
-		m.ServiceName = r.service[strings.LastIndex(r.service, "/")+1:]
+	if service := serviceOf(r.ref.Scope, taskKeys{Group: t.Group, StartedBy: t.StartedBy, ClusterArn: t.ClusterArn}); service != "" {
+		m.ServiceName = service[strings.LastIndex(service, "/")+1:]
 	}
 	cpu, _ := strconv.ParseFloat(aws.ToString(td.Cpu), 64)
 	memory, _ := strconv.ParseInt(aws.ToString(td.Memory), 10, 64)
