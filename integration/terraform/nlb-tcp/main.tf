@@ -1,7 +1,8 @@
 # A TCP service behind a Network Load Balancer: an ECS service of the EC2
 # launch type whose container listens on a TCP port, a TCP target group
 # with a TCP health check, and a TCP listener; the target group is
-# attached to the service by ECS.
+# attached to the service by ECS. Also: the cluster's capacity providers,
+# and a spare IP target group with a target attached by Terraform.
 
 variable "image" {
   type = string
@@ -56,6 +57,25 @@ resource "aws_ecs_cluster" "tcp" {
   name = "tcp"
 }
 
+resource "aws_ecs_cluster_capacity_providers" "tcp" {
+  cluster_name       = aws_ecs_cluster.tcp.name
+  capacity_providers = ["FARGATE", "FARGATE_SPOT"]
+}
+
+resource "aws_lb_target_group" "spare" {
+  name        = "spare"
+  port        = 7000
+  protocol    = "TCP"
+  target_type = "ip"
+  vpc_id      = data.aws_vpc.default.id
+}
+
+resource "aws_lb_target_group_attachment" "spare" {
+  target_group_arn = aws_lb_target_group.spare.arn
+  target_id        = "172.31.0.10"
+  port             = 7000
+}
+
 resource "aws_ecs_task_definition" "echo" {
   family       = "echo"
   network_mode = "bridge"
@@ -75,6 +95,7 @@ resource "aws_ecs_service" "echo" {
   cluster         = aws_ecs_cluster.tcp.id
   task_definition = aws_ecs_task_definition.echo.arn
   desired_count   = 1
+  launch_type     = "EC2"
 
   load_balancer {
     target_group_arn = aws_lb_target_group.tcp.arn
