@@ -97,6 +97,7 @@ type berth struct {
 	dataDir  string
 	log      string
 	instance string // the berth.instance label on its containers
+	registry string // host:port of its image registry
 }
 
 func freePort() (int, error) {
@@ -129,7 +130,8 @@ func start(dataDir string, args ...string) (*berth, error) {
 	// Each berth of the run puts its load balancers on addresses of its
 	// own, so that two can listen on one port.
 	network := fmt.Sprintf("127.%d.0.0/16", 20+networks.Add(1)%200)
-	cmd := newCommand(append([]string{"serve", "--listen", addr, "--data-dir", dataDir, "--log-format", "json", "--log-level", "warn", "--lb-network", network}, args...)...)
+	cmd := newCommand(append([]string{"serve", "--listen", addr, "--data-dir", dataDir, "--log-format", "json", "--log-level", "warn", "--lb-network", network,
+		"--registry-listen", "127.0.0.1:0"}, args...)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -139,11 +141,11 @@ func start(dataDir string, args ...string) (*berth, error) {
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(b.url + "/_berth/health")
 		if err == nil {
-			var health struct{ Instance string }
+			var health struct{ Instance, Registry string }
 			err := json.NewDecoder(resp.Body).Decode(&health)
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK && err == nil {
-				b.instance = health.Instance
+				b.instance, b.registry = health.Instance, health.Registry
 				return b, nil
 			}
 		}

@@ -38,6 +38,18 @@ func (c cli) run(out any, args ...string) {
 	}
 }
 
+// output runs a command and returns what it prints.
+func (c cli) output(args ...string) string {
+	c.t.Helper()
+	cmd := exec.Command("aws", append([]string{"--endpoint-url", c.url, "--region", c.region}, args...)...)
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=AKIDCLI", "AWS_SECRET_ACCESS_KEY=secret", "AWS_PAGER=", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	out, err := cmd.Output()
+	if err != nil {
+		c.t.Fatalf("aws %s: %v", strings.Join(args, " "), err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
 // fails runs a command that must fail with the given AWS error code.
 func (c cli) fails(code string, args ...string) {
 	c.t.Helper()

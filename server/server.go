@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -31,6 +32,7 @@ import (
 	"berth/backend"
 	acmbackend "berth/backend/acm"
 	ec2backend "berth/backend/ec2"
+	ecrbackend "berth/backend/ecr"
 	ecsbackend "berth/backend/ecs"
 	elbv2backend "berth/backend/elbv2"
 	iambackend "berth/backend/iam"
@@ -53,6 +55,9 @@ type Config struct {
 	// Instance is the berth instance id that /_berth/health reports: the
 	// value of the berth.instance label on what it creates.
 	Instance string
+	// Registry is the host:port of berth's image registry, which
+	// /_berth/health reports.
+	Registry string
 }
 
 // Backends are the services berth serves.
@@ -60,6 +65,7 @@ type Backends struct {
 	ECS   *ecsbackend.Backend
 	ELBv2 *elbv2backend.Backend
 	ACM   *acmbackend.Backend
+	ECR   *ecrbackend.Backend
 	EC2   *ec2backend.Backend
 	IAM   *iambackend.Backend
 	Logs  *logsbackend.Backend
@@ -108,9 +114,10 @@ func New(cfg Config, b Backends, ids backend.IDs, log zerolog.Logger) *Server {
 		ids: ids,
 		log: log,
 		json: map[string]jsonService{
-			"AmazonEC2ContainerServiceV20141113": {"ecs", json11.Codec{}, newTable(&ecs.Client{}, b.ECS)},
-			"CertificateManager":                 {"acm", json11.Codec{KeepCase: true}, newTable(&acm.Client{}, b.ACM)},
-			"Logs_20140328":                      {"logs", json11.Codec{}, newTable(&cloudwatchlogs.Client{}, b.Logs)},
+			"AmazonEC2ContainerServiceV20141113":   {"ecs", json11.Codec{}, newTable(&ecs.Client{}, b.ECS)},
+			"CertificateManager":                   {"acm", json11.Codec{KeepCase: true}, newTable(&acm.Client{}, b.ACM)},
+			"AmazonEC2ContainerRegistry_V20150921": {"ecr", json11.Codec{}, newTable(&ecr.Client{}, b.ECR)},
+			"Logs_20140328":                        {"logs", json11.Codec{}, newTable(&cloudwatchlogs.Client{}, b.Logs)},
 		},
 		query: map[string]queryService{
 			"ec2":                  {"ec2", "2016-11-15", "", newTable(&ec2.Client{}, b.EC2)},
@@ -151,7 +158,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/_berth/health" {
 		req.service, req.operation, req.status = "berth", "health", http.StatusOK
 		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"status":"ok","instance":%q}`, s.cfg.Instance)
+		fmt.Fprintf(w, `{"status":"ok","instance":%q,"registry":%q}`, s.cfg.Instance, s.cfg.Registry)
 		return
 	}
 	if r.URL.Path == "/_berth/ca.pem" {

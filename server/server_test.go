@@ -13,6 +13,7 @@ import (
 	"berth/backend"
 	"berth/backend/acm"
 	"berth/backend/ec2"
+	"berth/backend/ecr"
 	"berth/backend/ecs"
 	"berth/backend/elbv2"
 	"berth/backend/iam"
@@ -35,10 +36,15 @@ func newTestServer(tb testing.TB) *Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	registry, err := ecr.New(store, env, tb.TempDir(), []byte("secret"))
+	if err != nil {
+		tb.Fatal(err)
+	}
 	return New(Config{DefaultAccount: "000000000000", DefaultRegion: "us-east-1"},
 		Backends{
 			ECS: ecs.New(store, env, ecs.Host{}), ELBv2: elbv2.New(store, env, ca), ACM: acm.New(store, env, ca),
 			EC2: ec2.New(store, env), IAM: iam.New(store, env), Logs: logs.New(store, env), STS: sts.New(store, env), CA: ca.PEM(),
+			ECR: registry,
 		},
 		env.IDs, zerolog.Nop())
 }
@@ -50,12 +56,12 @@ func TestREADMEListsEveryOperation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(Config{}, Backends{ECS: &ecs.Backend{}, ELBv2: &elbv2.Backend{}, ACM: &acm.Backend{}, IAM: &iam.Backend{}, Logs: &logs.Backend{}, STS: &sts.Backend{}}, backend.RandomIDs{}, zerolog.Nop())
+	s := New(Config{}, Backends{ECS: &ecs.Backend{}, ELBv2: &elbv2.Backend{}, ACM: &acm.Backend{}, ECR: &ecr.Backend{}, IAM: &iam.Backend{}, Logs: &logs.Backend{}, STS: &sts.Backend{}}, backend.RandomIDs{}, zerolog.Nop())
 	tables := map[string]table{"ELBv2": s.query["elasticloadbalancing"].table, "IAM": s.query["iam"].table, "STS": s.query["sts"].table}
 	for _, svc := range s.json {
 		tables[strings.ToUpper(svc.name)] = svc.table
 	}
-	least := map[string]int{"ECS": 20, "ELBv2": 20, "ACM": 9, "IAM": 25, "STS": 3, "LOGS": 14}
+	least := map[string]int{"ECS": 20, "ELBv2": 20, "ACM": 9, "ECR": 20, "IAM": 25, "STS": 3, "LOGS": 14}
 	for service, tbl := range tables {
 		if len(tbl.ops) < least[service] {
 			t.Errorf("%s serves only %d operations", service, len(tbl.ops))

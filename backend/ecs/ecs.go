@@ -50,6 +50,17 @@ type Backend struct {
 	// Network, when set, is the EC2 API that awsvpc subnets and security
 	// groups are validated against. Set it before serving.
 	Network Network
+
+	// Images, when set, is ECR: images that name its repositories are
+	// pulled from berth's registry. Set it before serving.
+	Images Registry
+}
+
+// Registry resolves images that name ECR repositories to what the Docker
+// Engine pulls from berth's registry, with the credentials to pull with;
+// ok is false for other images.
+type Registry interface {
+	Resolve(ctx context.Context, image string) (ref, auth string, ok bool, err error)
 }
 
 // Network is the part of the EC2 API that awsvpc configurations name; the

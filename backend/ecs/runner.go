@@ -410,15 +410,29 @@ func (r *runner) pull(ctx context.Context) error {
 			continue
 		}
 		seen[image] = true
-		ok, err := r.a.rt.HasImage(ctx, image)
-		if err != nil {
-			return failStart("CannotPullContainerError: %v", err)
+		// An ECR image is pulled from berth's registry, every time: its
+		// tag may have moved.
+		ref, auth, ecr := "", "", false
+		if r.a.b.Images != nil {
+			var err error
+			if ref, auth, ecr, err = r.a.b.Images.Resolve(ctx, image); err != nil {
+				return failStart("CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref %s: %v", image, err)
+			}
 		}
-		if ok {
+		if ecr {
+			for _, other := range r.plan {
+				if other.spec.Config.Image == image {
+					other.spec.Config.Image = ref
+				}
+			}
+			image, seen[ref] = ref, true
+		} else if ok, err := r.a.rt.HasImage(ctx, image); err != nil {
+			return failStart("CannotPullContainerError: %v", err)
+		} else if ok {
 			continue
 		}
 		r.log.Info().Str("image", image).Msg("pulling image")
-		if err := r.a.rt.Pull(ctx, image, func(line string) {
+		if err := r.a.rt.Pull(ctx, image, auth, func(line string) {
 			r.log.Debug().Str("image", image).Msg(line)
 		}); err != nil {
 			return failStart("CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref %s: %v", image, err)

@@ -214,10 +214,10 @@ func (d *Docker) HasImage(ctx context.Context, image string) (bool, error) {
 }
 
 // Pull implements Runtime.
-func (d *Docker) Pull(ctx context.Context, image string, progress func(string)) error {
+func (d *Docker) Pull(ctx context.Context, image, auth string, progress func(string)) error {
 	ctx, cancel := context.WithTimeout(ctx, pullTimeout)
 	defer cancel()
-	res, err := d.c.ImagePull(ctx, image, client.ImagePullOptions{})
+	res, err := d.c.ImagePull(ctx, image, client.ImagePullOptions{RegistryAuth: auth})
 	if err != nil {
 		return err
 	}

@@ -77,8 +77,10 @@ type Runtime interface {
 	Logs(ctx context.Context, id string, since time.Time) (io.ReadCloser, error)
 	// HasImage reports whether image is present locally.
 	HasImage(ctx context.Context, image string) (bool, error)
-	// Pull pulls image, reporting progress lines to progress.
-	Pull(ctx context.Context, image string, progress func(string)) error
+	// Pull pulls image with the registry credentials auth (an
+	// X-Registry-Auth value; "" for none), reporting progress lines to
+	// progress.
+	Pull(ctx context.Context, image, auth string, progress func(string)) error
 	// Network returns the id of the bridge network name, creating it with
 	// labels if it does not exist.
 	Network(ctx context.Context, name string, labels map[string]string) (string, error)

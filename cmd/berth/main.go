@@ -15,6 +15,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,6 +37,7 @@ import (
 	"berth/backend"
 	"berth/backend/acm"
 	"berth/backend/ec2"
+	"berth/backend/ecr"
 	"berth/backend/ecs"
 	"berth/backend/elbv2"
 	"berth/backend/iam"
@@ -66,6 +68,7 @@ type config struct {
 	runtime          string
 	lbNetwork        string
 	taskEndpoint     string
+	registryListen   string
 	// show is the /_berth path whose answer a subcommand prints.
 	show string
 }
@@ -99,6 +102,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
 	str(&c.runtime, "runtime", "docker", "what runs tasks: docker (the local Docker Engine), or none (the API only: tasks are recorded, never run)")
 	str(&c.lbNetwork, "lb-network", "127.10.0.0/16", "local addresses for load balancers, one each; none: serve the API only, no listeners")
+	str(&c.registryListen, "registry-listen", "127.0.0.1:4567", "address of the ECR image registry (docker push and pull); none: no registry")
 	str(&c.taskEndpoint, "task-endpoint", "169.254.170.2/24", "address (and its network) of the task metadata and credentials endpoint containers reach; none: no endpoint")
 	fs.BoolVar(&c.cleanContainers, "clean-containers", false, "remove every container and network any berth created, then exit")
 	switch {
@@ -231,6 +235,22 @@ func run(args []string) error {
 	elbBackend := elbv2.New(store, env, ca)
 	logsBackend, ec2Backend := logs.New(store, env), ec2.New(store, env)
 	iamBackend, stsBackend := iam.New(store, env), sts.New(store, env)
+	secret := sha256.Sum256([]byte("berth ECR tokens\x00" + instance))
+	ecrBackend, err := ecr.New(store, env, filepath.Join(c.dataDir, "registry"), secret[:])
+	if err != nil {
+		return err
+	}
+	if c.registryListen != "none" {
+		ln, err := net.Listen("tcp", c.registryListen)
+		if err != nil {
+			return fmt.Errorf("--registry-listen: %w", err)
+		}
+		registry := &http.Server{Handler: ecrBackend.Registry(), ReadHeaderTimeout: 10 * time.Second}
+		go registry.Serve(ln)
+		defer registry.Close()
+		ecrBackend.Host = ln.Addr().String()
+		ecsBackend.Images = ecrBackend
+	}
 	elbBackend.Network, ec2Backend.Tasks = ec2Backend, ecsBackend
 	ecsBackend.LoadBalancers, ecsBackend.Logs, ecsBackend.Roles, ecsBackend.Network = elbBackend, logsBackend, iamBackend, ec2Backend
 	var agent *ecs.Agent
@@ -247,8 +267,9 @@ func run(args []string) error {
 	}
 	srv := server.New(server.Config{
 		DefaultAccount: c.account, DefaultRegion: c.region,
-		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures, Instance: instance,
+		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures, Instance: instance, Registry: ecrBackend.Host,
 	}, server.Backends{
+		ECR: ecrBackend,
 		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), EC2: ec2Backend, IAM: iamBackend, Logs: logsBackend, STS: stsBackend, CA: ca.PEM(), Reset: reset,
 	}, env.IDs, log)
 	var lbNetwork netip.Prefix
@@ -310,7 +331,7 @@ func run(args []string) error {
 	httpServer := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
-	log.Info().Str("listen", ln.Addr().String()).Str("data_dir", c.dataDir).Str("version", version).Str("instance", instance).Msg("berth is serving")
+	log.Info().Str("listen", ln.Addr().String()).Str("registry", ecrBackend.Host).Str("data_dir", c.dataDir).Str("version", version).Str("instance", instance).Msg("berth is serving")
 
 	select {
 	case err := <-errc:

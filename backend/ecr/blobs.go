@@ -1,0 +1,136 @@
+package ecr
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"berth/backend"
+)
+
+// blobStore keeps blobs as files named by their digest, written whole
+// before they are renamed into place, so a blob file is always complete.
+type blobStore struct{ dir string }
+
+func newBlobStore(dir string) (*blobStore, error) {
+	for _, sub := range []string{"blobs/sha256", "uploads"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	// Uploads live as long as the process that started them.
+	stale, _ := filepath.Glob(filepath.Join(dir, "uploads", "*"))
+	for _, f := range stale {
+		os.Remove(f)
+	}
+	return &blobStore{dir: dir}, nil
+}
+
+func (s *blobStore) path(digest string) string {
+	return filepath.Join(s.dir, "blobs", "sha256", strings.TrimPrefix(digest, "sha256:"))
+}
+
+// open opens a blob with its size.
+func (s *blobStore) open(digest string) (*os.File, int64, error) {
+	f, err := os.Open(s.path(digest))
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, st.Size(), nil
+}
+
+// uploads are the blob uploads in progress, by id.
+type uploads struct {
+	blobs *blobStore
+	mu    sync.Mutex
+	open  map[string]*upload
+}
+
+func newUploads(blobs *blobStore) *uploads {
+	return &uploads{blobs: blobs, open: map[string]*upload{}}
+}
+
+// upload is one blob upload: a file it is written to and the digest of
+// what it holds so far.
+type upload struct {
+	mu    sync.Mutex
+	scope backend.Scope
+	repo  string
+	file  *os.File
+	hash  hash.Hash
+	size  int64
+}
+
+// start starts an upload to a repository.
+func (u *uploads) start(id string, s backend.Scope, repo string) (*upload, error) {
+	f, err := os.Create(filepath.Join(u.blobs.dir, "uploads", id))
+	if err != nil {
+		return nil, err
+	}
+	up := &upload{scope: s, repo: repo, file: f, hash: sha256.New()}
+	u.mu.Lock()
+	u.open[id] = up
+	u.mu.Unlock()
+	return up, nil
+}
+
+// get returns the upload id to a repository, or nil.
+func (u *uploads) get(id string, s backend.Scope, repo string) *upload {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	up := u.open[id]
+	if up == nil || up.scope != s || up.repo != repo {
+		return nil
+	}
+	return up
+}
+
+// end forgets an upload and removes its file.
+func (u *uploads) end(id string) {
+	u.mu.Lock()
+	up := u.open[id]
+	delete(u.open, id)
+	u.mu.Unlock()
+	if up != nil {
+		up.file.Close()
+		os.Remove(up.file.Name())
+	}
+}
+
+// write appends r to the upload.
+func (up *upload) write(r io.Reader) error {
+	n, err := io.Copy(io.MultiWriter(up.file, up.hash), r)
+	up.size += n
+	return err
+}
+
+// errDigestMismatch says an upload does not hold the blob its digest
+// names.
+var errDigestMismatch = errors.New("digest mismatch")
+
+// commit moves an upload's file into the store as the blob digest, if
+// that is what it holds.
+func (u *uploads) commit(id string, up *upload, digest string) error {
+	if got := "sha256:" + hex.EncodeToString(up.hash.Sum(nil)); got != digest {
+		u.end(id)
+		return errDigestMismatch
+	}
+	if err := os.Rename(up.file.Name(), u.blobs.path(digest)); err != nil {
+		return err
+	}
+	u.mu.Lock()
+	delete(u.open, id)
+	u.mu.Unlock()
+	return up.file.Close()
+}
