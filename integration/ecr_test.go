@@ -30,7 +30,9 @@ func TestECRSeedWorkflow(t *testing.T) {
 	t.Parallel()
 	region := newRegion()
 	aws := cli{t: t, url: shared.url, region: region}
-	var repo struct{ Repository struct{ RepositoryUri string } }
+	var repo struct {
+		Repository struct{ RepositoryUri string }
+	}
 	aws.run(&repo, "ecr", "create-repository", "--repository-name", "seed/web")
 	uri := repo.Repository.RepositoryUri
 	if uri != shared.registry+"/000000000000/"+region+"/seed/web" {
@@ -63,12 +65,18 @@ func TestECRSeedWorkflow(t *testing.T) {
 	}
 	aws.run(nil, "ecs", "create-cluster", "--cluster-name", "seed")
 	aws.run(nil, "ecs", "register-task-definition", "--family", "web", "--container-definitions", containers("v1"))
-	var subnets struct{ Subnets []struct{ SubnetId, VpcId string } }
+	var subnets struct {
+		Subnets []struct{ SubnetId, VpcId string }
+	}
 	aws.run(&subnets, "ec2", "describe-subnets", "--filters", "Name=default-for-az,Values=true")
-	var lb struct{ LoadBalancers []struct{ LoadBalancerArn, DNSName string } }
+	var lb struct {
+		LoadBalancers []struct{ LoadBalancerArn, DNSName string }
+	}
 	aws.run(&lb, "elbv2", "create-load-balancer", "--name", "seed", "--scheme", "internal",
 		"--subnets", subnets.Subnets[0].SubnetId, subnets.Subnets[1].SubnetId)
-	var tg struct{ TargetGroups []struct{ TargetGroupArn string } }
+	var tg struct {
+		TargetGroups []struct{ TargetGroupArn string }
+	}
 	aws.run(&tg, "elbv2", "create-target-group", "--name", "web", "--protocol", "HTTP", "--port", "80", "--vpc-id", subnets.Subnets[0].VpcId,
 		"--health-check-path", "/health", "--health-check-interval-seconds", "5", "--health-check-timeout-seconds", "2")
 	group := tg.TargetGroups[0].TargetGroupArn
@@ -91,7 +99,9 @@ func TestECRSeedWorkflow(t *testing.T) {
 	aws.run(&run, "ecs", "run-task", "--cluster", "seed", "--task-definition", "missing")
 	arn := run.Tasks[0].TaskArn
 	aws.run(nil, "ecs", "wait", "tasks-stopped", "--cluster", "seed", "--tasks", arn)
-	var stopped struct{ Tasks []struct{ StoppedReason, StopCode string } }
+	var stopped struct {
+		Tasks []struct{ StoppedReason, StopCode string }
+	}
 	aws.run(&stopped, "ecs", "describe-tasks", "--cluster", "seed", "--tasks", arn)
 	want := "CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref " + image + ":nope: " + image + ":nope: not found"
 	if s := stopped.Tasks[0]; s.StoppedReason != want || s.StopCode != "TaskFailedToStart" {

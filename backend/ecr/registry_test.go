@@ -90,7 +90,9 @@ func want(t *testing.T, res *http.Response, status int) {
 func wantError(t *testing.T, res *http.Response, status int, code string) {
 	t.Helper()
 	want(t, res, status)
-	var body struct{ Errors []struct{ Code, Message string } }
+	var body struct {
+		Errors []struct{ Code, Message string }
+	}
 	if err := json.NewDecoder(res.Body).Decode(&body); err != nil || len(body.Errors) != 1 || body.Errors[0].Code != code {
 		t.Fatalf("error body = %+v (%v), want code %s", body, err, code)
 	}
