@@ -37,8 +37,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzHeadParse$$' -fuzztime $(FUZZTIME) ./lb
 
 ## bench: control-plane benchmark with the aws-sdk-go-v2 clients, cold start, idle memory, task start,
-## memory with 50 tasks, a service behind an ALB (CreateService to first request, a 2-task rollout), and the
-## data plane against nginx under wrk (both installed here when missing)
+## memory with 50 tasks, a service behind an ALB (CreateService to first request, a 2-task rollout), the
+## data plane against nginx under wrk (both installed here when missing), and the image registry
 bench: bench-deps
 	$(GO) test -count=1 -run '^$$' -bench 'DataPlane' -benchtime 1x -timeout 10m ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'ControlPlane' -benchtime 2000x -timeout 30m ./integration
@@ -48,6 +48,7 @@ bench: bench-deps
 	$(GO) test -count=1 -run '^$$' -bench 'ServiceSteady' -benchtime 5x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'ServiceBehindALB' -benchtime 5x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'RunningMemory' -benchtime 1x ./integration
+	$(GO) test -count=1 -run '^$$' -bench 'Registry' -benchtime 3x -timeout 10m ./integration
 
 ## deps: the clients the integration tests drive (the aws CLI, version 2 for `aws logs tail`, and
 ## boto3 with pytest: Debian's packages) and a running Docker Engine (started here when it is
