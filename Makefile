@@ -48,7 +48,7 @@ bench: bench-deps
 	$(GO) test -count=1 -run '^$$' -bench 'ServiceSteady' -benchtime 5x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'ServiceBehindALB' -benchtime 5x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'RunningMemory' -benchtime 1x ./integration
-	$(GO) test -count=1 -run '^$$' -bench 'Registry' -benchtime 3x -timeout 10m ./integration
+	$(GO) test -count=1 -run '^$$' -bench 'Registry' -benchtime 10x -timeout 10m ./integration
 
 ## deps: the clients the integration tests drive (the aws CLI, version 2 for `aws logs tail`, and
 ## boto3 with pytest: Debian's packages) and a running Docker Engine (started here when it is

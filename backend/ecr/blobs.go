@@ -108,11 +108,29 @@ func (u *uploads) end(id string) {
 	}
 }
 
-// write appends r to the upload.
+// write appends r to the upload in large chunks (blobs are big), each
+// hashed while it is written.
 func (up *upload) write(r io.Reader) error {
-	n, err := io.Copy(io.MultiWriter(up.file, up.hash), r)
-	up.size += n
-	return err
+	buf := make([]byte, 1<<20)
+	for {
+		n, err := io.ReadFull(r, buf)
+		if n > 0 {
+			hashed := make(chan struct{})
+			go func() { up.hash.Write(buf[:n]); close(hashed) }()
+			_, werr := up.file.Write(buf[:n])
+			<-hashed
+			if werr != nil {
+				return werr
+			}
+			up.size += int64(n)
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 // errDigestMismatch says an upload does not hold the blob its digest
