@@ -231,7 +231,10 @@ func (b *Backend) DescribeRepositories(ctx context.Context, in *ecrapi.DescribeR
 	if err != nil {
 		return nil, err
 	}
-	page, next, err := pageOf(all, func(r repository) string { return *r.Repository.RepositoryName }, in.NextToken, in.MaxResults)
+	name := func(r repository) string { return *r.Repository.RepositoryName }
+	slices.SortFunc(all, func(a, b repository) int { return strings.Compare(name(a), name(b)) })
+	all = slices.CompactFunc(all, func(a, b repository) bool { return name(a) == name(b) })
+	page, next, err := pageOf(all, name, in.NextToken, in.MaxResults)
 	if err != nil {
 		return nil, err
 	}

@@ -355,6 +355,8 @@ func (b *Backend) DescribeImages(ctx context.Context, in *ecrapi.DescribeImagesI
 		images = found
 	}
 	images = slices.DeleteFunc(images, func(img image) bool { return !tagged(img, in.Filter) })
+	slices.SortFunc(images, func(a, b image) int { return strings.Compare(a.Digest, b.Digest) })
+	images = slices.CompactFunc(images, func(a, b image) bool { return a.Digest == b.Digest })
 	page, next, err := pageOf(images, func(img image) string { return img.Digest }, in.NextToken, in.MaxResults)
 	if err != nil {
 		return nil, err
@@ -398,7 +400,9 @@ func (b *Backend) ListImages(ctx context.Context, in *ecrapi.ListImagesInput) (*
 			}
 		}
 	}
-	page, next, err := pageOf(ids, func(id types.ImageIdentifier) string { return *id.ImageDigest + ":" + aws.ToString(id.ImageTag) }, in.NextToken, in.MaxResults)
+	key := func(id types.ImageIdentifier) string { return *id.ImageDigest + ":" + aws.ToString(id.ImageTag) }
+	slices.SortFunc(ids, func(a, b types.ImageIdentifier) int { return strings.Compare(key(a), key(b)) })
+	page, next, err := pageOf(ids, key, in.NextToken, in.MaxResults)
 	if err != nil {
 		return nil, err
 	}
