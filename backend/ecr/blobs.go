@@ -32,6 +32,15 @@ func newBlobStore(dir string) (*blobStore, error) {
 	return &blobStore{dir: dir}, nil
 }
 
+// reset removes every blob.
+func (s *blobStore) reset() error {
+	dir := filepath.Join(s.dir, "blobs")
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	return os.MkdirAll(filepath.Join(dir, "sha256"), 0o755)
+}
+
 func (s *blobStore) path(digest string) string {
 	return filepath.Join(s.dir, "blobs", "sha256", strings.TrimPrefix(digest, "sha256:"))
 }
@@ -94,6 +103,19 @@ func (u *uploads) get(id string, s backend.Scope, repo string) *upload {
 		return nil
 	}
 	return up
+}
+
+// reset ends every upload.
+func (u *uploads) reset() {
+	u.mu.Lock()
+	ids := make([]string, 0, len(u.open))
+	for id := range u.open {
+		ids = append(ids, id)
+	}
+	u.mu.Unlock()
+	for _, id := range ids {
+		u.end(id)
+	}
 }
 
 // end forgets an upload and removes its file.

@@ -7,7 +7,7 @@
 // https://docs.aws.amazon.com/AmazonECR/latest/APIReference/Welcome.html
 // https://github.com/opencontainers/distribution-spec/blob/main/spec.md
 //
-// Every exported method but Registry, Resolve and Token is one ECR
+// Every exported method but Registry, Resolve and Reset is one ECR
 // operation with the SDK client's signature minus its options.
 package ecr
 
@@ -50,6 +50,12 @@ func New(store *sqlite.Store, env backend.Env, dir string, secret []byte) (*Back
 		return nil, err
 	}
 	return &Backend{store: store, env: env, blobs: blobs, secret: secret, uploads: newUploads(blobs)}, nil
+}
+
+// Reset removes every blob and upload, for a store that was wiped.
+func (b *Backend) Reset() error {
+	b.uploads.reset()
+	return b.blobs.reset()
 }
 
 // Stored resource kinds. Images and layers are stored under their

@@ -189,6 +189,19 @@ func TestRegistryChunkedResumableUpload(t *testing.T) {
 	wantError(t, r.do("PATCH", location, []byte("x")), http.StatusNotFound, "BLOB_UPLOAD_UNKNOWN")
 }
 
+func TestReset(t *testing.T) {
+	r := newTestRegistry(t)
+	d := r.push("app", []byte("a layer"))
+	location := r.do("POST", "app/blobs/uploads/", nil).Header.Get("Location")
+	if err := r.b.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.b.blobs.open(d); err == nil {
+		t.Fatal("a blob outlived the reset")
+	}
+	wantError(t, r.do("PATCH", location, []byte("x")), http.StatusNotFound, "BLOB_UPLOAD_UNKNOWN")
+}
+
 func TestRegistryCrossRepositoryMount(t *testing.T) {
 	r := newTestRegistry(t)
 	blob := []byte("shared layer")

@@ -259,6 +259,9 @@ func run(args []string) error {
 			return err
 		}
 		elbBackend.Reset()
+		if err := ecrBackend.Reset(); err != nil {
+			return err
+		}
 		ecsBackend.Wake()
 		if agent != nil {
 			return agent.Reset(ctx)
