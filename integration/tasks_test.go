@@ -112,15 +112,25 @@ func stable(t *testing.T, ctx context.Context, c clients, cluster string, servic
 }
 
 // get fetches url and returns its body, failing the test on an error.
+//
+// A task is RUNNING once its container has started, a moment before its
+// server listens: until then the connection fails (refused, or closed by
+// Docker's port proxy), and get tries again, for up to 10 s.
 func get(t *testing.T, url string) string {
 	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			return string(body)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return string(body)
 }
 
 // postApp sends an empty POST to the test app at url.
