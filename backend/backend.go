@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"berth/sqlite"
 )
 
@@ -94,6 +96,21 @@ func Page[T any](all []T, key func(T) string, token string, limit int) ([]T, str
 	return all[start:end], "", nil
 }
 
+// PageOf is Page with the SDK's optional token and page size: at most max
+// items (def when max is unset or not positive), and a nil token after
+// the last page.
+func PageOf[T any](all []T, key func(T) string, token *string, max *int32, def int) ([]T, *string, error) {
+	limit := def
+	if max != nil && *max > 0 {
+		limit = int(*max)
+	}
+	out, next, err := Page(all, key, aws.ToString(token), limit)
+	if err != nil || next == "" {
+		return out, nil, err
+	}
+	return out, &next, nil
+}
+
 // OrEmpty returns s, or an empty slice for nil: AWS answers [] where a
 // list has no members.
 func OrEmpty[T any](s []T) []T {
@@ -112,6 +129,14 @@ type IDs interface {
 	// Hex returns n lowercase hexadecimal digits.
 	Hex(n int) string
 }
+
+// UUID formats 32 hexadecimal digits as a UUID (8-4-4-4-12).
+func UUID(hex string) string {
+	return hex[:8] + "-" + hex[8:12] + "-" + hex[12:16] + "-" + hex[16:20] + "-" + hex[20:32]
+}
+
+// NewUUID is a UUID of ids' digits.
+func NewUUID(ids IDs) string { return UUID(ids.Hex(32)) }
 
 // RandomIDs draws identifiers from crypto/rand.
 type RandomIDs struct{}

@@ -223,10 +223,7 @@ func (s *Server) serveReset(w http.ResponseWriter, r *http.Request, req *request
 	fmt.Fprint(w, `{"status":"ok"}`)
 }
 
-func (s *Server) requestID() string {
-	h := s.ids.Hex(32)
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
+func (s *Server) requestID() string { return backend.NewUUID(s.ids) }
 
 // caller is who sent a request: its scope, and the signing name and
 // access key of its signature ("" when unsigned).

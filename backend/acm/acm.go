@@ -16,7 +16,6 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -111,8 +110,7 @@ func KeyPair(tx *sqlite.Tx, arn string) (cert, privateKey []byte, ok bool, err e
 }
 
 func (b *Backend) newARN(s backend.Scope) string {
-	h := b.env.IDs.Hex(32)
-	return fmt.Sprintf("arn:aws:acm:%s:%s:certificate/%s-%s-%s-%s-%s", s.Region, s.Account, h[:8], h[8:12], h[12:16], h[16:20], h[20:])
+	return "arn:aws:acm:" + s.Region + ":" + s.Account + ":certificate/" + backend.NewUUID(b.env.IDs)
 }
 
 // RequestCertificate issues a certificate for a domain at once: berth

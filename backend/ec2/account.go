@@ -150,11 +150,7 @@ var interfaceFilter = filter[types.NetworkInterface]{
 		"requester-managed":    func(n types.NetworkInterface) []string { return boolean(n.RequesterManaged) },
 		"owner-id":             func(n types.NetworkInterface) []string { return str(n.OwnerId) },
 		"group-id": func(n types.NetworkInterface) []string {
-			var out []string
-			for _, g := range n.Groups {
-				out = append(out, aws.ToString(g.GroupId))
-			}
-			return out
+			return each(n.Groups, func(x types.GroupIdentifier) *string { return x.GroupId })
 		},
 	},
 }

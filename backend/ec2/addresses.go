@@ -130,7 +130,11 @@ func (b *Backend) CreateNatGateway(ctx context.Context, in *ec2api.CreateNatGate
 		if err != nil {
 			return err
 		}
-		private, err := freeAddress(tx, s, sn)
+		used, err := subnetUsers(tx, s, *sn.SubnetId)
+		if err != nil {
+			return err
+		}
+		private, err := freeAddress(sn, used)
 		if err != nil {
 			return err
 		}
@@ -224,13 +228,10 @@ func (b *Backend) DeleteNatGateway(ctx context.Context, in *ec2api.DeleteNatGate
 	return &ec2api.DeleteNatGatewayOutput{NatGatewayId: in.NatGatewayId}, nil
 }
 
-// freeAddress is the first private address of a subnet that no NAT
-// gateway or instance holds, after the four AWS reserves at its start.
-func freeAddress(tx *sqlite.Tx, s backend.Scope, sn types.Subnet) (netip.Addr, error) {
-	used, err := subnetUsers(tx, s, *sn.SubnetId)
-	if err != nil {
-		return netip.Addr{}, err
-	}
+// freeAddress is the first private address of a subnet not in used (the
+// addresses its NAT gateways and instances hold), after the four AWS
+// reserves at its start.
+func freeAddress(sn types.Subnet, used []string) (netip.Addr, error) {
 	block := netip.MustParsePrefix(*sn.CidrBlock)
 	ip := block.Addr()
 	for range 4 {

@@ -311,21 +311,23 @@ func selected[T any](rs []T, ids []string, filters []types.Filter, f filter[T]) 
 
 // page pages a describe call's results by MaxResults and NextToken.
 func page[T any](rs []T, id func(T) string, token *string, max *int32) ([]T, *string, error) {
-	limit := int(aws.ToInt32(max))
-	if limit <= 0 {
-		limit = 1000
-	}
-	out, next, err := backend.Page(rs, id, aws.ToString(token), limit)
+	out, next, err := backend.PageOf(rs, id, token, max, 1000)
 	if err != nil {
 		return nil, nil, errInvalid("The token '%s' is invalid", aws.ToString(token))
 	}
-	if next == "" {
-		return out, nil, nil
-	}
-	return out, &next, nil
+	return out, next, nil
 }
 
 func str(v *string) []string { return []string{aws.ToString(v)} }
+
+// each is the value f picks from each of xs, for a filter over a list.
+func each[T any](xs []T, f func(T) *string) []string {
+	var out []string
+	for _, x := range xs {
+		out = append(out, aws.ToString(f(x)))
+	}
+	return out
+}
 
 func boolean(v *bool) []string {
 	if aws.ToBool(v) {

@@ -66,13 +66,18 @@ func (b *Backend) RunInstances(ctx context.Context, in *ec2api.RunInstancesInput
 		if err != nil {
 			return err
 		}
+		used, err := subnetUsers(tx, s, *sn.SubnetId)
+		if err != nil {
+			return err
+		}
 		out.OwnerId = aws.String(s.Account)
 		now := b.env.Clock().UTC()
 		for i := range min(high, maxLaunch) {
-			ip, err := freeAddress(tx, s, sn)
+			ip, err := freeAddress(sn, used)
 			if err != nil {
 				return err
 			}
+			used = append(used, ip.String())
 			private := "ip-" + strings.ReplaceAll(ip.String(), ".", "-") + "." + privateDomain(s.Region)
 			inst := types.Instance{
 				InstanceId: aws.String(b.id("i")), ImageId: in.ImageId, InstanceType: instanceType, State: stateRunning,
@@ -198,11 +203,7 @@ var instanceFilter = filter[instance]{
 		"reservation-id":      func(i instance) []string { return []string{i.ReservationId} },
 		"key-name":            func(i instance) []string { return str(i.Instance.KeyName) },
 		"instance.group-id": func(i instance) []string {
-			var out []string
-			for _, g := range i.Instance.SecurityGroups {
-				out = append(out, aws.ToString(g.GroupId))
-			}
-			return out
+			return each(i.Instance.SecurityGroups, func(x types.GroupIdentifier) *string { return x.GroupId })
 		},
 	},
 }

@@ -450,18 +450,10 @@ var routeTableFilter = filter[types.RouteTable]{
 			return associations(rt, func(a types.RouteTableAssociation) *string { return a.RouteTableId })
 		},
 		"route.destination-cidr-block": func(rt types.RouteTable) []string {
-			var out []string
-			for _, r := range rt.Routes {
-				out = append(out, aws.ToString(r.DestinationCidrBlock))
-			}
-			return out
+			return each(rt.Routes, func(x types.Route) *string { return x.DestinationCidrBlock })
 		},
 		"route.gateway-id": func(rt types.RouteTable) []string {
-			var out []string
-			for _, r := range rt.Routes {
-				out = append(out, aws.ToString(r.GatewayId))
-			}
-			return out
+			return each(rt.Routes, func(x types.Route) *string { return x.GatewayId })
 		},
 	},
 }
@@ -495,11 +487,7 @@ var networkACLFilter = filter[types.NetworkAcl]{
 		"default":        func(a types.NetworkAcl) []string { return boolean(a.IsDefault) },
 		"owner-id":       func(a types.NetworkAcl) []string { return str(a.OwnerId) },
 		"association.subnet-id": func(a types.NetworkAcl) []string {
-			var out []string
-			for _, as := range a.Associations {
-				out = append(out, aws.ToString(as.SubnetId))
-			}
-			return out
+			return each(a.Associations, func(x types.NetworkAclAssociation) *string { return x.SubnetId })
 		},
 	},
 }

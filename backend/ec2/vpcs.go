@@ -136,11 +136,7 @@ var vpcFilter = filter[types.Vpc]{
 		"cidr":       func(v types.Vpc) []string { return str(v.CidrBlock) },
 		"cidr-block": func(v types.Vpc) []string { return str(v.CidrBlock) },
 		"cidr-block-association.cidr-block": func(v types.Vpc) []string {
-			var out []string
-			for _, a := range v.CidrBlockAssociationSet {
-				out = append(out, aws.ToString(a.CidrBlock))
-			}
-			return out
+			return each(v.CidrBlockAssociationSet, func(x types.VpcCidrBlockAssociation) *string { return x.CidrBlock })
 		},
 		"is-default":      func(v types.Vpc) []string { return boolean(v.IsDefault) },
 		"isDefault":       func(v types.Vpc) []string { return boolean(v.IsDefault) },

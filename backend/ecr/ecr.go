@@ -254,18 +254,11 @@ func (b *Backend) DescribeRepositories(ctx context.Context, in *ecrapi.DescribeR
 // pageOf pages items by key with an opaque token, at most max (1000 by
 // default) to a page.
 func pageOf[T any](all []T, key func(T) string, token *string, max *int32) ([]T, *string, error) {
-	limit := int(aws.ToInt32(max))
-	if limit <= 0 {
-		limit = 1000
-	}
-	out, next, err := backend.Page(all, key, aws.ToString(token), limit)
+	out, next, err := backend.PageOf(all, key, token, max, 1000)
 	if err != nil {
 		return nil, nil, errInvalid("Invalid parameter at 'nextToken': the token is not valid")
 	}
-	if next == "" {
-		return out, nil, nil
-	}
-	return out, &next, nil
+	return out, next, nil
 }
 
 // DeleteRepository deletes a repository: an empty one, or with force one

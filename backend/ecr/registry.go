@@ -380,7 +380,7 @@ func (q registryRequest) startUpload() error {
 			}
 		}
 	}
-	id := uuid(q.b.env.IDs)
+	id := backend.NewUUID(q.b.env.IDs)
 	up, err := q.b.uploads.start(id, q.s, q.repo)
 	if err != nil {
 		return err
@@ -494,10 +494,4 @@ func (q registryRequest) listTags() error {
 	}
 	q.w.Header().Set("Content-Type", "application/json")
 	return json.NewEncoder(q.w).Encode(map[string]any{"name": q.name, "tags": backend.OrEmpty(tags)})
-}
-
-// uuid is a random UUID from ids.
-func uuid(ids backend.IDs) string {
-	h := ids.Hex(32)
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

@@ -69,7 +69,7 @@ func planTask(k taskRef, t types.Task, td types.TaskDefinition, instance, netNam
 	if err != nil {
 		return nil, err
 	}
-	taskID := k.arn[strings.LastIndex(k.arn, "/")+1:]
+	id := taskID(k.arn)
 	labels := taskLabels(instance, k, td)
 	var out []plannedContainer
 	for i, cd := range defs {
@@ -123,11 +123,11 @@ func planTask(k taskRef, t types.Task, td types.TaskDefinition, instance, netNam
 				hc.Tmpfs[aws.ToString(fs.ContainerPath)] = strings.Join(append([]string{"size=" + strconv.Itoa(int(fs.Size)) + "m"}, fs.MountOptions...), ",")
 			}
 		}
-		if err := mounts(hc, cd, td, taskID, labels); err != nil {
+		if err := mounts(hc, cd, td, id, labels); err != nil {
 			return nil, err
 		}
 		for _, vf := range cd.VolumesFrom {
-			ref := dockerName(td, aws.ToString(vf.SourceContainer), taskID)
+			ref := dockerName(td, aws.ToString(vf.SourceContainer), id)
 			if aws.ToBool(vf.ReadOnly) {
 				ref += ":ro"
 			}
@@ -146,7 +146,7 @@ func planTask(k taskRef, t types.Task, td types.TaskDefinition, instance, netNam
 				hc.NetworkMode = container.NetworkMode(netName)
 				networking = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{netName: {}}}
 			} else {
-				hc.NetworkMode = container.NetworkMode("container:" + dockerName(td, aws.ToString(defs[0].Name), taskID))
+				hc.NetworkMode = container.NetworkMode("container:" + dockerName(td, aws.ToString(defs[0].Name), id))
 				cfg.Hostname = ""
 			}
 		default: // bridge
@@ -156,7 +156,7 @@ func planTask(k taskRef, t types.Task, td types.TaskDefinition, instance, netNam
 				if alias == "" {
 					alias = target
 				}
-				hc.Links = append(hc.Links, dockerName(td, target, taskID)+":"+alias)
+				hc.Links = append(hc.Links, dockerName(td, target, id)+":"+alias)
 			}
 		}
 		if !hc.NetworkMode.IsContainer() {
@@ -177,7 +177,7 @@ func planTask(k taskRef, t types.Task, td types.TaskDefinition, instance, netNam
 		}
 		pc := plannedContainer{
 			name:         name,
-			spec:         runtime.Spec{Name: dockerName(td, name, taskID), Config: cfg, HostConfig: hc, Networking: networking},
+			spec:         runtime.Spec{Name: dockerName(td, name, id), Config: cfg, HostConfig: hc, Networking: networking},
 			essential:    cd.Essential == nil || *cd.Essential,
 			dependsOn:    cd.DependsOn,
 			startTimeout: defaultStartTimeout,

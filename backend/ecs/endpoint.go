@@ -108,8 +108,7 @@ func taskRole(t types.Task, td types.TaskDefinition) string {
 // URI they were created with.
 func (a *Agent) credentialsID(taskArn string) string {
 	sum := sha256.Sum256([]byte(a.instance + "\x00" + taskArn))
-	h := hex.EncodeToString(sum[:16])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	return backend.UUID(hex.EncodeToString(sum[:16]))
 }
 
 // Endpoint is the handler of the task endpoint; what it does not serve,
@@ -396,7 +395,7 @@ func networksOf(mode types.NetworkMode, c types.Container, st container.InspectR
 		for _, ni := range c.NetworkInterfaces {
 			ip := aws.ToString(ni.PrivateIpv4Address)
 			out = append(out, networkMetadata{NetworkMode: "awsvpc", IPv4Addresses: []string{ip},
-				PrivateDNSName: "ip-" + strings.ReplaceAll(ip, ".", "-") + ".ec2.internal"})
+				PrivateDNSName: privateDNSName(ip)})
 		}
 		return backend.OrEmpty(out)
 	case types.NetworkModeHost, types.NetworkModeNone:

@@ -742,11 +742,16 @@ func (r *runner) attach(t *types.Task, owner container.InspectResponse) {
 	}
 	set("networkInterfaceId", "eni-"+strings.ReplaceAll(aws.ToString(att.Id), "-", "")[:17])
 	set("macAddress", ep.MacAddress.String())
-	set("privateDnsName", "ip-"+strings.ReplaceAll(ip, ".", "-")+".ec2.internal")
+	set("privateDnsName", privateDNSName(ip))
 	set("privateIPv4Address", ip)
 	for i := range t.Containers {
 		t.Containers[i].NetworkInterfaces = []types.NetworkInterface{{AttachmentId: att.Id, PrivateIpv4Address: aws.String(ip)}}
 	}
+}
+
+// privateDNSName is the private DNS name of a task's interface address.
+func privateDNSName(ip string) string {
+	return "ip-" + strings.ReplaceAll(ip, ".", "-") + ".ec2.internal"
 }
 
 // stop takes the task from DEACTIVATING to STOPPED: its targets are

@@ -201,14 +201,14 @@ func hasHealthCheck(td types.TaskDefinition) bool {
 func taskList(arns []string) string {
 	var parts []string
 	for _, arn := range arns {
-		parts = append(parts, "(task "+arn[strings.LastIndex(arn, "/")+1:]+")")
+		parts = append(parts, "(task "+taskID(arn)+")")
 	}
 	return strings.Join(parts, " ")
 }
 
 // addEvent records a service event, newest first.
 func addEvent(svc *types.Service, ids backend.IDs, now *time.Time, msg string) {
-	ev := types.ServiceEvent{Id: aws.String(uuid(ids)), CreatedAt: now, Message: aws.String(msg)}
+	ev := types.ServiceEvent{Id: aws.String(backend.NewUUID(ids)), CreatedAt: now, Message: aws.String(msg)}
 	svc.Events = append([]types.ServiceEvent{ev}, svc.Events...)
 	if len(svc.Events) > maxEvents {
 		svc.Events = svc.Events[:maxEvents]

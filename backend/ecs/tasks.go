@@ -218,7 +218,7 @@ func (b *Backend) newTask(s scope, c types.Cluster, td types.TaskDefinition, spe
 	}
 	if td.NetworkMode == types.NetworkModeAwsvpc {
 		t.Attachments = []types.Attachment{{
-			Id:     aws.String(uuid(b.env.IDs)),
+			Id:     aws.String(backend.NewUUID(b.env.IDs)),
 			Type:   aws.String("ElasticNetworkInterface"),
 			Status: aws.String("PRECREATED"),
 			Details: []types.KeyValuePair{
@@ -228,7 +228,7 @@ func (b *Backend) newTask(s scope, c types.Cluster, td types.TaskDefinition, spe
 	}
 	for _, cd := range td.ContainerDefinitions {
 		t.Containers = append(t.Containers, types.Container{
-			ContainerArn:      aws.String(s.arn("container/" + *c.ClusterName + "/" + id + "/" + uuid(b.env.IDs))),
+			ContainerArn:      aws.String(s.arn("container/" + *c.ClusterName + "/" + id + "/" + backend.NewUUID(b.env.IDs))),
 			TaskArn:           t.TaskArn,
 			Name:              cd.Name,
 			Image:             cd.Image,
@@ -256,12 +256,6 @@ func firstOr(s []string, def string) string {
 		return def
 	}
 	return s[0]
-}
-
-// uuid formats 32 hex digits from ids as a UUID.
-func uuid(ids interface{ Hex(int) string }) string {
-	h := ids.Hex(32)
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 // task loads a task by id or ARN within cluster c.

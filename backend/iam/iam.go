@@ -143,19 +143,12 @@ func isNotFound(err error) bool { return errors.Is(err, sqlite.ErrNotFound) }
 // page pages items ordered by a unique key with IAM's Marker and
 // MaxItems.
 func page[T any](all []T, key func(T) string, marker *string, maxItems *int32) ([]T, *string, bool, error) {
-	limit := 100
-	if maxItems != nil {
-		if *maxItems < 1 || *maxItems > 1000 {
-			return nil, nil, false, errValidation("1 validation error detected: Value '%d' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000", *maxItems)
-		}
-		limit = int(*maxItems)
+	if maxItems != nil && (*maxItems < 1 || *maxItems > 1000) {
+		return nil, nil, false, errValidation("1 validation error detected: Value '%d' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000", *maxItems)
 	}
-	items, next, err := backend.Page(all, key, aws.ToString(marker), limit)
+	items, next, err := backend.PageOf(all, key, marker, maxItems, 100)
 	if err != nil {
 		return nil, nil, false, errInvalidInput("Invalid Marker.")
 	}
-	if next == "" {
-		return items, nil, false, nil
-	}
-	return items, aws.String(next), true, nil
+	return items, next, next != nil, nil
 }

@@ -99,7 +99,7 @@ func (b *Backend) CreateLogGroup(ctx context.Context, in *logsapi.CreateLogGroup
 	if class == "" {
 		class = types.LogGroupClassStandard
 	}
-	arn := "arn:aws:logs:" + s.Region + ":" + s.Account + ":log-group:" + name
+	arn := groupArn(s, name)
 	g := group{Tags: in.Tags, Group: types.LogGroup{
 		LogGroupName: aws.String(name), CreationTime: aws.Int64(b.millis()), Arn: aws.String(arn + ":*"), LogGroupArn: aws.String(arn),
 		MetricFilterCount: aws.Int32(0), StoredBytes: aws.Int64(0), LogGroupClass: class, KmsKeyId: in.KmsKeyId,
@@ -230,6 +230,11 @@ func groupNamed(name, identifier *string) string {
 	return aws.ToString(identifier)
 }
 
+// groupArn is the ARN of a log group of scope s.
+func groupArn(s backend.Scope, name string) string {
+	return "arn:aws:logs:" + s.Region + ":" + s.Account + ":log-group:" + name
+}
+
 // groupOfArn is the log group name in a log group ARN (with or without
 // the trailing ":*").
 func groupOfArn(arn string) (string, error) {
@@ -302,48 +307,36 @@ func (b *Backend) ListTagsForResource(ctx context.Context, in *logsapi.ListTagsF
 
 // TagLogGroup adds or replaces tags of a log group named by name.
 func (b *Backend) TagLogGroup(ctx context.Context, in *logsapi.TagLogGroupInput) (*logsapi.TagLogGroupOutput, error) {
-	_, err := b.TagResource(ctx, &logsapi.TagResourceInput{ResourceArn: groupArn(ctx, in.LogGroupName), Tags: in.Tags})
+	_, err := b.TagResource(ctx, &logsapi.TagResourceInput{ResourceArn: aws.String(groupArn(backend.ScopeFrom(ctx), aws.ToString(in.LogGroupName))), Tags: in.Tags})
 	return &logsapi.TagLogGroupOutput{}, err
 }
 
 // UntagLogGroup removes tags of a log group named by name.
 func (b *Backend) UntagLogGroup(ctx context.Context, in *logsapi.UntagLogGroupInput) (*logsapi.UntagLogGroupOutput, error) {
-	_, err := b.UntagResource(ctx, &logsapi.UntagResourceInput{ResourceArn: groupArn(ctx, in.LogGroupName), TagKeys: in.Tags})
+	_, err := b.UntagResource(ctx, &logsapi.UntagResourceInput{ResourceArn: aws.String(groupArn(backend.ScopeFrom(ctx), aws.ToString(in.LogGroupName))), TagKeys: in.Tags})
 	return &logsapi.UntagLogGroupOutput{}, err
 }
 
 // ListTagsLogGroup lists the tags of a log group named by name.
 func (b *Backend) ListTagsLogGroup(ctx context.Context, in *logsapi.ListTagsLogGroupInput) (*logsapi.ListTagsLogGroupOutput, error) {
-	out, err := b.ListTagsForResource(ctx, &logsapi.ListTagsForResourceInput{ResourceArn: groupArn(ctx, in.LogGroupName)})
+	out, err := b.ListTagsForResource(ctx, &logsapi.ListTagsForResourceInput{ResourceArn: aws.String(groupArn(backend.ScopeFrom(ctx), aws.ToString(in.LogGroupName)))})
 	if err != nil {
 		return nil, err
 	}
 	return &logsapi.ListTagsLogGroupOutput{Tags: out.Tags}, nil
 }
 
-func groupArn(ctx context.Context, name *string) *string {
-	s := backend.ScopeFrom(ctx)
-	return aws.String("arn:aws:logs:" + s.Region + ":" + s.Account + ":log-group:" + aws.ToString(name))
-}
-
 // page pages items ordered by a unique key with an opaque token, at most
 // max (or limit) to a page.
 func page[T any](all []T, key func(T) string, token *string, limit *int32, max int32) ([]T, *string, error) {
-	n := max
-	if limit != nil {
-		if *limit < 1 || *limit > max {
-			return nil, nil, errInvalid("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value between 1 and %d", *limit, max)
-		}
-		n = *limit
+	if limit != nil && (*limit < 1 || *limit > max) {
+		return nil, nil, errInvalid("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value between 1 and %d", *limit, max)
 	}
-	items, next, err := backend.Page(all, key, aws.ToString(token), int(n))
+	items, next, err := backend.PageOf(all, key, token, limit, int(max))
 	if err != nil {
 		return nil, nil, errInvalid("The specified nextToken is invalid.")
 	}
-	if next == "" {
-		return items, nil, nil
-	}
-	return items, aws.String(next), nil
+	return items, next, nil
 }
 
 // sequenceToken is the opaque token PutLogEvents returns (and no longer
