@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/berth
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run build test test-unit test-integration fuzz bench bench-deps deps clean clean-containers
+.PHONY: run build test test-unit test-integration guard fuzz bench bench-deps deps clean clean-containers
 
 ## run: build berth and serve on 127.0.0.1:4566
 run: build
@@ -15,10 +15,10 @@ build:
 
 ## test: everything CI runs: vet, unit and integration tests, short fuzzing (an execution
 ## count, not a duration: a duration races the fuzz coordinator's deadline, golang/go#75804)
-test: deps
+test: deps guard
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
-	$(GO) test -count=1 -race ./sqlite
+	$(GO) test -count=1 -race ./sqlite ./lb/... ./backend/...
 	$(MAKE) fuzz FUZZTIME=100000x
 
 test-unit:
@@ -26,6 +26,13 @@ test-unit:
 
 test-integration: deps
 	$(GO) test -count=1 -timeout 20m ./integration
+
+## guard: no tracked file over 1 MB (build outputs stay out of git) and go.mod/go.sum as
+## `go mod tidy` leaves them
+guard:
+	@big=$$(git ls-files -z | xargs -0 -r stat -c '%s %n' 2>/dev/null | awk '$$1 > 1048576'); \
+	if [ -n "$$big" ]; then echo "tracked files over 1 MB:"; echo "$$big"; exit 1; fi
+	@$(GO) mod tidy -diff || { echo "go mod tidy would change go.mod/go.sum (diff above)"; exit 1; }
 
 FUZZTIME ?= 30s
 ## fuzz: run each fuzz target for FUZZTIME
