@@ -79,6 +79,17 @@ func TestPermissions(t *testing.T) {
 	if len(out) != 1 || out[0].FromPort != nil || *out[0].IpProtocol != "-1" {
 		t.Fatalf("egress = %+v", out)
 	}
+	// One rule for all protocols to 0.0.0.0/0 and ::/0, or to two IPv4
+	// ranges, is one permission holding every range, as Terraform's
+	// aws_security_group egress { protocol = "-1" cidr_blocks = [...]
+	// ipv6_cidr_blocks = [...] } reads it back.
+	v6 := rule("-1", -1, -1, "", true)
+	v6.CidrIpv4, v6.CidrIpv6 = nil, aws.String("::/0")
+	all := append(rules, v6, rule("-1", -1, -1, "10.0.0.0/8", true))
+	out = permissions(all, true)
+	if len(out) != 1 || len(out[0].IpRanges) != 2 || len(out[0].Ipv6Ranges) != 1 {
+		t.Fatalf("egress with three ranges = %+v", out)
+	}
 }
 
 func TestProtocol(t *testing.T) {

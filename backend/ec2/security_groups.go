@@ -225,20 +225,24 @@ func (b *Backend) addRules(tx *sqlite.Tx, s backend.Scope, sg types.SecurityGrou
 // as EC2 reports them: one per protocol and port range.
 func permissions(rules []types.SecurityGroupRule, egress bool) []types.IpPermission {
 	out := []types.IpPermission{}
+	type portRange struct {
+		proto    string
+		from, to int32
+	}
+	var ranges []portRange // of out's permissions, by index
 	for _, r := range rules {
 		if aws.ToBool(r.IsEgress) != egress {
 			continue
 		}
-		i := slices.IndexFunc(out, func(p types.IpPermission) bool {
-			return *p.IpProtocol == *r.IpProtocol && aws.ToInt32(p.FromPort) == *r.FromPort && aws.ToInt32(p.ToPort) == *r.ToPort
-		})
+		key := portRange{*r.IpProtocol, aws.ToInt32(r.FromPort), aws.ToInt32(r.ToPort)}
+		i := slices.Index(ranges, key)
 		if i < 0 {
 			p := types.IpPermission{IpProtocol: r.IpProtocol, IpRanges: []types.IpRange{}, Ipv6Ranges: []types.Ipv6Range{},
 				PrefixListIds: []types.PrefixListId{}, UserIdGroupPairs: []types.UserIdGroupPair{}}
 			if *r.IpProtocol != "-1" {
 				p.FromPort, p.ToPort = r.FromPort, r.ToPort
 			}
-			out, i = append(out, p), len(out)
+			out, ranges, i = append(out, p), append(ranges, key), len(out)
 		}
 		p := &out[i]
 		switch {
