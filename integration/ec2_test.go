@@ -274,3 +274,88 @@ func TestEC2NatGatewaysAndInstances(t *testing.T) {
 	_, err = c.ec2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{"i-0123456789abcdef0"}})
 	wantEC2Code(t, err, "InvalidInstanceID.NotFound")
 }
+
+// TestEC2NetworkACLsAndAddressAttributes manages a VPC's network ACLs as
+// terraform-aws-vpc does (the default ACL's entries replaced, a custom ACL
+// associated with a subnet and back), reads an Elastic IP's domain-name
+// attribute as Terraform's aws_eip does, and groups an all-protocols
+// egress rule to two ranges into one permission.
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateNetworkAclEntry.html
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeAddressesAttribute.html
+func TestEC2NetworkACLsAndAddressAttributes(t *testing.T) {
+	ctx, c := setup(t)
+	vpc := try(c.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.1.0.0/16")})).must(t).Vpc.VpcId
+	subnet := try(c.ec2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc, CidrBlock: aws.String("10.1.1.0/24")})).must(t).Subnet.SubnetId
+	acls := try(c.ec2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []types.Filter{filter("vpc-id", *vpc), filter("default", "true")}})).must(t).NetworkAcls
+	if len(acls) != 1 || len(acls[0].Entries) != 4 || len(acls[0].Associations) != 1 {
+		t.Fatalf("default ACL = %+v", acls)
+	}
+	def := acls[0].NetworkAclId
+	try(c.ec2.DeleteNetworkAclEntry(ctx, &ec2.DeleteNetworkAclEntryInput{NetworkAclId: def, RuleNumber: aws.Int32(100), Egress: aws.Bool(false)})).must(t)
+	_, err := c.ec2.DeleteNetworkAclEntry(ctx, &ec2.DeleteNetworkAclEntryInput{NetworkAclId: def, RuleNumber: aws.Int32(100), Egress: aws.Bool(false)})
+	wantEC2Code(t, err, "InvalidNetworkAclEntry.NotFound")
+	https := ec2.CreateNetworkAclEntryInput{NetworkAclId: def, RuleNumber: aws.Int32(100), Protocol: aws.String("tcp"), RuleAction: types.RuleActionAllow,
+		Egress: aws.Bool(false), CidrBlock: aws.String("0.0.0.0/0"), PortRange: &types.PortRange{From: aws.Int32(443), To: aws.Int32(443)}}
+	try(c.ec2.CreateNetworkAclEntry(ctx, &https)).must(t)
+	_, err = c.ec2.CreateNetworkAclEntry(ctx, &https)
+	wantEC2Code(t, err, "NetworkAclEntryAlreadyExists")
+	bad := https
+	bad.RuleNumber = aws.Int32(40000)
+	_, err = c.ec2.CreateNetworkAclEntry(ctx, &bad)
+	wantEC2Code(t, err, "InvalidParameterValue")
+	try(c.ec2.ReplaceNetworkAclEntry(ctx, &ec2.ReplaceNetworkAclEntryInput{NetworkAclId: def, RuleNumber: aws.Int32(100), Protocol: aws.String("-1"),
+		RuleAction: types.RuleActionAllow, Egress: aws.Bool(false), CidrBlock: aws.String("0.0.0.0/0")})).must(t)
+	_, err = c.ec2.ReplaceNetworkAclEntry(ctx, &ec2.ReplaceNetworkAclEntryInput{NetworkAclId: def, RuleNumber: aws.Int32(200), Protocol: aws.String("-1"),
+		RuleAction: types.RuleActionAllow, Egress: aws.Bool(false), CidrBlock: aws.String("0.0.0.0/0")})
+	wantEC2Code(t, err, "InvalidNetworkAclEntry.NotFound")
+	entries := try(c.ec2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{NetworkAclIds: []string{*def}})).must(t).NetworkAcls[0].Entries
+	if len(entries) != 4 || aws.ToString(entries[2].Protocol) != "-1" || entries[2].PortRange != nil || aws.ToBool(entries[2].Egress) {
+		t.Fatalf("entries after replace = %+v", entries)
+	}
+
+	custom := try(c.ec2.CreateNetworkAcl(ctx, &ec2.CreateNetworkAclInput{VpcId: vpc})).must(t).NetworkAcl
+	if aws.ToBool(custom.IsDefault) || len(custom.Entries) != 2 || custom.Entries[0].RuleAction != types.RuleActionDeny {
+		t.Fatalf("custom ACL = %+v", custom)
+	}
+	first := acls[0].Associations[0].NetworkAclAssociationId
+	moved := try(c.ec2.ReplaceNetworkAclAssociation(ctx, &ec2.ReplaceNetworkAclAssociationInput{AssociationId: first, NetworkAclId: custom.NetworkAclId})).must(t).NewAssociationId
+	on := try(c.ec2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []types.Filter{filter("association.subnet-id", *subnet)}})).must(t).NetworkAcls
+	if len(on) != 1 || *on[0].NetworkAclId != *custom.NetworkAclId || *on[0].Associations[0].NetworkAclAssociationId != *moved {
+		t.Fatalf("the subnet's ACL = %+v", on)
+	}
+	_, err = c.ec2.ReplaceNetworkAclAssociation(ctx, &ec2.ReplaceNetworkAclAssociationInput{AssociationId: first, NetworkAclId: def})
+	wantEC2Code(t, err, "InvalidAssociationID.NotFound")
+	_, err = c.ec2.DeleteNetworkAcl(ctx, &ec2.DeleteNetworkAclInput{NetworkAclId: custom.NetworkAclId})
+	wantEC2Code(t, err, "DependencyViolation")
+	_, err = c.ec2.DeleteNetworkAcl(ctx, &ec2.DeleteNetworkAclInput{NetworkAclId: def})
+	wantEC2Code(t, err, "InvalidParameterValue")
+	try(c.ec2.ReplaceNetworkAclAssociation(ctx, &ec2.ReplaceNetworkAclAssociationInput{AssociationId: moved, NetworkAclId: def})).must(t)
+	try(c.ec2.DeleteNetworkAcl(ctx, &ec2.DeleteNetworkAclInput{NetworkAclId: custom.NetworkAclId})).must(t)
+
+	eip := try(c.ec2.AllocateAddress(ctx, &ec2.AllocateAddressInput{Domain: types.DomainTypeVpc})).must(t)
+	attrs := try(c.ec2.DescribeAddressesAttribute(ctx, &ec2.DescribeAddressesAttributeInput{AllocationIds: []string{*eip.AllocationId},
+		Attribute: types.AddressAttributeNameDomainName})).must(t).Addresses
+	if len(attrs) != 1 || *attrs[0].PublicIp != *eip.PublicIp || attrs[0].PtrRecord != nil {
+		t.Fatalf("DescribeAddressesAttribute = %+v", attrs)
+	}
+	set := try(c.ec2.ModifyAddressAttribute(ctx, &ec2.ModifyAddressAttributeInput{AllocationId: eip.AllocationId, DomainName: aws.String("mail.example.com")})).must(t).Address
+	if aws.ToString(set.PtrRecord) != "mail.example.com." {
+		t.Fatalf("ModifyAddressAttribute = %+v", set)
+	}
+	try(c.ec2.ResetAddressAttribute(ctx, &ec2.ResetAddressAttributeInput{AllocationId: eip.AllocationId, Attribute: types.AddressAttributeNameDomainName})).must(t)
+	_, err = c.ec2.DescribeAddressesAttribute(ctx, &ec2.DescribeAddressesAttributeInput{AllocationIds: []string{"eipalloc-0123456789abcdef0"},
+		Attribute: types.AddressAttributeNameDomainName})
+	wantEC2Code(t, err, "InvalidAllocationID.NotFound")
+	try(c.ec2.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: eip.AllocationId})).must(t)
+
+	sg := try(c.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("out"), Description: aws.String("egress"), VpcId: vpc})).must(t).GroupId
+	everywhere := types.IpPermission{IpProtocol: aws.String("-1"), IpRanges: []types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}},
+		Ipv6Ranges: []types.Ipv6Range{{CidrIpv6: aws.String("::/0")}}}
+	try(c.ec2.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: sg,
+		IpPermissions: []types.IpPermission{{IpProtocol: aws.String("-1"), IpRanges: []types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}})).must(t)
+	try(c.ec2.AuthorizeSecurityGroupEgress(ctx, &ec2.AuthorizeSecurityGroupEgressInput{GroupId: sg, IpPermissions: []types.IpPermission{everywhere}})).must(t)
+	egress := try(c.ec2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{*sg}})).must(t).SecurityGroups[0].IpPermissionsEgress
+	if len(egress) != 1 || len(egress[0].IpRanges) != 1 || len(egress[0].Ipv6Ranges) != 1 {
+		t.Fatalf("egress permissions = %+v", egress)
+	}
+}

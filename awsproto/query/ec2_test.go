@@ -27,6 +27,8 @@ var ec2Operations = []string{
 	"DescribeAvailabilityZones", "DescribeRegions", "DescribeAccountAttributes", "DescribeNetworkAcls", "DescribeNetworkInterfaces",
 	"AllocateAddress", "DescribeAddresses", "ReleaseAddress", "CreateNatGateway", "DescribeNatGateways", "DeleteNatGateway",
 	"RunInstances", "DescribeInstances", "TerminateInstances",
+	"DescribeAddressesAttribute", "ModifyAddressAttribute", "ResetAddressAttribute",
+	"CreateNetworkAcl", "DeleteNetworkAcl", "CreateNetworkAclEntry", "ReplaceNetworkAclEntry", "DeleteNetworkAclEntry", "ReplaceNetworkAclAssociation",
 }
 
 // TestEC2RoundTrip sends every operation berth serves, with every member

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ec2api "github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -102,12 +103,132 @@ func (b *Backend) ReleaseAddress(ctx context.Context, in *ec2api.ReleaseAddressI
 		if a.AssociationId != nil {
 			return awsproto.ClientError("InvalidIPAddress.InUse", "Address %s is in use.", aws.ToString(a.PublicIp))
 		}
+		if err := tx.Delete(s.Key(kindAddressDomain, id)); err != nil {
+			return err
+		}
 		return tx.Delete(s.Key(kindAddress, id))
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &ec2api.ReleaseAddressOutput{}, nil
+}
+
+// An address's one attribute is its reverse DNS name (the PTR record of
+// its public IP). berth keeps it as a record and serves no reverse DNS, so
+// an update completes at once.
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeAddressesAttribute.html
+
+// addressAttribute is the attribute of address a: its PTR record, when set.
+func addressAttribute(tx *sqlite.Tx, s backend.Scope, a types.Address) (types.AddressAttribute, error) {
+	attr := types.AddressAttribute{AllocationId: a.AllocationId, PublicIp: a.PublicIp}
+	var name string
+	switch err := tx.Get(s.Key(kindAddressDomain, *a.AllocationId), &name); {
+	case err == nil:
+		attr.PtrRecord = aws.String(name)
+	case !isNotFound(err):
+		return attr, err
+	}
+	return attr, nil
+}
+
+// checkAddressAttribute accepts the one attribute addresses have.
+func checkAddressAttribute(name types.AddressAttributeName) error {
+	if name != types.AddressAttributeNameDomainName {
+		return errInvalid("Value (%s) for parameter attribute is invalid. Valid values: %s", name, types.AddressAttributeNameDomainName)
+	}
+	return nil
+}
+
+// DescribeAddressesAttribute describes the domain names of addresses, all
+// of the region's when no allocation id is given.
+func (b *Backend) DescribeAddressesAttribute(ctx context.Context, in *ec2api.DescribeAddressesAttributeInput) (*ec2api.DescribeAddressesAttributeOutput, error) {
+	if in.Attribute != "" {
+		if err := checkAddressAttribute(in.Attribute); err != nil {
+			return nil, err
+		}
+	}
+	var out []types.AddressAttribute
+	err := b.view(ctx, func(tx *sqlite.Tx, s backend.Scope) error {
+		var addresses []types.Address
+		if len(in.AllocationIds) == 0 {
+			var err error
+			if addresses, err = all[types.Address](tx, s, kindAddress, ""); err != nil {
+				return err
+			}
+		}
+		for _, id := range in.AllocationIds {
+			var a types.Address
+			if err := get(tx, s, kindAddress, id, &a); err != nil {
+				return err
+			}
+			addresses = append(addresses, a)
+		}
+		for _, a := range addresses {
+			attr, err := addressAttribute(tx, s, a)
+			if err != nil {
+				return err
+			}
+			out = append(out, attr)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.DescribeAddressesAttributeOutput{Addresses: backend.OrEmpty(out)}, nil
+}
+
+// setAddressDomain sets (or, with "", removes) an address's domain name
+// and returns its attribute.
+func (b *Backend) setAddressDomain(ctx context.Context, id *string, name string) (types.AddressAttribute, error) {
+	if id == nil {
+		return types.AddressAttribute{}, errMissing("AllocationId")
+	}
+	var attr types.AddressAttribute
+	err := b.update(ctx, func(tx *sqlite.Tx, s backend.Scope) error {
+		var a types.Address
+		if err := get(tx, s, kindAddress, *id, &a); err != nil {
+			return err
+		}
+		err := tx.Delete(s.Key(kindAddressDomain, *id))
+		if err == nil && name != "" {
+			err = tx.Put(s.Row(kindAddressDomain, *id, "", ""), name)
+		}
+		if err != nil {
+			return err
+		}
+		attr, err = addressAttribute(tx, s, a)
+		return err
+	})
+	return attr, err
+}
+
+// ModifyAddressAttribute sets an address's domain name.
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyAddressAttribute.html
+func (b *Backend) ModifyAddressAttribute(ctx context.Context, in *ec2api.ModifyAddressAttributeInput) (*ec2api.ModifyAddressAttributeOutput, error) {
+	name := strings.TrimSuffix(aws.ToString(in.DomainName), ".")
+	if name == "" {
+		return nil, errMissing("DomainName")
+	}
+	attr, err := b.setAddressDomain(ctx, in.AllocationId, name+".")
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.ModifyAddressAttributeOutput{Address: &attr}, nil
+}
+
+// ResetAddressAttribute removes an address's domain name.
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ResetAddressAttribute.html
+func (b *Backend) ResetAddressAttribute(ctx context.Context, in *ec2api.ResetAddressAttributeInput) (*ec2api.ResetAddressAttributeOutput, error) {
+	if err := checkAddressAttribute(in.Attribute); err != nil {
+		return nil, err
+	}
+	attr, err := b.setAddressDomain(ctx, in.AllocationId, "")
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.ResetAddressAttributeOutput{Address: &attr}, nil
 }
 
 // CreateNatGateway creates a NAT gateway in a subnet: public ones with an

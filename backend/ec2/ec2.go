@@ -57,6 +57,7 @@ const (
 	kindRouteTable      = "ec2/route-table"         // types.RouteTable: by id, under its VPC
 	kindNetworkACL      = "ec2/network-acl"         // types.NetworkAcl without associations: by id, under its VPC
 	kindAddress         = "ec2/address"             // types.Address: by allocation id
+	kindAddressDomain   = "ec2/address-domain-name" // an address's reverse DNS name (string): by allocation id
 	kindNatGateway      = "ec2/nat-gateway"         // types.NatGateway: by id, under its VPC
 	kindInstance        = "ec2/instance"            // instance: by id, under its VPC
 	kindDefaults        = "ec2/defaults"            // the region's default VPC id, once made
@@ -110,7 +111,7 @@ func notFound(id string) error {
 		return awsproto.ClientError("InvalidInternetGatewayID.NotFound", "The internetGateway ID '%s' does not exist", id)
 	case "rtb":
 		return awsproto.ClientError("InvalidRouteTableID.NotFound", "The routeTable ID '%s' does not exist", id)
-	case "rtbassoc":
+	case "rtbassoc", "aclassoc":
 		return awsproto.ClientError("InvalidAssociationID.NotFound", "The association ID '%s' does not exist", id)
 	case "acl":
 		return awsproto.ClientError("InvalidNetworkAclID.NotFound", "The networkAcl ID '%s' does not exist", id)

@@ -179,6 +179,9 @@ func (b *Backend) DeleteSubnet(ctx context.Context, in *ec2api.DeleteSubnetInput
 				}
 			}
 		}
+		if err := tx.Delete(s.Key(kindACLAssociation, id)); err != nil {
+			return err
+		}
 		return tx.Delete(s.Key(kindSubnet, id))
 	})
 	if err != nil {
