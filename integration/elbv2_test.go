@@ -275,7 +275,12 @@ func TestListenersAndRules(t *testing.T) {
 		"too many values":     {Conditions: []types.RuleCondition{{Field: aws.String("path-pattern"), Values: []string{"/a", "/b", "/c", "/d"}}}},
 		"bad field":           {Conditions: []types.RuleCondition{{Field: aws.String("cookie"), Values: []string{"a"}}}},
 		"bad cidr":            {Conditions: []types.RuleCondition{{Field: aws.String("source-ip"), SourceIpConfig: &types.SourceIpConditionConfig{Values: []string{"10.0.0.0/99"}}}}},
-		"bad fixed status":    {Actions: []types.Action{{Type: types.ActionTypeEnumFixedResponse, FixedResponseConfig: &types.FixedResponseActionConfig{StatusCode: aws.String("302")}}}},
+		// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/add-rule.html
+		"lower-case method": {Conditions: []types.RuleCondition{{Field: aws.String("http-request-method"), HttpRequestMethodConfig: &types.HttpRequestMethodConditionConfig{Values: []string{"get"}}}}},
+		"header name with a space": {Conditions: []types.RuleCondition{{Field: aws.String("http-header"), HttpHeaderConfig: &types.HttpHeaderConditionConfig{
+			HttpHeaderName: aws.String("User Agent"), Values: []string{"curl*"}}}}},
+		"path with a space": {Conditions: []types.RuleCondition{{Field: aws.String("path-pattern"), Values: []string{"/a b"}}}},
+		"bad fixed status":  {Actions: []types.Action{{Type: types.ActionTypeEnumFixedResponse, FixedResponseConfig: &types.FixedResponseActionConfig{StatusCode: aws.String("302")}}}},
 		"weight too large": {Actions: []types.Action{{Type: types.ActionTypeEnumForward, ForwardConfig: &types.ForwardActionConfig{
 			TargetGroups: []types.TargetGroupTuple{{TargetGroupArn: aws.String(s.tg), Weight: aws.Int32(1000)}}}}}},
 	} {
@@ -303,6 +308,12 @@ func TestListenersAndRules(t *testing.T) {
 	if rc := redirect.Actions[0].RedirectConfig; aws.ToString(rc.Host) != "#{host}" || aws.ToString(rc.Path) != "/#{path}" {
 		t.Fatalf("redirect defaults = %+v", rc)
 	}
+	// Header values may hold spaces, as a User-Agent does.
+	// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/add-rule.html
+	try(c.elbv2.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(s.listener), Priority: aws.Int32(97),
+		Conditions: []types.RuleCondition{{Field: aws.String("http-header"), HttpHeaderConfig: &types.HttpHeaderConditionConfig{
+			HttpHeaderName: aws.String("User-Agent"), Values: []string{"Mozilla/5.0 (X11; Linux x86_64)*"}}}},
+		Actions: []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(s.tg)}}})).must(t)
 
 	// Listeners: duplicates, protocols, attributes, certificates.
 	_, err = c.elbv2.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: aws.String(s.lb), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(80),

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
@@ -214,14 +215,33 @@ func validRedirect(rc *types.RedirectActionConfig) error {
 }
 
 var (
-	hostPattern   = regexp.MustCompile(`^[A-Za-z0-9\-.*?]+$`)
-	methodPattern = regexp.MustCompile(`^[A-Za-z_-]+$`)
+	hostPattern   = regexp.MustCompile(`^[A-Za-z0-9\-_.*?]+$`)
+	methodPattern = regexp.MustCompile(`^[A-Z_-]+$`) // case-sensitive: GET, not get
 )
 
 // validConditions checks a rule's conditions: at most one each of
 // host-header, http-request-method, path-pattern and source-ip; at most
 // three values per condition and five per rule; values not empty. It
 // returns the conditions with the legacy Values and the typed config
+// conditionChars are the characters besides letters and digits that the
+// values of each condition type may hold, wildcards included, as the
+// console's rule editor lists them: header values may hold spaces, paths
+// and query strings a few punctuation characters. A query-string value
+// may hold a space too, as its URL-decoded form does.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/add-rule.html
+var conditionChars = map[string]string{
+	"host-header":  "-_.*?",
+	"path-pattern": "_-.$/~\"'@:+&*?",
+	"query-string": "_-.$/~\"'@:+&()!,;=*? ",
+	"http-header":  " !\"#$%&'()+,./:;<=>@[]^_`{|}~-*?",
+}
+
+// headerNameChars are the characters besides letters and digits of an
+// http-header condition's header name (no wildcards).
+const headerNameChars = "*?-!#$%&'+.^_`|~"
+
+func isAlnum(r rune) bool { return r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)) }
+
 // filled from each other, as AWS returns them.
 // https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_RuleCondition.html
 func validConditions(in []types.RuleCondition) ([]types.RuleCondition, error) {
@@ -265,6 +285,15 @@ func validConditions(in []types.RuleCondition) ([]types.RuleCondition, error) {
 			}
 			if strings.EqualFold(*h.HttpHeaderName, "host") {
 				return nil, errValidation("Use a host-header condition to match the Host header")
+			}
+			name := *h.HttpHeaderName
+			if len(name) > 40 || strings.IndexFunc(name, func(r rune) bool { return !isAlnum(r) && !strings.ContainsRune(headerNameChars, r) }) >= 0 {
+				return nil, errValidation("HTTP header name '%s' is not valid: use up to 40 of A-Z, a-z, 0-9 and %q", name, headerNameChars)
+			}
+			for _, v := range h.Values {
+				if len(v) > 128 {
+					return nil, errValidation("HTTP header value '%s' is longer than 128 characters", v)
+				}
 			}
 			values = h.Values
 		case "http-request-method":
@@ -316,11 +345,9 @@ func validConditions(in []types.RuleCondition) ([]types.RuleCondition, error) {
 			if v == "" {
 				return nil, errValidation("Condition values cannot be empty")
 			}
-			for _, r := range v {
-				if r < 0x21 || r > 0x7e {
-					if field != "query-string" || r != ' ' {
-						return nil, errValidation("Condition values can contain only visible ASCII characters")
-					}
+			if extra, ok := conditionChars[field]; ok {
+				if bad := strings.IndexFunc(v, func(r rune) bool { return !isAlnum(r) && !strings.ContainsRune(extra, r) }); bad >= 0 {
+					return nil, errValidation("The %s condition value '%s' contains a character that is not allowed: use A-Z, a-z, 0-9 and %q", field, v, extra)
 				}
 			}
 			wildcards += strings.Count(v, "*") + strings.Count(v, "?")
