@@ -335,7 +335,13 @@ func TestAwsvpcService(t *testing.T) {
 	wantErr[*types.InvalidParameterException](t, err)
 	in.NetworkConfiguration = &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: subnets(t, ctx, c)[:1]}}
 	svc := try(c.ecs.CreateService(ctx, in)).must(t).Service
-	if aws.ToString(svc.PlatformVersion) != "1.4.0" || svc.NetworkConfiguration == nil || svc.RoleArn != nil {
+	// The service keeps LATEST as asked (none named); its deployment runs
+	// the version LATEST resolves to, so Terraform's platform_version =
+	// "LATEST" plans no change.
+	// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Service.html
+	// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/platform-linux-fargate.html
+	if aws.ToString(svc.PlatformVersion) != "LATEST" || aws.ToString(svc.Deployments[0].PlatformVersion) != "1.4.0" ||
+		svc.NetworkConfiguration == nil || svc.RoleArn != nil {
 		t.Fatalf("fargate service = %+v", svc)
 	}
 	// No cluster named: the default cluster was created on first use.

@@ -122,7 +122,7 @@ func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 			DesiredCount:                  ptrValue(in.DesiredCount),
 			LaunchType:                    launchType,
 			CapacityProviderStrategy:      in.CapacityProviderStrategy,
-			PlatformVersion:               platformVersion(launchType, in.PlatformVersion),
+			PlatformVersion:               servicePlatformVersion(launchType, in.PlatformVersion),
 			PlatformFamily:                platformFamily(launchType),
 			DeploymentConfiguration:       dc,
 			Events:                        []types.ServiceEvent{},
@@ -273,12 +273,28 @@ func validPlacement(td *types.TaskDefinition, launchType types.LaunchType, nc *t
 // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/platform-linux-fargate.html
 var fargatePlatforms = []string{"1.4.0", "1.3.0"}
 
+// platformVersion is the Fargate platform version tasks and deployments
+// run on: LATEST (or none) resolved to the newest.
 func platformVersion(lt types.LaunchType, v *string) *string {
 	if lt != types.LaunchTypeFargate {
 		return nil
 	}
 	if v == nil || *v == "LATEST" {
 		return aws.String(fargatePlatforms[0])
+	}
+	return v
+}
+
+// servicePlatformVersion is the platform version a Fargate service keeps
+// as it was asked for: LATEST unless a version is named. Its deployments
+// and tasks show the version it resolves to.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Service.html
+func servicePlatformVersion(lt types.LaunchType, v *string) *string {
+	if lt != types.LaunchTypeFargate {
+		return nil
+	}
+	if v == nil {
+		return aws.String("LATEST")
 	}
 	return v
 }
@@ -309,7 +325,7 @@ func (b *Backend) newDeployment(svc *types.Service, now *time.Time) types.Deploy
 		UpdatedAt:                now,
 		LaunchType:               svc.LaunchType,
 		CapacityProviderStrategy: svc.CapacityProviderStrategy,
-		PlatformVersion:          svc.PlatformVersion,
+		PlatformVersion:          platformVersion(svc.LaunchType, svc.PlatformVersion),
 		PlatformFamily:           svc.PlatformFamily,
 		NetworkConfiguration:     svc.NetworkConfiguration,
 		RolloutState:             types.DeploymentRolloutStateInProgress,
@@ -555,7 +571,7 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 			if err := validPlatformVersion(svc.LaunchType, in.PlatformVersion); err != nil {
 				return err
 			}
-			v := platformVersion(svc.LaunchType, in.PlatformVersion)
+			v := servicePlatformVersion(svc.LaunchType, in.PlatformVersion)
 			roll = roll || aws.ToString(v) != aws.ToString(svc.PlatformVersion)
 			svc.PlatformVersion = v
 		}
