@@ -191,8 +191,10 @@ func TestRunTaskAwsvpc(t *testing.T) {
 	ctx, c := setup(t)
 	web := app("web")
 	web.PortMappings[0].HostPort = nil // awsvpc: the container port
+	// A sidecar with a port of its own, as a log router has: it joins the
+	// first container's network namespace, where its port is.
 	side := app("side", "exit", "0", "1h")
-	side.PortMappings = nil
+	side.PortMappings = []types.PortMapping{{ContainerPort: aws.Int32(2020)}}
 	register(t, ctx, c, "vpc", types.NetworkModeAwsvpc, web, side)
 	subnet := subnets(t, ctx, c)[0]
 	_, err := c.ecs.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("c"), TaskDefinition: aws.String("vpc"),

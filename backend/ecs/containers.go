@@ -353,7 +353,13 @@ func mounts(hc *container.HostConfig, cd types.ContainerDefinition, td types.Tas
 
 // portBindings exposes each port mapping; in bridge mode it publishes it
 // on its host port, or on one Docker chooses when hostPort is 0 or unset.
+// A container that joins another's network namespace (the second and
+// later containers of an awsvpc task) exposes nothing itself: its ports
+// are the namespace's, and Docker refuses exposed ports on it.
 func portBindings(cfg *container.Config, hc *container.HostConfig, cd types.ContainerDefinition, mode types.NetworkMode) error {
+	if hc.NetworkMode.IsContainer() {
+		return nil
+	}
 	for _, pm := range cd.PortMappings {
 		if pm.ContainerPort == nil {
 			continue // a port range: not mapped

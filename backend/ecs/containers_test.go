@@ -92,12 +92,14 @@ func TestPlanTask(t *testing.T) {
 
 	// awsvpc: the first container owns the network namespace, the others join it.
 	td.NetworkMode, td.ContainerDefinitions[0].Links = types.NetworkModeAwsvpc, nil
+	td.ContainerDefinitions[1].PortMappings = []types.PortMapping{{ContainerPort: aws.Int32(2020)}} // a sidecar's port
 	plan, err = planTask(ref, task, td, "inst", "berth-net")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if plan[0].spec.HostConfig.NetworkMode != "berth-net" || plan[0].spec.Networking == nil ||
-		plan[1].spec.HostConfig.NetworkMode != "container:ecs-web-3-db-abc" || len(plan[1].spec.HostConfig.PortBindings) != 0 {
+		plan[1].spec.HostConfig.NetworkMode != "container:ecs-web-3-db-abc" || len(plan[1].spec.HostConfig.PortBindings) != 0 ||
+		len(plan[1].spec.Config.ExposedPorts) != 0 {
 		t.Errorf("awsvpc network modes = %v %v", plan[0].spec.HostConfig.NetworkMode, plan[1].spec.HostConfig.NetworkMode)
 	}
 
