@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -381,5 +382,41 @@ func TestHostContainerInstance(t *testing.T) {
 	if len(out.Tasks) != 0 || len(out.Failures) != 1 || aws.ToString(out.Failures[0].Reason) != "RESOURCE:MEMORY" ||
 		aws.ToString(out.Failures[0].Arn) != *task.ContainerInstanceArn {
 		t.Fatalf("RunTask(huge) = %s", taskJSON(out))
+	}
+}
+
+// TestTaskVolumesRemoved runs a task whose containers share an empty
+// volume, a task-scoped Docker volume and a shared one: the task's own
+// volumes go with it when it stops, the shared one stays, as ECS's
+// Docker volumes of task and shared scope do.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/docker-volumes.html
+func TestTaskVolumesRemoved(t *testing.T) {
+	ctx, c := setup(t)
+	shared := "berth-test-shared-" + c.region
+	t.Cleanup(func() { exec.Command("docker", "volume", "rm", "-f", shared).Run() })
+	mounts := []types.MountPoint{{SourceVolume: aws.String("scratch"), ContainerPath: aws.String("/scratch")},
+		{SourceVolume: aws.String("cache"), ContainerPath: aws.String("/cache")}, {SourceVolume: aws.String(shared), ContainerPath: aws.String("/shared")}}
+	web, side := app("web"), app("side", "exit", "0", "1h")
+	side.PortMappings = nil
+	web.MountPoints, side.MountPoints = mounts, mounts
+	c.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("c")})
+	try(c.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("vols"), ContainerDefinitions: []types.ContainerDefinition{web, side},
+		Volumes: []types.Volume{{Name: aws.String("scratch")},
+			{Name: aws.String("cache"), DockerVolumeConfiguration: &types.DockerVolumeConfiguration{Scope: types.ScopeTask}},
+			{Name: aws.String(shared), DockerVolumeConfiguration: &types.DockerVolumeConfiguration{Scope: types.ScopeShared, Autoprovision: aws.Bool(true)}}},
+	})).must(t)
+	task := running(t, ctx, c, *runTask(t, ctx, c, &ecs.RunTaskInput{TaskDefinition: aws.String("vols")}).TaskArn)
+	id := (*task.TaskArn)[strings.LastIndex(*task.TaskArn, "/")+1:]
+	own := []string{"ecs-" + id + "-cache", "ecs-" + id + "-scratch"}
+	if got := dockerLines("volume", "ls", "-q", "--filter", "name=ecs-"+id); !slices.Equal(got, own) {
+		t.Fatalf("the task's volumes = %v, want %v", got, own)
+	}
+	try(c.ecs.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("c"), Task: task.TaskArn})).must(t)
+	stopped(t, ctx, c, *task.TaskArn)
+	if got := dockerLines("volume", "ls", "-q", "--filter", "name=ecs-"+id); len(got) != 0 {
+		t.Fatalf("volumes left after the task stopped: %v", got)
+	}
+	if got := dockerLines("volume", "ls", "-q", "--filter", "name="+shared); len(got) != 1 {
+		t.Fatalf("the shared volume is gone: %v", got)
 	}
 }

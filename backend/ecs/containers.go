@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -326,15 +327,17 @@ func mounts(hc *container.HostConfig, cd types.ContainerDefinition, td types.Tas
 		case v.DockerVolumeConfiguration != nil:
 			dv := v.DockerVolumeConfiguration
 			m.Type, m.Source = mount.TypeVolume, "ecs-"+taskID+"-"+name
-			if dv.Scope == types.ScopeShared {
-				m.Source = name
-			}
 			vl := map[string]string{}
 			for k, val := range dv.Labels {
 				vl[k] = val
 			}
 			for k, val := range labels {
 				vl[k] = val
+			}
+			if dv.Scope == types.ScopeShared {
+				m.Source = name
+			} else {
+				vl[runtime.LabelTaskVolume] = "true" // removed when the task stops
 			}
 			m.VolumeOptions = &mount.VolumeOptions{Labels: vl}
 			if dv.Driver != nil {
@@ -344,7 +347,8 @@ func mounts(hc *container.HostConfig, cd types.ContainerDefinition, td types.Tas
 			return fmt.Errorf("volume %s needs a file system berth does not have", name)
 		default: // an empty host: a volume of the task's own
 			m.Type, m.Source = mount.TypeVolume, "ecs-"+taskID+"-"+name
-			m.VolumeOptions = &mount.VolumeOptions{Labels: labels}
+			m.VolumeOptions = &mount.VolumeOptions{Labels: maps.Clone(labels)}
+			m.VolumeOptions.Labels[runtime.LabelTaskVolume] = "true"
 		}
 		hc.Mounts = append(hc.Mounts, m)
 	}

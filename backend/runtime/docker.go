@@ -14,6 +14,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 )
@@ -99,11 +100,33 @@ func (d *Docker) Stop(ctx context.Context, id string, timeout time.Duration) err
 func (d *Docker) Remove(ctx context.Context, id string) error {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	if err := d.owned(ctx, id); err != nil {
+	c, err := d.inspect(ctx, id)
+	if err != nil {
 		return err
 	}
-	_, err := d.c.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
-	return err
+	if c.Config == nil || c.Config.Labels[LabelInstance] != d.instance {
+		return fmt.Errorf("container %s is not berth's", id)
+	}
+	if _, err := d.c.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
+		return err
+	}
+	for _, m := range c.Mounts {
+		if m.Type == mount.TypeVolume && m.Name != "" {
+			d.removeTaskVolume(ctx, m.Name)
+		}
+	}
+	return nil
+}
+
+// removeTaskVolume removes a volume of berth's that is a task's own; one
+// another container of the task still uses stays, for that container's
+// removal to take.
+func (d *Docker) removeTaskVolume(ctx context.Context, name string) {
+	v, err := d.c.VolumeInspect(ctx, name, client.VolumeInspectOptions{})
+	if err != nil || v.Volume.Labels[LabelInstance] != d.instance || v.Volume.Labels[LabelTaskVolume] == "" {
+		return
+	}
+	d.c.VolumeRemove(ctx, name, client.VolumeRemoveOptions{}) // in use: the last user removes it
 }
 
 // owned refuses to act on a container without berth's instance label.
@@ -318,8 +341,8 @@ func (d *Docker) Host(ctx context.Context) (Host, error) {
 	return Host{CPUs: res.Info.NCPU, MemoryBytes: res.Info.MemTotal}, err
 }
 
-// RemoveAll removes every container and network that any berth instance
-// created: the labels say which.
+// RemoveAll removes every container, network and task volume that any
+// berth instance created: the labels say which.
 func (d *Docker) RemoveAll(ctx context.Context) (int, error) {
 	call := func(fn func(ctx context.Context) error) error {
 		ctx, cancel := context.WithTimeout(ctx, callTimeout)
@@ -352,6 +375,20 @@ func (d *Docker) RemoveAll(ctx context.Context) (int, error) {
 	for _, n := range nets.Items {
 		errs = append(errs, call(func(ctx context.Context) error {
 			_, err := d.c.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{})
+			return err
+		}))
+	}
+	var volumes client.VolumeListResult
+	errs = append(errs, call(func(ctx context.Context) (err error) {
+		volumes, err = d.c.VolumeList(ctx, client.VolumeListOptions{Filters: make(client.Filters).Add("label", LabelTaskVolume)})
+		return err
+	}))
+	for _, v := range volumes.Items {
+		if v.Labels[LabelInstance] == "" {
+			continue
+		}
+		errs = append(errs, call(func(ctx context.Context) error {
+			_, err := d.c.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{Force: true})
 			return err
 		}))
 	}

@@ -27,6 +27,9 @@ const (
 	LabelTask           = "berth.task-arn"        // the task's ARN
 	LabelContainer      = "berth.container-name"  // the container's name in the task definition
 	LabelTaskDefinition = "berth.task-definition" // family:revision
+	// LabelTaskVolume marks a Docker volume of one task's own (a volume
+	// with no host path, or of task scope), removed with its last container.
+	LabelTaskVolume = "berth.task-volume"
 )
 
 // Spec is one container to create.
@@ -61,7 +64,9 @@ type Runtime interface {
 	// Stop sends the container's stop signal, waits up to timeout, then
 	// kills it.
 	Stop(ctx context.Context, id string, timeout time.Duration) error
-	// Remove removes a container, running or not, with its anonymous volumes.
+	// Remove removes a container, running or not, with its anonymous
+	// volumes and the task volumes (LabelTaskVolume) no other container
+	// uses.
 	Remove(ctx context.Context, id string) error
 	// Inspect reports a container's state, ports and networks.
 	Inspect(ctx context.Context, id string) (container.InspectResponse, error)
