@@ -128,8 +128,9 @@ func start(dataDir string, args ...string) (*berth, error) {
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	// Each berth of the run puts its load balancers on addresses of its
-	// own, so that two can listen on one port.
-	network := fmt.Sprintf("127.%d.0.0/16", 20+networks.Add(1)%200)
+	// own, so that two can listen on one port; the process id spreads the
+	// runs of several test processes on one machine apart.
+	network := fmt.Sprintf("127.%d.0.0/16", 20+(os.Getpid()+int(networks.Add(1)))%200)
 	cmd := newCommand(append([]string{"serve", "--listen", addr, "--data-dir", dataDir, "--log-format", "json", "--log-level", "warn", "--lb-network", network,
 		"--registry-listen", "127.0.0.1:0"}, args...)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile

@@ -359,3 +359,28 @@ func TestEC2NetworkACLsAndAddressAttributes(t *testing.T) {
 		t.Fatalf("egress permissions = %+v", egress)
 	}
 }
+
+// TestEC2InstanceTypes reads instance types as Terraform's aws_instance
+// and data "aws_ec2_instance_type" do: t3.micro has 2 vCPUs (1 core, 2
+// threads) and 1 GiB; it is offered in every zone.
+// https://docs.aws.amazon.com/ec2/latest/instancetypes/gp.html
+func TestEC2InstanceTypes(t *testing.T) {
+	ctx, c := setup(t)
+	types3 := try(c.ec2.DescribeInstanceTypes(ctx, &ec2.DescribeInstanceTypesInput{InstanceTypes: []types.InstanceType{types.InstanceTypeT3Micro}})).must(t).InstanceTypes
+	if len(types3) != 1 || *types3[0].VCpuInfo.DefaultVCpus != 2 || *types3[0].VCpuInfo.DefaultCores != 1 || *types3[0].MemoryInfo.SizeInMiB != 1024 ||
+		!*types3[0].FreeTierEligible || !*types3[0].BurstablePerformanceSupported {
+		t.Fatalf("t3.micro = %+v", types3)
+	}
+	arm := try(c.ec2.DescribeInstanceTypes(ctx, &ec2.DescribeInstanceTypesInput{Filters: []types.Filter{
+		filter("processor-info.supported-architecture", "arm64"), filter("instance-type", "t4g.*")}})).must(t).InstanceTypes
+	if len(arm) != 7 || arm[0].InstanceType != types.InstanceTypeT4g2xlarge {
+		t.Fatalf("t4g types = %d, first %v", len(arm), arm[0].InstanceType)
+	}
+	_, err := c.ec2.DescribeInstanceTypes(ctx, &ec2.DescribeInstanceTypesInput{InstanceTypes: []types.InstanceType{"t3.colossal"}})
+	wantEC2Code(t, err, "InvalidInstanceType")
+	offered := try(c.ec2.DescribeInstanceTypeOfferings(ctx, &ec2.DescribeInstanceTypeOfferingsInput{LocationType: types.LocationTypeAvailabilityZone,
+		Filters: []types.Filter{filter("instance-type", "t3.micro")}})).must(t).InstanceTypeOfferings
+	if len(offered) != 3 || *offered[0].Location != c.region+"a" {
+		t.Fatalf("t3.micro offerings = %+v", offered)
+	}
+}

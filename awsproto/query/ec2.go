@@ -81,7 +81,13 @@ func (ec2Query) outputName(t reflect.Type, f awsproto.Field) string {
 	return string(unicode.ToLower(r)) + f.GoName[size:]
 }
 
-func (ec2Query) outputItem() string { return "item" }
+// outputItem is <item>, but <member> for the lists the EC2 model marks so.
+func (ec2Query) outputItem(elem reflect.Type) string {
+	if elem.Name() == "InferenceDeviceInfo" {
+		return "member"
+	}
+	return "item"
+}
 
 func singular(s string) string {
 	switch {
@@ -102,6 +108,10 @@ var ec2Names = map[string]struct{ in, out string }{
 	"InstanceSecondaryInterface.PrivateIpAddresses":              {out: "privateIpAddressSet"},
 	"DescribeAddressesOutput.Addresses":                          {out: "addressesSet"},
 	"DescribeAddressesAttributeOutput.Addresses":                 {out: "addressSet"},
+	"DescribeInstanceTypesOutput.InstanceTypes":                  {out: "instanceTypeSet"},
+	"EbsInfo.EbsCards":                                           {out: "ebsCardSet"},
+	"InferenceAcceleratorInfo.Accelerators":                      {out: "accelerators"},
+	"DescribeInstanceTypeOfferingsOutput.InstanceTypeOfferings":  {out: "instanceTypeOfferingSet"},
 	"CreateNetworkAclEntryInput.IcmpTypeCode":                    {in: "Icmp"},
 	"ReplaceNetworkAclEntryInput.IcmpTypeCode":                   {in: "Icmp"},
 	"NatGateway.AttachedAppliances":                              {out: "attachedApplianceSet"},

@@ -27,7 +27,7 @@ var ec2Operations = []string{
 	"DescribeAvailabilityZones", "DescribeRegions", "DescribeAccountAttributes", "DescribeNetworkAcls", "DescribeNetworkInterfaces",
 	"AllocateAddress", "DescribeAddresses", "ReleaseAddress", "CreateNatGateway", "DescribeNatGateways", "DeleteNatGateway",
 	"RunInstances", "DescribeInstances", "TerminateInstances",
-	"DescribeAddressesAttribute", "ModifyAddressAttribute", "ResetAddressAttribute",
+	"DescribeAddressesAttribute", "ModifyAddressAttribute", "ResetAddressAttribute", "DescribeInstanceTypes", "DescribeInstanceTypeOfferings",
 	"CreateNetworkAcl", "DeleteNetworkAcl", "CreateNetworkAclEntry", "ReplaceNetworkAclEntry", "DeleteNetworkAclEntry", "ReplaceNetworkAclAssociation",
 }
 

@@ -40,8 +40,8 @@ type dialect interface {
 	inputItem(name string, i int) string
 	// outputName is the element name of member f of struct type t.
 	outputName(t reflect.Type, f awsproto.Field) string
-	// outputItem is the element name of a list item.
-	outputItem() string
+	// outputItem is the element name of an item of a list of elem.
+	outputItem(elem reflect.Type) string
 }
 
 // awsQuery is the dialect of the query protocol proper.
@@ -50,7 +50,7 @@ type awsQuery struct{}
 func (awsQuery) inputName(_ reflect.Type, f awsproto.Field) string  { return f.GoName }
 func (awsQuery) inputItem(name string, i int) string                { return name + ".member." + strconv.Itoa(i) }
 func (awsQuery) outputName(_ reflect.Type, f awsproto.Field) string { return f.GoName }
-func (awsQuery) outputItem() string                                 { return "member" }
+func (awsQuery) outputItem(reflect.Type) string                     { return "member" }
 
 type decoder struct {
 	form    url.Values
@@ -258,7 +258,7 @@ func (e encoder) element(name string, v reflect.Value) {
 		buf.WriteString(base64.StdEncoding.EncodeToString(v.Bytes()))
 	case t.Kind() == reflect.Slice:
 		for i := range v.Len() {
-			e.element(e.dialect.outputItem(), v.Index(i))
+			e.element(e.dialect.outputItem(t.Elem()), v.Index(i))
 		}
 	case t.Kind() == reflect.Map:
 		for _, k := range awsproto.SortedKeys(v) {

@@ -18,7 +18,7 @@ provider "aws" {
   skip_credentials_validation = true
   skip_metadata_api_check     = true
   skip_region_validation      = true
-  skip_requesting_account_id  = true
+  skip_requesting_account_id  = false
 
   endpoints {
     ec2            = var.endpoint
