@@ -342,8 +342,24 @@ func TestListenersAndRules(t *testing.T) {
 	if attr(la.Attributes, "routing.http.response.server.enabled") != "true" {
 		t.Fatalf("listener attributes = %+v", la.Attributes)
 	}
+	// Every ALB listener attribute the API reference lists, with its
+	// default, as the Terraform provider sends them all.
+	// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_ListenerAttribute.html
+	if len(la.Attributes) != 19 || attr(la.Attributes, "routing.http.request.x_amzn_tls_version.header_name") != "X-Amzn-Tls-Version" ||
+		attr(la.Attributes, "routing.http.response.strict_transport_security.header_value") != "" {
+		t.Fatalf("listener attributes = %+v", la.Attributes)
+	}
 	try(c.elbv2.ModifyListenerAttributes(ctx, &elbv2.ModifyListenerAttributesInput{ListenerArn: aws.String(s.listener),
-		Attributes: []types.ListenerAttribute{{Key: aws.String("routing.http.response.server.enabled"), Value: aws.String("false")}}})).must(t)
+		Attributes: []types.ListenerAttribute{{Key: aws.String("routing.http.response.server.enabled"), Value: aws.String("false")},
+			{Key: aws.String("routing.http.response.strict_transport_security.header_value"), Value: aws.String("max-age=31536000; includeSubDomains")},
+			{Key: aws.String("routing.http.response.x_content_type_options.header_value"), Value: aws.String("nosniff")},
+			{Key: aws.String("routing.http.request.x_amzn_tls_version.header_name"), Value: aws.String("X-Tls-Version")}}})).must(t)
+	for key, value := range map[string]string{"routing.http.response.x_frame_options.header_value": "ALLOWALL",
+		"routing.http.request.x_amzn_tls_cipher_suite.header_name": "Bad Name", "routing.http.response.access_control_allow_methods.header_value": "GET,FETCH"} {
+		_, err = c.elbv2.ModifyListenerAttributes(ctx, &elbv2.ModifyListenerAttributesInput{ListenerArn: aws.String(s.listener),
+			Attributes: []types.ListenerAttribute{{Key: aws.String(key), Value: aws.String(value)}}})
+		wantErr[*types.InvalidConfigurationRequestException](t, err)
+	}
 	ml := try(c.elbv2.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: aws.String(s.listener), Port: aws.Int32(8080),
 		DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: messages.TargetGroupArn}}})).must(t).Listeners[0]
 	if aws.ToInt32(ml.Port) != 8080 || aws.ToString(ml.DefaultActions[0].TargetGroupArn) != *messages.TargetGroupArn {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -26,6 +28,34 @@ func between(lo, hi int) func(string) bool {
 		n, err := strconv.Atoi(v)
 		return err == nil && n >= lo && n <= hi
 	}
+}
+
+// headerName is a header name a listener attribute renames a header to:
+// an RFC 9110 token of up to 40 characters.
+func headerName(v string) bool {
+	return v != "" && len(v) <= 40 && !strings.ContainsFunc(v, func(r rune) bool {
+		return !(r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)) || strings.ContainsRune("!#$%&'*+-.^_`|~", r))
+	})
+}
+
+// headerValue is a response header's value a listener adds: visible
+// ASCII and spaces, up to 1,024 characters; empty leaves it out.
+func headerValue(v string) bool {
+	return len(v) <= 1024 && !strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r > 0x7e })
+}
+
+// methodList is an Access-Control-Allow-Methods value: a comma-separated
+// list of HTTP methods.
+func methodList(v string) bool {
+	if v == "" {
+		return true
+	}
+	for _, m := range strings.Split(v, ",") {
+		if !slices.Contains([]string{"GET", "HEAD", "POST", "DELETE", "CONNECT", "OPTIONS", "PUT", "PATCH"}, strings.TrimSpace(m)) {
+			return false
+		}
+	}
+	return true
 }
 
 func oneOf(vs ...string) func(string) bool {
@@ -115,7 +145,27 @@ var (
 // https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_ListenerAttribute.html
 var (
 	httpListenerAttributes = []attribute{
+		{"routing.http.request.x_amzn_mtls_clientcert_serial_number.header_name", "X-Amzn-Mtls-Clientcert-Serial-Number", headerName},
+		{"routing.http.request.x_amzn_mtls_clientcert_issuer.header_name", "X-Amzn-Mtls-Clientcert-Issuer", headerName},
+		{"routing.http.request.x_amzn_mtls_clientcert_subject.header_name", "X-Amzn-Mtls-Clientcert-Subject", headerName},
+		{"routing.http.request.x_amzn_mtls_clientcert_validity.header_name", "X-Amzn-Mtls-Clientcert-Validity", headerName},
+		{"routing.http.request.x_amzn_mtls_clientcert_leaf.header_name", "X-Amzn-Mtls-Clientcert-Leaf", headerName},
+		{"routing.http.request.x_amzn_mtls_clientcert.header_name", "X-Amzn-Mtls-Clientcert", headerName},
+		{"routing.http.request.x_amzn_tls_version.header_name", "X-Amzn-Tls-Version", headerName},
+		{"routing.http.request.x_amzn_tls_cipher_suite.header_name", "X-Amzn-Tls-Cipher-Suite", headerName},
 		{"routing.http.response.server.enabled", "true", boolean},
+		{"routing.http.response.strict_transport_security.header_value", "", headerValue},
+		{"routing.http.response.access_control_allow_origin.header_value", "", headerValue},
+		{"routing.http.response.access_control_allow_methods.header_value", "", methodList},
+		{"routing.http.response.access_control_allow_headers.header_value", "", headerValue},
+		{"routing.http.response.access_control_allow_credentials.header_value", "", oneOf("", "true")},
+		{"routing.http.response.access_control_expose_headers.header_value", "", headerValue},
+		{"routing.http.response.access_control_max_age.header_value", "", func(v string) bool { return v == "" || between(0, 86400)(v) }},
+		{"routing.http.response.content_security_policy.header_value", "", headerValue},
+		{"routing.http.response.x_content_type_options.header_value", "", oneOf("", "nosniff")},
+		{"routing.http.response.x_frame_options.header_value", "", func(v string) bool {
+			return v == "" || v == "DENY" || v == "SAMEORIGIN" || strings.HasPrefix(v, "ALLOW-FROM ") && headerValue(v)
+		}},
 	}
 	tcpListenerAttributes = []attribute{
 		{"tcp.idle_timeout.seconds", "350", between(60, 6000)},
