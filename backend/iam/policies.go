@@ -169,7 +169,9 @@ func (b *Backend) ListPolicies(ctx context.Context, in *iamapi.ListPoliciesInput
 	}
 	out := &iamapi.ListPoliciesOutput{Policies: []types.Policy{}, Marker: marker, IsTruncated: truncated}
 	for _, p := range policies {
-		p.Policy.Tags = nil
+		// ListPolicies leaves tags and the description out.
+		// https://docs.aws.amazon.com/IAM/latest/APIReference/API_Policy.html
+		p.Policy.Tags, p.Policy.Description = nil, nil
 		out.Policies = append(out.Policies, p.Policy)
 	}
 	return out, nil
