@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	iamapi "github.com/aws/aws-sdk-go-v2/service/iam"
@@ -20,33 +19,10 @@ type managedPolicy struct {
 	Document string
 }
 
-// awsManaged are the AWS managed policies ECS stacks attach, with their
-// documents as AWS publishes them.
-// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/security-iam-awsmanpol.html
-var awsManaged = map[string]managedPolicy{}
-
-func init() {
-	created := time.Date(2015, 2, 6, 18, 40, 0, 0, time.UTC)
-	for _, p := range []struct{ path, name, doc string }{
-		{"/service-role/", "AmazonECSTaskExecutionRolePolicy", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecr:GetAuthorizationToken","ecr:BatchCheckLayerAvailability","ecr:GetDownloadUrlForLayer","ecr:BatchGetImage","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}`},
-		{"/service-role/", "AmazonEC2ContainerServiceforEC2Role", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:DescribeTags","ecs:CreateCluster","ecs:DeregisterContainerInstance","ecs:DiscoverPollEndpoint","ecs:Poll","ecs:RegisterContainerInstance","ecs:StartTelemetrySession","ecs:UpdateContainerInstancesState","ecs:Submit*","ecr:GetAuthorizationToken","ecr:BatchCheckLayerAvailability","ecr:GetDownloadUrlForLayer","ecr:BatchGetImage","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}`},
-		{"/service-role/", "AmazonEC2ContainerServiceRole", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:AuthorizeSecurityGroupIngress","ec2:Describe*","elasticloadbalancing:DeregisterInstancesFromLoadBalancer","elasticloadbalancing:DeregisterTargets","elasticloadbalancing:Describe*","elasticloadbalancing:RegisterInstancesWithLoadBalancer","elasticloadbalancing:RegisterTargets"],"Resource":"*"}]}`},
-		{"/", "CloudWatchLogsFullAccess", `{"Version":"2012-10-17","Statement":[{"Action":["logs:*"],"Effect":"Allow","Resource":"*"}]}`},
-		{"/", "AmazonSSMManagedInstanceCore", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ssm:DescribeAssociation","ssm:GetDocument","ssm:UpdateInstanceInformation","ssmmessages:CreateControlChannel","ssmmessages:CreateDataChannel","ssmmessages:OpenControlChannel","ssmmessages:OpenDataChannel","ec2messages:GetMessages"],"Resource":"*"}]}`},
-	} {
-		arn := "arn:aws:iam::aws:policy" + p.path + p.name
-		awsManaged[arn] = managedPolicy{Document: p.doc, Policy: types.Policy{
-			Arn: aws.String(arn), PolicyName: aws.String(p.name), Path: aws.String(p.path), PolicyId: aws.String("ANPA" + strings.ToUpper(p.name[:min(17, len(p.name))])),
-			DefaultVersionId: aws.String("v1"), IsAttachable: true, CreateDate: &created, UpdateDate: &created,
-			AttachmentCount: aws.Int32(0), PermissionsBoundaryUsageCount: aws.Int32(0),
-		}}
-	}
-}
-
 // policy loads a managed policy, the account's or an AWS one, with its
 // attachment count.
 func policy(tx *sqlite.Tx, s backend.Scope, arn string) (managedPolicy, error) {
-	p, ok := awsManaged[arn]
+	p, ok := awsManaged()[arn]
 	if !ok {
 		err := tx.Get(s.Key(kindPolicy, arn), &p)
 		if isNotFound(err) {
@@ -123,20 +99,21 @@ func (b *Backend) GetPolicy(ctx context.Context, in *iamapi.GetPolicyInput) (*ia
 	return &iamapi.GetPolicyOutput{Policy: &p.Policy}, nil
 }
 
-// GetPolicyVersion returns a managed policy's document: berth keeps one
-// version, v1.
+// GetPolicyVersion returns a managed policy's document: berth keeps only
+// its default version (v1 for the account's policies).
 func (b *Backend) GetPolicyVersion(ctx context.Context, in *iamapi.GetPolicyVersionInput) (*iamapi.GetPolicyVersionOutput, error) {
 	out, err := b.ListPolicyVersions(ctx, &iamapi.ListPolicyVersionsInput{PolicyArn: in.PolicyArn})
 	if err != nil {
 		return nil, err
 	}
-	if aws.ToString(in.VersionId) != "v1" {
+	if aws.ToString(in.VersionId) != aws.ToString(out.Versions[0].VersionId) {
 		return nil, errNoSuchEntity("Policy %s version %s does not exist or is not attachable.", aws.ToString(in.PolicyArn), aws.ToString(in.VersionId))
 	}
 	return &iamapi.GetPolicyVersionOutput{PolicyVersion: &out.Versions[0]}, nil
 }
 
-// ListPolicyVersions lists a managed policy's versions: its one version.
+// ListPolicyVersions lists a managed policy's versions: berth keeps only
+// the default one, made when the policy was last updated.
 func (b *Backend) ListPolicyVersions(ctx context.Context, in *iamapi.ListPolicyVersionsInput) (*iamapi.ListPolicyVersionsOutput, error) {
 	var p managedPolicy
 	err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
@@ -146,7 +123,7 @@ func (b *Backend) ListPolicyVersions(ctx context.Context, in *iamapi.ListPolicyV
 	if err != nil {
 		return nil, err
 	}
-	v := types.PolicyVersion{VersionId: aws.String("v1"), IsDefaultVersion: true, CreateDate: p.Policy.CreateDate, Document: encodeDocument(p.Document)}
+	v := types.PolicyVersion{VersionId: p.Policy.DefaultVersionId, IsDefaultVersion: true, CreateDate: p.Policy.UpdateDate, Document: encodeDocument(p.Document)}
 	return &iamapi.ListPolicyVersionsOutput{Versions: []types.PolicyVersion{v}}, nil
 }
 
@@ -167,7 +144,7 @@ func (b *Backend) ListPolicies(ctx context.Context, in *iamapi.ListPoliciesInput
 			}
 		}
 		if in.Scope != types.PolicyScopeTypeLocal {
-			for arn := range awsManaged {
+			for arn := range awsManaged() {
 				arns = append(arns, arn)
 			}
 		}
@@ -192,7 +169,9 @@ func (b *Backend) ListPolicies(ctx context.Context, in *iamapi.ListPoliciesInput
 	}
 	out := &iamapi.ListPoliciesOutput{Policies: []types.Policy{}, Marker: marker, IsTruncated: truncated}
 	for _, p := range policies {
-		p.Policy.Tags = nil
+		// ListPolicies leaves tags and the description out.
+		// https://docs.aws.amazon.com/IAM/latest/APIReference/API_Policy.html
+		p.Policy.Tags, p.Policy.Description = nil, nil
 		out.Policies = append(out.Policies, p.Policy)
 	}
 	return out, nil
@@ -207,7 +186,7 @@ func (b *Backend) DeletePolicy(ctx context.Context, in *iamapi.DeletePolicyInput
 		if err != nil {
 			return err
 		}
-		if _, ok := awsManaged[arn]; ok {
+		if _, ok := awsManaged()[arn]; ok {
 			return errInvalidInput("You cannot delete an AWS managed policy.")
 		}
 		if *p.Policy.AttachmentCount > 0 {

@@ -85,3 +85,19 @@ def test_roles_and_policies(aws):
     iam.delete_role(RoleName="ecsTaskExecutionRole")
     assert iam.list_roles()["Roles"] == []
 
+
+
+def test_aws_managed_policies_and_caller(aws):
+    iam = aws("iam")
+    # https://docs.aws.amazon.com/aws-managed-policy/latest/reference/ReadOnlyAccess.html
+    policy = iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")["Policy"]
+    assert policy["Description"] == "Provides read-only access to AWS services and resources."
+    assert policy["DefaultVersionId"] == "v185"
+    pages = iam.get_paginator("list_policies").paginate(Scope="AWS", PaginationConfig={"PageSize": 10})
+    arns = [p["Arn"] for page in pages for p in page["Policies"]]
+    assert "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess" in arns and len(arns) == len(set(arns))
+    # With no UserName, IAM answers for the caller: berth's keys are the account root's.
+    assert iam.get_user()["User"]["Arn"] == f"arn:aws:iam::{ACCOUNT}:root"
+    with pytest.raises(ClientError) as e:
+        iam.get_user(UserName="nobody")
+    assert error_code(e) == "NoSuchEntity" and status(e) == 404
