@@ -1,6 +1,7 @@
 package lb
 
 import (
+	"errors"
 	"hash/fnv"
 	"net"
 	"sync"
@@ -28,7 +29,7 @@ func (f *udpFlow) expires() time.Time { return time.Unix(0, f.last.Load()).Add(u
 // serveUDP serves an NLB UDP listener: a client's datagrams go to one
 // target, chosen by a hash of the flow, and the target's answers come back
 // from the listener's address.
-func (m *Manager) serveUDP(l *listener, pc *net.UDPConn) func(time.Duration) {
+func (m *Manager) serveUDP(l *listener, pc *net.UDPConn) func(time.Duration) <-chan struct{} {
 	var mu sync.Mutex
 	flows := map[string]*udpFlow{}
 	forget := func(key string, f *udpFlow) {
@@ -39,34 +40,47 @@ func (m *Manager) serveUDP(l *listener, pc *net.UDPConn) func(time.Duration) {
 		mu.Unlock()
 		f.up.Close()
 	}
+	// relay sends one datagram on to the target of its flow.
+	relay := func(datagram []byte, client *net.UDPAddr) {
+		defer m.contain("UDP datagram", nil)
+		key := client.String()
+		mu.Lock()
+		f := flows[key]
+		mu.Unlock()
+		if f == nil {
+			up := m.dialUDP(l.routes.Load(), client, pc.LocalAddr())
+			if up == nil {
+				return // no target: the datagram is dropped
+			}
+			f = &udpFlow{up: up}
+			mu.Lock()
+			flows[key] = f
+			mu.Unlock()
+			f.touch()
+			go func() {
+				defer m.contain("UDP flow", nil)
+				answerUDP(pc, client, f, func() { forget(key, f) })
+			}()
+		}
+		f.touch()
+		f.up.Write(datagram)
+	}
 	go func() {
 		buf := make([]byte, 64<<10)
 		for {
 			n, client, err := pc.ReadFromUDP(buf)
-			if err != nil {
+			if errors.Is(err, net.ErrClosed) {
 				return
 			}
-			key := client.String()
-			mu.Lock()
-			f := flows[key]
-			mu.Unlock()
-			if f == nil {
-				up := dialUDP(l.routes.Load(), client, pc.LocalAddr())
-				if up == nil {
-					continue // no target: the datagram is dropped
-				}
-				f = &udpFlow{up: up}
-				mu.Lock()
-				flows[key] = f
-				mu.Unlock()
-				f.touch()
-				go answerUDP(pc, client, f, func() { forget(key, f) })
+			if err != nil {
+				m.log.Warn().Err(err).Str("address", pc.LocalAddr().String()).Msg("cannot read a datagram")
+				time.Sleep(10 * time.Millisecond)
+				continue
 			}
-			f.touch()
-			f.up.Write(buf[:n])
+			relay(buf[:n], client)
 		}
 	}()
-	return func(time.Duration) {
+	return func(time.Duration) <-chan struct{} {
 		pc.Close()
 		mu.Lock()
 		defer mu.Unlock()
@@ -74,6 +88,9 @@ func (m *Manager) serveUDP(l *listener, pc *net.UDPConn) func(time.Duration) {
 			f.up.Close()
 			delete(flows, key)
 		}
+		done := make(chan struct{})
+		close(done)
+		return done
 	}
 }
 
@@ -98,7 +115,7 @@ func answerUDP(pc *net.UDPConn, client *net.UDPAddr, f *udpFlow, end func()) {
 
 // dialUDP connects to the target of the listener's default forward that
 // the flow from client to local hashes to, or returns nil.
-func dialUDP(rt *routes, client *net.UDPAddr, local net.Addr) *net.UDPConn {
+func (m *Manager) dialUDP(rt *routes, client *net.UDPAddr, local net.Addr) *net.UDPConn {
 	if len(rt.rules) == 0 || len(rt.rules[0].groups) == 0 {
 		return nil
 	}
@@ -108,12 +125,13 @@ func dialUDP(rt *routes, client *net.UDPAddr, local net.Addr) *net.UDPConn {
 		return nil
 	}
 	t := mem.byKey[available[flowHash(client.String(), local.String())%uint32(len(available))].Key]
-	addr, err := net.ResolveUDPAddr("udp", t.Addr)
+	conn, err := m.dial(t.ctx, "udp", t.Addr)
 	if err != nil {
 		return nil
 	}
-	up, err := net.DialUDP("udp", nil, addr)
-	if err != nil {
+	up, ok := conn.(*net.UDPConn)
+	if !ok {
+		conn.Close()
 		return nil
 	}
 	return up
