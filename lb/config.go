@@ -114,7 +114,8 @@ type TargetGroup struct {
 	DeregistrationDelay time.Duration
 	Stickiness          Stickiness
 	// ProxyProtocol is proxy_protocol_v2.enabled: TCP flows to its
-	// targets, and health checks, begin with a PROXY protocol v2 header.
+	// targets, and health checks, begin with a PROXY protocol v2 header;
+	// each UDP datagram carries one.
 	ProxyProtocol bool
 	// HealthCheck is nil when health checks are disabled.
 	HealthCheck *health.Config

@@ -2,6 +2,7 @@ package lb
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/tls"
 	"encoding/binary"
 	"fmt"
@@ -262,7 +263,7 @@ func proxyHeader(r io.Reader) (cmd byte, src, dst netip.AddrPort, err error) {
 		return
 	}
 	cmd = fixed[12] & 0x0F
-	if cmd == 1 && fixed[13] == 0x11 && len(rest) >= 12 {
+	if cmd == 1 && (fixed[13] == 0x11 || fixed[13] == 0x12) && len(rest) >= 12 { // TCP or UDP over IPv4
 		src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(rest[0:4])), binary.BigEndian.Uint16(rest[8:10]))
 		dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(rest[4:8])), binary.BigEndian.Uint16(rest[10:12]))
 	}
@@ -315,6 +316,48 @@ func TestProxyProtocolV2(t *testing.T) {
 			t.Fatalf("after the header: %q", rest)
 		}
 		return
+	}
+}
+
+// With proxy_protocol_v2.enabled each datagram of a UDP flow reaches the
+// target behind a PROXY header (UDP over IPv4: 0x12) with the client's
+// address and the listener's.
+func TestProxyProtocolV2UDP(t *testing.T) {
+	h := newHarness(t)
+	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	addr := loopback()
+	port := freeUDPPort(t, addr)
+	cfg := oneListener(addr, "UDP", port, Target{ID: "127.0.0.1", Port: pc.LocalAddr().(*net.UDPAddr).Port, Host: "127.0.0.1"})
+	tg := cfg.TargetGroups["tg"]
+	tg.ProxyProtocol = true
+	cfg.TargetGroups["tg"] = tg
+	h.apply(cfg)
+	conn, err := net.Dial("udp", net.JoinHostPort(addr, strconv.Itoa(port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, msg := range []string{"one", "two"} {
+		conn.Write([]byte(msg))
+		pc.SetReadDeadline(time.Now().Add(10 * time.Second))
+		buf := make([]byte, 1500)
+		n, _, err := pc.ReadFromUDP(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := bytes.NewReader(buf[:n])
+		cmd, src, dst, err := proxyHeader(r)
+		if err != nil || buf[13] != 0x12 {
+			t.Fatalf("% x: %v", buf[:n], err)
+		}
+		rest, _ := io.ReadAll(r)
+		if want := netip.MustParseAddrPort(conn.LocalAddr().String()); cmd != 1 || src != want || dst.String() != conn.RemoteAddr().String() || string(rest) != msg {
+			t.Fatalf("command %d from %s to %s then %q; want 1 from %s to %s then %q", cmd, src, dst, rest, want, conn.RemoteAddr(), msg)
+		}
 	}
 }
 

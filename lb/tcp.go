@@ -79,7 +79,7 @@ func (m *Manager) proxyTCP(ctx context.Context, rt *routes, conn net.Conn) {
 		if g.cfg.Load().ProxyProtocol {
 			client, _ := netip.ParseAddrPort(conn.RemoteAddr().String())
 			local, _ := netip.ParseAddrPort(conn.LocalAddr().String())
-			if _, err := up.Write(proxyproto.Header(client, local)); err != nil {
+			if _, err := up.Write(proxyproto.TCP(client, local)); err != nil {
 				up.Close()
 				return
 			}

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"hash/fnv"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"berth/lb/balance"
+	"berth/lb/proxyproto"
 )
 
 // udpIdle is how long an NLB keeps a UDP flow without traffic.
@@ -18,6 +20,9 @@ const udpIdle = 120 * time.Second
 // udpFlow is one client's datagrams to the target its flow hashed to.
 type udpFlow struct {
 	up   *net.UDPConn // connected to the target
+	// header goes ahead of each datagram to the target: the PROXY
+	// protocol's, when the target group has proxy_protocol_v2.enabled.
+	header []byte
 	last atomic.Int64 // when the latest datagram went either way, in Unix nanoseconds
 }
 
@@ -40,6 +45,7 @@ func (m *Manager) serveUDP(l *listener, pc *net.UDPConn) func(time.Duration) <-c
 		mu.Unlock()
 		f.up.Close()
 	}
+	var out []byte // a datagram with its header; relay runs in one goroutine
 	// relay sends one datagram on to the target of its flow.
 	relay := func(datagram []byte, client *net.UDPAddr) {
 		defer m.contain("UDP datagram", nil)
@@ -48,11 +54,15 @@ func (m *Manager) serveUDP(l *listener, pc *net.UDPConn) func(time.Duration) <-c
 		f := flows[key]
 		mu.Unlock()
 		if f == nil {
-			up := m.dialUDP(l.routes.Load(), client, pc.LocalAddr())
+			up, g := m.dialUDP(l.routes.Load(), client, pc.LocalAddr())
 			if up == nil {
 				return // no target: the datagram is dropped
 			}
 			f = &udpFlow{up: up}
+			if g.cfg.Load().ProxyProtocol {
+				local, _ := netip.ParseAddrPort(pc.LocalAddr().String())
+				f.header = proxyproto.UDP(client.AddrPort(), local)
+			}
 			mu.Lock()
 			flows[key] = f
 			mu.Unlock()
@@ -63,6 +73,10 @@ func (m *Manager) serveUDP(l *listener, pc *net.UDPConn) func(time.Duration) <-c
 			}()
 		}
 		f.touch()
+		if f.header != nil {
+			out = append(append(out[:0], f.header...), datagram...)
+			datagram = out
+		}
 		f.up.Write(datagram)
 	}
 	go func() {
@@ -114,27 +128,28 @@ func answerUDP(pc *net.UDPConn, client *net.UDPAddr, f *udpFlow, end func()) {
 }
 
 // dialUDP connects to the target of the listener's default forward that
-// the flow from client to local hashes to, or returns nil.
-func (m *Manager) dialUDP(rt *routes, client *net.UDPAddr, local net.Addr) *net.UDPConn {
+// the flow from client to local hashes to, and returns its group; or nil.
+func (m *Manager) dialUDP(rt *routes, client *net.UDPAddr, local net.Addr) (*net.UDPConn, *group) {
 	if len(rt.rules) == 0 || len(rt.rules[0].groups) == 0 {
-		return nil
+		return nil, nil
 	}
-	mem := rt.rules[0].groups[0].g.members.Load()
+	g := rt.rules[0].groups[0].g
+	mem := g.members.Load()
 	available := balance.Available(mem.balance)
 	if len(available) == 0 {
-		return nil
+		return nil, nil
 	}
 	t := mem.byKey[available[flowHash(client.String(), local.String())%uint32(len(available))].Key]
 	conn, err := m.dial(t.ctx, "udp", t.Addr)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	up, ok := conn.(*net.UDPConn)
 	if !ok {
 		conn.Close()
-		return nil
+		return nil, nil
 	}
-	return up
+	return up, g
 }
 
 // flowHash hashes a flow's addresses, so that a flow always goes to the
