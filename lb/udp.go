@@ -19,11 +19,11 @@ const udpIdle = 120 * time.Second
 
 // udpFlow is one client's datagrams to the target its flow hashed to.
 type udpFlow struct {
-	up   *net.UDPConn // connected to the target
+	up *net.UDPConn // connected to the target
 	// header goes ahead of each datagram to the target: the PROXY
 	// protocol's, when the target group has proxy_protocol_v2.enabled.
 	header []byte
-	last atomic.Int64 // when the latest datagram went either way, in Unix nanoseconds
+	last   atomic.Int64 // when the latest datagram went either way, in Unix nanoseconds
 }
 
 func (f *udpFlow) touch() { f.last.Store(time.Now().UnixNano()) }
