@@ -37,6 +37,8 @@ type Manager struct {
 	dial func(ctx context.Context, network, address string) (net.Conn, error)
 	// panics counts the panics contained in the data plane's goroutines.
 	panics atomic.Int64
+	// checking counts the health checkers running.
+	checking atomic.Int64
 
 	mu        sync.Mutex           // serializes Apply and Close
 	listeners map[string]*listener // by socket: "address:port/tcp"

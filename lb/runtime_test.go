@@ -11,9 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"runtime"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -357,18 +355,10 @@ func TestProxyProtocolV2UDP(t *testing.T) {
 	}
 }
 
-// checkers counts the goroutines running health checks.
-func checkers() int {
-	buf := make([]byte, 4<<20)
-	n := runtime.Stack(buf, true)
-	return strings.Count(string(buf[:n]), "berth/lb/health.(*Checker).Run(")
-}
-
 // Changing the health check settings of a target whose draining has ended
 // (the control plane lists it until it is gone) starts no checker that
 // outlives it.
 func TestDrainedTargetLeaksNoChecker(t *testing.T) {
-	before := checkers()
 	h := newHarness(t)
 	b := newBackend(t, "b")
 	addr := loopback()
@@ -376,7 +366,7 @@ func TestDrainedTargetLeaksNoChecker(t *testing.T) {
 	tg := tgroup("tg", b)
 	apply := func() { h.apply(alb(addr, port, []Rule{{ARN: "default", Action: forward("tg")}}, tg)) }
 	apply()
-	eventually(t, "one checker", func() bool { return checkers() == before+1 })
+	eventually(t, "one checker", func() bool { return h.m.checking.Load() == 1 })
 	tg.Targets[0].DrainUntil = time.Now().Add(100 * time.Millisecond)
 	apply()
 	key := targetKey(b.target().ID, b.target().Port)
@@ -391,7 +381,7 @@ func TestDrainedTargetLeaksNoChecker(t *testing.T) {
 	apply()
 	tg.Targets = nil // gone
 	apply()
-	eventually(t, "no checker left", func() bool { return checkers() == before })
+	eventually(t, "no checker left", func() bool { return h.m.checking.Load() == 0 })
 }
 
 // The connections net/http serves (any request the lean path hands over,

@@ -177,7 +177,9 @@ func (m *Manager) checkHealth(g *group, t *target, tg *TargetGroup) {
 			}
 		},
 	}
+	m.checking.Add(1)
 	go func() {
+		defer m.checking.Add(-1)
 		defer m.contain(what, nil)
 		c.Run(ctx)
 	}()
