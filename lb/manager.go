@@ -30,7 +30,7 @@ type Manager struct {
 	log    zerolog.Logger
 	now    func() time.Time
 	report func(HealthReport)
-	// buffers are the copy buffers of response bodies and TCP flows.
+	// buffers are the copy buffers of response bodies.
 	buffers sync.Pool
 	// dial connects to targets: HTTP, TCP and UDP traffic, not health
 	// checks.
