@@ -134,21 +134,27 @@ func (m *Manager) Apply(cfg Config) map[string]error {
 		}
 	}
 
+	// Sockets that go, or change protocol, are unbound first: a new
+	// listener may want the port (UDP, then TCP_UDP, for one).
+	wanted := map[string]string{} // protocol by socket
+	for i := range cfg.LoadBalancers {
+		for _, lc := range cfg.LoadBalancers[i].Listeners {
+			wanted[socketKey(cfg.LoadBalancers[i].Address, lc)] = lc.Protocol
+		}
+	}
+	for key, l := range m.listeners {
+		if wanted[key] != l.protocol {
+			l.close(l.routes.Load().drain)
+			delete(m.listeners, key)
+		}
+	}
 	failed := map[string]error{}
-	wanted := map[string]bool{}
 	for i := range cfg.LoadBalancers {
 		lb := &cfg.LoadBalancers[i]
 		for _, lc := range lb.Listeners {
 			key := socketKey(lb.Address, lc)
-			wanted[key] = true
 			r := m.compile(lb, lc)
-			l := m.listeners[key]
-			if l != nil && l.protocol != lc.Protocol {
-				l.close(l.routes.Load().drain)
-				delete(m.listeners, key)
-				l = nil
-			}
-			if l != nil {
+			if l := m.listeners[key]; l != nil {
 				l.routes.Store(r)
 				continue
 			}
@@ -156,16 +162,9 @@ func (m *Manager) Apply(cfg Config) map[string]error {
 			if err != nil {
 				m.log.Error().Err(err).Str("listener", lc.ARN).Msg("cannot bind listener")
 				failed[lc.ARN] = err
-				delete(wanted, key)
 				continue
 			}
 			m.listeners[key] = l
-		}
-	}
-	for key, l := range m.listeners {
-		if !wanted[key] {
-			l.close(l.routes.Load().drain)
-			delete(m.listeners, key)
 		}
 	}
 	return failed

@@ -425,3 +425,24 @@ func TestFallbackIdleTimeout(t *testing.T) {
 		})
 	}
 }
+
+// A listener that changes protocol on its port in one Apply (ModifyListener
+// from UDP to TCP_UDP, whose sockets are keyed apart) is bound again: the
+// old socket goes first.
+func TestProtocolChangeOnSamePort(t *testing.T) {
+	h := newHarness(t)
+	addr := loopback()
+	port := freePort(t, addr) // free for TCP; UDP too, most likely
+	udp := oneListener(addr, "UDP", port, udpEcho(t))
+	h.apply(udp)
+	both := oneListener(addr, "TCP_UDP", port, udp.TargetGroups["tg"].Targets[0])
+	both.LoadBalancers[0].Listeners[0].ARN = udp.LoadBalancers[0].Listeners[0].ARN
+	h.apply(both)
+	if served, err := try("UDP", net.JoinHostPort(addr, strconv.Itoa(port)), "after the change"); !served {
+		t.Fatalf("not served over UDP after the change: %v", err)
+	}
+	h.apply(udp)
+	if served, err := try("UDP", net.JoinHostPort(addr, strconv.Itoa(port)), "and back"); !served {
+		t.Fatalf("not served over UDP after changing back: %v", err)
+	}
+}
