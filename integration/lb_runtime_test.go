@@ -163,3 +163,36 @@ type proxySeen struct {
 	src, dst netip.AddrPort
 	payload  string
 }
+
+// TestNLBTCPIdleTimeout: a TCP listener's tcp.idle_timeout.seconds, set
+// through the API to its minimum of 60 s, closes a flow that stays idle
+// that long (without it the flow would live 350 s). The bound of the
+// wait is a poll deadline, not a measure.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/network/update-idle-timeout.html
+func TestNLBTCPIdleTimeout(t *testing.T) {
+	ctx, c := setup(t)
+	lb, addr := nlb(t, ctx, c, "idle", types.ProtocolEnumTcp, 7002)
+	l := try(c.elbv2.DescribeListeners(ctx, &elbv2.DescribeListenersInput{LoadBalancerArn: lb.LoadBalancerArn})).must(t).Listeners[0]
+	try(c.elbv2.ModifyListenerAttributes(ctx, &elbv2.ModifyListenerAttributesInput{ListenerArn: l.ListenerArn,
+		Attributes: []types.ListenerAttribute{{Key: aws.String("tcp.idle_timeout.seconds"), Value: aws.String("60")}}})).must(t)
+	var conn net.Conn
+	eventually(t, "an echo", func() bool {
+		var err error
+		if conn, err = net.Dial("tcp", addr); err != nil {
+			return false
+		}
+		fmt.Fprint(conn, "x")
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 1)
+		if _, err := io.ReadFull(conn, buf); err != nil || buf[0] != 'x' {
+			conn.Close()
+			return false
+		}
+		return true
+	})
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(150 * time.Second))
+	if n, err := conn.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("the idle flow: read %d, %v; want it closed (EOF)", n, err)
+	}
+}

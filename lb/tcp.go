@@ -33,7 +33,7 @@ func (m *Manager) serveTCP(l *listener, ln net.Listener) func(time.Duration) <-c
 			return
 		}
 		defer flows.end()
-		m.proxyTCP(ctx, l.routes.Load(), conn)
+		m.proxyTCP(ctx, l, conn)
 	})
 	return func(drain time.Duration) <-chan struct{} {
 		ln.Close()
@@ -46,7 +46,8 @@ func (m *Manager) serveTCP(l *listener, ln net.Listener) func(time.Duration) <-c
 }
 
 // proxyTCP joins conn to a target of the listener's default forward.
-func (m *Manager) proxyTCP(ctx context.Context, rt *routes, conn net.Conn) {
+func (m *Manager) proxyTCP(ctx context.Context, l *listener, conn net.Conn) {
+	rt := l.routes.Load()
 	defer conn.Close()
 	if len(rt.rules) == 0 || len(rt.rules[0].groups) == 0 {
 		return
@@ -85,7 +86,7 @@ func (m *Manager) proxyTCP(ctx context.Context, rt *routes, conn net.Conn) {
 				return
 			}
 		}
-		m.pipe(conn, up, rt.tcpIdle())
+		m.pipe(conn, up, func() time.Duration { return l.routes.Load().tcpIdle() })
 		return
 	}
 }
@@ -100,15 +101,16 @@ func (rt *routes) tcpIdle() time.Duration {
 
 // pipe copies both ways until both directions end, passing each
 // direction's end on as a half-close, or until nothing has gone either
-// way for idle, a half-closed flow included; then both are closed.
+// way for the idle timeout, a half-closed flow included; then both are
+// closed. idle is read as the flow goes: a changed timeout applies to
+// the flows open.
 //
 // Each direction copies with io.Copy, which splices between TCP sockets
 // without copying through user space, under a read deadline of a
-// quarter of idle: a copy that ends by the deadline having moved bytes
-// marks the flow active. A flow is so closed between idle and 1.25 idle
-// after its last byte.
-func (m *Manager) pipe(a, b net.Conn, idle time.Duration) {
-	window := max(idle/4, time.Millisecond)
+// quarter of the timeout: a copy that ends by the deadline having moved
+// bytes marks the flow active. A flow is so closed between the timeout
+// and 1.25 times it after its last byte.
+func (m *Manager) pipe(a, b net.Conn, idle func() time.Duration) {
 	var last atomic.Int64 // when a window last saw bytes go either way, in Unix nanoseconds
 	last.Store(time.Now().UnixNano())
 	var wg sync.WaitGroup
@@ -117,7 +119,8 @@ func (m *Manager) pipe(a, b net.Conn, idle time.Duration) {
 		defer wg.Done()
 		defer m.contain("TCP flow", func() { a.Close(); b.Close() })
 		for {
-			src.SetReadDeadline(time.Now().Add(window))
+			timeout := idle()
+			src.SetReadDeadline(time.Now().Add(max(timeout/4, time.Millisecond)))
 			n, err := io.Copy(dst, src)
 			if n > 0 {
 				last.Store(time.Now().UnixNano())
@@ -125,7 +128,7 @@ func (m *Manager) pipe(a, b net.Conn, idle time.Duration) {
 			if err == nil {
 				break // the end of src's bytes
 			}
-			if !isTimeout(err) || time.Since(time.Unix(0, last.Load())) >= idle {
+			if !isTimeout(err) || time.Since(time.Unix(0, last.Load())) >= timeout {
 				a.Close() // failed, or idle: the flow ends both ways
 				b.Close()
 				return
