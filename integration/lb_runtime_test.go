@@ -20,12 +20,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 )
 
-// TestSIGTERMDrainsListeners: berth stopped by SIGTERM closes its
-// listeners at once but lets a request in flight through one of them end
-// with its answer, as a deleted listener does.
-func TestSIGTERMDrainsListeners(t *testing.T) {
-	t.Parallel()
-	b := startT(t, filepath.Join(t.TempDir(), "data"))
+// drainingBerth starts a berth with an ALB listener whose target holds
+// GET /slow until release is closed, sends such a request, then SIGTERM,
+// and returns when berth has closed the listener (it drains). The
+// request's outcome comes on result.
+func drainingBerth(t *testing.T) (b *berth, release chan struct{}, result <-chan string) {
+	b = startT(t, filepath.Join(t.TempDir(), "data"))
 	ctx, c := context.Background(), b.clients("us-east-1")
 	arrived, release := make(chan struct{}, 1), make(chan struct{})
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -38,7 +38,6 @@ func TestSIGTERMDrainsListeners(t *testing.T) {
 		fmt.Fprint(w, "ok")
 	}))
 	t.Cleanup(target.Close)
-	defer close(release) // whatever happens, the handler ends
 	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("drain"), Subnets: subnets(t, ctx, c)[:2]})).must(t).LoadBalancers[0]
 	tg := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("drain"), Protocol: types.ProtocolEnumHttp,
 		Port: aws.Int32(80), VpcId: lb.VpcId, TargetType: types.TargetTypeEnumIp})).must(t).TargetGroups[0]
@@ -50,12 +49,12 @@ func TestSIGTERMDrainsListeners(t *testing.T) {
 	addr := net.JoinHostPort(hostAddress(t, b, *lb.DNSName), "80")
 	eventually(t, "the listener serves", func() bool { code, body := fetch("http://"+addr+"/", ""); return code == 200 && body == "ok" })
 
-	result := make(chan string, 1)
+	out := make(chan string, 1)
 	go func() {
-		client := &http.Client{Timeout: time.Minute}
+		client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{DisableKeepAlives: true}}
 		req, _ := http.NewRequest("GET", "http://"+addr+"/slow", nil)
 		code, body := send(client, req)
-		result <- fmt.Sprint(code, " ", body)
+		out <- fmt.Sprint(code, " ", body)
 	}()
 	<-arrived
 	if err := b.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -68,12 +67,35 @@ func TestSIGTERMDrainsListeners(t *testing.T) {
 		}
 		return err != nil
 	})
-	release <- struct{}{} // the target answers now, while berth drains
+	return b, release, out
+}
+
+// TestSIGTERMDrainsListeners: berth stopped by SIGTERM closes its
+// listeners at once but lets a request in flight through one of them end
+// with its answer, as a deleted listener does, then exits cleanly.
+func TestSIGTERMDrainsListeners(t *testing.T) {
+	t.Parallel()
+	b, release, result := drainingBerth(t)
+	close(release) // the target answers now, while berth drains
 	if got := <-result; got != "200 drained" {
 		t.Fatalf("the request in flight at SIGTERM: %s", got)
 	}
 	if err := b.cmd.Wait(); err != nil {
 		t.Fatalf("berth exited with %v; see %s", err, b.log)
+	}
+}
+
+// TestSecondSignalEndsDrain: a second signal while berth drains ends it at
+// once, as an impatient operator expects.
+func TestSecondSignalEndsDrain(t *testing.T) {
+	t.Parallel()
+	b, release, _ := drainingBerth(t)
+	defer close(release)
+	if err := b.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.cmd.Wait(); err == nil {
+		t.Fatal("berth exited cleanly, after its drain; want it ended by the second signal")
 	}
 }
 

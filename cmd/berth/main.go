@@ -341,6 +341,7 @@ func run(args []string) error {
 		return err
 	case <-ctx.Done():
 	}
+	stop() // a second signal ends berth at once, draining or not
 	log.Info().Msg("shutting down")
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
