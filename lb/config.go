@@ -55,6 +55,9 @@ type Listener struct {
 	// Rules are in evaluation order: by ascending priority, the default
 	// rule last.
 	Rules []Rule
+	// IdleTimeout is a TCP listener's tcp.idle_timeout.seconds; zero is
+	// NLB's default, 350 s, which TLS listeners always have.
+	IdleTimeout time.Duration
 }
 
 // Rule is a listener rule: when every condition matches, its action runs.
@@ -110,6 +113,10 @@ type TargetGroup struct {
 	SlowStart           time.Duration
 	DeregistrationDelay time.Duration
 	Stickiness          Stickiness
+	// ProxyProtocol is proxy_protocol_v2.enabled: TCP flows to its
+	// targets, and health checks, begin with a PROXY protocol v2 header;
+	// each UDP datagram carries one.
+	ProxyProtocol bool
 	// HealthCheck is nil when health checks are disabled.
 	HealthCheck *health.Config
 	Targets     []Target

@@ -25,14 +25,19 @@ type atomicRoutes = atomic.Pointer[routes]
 
 // serveHTTP serves an HTTP listener on ln, or an HTTPS one when tc is
 // set, and returns its close function.
-func (m *Manager) serveHTTP(l *listener, ln net.Listener, tc *tls.Config) func(time.Duration) {
+func (m *Manager) serveHTTP(l *listener, ln net.Listener, tc *tls.Config) func(time.Duration) <-chan struct{} {
 	h := &httpListener{m: m, l: l}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: time.Minute, IdleTimeout: time.Minute, TLSConfig: tc,
-		ErrorLog: log.New(io.Discard, "", 0)}
+	// No timeout of net/http's own: a connection's idle timeout is the
+	// load balancer's, read when the connection turns idle.
+	idle := &idleConns{timeout: func() time.Duration { return l.routes.Load().lb.idleTimeout() }, timers: map[net.Conn]*time.Timer{}}
+	srv := &http.Server{Handler: m.containHTTP(idle.busy(h)), TLSConfig: tc, ConnState: idle.track,
+		ConnContext: withConn, ErrorLog: log.New(io.Discard, "", 0)}
 	if tc != nil {
+		ln = &closeOnce{Listener: ln}
 		go srv.ServeTLS(ln, "", "")
-		return func(drain time.Duration) {
-			shutdown(context.Background(), drain, srv.Shutdown, srv.Close)
+		return func(drain time.Duration) <-chan struct{} {
+			ln.Close()
+			return inBackground(func() { shutdown(context.Background(), drain, srv.Shutdown, srv.Close) })
 		}
 	}
 	// Plain HTTP: the lean path first, net/http for what it hands over.
@@ -40,14 +45,31 @@ func (m *Manager) serveHTTP(l *listener, ln net.Listener, tc *tls.Config) func(t
 	conns := &leanConns{conns: map[*leanConn]struct{}{}}
 	go srv.Serve(to)
 	go h.serveLean(ln, conns, to)
-	return func(drain time.Duration) {
+	return func(drain time.Duration) <-chan struct{} {
 		ln.Close()
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() { defer wg.Done(); conns.shutdown(drain) }()
-		shutdown(context.Background(), drain, srv.Shutdown, srv.Close)
-		wg.Wait()
+		return inBackground(func() {
+			lean := inBackground(func() { conns.shutdown(drain) })
+			shutdown(context.Background(), drain, srv.Shutdown, srv.Close)
+			<-lean
+		})
 	}
+}
+
+// containHTTP stops a panic in next from ending the process: net/http
+// would recover it too, but silently; this logs and counts it, then has
+// net/http drop the connection.
+func (m *Manager) containHTTP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v != http.ErrAbortHandler {
+					m.contained("HTTP request", v)
+				}
+				panic(http.ErrAbortHandler)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
 }
 
 // httpListener routes the requests of one ALB listener.

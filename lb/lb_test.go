@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,6 +32,7 @@ type backend struct {
 	mu   sync.Mutex
 	code int // health check answer
 	last *http.Request
+	slow atomic.Int32 // requests for /slow begun
 }
 
 func newBackend(t *testing.T, name string) *backend {
@@ -44,6 +46,7 @@ func newBackend(t *testing.T, name string) *backend {
 		case "/health":
 			w.WriteHeader(code)
 		case "/slow":
+			b.slow.Add(1)
 			time.Sleep(3 * time.Second)
 			fmt.Fprint(w, b.name+" slow")
 		default:

@@ -304,15 +304,7 @@ func (c *handedConn) Read(p []byte) (int, error) { return c.br.Read(p) }
 
 // serveLean accepts the connections of a plain HTTP listener.
 func (h *httpListener) serveLean(ln net.Listener, conns *leanConns, to *handoff) {
-	for {
-		conn, err := ln.Accept()
-		if errors.Is(err, net.ErrClosed) {
-			return
-		}
-		if err != nil { // out of file descriptors, for one
-			time.Sleep(10 * time.Millisecond)
-			continue
-		}
+	h.m.accept(ln, "HTTP connection", func(conn net.Conn) {
 		c := &leanConn{conn: conn, br: bufio.NewReaderSize(conn, maxHead), bw: bufio.NewWriterSize(conn, 4<<10)}
 		c.peer, _ = netip.ParseAddrPort(conn.RemoteAddr().String())
 		c.ip = c.peer.Addr().Unmap().String()
@@ -320,14 +312,14 @@ func (h *httpListener) serveLean(ln net.Listener, conns *leanConns, to *handoff)
 		if conns.closing.Load() {
 			conns.mu.Unlock()
 			conn.Close()
-			continue
+			return
 		}
 		conns.conns[c] = struct{}{}
 		conns.wg.Add(1)
 		conns.mu.Unlock()
-		go func() {
-			defer conns.wg.Done()
-			handed := h.serveConn(c, conns)
+		defer conns.wg.Done()
+		handed := false
+		defer func() { // also after a panic, which accept contains
 			conns.mu.Lock()
 			delete(conns.conns, c)
 			conns.mu.Unlock()
@@ -337,7 +329,8 @@ func (h *httpListener) serveLean(ln net.Listener, conns *leanConns, to *handoff)
 				conn.Close()
 			}
 		}()
-	}
+		handed = h.serveConn(c, conns)
+	})
 }
 
 // outcome is what became of a request on the lean path.

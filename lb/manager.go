@@ -13,10 +13,13 @@ package lb
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
+	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -29,6 +32,13 @@ type Manager struct {
 	report func(HealthReport)
 	// buffers are the copy buffers of response bodies.
 	buffers sync.Pool
+	// dial connects to targets: HTTP, TCP and UDP traffic, not health
+	// checks.
+	dial func(ctx context.Context, network, address string) (net.Conn, error)
+	// panics counts the panics contained in the data plane's goroutines.
+	panics atomic.Int64
+	// checking counts the health checkers running.
+	checking atomic.Int64
 
 	mu        sync.Mutex           // serializes Apply and Close
 	listeners map[string]*listener // by socket: "address:port/tcp"
@@ -41,13 +51,71 @@ func New(log zerolog.Logger, now func() time.Time, report func(HealthReport)) *M
 	return &Manager{
 		log: log, now: now, report: report, listeners: map[string]*listener{}, groups: map[string]*group{},
 		buffers: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }},
+		dial:    (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+	}
+}
+
+// Panics is how many panics the data plane has contained: each ended the
+// connection, flow or health check it happened in, and nothing else.
+func (m *Manager) Panics() int64 { return m.panics.Load() }
+
+// contain, deferred at the top of a goroutine, stops a panic there from
+// ending the process: it logs it with its stack, counts it, and runs
+// cleanup (which may be nil), such as closing the connection.
+func (m *Manager) contain(what string, cleanup func()) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	m.contained(what, v)
+	if cleanup != nil {
+		cleanup()
+	}
+}
+
+func (m *Manager) contained(what string, v any) {
+	m.panics.Add(1)
+	m.log.Error().Str("in", what).Str("panic", fmt.Sprint(v)).Str("stack", string(debug.Stack())).Msg("contained a panic")
+}
+
+// safely runs fn and contains its panic.
+func (m *Manager) safely(what string, fn func()) {
+	defer m.contain(what, nil)
+	fn()
+}
+
+// accept hands every connection ln accepts to serve, each in a goroutine
+// of its own that contains its panic (and then closes the connection),
+// until ln is closed. Any other error, such as running out of file
+// descriptors, pauses accepting for a backoff that grows to a second,
+// and accepting goes on.
+func (m *Manager) accept(ln net.Listener, what string, serve func(net.Conn)) {
+	var backoff time.Duration
+	for {
+		conn, err := ln.Accept()
+		if errors.Is(err, net.ErrClosed) {
+			return
+		}
+		if err != nil {
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			m.log.Warn().Err(err).Str("address", ln.Addr().String()).Dur("backoff", backoff).Msg("cannot accept a connection")
+			time.Sleep(backoff)
+			continue
+		}
+		backoff = 0
+		go func() {
+			defer m.contain(what, func() { conn.Close() })
+			serve(conn)
+		}()
 	}
 }
 
 // Apply makes cfg the served configuration: listeners that are new are
-// bound, those that stay get cfg's routes at once, those gone are closed
-// after their in-flight requests end. It returns, by listener ARN, the
-// listeners whose socket could not be bound.
+// bound, and serve cfg's routes from their first connection; those that
+// stay get cfg's routes at once; those gone are unbound before Apply
+// returns, so that their port can be bound again at once, while their
+// in-flight requests go on for the drain of their routes. It returns, by
+// listener ARN, the listeners whose socket could not be bound.
 func (m *Manager) Apply(cfg Config) map[string]error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -66,48 +134,60 @@ func (m *Manager) Apply(cfg Config) map[string]error {
 		}
 	}
 
+	// Sockets that go, or change protocol, are unbound first: a new
+	// listener may want the port (UDP, then TCP_UDP, for one).
+	wanted := map[string]string{} // protocol by socket
+	for i := range cfg.LoadBalancers {
+		for _, lc := range cfg.LoadBalancers[i].Listeners {
+			wanted[socketKey(cfg.LoadBalancers[i].Address, lc)] = lc.Protocol
+		}
+	}
+	for key, l := range m.listeners {
+		if wanted[key] != l.protocol {
+			l.close(l.routes.Load().drain)
+			delete(m.listeners, key)
+		}
+	}
 	failed := map[string]error{}
-	wanted := map[string]bool{}
 	for i := range cfg.LoadBalancers {
 		lb := &cfg.LoadBalancers[i]
 		for _, lc := range lb.Listeners {
 			key := socketKey(lb.Address, lc)
-			wanted[key] = true
 			r := m.compile(lb, lc)
-			l := m.listeners[key]
-			if l != nil && l.protocol != lc.Protocol {
-				l.close(0)
-				l = nil
+			if l := m.listeners[key]; l != nil {
+				l.routes.Store(r)
+				continue
 			}
-			if l == nil {
-				var err error
-				if l, err = m.listen(lb.Address, lc); err != nil {
-					m.log.Error().Err(err).Str("listener", lc.ARN).Msg("cannot bind listener")
-					failed[lc.ARN] = err
-					delete(wanted, key)
-					continue
-				}
-				m.listeners[key] = l
+			l, err := m.listen(lb.Address, lc, r)
+			if err != nil {
+				m.log.Error().Err(err).Str("listener", lc.ARN).Msg("cannot bind listener")
+				failed[lc.ARN] = err
+				continue
 			}
-			l.routes.Store(r)
-		}
-	}
-	for key, l := range m.listeners {
-		if !wanted[key] {
-			go l.close(l.routes.Load().drain)
-			delete(m.listeners, key)
+			m.listeners[key] = l
 		}
 	}
 	return failed
 }
 
-// Close closes every listener and ends every target at once.
-func (m *Manager) Close() {
+// Close closes every listener and ends every target at once, cutting what
+// is in flight.
+func (m *Manager) Close() { m.Shutdown(0) }
+
+// Shutdown closes every listener at once (new connections are refused),
+// lets the requests and flows in flight go on for the drain of their
+// listener's routes but no longer than grace, then ends every target. It
+// returns when all of that is done.
+func (m *Manager) Shutdown(grace time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	var drained []<-chan struct{}
 	for key, l := range m.listeners {
-		l.close(0)
+		drained = append(drained, l.close(min(l.routes.Load().drain, grace)))
 		delete(m.listeners, key)
+	}
+	for _, d := range drained {
+		<-d
 	}
 	for arn, g := range m.groups {
 		m.finishGroup(g)
@@ -127,14 +207,17 @@ func socketKey(address string, l Listener) string {
 type listener struct {
 	protocol string
 	addr     string
-	routes   atomicRoutes
-	close    func(drain time.Duration)
+	routes   atomicRoutes // never nil: set before the socket serves
+	// close unbinds the socket before it returns, and lets what is in
+	// flight go on for drain; the channel closes when that has ended.
+	close func(drain time.Duration) <-chan struct{}
 }
 
-// listen binds a listener's socket and starts serving it.
-func (m *Manager) listen(address string, lc Listener) (*listener, error) {
+// listen binds a listener's socket and serves r on it.
+func (m *Manager) listen(address string, lc Listener, r *routes) (*listener, error) {
 	addr := net.JoinHostPort(address, strconv.Itoa(lc.Port))
 	l := &listener{protocol: lc.Protocol, addr: addr}
+	l.routes.Store(r) // before the first connection can read them
 	switch lc.Protocol {
 	case "HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP":
 	default:
@@ -173,7 +256,10 @@ func (m *Manager) listen(address string, lc Listener) (*listener, error) {
 		l.close = m.serveUDP(l, pc)
 	case "TCP_UDP":
 		closeTCP, closeUDP := m.serveTCP(l, ln), m.serveUDP(l, pc)
-		l.close = func(drain time.Duration) { closeUDP(drain); closeTCP(drain) }
+		l.close = func(drain time.Duration) <-chan struct{} {
+			udp, tcp := closeUDP(drain), closeTCP(drain)
+			return inBackground(func() { <-udp; <-tcp })
+		}
 	}
 	m.log.Info().Str("listener", lc.ARN).Str("address", addr).Str("protocol", lc.Protocol).Msg("listening")
 	return l, nil
@@ -241,12 +327,69 @@ type weighted struct {
 	weight int
 }
 
-// shutdown closes ln's server within drain: new connections are refused
-// at once, requests in flight may finish.
+// shutdown closes a net/http server within drain: new connections are
+// refused at once, requests in flight may finish.
 func shutdown(ctx context.Context, drain time.Duration, stop func(context.Context) error, kill func() error) {
 	ctx, cancel := context.WithTimeout(ctx, drain)
 	defer cancel()
 	if stop(ctx) != nil {
 		kill()
 	}
+}
+
+// inBackground runs fn in a goroutine and returns a channel closed when
+// it has returned.
+func inBackground(fn func()) <-chan struct{} {
+	done := make(chan struct{})
+	go func() { defer close(done); fn() }()
+	return done
+}
+
+// inFlight counts a listener's connections, for draining it: once it
+// drains, no new one may begin.
+type inFlight struct {
+	mu      sync.Mutex
+	closing bool
+	wg      sync.WaitGroup
+}
+
+// begin counts a new connection, unless the listener drains.
+func (f *inFlight) begin() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closing {
+		return false
+	}
+	f.wg.Add(1)
+	return true
+}
+
+func (f *inFlight) end() { f.wg.Done() }
+
+// wait refuses new connections and waits for those counted to end, or for
+// d, whichever comes first.
+func (f *inFlight) wait(d time.Duration) {
+	f.mu.Lock()
+	f.closing = true
+	f.mu.Unlock()
+	done := inBackground(f.wg.Wait)
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+	}
+}
+
+// closeOnce is a listener that may be closed twice, by its owner and by
+// the net/http server that serves it; the second close is a no-op.
+type closeOnce struct {
+	net.Listener
+	once sync.Once
+	err  error
+}
+
+func (l *closeOnce) Close() error {
+	l.once.Do(func() { l.err = l.Listener.Close() })
+	return l.err
 }

@@ -38,11 +38,13 @@ type target struct {
 	*balance.Target
 	cfg      Target
 	upstream *upstream
-	// ctx is the parent of every request to the target; finish cancels
-	// it, which aborts what is still in flight.
+	// ctx is the parent of every request to the target and of its health
+	// checks; finish cancels it, which aborts what is still in flight and
+	// ends the checks, those started after it included.
 	ctx    context.Context
 	cancel context.CancelFunc
-	// stopHealth ends its health checks.
+	// stopHealth ends its current health checks; it is set and called by
+	// Apply only, under the manager's lock.
 	stopHealth context.CancelFunc
 	once       sync.Once
 }
@@ -58,10 +60,9 @@ func isDialError(err error) bool {
 	return errors.As(err, &d)
 }
 
-func newTarget(t Target) *target {
+func (m *Manager) newTarget(t Target) *target {
 	key := targetKey(t.ID, t.Port)
 	addr := net.JoinHostPort(t.Host, strconv.Itoa(t.Port))
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &target{
 		Target: &balance.Target{Key: key, Addr: addr},
@@ -70,7 +71,7 @@ func newTarget(t Target) *target {
 			if t.Host == "" {
 				return nil, dialError{errors.New("target " + key + " has no address berth can reach")}
 			}
-			conn, err := dialer.DialContext(ctx, "tcp", addr)
+			conn, err := m.dial(ctx, "tcp", addr)
 			if err != nil {
 				return nil, dialError{err}
 			}
@@ -87,7 +88,6 @@ func targetKey(id string, port int) string { return id + ":" + strconv.Itoa(port
 func (t *target) finish() {
 	t.once.Do(func() {
 		t.Drain()
-		t.stopHealth()
 		t.cancel()
 		t.upstream.close()
 	})
@@ -101,7 +101,7 @@ func (m *Manager) syncGroup(g *group, cfg TargetGroup) {
 	if old == nil || old.Algorithm != cfg.Algorithm || old.SlowStart != cfg.SlowStart {
 		g.balancer.Store(&balance.Group{Algorithm: cfg.Algorithm, SlowStart: cfg.SlowStart, Now: m.now})
 	}
-	healthChanged := old == nil || !sameHealth(old.HealthCheck, cfg.HealthCheck)
+	healthChanged := old == nil || !sameHealth(old.HealthCheck, cfg.HealthCheck) || old.ProxyProtocol != cfg.ProxyProtocol
 	seen := map[string]bool{}
 	next := &members{byKey: map[string]*target{}}
 	now := m.now()
@@ -114,12 +114,12 @@ func (m *Manager) syncGroup(g *group, cfg TargetGroup) {
 			t = nil
 		}
 		if t == nil {
-			t = newTarget(tc)
+			t = m.newTarget(tc)
 			g.targets[key] = t
-			m.checkHealth(g, t, cfg.HealthCheck)
+			m.checkHealth(g, t, &cfg)
 		} else if healthChanged {
 			t.stopHealth()
-			m.checkHealth(g, t, cfg.HealthCheck)
+			m.checkHealth(g, t, &cfg)
 		}
 		if !tc.DrainUntil.IsZero() {
 			if !now.Before(tc.DrainUntil) {
@@ -153,25 +153,36 @@ func (m *Manager) finishGroup(g *group) {
 	g.members.Store(&members{})
 }
 
-// checkHealth starts the target's health checks; with checks disabled the
-// target counts as healthy.
-func (m *Manager) checkHealth(g *group, t *target, cfg *health.Config) {
-	ctx, cancel := context.WithCancel(context.Background())
+// checkHealth starts the target's health checks by tg's settings; with
+// checks disabled the target counts as healthy. A finished target is not
+// checked: its checks would never end.
+func (m *Manager) checkHealth(g *group, t *target, tg *TargetGroup) {
+	ctx, cancel := context.WithCancel(t.ctx)
 	t.stopHealth = cancel
-	if cfg == nil {
-		t.SetHealth(balance.Healthy, m.now())
+	if tg.HealthCheck == nil || ctx.Err() != nil {
+		if ctx.Err() == nil {
+			t.SetHealth(balance.Healthy, m.now())
+		}
 		return
 	}
+	cfg := *tg.HealthCheck
+	cfg.ProxyProtocol = tg.ProxyProtocol
 	id, port := t.cfg.ID, t.cfg.Port
+	what := "health check of " + t.Key + " in " + g.arn
 	c := &health.Checker{
-		Config: *cfg, Host: t.cfg.Host, TrafficPort: port, Target: t.Target, Now: m.now,
+		Config: cfg, Host: t.cfg.Host, TrafficPort: port, Target: t.Target, Now: m.now,
 		Report: func(s health.Status) {
 			if ctx.Err() == nil && m.report != nil {
-				m.report(HealthReport{TargetGroupARN: g.arn, ID: id, Port: port, Status: s})
+				m.safely(what+" (report)", func() { m.report(HealthReport{TargetGroupARN: g.arn, ID: id, Port: port, Status: s}) })
 			}
 		},
 	}
-	go c.Run(ctx)
+	m.checking.Add(1)
+	go func() {
+		defer m.checking.Add(-1)
+		defer m.contain(what, nil)
+		c.Run(ctx)
+	}()
 }
 
 func sameHealth(a, b *health.Config) bool {

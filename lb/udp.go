@@ -1,13 +1,16 @@
 package lb
 
 import (
+	"errors"
 	"hash/fnv"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"berth/lb/balance"
+	"berth/lb/proxyproto"
 )
 
 // udpIdle is how long an NLB keeps a UDP flow without traffic.
@@ -16,8 +19,11 @@ const udpIdle = 120 * time.Second
 
 // udpFlow is one client's datagrams to the target its flow hashed to.
 type udpFlow struct {
-	up   *net.UDPConn // connected to the target
-	last atomic.Int64 // when the latest datagram went either way, in Unix nanoseconds
+	up *net.UDPConn // connected to the target
+	// header goes ahead of each datagram to the target: the PROXY
+	// protocol's, when the target group has proxy_protocol_v2.enabled.
+	header []byte
+	last   atomic.Int64 // when the latest datagram went either way, in Unix nanoseconds
 }
 
 func (f *udpFlow) touch() { f.last.Store(time.Now().UnixNano()) }
@@ -28,7 +34,7 @@ func (f *udpFlow) expires() time.Time { return time.Unix(0, f.last.Load()).Add(u
 // serveUDP serves an NLB UDP listener: a client's datagrams go to one
 // target, chosen by a hash of the flow, and the target's answers come back
 // from the listener's address.
-func (m *Manager) serveUDP(l *listener, pc *net.UDPConn) func(time.Duration) {
+func (m *Manager) serveUDP(l *listener, pc *net.UDPConn) func(time.Duration) <-chan struct{} {
 	var mu sync.Mutex
 	flows := map[string]*udpFlow{}
 	forget := func(key string, f *udpFlow) {
@@ -39,34 +45,56 @@ func (m *Manager) serveUDP(l *listener, pc *net.UDPConn) func(time.Duration) {
 		mu.Unlock()
 		f.up.Close()
 	}
+	var out []byte // a datagram with its header; relay runs in one goroutine
+	// relay sends one datagram on to the target of its flow.
+	relay := func(datagram []byte, client *net.UDPAddr) {
+		defer m.contain("UDP datagram", nil)
+		key := client.String()
+		mu.Lock()
+		f := flows[key]
+		mu.Unlock()
+		if f == nil {
+			up, g := m.dialUDP(l.routes.Load(), client, pc.LocalAddr())
+			if up == nil {
+				return // no target: the datagram is dropped
+			}
+			f = &udpFlow{up: up}
+			if g.cfg.Load().ProxyProtocol {
+				local, _ := netip.ParseAddrPort(pc.LocalAddr().String())
+				f.header = proxyproto.UDP(client.AddrPort(), local)
+			}
+			mu.Lock()
+			flows[key] = f
+			mu.Unlock()
+			f.touch()
+			go func() {
+				defer m.contain("UDP flow", nil)
+				answerUDP(pc, client, f, func() { forget(key, f) })
+			}()
+		}
+		f.touch()
+		if f.header != nil {
+			out = append(append(out[:0], f.header...), datagram...)
+			datagram = out
+		}
+		f.up.Write(datagram)
+	}
 	go func() {
 		buf := make([]byte, 64<<10)
 		for {
 			n, client, err := pc.ReadFromUDP(buf)
-			if err != nil {
+			if errors.Is(err, net.ErrClosed) {
 				return
 			}
-			key := client.String()
-			mu.Lock()
-			f := flows[key]
-			mu.Unlock()
-			if f == nil {
-				up := dialUDP(l.routes.Load(), client, pc.LocalAddr())
-				if up == nil {
-					continue // no target: the datagram is dropped
-				}
-				f = &udpFlow{up: up}
-				mu.Lock()
-				flows[key] = f
-				mu.Unlock()
-				f.touch()
-				go answerUDP(pc, client, f, func() { forget(key, f) })
+			if err != nil {
+				m.log.Warn().Err(err).Str("address", pc.LocalAddr().String()).Msg("cannot read a datagram")
+				time.Sleep(10 * time.Millisecond)
+				continue
 			}
-			f.touch()
-			f.up.Write(buf[:n])
+			relay(buf[:n], client)
 		}
 	}()
-	return func(time.Duration) {
+	return func(time.Duration) <-chan struct{} {
 		pc.Close()
 		mu.Lock()
 		defer mu.Unlock()
@@ -74,6 +102,9 @@ func (m *Manager) serveUDP(l *listener, pc *net.UDPConn) func(time.Duration) {
 			f.up.Close()
 			delete(flows, key)
 		}
+		done := make(chan struct{})
+		close(done)
+		return done
 	}
 }
 
@@ -97,26 +128,28 @@ func answerUDP(pc *net.UDPConn, client *net.UDPAddr, f *udpFlow, end func()) {
 }
 
 // dialUDP connects to the target of the listener's default forward that
-// the flow from client to local hashes to, or returns nil.
-func dialUDP(rt *routes, client *net.UDPAddr, local net.Addr) *net.UDPConn {
+// the flow from client to local hashes to, and returns its group; or nil.
+func (m *Manager) dialUDP(rt *routes, client *net.UDPAddr, local net.Addr) (*net.UDPConn, *group) {
 	if len(rt.rules) == 0 || len(rt.rules[0].groups) == 0 {
-		return nil
+		return nil, nil
 	}
-	mem := rt.rules[0].groups[0].g.members.Load()
+	g := rt.rules[0].groups[0].g
+	mem := g.members.Load()
 	available := balance.Available(mem.balance)
 	if len(available) == 0 {
-		return nil
+		return nil, nil
 	}
 	t := mem.byKey[available[flowHash(client.String(), local.String())%uint32(len(available))].Key]
-	addr, err := net.ResolveUDPAddr("udp", t.Addr)
+	conn, err := m.dial(t.ctx, "udp", t.Addr)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	up, err := net.DialUDP("udp", nil, addr)
-	if err != nil {
-		return nil
+	up, ok := conn.(*net.UDPConn)
+	if !ok {
+		conn.Close()
+		return nil, nil
 	}
-	return up
+	return up, g
 }
 
 // flowHash hashes a flow's addresses, so that a flow always goes to the

@@ -201,6 +201,13 @@ func (b *Backend) snapshot(tx *sqlite.Tx, p Placement) (lb.Config, time.Time, er
 // default last, and adds the target groups they forward to.
 func (b *Backend) compileListener(tx *sqlite.Tx, s scope, l types.Listener, cfg *lb.Config, resolve func(string) string, next *time.Time) (lb.Listener, error) {
 	out := lb.Listener{ARN: *l.ListenerArn, Protocol: string(l.Protocol), Port: int(aws.ToInt32(l.Port))}
+	attrs, err := attributeMap(tx, s, *l.ListenerArn, listenerAttributes(l.Protocol))
+	if err != nil {
+		return out, err
+	}
+	if idle, err := strconv.Atoi(attrs["tcp.idle_timeout.seconds"]); err == nil {
+		out.IdleTimeout = time.Duration(idle) * time.Second
+	}
 	stored, err := sqlite.ListAll[types.Rule](tx, s.Query(kindRule, *l.ListenerArn))
 	if err != nil {
 		return out, err
@@ -395,6 +402,7 @@ func (b *Backend) compileTargetGroup(tx *sqlite.Tx, s scope, arn string, resolve
 		ARN: arn, Name: aws.ToString(tg.TargetGroupName), Protocol: string(tg.Protocol),
 		Algorithm: attrs["load_balancing.algorithm.type"], SlowStart: seconds("slow_start.duration_seconds"),
 		DeregistrationDelay: seconds("deregistration_delay.timeout_seconds"),
+		ProxyProtocol:       attrs["proxy_protocol_v2.enabled"] == "true",
 	}
 	if attrs["stickiness.enabled"] == "true" {
 		out.Stickiness = lb.Stickiness{Type: attrs["stickiness.type"], Duration: seconds("stickiness.lb_cookie.duration_seconds")}

@@ -292,7 +292,7 @@ func run(args []string) error {
 			defer close(published)
 			elbBackend.Publish(publishCtx, dataPlane, elbv2.Placement{Network: network, Resolve: host.Resolve}, log.With().Str("component", "lb").Logger())
 		}()
-		defer func() { stopPublishing(); <-published; dataPlane.Close() }()
+		defer func() { stopPublishing(); <-published; dataPlane.Shutdown(lbDrainOnExit) }()
 	}
 	if docker != nil {
 		agent = ecs.NewAgent(ecsBackend, docker, instance, log.With().Str("component", "agent").Logger())
@@ -341,11 +341,20 @@ func run(args []string) error {
 		return err
 	case <-ctx.Done():
 	}
+	stop() // a second signal ends berth at once, draining or not
 	log.Info().Msg("shutting down")
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return httpServer.Shutdown(shutdown)
 }
+
+// lbDrainOnExit bounds how long the load balancers' requests in flight
+// may go on when berth stops (each listener drains for the longest
+// deregistration delay of its target groups, at most this long): 30 s is
+// the stop timeout ECS gives a container by default between SIGTERM and
+// SIGKILL, a budget that supervisors commonly allow.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html (stopTimeout)
+const lbDrainOnExit = 30 * time.Second
 
 // listenTaskEndpoint listens where task containers reach berth: on the
 // address of gateway (in AWS the ECS agent's, 169.254.170.2), made the

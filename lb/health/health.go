@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"berth/lb/balance"
+	"berth/lb/proxyproto"
 )
 
 // Config is a target group's health check settings.
@@ -28,6 +29,12 @@ type Config struct {
 	Interval, Timeout  time.Duration
 	HealthyThreshold   int
 	UnhealthyThreshold int
+	// ProxyProtocol sends a PROXY protocol v2 header, of the LOCAL
+	// command, ahead of each check, as NLB does for a target group with
+	// proxy_protocol_v2.enabled: a target that expects the header would
+	// fail checks without it.
+	// https://docs.aws.amazon.com/elasticloadbalancing/latest/network/edit-target-group-attributes.html#proxy-protocol
+	ProxyProtocol bool
 }
 
 // Reason codes, as the ELBv2 API spells them.
@@ -86,7 +93,8 @@ func (c *Checker) Run(ctx context.Context) {
 	// A new connection for every check, as ALB opens; target
 	// certificates are not verified.
 	c.client = &http.Client{
-		Transport:     &http.Transport{DisableKeepAlives: true, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
+		Transport: &http.Transport{DisableKeepAlives: true, TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
+			DialContext: c.dial},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	began := time.Now()
@@ -171,7 +179,7 @@ func (c *Checker) probe(ctx context.Context) Result {
 	ctx, cancel := context.WithTimeout(ctx, c.Config.Timeout)
 	defer cancel()
 	if c.Config.Protocol == "TCP" {
-		conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+		conn, err := c.dial(ctx, "tcp", addr)
 		if err != nil {
 			return failure(ctx, err)
 		}
@@ -196,6 +204,20 @@ func (c *Checker) probe(ctx context.Context) Result {
 		return Result{Reason: ResponseCodeMismatch, Description: fmt.Sprintf("Health checks failed with these codes: [%d]", resp.StatusCode)}
 	}
 	return Result{Passed: true}
+}
+
+// dial connects for a check, and sends the PROXY protocol header first
+// when the target group has it.
+func (c *Checker) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+	if err != nil || !c.Config.ProxyProtocol {
+		return conn, err
+	}
+	if _, err := conn.Write(proxyproto.Local()); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
 }
 
 func failure(ctx context.Context, err error) Result {

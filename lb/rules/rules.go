@@ -12,8 +12,9 @@ import (
 	"strings"
 )
 
-// Condition is one condition of a rule. Its zero value matches every
-// request.
+// Condition is one condition of a rule. A condition of a field this
+// package does not know, the zero value included, matches no request:
+// a rule must never match more than it says.
 type Condition struct {
 	// Field is host-header, path-pattern, http-header,
 	// http-request-method, query-string or source-ip.
@@ -111,7 +112,7 @@ func (c Condition) Match(r Request) bool {
 		}
 		return false
 	}
-	return true
+	return false
 }
 
 func anyValue(values []string, match func(string) bool) bool {

@@ -114,3 +114,25 @@ func TestWildcard(t *testing.T) {
 		}
 	}
 }
+
+// ALB knows six condition fields ([conditions], and Field in
+// API_RuleCondition); a condition of any other field, or of none, must
+// match no request, so that a rule never catches more traffic than its
+// conditions say.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_RuleCondition.html
+func TestUnknownFieldMatchesNothing(t *testing.T) {
+	r := request("GET", "/anything?x=1", "Host", "example.com", "User-Agent", "curl")
+	for _, c := range []Condition{
+		{},
+		{Field: "Host-Header", Values: []string{"*"}}, // fields are case-sensitive
+		{Field: "cookie", Values: []string{"*"}},
+		{Field: "path", Values: []string{"*"}},
+	} {
+		if c.Match(r) {
+			t.Errorf("condition %+v matches", c)
+		}
+		if MatchAll([]Condition{{Field: "path-pattern", Values: []string{"*"}}, c}, r) {
+			t.Errorf("a rule with condition %+v matches", c)
+		}
+	}
+}
