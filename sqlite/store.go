@@ -57,9 +57,25 @@ func (p *pool) stmt(query string) (*sql.Stmt, error) {
 
 // Open opens (creating if needed) the database at path and migrates it. The
 // path ":memory:" is not supported: tests use a file in t.TempDir().
+//
+// The database holds secrets (the CA's private key, the registry's token
+// key), so only berth's user may read it: its directory is made 0700 and
+// the database 0600, tightening an existing install too. SQLite creates
+// the WAL and shared-memory files with the database's mode; those that
+// exist are tightened as well.
 func Open(path string) (*Store, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := Private(filepath.Dir(path)); err != nil {
 		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
 	}
 	dsn := func(readOnly bool) string {
 		q := url.Values{}
@@ -103,6 +119,19 @@ func Open(path string) (*Store, error) {
 	}
 	return &Store{writer: w, reader: r, cache: newCache()}, nil
 }
+
+// Private makes dir, creating it if needed, a directory only its owner
+// may enter (0700).
+func Private(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
+}
+
+// CacheStats returns how many resource bodies the store's cache holds and
+// how many writes it keeps on record; both are bounded.
+func (s *Store) CacheStats() (bodies, writes int) { return s.cache.stats() }
 
 // Close closes both connection pools.
 func (s *Store) Close() error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -183,5 +184,110 @@ func TestWipe(t *testing.T) {
 	}
 	if err := s.View(ctx, func(tx *Tx) error { return tx.Get(kept, &v) }); err != nil || v.N != 2 {
 		t.Fatalf("the kept resource: %v %+v", err, v)
+	}
+}
+
+// TestCacheBounded writes 100k distinct keys, as a log shipper writes
+// batches, and reads each back: the cache keeps neither every body nor a
+// record of every write.
+func TestCacheBounded(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	const n, perTx = 100_000, 1000
+	for i := 0; i < n; i += perTx {
+		err := s.Update(ctx, func(tx *Tx) error {
+			for j := i; j < i+perTx; j++ {
+				if err := tx.Put(Row{Key: key(fmt.Sprint("batch", j))}, item{j}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.View(ctx, func(tx *Tx) error {
+			for j := i; j < i+perTx; j++ {
+				var v item
+				if err := tx.Get(key(fmt.Sprint("batch", j)), &v); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	bodies, writes := s.CacheStats()
+	if bodies > maxCacheKeys || writes > maxTrackedWrites {
+		t.Errorf("after 100000 keys the cache holds %d bodies and %d writes; caps %d and %d", bodies, writes, maxCacheKeys, maxTrackedWrites)
+	}
+}
+
+// TestCacheStaysFreshPastForgetting has a reader start, then enough
+// writes that the record of the reader's key is forgotten: the reader's
+// older body must not be cached over the newer one.
+func TestCacheStaysFreshPastForgetting(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	put(t, s, "x", "", "", 1)
+	err := s.View(ctx, func(tx *Tx) error {
+		var v item
+		if err := tx.Get(key("y"), &v); !errors.Is(err, ErrNotFound) { // begins the snapshot
+			return fmt.Errorf("get y: %v", err)
+		}
+		put(t, s, "x", "", "", 2)
+		err := s.Update(ctx, func(tx *Tx) error {
+			for i := range maxTrackedWrites + 10 {
+				if err := tx.Put(Row{Key: key(fmt.Sprint("other", i))}, item{i}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Get(key("x"), &v) // reads 1 from its snapshot; must not cache it
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v item
+	if err := s.View(ctx, func(tx *Tx) error { return tx.Get(key("x"), &v) }); err != nil || v.N != 2 {
+		t.Errorf("x = %d, %v; want 2", v.N, err)
+	}
+}
+
+// TestFilesPrivate opens a store in a world-readable directory holding a
+// world-readable database, as an older berth left them, and checks that
+// the directory is 0700 and the database, WAL and shared memory 0600.
+func TestFilesPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, "berth.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, "x", "", "", 1)
+	s.Close()
+	os.Chmod(dir, 0o755)
+	os.Chmod(path, 0o644)
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	put(t, s, "y", "", "", 1)
+	want := map[string]os.FileMode{dir: 0o700, path: 0o600, path + "-wal": 0o600, path + "-shm": 0o600}
+	for p, mode := range want {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != mode {
+			t.Errorf("%s has mode %v, want %v", p, st.Mode().Perm(), mode)
+		}
 	}
 }
