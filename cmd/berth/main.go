@@ -15,7 +15,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -235,11 +234,17 @@ func run(args []string) error {
 	elbBackend := elbv2.New(store, env, ca)
 	logsBackend, ec2Backend := logs.New(store, env), ec2.New(store, env)
 	iamBackend, stsBackend := iam.New(store, env), sts.New(store, env)
-	secret := sha256.Sum256([]byte("berth ECR tokens\x00" + instance))
-	ecrBackend, err := ecr.New(store, env, filepath.Join(c.dataDir, "registry"), secret[:])
+	tokenKey, err := ecr.TokenKey(ctx, store)
 	if err != nil {
 		return err
 	}
+	ecrBackend, err := ecr.New(store, env, filepath.Join(c.dataDir, "registry"), tokenKey)
+	if err != nil {
+		return err
+	}
+	collectCtx, stopCollecting := context.WithCancel(context.Background())
+	defer stopCollecting()
+	go ecrBackend.Run(collectCtx)
 	if c.registryListen != "none" {
 		ln, err := net.Listen("tcp", c.registryListen)
 		if err != nil {
@@ -255,7 +260,7 @@ func run(args []string) error {
 	ecsBackend.LoadBalancers, ecsBackend.Logs, ecsBackend.Roles, ecsBackend.Network = elbBackend, logsBackend, iamBackend, ec2Backend
 	var agent *ecs.Agent
 	reset := func(ctx context.Context) error {
-		if err := store.Wipe(ctx, backend.KindInstance, pki.Kind); err != nil {
+		if err := store.Wipe(ctx, backend.KindInstance, pki.Kind, ecr.KindTokenKey); err != nil {
 			return err
 		}
 		elbBackend.Reset()
