@@ -230,6 +230,9 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	if !ca.Constrained() {
+		log.Warn().Str("data_dir", c.dataDir).Msg("the local CA of this data directory, drawn by an older berth, may sign any name: if you trust it system-wide, untrust it and start berth with a new data directory")
+	}
 	ecsBackend := ecs.New(store, env, host)
 	elbBackend := elbv2.New(store, env, ca)
 	logsBackend, ec2Backend := logs.New(store, env), ec2.New(store, env)
