@@ -149,8 +149,8 @@ func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 	return nil
 }
 
-// Wipe deletes, in one transaction, every resource whose kind is not one
-// of keep.
+// Wipe deletes every resource whose kind is not one of keep, and every
+// log event.
 func (s *Store) Wipe(ctx context.Context, keep ...string) error {
 	query := "DELETE FROM resources"
 	args := make([]any, len(keep))
@@ -161,6 +161,9 @@ func (s *Store) Wipe(ctx context.Context, keep ...string) error {
 		}
 	}
 	if _, err := s.writer.db.ExecContext(ctx, query, args...); err != nil {
+		return err
+	}
+	if _, err := s.writer.db.ExecContext(ctx, "DELETE FROM log_events"); err != nil {
 		return err
 	}
 	s.cache.wipe()
@@ -200,6 +203,29 @@ var migrations = []string{
 	CREATE INDEX resources_by_parent_name ON resources (account, region, kind, parent, name, seq);`,
 	// Scans of one kind and name across every scope (the reconcilers').
 	`CREATE INDEX resources_by_kind_name ON resources (kind, name, seq);`,
+	// Log events, one row each (see logevents.go), moved out of the
+	// batches that were stored as resources of kind logs/events under
+	// their stream (id "<group>:<stream>").
+	`CREATE TABLE log_events (
+		id       INTEGER PRIMARY KEY,
+		account  TEXT NOT NULL,
+		region   TEXT NOT NULL,
+		grp      TEXT NOT NULL,
+		stream   TEXT NOT NULL,
+		ts       INTEGER NOT NULL,
+		ingested INTEGER NOT NULL,
+		message  TEXT NOT NULL
+	);
+	CREATE INDEX log_events_by_stream ON log_events (account, region, grp, stream, ts, id);
+	INSERT INTO log_events (account, region, grp, stream, ts, ingested, message)
+		SELECT r.account, r.region,
+			substr(r.parent, 1, instr(r.parent, ':') - 1), substr(r.parent, instr(r.parent, ':') + 1),
+			coalesce(json_extract(e.value, '$.Timestamp'), 0), coalesce(json_extract(e.value, '$.IngestionTime'), 0),
+			coalesce(json_extract(e.value, '$.Message'), '')
+		FROM resources r, json_each(r.body, '$.Events') e
+		WHERE r.kind = 'logs/events'
+		ORDER BY r.seq, e.key;
+	DELETE FROM resources WHERE kind = 'logs/events';`,
 }
 
 func migrate(db *sql.DB) error {

@@ -248,6 +248,7 @@ func run(args []string) error {
 	collectCtx, stopCollecting := context.WithCancel(context.Background())
 	defer stopCollecting()
 	go ecrBackend.Run(collectCtx)
+	go logsBackend.Run(collectCtx)
 	if c.registryListen != "none" {
 		ln, err := net.Listen("tcp", c.registryListen)
 		if err != nil {
