@@ -187,76 +187,40 @@ func TestWipe(t *testing.T) {
 	}
 }
 
-// TestCacheBounded writes 100k distinct keys, as a log shipper writes
-// batches, and reads each back: the cache keeps neither every body nor a
-// record of every write.
+// TestCacheBounded writes 100k distinct keys, one a transaction as a log
+// shipper writes batches, each read back by a reader that started after
+// it: the cache keeps neither every body nor a record of every write.
 func TestCacheBounded(t *testing.T) {
-	s, _ := open(t)
-	ctx := context.Background()
-	const n, perTx = 100_000, 1000
-	for i := 0; i < n; i += perTx {
-		err := s.Update(ctx, func(tx *Tx) error {
-			for j := i; j < i+perTx; j++ {
-				if err := tx.Put(Row{Key: key(fmt.Sprint("batch", j))}, item{j}); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = s.View(ctx, func(tx *Tx) error {
-			for j := i; j < i+perTx; j++ {
-				var v item
-				if err := tx.Get(key(fmt.Sprint("batch", j)), &v); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+	c := newCache()
+	body := []byte(`{"N":1}`)
+	for i := range 100_000 {
+		k := key(fmt.Sprint("batch", i))
+		c.written([]Key{k})
+		c.add(k, body, c.gen.Load())
 	}
-	bodies, writes := s.CacheStats()
+	bodies, writes := c.stats()
 	if bodies > maxCacheKeys || writes > maxTrackedWrites {
 		t.Errorf("after 100000 keys the cache holds %d bodies and %d writes; caps %d and %d", bodies, writes, maxCacheKeys, maxTrackedWrites)
 	}
 }
 
-// TestCacheStaysFreshPastForgetting has a reader start, then enough
-// writes that the record of the reader's key is forgotten: the reader's
-// older body must not be cached over the newer one.
+// TestCacheStaysFreshPastForgetting has a reader start, then a write of
+// its key, then enough writes that the record of that write is forgotten:
+// the body the reader read from its older snapshot must not be cached.
 func TestCacheStaysFreshPastForgetting(t *testing.T) {
-	s, _ := open(t)
-	ctx := context.Background()
-	put(t, s, "x", "", "", 1)
-	err := s.View(ctx, func(tx *Tx) error {
-		var v item
-		if err := tx.Get(key("y"), &v); !errors.Is(err, ErrNotFound) { // begins the snapshot
-			return fmt.Errorf("get y: %v", err)
-		}
-		put(t, s, "x", "", "", 2)
-		err := s.Update(ctx, func(tx *Tx) error {
-			for i := range maxTrackedWrites + 10 {
-				if err := tx.Put(Row{Key: key(fmt.Sprint("other", i))}, item{i}); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		return tx.Get(key("x"), &v) // reads 1 from its snapshot; must not cache it
-	})
-	if err != nil {
-		t.Fatal(err)
+	c := newCache()
+	reader := c.gen.Load()
+	c.written([]Key{key("x")})
+	for i := range maxTrackedWrites + 10 {
+		c.written([]Key{key(fmt.Sprint("other", i))})
 	}
-	var v item
-	if err := s.View(ctx, func(tx *Tx) error { return tx.Get(key("x"), &v) }); err != nil || v.N != 2 {
-		t.Errorf("x = %d, %v; want 2", v.N, err)
+	c.add(key("x"), []byte(`{"N":1}`), reader)
+	if _, ok := c.get(key("x")); ok {
+		t.Fatal("a reader older than a forgotten write cached its body")
+	}
+	c.add(key("x"), []byte(`{"N":2}`), c.gen.Load())
+	if _, ok := c.get(key("x")); !ok {
+		t.Fatal("a reader newer than every write could not cache")
 	}
 }
 
