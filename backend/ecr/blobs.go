@@ -28,6 +28,13 @@ func newBlobStore(dir string) (*blobStore, error) {
 			return nil, err
 		}
 	}
+	// Blobs an older berth wrote world-readable are made private too.
+	blobs, _ := os.ReadDir(filepath.Join(dir, "blobs", "sha256"))
+	for _, b := range blobs {
+		if info, err := b.Info(); err == nil && info.Mode().Perm() != 0o600 {
+			os.Chmod(filepath.Join(dir, "blobs", "sha256", b.Name()), 0o600)
+		}
+	}
 	// Uploads live as long as the process that started them.
 	stale, _ := filepath.Glob(filepath.Join(dir, "uploads", "*"))
 	for _, f := range stale {

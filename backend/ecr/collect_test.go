@@ -116,11 +116,15 @@ func TestRegistryFilesPrivate(t *testing.T) {
 		}
 	}
 	os.Chmod(filepath.Join(r.dir, "blobs"), 0o755)
+	os.Chmod(r.b.blobs.path(d), 0o644)
 	if _, err := newBlobStore(r.dir); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := os.Stat(filepath.Join(r.dir, "blobs")); st.Mode().Perm() != 0o700 {
 		t.Errorf("an existing blobs directory stays %v", st.Mode().Perm())
+	}
+	if st, _ := os.Stat(r.b.blobs.path(d)); st.Mode().Perm() != 0o600 {
+		t.Errorf("an existing blob stays %v", st.Mode().Perm())
 	}
 }
 
