@@ -26,6 +26,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"strings"
 	"syscall"
 	"time"
@@ -245,10 +246,12 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	// Collectors: abandoned uploads, unreferenced blobs, expired log events.
 	collectCtx, stopCollecting := context.WithCancel(context.Background())
-	defer stopCollecting()
-	go ecrBackend.Run(collectCtx)
-	go logsBackend.Run(collectCtx)
+	var collectors sync.WaitGroup
+	collectors.Go(func() { ecrBackend.Run(collectCtx) })
+	collectors.Go(func() { logsBackend.Run(collectCtx) })
+	defer func() { stopCollecting(); collectors.Wait() }()
 	if c.registryListen != "none" {
 		ln, err := net.Listen("tcp", c.registryListen)
 		if err != nil {
