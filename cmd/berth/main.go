@@ -26,8 +26,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
