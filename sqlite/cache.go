@@ -14,6 +14,12 @@ import (
 // records it as the last write of every key it touched, then drops those
 // keys. A reader may cache a body only if no write to its key committed
 // after the reader started: otherwise its snapshot may predate that write.
+//
+// Both maps are bounded: bodies by maxCacheBytes and maxCacheKeys, the
+// record of last writes by maxTrackedWrites. When that record is full it is
+// forgotten and its place taken by one floor generation: readers that
+// started before it cache nothing, as after a wipe, since a write they
+// missed is no longer on record.
 type cache struct {
 	gen atomic.Uint64
 
@@ -21,11 +27,15 @@ type cache struct {
 	bodies    map[Key][]byte
 	size      int
 	lastWrite map[Key]uint64
-	wiped     uint64 // the generation of the last Wipe: older readers cache nothing
+	floor     uint64 // readers older than this generation cache nothing
 }
 
-// maxCacheBytes bounds the cache; past it the cache starts over.
-const maxCacheBytes = 64 << 20
+// Bounds of the cache; past one the cache starts over.
+const (
+	maxCacheBytes    = 64 << 20
+	maxCacheKeys     = 1 << 16
+	maxTrackedWrites = 1 << 16
+)
 
 func newCache() *cache {
 	return &cache{bodies: map[Key][]byte{}, lastWrite: map[Key]uint64{}}
@@ -42,10 +52,10 @@ func (c *cache) get(k Key) ([]byte, bool) {
 func (c *cache) add(k Key, body []byte, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.lastWrite[k] > gen || c.wiped > gen {
+	if c.lastWrite[k] > gen || c.floor > gen {
 		return
 	}
-	if c.size+len(body) > maxCacheBytes {
+	if c.size+len(body) > maxCacheBytes || len(c.bodies) >= maxCacheKeys {
 		c.bodies, c.size = map[Key][]byte{}, 0
 	}
 	if old, ok := c.bodies[k]; ok {
@@ -63,19 +73,31 @@ func (c *cache) written(keys []Key) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	gen := c.gen.Add(1)
+	if len(c.lastWrite)+len(keys) > maxTrackedWrites {
+		c.lastWrite, c.floor = map[Key]uint64{}, gen
+	}
 	for _, k := range keys {
 		if old, ok := c.bodies[k]; ok {
 			c.size -= len(old)
 			delete(c.bodies, k)
 		}
-		c.lastWrite[k] = gen
+		if gen > c.floor {
+			c.lastWrite[k] = gen
+		}
 	}
+}
+
+// stats returns how many bodies and write records the cache holds.
+func (c *cache) stats() (bodies, writes int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.bodies), len(c.lastWrite)
 }
 
 // wipe drops everything, for a store whose resources were all deleted.
 func (c *cache) wipe() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.wiped = c.gen.Add(1)
+	c.floor = c.gen.Add(1)
 	c.bodies, c.size, c.lastWrite = map[Key][]byte{}, 0, map[Key]uint64{}
 }

@@ -57,9 +57,25 @@ func (p *pool) stmt(query string) (*sql.Stmt, error) {
 
 // Open opens (creating if needed) the database at path and migrates it. The
 // path ":memory:" is not supported: tests use a file in t.TempDir().
+//
+// The database holds secrets (the CA's private key, the registry's token
+// key), so only berth's user may read it: its directory is made 0700 and
+// the database 0600, tightening an existing install too. SQLite creates
+// the WAL and shared-memory files with the database's mode; those that
+// exist are tightened as well.
 func Open(path string) (*Store, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := Private(filepath.Dir(path)); err != nil {
 		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
 	}
 	dsn := func(readOnly bool) string {
 		q := url.Values{}
@@ -104,6 +120,19 @@ func Open(path string) (*Store, error) {
 	return &Store{writer: w, reader: r, cache: newCache()}, nil
 }
 
+// Private makes dir, creating it if needed, a directory only its owner
+// may enter (0700).
+func Private(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
+}
+
+// CacheStats returns how many resource bodies the store's cache holds and
+// how many writes it keeps on record; both are bounded.
+func (s *Store) CacheStats() (bodies, writes int) { return s.cache.stats() }
+
 // Close closes both connection pools.
 func (s *Store) Close() error {
 	return errors.Join(s.reader.db.Close(), s.writer.db.Close())
@@ -120,8 +149,8 @@ func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 	return nil
 }
 
-// Wipe deletes, in one transaction, every resource whose kind is not one
-// of keep.
+// Wipe deletes every resource whose kind is not one of keep, and every
+// log event.
 func (s *Store) Wipe(ctx context.Context, keep ...string) error {
 	query := "DELETE FROM resources"
 	args := make([]any, len(keep))
@@ -132,6 +161,9 @@ func (s *Store) Wipe(ctx context.Context, keep ...string) error {
 		}
 	}
 	if _, err := s.writer.db.ExecContext(ctx, query, args...); err != nil {
+		return err
+	}
+	if _, err := s.writer.db.ExecContext(ctx, "DELETE FROM log_events"); err != nil {
 		return err
 	}
 	s.cache.wipe()
@@ -171,6 +203,29 @@ var migrations = []string{
 	CREATE INDEX resources_by_parent_name ON resources (account, region, kind, parent, name, seq);`,
 	// Scans of one kind and name across every scope (the reconcilers').
 	`CREATE INDEX resources_by_kind_name ON resources (kind, name, seq);`,
+	// Log events, one row each (see logevents.go), moved out of the
+	// batches that were stored as resources of kind logs/events under
+	// their stream (id "<group>:<stream>").
+	`CREATE TABLE log_events (
+		id       INTEGER PRIMARY KEY,
+		account  TEXT NOT NULL,
+		region   TEXT NOT NULL,
+		grp      TEXT NOT NULL,
+		stream   TEXT NOT NULL,
+		ts       INTEGER NOT NULL,
+		ingested INTEGER NOT NULL,
+		message  TEXT NOT NULL
+	);
+	CREATE INDEX log_events_by_stream ON log_events (account, region, grp, stream, ts, id);
+	INSERT INTO log_events (account, region, grp, stream, ts, ingested, message)
+		SELECT r.account, r.region,
+			substr(r.parent, 1, instr(r.parent, ':') - 1), substr(r.parent, instr(r.parent, ':') + 1),
+			coalesce(json_extract(e.value, '$.Timestamp'), 0), coalesce(json_extract(e.value, '$.IngestionTime'), 0),
+			coalesce(json_extract(e.value, '$.Message'), '')
+		FROM resources r, json_each(r.body, '$.Events') e
+		WHERE r.kind = 'logs/events'
+		ORDER BY r.seq, e.key;
+	DELETE FROM resources WHERE kind = 'logs/events';`,
 }
 
 func migrate(db *sql.DB) error {

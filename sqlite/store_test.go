@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -183,5 +184,74 @@ func TestWipe(t *testing.T) {
 	}
 	if err := s.View(ctx, func(tx *Tx) error { return tx.Get(kept, &v) }); err != nil || v.N != 2 {
 		t.Fatalf("the kept resource: %v %+v", err, v)
+	}
+}
+
+// TestCacheBounded writes 100k distinct keys, one a transaction as a log
+// shipper writes batches, each read back by a reader that started after
+// it: the cache keeps neither every body nor a record of every write.
+func TestCacheBounded(t *testing.T) {
+	c := newCache()
+	body := []byte(`{"N":1}`)
+	for i := range 100_000 {
+		k := key(fmt.Sprint("batch", i))
+		c.written([]Key{k})
+		c.add(k, body, c.gen.Load())
+	}
+	bodies, writes := c.stats()
+	if bodies > maxCacheKeys || writes > maxTrackedWrites {
+		t.Errorf("after 100000 keys the cache holds %d bodies and %d writes; caps %d and %d", bodies, writes, maxCacheKeys, maxTrackedWrites)
+	}
+}
+
+// TestCacheStaysFreshPastForgetting has a reader start, then a write of
+// its key, then enough writes that the record of that write is forgotten:
+// the body the reader read from its older snapshot must not be cached.
+func TestCacheStaysFreshPastForgetting(t *testing.T) {
+	c := newCache()
+	reader := c.gen.Load()
+	c.written([]Key{key("x")})
+	for i := range maxTrackedWrites + 10 {
+		c.written([]Key{key(fmt.Sprint("other", i))})
+	}
+	c.add(key("x"), []byte(`{"N":1}`), reader)
+	if _, ok := c.get(key("x")); ok {
+		t.Fatal("a reader older than a forgotten write cached its body")
+	}
+	c.add(key("x"), []byte(`{"N":2}`), c.gen.Load())
+	if _, ok := c.get(key("x")); !ok {
+		t.Fatal("a reader newer than every write could not cache")
+	}
+}
+
+// TestFilesPrivate opens a store in a world-readable directory holding a
+// world-readable database, as an older berth left them, and checks that
+// the directory is 0700 and the database, WAL and shared memory 0600.
+func TestFilesPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, "berth.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, "x", "", "", 1)
+	s.Close()
+	os.Chmod(dir, 0o755)
+	os.Chmod(path, 0o644)
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	put(t, s, "y", "", "", 1)
+	want := map[string]os.FileMode{dir: 0o700, path: 0o600, path + "-wal": 0o600, path + "-shm": 0o600}
+	for p, mode := range want {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != mode {
+			t.Errorf("%s has mode %v, want %v", p, st.Mode().Perm(), mode)
+		}
 	}
 }

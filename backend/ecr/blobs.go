@@ -10,18 +10,29 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"berth/backend"
+	"berth/sqlite"
 )
 
 // blobStore keeps blobs as files named by their digest, written whole
 // before they are renamed into place, so a blob file is always complete.
+// Only berth's user may read them: directories are 0700 (those of an
+// existing install are tightened) and files 0600.
 type blobStore struct{ dir string }
 
 func newBlobStore(dir string) (*blobStore, error) {
-	for _, sub := range []string{"blobs/sha256", "uploads"} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+	for _, sub := range []string{"", "blobs", "blobs/sha256", "uploads"} {
+		if err := sqlite.Private(filepath.Join(dir, sub)); err != nil {
 			return nil, err
+		}
+	}
+	// Blobs an older berth wrote world-readable are made private too.
+	blobs, _ := os.ReadDir(filepath.Join(dir, "blobs", "sha256"))
+	for _, b := range blobs {
+		if info, err := b.Info(); err == nil && info.Mode().Perm() != 0o600 {
+			os.Chmod(filepath.Join(dir, "blobs", "sha256", b.Name()), 0o600)
 		}
 	}
 	// Uploads live as long as the process that started them.
@@ -38,7 +49,7 @@ func (s *blobStore) reset() error {
 	if err := os.RemoveAll(dir); err != nil {
 		return err
 	}
-	return os.MkdirAll(filepath.Join(dir, "sha256"), 0o755)
+	return sqlite.Private(filepath.Join(dir, "sha256"))
 }
 
 func (s *blobStore) path(digest string) string {
@@ -62,32 +73,34 @@ func (s *blobStore) open(digest string) (*os.File, int64, error) {
 // uploads are the blob uploads in progress, by id.
 type uploads struct {
 	blobs *blobStore
+	clock backend.Clock
 	mu    sync.Mutex
 	open  map[string]*upload
 }
 
-func newUploads(blobs *blobStore) *uploads {
-	return &uploads{blobs: blobs, open: map[string]*upload{}}
+func newUploads(blobs *blobStore, clock backend.Clock) *uploads {
+	return &uploads{blobs: blobs, clock: clock, open: map[string]*upload{}}
 }
 
 // upload is one blob upload: a file it is written to and the digest of
 // what it holds so far.
 type upload struct {
-	mu    sync.Mutex
+	mu    sync.Mutex // held by the request that writes to the upload
 	scope backend.Scope
 	repo  string
 	file  *os.File
 	hash  hash.Hash
 	size  int64
+	used  time.Time // when a request last found it; under uploads.mu
 }
 
 // start starts an upload to a repository.
 func (u *uploads) start(id string, s backend.Scope, repo string) (*upload, error) {
-	f, err := os.Create(filepath.Join(u.blobs.dir, "uploads", id))
+	f, err := os.OpenFile(filepath.Join(u.blobs.dir, "uploads", id), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	up := &upload{scope: s, repo: repo, file: f, hash: sha256.New()}
+	up := &upload{scope: s, repo: repo, file: f, hash: sha256.New(), used: u.clock()}
 	u.mu.Lock()
 	u.open[id] = up
 	u.mu.Unlock()
@@ -102,7 +115,43 @@ func (u *uploads) get(id string, s backend.Scope, repo string) *upload {
 	if up == nil || up.scope != s || up.repo != repo {
 		return nil
 	}
+	up.used = u.clock()
 	return up
+}
+
+// uploadIdle is how long an upload may go without a request before it is
+// abandoned: its file closed and removed. A client that comes back later
+// gets BLOB_UPLOAD_UNKNOWN and starts over, as the distribution spec
+// allows a registry to expire uploads.
+const uploadIdle = 15 * time.Minute
+
+// expire ends the uploads no request has used for uploadIdle, except one
+// that a request is writing to now. It returns how many it ended.
+func (u *uploads) expire() int {
+	now := u.clock()
+	u.mu.Lock()
+	var idle []*upload
+	for id, up := range u.open {
+		if now.Sub(up.used) < uploadIdle || !up.mu.TryLock() {
+			continue
+		}
+		delete(u.open, id)
+		idle = append(idle, up)
+	}
+	u.mu.Unlock()
+	for _, up := range idle {
+		up.file.Close()
+		os.Remove(up.file.Name())
+		up.mu.Unlock()
+	}
+	return len(idle)
+}
+
+// count returns how many uploads are open.
+func (u *uploads) count() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return len(u.open)
 }
 
 // reset ends every upload.

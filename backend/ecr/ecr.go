@@ -49,7 +49,7 @@ func New(store *sqlite.Store, env backend.Env, dir string, secret []byte) (*Back
 	if err != nil {
 		return nil, err
 	}
-	return &Backend{store: store, env: env, blobs: blobs, secret: secret, uploads: newUploads(blobs)}, nil
+	return &Backend{store: store, env: env, blobs: blobs, secret: secret, uploads: newUploads(blobs, env.Clock)}, nil
 }
 
 // Reset removes every blob and upload, for a store that was wiped.

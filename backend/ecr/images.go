@@ -35,7 +35,8 @@ type image struct {
 // layer is a blob a repository holds: pushed to it, or mounted from
 // another.
 type layer struct {
-	Size int64
+	Size   int64
+	Linked time.Time `json:",omitzero"` // when it was pushed or mounted; zero for layers of older berths
 }
 
 func imageID(repo, digest string) string { return repo + "@" + digest }

@@ -3,6 +3,7 @@ package ecr
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -65,20 +66,43 @@ func (b *Backend) password(account string, expires time.Time) string {
 	return claim + "." + hex.EncodeToString(mac.Sum(nil))
 }
 
-// validPassword reports whether password is one berth issued and that has
-// not expired.
-func (b *Backend) validPassword(password string) bool {
+// account returns the account a password was issued to, if berth issued
+// it and it has not expired.
+func (b *Backend) account(password string) (string, bool) {
 	i := strings.LastIndex(password, ".")
 	if i < 0 {
-		return false
+		return "", false
 	}
-	claim := password[:i]
-	_, unix, _ := strings.Cut(claim, ".")
+	account, unix, _ := strings.Cut(password[:i], ".")
 	expires, err := strconv.ParseInt(unix, 10, 64)
 	if err != nil || !b.env.Clock().Before(time.Unix(expires, 0)) {
-		return false
+		return "", false
 	}
-	return hmac.Equal([]byte(b.password(claim[:strings.Index(claim, ".")], time.Unix(expires, 0))), []byte(password))
+	if !hmac.Equal([]byte(b.password(account, time.Unix(expires, 0))), []byte(password)) {
+		return "", false
+	}
+	return account, true
+}
+
+// Kind of the key that signs registry passwords: drawn at random once and
+// kept in the store (readable by berth's user only), kept by a reset.
+const KindTokenKey = "ecr/token-key"
+
+// TokenKey returns the key that signs registry passwords, drawing it on
+// first use.
+func TokenKey(ctx context.Context, store *sqlite.Store) ([]byte, error) {
+	k := sqlite.Key{Kind: KindTokenKey, ID: "self"}
+	var key []byte
+	err := store.Update(ctx, func(tx *sqlite.Tx) error {
+		err := tx.Get(k, &key)
+		if !isNotFound(err) {
+			return err
+		}
+		key = make([]byte, 32)
+		rand.Read(key)
+		return tx.Put(sqlite.Row{Key: k}, key)
+	})
+	return key, err
 }
 
 // GetAuthorizationToken returns a token for docker login to berth's
@@ -154,7 +178,9 @@ func (b *Backend) Registry() http.Handler { return http.HandlerFunc(b.serveRegis
 
 func (b *Backend) serveRegistry(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
-	if user, password, ok := r.BasicAuth(); !ok || user != "AWS" || !b.validPassword(password) {
+	user, password, ok := r.BasicAuth()
+	account, valid := b.account(password)
+	if !ok || user != "AWS" || !valid {
 		w.Header().Set("WWW-Authenticate", `Basic realm="berth ECR"`)
 		writeError(w, &registryError{http.StatusUnauthorized, "UNAUTHORIZED", "authentication required: log in with a token from aws ecr get-login-password", nil})
 		return
@@ -178,6 +204,12 @@ func (b *Backend) serveRegistry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s, repo := backend.Scope{Account: parts[0], Region: parts[1]}, parts[2]
+	if s.Account != account {
+		// A token is the account's, as GetAuthorizationToken's are: it
+		// reaches no other account's repositories.
+		writeError(w, &registryError{http.StatusForbidden, "DENIED", "requested access to the resource is denied: the token is for account " + account, nil})
+		return
+	}
 	ctx := r.Context()
 	if err := b.store.View(ctx, func(tx *sqlite.Tx) error { _, err := loadRepository(tx, s, repo); return err }); err != nil {
 		if errors.Is(err, context.Canceled) {
@@ -308,7 +340,7 @@ func (q registryRequest) hasLayer(repo, digest string) (bool, error) {
 // link records that the repository holds the blob digest.
 func (q registryRequest) link(digest string, size int64) error {
 	return q.b.store.Update(q.r.Context(), func(tx *sqlite.Tx) error {
-		return tx.Put(q.s.Row(kindLayer, imageID(q.repo, digest), q.repo, ""), layer{Size: size})
+		return tx.Put(q.s.Row(kindLayer, imageID(q.repo, digest), q.repo, ""), layer{Size: size, Linked: q.b.env.Clock().UTC()})
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +34,26 @@ type testRegistry struct {
 	url      string
 	password string
 	ctx      context.Context
+	clock    *testClock
+	dir      string // of the blobs
+}
+
+// testClock is the time now, moved on by advance.
+type testClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
 }
 
 func newTestRegistry(t *testing.T) *testRegistry {
@@ -41,7 +62,8 @@ func newTestRegistry(t *testing.T) *testRegistry {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	b, err := New(store, backend.Env{Clock: time.Now, IDs: &backend.SequentialIDs{}}, t.TempDir(), []byte("secret"))
+	clock, dir := &testClock{}, t.TempDir()
+	b, err := New(store, backend.Env{Clock: clock.now, IDs: &backend.SequentialIDs{}}, dir, []byte("secret"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +76,7 @@ func newTestRegistry(t *testing.T) *testRegistry {
 			t.Fatal(err)
 		}
 	}
-	return &testRegistry{t: t, b: b, url: srv.URL, password: b.password(scope.Account, time.Now().Add(time.Hour)), ctx: ctx}
+	return &testRegistry{t: t, b: b, url: srv.URL, password: b.password(scope.Account, time.Now().Add(time.Hour)), ctx: ctx, clock: clock, dir: dir}
 }
 
 // do sends a request with the registry's credentials to a path under the

@@ -118,17 +118,34 @@ func (b *Backend) Publish(ctx context.Context, dp DataPlane, p Placement, log ze
 
 // publish applies one snapshot and returns when the next draining target
 // ends (zero if none drains).
+//
+// The snapshot is built in a read transaction, so API writes never wait
+// for it: compiling every load balancer (and parsing their certificates,
+// which keyPairs keeps between snapshots) happens beside them. What a
+// snapshot finds missing (a new load balancer's address, the certificate
+// berth issues it) is made afterwards in a short write of its own, and the
+// snapshot built again.
 func (b *Backend) publish(ctx context.Context, dp DataPlane, p Placement) (time.Time, error) {
 	var cfg lb.Config
 	var next time.Time
-	owner := map[string]string{} // listener ARN → load balancer ARN
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) (err error) {
-		cfg, next, err = b.snapshot(tx, p)
-		return err
-	})
-	if err != nil {
-		return time.Time{}, err
+	for {
+		var missing needs
+		err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
+			cfg, next, err = b.snapshot(tx, p, &missing)
+			return err
+		})
+		if err != nil {
+			return time.Time{}, err
+		}
+		if missing.none() {
+			break
+		}
+		if err := b.provide(ctx, p, missing); err != nil {
+			return time.Time{}, err
+		}
 	}
+	b.keyPairs.snapshotDone()
+	owner := map[string]string{} // listener ARN → load balancer ARN
 	for _, l := range cfg.LoadBalancers {
 		for _, lc := range l.Listeners {
 			owner[lc.ARN] = l.ARN
@@ -144,9 +161,63 @@ func (b *Backend) publish(ctx context.Context, dp DataPlane, p Placement) (time.
 	return next, nil
 }
 
+// needs are what a snapshot found missing: load balancers without an
+// address, and those whose listener needs the certificate berth issues
+// for their DNS name.
+type needs struct {
+	addresses    []sqlite.Key          // of the load balancers
+	certificates map[sqlite.Key]string // load balancer → its DNS name
+}
+
+func (n needs) none() bool { return len(n.addresses) == 0 && len(n.certificates) == 0 }
+
+// provide allocates the addresses and issues the certificates a snapshot
+// found missing. Keys are drawn before the write, which only stores them.
+func (b *Backend) provide(ctx context.Context, p Placement, n needs) error {
+	type pair struct{ Cert, Key []byte }
+	issued := map[sqlite.Key]pair{}
+	for lbKey, dnsName := range n.certificates {
+		cert, chain, key, err := b.ca.Issue([]string{strings.ToLower(dnsName)}, "EC_prime256v1", b.env.Clock())
+		if err != nil {
+			return err
+		}
+		issued[lbKey] = pair{append(cert, chain...), key}
+	}
+	return b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		for _, k := range n.addresses {
+			if ok, err := tx.Exists(k); err != nil || !ok { // deleted since
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			if _, err := allocateAddress(tx, p.Network, k.ID); err != nil {
+				return err
+			}
+		}
+		for lbKey, pair := range issued {
+			key := sqlite.Key{Kind: kindIssuedCertificate, ID: lbKey.ID}
+			exists, err := tx.Exists(lbKey)
+			if err != nil {
+				return err
+			}
+			if ok, err := tx.Exists(key); err != nil || ok || !exists {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			if err := tx.Put(sqlite.Row{Key: key}, pair); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // snapshot compiles every active load balancer, in every scope, with its
-// listeners, rules and target groups.
-func (b *Backend) snapshot(tx *sqlite.Tx, p Placement) (lb.Config, time.Time, error) {
+// listeners, rules and target groups, noting in missing what it lacks.
+func (b *Backend) snapshot(tx *sqlite.Tx, p Placement, missing *needs) (lb.Config, time.Time, error) {
 	cfg := lb.Config{TargetGroups: map[string]lb.TargetGroup{}}
 	var next time.Time
 	lbs, err := sqlite.ScanAll[types.LoadBalancer](tx, kindLoadBalancer, "")
@@ -159,9 +230,13 @@ func (b *Backend) snapshot(tx *sqlite.Tx, p Placement) (lb.Config, time.Time, er
 		if l.Type == types.LoadBalancerTypeEnumGateway {
 			continue
 		}
-		address, err := address(tx, p.Network, *l.LoadBalancerArn)
+		address, err := lookupAddress(tx, *l.LoadBalancerArn)
 		if err != nil {
 			return cfg, next, err
+		}
+		if address == "" {
+			missing.addresses = append(missing.addresses, k.Key)
+			continue
 		}
 		attrs, err := attributeMap(tx, s, *l.LoadBalancerArn, lbAttributes(l.Type))
 		if err != nil {
@@ -186,7 +261,7 @@ func (b *Backend) snapshot(tx *sqlite.Tx, p Placement) (lb.Config, time.Time, er
 				return cfg, next, err
 			}
 			if lc.Protocol == types.ProtocolEnumHttps || lc.Protocol == types.ProtocolEnumTls {
-				if compiled.Certificates, err = b.certificates(tx, s, lc, out.DNSName); err != nil {
+				if compiled.Certificates, err = b.certificates(tx, s, lc, out.DNSName, missing); err != nil {
 					return cfg, next, err
 				}
 			}
@@ -241,7 +316,7 @@ const kindIssuedCertificate = "elbv2/issued-certificate"
 // berth's ACM cannot be served; in the default's place the listener
 // serves a certificate for the load balancer's DNS name that berth's
 // authority issued.
-func (b *Backend) certificates(tx *sqlite.Tx, s scope, l types.Listener, dnsName string) ([]tls.Certificate, error) {
+func (b *Backend) certificates(tx *sqlite.Tx, s scope, l types.Listener, dnsName string, missing *needs) ([]tls.Certificate, error) {
 	var arns []string
 	for _, c := range l.Certificates {
 		arns = append(arns, aws.ToString(c.CertificateArn))
@@ -259,13 +334,23 @@ func (b *Backend) certificates(tx *sqlite.Tx, s scope, l types.Listener, dnsName
 		if err != nil {
 			return nil, err
 		}
-		pair, perr := tls.X509KeyPair(cert, key)
-		if ok && perr == nil {
-			out = append(out, pair)
-		} else if i == 0 {
-			pair, err := b.issued(tx, *l.LoadBalancerArn, dnsName)
+		if ok {
+			if pair, err := b.keyPairs.parse(arn, cert, key); err == nil {
+				out = append(out, pair)
+				continue
+			}
+		}
+		if i == 0 {
+			pair, found, err := b.issued(tx, *l.LoadBalancerArn)
 			if err != nil {
 				return nil, err
+			}
+			if !found {
+				if missing.certificates == nil {
+					missing.certificates = map[sqlite.Key]string{}
+				}
+				missing.certificates[s.Key(kindLoadBalancer, *l.LoadBalancerArn)] = dnsName
+				continue
 			}
 			out = append(out, pair)
 		}
@@ -273,24 +358,19 @@ func (b *Backend) certificates(tx *sqlite.Tx, s scope, l types.Listener, dnsName
 	return out, nil
 }
 
-// issued returns the certificate of a load balancer's DNS name, issuing
-// it on first use.
-func (b *Backend) issued(tx *sqlite.Tx, lbArn, dnsName string) (tls.Certificate, error) {
-	key := sqlite.Key{Kind: kindIssuedCertificate, ID: lbArn}
-	var pair struct{ Cert, Key []byte }
-	err := tx.Get(key, &pair)
+// issued returns the certificate berth issued for a load balancer's DNS
+// name; found is false before it has issued one.
+func (b *Backend) issued(tx *sqlite.Tx, lbArn string) (pair tls.Certificate, found bool, err error) {
+	var stored struct{ Cert, Key []byte }
+	err = tx.Get(sqlite.Key{Kind: kindIssuedCertificate, ID: lbArn}, &stored)
 	if isNotFound(err) {
-		var chain []byte
-		if pair.Cert, chain, pair.Key, err = b.ca.Issue([]string{strings.ToLower(dnsName)}, "EC_prime256v1", b.env.Clock()); err != nil {
-			return tls.Certificate{}, err
-		}
-		pair.Cert = append(pair.Cert, chain...)
-		err = tx.Put(sqlite.Row{Key: key}, pair)
+		return pair, false, nil
 	}
 	if err != nil {
-		return tls.Certificate{}, err
+		return pair, false, err
 	}
-	return tls.X509KeyPair(pair.Cert, pair.Key)
+	pair, err = b.keyPairs.parse(lbArn, stored.Cert, stored.Key)
+	return pair, err == nil, err
 }
 
 // priority orders rules: by number, the default rule last.
@@ -460,9 +540,20 @@ func (b *Backend) compileTargetGroup(tx *sqlite.Tx, s scope, arn string, resolve
 // life, so that its DNS name always resolves to it.
 const kindAddress = "elbv2/address"
 
-// address returns the load balancer's local address, allocating the next
-// free one of network on first use.
-func address(tx *sqlite.Tx, network netip.Prefix, lbArn string) (string, error) {
+// lookupAddress returns the load balancer's local address, "" before it
+// has one.
+func lookupAddress(tx *sqlite.Tx, lbArn string) (string, error) {
+	var addr string
+	err := tx.Get(sqlite.Key{Kind: kindAddress, ID: lbArn}, &addr)
+	if errors.Is(err, sqlite.ErrNotFound) {
+		return "", nil
+	}
+	return addr, err
+}
+
+// allocateAddress returns the load balancer's local address, allocating
+// the next free one of network on first use.
+func allocateAddress(tx *sqlite.Tx, network netip.Prefix, lbArn string) (string, error) {
 	key := sqlite.Key{Kind: kindAddress, ID: lbArn}
 	var addr string
 	err := tx.Get(key, &addr)

@@ -37,6 +37,8 @@ type Backend struct {
 	ca *pki.Authority
 	// wake tells the publisher that the configuration may have changed.
 	wake chan struct{}
+	// keyPairs are the listener certificates the publisher parsed.
+	keyPairs *keyPairs
 
 	mu     sync.Mutex
 	health map[string]health.Status // by target key, as the data plane reports
@@ -58,7 +60,7 @@ type Network interface {
 // New returns an ELBv2 backend over store whose listeners without a
 // usable certificate get one that ca issues.
 func New(store *sqlite.Store, env backend.Env, ca *pki.Authority) *Backend {
-	return &Backend{store: store, env: env, ca: ca, wake: make(chan struct{}, 1), health: map[string]health.Status{}}
+	return &Backend{store: store, env: env, ca: ca, wake: make(chan struct{}, 1), keyPairs: newKeyPairs(), health: map[string]health.Status{}}
 }
 
 // Stored resource kinds.

@@ -37,23 +37,17 @@ func New(store *sqlite.Store, env backend.Env) *Backend {
 	return &Backend{store: store, env: env}
 }
 
-// Stored resource kinds.
+// Stored resource kinds. Events are not resources: the store keeps them
+// in its log table (sqlite.LogStream).
 const (
 	kindGroup  = "logs/group"  // by name
 	kindStream = "logs/stream" // by group and stream name, under the group
-	kindEvents = "logs/events" // one batch of PutLogEvents, under its stream
 )
 
 // group is a log group with its tags.
 type group struct {
 	Group types.LogGroup
 	Tags  map[string]string
-}
-
-// batch is the events of one PutLogEvents call, in time order.
-type batch struct {
-	Stream string
-	Events []types.OutputLogEvent
 }
 
 func streamID(groupName, streamName string) string { return groupName + ":" + streamName }

@@ -3,6 +3,7 @@ package logs
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,17 +34,15 @@ func putStream(tx *sqlite.Tx, s backend.Scope, groupName string, st types.LogStr
 }
 
 func deleteStream(tx *sqlite.Tx, s backend.Scope, groupName, name string) error {
-	id := streamID(groupName, name)
-	batches, _, err := tx.ListIDs(sqlite.Query{Account: s.Account, Region: s.Region, Kind: kindEvents, Parent: id, Limit: 1 << 30})
-	if err != nil {
+	if _, err := tx.DeleteLogEvents(eventsOf(s, groupName, name), math.MaxInt64); err != nil {
 		return err
 	}
-	for _, b := range batches {
-		if err := tx.Delete(s.Key(kindEvents, b)); err != nil {
-			return err
-		}
-	}
-	return tx.Delete(s.Key(kindStream, id))
+	return tx.Delete(s.Key(kindStream, streamID(groupName, name)))
+}
+
+// eventsOf names a stream's events in the store.
+func eventsOf(s backend.Scope, groupName, name string) sqlite.LogStream {
+	return sqlite.LogStream{Account: s.Account, Region: s.Region, Group: groupName, Stream: name}
 }
 
 // CreateLogStream creates a log stream in a group.
@@ -156,32 +155,30 @@ func (b *Backend) PutLogEvents(ctx context.Context, in *logsapi.PutLogEventsInpu
 }
 
 // Append stores events in a stream of scope s and returns how many
-// batches the stream holds. It is PutLogEvents for berth's own writers
+// batches the stream has taken. It is PutLogEvents for berth's own writers
 // (the awslogs driver of tasks).
 func (b *Backend) Append(ctx context.Context, s backend.Scope, groupName, name string, events []types.InputLogEvent) (int, error) {
 	now := b.millis()
-	out := batch{Stream: name}
+	stored := make([]sqlite.LogEvent, 0, len(events))
 	bytes := int64(0)
+	first, last := int64(math.MaxInt64), int64(math.MinInt64)
 	for _, e := range events {
-		out.Events = append(out.Events, types.OutputLogEvent{Timestamp: e.Timestamp, Message: e.Message, IngestionTime: aws.Int64(now)})
+		t := aws.ToInt64(e.Timestamp)
+		stored = append(stored, sqlite.LogEvent{Position: sqlite.Position{Timestamp: t}, Ingested: now, Message: aws.ToString(e.Message)})
 		bytes += int64(len(aws.ToString(e.Message)) + 26)
+		first, last = min(first, t), max(last, t)
 	}
-	slices.SortStableFunc(out.Events, func(a, b types.OutputLogEvent) int { return int(aws.ToInt64(a.Timestamp) - aws.ToInt64(b.Timestamp)) })
 	var count int
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
 		st, err := loadStream(tx, s, groupName, name)
 		if err != nil {
 			return err
 		}
-		id := streamID(groupName, name)
-		if count, err = tx.Count(s.Query(kindEvents, id)); err != nil {
+		if err := tx.AppendLogEvents(eventsOf(s, groupName, name), stored); err != nil {
 			return err
 		}
+		count, _ = strconv.Atoi(aws.ToString(st.UploadSequenceToken))
 		count++
-		if err := tx.Put(s.Row(kindEvents, id+"#"+fmt.Sprintf("%012d", count), id, ""), out); err != nil {
-			return err
-		}
-		first, last := *out.Events[0].Timestamp, *out.Events[len(out.Events)-1].Timestamp
 		if st.FirstEventTimestamp == nil || first < *st.FirstEventTimestamp {
 			st.FirstEventTimestamp = aws.Int64(first)
 		}
@@ -195,25 +192,58 @@ func (b *Backend) Append(ctx context.Context, s backend.Scope, groupName, name s
 	return count, err
 }
 
-// events returns a stream's events in time order.
-func events(tx *sqlite.Tx, s backend.Scope, groupName, name string) ([]types.OutputLogEvent, error) {
-	batches, err := sqlite.ListAll[batch](tx, s.Query(kindEvents, streamID(groupName, name)))
-	var out []types.OutputLogEvent
-	for _, b := range batches {
-		out = append(out, b.Events...)
+// output converts stored events to the API's.
+func output(events []sqlite.LogEvent) []types.OutputLogEvent {
+	out := make([]types.OutputLogEvent, len(events))
+	for i, e := range events {
+		out[i] = types.OutputLogEvent{Timestamp: aws.Int64(e.Timestamp), Message: aws.String(e.Message), IngestionTime: aws.Int64(e.Ingested)}
 	}
-	slices.SortStableFunc(out, func(a, b types.OutputLogEvent) int { return int(aws.ToInt64(a.Timestamp) - aws.ToInt64(b.Timestamp)) })
-	return out, err
+	return out
 }
 
-// inRange reports whether an event's timestamp is in [start, end).
-func inRange(e types.OutputLogEvent, start, end *int64) bool {
-	t := aws.ToInt64(e.Timestamp)
-	return (start == nil || t >= *start) && (end == nil || t < *end)
+// timeRange is the range of positions of events in [start, end).
+func timeRange(start, end *int64) sqlite.LogRange {
+	r := sqlite.LogRange{After: sqlite.FirstPosition, Before: sqlite.LastPosition}
+	if start != nil {
+		r.After = sqlite.TimeBound(*start)
+	}
+	if end != nil {
+		r.Before = sqlite.TimeBound(*end)
+	}
+	return r
 }
 
-// GetLogEvents returns a stream's events, the latest ones unless
-// startFromHead; the forward token reads on from the last one returned.
+// eventToken is a GetLogEvents token: "f/<time>/<id>" reads on after the
+// position, "b/<time>/<id>" reads back before it.
+func eventToken(forward bool, p sqlite.Position) *string {
+	dir := "b"
+	if forward {
+		dir = "f"
+	}
+	return aws.String(fmt.Sprintf("%s/%d/%d", dir, p.Timestamp, p.ID))
+}
+
+func parseEventToken(t string) (forward bool, p sqlite.Position, ok bool) {
+	parts := strings.Split(t, "/")
+	if len(parts) != 3 || (parts[0] != "f" && parts[0] != "b") {
+		return false, p, false
+	}
+	var err1, err2 error
+	p.Timestamp, err1 = strconv.ParseInt(parts[1], 10, 64)
+	p.ID, err2 = strconv.ParseInt(parts[2], 10, 64)
+	return parts[0] == "f", p, err1 == nil && err2 == nil
+}
+
+// before reports whether position a comes before b.
+func before(a, b sqlite.Position) bool {
+	return a.Timestamp < b.Timestamp || a.Timestamp == b.Timestamp && a.ID < b.ID
+}
+
+// GetLogEvents returns a page of a stream's events, the latest ones unless
+// startFromHead; the forward token reads on from the last one returned,
+// the backward token back from the first. It reads only the page: events
+// are indexed by stream, time and arrival.
+// https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_GetLogEvents.html
 func (b *Backend) GetLogEvents(ctx context.Context, in *logsapi.GetLogEventsInput) (*logsapi.GetLogEventsOutput, error) {
 	s := backend.ScopeFrom(ctx)
 	limit := int32(10000)
@@ -223,40 +253,42 @@ func (b *Backend) GetLogEvents(ctx context.Context, in *logsapi.GetLogEventsInpu
 		}
 		limit = *in.Limit
 	}
-	var all []types.OutputLogEvent
-	err := b.store.View(ctx, func(tx *sqlite.Tx) error {
-		if _, err := loadStream(tx, s, aws.ToString(in.LogGroupName), aws.ToString(in.LogStreamName)); err != nil {
+	r := timeRange(in.StartTime, in.EndTime)
+	r.Limit, r.Backward = int(limit), !aws.ToBool(in.StartFromHead)
+	if t := aws.ToString(in.NextToken); t != "" {
+		forward, p, ok := parseEventToken(t)
+		if !ok {
+			return nil, errInvalid("The specified nextToken is invalid.")
+		}
+		r.Backward = !forward
+		if forward && before(r.After, p) {
+			r.After = p
+		} else if !forward && before(p, r.Before) {
+			r.Before = p
+		}
+	}
+	var page []sqlite.LogEvent
+	group, stream := aws.ToString(in.LogGroupName), aws.ToString(in.LogStreamName)
+	err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
+		if _, err := loadStream(tx, s, group, stream); err != nil {
 			return err
 		}
-		var err error
-		all, err = events(tx, s, aws.ToString(in.LogGroupName), aws.ToString(in.LogStreamName))
+		page, err = tx.LogEvents(eventsOf(s, group, stream), r)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	all = slices.DeleteFunc(all, func(e types.OutputLogEvent) bool { return !inRange(e, in.StartTime, in.EndTime) })
-	// Tokens are "f/<index>" (read on from index) and "b/<index>" (read
-	// back to before index).
-	start, end := max(0, len(all)-int(limit)), len(all)
-	if aws.ToBool(in.StartFromHead) {
-		start, end = 0, min(len(all), int(limit))
-	}
-	if t := aws.ToString(in.NextToken); t != "" {
-		var i int
-		if _, err := fmt.Sscanf(t[min(2, len(t)):], "%d", &i); err != nil || i < 0 || i > len(all) || (t[0] != 'f' && t[0] != 'b') {
-			return nil, errInvalid("The specified nextToken is invalid.")
-		}
-		if t[0] == 'f' {
-			start, end = i, min(len(all), i+int(limit))
-		} else {
-			start, end = max(0, i-int(limit)), i
-		}
+	// With no event, the tokens stay where the reading stood: a forward
+	// token read again returns the events that arrived since.
+	forward, backward := r.After, r.Before
+	if len(page) > 0 {
+		forward, backward = page[len(page)-1].Position, page[0].Position
 	}
 	return &logsapi.GetLogEventsOutput{
-		Events:            backend.OrEmpty(all[start:end]),
-		NextForwardToken:  aws.String("f/" + strconv.Itoa(end)),
-		NextBackwardToken: aws.String("b/" + strconv.Itoa(start)),
+		Events:            output(page),
+		NextForwardToken:  eventToken(true, forward),
+		NextBackwardToken: eventToken(false, backward),
 	}, nil
 }
 
@@ -286,15 +318,15 @@ func (b *Backend) FilterLogEvents(ctx context.Context, in *logsapi.FilterLogEven
 				continue
 			}
 			searched = append(searched, types.SearchedLogStream{LogStreamName: aws.String(name), SearchedCompletely: aws.Bool(true)})
-			evs, err := events(tx, s, group, name)
+			evs, err := tx.LogEvents(eventsOf(s, group, name), timeRange(in.StartTime, in.EndTime))
 			if err != nil {
 				return err
 			}
-			for i, e := range evs {
-				if inRange(e, in.StartTime, in.EndTime) && matches(aws.ToString(e.Message), terms) {
+			for _, e := range evs {
+				if matches(e.Message, terms) {
 					all = append(all, types.FilteredLogEvent{
-						LogStreamName: aws.String(name), Timestamp: e.Timestamp, Message: e.Message, IngestionTime: e.IngestionTime,
-						EventId: aws.String(fmt.Sprintf("%020d%08d%s", aws.ToInt64(e.Timestamp), i, name)),
+						LogStreamName: aws.String(name), Timestamp: aws.Int64(e.Timestamp), Message: aws.String(e.Message), IngestionTime: aws.Int64(e.Ingested),
+						EventId: aws.String(fmt.Sprintf("%020d%020d", e.Timestamp, e.ID)),
 					})
 				}
 			}

@@ -62,7 +62,28 @@ func Load(ctx context.Context, store *sqlite.Store, now time.Time) (*Authority, 
 	return parse(s)
 }
 
-// create makes a new authority valid for ten years.
+// PermittedDNSDomains are the only DNS names the authority may sign for
+// (each with its subdomains), written into its certificate as an RFC 5280
+// name constraint (section 4.2.1.10) that clients enforce: trusting the
+// authority system-wide trusts it for these names and no others. They are
+// the names berth issues for: load balancers' DNS names (under
+// elb.amazonaws.com), and for ACM certificates the names reserved for
+// testing, documentation and local use (RFC 2606, RFC 6761, RFC 6762
+// .local, RFC 8375 home.arpa, ICANN's .internal). A certificate berth's ACM
+// issues for any other name is signed all the same, but clients refuse it:
+// import a certificate for such names instead.
+var PermittedDNSDomains = []string{
+	"elb.amazonaws.com",
+	"localhost", "test", "example", "invalid", "local", "internal", "home.arpa",
+	"example.com", "example.net", "example.org",
+}
+
+// PermittedIPRanges are the only addresses the authority may sign for:
+// loopback and private networks, where berth's load balancers listen.
+var PermittedIPRanges = []string{"127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7"}
+
+// create makes a new authority valid for ten years, constrained to the
+// permitted names.
 func create(now time.Time) (stored, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -77,6 +98,19 @@ func create(now time.Time) (stored, error) {
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		MaxPathLenZero:        true,
+		// Critical, as RFC 5280 requires of name constraints: a client
+		// that cannot enforce them must refuse the authority.
+		PermittedDNSDomainsCritical: true,
+		PermittedDNSDomains:         PermittedDNSDomains,
+		// Servers and their clients only: no e-mail or code signing.
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+	}
+	for _, r := range PermittedIPRanges {
+		_, n, err := net.ParseCIDR(r)
+		if err != nil {
+			return stored{}, err
+		}
+		tmpl.PermittedIPRanges = append(tmpl.PermittedIPRanges, n)
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
@@ -108,6 +142,13 @@ func parse(s stored) (*Authority, error) {
 		return nil, errors.New("pki: the stored key cannot sign")
 	}
 	return &Authority{cert: cert, key: signer, pem: s.Cert}, nil
+}
+
+// Constrained reports whether the authority's certificate limits the names
+// it may sign for; one that an older berth drew does not, and is better
+// replaced (remove the data directory, or trust it nowhere but in tests).
+func (a *Authority) Constrained() bool {
+	return a.cert.PermittedDNSDomainsCritical && len(a.cert.PermittedDNSDomains) > 0
 }
 
 // PEM returns the authority's certificate, the one clients trust.

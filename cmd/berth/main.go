@@ -15,7 +15,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -28,6 +27,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -231,15 +231,27 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	if !ca.Constrained() {
+		log.Warn().Str("data_dir", c.dataDir).Msg("the local CA of this data directory, drawn by an older berth, may sign any name: if you trust it system-wide, untrust it and start berth with a new data directory")
+	}
 	ecsBackend := ecs.New(store, env, host)
 	elbBackend := elbv2.New(store, env, ca)
 	logsBackend, ec2Backend := logs.New(store, env), ec2.New(store, env)
 	iamBackend, stsBackend := iam.New(store, env), sts.New(store, env)
-	secret := sha256.Sum256([]byte("berth ECR tokens\x00" + instance))
-	ecrBackend, err := ecr.New(store, env, filepath.Join(c.dataDir, "registry"), secret[:])
+	tokenKey, err := ecr.TokenKey(ctx, store)
 	if err != nil {
 		return err
 	}
+	ecrBackend, err := ecr.New(store, env, filepath.Join(c.dataDir, "registry"), tokenKey)
+	if err != nil {
+		return err
+	}
+	// Collectors: abandoned uploads, unreferenced blobs, expired log events.
+	collectCtx, stopCollecting := context.WithCancel(context.Background())
+	var collectors sync.WaitGroup
+	collectors.Go(func() { ecrBackend.Run(collectCtx) })
+	collectors.Go(func() { logsBackend.Run(collectCtx) })
+	defer func() { stopCollecting(); collectors.Wait() }()
 	if c.registryListen != "none" {
 		ln, err := net.Listen("tcp", c.registryListen)
 		if err != nil {
@@ -255,7 +267,7 @@ func run(args []string) error {
 	ecsBackend.LoadBalancers, ecsBackend.Logs, ecsBackend.Roles, ecsBackend.Network = elbBackend, logsBackend, iamBackend, ec2Backend
 	var agent *ecs.Agent
 	reset := func(ctx context.Context) error {
-		if err := store.Wipe(ctx, backend.KindInstance, pki.Kind); err != nil {
+		if err := store.Wipe(ctx, backend.KindInstance, pki.Kind, ecr.KindTokenKey); err != nil {
 			return err
 		}
 		elbBackend.Reset()
