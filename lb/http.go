@@ -248,13 +248,18 @@ func (h *httpListener) forward(w http.ResponseWriter, r *http.Request, rt *route
 // retryableBody lets a request body outlive a failed attempt: the
 // transport closes the body it was given even when it could not connect.
 type retryableBody struct {
-	body io.ReadCloser
-	read atomic.Bool
+	body   io.ReadCloser
+	read   atomic.Bool
+	failed atomic.Bool // reading it failed: the client's fault, not the target's
 }
 
 func (b *retryableBody) Read(p []byte) (int, error) {
 	b.read.Store(true)
-	return b.body.Read(p)
+	n, err := b.body.Read(p)
+	if err != nil && err != io.EOF {
+		b.failed.Store(true)
+	}
+	return n, err
 }
 
 func (b *retryableBody) Close() error { return nil }
@@ -434,14 +439,16 @@ func (h *httpListener) proxy(w http.ResponseWriter, out *http.Request, rt *route
 	end := t.Begin()
 	defer end()
 	idle := rt.lb.idleTimeout()
-	c, resp, err := t.exchange(out, idle)
+	c, resp, err := t.exchange(w, out, idle)
 	if err != nil {
 		if isDialError(err) {
 			return 0, err
 		}
 		status := http.StatusBadGateway
 		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
+		if b, ok := out.Body.(*retryableBody); ok && b.failed.Load() {
+			status = http.StatusBadRequest // the client's body was cut short or badly chunked
+		} else if errors.As(err, &ne) && ne.Timeout() {
 			status = http.StatusGatewayTimeout
 		}
 		errorPage(w, status)
@@ -461,7 +468,7 @@ func (h *httpListener) proxy(w http.ResponseWriter, out *http.Request, rt *route
 		http.SetCookie(w, &http.Cookie{Name: "AWSALBAPP-0", Value: t.Key, Path: "/", Expires: time.Now().Add(st.Duration)})
 	}
 	w.WriteHeader(resp.StatusCode)
-	if copyBody(w, resp, c, idle, &h.m.buffers) && !resp.Close && !out.Close {
+	if copyBody(w, resp, c, idle, &h.m.buffers) && !resp.Close && !out.Close && c.br.Buffered() == 0 { // nothing more than the response
 		t.upstream.put(c)
 	} else {
 		t.upstream.discard(c)
@@ -470,9 +477,10 @@ func (h *httpListener) proxy(w http.ResponseWriter, out *http.Request, rt *route
 }
 
 // exchange writes the request on a pooled connection and reads the
-// response head. A pooled connection the target closed while idle is
-// replaced by a new one when nothing of the body was sent.
-func (t *target) exchange(out *http.Request, idle time.Duration) (*upConn, *http.Response, error) {
+// final response head. A pooled connection the target closed while idle
+// is replaced by a new one when the request is idempotent and nothing of
+// its body was sent.
+func (t *target) exchange(w http.ResponseWriter, out *http.Request, idle time.Duration) (*upConn, *http.Response, error) {
 	fresh := false
 	for {
 		c, reused, err := t.upstream.get(out.Context(), fresh)
@@ -486,18 +494,59 @@ func (t *target) exchange(out *http.Request, idle time.Duration) (*upConn, *http
 		}
 		var resp *http.Response
 		if err == nil {
-			resp, err = http.ReadResponse(c.br, out)
+			resp, err = readFinal(w, c, out)
 		}
 		if err == nil {
 			return c, resp, nil
 		}
 		t.upstream.discard(c)
-		if reused && !bodyRead(out) && !isTimeout(err) {
+		if reused && !bodyRead(out) && idempotent(out.Method) && !isTimeout(err) {
 			fresh = true
 			continue
 		}
 		return nil, nil, err
 	}
+}
+
+// readFinal reads the target's answer up to its final response. Of the
+// interim ones (RFC 9110 15.2), 100 Continue is the listener's own to
+// send, when the handler reads the body; the others (103 Early Hints)
+// go on to the client. 101 is final: the caller joins the connections.
+func readFinal(w http.ResponseWriter, c *upConn, out *http.Request) (*http.Response, error) {
+	for {
+		resp, err := http.ReadResponse(c.br, out)
+		if err != nil || resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
+			return resp, err
+		}
+		if resp.StatusCode == http.StatusContinue {
+			continue
+		}
+		dst := w.Header()
+		kept := dst.Clone() // the AWSALBTG cookie, if set, is for the final response
+		clear(dst)
+		removeHop(resp.Header)
+		for k, v := range resp.Header {
+			dst[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		clear(dst)
+		for k, v := range kept {
+			dst[k] = v
+		}
+	}
+}
+
+// idempotent reports whether a request may be sent again once it may
+// have reached the target. RFC 9110 9.2.2: a proxy must not retry a
+// request whose method is not idempotent; GET, HEAD, OPTIONS, TRACE,
+// PUT and DELETE are. (net/http's Transport resends only the first four,
+// or a request with an Idempotency-Key.)
+func idempotent[M ~string | ~[]byte](method M) bool {
+	switch string(method) {
+	case "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE":
+		return true
+	}
+	return false
 }
 
 func bodyRead(r *http.Request) bool {
