@@ -437,3 +437,39 @@ func TestNoRetryOfUnsafeMethods(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadLimits: ALB answers 400 to a request line over 16 K, a header
+// over 16 K or a whole head over 64 K (Quotas for your Application Load
+// Balancers, HTTP headers; Troubleshoot, HTTP 400), and sends on what is
+// within them.
+func TestHeadLimits(t *testing.T) {
+	rt := newRawTarget(t, echoPath)
+	addr := behind(t, rt)
+	big := func(n int) string { return strings.Repeat("a", n) }
+	many := func(count, n int) string {
+		var b strings.Builder
+		for i := range count {
+			fmt.Fprintf(&b, "X-%d: %s\r\n", i, big(n))
+		}
+		return b.String()
+	}
+	for _, c := range []struct {
+		name, raw string
+		want      int
+	}{
+		{"a 17 K request line", "GET /" + big(17<<10) + " HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+		{"a 17 K header", "GET /h HTTP/1.1\r\nHost: x\r\nX-Big: " + big(17<<10) + "\r\n\r\n", 400},
+		{"a 75 K head", "GET /h HTTP/1.1\r\nHost: x\r\n" + many(5, 15<<10) + "\r\n", 400},
+		{"a 15 K request line", "GET /" + big(15<<10) + " HTTP/1.1\r\nHost: x\r\n\r\n", 200},
+		{"a 45 K head", "GET /h HTTP/1.1\r\nHost: x\r\n" + many(3, 15<<10) + "\r\n", 200},
+	} {
+		rt.forget()
+		a := dialRaw(t, addr)
+		a.send(c.raw)
+		code, _ := a.answer("GET")
+		_, heads, _ := rt.saw()
+		if code != c.want || (c.want == 400) != (len(heads) == 0) {
+			t.Errorf("%s: answered %d, the target saw %d requests; want %d", c.name, code, len(heads), c.want)
+		}
+	}
+}

@@ -60,6 +60,11 @@ type httpListener struct {
 const serverHeader = "awselb/2.0"
 
 func (h *httpListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if headTooLarge(r) {
+		w.Header().Set("Connection", "close")
+		errorPage(w, http.StatusBadRequest)
+		return
+	}
 	rt := h.l.routes.Load()
 	var start time.Time
 	logged := h.m.log.Debug().Enabled()
@@ -86,6 +91,36 @@ func (h *httpListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	errorPage(w, http.StatusNotFound) // a listener always has a default rule; this is a safety net
+}
+
+// ALB's limits on a request head: larger ones are answered 400.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html#http-headers-quotas
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#http-400-issues
+const (
+	maxRequestLine = 16 << 10
+	maxHeaderLine  = 16 << 10
+	maxRequestHead = 64 << 10
+)
+
+// headTooLarge reports whether a request head passes one of ALB's
+// limits, its lines counted as they came, with their CRLF. (The lean
+// path takes only heads smaller than each limit.)
+func headTooLarge(r *http.Request) bool {
+	line := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 2
+	if line > maxRequestLine {
+		return true
+	}
+	total := line + 2 + len("Host: ") + len(r.Host) + 2
+	for name, values := range r.Header {
+		for _, v := range values {
+			n := len(name) + len(": ") + len(v)
+			if n > maxHeaderLine {
+				return true
+			}
+			total += n + 2
+		}
+	}
+	return total+2 > maxRequestHead
 }
 
 // accessEntry is what an access log line says of one request.
