@@ -473,3 +473,46 @@ func TestHeadLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestTargetClosedWhileIdle: a target with a short keep-alive closes a
+// pooled connection while it is idle. A request that must not be sent
+// twice goes on a new connection, found out before anything is written
+// to the closed one, and is answered; the target reads it once.
+func TestTargetClosedWhileIdle(t *testing.T) {
+	closed := make(chan struct{}, 1)
+	var mu sync.Mutex
+	seen := map[string]int{}
+	rt := newRawTarget(t, func(conn net.Conn, req *http.Request, n int) bool {
+		mu.Lock()
+		seen[req.Method+" "+req.URL.Path]++
+		mu.Unlock()
+		echoPath(conn, req, n)
+		if req.URL.Path == "/warm" {
+			conn.Close() // its keep-alive is over
+			closed <- struct{}{}
+			return false
+		}
+		return true
+	})
+	addr := behind(t, rt)
+	for _, c := range []struct{ request, key string }{
+		{"POST /pay HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", "POST /pay"},
+		{"POST /lean HTTP/1.1\r\nHost: x\r\n\r\n", "POST /lean"},
+		{"POST http://x/nethttp HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", "POST /nethttp"},
+	} {
+		a := dialRaw(t, addr)
+		a.send("GET /warm HTTP/1.1\r\nHost: x\r\n\r\n")
+		if code, _ := a.answer("GET"); code != 200 {
+			t.Fatalf("warm-up answered %d", code)
+		}
+		<-closed
+		a.send(c.request)
+		code, body := a.answer("POST")
+		mu.Lock()
+		times := seen[c.key]
+		mu.Unlock()
+		if code != 200 || body != c.key || times != 1 {
+			t.Errorf("%q: answered %d %q, the target read it %d times; want 200, once", c.request, code, body, times)
+		}
+	}
+}

@@ -320,16 +320,22 @@ func (h *httpListener) leanExchange(c *leanConn, n int, rt *routes, t *target, h
 	idle := rt.lb.idleTimeout()
 	r := &c.req
 	bodyLen := max(r.length, 0)
-	fresh := false
+	fresh, sent := false, false
 	for {
 		uc, reused, err := t.upstream.get(t.ctx, fresh)
 		if err != nil {
 			return 0, false, dialError{err} // nothing was sent
 		}
+		if reused && !idempotent(r.first[0]) && closedByTarget(uc) {
+			t.upstream.discard(uc) // nothing was sent: a new connection is safe
+			fresh = true
+			continue
+		}
 		uc.SetDeadline(time.Now().Add(idle))
 		writeLeanHead(uc.bw, c, rt, host, trace)
-		if !fresh {
+		if !sent {
 			c.br.Discard(n) // the head is still in the buffer for a retry: nothing has read since
+			sent = true
 		}
 		if bodyLen > 0 {
 			if _, err := io.CopyN(uc.bw, c.br, bodyLen); err != nil {
