@@ -365,6 +365,7 @@ func TestInterimResponses(t *testing.T) {
 		"GET /hints HTTP/1.1\r\nHost: x\r\n\r\n",         // the lean path
 		"GET http://x/hints HTTP/1.1\r\nHost: x\r\n\r\n", // net/http
 	} {
+		eventually(t, "the target connection back in the pool", func() bool { return pooled(m) == 1 })
 		c := dialRaw(t, addr)
 		c.send(req)
 		resp, err := http.ReadResponse(c.br, nil)

@@ -551,14 +551,15 @@ func (t *target) exchange(w http.ResponseWriter, out *http.Request, idle time.Du
 // readFinal reads the target's answer up to its final response. Of the
 // interim ones (RFC 9110 15.2), 100 Continue is the listener's own to
 // send, when the handler reads the body; the others (103 Early Hints)
-// go on to the client. 101 is final: the caller joins the connections.
+// go on to the client, unless it speaks HTTP/1.0, which has none. 101
+// is final: the caller joins the connections.
 func readFinal(w http.ResponseWriter, c *upConn, out *http.Request) (*http.Response, error) {
 	for {
 		resp, err := http.ReadResponse(c.br, out)
 		if err != nil || resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
 			return resp, err
 		}
-		if resp.StatusCode == http.StatusContinue {
+		if resp.StatusCode == http.StatusContinue || !out.ProtoAtLeast(1, 1) {
 			continue
 		}
 		dst := w.Header()
