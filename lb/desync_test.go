@@ -517,3 +517,24 @@ func TestTargetClosedWhileIdle(t *testing.T) {
 		}
 	}
 }
+
+// TestMalformedChunkedRequest: a chunked request body whose framing is
+// broken (chunk-size is 1*HEXDIG, RFC 9112 7.1) is the client's fault:
+// 400, not the 502 of a failing target, and the target's connection,
+// which got part of it, is closed rather than given to the next client.
+func TestMalformedChunkedRequest(t *testing.T) {
+	rt := newRawTarget(t, echoPath)
+	addr := behind(t, rt)
+	for _, body := range []string{"-1\r\n\r\n", "zz\r\nab\r\n0\r\n\r\n", "2\r\nabXX0\r\n\r\n"} {
+		a := dialRaw(t, addr)
+		a.send("POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
+		if code, text := a.answer("POST"); code != 400 {
+			t.Errorf("%q: answered %d %q, want 400", body, code, text)
+		}
+		b := dialRaw(t, addr)
+		b.send("GET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+		if code, text := b.answer("GET"); code != 200 || text != "GET /b" {
+			t.Errorf("after %q the next client got %d %q", body, code, text)
+		}
+	}
+}
