@@ -503,12 +503,28 @@ func (h *httpListener) proxy(w http.ResponseWriter, out *http.Request, rt *route
 		http.SetCookie(w, &http.Cookie{Name: "AWSALBAPP-0", Value: t.Key, Path: "/", Expires: time.Now().Add(st.Duration)})
 	}
 	w.WriteHeader(resp.StatusCode)
-	if copyBody(w, resp, c, idle, &h.m.buffers) && !resp.Close && !out.Close && c.br.Buffered() == 0 { // nothing more than the response
+	switch {
+	case !copyBody(w, resp, c, idle, &h.m.buffers):
+		t.upstream.discard(c)
+		abort(w)
+	case !resp.Close && !out.Close && c.br.Buffered() == 0: // nothing more than the response
 		t.upstream.put(c)
-	} else {
+	default:
 		t.upstream.discard(c)
 	}
 	return resp.StatusCode, nil
+}
+
+// abort ends a response whose body could not be relayed whole, so that
+// the client sees it cut short rather than complete: its connection is
+// closed before the end of the body (HTTP/1.x), or its stream reset
+// (HTTP/2, where net/http takes this panic for that).
+func abort(w http.ResponseWriter) {
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		conn.Close()
+		return
+	}
+	panic(http.ErrAbortHandler)
 }
 
 // exchange writes the request on a pooled connection and reads the
@@ -554,7 +570,18 @@ func (t *target) exchange(w http.ResponseWriter, out *http.Request, idle time.Du
 // go on to the client, unless it speaks HTTP/1.0, which has none. 101
 // is final: the caller joins the connections.
 func readFinal(w http.ResponseWriter, c *upConn, out *http.Request) (*http.Response, error) {
+	var h head
 	for {
+		// The lean path's reading first, so that a head it refuses (bare
+		// LF, lengths in doubt) is a 502 here too; one too large for it is
+		// left to net/http.
+		raw, err := readHead(c.br)
+		if err == nil {
+			err = h.parse(raw, false)
+		}
+		if err != nil && err != errHeadSize {
+			return nil, err
+		}
 		resp, err := http.ReadResponse(c.br, out)
 		if err != nil || resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
 			return resp, err
