@@ -3,6 +3,7 @@ package lb
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 )
 
@@ -281,8 +282,20 @@ func isClass(b []byte, class uint8) bool {
 func isToken(b []byte) bool { return len(b) > 0 && isClass(b, tchar) }
 
 // isFieldValue reports whether b, without its surrounding white space,
-// is a field value: no control characters but HTAB.
-func isFieldValue(b []byte) bool { return isClass(b, fieldChar) }
+// is a field value: no control characters but HTAB. It looks at eight
+// bytes at a time, byte by byte only where one of them is below SP or
+// is DEL (an HTAB, or a fault).
+func isFieldValue(b []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; len(b) >= 8; b = b[8:] {
+		x := binary.LittleEndian.Uint64(b)
+		del := x ^ ones*0x7f
+		if ((x-ones*' ')&^x|(del-ones)&^del)&highs != 0 && !isClass(b[:8], fieldChar) {
+			return false
+		}
+	}
+	return isClass(b, fieldChar)
+}
 
 func isHost(b []byte) bool { return isClass(b, hostChar) }
 

@@ -230,3 +230,18 @@ func compareResponse(t *testing.T, in []byte, h *head) {
 		t.Fatalf("%q: lean reads close %v, net/http %v", in, h.close, resp.Close)
 	}
 }
+
+// TestFieldValueWords holds the eight-bytes-at-a-time check of field
+// values to the byte-by-byte rule (RFC 9110 5.5): every byte value, at
+// every offset of a word and of the tail.
+func TestFieldValueWords(t *testing.T) {
+	for c := range 256 {
+		for pos := range 11 {
+			b := []byte("abcdefghijk")
+			b[pos] = byte(c)
+			if got, want := isFieldValue(b), isClass(b, fieldChar); got != want {
+				t.Fatalf("%q: %v, want %v", b, got, want)
+			}
+		}
+	}
+}
