@@ -82,6 +82,11 @@ type httpListener struct {
 const serverHeader = "awselb/2.0"
 
 func (h *httpListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if headTooLarge(r) {
+		w.Header().Set("Connection", "close")
+		errorPage(w, http.StatusBadRequest)
+		return
+	}
 	rt := h.l.routes.Load()
 	var start time.Time
 	logged := h.m.log.Debug().Enabled()
@@ -108,6 +113,36 @@ func (h *httpListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	errorPage(w, http.StatusNotFound) // a listener always has a default rule; this is a safety net
+}
+
+// ALB's limits on a request head: larger ones are answered 400.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html#http-headers-quotas
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#http-400-issues
+const (
+	maxRequestLine = 16 << 10
+	maxHeaderLine  = 16 << 10
+	maxRequestHead = 64 << 10
+)
+
+// headTooLarge reports whether a request head passes one of ALB's
+// limits, its lines counted as they came, with their CRLF. (The lean
+// path takes only heads smaller than each limit.)
+func headTooLarge(r *http.Request) bool {
+	line := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 2
+	if line > maxRequestLine {
+		return true
+	}
+	total := line + 2 + len("Host: ") + len(r.Host) + 2
+	for name, values := range r.Header {
+		for _, v := range values {
+			n := len(name) + len(": ") + len(v)
+			if n > maxHeaderLine {
+				return true
+			}
+			total += n + 2
+		}
+	}
+	return total+2 > maxRequestHead
 }
 
 // accessEntry is what an access log line says of one request.
@@ -270,13 +305,18 @@ func (h *httpListener) forward(w http.ResponseWriter, r *http.Request, rt *route
 // retryableBody lets a request body outlive a failed attempt: the
 // transport closes the body it was given even when it could not connect.
 type retryableBody struct {
-	body io.ReadCloser
-	read atomic.Bool
+	body   io.ReadCloser
+	read   atomic.Bool
+	failed atomic.Bool // reading it failed: the client's fault, not the target's
 }
 
 func (b *retryableBody) Read(p []byte) (int, error) {
 	b.read.Store(true)
-	return b.body.Read(p)
+	n, err := b.body.Read(p)
+	if err != nil && err != io.EOF {
+		b.failed.Store(true)
+	}
+	return n, err
 }
 
 func (b *retryableBody) Close() error { return nil }
@@ -456,14 +496,16 @@ func (h *httpListener) proxy(w http.ResponseWriter, out *http.Request, rt *route
 	end := t.Begin()
 	defer end()
 	idle := rt.lb.idleTimeout()
-	c, resp, err := t.exchange(out, idle)
+	c, resp, err := t.exchange(w, out, idle)
 	if err != nil {
 		if isDialError(err) {
 			return 0, err
 		}
 		status := http.StatusBadGateway
 		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
+		if b, ok := out.Body.(*retryableBody); ok && b.failed.Load() {
+			status = http.StatusBadRequest // the client's body was cut short or badly chunked
+		} else if errors.As(err, &ne) && ne.Timeout() {
 			status = http.StatusGatewayTimeout
 		}
 		errorPage(w, status)
@@ -483,23 +525,45 @@ func (h *httpListener) proxy(w http.ResponseWriter, out *http.Request, rt *route
 		http.SetCookie(w, &http.Cookie{Name: "AWSALBAPP-0", Value: t.Key, Path: "/", Expires: time.Now().Add(st.Duration)})
 	}
 	w.WriteHeader(resp.StatusCode)
-	if copyBody(w, resp, c, idle, &h.m.buffers) && !resp.Close && !out.Close {
+	switch {
+	case !copyBody(w, resp, c, idle, &h.m.buffers):
+		t.upstream.discard(c)
+		abort(w)
+	case !resp.Close && !out.Close && c.br.Buffered() == 0: // nothing more than the response
 		t.upstream.put(c)
-	} else {
+	default:
 		t.upstream.discard(c)
 	}
 	return resp.StatusCode, nil
 }
 
+// abort ends a response whose body could not be relayed whole, so that
+// the client sees it cut short rather than complete: its connection is
+// closed before the end of the body (HTTP/1.x), or its stream reset
+// (HTTP/2, where net/http takes this panic for that).
+func abort(w http.ResponseWriter) {
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		conn.Close()
+		return
+	}
+	panic(http.ErrAbortHandler)
+}
+
 // exchange writes the request on a pooled connection and reads the
-// response head. A pooled connection the target closed while idle is
-// replaced by a new one when nothing of the body was sent.
-func (t *target) exchange(out *http.Request, idle time.Duration) (*upConn, *http.Response, error) {
+// final response head. A pooled connection the target closed while idle
+// is replaced by a new one when the request is idempotent and nothing of
+// its body was sent.
+func (t *target) exchange(w http.ResponseWriter, out *http.Request, idle time.Duration) (*upConn, *http.Response, error) {
 	fresh := false
 	for {
 		c, reused, err := t.upstream.get(out.Context(), fresh)
 		if err != nil {
 			return nil, nil, err
+		}
+		if reused && !idempotent(out.Method) && closedByTarget(c) {
+			t.upstream.discard(c) // nothing was sent: a new connection is safe
+			fresh = true
+			continue
 		}
 		c.SetDeadline(time.Now().Add(idle))
 		err = out.Write(c.bw)
@@ -508,18 +572,71 @@ func (t *target) exchange(out *http.Request, idle time.Duration) (*upConn, *http
 		}
 		var resp *http.Response
 		if err == nil {
-			resp, err = http.ReadResponse(c.br, out)
+			resp, err = readFinal(w, c, out)
 		}
 		if err == nil {
 			return c, resp, nil
 		}
 		t.upstream.discard(c)
-		if reused && !bodyRead(out) && !isTimeout(err) {
+		if reused && !bodyRead(out) && idempotent(out.Method) && !isTimeout(err) {
 			fresh = true
 			continue
 		}
 		return nil, nil, err
 	}
+}
+
+// readFinal reads the target's answer up to its final response. Of the
+// interim ones (RFC 9110 15.2), 100 Continue is the listener's own to
+// send, when the handler reads the body; the others (103 Early Hints)
+// go on to the client, unless it speaks HTTP/1.0, which has none. 101
+// is final: the caller joins the connections.
+func readFinal(w http.ResponseWriter, c *upConn, out *http.Request) (*http.Response, error) {
+	var h head
+	for {
+		// The lean path's reading first, so that a head it refuses (bare
+		// LF, lengths in doubt) is a 502 here too; one too large for it is
+		// left to net/http.
+		raw, err := readHead(c.br)
+		if err == nil {
+			err = h.parse(raw, false)
+		}
+		if err != nil && err != errHeadSize {
+			return nil, err
+		}
+		resp, err := http.ReadResponse(c.br, out)
+		if err != nil || resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
+			return resp, err
+		}
+		if resp.StatusCode == http.StatusContinue || !out.ProtoAtLeast(1, 1) {
+			continue
+		}
+		dst := w.Header()
+		kept := dst.Clone() // the AWSALBTG cookie, if set, is for the final response
+		clear(dst)
+		removeHop(resp.Header)
+		for k, v := range resp.Header {
+			dst[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		clear(dst)
+		for k, v := range kept {
+			dst[k] = v
+		}
+	}
+}
+
+// idempotent reports whether a request may be sent again once it may
+// have reached the target. RFC 9110 9.2.2: a proxy must not retry a
+// request whose method is not idempotent; GET, HEAD, OPTIONS, TRACE,
+// PUT and DELETE are. (net/http's Transport resends only the first four,
+// or a request with an Idempotency-Key.)
+func idempotent[M ~string | ~[]byte](method M) bool {
+	switch string(method) {
+	case "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE":
+		return true
+	}
+	return false
 }
 
 func bodyRead(r *http.Request) bool {

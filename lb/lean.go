@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,174 +33,6 @@ import (
 // action, stickiness, an upgrade, Expect, a chunked request body,
 // HTTP/1.0, an unusual head) is handed whole, with what was read of it,
 // to the listener's net/http server, which serves it from then on.
-
-// maxHead bounds the request and response heads the lean path parses; a
-// larger request head goes to net/http, a larger response head is a 502.
-const maxHead = 16 << 10
-
-var (
-	errNotLean  = errors.New("the request needs the full HTTP server")
-	errHeadSize = errors.New("head too large")
-	errBadHead  = errors.New("malformed head")
-)
-
-// field is one header field of a head, pointing into a read buffer.
-type field struct{ name, value []byte }
-
-// head is a parsed request or response head. Its slices point into the
-// read buffer it was parsed from and last until that buffer is read again.
-type head struct {
-	first   [3][]byte // method, target, version; or version, status code, reason
-	fields  []field
-	length  int64 // Content-Length; -1 when absent
-	chunked bool  // Transfer-Encoding: chunked (responses only)
-	close   bool  // Connection: close
-	status  int   // of a response
-}
-
-// readHead returns the next complete head in br, without consuming it.
-func readHead(br *bufio.Reader) ([]byte, error) {
-	for {
-		buf, _ := br.Peek(br.Buffered())
-		if i := bytes.Index(buf, []byte("\r\n\r\n")); i >= 0 {
-			return buf[:i+4], nil
-		}
-		if br.Buffered() >= maxHead {
-			return nil, errHeadSize
-		}
-		if _, err := br.Peek(br.Buffered() + 1); err != nil {
-			return nil, err
-		}
-	}
-}
-
-// parse reads a head's first line and fields. A request is parsed only
-// as far as the lean path goes: anything else is errNotLean.
-func (h *head) parse(raw []byte, request bool) error {
-	h.fields, h.length, h.chunked, h.close = h.fields[:0], -1, false, false
-	lines := raw[:len(raw)-4]
-	line, rest, _ := bytes.Cut(lines, []byte("\r\n"))
-	a, b, ok1 := bytes.Cut(line, []byte(" "))
-	c, d, ok2 := bytes.Cut(b, []byte(" "))
-	if !ok1 || (request && !ok2) {
-		return errBadHead
-	}
-	h.first = [3][]byte{a, c, d}
-	if request {
-		if !bytes.Equal(d, []byte("HTTP/1.1")) || len(c) == 0 || c[0] != '/' || len(a) == 0 {
-			return errNotLean
-		}
-	} else {
-		if !bytes.HasPrefix(a, []byte("HTTP/1.")) || len(c) != 3 {
-			return errBadHead
-		}
-		n, err := strconv.Atoi(string(c))
-		if err != nil || n < 100 {
-			return errBadHead
-		}
-		h.status = n
-		h.close = bytes.Equal(a, []byte("HTTP/1.0")) // until a keep-alive says otherwise
-	}
-	for len(rest) > 0 {
-		line, rest, _ = bytes.Cut(rest, []byte("\r\n"))
-		name, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok || len(name) == 0 || !isToken(name) {
-			return errBadHead // also an obsolete line fold
-		}
-		value = bytes.TrimSpace(value)
-		h.fields = append(h.fields, field{name, value})
-		switch {
-		case equalFold(name, "Content-Length"):
-			n, err := strconv.ParseInt(string(value), 10, 64)
-			if err != nil || n < 0 || h.length >= 0 {
-				return errBadHead
-			}
-			h.length = n
-		case equalFold(name, "Transfer-Encoding"):
-			if request || !equalFold(value, "chunked") {
-				return errNotLean
-			}
-			h.chunked = true
-		case equalFold(name, "Connection"):
-			for _, opt := range bytes.Split(value, []byte(",")) {
-				opt = bytes.TrimSpace(opt)
-				switch {
-				case equalFold(opt, "close"):
-					h.close = true
-				case equalFold(opt, "keep-alive"):
-					h.close = false
-				case equalFold(opt, "upgrade") && request:
-					return errNotLean
-				}
-			}
-		case request && (equalFold(name, "Expect") || equalFold(name, "Upgrade")):
-			return errNotLean
-		}
-	}
-	if h.chunked {
-		h.length = -1
-	}
-	return nil
-}
-
-// get returns the first value of the named field.
-func (h *head) get(name string) ([]byte, bool) {
-	for _, f := range h.fields {
-		if equalFold(f.name, name) {
-			return f.value, true
-		}
-	}
-	return nil, false
-}
-
-// Values implements rules.Headers.
-func (h *head) Values(name string) []string {
-	var out []string
-	for _, f := range h.fields {
-		if equalFold(f.name, name) {
-			out = append(out, string(f.value))
-		}
-	}
-	return out
-}
-
-// connectionListed reports whether the Connection field names a field,
-// which makes it hop-by-hop.
-func (h *head) connectionListed(name []byte) bool {
-	for _, f := range h.fields {
-		if equalFold(f.name, "Connection") {
-			for _, opt := range bytes.Split(f.value, []byte(",")) {
-				if bytes.EqualFold(bytes.TrimSpace(opt), name) {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
-func equalFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range len(s) {
-		x, y := b[i], s[i]
-		if x != y && x|0x20 != y|0x20 {
-			return false
-		}
-	}
-	return true
-}
-
-// isToken reports whether b is an RFC 9110 token, as field names are.
-func isToken(b []byte) bool {
-	for _, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
-}
 
 // isHop reports whether a field is hop-by-hop: one of RFC 9110's, or
 // named by the Connection field.
@@ -349,7 +180,7 @@ func (h *httpListener) serveConn(c *leanConn, conns *leanConns) bool {
 		c.conn.SetReadDeadline(time.Now().Add(h.l.routes.Load().lb.idleTimeout()))
 		raw, err := readHead(c.br)
 		if err != nil {
-			return err == errHeadSize // net/http answers 431
+			return err == errHeadSize || err == errBadHead // net/http answers 431, or 400, or reads it
 		}
 		c.busy.Store(true)
 		if c.req.parse(raw, true) != nil {
@@ -482,16 +313,22 @@ func (h *httpListener) leanExchange(c *leanConn, n int, rt *routes, t *target, h
 	idle := rt.lb.idleTimeout()
 	r := &c.req
 	bodyLen := max(r.length, 0)
-	fresh := false
+	fresh, sent := false, false
 	for {
 		uc, reused, err := t.upstream.get(t.ctx, fresh)
 		if err != nil {
 			return 0, false, dialError{err} // nothing was sent
 		}
+		if reused && !idempotent(r.first[0]) && closedByTarget(uc) {
+			t.upstream.discard(uc) // nothing was sent: a new connection is safe
+			fresh = true
+			continue
+		}
 		uc.SetDeadline(time.Now().Add(idle))
 		writeLeanHead(uc.bw, c, rt, host, trace)
-		if !fresh {
+		if !sent {
 			c.br.Discard(n) // the head is still in the buffer for a retry: nothing has read since
+			sent = true
 		}
 		if bodyLen > 0 {
 			if _, err := io.CopyN(uc.bw, c.br, bodyLen); err != nil {
@@ -519,7 +356,10 @@ func (h *httpListener) leanExchange(c *leanConn, n int, rt *routes, t *target, h
 		}
 		if err != nil {
 			t.upstream.discard(uc)
-			if reused && bodyLen == 0 && !isTimeout(err) {
+			// A pooled connection the target closed while idle fails
+			// like one on which the target took the request and died:
+			// only a request that may be sent twice is sent again.
+			if reused && bodyLen == 0 && idempotent(r.first[0]) && !isTimeout(err) {
 				fresh = true
 				continue
 			}
@@ -657,7 +497,9 @@ func relayResponse(c *leanConn, uc *upConn, raw, method []byte, idle time.Durati
 	if w.Flush() != nil {
 		return resp.status, alive{}
 	}
-	return resp.status, alive{client: ok && clientAlive, upstream: ok && !resp.close}
+	// A target that sent more than its response cannot be trusted with
+	// the next request: what it sent would be read as the next answer.
+	return resp.status, alive{client: ok && clientAlive, upstream: ok && !resp.close && uc.br.Buffered() == 0}
 }
 
 // relayN copies n bytes (all until EOF when n < 0) from the target to the
@@ -689,22 +531,26 @@ func relayN(w *bufio.Writer, uc *upConn, n int64, idle time.Duration) bool {
 }
 
 // relayChunked copies a chunked body, chunk by chunk, its trailer
-// included, as it is.
+// included, as it is. Any fault in its framing (RFC 9112 7.1) ends the
+// relay, and so the target's connection: what follows a fault cannot be
+// told from the next response.
 func relayChunked(w *bufio.Writer, uc *upConn, idle time.Duration) bool {
 	for {
 		line, ok := relayLine(w, uc, idle)
 		if !ok {
 			return false
 		}
-		hexSize, _, _ := bytes.Cut(line, []byte(";"))
-		size, err := strconv.ParseInt(string(bytes.TrimSpace(hexSize)), 16, 64)
-		if err != nil || size < 0 {
+		size, ok := chunkSize(line)
+		if !ok {
 			return false
 		}
 		if size == 0 {
 			break
 		}
-		if !relayN(w, uc, size+2, idle) { // the data and its CRLF
+		if !relayN(w, uc, size, idle) {
+			return false
+		}
+		if end, ok := relayLine(w, uc, idle); !ok || len(end) > 0 { // the data's CRLF
 			return false
 		}
 	}
@@ -716,10 +562,37 @@ func relayChunked(w *bufio.Writer, uc *upConn, idle time.Duration) bool {
 		if len(line) == 0 {
 			return true
 		}
+		colon := bytes.IndexByte(line, ':')
+		if colon < 0 || !isToken(line[:colon]) || !isFieldValue(line[colon+1:]) {
+			return false
+		}
 	}
 }
 
+// chunkSize reads a chunk-size line: hex digits, then perhaps extensions
+// after a ";" (RFC 9112 7.1.1).
+func chunkSize(line []byte) (int64, bool) {
+	hex, ext, _ := bytes.Cut(line, []byte(";"))
+	hex = bytes.TrimRight(hex, " \t")
+	if len(hex) == 0 || len(hex) > 15 || !isFieldValue(ext) {
+		return 0, false
+	}
+	var n int64
+	for _, c := range hex {
+		switch {
+		case c >= '0' && c <= '9':
+			n = n<<4 | int64(c-'0')
+		case c|0x20 >= 'a' && c|0x20 <= 'f':
+			n = n<<4 | int64(c|0x20-'a'+10)
+		default:
+			return 0, false
+		}
+	}
+	return n, true
+}
+
 // relayLine copies one CRLF-ended line and returns it without its end.
+// A line with a bare CR or LF is a fault.
 func relayLine(w *bufio.Writer, uc *upConn, idle time.Duration) ([]byte, bool) {
 	if uc.br.Buffered() == 0 {
 		if w.Flush() != nil {
@@ -728,11 +601,16 @@ func relayLine(w *bufio.Writer, uc *upConn, idle time.Duration) ([]byte, bool) {
 		uc.SetReadDeadline(time.Now().Add(idle))
 	}
 	line, err := uc.br.ReadSlice('\n')
-	if err != nil {
+	if err != nil || len(line) < 2 || line[len(line)-2] != '\r' {
+		return nil, false
+	}
+	line = line[:len(line)-2]
+	if bytes.IndexByte(line, '\r') >= 0 {
 		return nil, false
 	}
 	if _, err := w.Write(line); err != nil {
 		return nil, false
 	}
-	return bytes.TrimRight(line, "\r\n"), true
+	w.Write(crlf)
+	return line, true
 }

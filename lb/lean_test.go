@@ -156,35 +156,3 @@ func TestLeanBadGateway(t *testing.T) {
 		}
 	}
 }
-
-func TestHeadParse(t *testing.T) {
-	for _, c := range []struct {
-		raw string
-		err error
-	}{
-		{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", nil},
-		{"GET / HTTP/1.0\r\nHost: x\r\n\r\n", errNotLean},
-		{"GET http://x/ HTTP/1.1\r\nHost: x\r\n\r\n", errNotLean},
-		{"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", errNotLean},
-		{"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n", errNotLean},
-		{"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", errBadHead},
-		{"GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", errBadHead},
-		{"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n", errBadHead},
-	} {
-		var h head
-		if err := h.parse([]byte(c.raw), true); err != c.err {
-			t.Errorf("%q: %v, want %v", c.raw, err, c.err)
-		}
-	}
-}
-
-// FuzzHeadParse: no head, however broken, makes the parser panic.
-func FuzzHeadParse(f *testing.F) {
-	f.Add("GET /a?b HTTP/1.1\r\nHost: x\r\nContent-Length: 3")
-	f.Add("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close, keep-alive")
-	f.Fuzz(func(t *testing.T, s string) {
-		var h head
-		h.parse([]byte(s+"\r\n\r\n"), true)
-		h.parse([]byte(s+"\r\n\r\n"), false)
-	})
-}
