@@ -58,6 +58,8 @@ type Listener struct {
 	// IdleTimeout is a TCP listener's tcp.idle_timeout.seconds; zero is
 	// NLB's default, 350 s, which TLS listeners always have.
 	IdleTimeout time.Duration
+	// Headers is an HTTP or HTTPS listener's header modification.
+	Headers Headers
 }
 
 // Rule is a listener rule: when every condition matches, its action runs.

@@ -1,6 +1,7 @@
 package lb
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -88,6 +89,7 @@ func (h *httpListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rt := h.l.routes.Load()
+	w = rt.listener.Headers.modify(w)
 	var start time.Time
 	logged := h.m.log.Debug().Enabled()
 	if logged {
@@ -428,8 +430,9 @@ func outgoing(r *http.Request, rt *routes, peer netip.AddrPort) *http.Request {
 	out.Header.Set("X-Amzn-Trace-Id", traceID(r.Header.Get("X-Amzn-Trace-Id")))
 	if rt.lb.TLSHeaders && r.TLS != nil {
 		version, cipher := tlsHeaders(r.TLS)
-		out.Header.Set("X-Amzn-Tls-Version", version)
-		out.Header.Set("X-Amzn-Tls-Cipher-Suite", cipher)
+		names := rt.listener.Headers
+		out.Header.Set(cmp.Or(names.TLSVersion, "X-Amzn-Tls-Version"), version)
+		out.Header.Set(cmp.Or(names.TLSCipherSuite, "X-Amzn-Tls-Cipher-Suite"), cipher)
 	}
 	if !rt.lb.PreserveHost {
 		// Without preserve_host_header ALB sends the host without the

@@ -258,7 +258,7 @@ func (h *httpListener) leanForward(c *leanConn, n int, rt *routes, g *group, hos
 	bodyLen := max(r.length, 0)
 	if g == nil {
 		c.br.Discard(n)
-		return http.StatusServiceUnavailable, "", "", leanError(c, http.StatusServiceUnavailable, bodyLen)
+		return http.StatusServiceUnavailable, "", "", leanError(c, &rt.listener.Headers, http.StatusServiceUnavailable, bodyLen)
 	}
 	mem, bal := g.members.Load(), g.balancer.Load()
 	available := balance.Available(mem.balance)
@@ -272,7 +272,7 @@ func (h *httpListener) leanForward(c *leanConn, n int, rt *routes, g *group, hos
 				status = http.StatusBadGateway
 			}
 			c.br.Discard(n)
-			return status, "", trace, leanError(c, status, bodyLen)
+			return status, "", trace, leanError(c, &rt.listener.Headers, status, bodyLen)
 		}
 		t := mem.byKey[bt.Key]
 		status, alive, err := h.leanExchange(c, n, rt, t, host, trace)
@@ -292,14 +292,17 @@ func leanTrace(r *head) string {
 
 // leanError answers with one of ALB's error pages after skipping the
 // request's body; it reports whether the connection can go on.
-func leanError(c *leanConn, status int, bodyLen int64) bool {
+func leanError(c *leanConn, hd *Headers, status int, bodyLen int64) bool {
 	if _, err := c.br.Discard(int(bodyLen)); err != nil {
 		return false
 	}
 	body := errorBody(status)
-	c.bw.WriteString("HTTP/1.1 " + strconv.Itoa(status) + " " + statusText(status) + "\r\nServer: " + serverHeader +
-		"\r\nDate: " + time.Now().UTC().Format(http.TimeFormat) + "\r\nContent-Type: text/html\r\nContent-Length: " +
-		strconv.Itoa(len(body)) + "\r\n\r\n" + body)
+	c.bw.WriteString("HTTP/1.1 " + strconv.Itoa(status) + " " + statusText(status) + "\r\n")
+	hd.writeServer(c.bw)
+	c.bw.WriteString("Date: " + time.Now().UTC().Format(http.TimeFormat) + "\r\nContent-Type: text/html\r\nContent-Length: " +
+		strconv.Itoa(len(body)) + "\r\n")
+	hd.writeResponse(c.bw)
+	c.bw.WriteString("\r\n" + body)
 	return c.bw.Flush() == nil && !c.req.close
 }
 
@@ -366,9 +369,9 @@ func (h *httpListener) leanExchange(c *leanConn, n int, rt *routes, t *target, h
 			if isTimeout(err) {
 				status = http.StatusGatewayTimeout
 			}
-			return status, leanError(c, status, 0), err
+			return status, leanError(c, &rt.listener.Headers, status, 0), err
 		}
-		status, alive := relayResponse(c, uc, raw, r.first[0], idle)
+		status, alive := relayResponse(c, &rt.listener.Headers, uc, raw, r.first[0], idle)
 		if alive.upstream {
 			t.upstream.put(uc)
 		} else {
@@ -459,7 +462,7 @@ type alive struct{ client, upstream bool }
 // relayResponse writes the response head (hop-by-hop fields removed) and
 // relays the body with its framing. A body of unknown length ends with
 // the target's connection, and so then does the client's.
-func relayResponse(c *leanConn, uc *upConn, raw, method []byte, idle time.Duration) (int, alive) {
+func relayResponse(c *leanConn, hd *Headers, uc *upConn, raw, method []byte, idle time.Duration) (int, alive) {
 	resp := &c.resp
 	w := c.bw
 	w.Write(resp.first[0][:len("HTTP/1.")])
@@ -471,10 +474,13 @@ func relayResponse(c *leanConn, uc *upConn, raw, method []byte, idle time.Durati
 	bodyless := bytes.Equal(method, []byte("HEAD")) || resp.status < 200 || resp.status == 204 || resp.status == 304
 	untilEOF := !bodyless && !resp.chunked && resp.length < 0
 	for _, f := range resp.fields {
-		if isHop(resp, f.name) && !(resp.chunked && equalFold(f.name, "Transfer-Encoding")) {
+		if isHop(resp, f.name) && !(resp.chunked && equalFold(f.name, "Transfer-Encoding")) || hd.replaces(f.name) {
 			continue
 		}
 		writeField(w, f)
+	}
+	if resp.status >= 200 {
+		hd.writeResponse(w)
 	}
 	clientAlive := !c.req.close && !untilEOF
 	if !clientAlive {

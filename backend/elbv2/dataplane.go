@@ -283,6 +283,9 @@ func (b *Backend) compileListener(tx *sqlite.Tx, s scope, l types.Listener, cfg 
 	if idle, err := strconv.Atoi(attrs["tcp.idle_timeout.seconds"]); err == nil {
 		out.IdleTimeout = time.Duration(idle) * time.Second
 	}
+	if isHTTP(l.Protocol) {
+		out.Headers = headers(attrs)
+	}
 	stored, err := sqlite.ListAll[types.Rule](tx, s.Query(kindRule, *l.ListenerArn))
 	if err != nil {
 		return out, err
@@ -603,4 +606,35 @@ func (b *Backend) Hosts(ctx context.Context) ([]Host, error) {
 		return nil
 	})
 	return out, err
+}
+
+// responseHeaders are the response headers a listener attribute adds, by
+// attribute.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/header-modification.html
+var responseHeaders = []struct{ attribute, header string }{
+	{"routing.http.response.strict_transport_security.header_value", "Strict-Transport-Security"},
+	{"routing.http.response.access_control_allow_origin.header_value", "Access-Control-Allow-Origin"},
+	{"routing.http.response.access_control_allow_methods.header_value", "Access-Control-Allow-Methods"},
+	{"routing.http.response.access_control_allow_headers.header_value", "Access-Control-Allow-Headers"},
+	{"routing.http.response.access_control_allow_credentials.header_value", "Access-Control-Allow-Credentials"},
+	{"routing.http.response.access_control_expose_headers.header_value", "Access-Control-Expose-Headers"},
+	{"routing.http.response.access_control_max_age.header_value", "Access-Control-Max-Age"},
+	{"routing.http.response.content_security_policy.header_value", "Content-Security-Policy"},
+	{"routing.http.response.x_content_type_options.header_value", "X-Content-Type-Options"},
+	{"routing.http.response.x_frame_options.header_value", "X-Frame-Options"},
+}
+
+// headers is the header modification of an HTTP listener's attributes.
+func headers(attrs map[string]string) lb.Headers {
+	h := lb.Headers{
+		OmitServer:     attrs["routing.http.response.server.enabled"] == "false",
+		TLSVersion:     attrs["routing.http.request.x_amzn_tls_version.header_name"],
+		TLSCipherSuite: attrs["routing.http.request.x_amzn_tls_cipher_suite.header_name"],
+	}
+	for _, r := range responseHeaders {
+		if v := attrs[r.attribute]; v != "" {
+			h.Response = append(h.Response, lb.Header{Name: r.header, Value: v})
+		}
+	}
+	return h
 }
