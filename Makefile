@@ -38,7 +38,8 @@ fuzz:
 
 ## bench: control-plane benchmark with the aws-sdk-go-v2 clients, cold start, idle memory, task start,
 ## memory with 50 tasks, a service behind an ALB (CreateService to first request, a 2-task rollout), the
-## data plane against nginx under wrk (both installed here when missing), and the image registry
+## data plane against nginx under wrk (both installed here when missing), the image registry, and query
+## decoding against the number of list members (RegisterTargets with 1,000 / 8,000 / 64,000 targets)
 bench: bench-deps
 	$(GO) test -count=1 -run '^$$' -bench 'DataPlane' -benchtime 1x -timeout 10m ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'ControlPlane' -benchtime 2000x -timeout 30m ./integration
@@ -49,6 +50,7 @@ bench: bench-deps
 	$(GO) test -count=1 -run '^$$' -bench 'ServiceBehindALB' -benchtime 5x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'RunningMemory' -benchtime 1x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'Registry' -benchtime 10x -timeout 10m ./integration
+	$(GO) test -count=1 -run '^$$' -bench 'DecodeRegisterTargets' ./awsproto/query
 
 ## deps: the clients the integration tests drive (the aws CLI, version 2 for `aws logs tail`, and
 ## boto3 with pytest: Debian's packages) and a running Docker Engine (started here when it is
