@@ -156,7 +156,24 @@ func TestSignatureVerification(t *testing.T) {
 	wantCode(t, err, "SignatureDoesNotMatch")
 	_, err = wrongLB.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{})
 	wantCode(t, err, "SignatureDoesNotMatch")
-	unknown, _ := client("AKIDNOBODY", "x")
+	// An unknown key is UnrecognizedClientException in JSON services
+	// (https://docs.aws.amazon.com/lambda/latest/api/CommonErrors.html) and
+	// InvalidClientTokenId in query ones
+	// (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/CommonErrors.html).
+	unknown, unknownLB := client("AKIDNOBODY", "x")
 	_, err = unknown.ListClusters(ctx, &ecs.ListClustersInput{})
+	wantCode(t, err, "UnrecognizedClientException")
+	_, err = unknownLB.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{})
 	wantCode(t, err, "InvalidClientTokenId")
+	// No signature at all is MissingAuthenticationToken (same page), not
+	// a way around verification.
+	anonymous := ecs.New(ecs.Options{Region: "us-east-1", BaseEndpoint: aws.String(b.url), Credentials: aws.AnonymousCredentials{}, Retryer: connectionRetryer()})
+	_, err = anonymous.ListClusters(ctx, &ecs.ListClustersInput{})
+	wantCode(t, err, "MissingAuthenticationTokenException")
+	anonymousLB := elbv2.New(elbv2.Options{Region: "us-east-1", BaseEndpoint: aws.String(b.url), Credentials: aws.AnonymousCredentials{}, Retryer: connectionRetryer()})
+	_, err = anonymousLB.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{})
+	wantCode(t, err, "MissingAuthenticationToken")
+	if resp, err := http.Post(b.url+"/_berth/reset", "application/json", nil); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("unsigned POST /_berth/reset = %v %v, want 403", resp, err)
+	}
 }

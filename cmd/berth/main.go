@@ -270,7 +270,7 @@ func run(args []string) error {
 	}
 	srv := server.New(server.Config{
 		DefaultAccount: c.account, DefaultRegion: c.region,
-		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures, Instance: instance, Registry: ecrBackend.Host,
+		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures, Clock: env.Clock, Instance: instance, Registry: ecrBackend.Host,
 	}, server.Backends{
 		ECR: ecrBackend,
 		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), EC2: ec2Backend, IAM: iamBackend, Logs: logsBackend, STS: stsBackend, CA: ca.PEM(), Reset: reset,
