@@ -327,8 +327,12 @@ func run(args []string) error {
 	elbBackend := elbv2.New(store, env, ca)
 	logsBackend, ec2Backend := logs.New(store, env), ec2.New(store, env)
 	iamBackend, stsBackend := iam.New(store, env), sts.New(store, env)
-	secret := sha256.Sum256([]byte("berth ECR tokens\x00" + instance))
-	ecrBackend, err := ecr.New(store, env, filepath.Join(c.dataDir, "registry"), secret[:])
+	secret, err := backend.Secret(ctx, store, env.IDs)
+	if err != nil {
+		return err
+	}
+	tokenKey := sha256.Sum256(append([]byte("berth ECR tokens\x00"), secret...))
+	ecrBackend, err := ecr.New(store, env, filepath.Join(c.dataDir, "registry"), tokenKey[:])
 	if err != nil {
 		return err
 	}
