@@ -391,7 +391,7 @@ func run(args []string) error {
 		defer func() { stopPublishing(); <-published; dataPlane.Close() }()
 	}
 	if docker != nil {
-		agent = ecs.NewAgent(ecsBackend, docker, instance, log.With().Str("component", "agent").Logger())
+		agent = ecs.NewAgent(ecsBackend, docker, instance, secret, log.With().Str("component", "agent").Logger())
 		if lbNetwork.IsValid() && !lbNetwork.Addr().IsLoopback() {
 			// Containers reach the host's non-loopback addresses, so the
 			// load balancers' names can point them there.
