@@ -18,8 +18,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 )
 
@@ -256,6 +258,36 @@ func TestVerifySignaturesReset(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodGet, v.URL+path, nil)
 		if status, _ := v.send(t, req, nil, "", "", "", signedAt, ""); status != http.StatusOK {
 			t.Errorf("GET %s: %d, want 200", path, status)
+		}
+	}
+}
+
+// TestVerifySignaturesSessionToken: temporary credentials count only with
+// their session token (X-Amz-Security-Token,
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html);
+// without it, or with another, the key is as unknown as any other:
+// UnrecognizedClientException in JSON services, 403
+// (https://docs.aws.amazon.com/lambda/latest/api/CommonErrors.html).
+func TestVerifySignaturesSessionToken(t *testing.T) {
+	v := newVerifying(t)
+	ctx := context.Background()
+	session, err := sts.NewFromConfig(sdkConfig(v.URL, "AKIDEXAMPLE", "secret")).GetSessionToken(ctx, &sts.GetSessionTokenInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr := session.Credentials
+	as := func(token string) error {
+		cfg := sdkConfig(v.URL, "", "")
+		cfg.Credentials = credentials.NewStaticCredentialsProvider(*cr.AccessKeyId, *cr.SecretAccessKey, token)
+		_, err := ecs.NewFromConfig(cfg).ListClusters(ctx, &ecs.ListClustersInput{})
+		return err
+	}
+	if err := as(*cr.SessionToken); err != nil {
+		t.Errorf("with the session token: %v", err)
+	}
+	for name, token := range map[string]string{"without a session token": "", "with another session token": *cr.SessionToken + "x"} {
+		if code, status := apiError(as(token)); code != "UnrecognizedClientException" || status != http.StatusForbidden {
+			t.Errorf("%s: %s %d, want UnrecognizedClientException (403)", name, code, status)
 		}
 	}
 }

@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -318,16 +319,20 @@ func (s *Server) authenticate(r *http.Request, p protocol) ([]byte, caller, erro
 	c.service, c.accessKey = cred.Service, cred.AccessKey
 	account, ok := s.cfg.Accounts[cred.AccessKey]
 	secret, known := s.cfg.Secrets[cred.AccessKey]
+	token := "" // the session token temporary credentials must carry
 	if s.sts != nil {
-		if tempAccount, tempSecret, temporary, err := s.sts.Lookup(r.Context(), cred.AccessKey); err != nil {
+		if tempAccount, tempSecret, tempToken, temporary, err := s.sts.Lookup(r.Context(), cred.AccessKey); err != nil {
 			return body, c, err
 		} else if temporary {
-			account, ok, secret, known = tempAccount, true, tempSecret, true
+			account, ok, secret, token, known = tempAccount, true, tempSecret, tempToken, true
 		}
 	}
 	if s.cfg.VerifySignatures {
 		if !known {
 			return body, c, unknownKey(p)
+		}
+		if token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(sessionToken(r, cred))) != 1 {
+			return body, c, unknownKey(p) // AWS answers a missing or wrong token as an invalid one
 		}
 		now := time.Now
 		if s.cfg.Clock != nil {
@@ -342,6 +347,17 @@ func (s *Server) authenticate(r *http.Request, p protocol) ([]byte, caller, erro
 	}
 	c.scope.Region = cred.Region
 	return body, c, nil
+}
+
+// sessionToken is the session token a request carries with its
+// signature: the X-Amz-Security-Token header, or the parameter of a
+// presigned request
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html).
+func sessionToken(r *http.Request, c sigv4.Credential) string {
+	if c.Presigned {
+		return r.URL.Query().Get("X-Amz-Security-Token")
+	}
+	return r.Header.Get("X-Amz-Security-Token")
 }
 
 // serveJSON serves an AWS JSON 1.1 request (ECS, ACM).
