@@ -46,8 +46,9 @@ fuzz:
 ## bench: control-plane benchmark with the aws-sdk-go-v2 clients, cold start, idle memory, task start,
 ## memory with 50 tasks, a service behind an ALB (CreateService to first request, a 2-task rollout), the
 ## data plane against nginx under wrk (both installed here when missing), the image registry, an API
-## write while 50 HTTPS load balancers are published, GetLogEvents on growing streams, and the store
-## cache and RSS after 500k shipped log batches
+## write while 50 HTTPS load balancers are published, GetLogEvents on growing streams, the store
+## cache and RSS after 500k shipped log batches, and query decoding against the number of list
+## members (RegisterTargets with 1,000 / 8,000 / 64,000 targets)
 bench: bench-deps
 	$(GO) test -count=1 -run '^$$' -bench 'DataPlane' -benchtime 1x -timeout 10m ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'ControlPlane' -benchtime 2000x -timeout 30m ./integration
@@ -61,6 +62,7 @@ bench: bench-deps
 	$(GO) test -count=1 -run '^$$' -bench 'CreateTagsWhilePublishing' -benchtime 300x ./backend/elbv2
 	$(GO) test -count=1 -run '^$$' -bench 'GetLogEvents' -benchtime 200x ./backend/logs
 	$(GO) test -count=1 -run '^$$' -bench 'LogShipping' -benchtime 500000x -timeout 30m ./backend/logs
+	$(GO) test -count=1 -run '^$$' -bench 'DecodeRegisterTargets' ./awsproto/query
 
 ## deps: the clients the integration tests drive (the aws CLI, version 2 for `aws logs tail`, and
 ## boto3 with pytest: Debian's packages) and a running Docker Engine (started here when it is

@@ -169,7 +169,8 @@ type Env struct {
 	IDs   IDs
 }
 
-// KindInstance holds the berth instance id: berth's own, kept by a reset.
+// KindInstance holds the berth instance id and its secret key: berth's
+// own, kept by a reset.
 const KindInstance = "berth/instance"
 
 // Instance returns the id of the berth instance that owns store: drawn once
@@ -187,4 +188,25 @@ func Instance(ctx context.Context, store *sqlite.Store, ids IDs) (string, error)
 		return err
 	})
 	return id, err
+}
+
+// Secret returns the secret key of the berth instance that owns store: 32
+// random bytes drawn once and kept like the instance id, for what berth
+// signs and later checks (registry tokens). Unlike the instance id, which
+// /_berth/health tells anyone, it never leaves berth.
+func Secret(ctx context.Context, store *sqlite.Store, ids IDs) ([]byte, error) {
+	key := sqlite.Key{Kind: KindInstance, ID: "secret"}
+	var secret string
+	err := store.Update(ctx, func(tx *sqlite.Tx) error {
+		err := tx.Get(key, &secret)
+		if errors.Is(err, sqlite.ErrNotFound) {
+			secret = ids.Hex(64)
+			return tx.Put(sqlite.Row{Key: key}, secret)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return hex.DecodeString(secret)
 }

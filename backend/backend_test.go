@@ -2,8 +2,11 @@ package backend
 
 import (
 	"errors"
+	"path/filepath"
 	"slices"
 	"testing"
+
+	"berth/sqlite"
 )
 
 func TestPage(t *testing.T) {
@@ -20,5 +23,29 @@ func TestPage(t *testing.T) {
 	}
 	if _, _, err := Page(all, id, "not base64!", 2); !errors.Is(err, ErrBadToken) {
 		t.Fatalf("a bad token: %v", err)
+	}
+}
+
+// The instance secret (what signs ECR tokens and keys task credentials
+// ids) is random, drawn once per store and kept.
+func TestSecret(t *testing.T) {
+	open := func(path string) *sqlite.Store {
+		s, err := sqlite.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	dir := t.TempDir()
+	one, two := open(filepath.Join(dir, "one.db")), open(filepath.Join(dir, "two.db"))
+	k1, err := Secret(t.Context(), one, RandomIDs{})
+	if err != nil || len(k1) != 32 {
+		t.Fatalf("Secret = %x, %v", k1, err)
+	}
+	again, _ := Secret(t.Context(), one, RandomIDs{})
+	other, _ := Secret(t.Context(), two, RandomIDs{})
+	if string(again) != string(k1) || string(other) == string(k1) {
+		t.Fatalf("secrets %x, again %x, another store's %x", k1, again, other)
 	}
 }

@@ -2,14 +2,19 @@ package integration
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -156,7 +161,49 @@ func TestSignatureVerification(t *testing.T) {
 	wantCode(t, err, "SignatureDoesNotMatch")
 	_, err = wrongLB.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{})
 	wantCode(t, err, "SignatureDoesNotMatch")
-	unknown, _ := client("AKIDNOBODY", "x")
+	// An unknown key is UnrecognizedClientException in JSON services
+	// (https://docs.aws.amazon.com/lambda/latest/api/CommonErrors.html) and
+	// InvalidClientTokenId in query ones
+	// (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/CommonErrors.html).
+	unknown, unknownLB := client("AKIDNOBODY", "x")
 	_, err = unknown.ListClusters(ctx, &ecs.ListClustersInput{})
+	wantCode(t, err, "UnrecognizedClientException")
+	_, err = unknownLB.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{})
 	wantCode(t, err, "InvalidClientTokenId")
+	// No signature at all is MissingAuthenticationToken (same page), not
+	// a way around verification.
+	anonymous := ecs.New(ecs.Options{Region: "us-east-1", BaseEndpoint: aws.String(b.url), Credentials: aws.AnonymousCredentials{}, Retryer: connectionRetryer()})
+	_, err = anonymous.ListClusters(ctx, &ecs.ListClustersInput{})
+	wantCode(t, err, "MissingAuthenticationTokenException")
+	anonymousLB := elbv2.New(elbv2.Options{Region: "us-east-1", BaseEndpoint: aws.String(b.url), Credentials: aws.AnonymousCredentials{}, Retryer: connectionRetryer()})
+	_, err = anonymousLB.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{})
+	wantCode(t, err, "MissingAuthenticationToken")
+	if resp, err := http.Post(b.url+"/_berth/reset", "application/json", nil); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("unsigned POST /_berth/reset = %v %v, want 403", resp, err)
+	}
+}
+
+// TestRegistryTokenNotForgeable: the registry's tokens are signed with a
+// key only berth knows. The key used to be derived from the instance id,
+// which /_berth/health tells anyone, so a token made with it passed the
+// registry's authentication without a GetAuthorizationToken call
+// (https://docs.aws.amazon.com/AmazonECR/latest/userguide/registry_auth.html:
+// a token comes from GetAuthorizationToken, with IAM credentials).
+func TestRegistryTokenNotForgeable(t *testing.T) {
+	t.Parallel()
+	b := startT(t, filepath.Join(t.TempDir(), "data"), "--runtime", "none", "--lb-network", "none")
+	key := sha256.Sum256([]byte("berth ECR tokens\x00" + b.instance))
+	claim := "000000000000." + strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)
+	mac := hmac.New(sha256.New, key[:])
+	mac.Write([]byte(claim))
+	req, _ := http.NewRequest(http.MethodGet, "http://"+b.registry+"/v2/", nil)
+	req.SetBasicAuth("AWS", claim+"."+hex.EncodeToString(mac.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("GET /v2/ with a token made from the instance id: %s, want 401", resp.Status)
+	}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -56,6 +57,44 @@ func TestNoServerFaults(t *testing.T) {
 					t.Errorf("%s %s %v: %d %s", svc.name, op, extra, w.Code, w.Body)
 				}
 			}
+		}
+	}
+}
+
+// TestBodyLimit: a body over maxBody is RequestEntityTooLargeException,
+// 413 (https://docs.aws.amazon.com/awsconsolehelpdocs/latest/gsg/common-errors.html),
+// whether its Content-Length says so up front or it is streamed without one.
+func TestBodyLimit(t *testing.T) {
+	ts := httptest.NewServer(newTestServer(t))
+	defer ts.Close()
+	big := strings.Repeat("a", maxBody+1)
+	for _, c := range []struct {
+		name    string
+		body    io.Reader
+		target  string
+		chunked bool
+	}{
+		{"JSON", strings.NewReader(`{"clusterName":"` + big + `"}`), "AmazonEC2ContainerServiceV20141113.CreateCluster", false},
+		{"JSON, chunked", io.MultiReader(strings.NewReader(`{"clusterName":"`), strings.NewReader(big)), "AmazonEC2ContainerServiceV20141113.CreateCluster", true},
+		{"query", strings.NewReader("Action=DescribeLoadBalancers&Version=2015-12-01&Names.member.1=" + big), "", false},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, ts.URL, c.body)
+		if c.chunked {
+			req.ContentLength = -1
+		}
+		if c.target != "" {
+			req.Header.Set("X-Amz-Target", c.target)
+		} else {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), "RequestEntityTooLargeException") {
+			t.Errorf("%s: %d %.200s, want 413 RequestEntityTooLargeException", c.name, res.StatusCode, body)
 		}
 	}
 }

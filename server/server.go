@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -49,9 +50,12 @@ type Config struct {
 	// Accounts maps access key ids to account ids.
 	Accounts map[string]string
 	// Secrets maps access key ids to secret keys. When VerifySignatures is
-	// set, only these keys are accepted and signatures are checked.
+	// set, every API request and reset must carry a current signature by
+	// one of these keys (or by temporary credentials STS issued).
 	Secrets          map[string]string
 	VerifySignatures bool
+	// Clock is the time signatures are checked against; nil is time.Now.
+	Clock func() time.Time
 	// Instance is the berth instance id that /_berth/health reports: the
 	// value of the berth.instance label on what it creates.
 	Instance string
@@ -132,7 +136,12 @@ func New(cfg Config, b Backends, ids backend.IDs, log zerolog.Logger) *Server {
 	}
 }
 
-// maxBody bounds request bodies; AWS APIs take far less.
+// maxBody bounds request bodies. The largest request berth serves is an
+// ECR PutImage, whose manifest ECR takes up to 4 MiB
+// (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_PutImage.html);
+// escaped in JSON it stays well within this. Larger bodies are
+// RequestEntityTooLargeException, 413, as in the common errors
+// (https://docs.aws.amazon.com/awsconsolehelpdocs/latest/gsg/common-errors.html).
 const maxBody = 16 << 20
 
 // request is one API call in flight.
@@ -212,6 +221,14 @@ func (s *Server) serveReset(w http.ResponseWriter, r *http.Request, req *request
 		http.Error(w, "this berth cannot reset", req.status)
 		return
 	}
+	if s.cfg.VerifySignatures {
+		// A reset wipes every account: with verification on it takes a
+		// signature as an API call does (any signing name and region).
+		if _, _, err := s.authenticate(r, protocolJSON); err != nil {
+			req.status = s.writeJSONError(w, req, err)
+			return
+		}
+	}
 	if err := s.reset(r.Context()); err != nil {
 		s.log.Error().Err(err).Msg("reset")
 		req.status = http.StatusInternalServerError
@@ -237,37 +254,91 @@ func (c caller) context(ctx context.Context) context.Context {
 	return backend.WithCaller(backend.WithScope(ctx, c.scope), c.accessKey)
 }
 
+// protocol is a wire protocol, for the errors whose code differs by
+// protocol.
+type protocol int
+
+const (
+	protocolJSON protocol = iota
+	protocolQuery
+)
+
+// missingSignature is the error for an unsigned request when signatures
+// are verified: MissingAuthenticationToken, 403, in the query protocol's
+// common errors
+// (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/CommonErrors.html);
+// JSON services name their exceptions with the Exception suffix on the
+// wire, as the SDKs' error deserializers expect.
+func missingSignature(p protocol) *awsproto.Error {
+	code := "MissingAuthenticationToken"
+	if p == protocolJSON {
+		code += "Exception"
+	}
+	return awsproto.StatusError(http.StatusForbidden, code, "Request is missing Authentication Token")
+}
+
+// unknownKey is the error for a signature by an access key berth does not
+// know: InvalidClientTokenId in the query protocol
+// (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/CommonErrors.html),
+// UnrecognizedClientException in JSON services
+// (https://docs.aws.amazon.com/lambda/latest/api/CommonErrors.html); both 403.
+func unknownKey(p protocol) *awsproto.Error {
+	if p == protocolJSON {
+		return awsproto.StatusError(http.StatusForbidden, "UnrecognizedClientException", "The security token included in the request is invalid.")
+	}
+	return awsproto.StatusError(http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid.")
+}
+
 // authenticate reads the body and the signature and returns the caller.
-// Requests without a signature get the default account and region;
-// temporary credentials from STS get the account they were issued in.
-func (s *Server) authenticate(r *http.Request) ([]byte, caller, error) {
+// Requests without a signature get the default account and region, unless
+// signatures are verified, when they are refused; temporary credentials
+// from STS get the account they were issued in.
+func (s *Server) authenticate(r *http.Request, p protocol) ([]byte, caller, error) {
 	c := caller{scope: backend.Scope{Account: s.cfg.DefaultAccount, Region: s.cfg.DefaultRegion}}
+	tooLarge := awsproto.StatusError(http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException", "The request body exceeds %d bytes.", maxBody)
+	if r.ContentLength > maxBody {
+		return nil, c, tooLarge
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
 		return nil, c, awsproto.ClientError("SerializationException", "could not read the request body: %v", err)
 	}
 	if len(body) > maxBody {
-		return nil, c, awsproto.StatusError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "the request body exceeds %d bytes", maxBody)
+		return nil, c, tooLarge
 	}
 	cred, signed, err := sigv4.Parse(r)
-	if err != nil || !signed {
+	if err != nil {
 		return body, c, err
+	}
+	if !signed {
+		if s.cfg.VerifySignatures {
+			return body, c, missingSignature(p)
+		}
+		return body, c, nil
 	}
 	c.service, c.accessKey = cred.Service, cred.AccessKey
 	account, ok := s.cfg.Accounts[cred.AccessKey]
 	secret, known := s.cfg.Secrets[cred.AccessKey]
+	token := "" // the session token temporary credentials must carry
 	if s.sts != nil {
-		if tempAccount, tempSecret, temporary, err := s.sts.Lookup(r.Context(), cred.AccessKey); err != nil {
+		if tempAccount, tempSecret, tempToken, temporary, err := s.sts.Lookup(r.Context(), cred.AccessKey); err != nil {
 			return body, c, err
 		} else if temporary {
-			account, ok, secret, known = tempAccount, true, tempSecret, true
+			account, ok, secret, token, known = tempAccount, true, tempSecret, tempToken, true
 		}
 	}
 	if s.cfg.VerifySignatures {
 		if !known {
-			return body, c, awsproto.StatusError(http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid.")
+			return body, c, unknownKey(p)
 		}
-		if err := sigv4.Verify(r, body, cred, secret); err != nil {
+		if token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(sessionToken(r, cred))) != 1 {
+			return body, c, unknownKey(p) // AWS answers a missing or wrong token as an invalid one
+		}
+		now := time.Now
+		if s.cfg.Clock != nil {
+			now = s.cfg.Clock
+		}
+		if err := sigv4.Verify(r, body, cred, secret, now()); err != nil {
 			return body, c, err
 		}
 	}
@@ -278,10 +349,21 @@ func (s *Server) authenticate(r *http.Request) ([]byte, caller, error) {
 	return body, c, nil
 }
 
+// sessionToken is the session token a request carries with its
+// signature: the X-Amz-Security-Token header, or the parameter of a
+// presigned request
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html).
+func sessionToken(r *http.Request, c sigv4.Credential) string {
+	if c.Presigned {
+		return r.URL.Query().Get("X-Amz-Security-Token")
+	}
+	return r.Header.Get("X-Amz-Security-Token")
+}
+
 // serveJSON serves an AWS JSON 1.1 request (ECS, ACM).
 func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *request, target string) {
 	fail := func(err error) { req.status = s.writeJSONError(w, req, err) }
-	body, who, err := s.authenticate(r)
+	body, who, err := s.authenticate(r, protocolJSON)
 	if err != nil {
 		fail(err)
 		return
@@ -316,7 +398,7 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *request,
 func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, req *request) {
 	svc := s.query["elasticloadbalancing"]
 	fail := func(err error) { req.status = s.writeQueryError(w, req, svc, err) }
-	body, who, err := s.authenticate(r)
+	body, who, err := s.authenticate(r, protocolQuery)
 	if err != nil {
 		fail(err)
 		return

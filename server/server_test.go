@@ -26,6 +26,12 @@ import (
 // newTestServer is a server over a fresh store in a temporary directory,
 // with deterministic ids.
 func newTestServer(tb testing.TB) *Server {
+	return newTestServerWith(tb, Config{DefaultAccount: "000000000000", DefaultRegion: "us-east-1"}, nil)
+}
+
+// newTestServerWith is newTestServer with the configuration cfg and the
+// reset function reset.
+func newTestServerWith(tb testing.TB, cfg Config, reset func(context.Context) error) *Server {
 	store, err := sqlite.Open(tb.TempDir() + "/berth.db")
 	if err != nil {
 		tb.Fatal(err)
@@ -40,11 +46,11 @@ func newTestServer(tb testing.TB) *Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return New(Config{DefaultAccount: "000000000000", DefaultRegion: "us-east-1"},
+	return New(cfg,
 		Backends{
 			ECS: ecs.New(store, env, ecs.Host{}), ELBv2: elbv2.New(store, env, ca), ACM: acm.New(store, env, ca),
 			EC2: ec2.New(store, env), IAM: iam.New(store, env), Logs: logs.New(store, env), STS: sts.New(store, env), CA: ca.PEM(),
-			ECR: registry,
+			ECR: registry, Reset: reset,
 		},
 		env.IDs, zerolog.Nop())
 }

@@ -27,7 +27,7 @@ import (
 // Decode fills the SDK input struct that v points to from form values. A
 // value that does not parse as its member's type is a ValidationError.
 func Decode(form url.Values, v any) error {
-	d := decoder{form: form, dialect: awsQuery{}}
+	d := decoder{form: form, keys: indexKeys(form), dialect: awsQuery{}}
 	_, err := d.value(reflect.ValueOf(v).Elem(), "")
 	return err
 }
@@ -54,17 +54,47 @@ func (awsQuery) outputItem(reflect.Type) string                     { return "me
 
 type decoder struct {
 	form    url.Values
+	keys    *keyTree
 	dialect dialect
+}
+
+// keyTree holds the form's keys split at their dots, so that whether any
+// key lies under a name is one walk down the name's segments, not a scan
+// of every key: decoding stays linear in the size of the form.
+type keyTree map[string]*keyTree
+
+// indexKeys builds the tree of the form's keys.
+func indexKeys(form url.Values) *keyTree {
+	root := keyTree{}
+	for k := range form {
+		node := &root
+		for rest, more := k, true; more; {
+			var segment string
+			segment, rest, more = strings.Cut(rest, ".")
+			child, ok := (*node)[segment]
+			if !ok {
+				child = &keyTree{}
+				(*node)[segment] = child
+			}
+			node = child
+		}
+	}
+	return &root
 }
 
 // present reports whether any form key is name or starts with name + ".".
 func (d decoder) present(name string) bool {
-	for k := range d.form {
-		if k == name || strings.HasPrefix(k, name+".") {
-			return true
+	node := d.keys
+	for rest, more := name, true; more; {
+		var segment string
+		segment, rest, more = strings.Cut(rest, ".")
+		child, ok := (*node)[segment]
+		if !ok {
+			return false
 		}
+		node = child
 	}
-	return false
+	return true
 }
 
 // value decodes the member at name into v and reports whether it was set.

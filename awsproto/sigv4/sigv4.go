@@ -13,9 +13,25 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"berth/awsproto"
 )
+
+// MaxSkew is how far the time of a signature may be from the server's
+// clock: AWS refuses a request that "reached the service more than 15
+// minutes after the date stamp on the request ... or the date stamp on the
+// request is more than 15 minutes in the future" (RequestExpired, in
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/CommonErrors.html).
+const MaxSkew = 15 * time.Minute
+
+// MaxExpires is the longest validity a presigned request may ask for in
+// X-Amz-Expires: seven days, in seconds
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html).
+const MaxExpires = 7 * 24 * 60 * 60
+
+// dateLayout is the ISO 8601 basic format of X-Amz-Date.
+const dateLayout = "20060102T150405Z"
 
 // Algorithm is the only signing algorithm berth accepts.
 const Algorithm = "AWS4-HMAC-SHA256"
@@ -115,15 +131,20 @@ func incomplete(format string, args ...any) *awsproto.Error {
 	return awsproto.ClientError("IncompleteSignature", format, args...)
 }
 
-// Verify checks the signature of r (whose body is body) against secret. It
-// returns nil when the signature matches.
-func Verify(r *http.Request, body []byte, c Credential, secret string) error {
+// Verify checks the signature of r (whose body is body) against secret
+// and its time against now: a request signed more than MaxSkew away from
+// now, or a presigned one past its X-Amz-Expires, is RequestExpired. It
+// returns nil when the signature matches and is current.
+func Verify(r *http.Request, body []byte, c Credential, secret string, now time.Time) error {
 	amzDate := r.Header.Get("X-Amz-Date")
 	if c.Presigned {
 		amzDate = r.URL.Query().Get("X-Amz-Date")
 	}
 	if amzDate == "" {
 		return incomplete("Authorization requires the X-Amz-Date header or parameter")
+	}
+	if err := current(r, c, amzDate, now); err != nil {
+		return err
 	}
 	canonical := canonicalRequest(r, body, c)
 	sum := sha256.Sum256([]byte(canonical))
@@ -139,6 +160,44 @@ func Verify(r *http.Request, body []byte, c Credential, secret string) error {
 			"The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
 	}
 	return nil
+}
+
+// current checks the signature's time, amzDate, against now.
+func current(r *http.Request, c Credential, amzDate string, now time.Time) error {
+	signed, err := time.Parse(dateLayout, amzDate)
+	if err != nil {
+		return incomplete("Date must be in ISO-8601 'basic format'. Got '%s'. See http://en.wikipedia.org/wiki/ISO_8601", amzDate)
+	}
+	if c.Date != amzDate[:8] {
+		return awsproto.StatusError(http.StatusForbidden, "SignatureDoesNotMatch",
+			"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s'", c.Date, amzDate[:8])
+	}
+	now = now.UTC()
+	if signed.After(now.Add(MaxSkew)) {
+		return expired("Signature not yet current: %s is still later than %s (%s + 15 min.)",
+			amzDate, now.Add(MaxSkew).Format(dateLayout), now.Format(dateLayout))
+	}
+	if !c.Presigned || !r.URL.Query().Has("X-Amz-Expires") {
+		if signed.Before(now.Add(-MaxSkew)) {
+			return expired("Signature expired: %s is now earlier than %s (%s - 15 min.)",
+				amzDate, now.Add(-MaxSkew).Format(dateLayout), now.Format(dateLayout))
+		}
+		return nil
+	}
+	seconds, err := strconv.Atoi(r.URL.Query().Get("X-Amz-Expires"))
+	if err != nil || seconds < 1 || seconds > MaxExpires {
+		return incomplete("X-Amz-Expires must be a whole number of seconds from 1 to %d: '%s'", MaxExpires, r.URL.Query().Get("X-Amz-Expires"))
+	}
+	if until := signed.Add(time.Duration(seconds) * time.Second); now.After(until) {
+		return expired("Request has expired: it was valid until %s and it is now %s", until.Format(dateLayout), now.Format(dateLayout))
+	}
+	return nil
+}
+
+// expired is RequestExpired, a 400 in every service's common errors
+// (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/CommonErrors.html).
+func expired(format string, args ...any) *awsproto.Error {
+	return awsproto.ClientError("RequestExpired", format, args...)
 }
 
 func canonicalRequest(r *http.Request, body []byte, c Credential) string {

@@ -36,6 +36,9 @@ func TestParseHeader(t *testing.T) {
 	}
 }
 
+// signedAt is the fixed signing time of the tests.
+var signedAt = time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
+
 // TestVerify signs requests with the SDK's own signer and checks them.
 func TestVerify(t *testing.T) {
 	body := []byte(`{"clusterName":"web"}`)
@@ -43,27 +46,27 @@ func TestVerify(t *testing.T) {
 	req.Header.Set("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.CreateCluster")
 	payloadHash := hashHex(body)
 	creds := aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, payloadHash, "ecs", "us-east-1", time.Now()); err != nil {
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, payloadHash, "ecs", "us-east-1", signedAt); err != nil {
 		t.Fatal(err)
 	}
 	c, ok, err := Parse(req)
 	if !ok || err != nil {
 		t.Fatalf("Parse: %v %v", ok, err)
 	}
-	if err := Verify(req, body, c, "secret"); err != nil {
+	if err := Verify(req, body, c, "secret", signedAt); err != nil {
 		t.Fatalf("Verify with the right secret: %v", err)
 	}
 	var ae *awsproto.Error
-	if err := Verify(req, body, c, "wrong"); !errors.As(err, &ae) || ae.Code != "SignatureDoesNotMatch" {
+	if err := Verify(req, body, c, "wrong", signedAt); !errors.As(err, &ae) || ae.Code != "SignatureDoesNotMatch" {
 		t.Fatalf("Verify with a wrong secret = %v", err)
 	}
-	if err := Verify(req, []byte(`{}`), c, "secret"); err == nil {
+	if err := Verify(req, []byte(`{}`), c, "secret", signedAt); err == nil {
 		t.Fatal("Verify accepted a changed body")
 	}
 
 	// Presigned query authentication.
 	get, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1:4566/?Action=DescribeLoadBalancers&Version=2015-12-01", nil)
-	url, _, err := v4.NewSigner().PresignHTTP(context.Background(), creds, get, hashHex(nil), "elasticloadbalancing", "eu-west-1", time.Now())
+	url, _, err := v4.NewSigner().PresignHTTP(context.Background(), creds, get, hashHex(nil), "elasticloadbalancing", "eu-west-1", signedAt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,8 +75,83 @@ func TestVerify(t *testing.T) {
 	if !ok || err != nil || pc.Region != "eu-west-1" || !pc.Presigned {
 		t.Fatalf("Parse presigned = %+v %v %v", pc, ok, err)
 	}
-	if err := Verify(pre, nil, pc, "secret"); err != nil {
+	if err := Verify(pre, nil, pc, "secret", signedAt); err != nil {
 		t.Fatalf("Verify presigned: %v", err)
+	}
+}
+
+// TestVerifyTime: a signature is current for 15 minutes either side of
+// the server's clock, and a presigned one until X-Amz-Date plus
+// X-Amz-Expires; otherwise the request is RequestExpired (400), as the
+// common errors of every service say
+// (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/CommonErrors.html).
+// X-Amz-Expires takes 1 to 604800 seconds
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html).
+func TestVerifyTime(t *testing.T) {
+	creds := aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}
+	signed := func() (*http.Request, Credential) {
+		req, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:4566/", bytes.NewReader([]byte("{}")))
+		if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hashHex([]byte("{}")), "ecs", "us-east-1", signedAt); err != nil {
+			t.Fatal(err)
+		}
+		c, _, err := Parse(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return req, c
+	}
+	presigned := func(expires string) (*http.Request, Credential) {
+		u := "http://127.0.0.1:4566/?Action=DescribeLoadBalancers&Version=2015-12-01"
+		if expires != "" {
+			u += "&X-Amz-Expires=" + expires
+		}
+		get, _ := http.NewRequest(http.MethodGet, u, nil)
+		url, _, err := v4.NewSigner().PresignHTTP(context.Background(), creds, get, hashHex(nil), "elasticloadbalancing", "us-east-1", signedAt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		c, _, err := Parse(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return req, c
+	}
+	// (0)-(4) a header signature, (5)-(9) a presigned URL valid for 60 s,
+	// (10)-(11) one without X-Amz-Expires, (12)-(14) bad X-Amz-Expires.
+	for i, c := range []struct {
+		req  func() (*http.Request, Credential)
+		now  time.Duration // after signedAt
+		code string        // "" when the signature is current
+	}{
+		{signed, 0, ""},
+		{signed, 15 * time.Minute, ""},
+		{signed, -15 * time.Minute, ""},
+		{signed, 15*time.Minute + time.Second, "RequestExpired"},
+		{signed, -15*time.Minute - time.Second, "RequestExpired"},
+		{func() (*http.Request, Credential) { return presigned("60") }, 0, ""},
+		{func() (*http.Request, Credential) { return presigned("60") }, 60 * time.Second, ""},
+		{func() (*http.Request, Credential) { return presigned("60") }, 61 * time.Second, "RequestExpired"},
+		{func() (*http.Request, Credential) { return presigned("60") }, 24 * time.Hour, "RequestExpired"},
+		{func() (*http.Request, Credential) { return presigned("60") }, -16 * time.Minute, "RequestExpired"},
+		{func() (*http.Request, Credential) { return presigned("") }, 14 * time.Minute, ""},
+		{func() (*http.Request, Credential) { return presigned("") }, 16 * time.Minute, "RequestExpired"},
+		{func() (*http.Request, Credential) { return presigned("0") }, 0, "IncompleteSignature"},
+		{func() (*http.Request, Credential) { return presigned("604801") }, 0, "IncompleteSignature"},
+		{func() (*http.Request, Credential) { return presigned("soon") }, 0, "IncompleteSignature"},
+	} {
+		req, cred := c.req()
+		err := Verify(req, []byte("{}"), cred, "secret", signedAt.Add(c.now))
+		if req.Method == http.MethodGet {
+			err = Verify(req, nil, cred, "secret", signedAt.Add(c.now))
+		}
+		var ae *awsproto.Error
+		switch {
+		case c.code == "" && err != nil:
+			t.Errorf("(%d) at %v: %v, want the signature accepted", i, c.now, err)
+		case c.code != "" && (!errors.As(err, &ae) || ae.Code != c.code || ae.Status != http.StatusBadRequest):
+			t.Errorf("(%d) at %v: %v, want %s (400)", i, c.now, err, c.code)
+		}
 	}
 }
 

@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 
 	"berth/backend"
-	"berth/sqlite"
 )
 
 // An upload nobody comes back to is ended after uploadIdle: its file is
@@ -157,29 +156,6 @@ func TestRegistryTokenBoundToAccount(t *testing.T) {
 	r.password = password
 	want(t, r.do("POST", pathB+"blobs/uploads/?digest="+digestOf(blob), blob), http.StatusCreated)
 	wantError(t, r.do("GET", "app/tags/list", nil), http.StatusForbidden, "DENIED")
-}
-
-// The key that signs tokens is random, drawn once per store and kept.
-func TestTokenKey(t *testing.T) {
-	open := func(path string) *sqlite.Store {
-		s, err := sqlite.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-	dir := t.TempDir()
-	one, two := open(filepath.Join(dir, "one.db")), open(filepath.Join(dir, "two.db"))
-	k1, err := TokenKey(t.Context(), one)
-	if err != nil || len(k1) != 32 {
-		t.Fatalf("TokenKey = %x, %v", k1, err)
-	}
-	again, _ := TokenKey(t.Context(), one)
-	other, _ := TokenKey(t.Context(), two)
-	if string(again) != string(k1) || string(other) == string(k1) {
-		t.Fatalf("keys %x, again %x, another store's %x", k1, again, other)
-	}
 }
 
 // basicCredentials decodes an authorization token: base64 of user:password.

@@ -3,7 +3,6 @@ package ecr
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -82,27 +81,6 @@ func (b *Backend) account(password string) (string, bool) {
 		return "", false
 	}
 	return account, true
-}
-
-// Kind of the key that signs registry passwords: drawn at random once and
-// kept in the store (readable by berth's user only), kept by a reset.
-const KindTokenKey = "ecr/token-key"
-
-// TokenKey returns the key that signs registry passwords, drawing it on
-// first use.
-func TokenKey(ctx context.Context, store *sqlite.Store) ([]byte, error) {
-	k := sqlite.Key{Kind: KindTokenKey, ID: "self"}
-	var key []byte
-	err := store.Update(ctx, func(tx *sqlite.Tx) error {
-		err := tx.Get(k, &key)
-		if !isNotFound(err) {
-			return err
-		}
-		key = make([]byte, 32)
-		rand.Read(key)
-		return tx.Put(sqlite.Row{Key: k}, key)
-	})
-	return key, err
 }
 
 // GetAuthorizationToken returns a token for docker login to berth's

@@ -25,6 +25,7 @@ type Agent struct {
 	b        *Backend
 	rt       runtime.Runtime
 	instance string
+	secret   []byte // the instance's secret key, which keys credentials ids
 	log      zerolog.Logger
 	sweep    time.Duration
 	// LoadBalancerHosts, when set, lists the "name:address" extra hosts
@@ -48,10 +49,11 @@ type Agent struct {
 }
 
 // NewAgent returns the agent of berth instance (the stable id its labels
-// carry) for the backend's tasks and services.
-func NewAgent(b *Backend, rt runtime.Runtime, instance string, log zerolog.Logger) *Agent {
+// carry, and its secret key, backend.Secret) for the backend's tasks and
+// services.
+func NewAgent(b *Backend, rt runtime.Runtime, instance string, secret []byte, log zerolog.Logger) *Agent {
 	return &Agent{
-		b: b, rt: rt, instance: instance, log: log, sweep: 10 * time.Second,
+		b: b, rt: rt, instance: instance, secret: secret, log: log, sweep: 10 * time.Second,
 		starting: make(chan struct{}, 4), runners: map[string]*runner{}, retry: map[string]backoff{},
 	}
 }

@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -103,12 +104,15 @@ func taskRole(t types.Task, td types.TaskDefinition) string {
 	return aws.ToString(td.TaskRoleArn)
 }
 
-// credentialsID is the id in a task's credentials URI: not guessable from
-// the task, and the same after a restart, when the containers keep the
-// URI they were created with.
+// credentialsID is the id in a task's credentials URI, which is all the
+// endpoint asks of a caller: keyed by the instance's secret, so that it
+// cannot be worked out from the task ARN and the instance id (which
+// /_berth/health tells anyone), and the same after a restart, when the
+// containers keep the URI they were created with.
 func (a *Agent) credentialsID(taskArn string) string {
-	sum := sha256.Sum256([]byte(a.instance + "\x00" + taskArn))
-	return backend.UUID(hex.EncodeToString(sum[:16]))
+	mac := hmac.New(sha256.New, a.secret)
+	mac.Write([]byte(taskArn))
+	return backend.UUID(hex.EncodeToString(mac.Sum(nil)[:16]))
 }
 
 // Endpoint is the handler of the task endpoint; what it does not serve,

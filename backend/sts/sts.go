@@ -55,14 +55,14 @@ func errValidation(format string, args ...any) error {
 	return awsproto.ClientError("ValidationError", format, args...)
 }
 
-// Lookup returns the account and secret key of temporary credentials berth
-// issued and that have not expired.
-func (b *Backend) Lookup(ctx context.Context, accessKey string) (account, secret string, ok bool, err error) {
+// Lookup returns the account, secret key and session token of temporary
+// credentials berth issued and that have not expired.
+func (b *Backend) Lookup(ctx context.Context, accessKey string) (account, secret, token string, ok bool, err error) {
 	s, err := b.session(ctx, accessKey)
 	if err != nil || s == nil || !b.env.Clock().Before(*s.Credentials.Expiration) {
-		return "", "", false, err
+		return "", "", "", false, err
 	}
-	return s.Account, aws.ToString(s.Credentials.SecretAccessKey), true, nil
+	return s.Account, aws.ToString(s.Credentials.SecretAccessKey), aws.ToString(s.Credentials.SessionToken), true, nil
 }
 
 // GetCallerIdentity says who signed the request: the role session of

@@ -4,17 +4,22 @@
 //	berth hosts [--listen address]
 //	berth ca [--listen address]
 //
+// An unknown command or flag, or an argument left over, is an error (exit
+// status 2).
+//
 // hosts prints an /etc/hosts line for every load balancer of the berth
 // that serves at --listen: its local address and DNS name. ca prints the
 // certificate of its authority, which signs the certificates of HTTPS
 // listeners and of ACM: trust it to trust them.
 //
-// Every flag has an environment variable (BERTH_<FLAG>, upper case, dashes
-// as underscores) that sets its default.
+// Every flag but --version and --clean-containers has an environment
+// variable (BERTH_<FLAG>, upper case, dashes as underscores) that sets its
+// default; booleans take what strconv.ParseBool takes.
 package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,6 +30,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -76,44 +82,131 @@ type config struct {
 func main() {
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "berth:", err)
+		var usage *usageError
+		if errors.As(err, &usage) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 }
 
-func parseFlags(args []string) (config, error) {
+// usageError is a command line berth does not understand: an unknown
+// command or flag, a leftover argument, a bad environment value. berth
+// exits with status 2 for it, as the flag package does.
+type usageError struct{ problem string }
+
+func (e *usageError) Error() string { return e.problem }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// commands are berth's subcommands and the flags each takes besides the
+// environment: nil is every flag.
+var commands = map[string][]string{
+	"serve": nil,
+	"hosts": {"listen"},
+	"ca":    {"listen"},
+}
+
+// actions are flags that do something rather than set something: they
+// have no environment variable.
+var actions = []string{"version", "clean-containers"}
+
+// parseFlags reads the command line args and the environment (env looks
+// a variable up) into a config. A command (serve, hosts, ca; serve when
+// there is none) may come before, after or between the flags; anything
+// else left over, an unknown command or flag, or an environment value
+// that does not parse is a *usageError. Usage goes to stderr.
+func parseFlags(args []string, env func(string) (string, bool), stderr io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("berth", flag.ContinueOnError)
-	env := func(name, def string) string {
-		if v, ok := os.LookupEnv("BERTH_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); ok {
-			return v
-		}
-		return def
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: berth [serve] [flags]\n       berth hosts [--listen address]\n       berth ca [--listen address]\n\n"+
+			"Every flag but --version and --clean-containers has an environment variable BERTH_<FLAG> (upper case,\n"+
+			"dashes as underscores) that sets its default; booleans take what strconv.ParseBool takes.\n\nflags:\n")
+		fs.PrintDefaults()
 	}
-	str := func(p *string, name, def, usage string) { fs.StringVar(p, name, env(name, def), usage) }
-	str(&c.listen, "listen", "127.0.0.1:4566", "address the API listens on")
-	str(&c.dataDir, "data-dir", defaultDataDir(), "directory holding berth's state")
-	str(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	str(&c.logFormat, "log-format", "auto", "log format: auto (console on a terminal, else json), console, json")
-	str(&c.account, "account", "000000000000", "account of unsigned requests and unmapped access keys")
-	str(&c.region, "region", "us-east-1", "region of unsigned requests")
-	str(&c.accounts, "accounts", "", "access key to account map: AKID=123456789012,...")
-	str(&c.secrets, "secrets", "", "access key to secret map for --verify-signatures: AKID=secret,...")
-	fs.BoolVar(&c.verifySignatures, "verify-signatures", env("verify-signatures", "") == "true", "reject requests whose SigV4 signature does not verify")
+	fs.StringVar(&c.listen, "listen", "127.0.0.1:4566", "address the API listens on")
+	fs.StringVar(&c.dataDir, "data-dir", defaultDataDir(), "directory holding berth's state")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.logFormat, "log-format", "auto", "log format: auto (console on a terminal, else json), console, json")
+	fs.StringVar(&c.account, "account", "000000000000", "account of unsigned requests and unmapped access keys")
+	fs.StringVar(&c.region, "region", "us-east-1", "region of unsigned requests")
+	fs.StringVar(&c.accounts, "accounts", "", "access key to account map: AKID=123456789012,...")
+	fs.StringVar(&c.secrets, "secrets", "", "access key to secret map for --verify-signatures: AKID=secret,...")
+	fs.BoolVar(&c.verifySignatures, "verify-signatures", false, "refuse API calls and resets without a current SigV4 signature by a key of --secrets")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
-	str(&c.runtime, "runtime", "docker", "what runs tasks: docker (the local Docker Engine), or none (the API only: tasks are recorded, never run)")
-	str(&c.lbNetwork, "lb-network", "127.10.0.0/16", "local addresses for load balancers, one each; none: serve the API only, no listeners")
-	str(&c.registryListen, "registry-listen", "127.0.0.1:4567", "address of the ECR image registry (docker push and pull); none: no registry")
-	str(&c.taskEndpoint, "task-endpoint", "169.254.170.2/24", "address (and its network) of the task metadata and credentials endpoint containers reach; none: no endpoint")
+	fs.StringVar(&c.runtime, "runtime", "docker", "what runs tasks: docker (the local Docker Engine), or none (the API only: tasks are recorded, never run)")
+	fs.StringVar(&c.lbNetwork, "lb-network", "127.10.0.0/16", "local addresses for load balancers, one each; none: serve the API only, no listeners")
+	fs.StringVar(&c.registryListen, "registry-listen", "127.0.0.1:4567", "address of the ECR image registry (docker push and pull); none: no registry")
+	fs.StringVar(&c.taskEndpoint, "task-endpoint", "169.254.170.2/24", "address (and its network) of the task metadata and credentials endpoint containers reach; none: no endpoint")
 	fs.BoolVar(&c.cleanContainers, "clean-containers", false, "remove every container and network any berth created, then exit")
-	switch {
-	case len(args) > 0 && args[0] == "serve":
-		args = args[1:]
-	case len(args) > 0 && args[0] == "hosts":
-		args, c.show = args[1:], "/_berth/hosts"
-	case len(args) > 0 && args[0] == "ca":
-		args, c.show = args[1:], "/_berth/ca.pem"
+
+	// The environment sets defaults: through each flag's own parser (so
+	// a boolean takes 1, t, TRUE, ...), without marking the flag as given
+	// on the command line.
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		if slices.Contains(actions, f.Name) || envErr != nil {
+			return
+		}
+		name := "BERTH_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := env(name); ok {
+			if err := f.Value.Set(v); err != nil {
+				envErr = usagef("%s=%q: %v", name, v, err)
+				if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+					envErr = usagef("%s=%q is not a boolean: use 1, t, true, 0, f or false (any case)", name, v)
+				}
+			}
+		}
+	})
+	if envErr != nil {
+		return c, envErr
 	}
-	return c, fs.Parse(args)
+
+	command := ""
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return c, err
+			}
+			return c, &usageError{err.Error()} // the flag package has printed the usage
+		}
+		if rest = fs.Args(); len(rest) == 0 {
+			break
+		}
+		if command != "" {
+			fs.Usage()
+			return c, usagef("unexpected argument %q after the %s command", rest[0], command)
+		}
+		if _, ok := commands[rest[0]]; !ok {
+			fs.Usage()
+			return c, usagef("unknown command %q", rest[0])
+		}
+		command, rest = rest[0], rest[1:]
+	}
+	if command == "" {
+		command = "serve"
+	}
+	var misplaced []string
+	if takes := commands[command]; takes != nil {
+		fs.Visit(func(f *flag.Flag) {
+			if !slices.Contains(takes, f.Name) {
+				misplaced = append(misplaced, "--"+f.Name)
+			}
+		})
+	}
+	if len(misplaced) > 0 {
+		fs.Usage()
+		return c, usagef("the %s command does not take %s", command, strings.Join(misplaced, ", "))
+	}
+	switch command {
+	case "hosts":
+		c.show = "/_berth/hosts"
+	case "ca":
+		c.show = "/_berth/ca.pem"
+	}
+	return c, nil
 }
 
 func defaultDataDir() string {
@@ -166,7 +259,7 @@ func logger(c config) (zerolog.Logger, error) {
 }
 
 func run(args []string) error {
-	c, err := parseFlags(args)
+	c, err := parseFlags(args, os.LookupEnv, os.Stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -238,11 +331,15 @@ func run(args []string) error {
 	elbBackend := elbv2.New(store, env, ca)
 	logsBackend, ec2Backend := logs.New(store, env), ec2.New(store, env)
 	iamBackend, stsBackend := iam.New(store, env), sts.New(store, env)
-	tokenKey, err := ecr.TokenKey(ctx, store)
+	secret, err := backend.Secret(ctx, store, env.IDs)
 	if err != nil {
 		return err
 	}
-	ecrBackend, err := ecr.New(store, env, filepath.Join(c.dataDir, "registry"), tokenKey)
+	tokenKey := sha256.Sum256(append([]byte("berth ECR tokens\x00"), secret...))
+	if err != nil {
+		return err
+	}
+	ecrBackend, err := ecr.New(store, env, filepath.Join(c.dataDir, "registry"), tokenKey[:])
 	if err != nil {
 		return err
 	}
@@ -267,7 +364,7 @@ func run(args []string) error {
 	ecsBackend.LoadBalancers, ecsBackend.Logs, ecsBackend.Roles, ecsBackend.Network = elbBackend, logsBackend, iamBackend, ec2Backend
 	var agent *ecs.Agent
 	reset := func(ctx context.Context) error {
-		if err := store.Wipe(ctx, backend.KindInstance, pki.Kind, ecr.KindTokenKey); err != nil {
+		if err := store.Wipe(ctx, backend.KindInstance, pki.Kind); err != nil {
 			return err
 		}
 		elbBackend.Reset()
@@ -282,7 +379,7 @@ func run(args []string) error {
 	}
 	srv := server.New(server.Config{
 		DefaultAccount: c.account, DefaultRegion: c.region,
-		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures, Instance: instance, Registry: ecrBackend.Host,
+		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures, Clock: env.Clock, Instance: instance, Registry: ecrBackend.Host,
 	}, server.Backends{
 		ECR: ecrBackend,
 		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), EC2: ec2Backend, IAM: iamBackend, Logs: logsBackend, STS: stsBackend, CA: ca.PEM(), Reset: reset,
@@ -307,7 +404,7 @@ func run(args []string) error {
 		defer func() { stopPublishing(); <-published; dataPlane.Shutdown(lbDrainOnExit) }()
 	}
 	if docker != nil {
-		agent = ecs.NewAgent(ecsBackend, docker, instance, log.With().Str("component", "agent").Logger())
+		agent = ecs.NewAgent(ecsBackend, docker, instance, secret, log.With().Str("component", "agent").Logger())
 		if lbNetwork.IsValid() && !lbNetwork.Addr().IsLoopback() {
 			// Containers reach the host's non-loopback addresses, so the
 			// load balancers' names can point them there.

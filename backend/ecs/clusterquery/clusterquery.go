@@ -14,7 +14,18 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
+
+// MaxLength is the longest expression ECS accepts, in characters: "The
+// expression can have a maximum length of 2000 characters" (PlacementConstraint,
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_PlacementConstraint.html).
+const MaxLength = 2000
+
+// MaxDepth bounds how deeply parentheses and not may nest. ECS documents no
+// such bound; berth sets one so that parsing never recurses without limit,
+// whatever the length bound.
+const MaxDepth = 100
 
 // Instance is what an expression can ask of a container instance.
 type Instance struct {
@@ -43,8 +54,12 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("invalid cluster query expression %q: %s", e.Expr, e.Problem)
 }
 
-// Parse parses expression s.
+// Parse parses expression s. An expression longer than MaxLength or
+// nested deeper than MaxDepth is a SyntaxError.
 func Parse(s string) (Expr, error) {
+	if len(s) > MaxLength && utf8.RuneCountInString(s) > MaxLength {
+		return nil, &SyntaxError{shorten(s), fmt.Sprintf("longer than %d characters", MaxLength)}
+	}
 	toks, err := tokenize(s)
 	if err != nil {
 		return nil, &SyntaxError{s, err.Error()}
@@ -58,6 +73,20 @@ func Parse(s string) (Expr, error) {
 		return nil, &SyntaxError{s, err.Error()}
 	}
 	return e, nil
+}
+
+// shorten cuts a long expression for an error message.
+func shorten(s string) string {
+	const keep = 64
+	if len(s) <= keep {
+		return s
+	}
+	for i := range s {
+		if i >= keep {
+			return s[:i] + "..."
+		}
+	}
+	return s
 }
 
 type (
@@ -242,9 +271,20 @@ func tokenize(s string) ([]token, error) {
 }
 
 type parser struct {
-	toks []token
-	pos  int
+	toks  []token
+	pos   int
+	depth int // of ( and not around the token at pos
 }
+
+// enter descends one nesting level; leave must follow.
+func (p *parser) enter() error {
+	if p.depth++; p.depth > MaxDepth {
+		return fmt.Errorf("nested deeper than %d levels", MaxDepth)
+	}
+	return nil
+}
+
+func (p *parser) leave() { p.depth-- }
 
 func (p *parser) peek() (token, bool) {
 	if p.pos < len(p.toks) {
@@ -286,6 +326,10 @@ func (p *parser) and() (Expr, error) {
 }
 
 func (p *parser) unary() (Expr, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
 	if p.accept("not", "!") {
 		e, err := p.unary()
 		return not{e}, err

@@ -2,6 +2,7 @@ package clusterquery
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -105,4 +106,68 @@ func FuzzParse(f *testing.F) {
 			e.Match(Instance{})
 		}
 	})
+}
+
+// TestLengthBound: ECS takes expressions of up to 2000 characters
+// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_PlacementConstraint.html,
+// expression: "maximum length of 2000 characters"); longer ones, however
+// valid, are refused before they are parsed.
+func TestLengthBound(t *testing.T) {
+	// valid is an expression of exactly n characters that parses.
+	valid := func(n int) string {
+		const term = "attribute:a == b or "
+		s := strings.Repeat(term, (n-len(term))/len(term))
+		s += "attribute:a == " + strings.Repeat("x", n-len(s)-len("attribute:a == "))
+		if len(s) != n {
+			t.Fatalf("built %d characters, want %d", len(s), n)
+		}
+		return s
+	}
+	if _, err := Parse(valid(MaxLength)); err != nil {
+		t.Errorf("a %d-character expression: %v", MaxLength, err)
+	}
+	// Characters, not bytes: 2000 two-byte characters are within the bound.
+	if _, err := Parse("attribute:a == " + strings.Repeat("é", MaxLength-len("attribute:a == "))); err != nil {
+		t.Errorf("a %d-character expression of multibyte characters: %v", MaxLength, err)
+	}
+	nested := func(depth int) string {
+		return strings.Repeat("(", depth) + "attribute:a exists" + strings.Repeat(")", depth)
+	}
+	for name, expr := range map[string]string{
+		"2001 characters":        valid(MaxLength + 1),
+		"1 MB of valid terms":    valid(1 << 20),
+		"1 MB of nesting":        nested(1 << 19),
+		"1 MB of opening parens": strings.Repeat("(", 1<<20),
+		"1 MB of not":            strings.Repeat("!", 1<<20) + "attribute:a exists",
+	} {
+		_, err := Parse(expr)
+		var syntax *SyntaxError
+		if !errors.As(err, &syntax) || !strings.Contains(syntax.Problem, "longer than 2000 characters") {
+			t.Errorf("%s: %v, want a SyntaxError for the length", name, err)
+		} else if len(syntax.Error()) > 200 {
+			t.Errorf("%s: the error repeats the whole expression (%d bytes)", name, len(syntax.Error()))
+		}
+	}
+}
+
+// TestDepthBound: nesting within the length bound is bounded too, so that
+// no expression makes the parser recurse without limit.
+func TestDepthBound(t *testing.T) {
+	for _, c := range []struct {
+		open, close string
+		levels      int // nesting levels per repetition
+	}{{"(", ")", 1}, {"not(", ")", 2}, {"!", "", 1}} {
+		expr := func(depth int) string {
+			n := depth / c.levels
+			return strings.Repeat(c.open, n) + "attribute:a exists" + strings.Repeat(c.close, n)
+		}
+		if _, err := Parse(expr(MaxDepth - 2)); err != nil {
+			t.Errorf("%q nested %d deep: %v", c.open, MaxDepth-2, err)
+		}
+		_, err := Parse(expr(MaxDepth + 2))
+		var syntax *SyntaxError
+		if !errors.As(err, &syntax) || !strings.Contains(syntax.Problem, "nested deeper") {
+			t.Errorf("%q nested %d deep: %v, want a SyntaxError for the depth", c.open, MaxDepth+2, err)
+		}
+	}
 }
