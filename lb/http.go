@@ -209,7 +209,7 @@ func redirect(w http.ResponseWriter, r *http.Request, lc Listener, rd *Redirect)
 			return def
 		}
 		return strings.NewReplacer("#{protocol}", proto, "#{host}", host, "#{port}", port,
-			"#{path}", r.URL.Path, "#{query}", r.URL.RawQuery).Replace(v)
+			"#{path}", strings.TrimPrefix(r.URL.Path, "/"), "#{query}", r.URL.RawQuery).Replace(v)
 	}
 	toProto := strings.ToLower(expand(rd.Protocol, proto))
 	toHost, toPort := expand(rd.Host, host), expand(rd.Port, port)
