@@ -116,10 +116,10 @@ func (m *Manager) syncGroup(g *group, cfg TargetGroup) {
 		if t == nil {
 			t = newTarget(tc)
 			g.targets[key] = t
-			m.checkHealth(g, t, cfg.HealthCheck)
+			m.checkHealth(g, t, cfg.HealthCheck, tc.Health)
 		} else if healthChanged {
 			t.stopHealth()
-			m.checkHealth(g, t, cfg.HealthCheck)
+			m.checkHealth(g, t, cfg.HealthCheck, health.Status{})
 		}
 		if !tc.DrainUntil.IsZero() {
 			if !now.Before(tc.DrainUntil) {
@@ -153,18 +153,21 @@ func (m *Manager) finishGroup(g *group) {
 	g.members.Store(&members{})
 }
 
-// checkHealth starts the target's health checks; with checks disabled the
-// target counts as healthy.
-func (m *Manager) checkHealth(g *group, t *target, cfg *health.Config) {
+// checkHealth starts the target's health checks from its known status;
+// with checks disabled the target counts as healthy.
+func (m *Manager) checkHealth(g *group, t *target, cfg *health.Config, known health.Status) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.stopHealth = cancel
 	if cfg == nil {
 		t.SetHealth(balance.Healthy, m.now())
 		return
 	}
+	if known.Health != balance.Initial {
+		t.SetHealth(known.Health, m.now()) // before the first request can pick it
+	}
 	id, port := t.cfg.ID, t.cfg.Port
 	c := &health.Checker{
-		Config: *cfg, Host: t.cfg.Host, TrafficPort: port, Target: t.Target, Now: m.now,
+		Config: *cfg, Host: t.cfg.Host, TrafficPort: port, Target: t.Target, Now: m.now, Known: known,
 		Report: func(s health.Status) {
 			if ctx.Err() == nil && m.report != nil {
 				m.report(HealthReport{TargetGroupARN: g.arn, ID: id, Port: port, Status: s})
