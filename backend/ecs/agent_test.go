@@ -42,8 +42,8 @@ func (f *failingStops) Stop(context.Context, string, time.Duration) error {
 }
 
 func (f *failingStops) Create(context.Context, runtime.Spec) (string, error) { return "", errDiskFull }
-func (f *failingStops) Start(context.Context, string) error               { return errDiskFull }
-func (f *failingStops) Remove(context.Context, string) error              { return errDiskFull }
+func (f *failingStops) Start(context.Context, string) error                  { return errDiskFull }
+func (f *failingStops) Remove(context.Context, string) error                 { return errDiskFull }
 func (f *failingStops) Inspect(context.Context, string) (container.InspectResponse, error) {
 	return container.InspectResponse{}, errDiskFull
 }
