@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,10 +22,20 @@ import (
 func dockerTime(t time.Time) string { return fmt.Sprintf("%d.%09d", t.Unix(), t.Nanosecond()) }
 
 // containerEvents lists the Docker events of one kind (create, start, ...)
-// of the containers with label since then, until now.
-func containerEvents(since time.Time, event, label string) []string {
-	return dockerLines("events", "--since", dockerTime(since), "--until", dockerTime(time.Now()),
-		"--filter", "type=container", "--filter", "event="+event, "--filter", "label="+label, "--format", "{{.ID}}")
+// since then, until now, of b's containers whose label key has value.
+func containerEvents(b *berth, since time.Time, event, key, value string) []string {
+	// Filters of one key are ORed by docker events: the instance label
+	// filters, the other is matched here.
+	lines := dockerLines("events", "--since", dockerTime(since), "--until", dockerTime(time.Now()),
+		"--filter", "type=container", "--filter", "event="+event, "--filter", "label=berth.instance="+b.instance,
+		"--format", `{{.ID}}/{{index .Actor.Attributes "`+key+`"}}`)
+	var ids []string
+	for _, l := range lines {
+		if id, v, _ := strings.Cut(l, "/"); v == value {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // TestContainerRemovedWhileDown: the container of a service's task is
@@ -62,11 +73,12 @@ func TestContainerRemovedWhileDown(t *testing.T) {
 	if r := aws.ToString(task.Containers[0].Reason); r != "ContainerVanishedError: No container matching saved ID found" {
 		t.Fatalf("container reason %q", r)
 	}
-	stable(t, ctx, c, "c", "web")
-	if now := serviceTasks(t, ctx, c, "c", "web"); len(now) != 1 || now[0] == arn {
-		t.Fatalf("the service runs %v, not a replacement of %s", now, arn)
-	}
-	if made := containerEvents(restarted, "create", "berth.task-arn="+arn); len(made) > 0 {
+	eventually(t, "a replacement task", func() bool {
+		now := serviceTasks(t, ctx, c, "c", "web")
+		return len(now) == 1 && now[0] != arn
+	})
+	running(t, ctx, c, serviceTasks(t, ctx, c, "c", "web")[0])
+	if made := containerEvents(b, restarted, "create", "berth.task-arn", arn); len(made) > 0 {
 		t.Fatalf("containers %v were created for the stopped task", made)
 	}
 	if left := dockerLines("ps", "-aq", "--filter", "label=berth.task-arn="+arn); len(left) > 0 {
@@ -90,7 +102,7 @@ func TestStopRightAfterRun(t *testing.T) {
 		if got.StopCode != types.TaskStopCodeUserInitiated || aws.ToString(got.StoppedReason) != "Task stopped by user" {
 			t.Fatalf("stopCode %q, stoppedReason %q", got.StopCode, aws.ToString(got.StoppedReason))
 		}
-		if started := containerEvents(began, "start", "berth.task-arn="+*task.TaskArn); len(started) > 0 {
+		if started := containerEvents(shared, began, "start", "berth.task-arn", *task.TaskArn); len(started) > 0 {
 			t.Fatalf("task %s started containers %v after it was stopped", *task.TaskArn, started)
 		}
 		if left := dockerLines("ps", "-aq", "--filter", "label=berth.task-arn="+*task.TaskArn); len(left) > 0 {
@@ -137,10 +149,10 @@ func TestDeleteServiceRightAfterCreate(t *testing.T) {
 	if after := all(); !slices.Equal(before, after) {
 		t.Fatalf("tasks %v became %v after the service was deleted", before, after)
 	}
-	if started := containerEvents(deleted, "start", "berth.region="+c.region); len(started) > 0 {
+	if started := containerEvents(shared, deleted, "start", "berth.region", c.region); len(started) > 0 {
 		t.Fatalf("containers %v started after the service was deleted", started)
 	}
-	if left := dockerLines("ps", "-aq", "--filter", "label=berth.region="+c.region); len(left) > 0 {
+	if left := containersOf(shared, c.region, "c"); len(left) > 0 {
 		t.Fatalf("containers %v remain", left)
 	}
 }
