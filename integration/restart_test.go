@@ -57,7 +57,7 @@ func TestRestart(t *testing.T) {
 		{"Action": {"DescribeTags"}, "ResourceArns.member.1": {s.lb}, "ResourceArns.member.2": {s.tg}},
 	}
 	snapshot := func(b *berth) [][]byte {
-		// Target health is the data plane's, in memory: wait for its first
+		// Target health is what the data plane reports: wait for its first
 		// check of the (unreachable) target, after which it holds for the
 		// 30 s health check interval.
 		eventually(t, "the first health check", func() bool {

@@ -244,6 +244,15 @@ func (a *Agent) reconcile(ctx context.Context) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	live := map[string]bool{}
+	for _, t := range tasks {
+		live[t.Key.ID] = true
+	}
+	for arn := range a.restarts {
+		if !live[arn] {
+			delete(a.restarts, arn) // stopped, or forgotten, meanwhile
+		}
+	}
 	for _, t := range tasks {
 		arn := t.Key.ID
 		if r, ok := a.runners[arn]; ok {
