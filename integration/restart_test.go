@@ -3,10 +3,13 @@ package integration
 import (
 	"bytes"
 	"context"
+	"net"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -54,7 +57,7 @@ func TestRestart(t *testing.T) {
 		{"Action": {"DescribeTags"}, "ResourceArns.member.1": {s.lb}, "ResourceArns.member.2": {s.tg}},
 	}
 	snapshot := func(b *berth) [][]byte {
-		// Target health is the data plane's, in memory: wait for its first
+		// Target health is what the data plane reports: wait for its first
 		// check of the (unreachable) target, after which it holds for the
 		// 30 s health check interval.
 		eventually(t, "the first health check", func() bool {
@@ -93,4 +96,99 @@ func removeRequestID(body string) []byte {
 		return []byte(body)
 	}
 	return []byte(body[:start] + body[end:])
+}
+
+// TestRestartMidDeployment SIGKILLs berth in the middle of a deployment
+// behind an ALB whose new revision is slow to start (its server listens
+// 20 s after it starts, so its targets fail their health checks until
+// then), and starts it again on the same data directory. A load balancer
+// does not forget its targets' health, so the old tasks keep serving: no
+// request fails once the listener accepts again, and no old task is asked
+// to stop before the new tasks are healthy, which minimumHealthyPercent
+// (100 by default) demands.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html
+func TestRestartMidDeployment(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	b := startT(t, dir)
+	ctx, c := context.Background(), b.clients("us-east-1")
+	f := newFront(t, ctx, c, b, "mid", 1)
+	register(t, ctx, c, "web", types.NetworkModeBridge, version("v1", false))
+	try(c.ecs.CreateService(ctx, &ecs.CreateServiceInput{
+		Cluster: aws.String("c"), ServiceName: aws.String("web"), TaskDefinition: aws.String("web"), DesiredCount: aws.Int32(2),
+		LoadBalancers: []types.LoadBalancer{{TargetGroupArn: aws.String(f.tg), ContainerName: aws.String("app"), ContainerPort: aws.Int32(8080)}},
+		// The new tasks fail their ELB health checks while they start:
+		// the grace period keeps ECS from replacing them meanwhile.
+		HealthCheckGracePeriodSeconds: aws.Int32(300),
+	})).must(t)
+	inService(t, ctx, c, f.tg, 2)
+	stable(t, ctx, c, "c", "web")
+	old := serviceTasks(t, ctx, c, "c", "web")
+	var oldPorts []int32
+	for _, task := range try(c.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("c"), Tasks: old})).must(t).Tasks {
+		oldPorts = append(oldPorts, aws.ToInt32(task.Containers[0].NetworkBindings[0].HostPort))
+	}
+
+	slow := version("v2", false)
+	slow.Environment = append(slow.Environment, types.KeyValuePair{Name: aws.String("LISTEN_AFTER"), Value: aws.String("20s")})
+	register(t, ctx, c, "web", types.NetworkModeBridge, slow)
+	try(c.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("c"), Service: aws.String("web"), TaskDefinition: aws.String("web:2")})).must(t)
+	eventually(t, "the new tasks registered", func() bool {
+		return len(try(c.elbv2.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(f.tg)})).must(t).TargetHealthDescriptions) == 4
+	})
+	b.kill()
+	b = startT(t, dir)
+	c = b.clients("us-east-1")
+	listener := strings.TrimPrefix(f.url, "http://")
+	eventually(t, "the listener accepts again", func() bool {
+		conn, err := net.Dial("tcp", net.JoinHostPort(listener, "80"))
+		if err == nil {
+			conn.Close()
+		}
+		return err == nil
+	})
+	l := startLoad(f.url, 2)
+
+	newHealthy := func() int {
+		healthy := 0
+		for _, d := range try(c.elbv2.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(f.tg)})).must(t).TargetHealthDescriptions {
+			if !slices.Contains(oldPorts, aws.ToInt32(d.Target.Port)) && d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
+				healthy++
+			}
+		}
+		return healthy
+	}
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the new tasks never became healthy")
+		}
+		// 2 healthy tasks at all times: an old task may stop only for a new
+		// one that is healthy. Health does not go back, so new tasks seen
+		// healthy after old ones were seen stopping were healthy then too.
+		tasks := try(c.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("c"), Tasks: old})).must(t).Tasks
+		stopping := 0
+		var why []string
+		for _, task := range tasks {
+			if aws.ToString(task.DesiredStatus) == "STOPPED" {
+				stopping++
+				why = append(why, aws.ToString(task.StoppedReason))
+			}
+		}
+		healthy := newHealthy()
+		if stopping > healthy {
+			t.Fatalf("%d old tasks were stopped (%q) with %d new ones healthy", stopping, why, healthy)
+		}
+		if healthy == 2 {
+			break
+		}
+	}
+	stable(t, ctx, c, "c", "web")
+	apps, failed := l.end()
+	t.Logf("%d requests after the restart, %d failed", len(apps)+len(failed), len(failed))
+	if len(failed) > 0 {
+		t.Fatalf("%d requests failed, first %q", len(failed), failed[0])
+	}
+	if len(apps) == 0 || apps[len(apps)-1] != "v2" {
+		t.Fatalf("the deployment did not finish behind the listener: last answer %v", apps[max(0, len(apps)-1):])
+	}
 }

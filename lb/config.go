@@ -143,6 +143,10 @@ type Target struct {
 	// DrainUntil is when a deregistered target's draining ends; zero while
 	// it is registered.
 	DrainUntil time.Time
+	// Health is the last health reported for the target, which a target
+	// new to the data plane (after berth restarted) starts with; initial
+	// (the zero value) starts its checks afresh.
+	Health health.Status
 }
 
 // HealthReport is a change of one target's health.

@@ -116,10 +116,10 @@ func (m *Manager) syncGroup(g *group, cfg TargetGroup) {
 		if t == nil {
 			t = m.newTarget(tc)
 			g.targets[key] = t
-			m.checkHealth(g, t, &cfg)
+			m.checkHealth(g, t, &cfg, tc.Health)
 		} else if healthChanged {
 			t.stopHealth()
-			m.checkHealth(g, t, &cfg)
+			m.checkHealth(g, t, &cfg, health.Status{})
 		}
 		if !tc.DrainUntil.IsZero() {
 			if !now.Before(tc.DrainUntil) {
@@ -153,10 +153,10 @@ func (m *Manager) finishGroup(g *group) {
 	g.members.Store(&members{})
 }
 
-// checkHealth starts the target's health checks by tg's settings; with
-// checks disabled the target counts as healthy. A finished target is not
-// checked: its checks would never end.
-func (m *Manager) checkHealth(g *group, t *target, tg *TargetGroup) {
+// checkHealth starts the target's health checks by tg's settings, from
+// its known status; with checks disabled the target counts as healthy. A
+// finished target is not checked: its checks would never end.
+func (m *Manager) checkHealth(g *group, t *target, tg *TargetGroup, known health.Status) {
 	ctx, cancel := context.WithCancel(t.ctx)
 	t.stopHealth = cancel
 	if tg.HealthCheck == nil || ctx.Err() != nil {
@@ -167,10 +167,13 @@ func (m *Manager) checkHealth(g *group, t *target, tg *TargetGroup) {
 	}
 	cfg := *tg.HealthCheck
 	cfg.ProxyProtocol = tg.ProxyProtocol
+	if known.Health != balance.Initial {
+		t.SetHealth(known.Health, m.now()) // before the first request can pick it
+	}
 	id, port := t.cfg.ID, t.cfg.Port
 	what := "health check of " + t.Key + " in " + g.arn
 	c := &health.Checker{
-		Config: cfg, Host: t.cfg.Host, TrafficPort: port, Target: t.Target, Now: m.now,
+		Config: cfg, Host: t.cfg.Host, TrafficPort: port, Target: t.Target, Now: m.now, Known: known,
 		Report: func(s health.Status) {
 			if ctx.Err() == nil && m.report != nil {
 				m.safely(what+" (report)", func() { m.report(HealthReport{TargetGroupARN: g.arn, ID: id, Port: port, Status: s}) })

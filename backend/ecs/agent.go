@@ -42,10 +42,14 @@ type Agent struct {
 	// so that a burst of tasks queues in berth, not in the Docker Engine.
 	starting chan struct{}
 
-	mu      sync.Mutex
-	runners map[string]*runner // by task ARN
-	wg      sync.WaitGroup
-	retry   map[string]backoff // by service ARN: when its next task may start
+	// after is the timer of every retry: time.After, or a test's clock.
+	after func(time.Duration) <-chan time.Time
+
+	mu       sync.Mutex
+	runners  map[string]*runner // by task ARN
+	wg       sync.WaitGroup
+	retry    map[string]backoff // by service ARN: when its next task may start
+	restarts map[string]backoff // by task ARN: when a runner that failed may run again
 }
 
 // NewAgent returns the agent of berth instance (the stable id its labels
@@ -54,8 +58,54 @@ type Agent struct {
 func NewAgent(b *Backend, rt runtime.Runtime, instance string, secret []byte, log zerolog.Logger) *Agent {
 	return &Agent{
 		b: b, rt: rt, instance: instance, secret: secret, log: log, sweep: 10 * time.Second,
-		starting: make(chan struct{}, 4), runners: map[string]*runner{}, retry: map[string]backoff{},
+		starting: make(chan struct{}, 4), runners: map[string]*runner{}, retry: map[string]backoff{}, restarts: map[string]backoff{},
+		after: time.After,
 	}
+}
+
+// now is the agent's clock: the backend's.
+func (a *Agent) now() time.Time { return a.b.env.Clock() }
+
+// Retries back off exponentially, from a base delay doubling on each
+// failure in a row up to a cap, so that a persistent failure (a full
+// disk, a Docker Engine that refuses every call) costs a few attempts a
+// minute, not a busy loop.
+const (
+	runnerRetryBase = 500 * time.Millisecond
+	eventsRetryBase = 500 * time.Millisecond
+	retryCap        = time.Minute
+)
+
+// backoff is the state of something retried: its failures in a row and
+// when it may be tried next.
+type backoff struct {
+	failures int
+	until    time.Time
+}
+
+// failed counts one more failure at now and returns the delay before the
+// next attempt: base, doubled for each earlier failure in a row, at most
+// retryCap.
+func (b *backoff) failed(now time.Time, base time.Duration) time.Duration {
+	b.failures++
+	delay := retryCap
+	if shift := b.failures - 1; shift < 16 && base<<shift < retryCap {
+		delay = base << shift
+	}
+	b.until = now.Add(delay)
+	return delay
+}
+
+// wakeAfter pokes the backend after d, unless ctx ends first.
+func (a *Agent) wakeAfter(ctx context.Context, d time.Duration) {
+	timer := a.after(d)
+	go func() {
+		select {
+		case <-timer:
+			a.b.poke()
+		case <-ctx.Done():
+		}
+	}()
 }
 
 // bounded runs fn, a container create or start, when fewer than
@@ -145,10 +195,12 @@ func (a *Agent) removeOrphans(ctx context.Context) error {
 // reconnecting the stream when it breaks (and waking every runner then,
 // since events may have been missed).
 func (a *Agent) events(ctx context.Context) {
+	var retry backoff
 	for ctx.Err() == nil {
 		events, errs := a.rt.Events(ctx, map[string]string{runtime.LabelInstance: a.instance})
 		a.wakeAll()
 		for ev := range events {
+			retry = backoff{} // the stream worked
 			a.mu.Lock()
 			r := a.runners[ev.Labels[runtime.LabelTask]]
 			a.mu.Unlock()
@@ -157,10 +209,11 @@ func (a *Agent) events(ctx context.Context) {
 			}
 		}
 		if err := <-errs; ctx.Err() == nil {
-			a.log.Warn().Err(err).Msg("container event stream broke; reconnecting")
+			delay := retry.failed(a.now(), eventsRetryBase)
+			a.log.Warn().Err(err).Dur("retry_in", delay).Msg("container event stream broke; reconnecting")
 			select {
 			case <-ctx.Done():
-			case <-time.After(time.Second):
+			case <-a.after(delay):
 			}
 		}
 	}
@@ -193,6 +246,15 @@ func (a *Agent) reconcile(ctx context.Context) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	live := map[string]bool{}
+	for _, t := range tasks {
+		live[t.Key.ID] = true
+	}
+	for arn := range a.restarts {
+		if !live[arn] {
+			delete(a.restarts, arn) // stopped, or forgotten, meanwhile
+		}
+	}
 	for _, t := range tasks {
 		arn := t.Key.ID
 		if r, ok := a.runners[arn]; ok {
@@ -204,6 +266,9 @@ func (a *Agent) reconcile(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		if a.now().Before(a.restarts[arn].until) {
+			continue // its last runner failed: it runs again when the backoff ends
+		}
 		ref := taskRef{Scope: backend.Scope{Account: t.Key.Account, Region: t.Key.Region}, arn: arn, clusterArn: aws.ToString(t.Value.ClusterArn)}
 		ref.cluster = ref.clusterArn[strings.LastIndex(ref.clusterArn, "/")+1:]
 		rctx, cancel := context.WithCancel(ctx)
@@ -214,9 +279,20 @@ func (a *Agent) reconcile(ctx context.Context) {
 		go func() {
 			defer a.wg.Done()
 			defer cancel()
-			r.run(rctx)
+			err := r.run(rctx)
 			a.mu.Lock()
 			delete(a.runners, arn)
+			switch {
+			case rctx.Err() != nil:
+			case err != nil:
+				b := a.restarts[arn]
+				delay := b.failed(a.now(), runnerRetryBase)
+				a.restarts[arn] = b
+				r.log.Warn().Err(err).Int("failures", b.failures).Dur("retry_in", delay).Msg("task runner failed; trying again later")
+				a.wakeAfter(ctx, delay)
+			default:
+				delete(a.restarts, arn)
+			}
 			a.mu.Unlock()
 			a.b.poke()
 		}()
@@ -231,7 +307,7 @@ func (a *Agent) Reset(ctx context.Context) error {
 	for _, r := range a.runners {
 		r.cancel()
 	}
-	a.retry = map[string]backoff{}
+	a.retry, a.restarts = map[string]backoff{}, map[string]backoff{}
 	a.mu.Unlock()
 	return a.removeOrphans(ctx) // every container is one now
 }

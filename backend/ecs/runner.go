@@ -39,8 +39,19 @@ const (
 const (
 	reasonEssentialExited = "Essential container in task exited"
 	reasonUser            = "Task stopped by user"
-	reasonVanished        = "Essential container in task exited: its container was removed outside berth"
+	// reasonVanished is the task's reason when an essential container is
+	// gone: for ECS, it exited.
+	reasonVanished = reasonEssentialExited
+	// containerVanished is the reason of a container the ECS agent can no
+	// longer find by the id it saved (amazon-ecs-agent, agent/engine:
+	// ContainerVanishedError, "No container matching saved ID found"),
+	// as a task's containers report it.
+	containerVanished = "ContainerVanishedError: No container matching saved ID found"
 )
+
+// errStopAsked ends a task's start when it was asked to stop meanwhile:
+// it goes on to stop, its containers created so far removed.
+var errStopAsked = errors.New("the task was asked to stop while it started")
 
 // taskRef names one task: its scope, ARN and cluster.
 type taskRef struct {
@@ -224,21 +235,20 @@ func (r *runner) load(ctx context.Context) (t types.Task, td types.TaskDefinitio
 	return t, td, err
 }
 
-// run is the runner's goroutine. It returns when the task is STOPPED or
-// the agent stops; in the latter case the containers keep running and the
-// next agent adopts them.
-func (r *runner) run(ctx context.Context) {
+// run is the runner's goroutine. It returns nil when the task is
+// STOPPED, ctx's error when the agent stops (the containers keep running
+// and the next agent adopts them), and otherwise what kept it from going
+// on, for the agent to try again later.
+func (r *runner) run(ctx context.Context) error {
 	t, td, err := r.load(ctx)
 	if err != nil {
-		r.log.Error().Err(err).Msg("loading task")
-		return
+		return fmt.Errorf("loading task: %w", err)
 	}
 	if aws.ToString(t.LastStatus) == statusStopped {
-		return
+		return nil
 	}
-	if err := r.adopt(ctx, t, td); err != nil {
-		r.log.Error().Err(err).Msg("listing the task's containers")
-		return
+	if t, err = r.adopt(ctx, t, td); err != nil {
+		return fmt.Errorf("adopting the task's containers: %w", err)
 	}
 	r.service = serviceOf(r.ref.Scope, taskKeys{Group: t.Group, StartedBy: t.StartedBy, ClusterArn: t.ClusterArn})
 	service := r.service
@@ -265,7 +275,8 @@ func (r *runner) run(ctx context.Context) {
 				}
 			}
 		case ctx.Err() != nil:
-			return
+			return ctx.Err()
+		case errors.Is(err, errStopAsked):
 		case err != nil:
 			r.log.Error().Err(err).Msg("task")
 			r.update(ctx, func(t *types.Task) {
@@ -273,36 +284,74 @@ func (r *runner) run(ctx context.Context) {
 			})
 		}
 	}
-	if ctx.Err() == nil {
-		r.stop(ctx)
-	}
-}
-
-// adopt finds the containers a previous agent created for the task. A task
-// that was running and has lost an essential container has stopped.
-func (r *runner) adopt(ctx context.Context, t types.Task, td types.TaskDefinition) error {
-	list, err := r.a.rt.List(ctx, map[string]string{runtime.LabelInstance: r.a.instance, runtime.LabelTask: r.ref.arn})
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
+	return r.stop(ctx)
+}
+
+// adopt finds the containers a previous agent created for the task and
+// returns the task as it now stands. A task that lost a container it had,
+// one whose id it recorded or, once it was past PENDING, any of its
+// essential ones (removed while berth was down), has stopped: an
+// essential container is gone, so it exited, and the task is never
+// started again.
+func (r *runner) adopt(ctx context.Context, t types.Task, td types.TaskDefinition) (types.Task, error) {
+	list, err := r.a.rt.List(ctx, map[string]string{runtime.LabelInstance: r.a.instance, runtime.LabelTask: r.ref.arn})
+	if err != nil {
+		return t, err
+	}
 	r.ids = map[string]string{}
+	present := map[string]bool{} // by Docker id
 	for _, c := range list {
 		r.ids[c.Labels[runtime.LabelContainer]] = c.ID
-	}
-	last := aws.ToString(t.LastStatus)
-	if last == statusProvisioning || last == statusPending || aws.ToString(t.DesiredStatus) == statusStopped {
-		return nil
-	}
-	for _, cd := range td.ContainerDefinitions {
-		if _, ok := r.ids[aws.ToString(cd.Name)]; !ok && aws.ToBool(cd.Essential) {
-			r.update(ctx, func(t *types.Task) {
-				stopTask(t, types.TaskStopCodeEssentialContainerExited, reasonVanished, r.a.b.now())
-			})
-			return nil
-		}
+		present[c.ID] = true
 	}
 	if len(list) > 0 {
 		r.log.Info().Int("containers", len(list)).Msg("adopted the task's containers")
+	}
+	if aws.ToString(t.DesiredStatus) == statusStopped {
+		return t, nil
+	}
+	last := aws.ToString(t.LastStatus)
+	started := last != statusProvisioning && last != statusPending
+	gone := map[string]bool{} // by task container name
+	lost := false
+	for _, cd := range td.ContainerDefinitions {
+		name := aws.ToString(cd.Name)
+		i := slices.IndexFunc(t.Containers, func(c types.Container) bool { return aws.ToString(c.Name) == name })
+		recorded := ""
+		if i >= 0 {
+			recorded = aws.ToString(t.Containers[i].RuntimeId)
+		}
+		_, byName := r.ids[name]
+		if (recorded != "" && !present[recorded]) || (started && !byName) {
+			gone[name] = true
+			lost = lost || cd.Essential == nil || *cd.Essential
+		}
+	}
+	if !lost {
+		return t, nil
+	}
+	r.log.Info().Msg("an essential container of the task is gone: the task stopped")
+	return r.update(ctx, func(t *types.Task) {
+		stopTask(t, types.TaskStopCodeEssentialContainerExited, reasonVanished, r.a.b.now())
+		for i := range t.Containers {
+			if c := &t.Containers[i]; gone[aws.ToString(c.Name)] {
+				c.LastStatus, c.Reason = aws.String(statusStopped), aws.String(containerVanished)
+			}
+		}
+	})
+}
+
+// unlessStopAsked returns errStopAsked if the task was asked to stop.
+func (r *runner) unlessStopAsked(ctx context.Context) error {
+	var t struct{ DesiredStatus *string }
+	if err := r.a.b.store.View(ctx, func(tx *sqlite.Tx) error { return tx.Get(r.ref.key(), &t) }); err != nil {
+		return err
+	}
+	if aws.ToString(t.DesiredStatus) == statusStopped {
+		return errStopAsked
 	}
 	return nil
 }
@@ -350,15 +399,21 @@ func (r *runner) start(ctx context.Context, t types.Task, td types.TaskDefinitio
 		if _, ok := r.ids[pc.name]; ok {
 			continue
 		}
-		var id string
-		err := r.a.bounded(ctx, func() (err error) {
-			id, err = r.a.rt.Create(ctx, pc.spec)
-			return err
+		err := r.a.bounded(ctx, func() error {
+			// Asked to stop while it waited its turn: create nothing.
+			if err := r.unlessStopAsked(ctx); err != nil {
+				return err
+			}
+			id, err := r.a.rt.Create(ctx, pc.spec)
+			if err != nil {
+				return failStart("CannotCreateContainerError: %v", err)
+			}
+			r.ids[pc.name] = id // stop removes it
+			return nil
 		})
 		if err != nil {
-			return failStart("CannotCreateContainerError: %v", err)
+			return err
 		}
-		r.ids[pc.name] = id
 	}
 	if err := r.openLogs(ctx); err != nil {
 		return err
@@ -483,8 +538,16 @@ func (r *runner) startContainers(ctx context.Context) error {
 				waiting = true
 				continue
 			}
-			if err := r.a.bounded(ctx, func() error { return r.a.rt.Start(ctx, r.ids[pc.name]) }); err != nil {
-				return failStart("CannotStartContainerError: %v", err)
+			if err := r.a.bounded(ctx, func() error {
+				if err := r.unlessStopAsked(ctx); err != nil {
+					return err
+				}
+				if err := r.a.rt.Start(ctx, r.ids[pc.name]); err != nil {
+					return failStart("CannotStartContainerError: %v", err)
+				}
+				return nil
+			}); err != nil {
+				return err
 			}
 			waiting = true // look again: it may be a dependency of others
 		}
@@ -757,22 +820,24 @@ func privateDNSName(ip string) string {
 // stop takes the task from DEACTIVATING to STOPPED: its targets are
 // deregistered and drained, then each container gets its stop signal and,
 // after its stopTimeout, SIGKILL, dependents before their dependencies;
-// then the containers are removed.
-func (r *runner) stop(ctx context.Context) {
+// then the containers are removed. A container that cannot be stopped
+// keeps the task STOPPING: the error says why, and the agent tries again.
+func (r *runner) stop(ctx context.Context) error {
 	if _, err := r.update(ctx, func(t *types.Task) {
 		stopTask(t, types.TaskStopCodeUserInitiated, reasonUser, r.a.b.now())
 		t.LastStatus = aws.String(statusDeactivating)
 	}); err != nil {
-		r.log.Error().Err(err).Msg("stopping task")
-		return
+		return fmt.Errorf("stopping task: %w", err)
 	}
 	if err := r.deregister(ctx); err != nil {
 		if ctx.Err() != nil {
-			return // the next agent drains and stops the task
+			return ctx.Err() // the next agent drains and stops the task
 		}
 		r.log.Warn().Err(err).Msg("deregistering the task's targets")
 	}
-	r.update(ctx, func(t *types.Task) { t.LastStatus = aws.String(statusStopping) })
+	if _, err := r.update(ctx, func(t *types.Task) { t.LastStatus = aws.String(statusStopping) }); err != nil {
+		return fmt.Errorf("stopping task: %w", err)
+	}
 	if r.plan == nil { // adopted while stopping: stop in any order
 		for name := range r.ids {
 			r.plan = append(r.plan, plannedContainer{name: name, stopTimeout: defaultStopTimeout})
@@ -782,7 +847,7 @@ func (r *runner) stop(ctx context.Context) {
 		pc := r.plan[i]
 		if id, ok := r.ids[pc.name]; ok {
 			if err := r.a.rt.Stop(ctx, id, pc.stopTimeout); err != nil && !runtime.IsNotFound(err) {
-				r.log.Warn().Err(err).Str("container", pc.name).Msg("stopping container")
+				return fmt.Errorf("stopping container %s: %w", pc.name, err)
 			}
 		}
 	}
@@ -797,7 +862,7 @@ func (r *runner) stop(ctx context.Context) {
 			r.log.Warn().Err(err).Str("container", name).Msg("removing container")
 		}
 	}
-	r.update(ctx, func(t *types.Task) {
+	if _, err := r.update(ctx, func(t *types.Task) {
 		now := r.a.b.now()
 		t.LastStatus, t.StoppedAt, t.ExecutionStoppedAt = aws.String(statusStopped), now, now
 		for i := range t.Containers {
@@ -807,6 +872,9 @@ func (r *runner) stop(ctx context.Context) {
 		for i := range t.Attachments {
 			t.Attachments[i].Status = aws.String("DELETED")
 		}
-	})
+	}); err != nil {
+		return fmt.Errorf("recording the task stopped: %w", err)
+	}
 	r.log.Info().Msg("task stopped")
+	return nil
 }

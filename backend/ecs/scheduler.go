@@ -25,22 +25,15 @@ import (
 // maxEvents is how many service events ECS keeps.
 const maxEvents = 100
 
-// backoff throttles a service whose tasks fail to start, as ECS does.
-type backoff struct {
-	failures int
-	until    time.Time
-}
-
-// taskFailed notes that a task of the service failed to start.
+// taskFailed notes that a task of the service failed to start: the
+// service's next task waits, as ECS throttles such a service.
 func (a *Agent) taskFailed(serviceArn string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	b := a.retry[serviceArn]
-	b.failures++
-	delay := min(time.Second<<min(b.failures-1, 6), time.Minute)
-	b.until = time.Now().Add(delay)
+	delay := b.failed(a.now(), time.Second)
 	a.retry[serviceArn] = b
-	time.AfterFunc(delay, a.b.poke)
+	a.wakeAfter(context.Background(), delay)
 }
 
 // taskRan notes that a task of the service reached RUNNING.
@@ -53,7 +46,7 @@ func (a *Agent) taskRan(serviceArn string) {
 func (a *Agent) throttled(serviceArn string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return time.Now().Before(a.retry[serviceArn].until)
+	return a.now().Before(a.retry[serviceArn].until)
 }
 
 // serviceOf is the ARN of the service that started task t, or "".

@@ -674,6 +674,29 @@ func (b *Backend) DeleteService(ctx context.Context, in *ecsapi.DeleteServiceInp
 		for i := range svc.Deployments {
 			svc.Deployments[i].DesiredCount = 0
 		}
+		// Its tasks are asked to stop now, in this transaction, as the
+		// scheduler's next pass would for a desired count of 0: none that
+		// is still starting may start after the service is gone.
+		reason := "Scaling activity initiated by (deployment)"
+		if len(svc.Deployments) > 0 {
+			reason = "Scaling activity initiated by (deployment " + aws.ToString(svc.Deployments[0].Id) + ")"
+		}
+		now := b.now()
+		for _, k := range tasks {
+			if serviceOf(s.Scope, k) != *svc.ServiceArn {
+				continue
+			}
+			var t types.Task
+			if err := tx.Get(s.Key(kindTask, *k.TaskArn), &t); err != nil {
+				return err
+			}
+			if stopTask(&t, types.TaskStopCodeServiceSchedulerInitiated, reason, now) {
+				t.Version++
+				if err := putTask(tx, s.Scope, t); err != nil {
+					return err
+				}
+			}
+		}
 		return putService(tx, s, svc)
 	})
 	if err != nil {

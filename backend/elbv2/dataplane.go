@@ -26,8 +26,8 @@ import (
 
 // The ELBv2 side of the data plane: the backend compiles what the store
 // says into lb.Config snapshots, hands each to the data plane, and keeps
-// the target health and listener failures the data plane reports, in
-// memory, for DescribeTargetHealth and DescribeLoadBalancers.
+// the listener failures the data plane reports, in memory, for
+// DescribeLoadBalancers (target health is kept with the targets: health.go).
 
 // DataPlane is what serves the load balancers: *lb.Manager.
 type DataPlane interface {
@@ -58,31 +58,16 @@ func (b *Backend) update(ctx context.Context, fn func(*sqlite.Tx) error) error {
 	return err
 }
 
-// Report records a change of a target's health, as the data plane saw it.
-func (b *Backend) Report(r lb.HealthReport) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.health[target{Id: r.ID, Port: int32(r.Port)}.key(r.TargetGroupARN)] = r.Status
-}
-
 // Reset forgets what the data plane reported, for a store that was wiped,
 // and has the publisher serve what the store now says.
 func (b *Backend) Reset() {
 	b.mu.Lock()
-	b.health, b.failed = map[string]health.Status{}, nil
+	b.failed = nil
 	b.mu.Unlock()
 	select {
 	case b.wake <- struct{}{}:
 	default:
 	}
-}
-
-// reportedHealth returns the data plane's view of a target, if it has one.
-func (b *Backend) reportedHealth(tgArn, id string, port int32) (health.Status, bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s, ok := b.health[target{Id: id, Port: port}.key(tgArn)]
-	return s, ok
 }
 
 // listenerFailure returns why a listener of the load balancer could not be
@@ -519,7 +504,7 @@ func (b *Backend) compileTargetGroup(tx *sqlite.Tx, s scope, arn string, resolve
 		if t.gone(now) {
 			continue
 		}
-		lt := lb.Target{ID: t.Id, Port: int(t.Port)}
+		lt := lb.Target{ID: t.Id, Port: int(t.Port), Health: t.lastHealth()}
 		switch tg.TargetType {
 		case types.TargetTypeEnumIp:
 			lt.Host = t.Id

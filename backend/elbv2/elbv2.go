@@ -25,7 +25,6 @@ import (
 
 	"berth/backend"
 	"berth/backend/pki"
-	"berth/lb/health"
 	"berth/sqlite"
 )
 
@@ -41,8 +40,7 @@ type Backend struct {
 	keyPairs *keyPairs
 
 	mu     sync.Mutex
-	health map[string]health.Status // by target key, as the data plane reports
-	failed map[string]string        // by load balancer ARN: a listener that could not bind
+	failed map[string]string // by load balancer ARN: a listener that could not bind
 
 	// Network, when set, is EC2: subnets and security groups must exist
 	// there, and a load balancer takes its subnets' zones and VPC. Set it
@@ -60,7 +58,7 @@ type Network interface {
 // New returns an ELBv2 backend over store whose listeners without a
 // usable certificate get one that ca issues.
 func New(store *sqlite.Store, env backend.Env, ca *pki.Authority) *Backend {
-	return &Backend{store: store, env: env, ca: ca, wake: make(chan struct{}, 1), keyPairs: newKeyPairs(), health: map[string]health.Status{}}
+	return &Backend{store: store, env: env, ca: ca, wake: make(chan struct{}, 1), keyPairs: newKeyPairs()}
 }
 
 // Stored resource kinds.

@@ -27,6 +27,9 @@ type target struct {
 	// DrainUntil is set once the target is deregistered: it reports
 	// draining until then and is gone after.
 	DrainUntil *time.Time
+	// Health is the last change of health the data plane reported, kept
+	// so that a restart of berth forgets no target's health (health.go).
+	Health *health.Status `json:",omitempty"`
 }
 
 func (t target) key(tgArn string) string {
@@ -36,6 +39,24 @@ func (t target) key(tgArn string) string {
 func (t target) draining(now time.Time) bool { return t.DrainUntil != nil && now.Before(*t.DrainUntil) }
 
 func (t target) gone(now time.Time) bool { return t.DrainUntil != nil && !now.Before(*t.DrainUntil) }
+
+// forgetGone deletes the group's targets whose draining has ended, with
+// the health recorded for them, so that a group's rows stay bounded by its
+// registered and draining targets.
+func forgetGone(tx *sqlite.Tx, s scope, tgArn string, now time.Time) error {
+	targets, err := sqlite.ListAll[target](tx, s.Query(kindTarget, tgArn))
+	if err != nil {
+		return err
+	}
+	for _, t := range targets {
+		if t.gone(now) {
+			if err := tx.Delete(s.Key(kindTarget, t.key(tgArn))); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
 
 var instanceIDPattern = regexp.MustCompile(`^i-[0-9a-f]{8,17}$`)
 
@@ -94,6 +115,9 @@ func (b *Backend) RegisterTargets(ctx context.Context, in *elbv2api.RegisterTarg
 		if tg.TargetType == types.TargetTypeEnumLambda && len(in.Targets) > 1 {
 			return awsproto.Modeled(&types.TooManyTargetsException{}, "A target group with the lambda target type can have only one target")
 		}
+		if err := forgetGone(tx, s, *tg.TargetGroupArn, now); err != nil {
+			return err
+		}
 		for _, d := range in.Targets {
 			t, err := validTarget(tg, d)
 			if err != nil {
@@ -139,6 +163,9 @@ func (b *Backend) DeregisterTargets(ctx context.Context, in *elbv2api.Deregister
 	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		tg, err := b.targetGroup(tx, s, aws.ToString(in.TargetGroupArn))
 		if err != nil {
+			return err
+		}
+		if err := forgetGone(tx, s, *tg.TargetGroupArn, now); err != nil {
 			return err
 		}
 		delay := 0
@@ -275,8 +302,8 @@ func (b *Backend) describeTarget(tg types.TargetGroup, t target, now time.Time) 
 	default:
 		d.TargetHealth = &types.TargetHealth{State: types.TargetHealthStateEnumInitial, Reason: types.TargetHealthReasonEnumRegistrationInProgress,
 			Description: aws.String("Target registration is in progress")}
-		if s, ok := b.reportedHealth(*tg.TargetGroupArn, t.Id, t.Port); ok {
-			d.TargetHealth = targetHealth(s)
+		if t.Health != nil {
+			d.TargetHealth = targetHealth(*t.Health)
 		}
 	}
 	return d

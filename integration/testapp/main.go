@@ -11,7 +11,8 @@
 // /slow?ms=N, /exit?code=N, /log?msg=M[&to=stderr] (writes M to its output),
 // /metadata?path=P (relays $ECS_CONTAINER_METADATA_URI_V4 + P) and /whoami
 // (STS GetCallerIdentity with the AWS SDK's default configuration). It
-// writes "testapp listening on :PORT" when it starts. With IGNORE_SIGTERM=1 the server ignores
+// writes "testapp listening on :PORT" when it starts, which with LISTEN_AFTER
+// (a Go duration) it does that long after it was started. With IGNORE_SIGTERM=1 the server ignores
 // SIGTERM; otherwise SIGTERM makes it exit 0.
 package main
 
@@ -155,6 +156,9 @@ func serve() {
 			os.Exit(0)
 		}
 	}()
+	if d, err := time.ParseDuration(os.Getenv("LISTEN_AFTER")); err == nil {
+		time.Sleep(d) // an application that is slow to start
+	}
 	fmt.Println("testapp listening on :" + port())
 	if err := srv.ListenAndServe(); err != http.ErrServerClosed {
 		fmt.Fprintln(os.Stderr, err)

@@ -71,6 +71,10 @@ type Checker struct {
 	Now         func() time.Time
 	// Report hears every change of the target's status.
 	Report func(Status)
+	// Known is the status the target had when berth last ran, if it was
+	// past its initial checks: it starts there, as a load balancer that
+	// kept running would, instead of registering again.
+	Known Status
 
 	status        Status
 	reported      bool
@@ -89,7 +93,12 @@ const initialRetry = 250 * time.Millisecond
 // make it healthy but add no failures, so a target that never passes
 // turns unhealthy as it would without them.
 func (c *Checker) Run(ctx context.Context) {
-	c.set(Status{Health: balance.Initial, Reason: RegistrationInProgress, Description: "Target registration is in progress"})
+	if c.Known.Health != balance.Initial {
+		c.status, c.reported = c.Known, true // the owner knows it already
+		c.Target.SetHealth(c.Known.Health, c.Now())
+	} else {
+		c.set(Status{Health: balance.Initial, Reason: RegistrationInProgress, Description: "Target registration is in progress"})
+	}
 	// A new connection for every check, as ALB opens; target
 	// certificates are not verified.
 	c.client = &http.Client{

@@ -172,3 +172,35 @@ func TestFirstCheckRetried(t *testing.T) {
 		t.Fatalf("a target that never passes: %d failures, %+v", never.fails, never.status)
 	}
 }
+
+// TestKnownStatusKept: a target that was healthy when berth stopped starts
+// healthy, without registering again, and turns unhealthy only after the
+// unhealthy threshold of failed checks, as on a load balancer that kept
+// running (target-group-health-checks.html: "UnhealthyThresholdCount: the
+// number of consecutive failed health checks required before considering
+// a target unhealthy").
+func TestKnownStatusKept(t *testing.T) {
+	var reports []Status
+	c := checker(&reports)
+	c.Known = Status{Health: balance.Healthy}
+	c.Config.Interval = 20 * time.Millisecond
+	c.Config.Timeout = 10 * time.Millisecond
+	c.Host, c.TrafficPort = "127.0.0.1", 1 // nothing listens on port 1
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	for deadline := time.Now().Add(5 * time.Second); c.Target.Health() != balance.Unhealthy; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not unhealthy: %+v", c.Target.Health())
+		}
+	}
+	cancel()
+	<-done
+	if len(reports) == 0 || reports[0].Health != balance.Unhealthy {
+		t.Fatalf("reports %+v: want unhealthy first, never initial", reports)
+	}
+	if c.fails < c.Config.UnhealthyThreshold {
+		t.Fatalf("unhealthy after %d failures", c.fails)
+	}
+}
