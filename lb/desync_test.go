@@ -240,8 +240,7 @@ func TestSmugglingRefused(t *testing.T) {
 
 // TestSmugglingNormalized: heads that RFC 9112 lets a server read one way
 // and no other (bare LF line ends, 2.2; obs-fold replaced by SP, 5.2;
-// Transfer-Encoding over Content-Length, whose field an intermediary
-// removes, 6.3; equal Content-Length values, RFC 9110 8.6) go to the
+// equal Content-Length values, RFC 9110 8.6) go to the
 // target with CRLF line ends, no fold, one framing.
 func TestSmugglingNormalized(t *testing.T) {
 	rt := newRawTarget(t, echoPath)
@@ -255,7 +254,6 @@ func TestSmugglingNormalized(t *testing.T) {
 		// Two requests, both of this client's, answered in order.
 		{"GET /a HTTP/1.1\r\nHost: x\n\nGET /second HTTP/1.1\r\nHost: x\r\n\r\n", []string{"GET /a", "GET /second"}, ""},
 		{"GET /fold HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n", []string{"GET /fold"}, "X-A: a b\r\n"},
-		{"POST /te HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n", []string{"POST /te"}, "Transfer-Encoding: chunked\r\n"},
 		{"POST /cl HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab", []string{"POST /cl"}, "Content-Length: 2\r\n"},
 	} {
 		rt.forget()
@@ -539,6 +537,82 @@ func TestMalformedChunkedRequest(t *testing.T) {
 		b.send("GET /b HTTP/1.1\r\nHost: x\r\n\r\n")
 		if code, text := b.answer("GET"); code != 200 || text != "GET /b" {
 			t.Errorf("after %q the next client got %d %q", body, code, text)
+		}
+	}
+}
+
+// TestFramingKept: what a hostile client or target does with the framing
+// fields is refused or kept, never half-applied. Content-Length named by
+// Connection stays (dropping it as hop-by-hop would leave its body to be
+// read as the next request, RFC 9110 7.6.1 notwithstanding); a request
+// with both Content-Length and Transfer-Encoding is answered 400 and its
+// connection closed (RFC 9112 6.1); a response a target sends on an idle
+// pooled connection reaches nobody.
+func TestFramingKept(t *testing.T) {
+	rt := newRawTarget(t, echoPath)
+	addr := behind(t, rt)
+	for _, conn := range []string{"Content-Length", "close, Content-Length", "Host"} {
+		rt.forget()
+		a := dialRaw(t, addr)
+		const body = "GET /admin/secret HTTP/1.1\r\nHost: x\r\n\r\n"
+		a.send(fmt.Sprintf("POST /a HTTP/1.1\r\nHost: x\r\nConnection: %s\r\nContent-Length: %d\r\n\r\n%s", conn, len(body), body))
+		if code, body := a.answer("POST"); code != 200 || body != "POST /a" {
+			t.Errorf("Connection: %s: answered %d %q", conn, code, body)
+		}
+		if _, heads, _ := rt.saw(); len(heads) != 1 {
+			t.Errorf("Connection: %s: the target read %v", conn, heads)
+		}
+	}
+
+	rt.forget()
+	a := dialRaw(t, addr)
+	a.send("POST /te HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smug HTTP/1.1\r\nHost: x\r\n\r\n")
+	if code, _ := a.answer("POST"); code != 400 {
+		t.Errorf("Content-Length with Transfer-Encoding: answered %d, want 400", code)
+	}
+	if code, body := a.answer("GET"); code != 0 {
+		t.Errorf("after Content-Length with Transfer-Encoding the connection served %d %q", code, body)
+	}
+	if _, heads, _ := rt.saw(); len(heads) != 0 {
+		t.Errorf("the target read %v", heads)
+	}
+
+	// A target whose response names Content-Length in Connection keeps its
+	// length; one that answers twice has its spare answer dropped.
+	late := newRawTarget(t, func(conn net.Conn, req *http.Request, n int) bool {
+		switch req.URL.Path {
+		case "/listed":
+			io.WriteString(conn, "HTTP/1.1 200 OK\r\nConnection: keep-alive, Content-Length\r\nContent-Length: 2\r\n\r\nok")
+		case "/twice":
+			echoPath(conn, req, n)
+			time.Sleep(50 * time.Millisecond)
+			io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nEVIL")
+		default:
+			echoPath(conn, req, n)
+		}
+		return true
+	})
+	addr = behind(t, late)
+	b := dialRaw(t, addr)
+	b.send("GET /listed HTTP/1.1\r\nHost: x\r\n\r\nGET /next HTTP/1.1\r\nHost: x\r\n\r\n")
+	if code, body := b.answer("GET"); code != 200 || body != "ok" {
+		t.Errorf("Connection-listed Content-Length in a response: %d %q", code, body)
+	}
+	if code, body := b.answer("GET"); code != 200 || body != "GET /next" {
+		t.Errorf("the request after it got %d %q", code, body)
+	}
+	c := dialRaw(t, addr)
+	c.send("GET /twice HTTP/1.1\r\nHost: x\r\n\r\n")
+	if code, body := c.answer("GET"); code != 200 || body != "GET /twice" {
+		t.Fatalf("GET /twice: %d %q", code, body)
+	}
+	time.Sleep(200 * time.Millisecond) // the spare answer arrives on the idle connection
+	for i := range 3 {
+		d := dialRaw(t, addr)
+		want := fmt.Sprintf("GET /c%d", i)
+		d.send(want + " HTTP/1.1\r\nHost: x\r\n\r\n")
+		if code, body := d.answer("GET"); code != 200 || body != want {
+			t.Errorf("client %d got %d %q, want its own answer", i, code, body)
 		}
 	}
 }

@@ -25,6 +25,10 @@ var (
 	errNotLean  = errors.New("the request needs the full HTTP server")
 	errHeadSize = errors.New("head too large")
 	errBadHead  = errors.New("malformed head")
+	// errFraming is a request with both Content-Length and
+	// Transfer-Encoding: answered 400 and its connection closed, as RFC
+	// 9112 6.1 allows and requires.
+	errFraming = errors.New("both Content-Length and Transfer-Encoding")
 )
 
 // field is one header field of a head, pointing into a read buffer.
@@ -85,7 +89,7 @@ func (h *head) parse(raw []byte, request bool) error {
 	if err != nil {
 		return err
 	}
-	hosts := 0
+	hosts, transferEncoding := 0, false
 	var length []byte
 	closing, keepAlive := false, false
 	for len(rest) > 0 {
@@ -113,7 +117,8 @@ func (h *head) parse(raw []byte, request bool) error {
 			h.length, length = n, value
 		case equalFold(name, "Transfer-Encoding"):
 			if request {
-				return errNotLean
+				transferEncoding = true
+				continue
 			}
 			if h.chunked || !equalFold(value, "chunked") {
 				return errBadHead
@@ -147,6 +152,12 @@ func (h *head) parse(raw []byte, request bool) error {
 		h.close = true
 	} else if keepAlive { // an HTTP/1.0 target's persistent connection
 		h.close = false
+	}
+	if request && transferEncoding {
+		if length != nil {
+			return errFraming
+		}
+		return errNotLean // net/http reads a chunked body
 	}
 	if request && hosts == 0 {
 		return errNotLean // net/http answers 400

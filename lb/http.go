@@ -563,11 +563,6 @@ func (t *target) exchange(w http.ResponseWriter, out *http.Request, idle time.Du
 		if err != nil {
 			return nil, nil, err
 		}
-		if reused && !idempotent(out.Method) && closedByTarget(c) {
-			t.upstream.discard(c) // nothing was sent: a new connection is safe
-			fresh = true
-			continue
-		}
 		c.SetDeadline(time.Now().Add(idle))
 		err = out.Write(c.bw)
 		if err == nil {

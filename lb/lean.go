@@ -41,6 +41,12 @@ func isHop(h *head, name []byte) bool {
 			return true
 		}
 	}
+	// Content-Length and Host stay whatever Connection lists: RFC 9110
+	// 7.6.1 lets a proxy drop the fields Connection names, but dropping
+	// these would change where the message ends, or whom it is for.
+	if equalFold(name, "Content-Length") || equalFold(name, "Host") {
+		return false
+	}
 	return h.connectionListed(name)
 }
 
@@ -182,7 +188,11 @@ func (h *httpListener) serveConn(c *leanConn, conns *leanConns) bool {
 			return err == errHeadSize || err == errBadHead // net/http answers 431, or 400, or reads it
 		}
 		c.busy.Store(true)
-		if c.req.parse(raw, true) != nil {
+		if err := c.req.parse(raw, true); err == errFraming {
+			c.req.close = true
+			leanError(c, &h.l.routes.Load().listener.Headers, http.StatusBadRequest, 0)
+			return false
+		} else if err != nil {
 			return true // net/http serves it, or answers 400
 		}
 		switch h.serveRequest(c, len(raw)) {
@@ -301,6 +311,9 @@ func leanError(c *leanConn, hd *Headers, status int, bodyLen int64) bool {
 	hd.writeServer(c.bw)
 	c.bw.WriteString("Date: " + time.Now().UTC().Format(http.TimeFormat) + "\r\nContent-Type: text/html\r\nContent-Length: " +
 		strconv.Itoa(len(body)) + "\r\n")
+	if c.req.close {
+		c.bw.WriteString("Connection: close\r\n")
+	}
 	hd.writeResponse(c.bw)
 	c.bw.WriteString("\r\n" + body)
 	return c.bw.Flush() == nil && !c.req.close
@@ -320,11 +333,6 @@ func (h *httpListener) leanExchange(c *leanConn, n int, rt *routes, t *target, h
 		uc, reused, err := t.upstream.get(t.ctx, fresh)
 		if err != nil {
 			return 0, false, dialError{err} // nothing was sent
-		}
-		if reused && !idempotent(r.first[0]) && closedByTarget(uc) {
-			t.upstream.discard(uc) // nothing was sent: a new connection is safe
-			fresh = true
-			continue
 		}
 		uc.SetDeadline(time.Now().Add(idle))
 		writeLeanHead(uc.bw, c, rt, host, trace)

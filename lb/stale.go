@@ -6,9 +6,9 @@ import "syscall"
 
 // closedByTarget reports whether the target closed an idle pooled
 // connection, or sent on it what no request asked for: one peek at the
-// socket that does not wait. A request that must not be sent twice goes
-// on a new connection instead, so that a target's short keep-alive does
-// not turn into a 502.
+// socket that does not wait, before the connection is reused. nginx does
+// the same for its upstream keep-alive connections, and Go's Transport
+// drops a connection that receives an unsolicited response.
 func closedByTarget(c *upConn) bool {
 	if c.br.Buffered() > 0 {
 		return true

@@ -47,9 +47,19 @@ func (u *upstream) get(ctx context.Context, fresh bool) (c *upConn, reused bool,
 		u.mu.Unlock()
 		return nil, false, dialError{errUpstreamClosed}
 	}
-	if n := len(u.idle); n > 0 && !fresh {
+	for n := len(u.idle); n > 0 && !fresh; n = len(u.idle) {
 		c = u.idle[n-1]
 		u.idle = u.idle[:n-1]
+		u.mu.Unlock()
+		// A connection the target closed while idle, or sent on what no
+		// request asked for, cannot carry a request: the unasked-for bytes
+		// would be read as its answer, another client's maybe.
+		if closedByTarget(c) {
+			c.Close()
+			u.mu.Lock()
+			continue
+		}
+		u.mu.Lock()
 		u.active[c] = struct{}{}
 		u.mu.Unlock()
 		return c, true, nil
