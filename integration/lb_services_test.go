@@ -210,7 +210,7 @@ func TestZeroDowntimeDeployment(t *testing.T) {
 		t.Fatalf("deployments = %s", taskJSON(d))
 	}
 	if !slices.ContainsFunc(svc.Events, func(e types.ServiceEvent) bool {
-		return strings.Contains(aws.ToString(e.Message), "has begun draining connections on 1 tasks.")
+		return strings.Contains(aws.ToString(e.Message), "has begun draining connections on 1 tasks.") && !strings.HasSuffix(aws.ToString(e.Message), "..")
 	}) {
 		t.Fatalf("no draining event: %s", taskJSON(svc.Events))
 	}

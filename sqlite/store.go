@@ -25,6 +25,7 @@ type Store struct {
 	writer *pool
 	reader *pool
 	cache  *cache
+	lock   *os.File // held while the store is open
 }
 
 // pool is a connection pool with every query berth runs prepared on it
@@ -67,6 +68,25 @@ func Open(path string) (*Store, error) {
 	if err := Private(filepath.Dir(path)); err != nil {
 		return nil, err
 	}
+	lock, err := lockFile(path + ".lock")
+	if err != nil {
+		return nil, err
+	}
+	store, err := openLocked(path)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	store.lock = lock
+	return store, nil
+}
+
+// ErrInUse is the error of opening a database another store has open:
+// its cache assumes it is the only writer.
+var ErrInUse = errors.New("the database is in use by another berth")
+
+// openLocked opens the database at path, which the caller has locked.
+func openLocked(path string) (*Store, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
@@ -135,7 +155,7 @@ func (s *Store) CacheStats() (bodies, writes int) { return s.cache.stats() }
 
 // Close closes both connection pools.
 func (s *Store) Close() error {
-	return errors.Join(s.reader.db.Close(), s.writer.db.Close())
+	return errors.Join(s.reader.db.Close(), s.writer.db.Close(), s.lock.Close())
 }
 
 // Update runs fn in one write transaction: everything fn does commits

@@ -255,3 +255,19 @@ func TestFilesPrivate(t *testing.T) {
 		}
 	}
 }
+
+// A database one store has open cannot be opened by another (a second
+// berth on the same data directory): the first store's cache assumes it
+// is the only writer. Once it is closed, the database opens again.
+func TestOpenLocked(t *testing.T) {
+	s, path := open(t)
+	if _, err := Open(path); !errors.Is(err, ErrInUse) {
+		t.Fatalf("second Open = %v, want ErrInUse", err)
+	}
+	s.Close()
+	again, err := Open(path)
+	if err != nil {
+		t.Fatalf("Open after Close: %v", err)
+	}
+	again.Close()
+}

@@ -3,6 +3,7 @@ package ecs
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -109,10 +110,16 @@ func (b *Backend) tripBreaker(tx *sqlite.Tx, s scope, svc *types.Service, now *t
 	}
 	// Roll back to the revision that ran before: a new PRIMARY deployment
 	// of it replaces the failed one's tasks.
+	// The deployment rolled back to is the latest completed one of that
+	// revision; one still in progress when the failed one began stands in
+	// for it.
 	to := id
-	for _, d := range svc.Deployments[1:] {
-		if d.RolloutState == types.DeploymentRolloutStateCompleted && aws.ToString(d.TaskDefinition) == aws.ToString(rev.TaskDefinition) {
-			to = aws.ToString(d.Id)
+	for _, completed := range []bool{true, false} {
+		i := slices.IndexFunc(svc.Deployments[1:], func(d types.Deployment) bool {
+			return (!completed || d.RolloutState == types.DeploymentRolloutStateCompleted) && aws.ToString(d.TaskDefinition) == aws.ToString(rev.TaskDefinition)
+		})
+		if i >= 0 {
+			to = aws.ToString(svc.Deployments[1+i].Id)
 			break
 		}
 	}

@@ -243,7 +243,7 @@ func (r *runner) deregister(ctx context.Context) error {
 	}
 	if err := r.a.b.store.Update(ctx, func(tx *sqlite.Tx) error {
 		return r.a.b.serviceEvents(tx, s, r.service, func(name string) []string {
-			msgs := []string{fmt.Sprintf("(service %s) has begun draining connections on 1 tasks.", name)}
+			msgs := []string{fmt.Sprintf("(service %s) has begun draining connections on 1 tasks", name)}
 			for _, arn := range order {
 				msgs = append(msgs, fmt.Sprintf("(service %s) deregistered %d targets in (target-group %s)", name, len(groups[arn]), arn))
 			}
