@@ -290,4 +290,11 @@ func TestVerifySignaturesSessionToken(t *testing.T) {
 			t.Errorf("%s: %s %d, want UnrecognizedClientException (403)", name, code, status)
 		}
 	}
+	// A long-term key with a session token it never had.
+	cfg := sdkConfig(v.URL, "", "")
+	cfg.Credentials = credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", *cr.SessionToken)
+	_, err = ecs.NewFromConfig(cfg).ListClusters(ctx, &ecs.ListClustersInput{})
+	if code, status := apiError(err); code != "UnrecognizedClientException" || status != http.StatusForbidden {
+		t.Errorf("a long-term key with a session token: %s %d, want UnrecognizedClientException (403)", code, status)
+	}
 }

@@ -331,8 +331,10 @@ func (s *Server) authenticate(r *http.Request, p protocol) ([]byte, caller, erro
 		if !known {
 			return body, c, unknownKey(p)
 		}
-		if token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(sessionToken(r, cred))) != 1 {
-			return body, c, unknownKey(p) // AWS answers a missing or wrong token as an invalid one
+		// Temporary credentials need their session token, a long-term key
+		// none: AWS answers a missing, wrong or spare token as an invalid one.
+		if subtle.ConstantTimeCompare([]byte(token), []byte(sessionToken(r, cred))) != 1 {
+			return body, c, unknownKey(p)
 		}
 		now := time.Now
 		if s.cfg.Clock != nil {
