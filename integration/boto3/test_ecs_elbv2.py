@@ -127,6 +127,9 @@ def test_service_behind_alb(aws, image):
     ecs.create_service(cluster="web", serviceName="web", taskDefinition="web", desiredCount=2,
                        loadBalancers=[{"targetGroupArn": tg["TargetGroupArn"], "containerName": "web", "containerPort": 8080}])
     ecs.get_waiter("services_stable").wait(cluster="web", services=["web"], WaiterConfig=FAST)
+    # services_stable looks at task counts, not target health: target_in_service waits for that,
+    # as botocore's waiters-2.json define them.
+    elb.get_waiter("target_in_service").wait(TargetGroupArn=tg["TargetGroupArn"], WaiterConfig=FAST)
     health = elb.describe_target_health(TargetGroupArn=tg["TargetGroupArn"])["TargetHealthDescriptions"]
     assert [h["TargetHealth"]["State"] for h in health] == ["healthy", "healthy"]
 
