@@ -210,3 +210,18 @@ func Secret(ctx context.Context, store *sqlite.Store, ids IDs) ([]byte, error) {
 	}
 	return hex.DecodeString(secret)
 }
+
+// Every runs fn every interval until ctx ends: the background collectors
+// (abandoned uploads, unreferenced blobs, expired log events) run on it.
+func Every(ctx context.Context, interval time.Duration, fn func(context.Context)) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			fn(ctx)
+		}
+	}
+}

@@ -49,7 +49,7 @@ func newTestServerWith(tb testing.TB, cfg Config, reset func(context.Context) er
 	return New(cfg,
 		Backends{
 			ECS: ecs.New(store, env, ecs.Host{}), ELBv2: elbv2.New(store, env, ca), ACM: acm.New(store, env, ca),
-			EC2: ec2.New(store, env), IAM: iam.New(store, env), Logs: logs.New(store, env), STS: sts.New(store, env), CA: ca.PEM(),
+			EC2: ec2.New(store, env), IAM: iam.New(store, env, sts.New(store, env)), Logs: logs.New(store, env), STS: sts.New(store, env), CA: ca.PEM(),
 			ECR: registry, Reset: reset,
 		},
 		env.IDs, zerolog.Nop())

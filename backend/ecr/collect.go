@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"berth/backend"
 	"berth/sqlite"
 )
 
@@ -25,16 +26,7 @@ const collectEvery = 5 * time.Minute
 // Run collects abandoned uploads and unreferenced blobs every
 // collectEvery until ctx ends.
 func (b *Backend) Run(ctx context.Context) {
-	tick := time.NewTicker(collectEvery)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			b.Collect(ctx)
-		}
-	}
+	backend.Every(ctx, collectEvery, func(ctx context.Context) { b.Collect(ctx) })
 }
 
 // Collected says what one collection removed.

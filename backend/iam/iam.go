@@ -22,6 +22,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	stsapi "github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"berth/awsproto"
 	"berth/backend"
@@ -30,13 +31,20 @@ import (
 
 // Backend serves the IAM API from the store.
 type Backend struct {
-	store *sqlite.Store
-	env   backend.Env
+	store  *sqlite.Store
+	env    backend.Env
+	caller Caller
 }
 
-// New returns an IAM backend over store.
-func New(store *sqlite.Store, env backend.Env) *Backend {
-	return &Backend{store: store, env: env}
+// Caller tells who signed a request, as STS GetCallerIdentity does.
+type Caller interface {
+	GetCallerIdentity(ctx context.Context, in *stsapi.GetCallerIdentityInput) (*stsapi.GetCallerIdentityOutput, error)
+}
+
+// New returns an IAM backend over store; caller answers GetUser's
+// question of who calls.
+func New(store *sqlite.Store, env backend.Env, caller Caller) *Backend {
+	return &Backend{store: store, env: env, caller: caller}
 }
 
 // Stored resource kinds, in the account's scope with no region.

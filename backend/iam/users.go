@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	stsapi "github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"berth/backend/sts"
 	"berth/sqlite"
 )
 
@@ -33,7 +32,7 @@ func (b *Backend) GetUser(ctx context.Context, in *iamapi.GetUserInput) (*iamapi
 		}
 		return nil, errNoSuchEntity("The user with name %s cannot be found.", name)
 	}
-	me, err := sts.New(b.store, b.env).GetCallerIdentity(ctx, &stsapi.GetCallerIdentityInput{})
+	me, err := b.caller.GetCallerIdentity(ctx, &stsapi.GetCallerIdentityInput{})
 	if err != nil {
 		return nil, err
 	}

@@ -24,16 +24,7 @@ const retentionEvery = 10 * time.Minute
 // Run applies every group's retention every retentionEvery until ctx
 // ends.
 func (b *Backend) Run(ctx context.Context) {
-	tick := time.NewTicker(retentionEvery)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			b.ApplyRetention(ctx)
-		}
-	}
+	backend.Every(ctx, retentionEvery, func(ctx context.Context) { b.ApplyRetention(ctx) })
 }
 
 // ApplyRetention deletes, in every group with a retention, the events

@@ -330,7 +330,8 @@ func run(args []string) error {
 	ecsBackend := ecs.New(store, env, host)
 	elbBackend := elbv2.New(store, env, ca)
 	logsBackend, ec2Backend := logs.New(store, env), ec2.New(store, env)
-	iamBackend, stsBackend := iam.New(store, env), sts.New(store, env)
+	stsBackend := sts.New(store, env)
+	iamBackend := iam.New(store, env, stsBackend)
 	secret, err := backend.Secret(ctx, store, env.IDs)
 	if err != nil {
 		return err
