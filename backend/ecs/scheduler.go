@@ -299,7 +299,7 @@ func (b *Backend) settleDeployments(tx *sqlite.Tx, s scope, svc *types.Service, 
 		primary.DesiredCount = p.desired
 	}
 	if aws.ToString(svc.Status) == "DRAINING" {
-		if svc.RunningCount+svc.PendingCount == 0 && p.counts[aws.ToString(primary.Id)].present == 0 && len(svc.Deployments) == 1 {
+		if p.present() == 0 && len(svc.Deployments) == 1 {
 			svc.Status = aws.String("INACTIVE")
 		}
 		return
@@ -360,6 +360,17 @@ func (p *servicePlan) add(deployment string, running, pending, stopping int32) {
 	c := p.counts[deployment]
 	c.running, c.pending, c.present = c.running+running, c.pending+pending, c.present+int(running+pending+stopping)
 	p.counts[deployment] = c
+}
+
+// present counts the service's tasks not yet STOPPED, whatever deployment
+// started them: UpdateService drops a deployment with no running or pending
+// task while its tasks may still be stopping.
+func (p *servicePlan) present() int {
+	n := 0
+	for _, c := range p.counts {
+		n += c.present
+	}
+	return n
 }
 
 // deploymentCount counts a deployment's tasks after the plan.

@@ -82,6 +82,22 @@ func TestPlanService(t *testing.T) {
 	}
 }
 
+// TestDrainingCountsEveryTask: a deleted service's task still RUNNING
+// keeps it DRAINING even when UpdateService already dropped the deployment
+// that started it: the service is INACTIVE only after all its tasks have
+// left RUNNING (field report: CI's DeleteCluster then found the task).
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteService.html
+func TestDrainingCountsEveryTask(t *testing.T) {
+	svc := service(0, 100, 200, "new")
+	svc.Status = aws.String("DRAINING")
+	stopping := fleet("dropped", statusRunning, 1)
+	stopping[0].DesiredStatus = aws.String(statusStopped)
+	p := planService(svc, stopping, func(t taskKeys) verdict { return judge(t, "web", false, nil, 0, time.Unix(1000, 0)) })
+	if p.present() != 1 {
+		t.Fatalf("present = %d, want the stopping task", p.present())
+	}
+}
+
 func TestPlanServiceHealth(t *testing.T) {
 	now := time.Unix(1000, 0)
 	svc := service(2, 100, 200, "new")

@@ -1,5 +1,6 @@
 import json
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -31,6 +32,17 @@ def address_of(dns_name):
                 return fields[0]
         time.sleep(0.1)
     raise AssertionError(f"{dns_name} not in /_berth/hosts")
+
+
+def get_json(url):
+    """GET url as JSON, retrying while nothing answers yet: a RUNNING task's
+    containers have started, not necessarily their servers."""
+    for _ in range(100):
+        try:
+            return json.loads(urllib.request.urlopen(url, timeout=10).read())
+        except (ConnectionError, urllib.error.URLError):
+            time.sleep(0.1)
+    raise AssertionError(f"{url} never answered")
 
 
 def test_clusters_and_task_definitions(aws, image):
@@ -69,7 +81,7 @@ def test_run_task_in_docker(aws, image):
     ecs.get_waiter("tasks_running").wait(cluster="jobs", tasks=[task["taskArn"]], WaiterConfig=FAST)
     task = ecs.describe_tasks(cluster="jobs", tasks=[task["taskArn"]])["tasks"][0]
     port = task["containers"][0]["networkBindings"][0]["hostPort"]
-    body = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).read())
+    body = get_json(f"http://127.0.0.1:{port}/")
     assert task["containers"][0]["runtimeId"].startswith(body["hostname"])
 
     ecs.stop_task(cluster="jobs", task=task["taskArn"], reason="done")
