@@ -121,8 +121,8 @@ func (tf *terraform) lifecycle(check func(outputs map[string]string)) {
 }
 
 // leftBehind lists what a destroyed configuration left in its region:
-// clusters, load balancers, target groups, non-default VPCs and
-// containers.
+// clusters, load balancers, target groups, non-default VPCs, containers
+// and the tasks' own Docker volumes.
 func leftBehind(t *testing.T, region string) []string {
 	ctx, c := context.Background(), shared.clients(region)
 	left := try(c.ecs.ListClusters(ctx, &ecs.ListClustersInput{})).must(t).ClusterArns
@@ -138,6 +138,7 @@ func leftBehind(t *testing.T, region string) []string {
 		}
 	}
 	left = append(left, dockerLines("ps", "-aq", "--filter", "label=berth.instance="+shared.instance, "--filter", "label=berth.region="+region)...)
+	left = append(left, dockerLines("volume", "ls", "-q", "--filter", "label=berth.instance="+shared.instance, "--filter", "label=berth.region="+region, "--filter", "label=berth.task-volume")...)
 	return left
 }
 
