@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"slices"
@@ -117,7 +118,10 @@ func TestAwslogsDriver(t *testing.T) {
 		return msgs
 	}
 	want := []string{"testapp listening on :8080", "hello-stdout", "hello-stderr"}
-	eventually(t, "the container's output in its stream", func() bool { return slices.Equal(messages(), want) })
+	// Docker copies stdout and stderr apart and stamps each line as it
+	// copies it, so their lines may land in either order.
+	same := func(got []string) bool { return slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) }
+	eventually(t, "the container's output in its stream", func() bool { return same(messages()) })
 
 	tail := awsV2(t, c.region, "logs", "tail", "/ecs/logs-demo", "--since", "1h")
 	if !strings.Contains(tail, stream+" hello-stdout") || !strings.Contains(tail, stream+" hello-stderr") {
@@ -126,7 +130,7 @@ func TestAwslogsDriver(t *testing.T) {
 
 	try(c.ecs.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("c"), Task: task.TaskArn})).must(t)
 	stopped(t, ctx, c, *task.TaskArn)
-	if got := messages(); !slices.Equal(got, want) {
+	if got := messages(); !same(got) {
 		t.Fatalf("after the task stopped, the stream holds %q", got)
 	}
 
@@ -155,4 +159,67 @@ func awsV2(t *testing.T, region string, args ...string) string {
 		t.Fatalf("%s %s: %v\n%s", bin, strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// TestFireLensToCloudWatch runs a task whose app logs with awsfirelens to
+// the CloudWatch Logs output through a log router sidecar it depends on:
+// each line reaches the stream the plugin names (log_stream_prefix, then
+// the tag container-firelens-task-id) as the record the router receives,
+// the line under "log", its stream under "source", and the ECS metadata
+// FireLens adds.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/firelens-taskdef.html
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/deploy-container-insights-ECS-logs.html
+func TestFireLensToCloudWatch(t *testing.T) {
+	ctx, c := setup(t)
+	router := ecstypes.ContainerDefinition{
+		Name: aws.String("log_router"), Image: aws.String(testImage), Memory: aws.Int32(64), Essential: aws.Bool(true),
+		FirelensConfiguration: &ecstypes.FirelensConfiguration{Type: ecstypes.FirelensConfigurationTypeFluentbit},
+	}
+	app := webContainer("app")
+	app.DependsOn = []ecstypes.ContainerDependency{{ContainerName: aws.String("log_router"), Condition: ecstypes.ContainerConditionStart}}
+	app.LogConfiguration = &ecstypes.LogConfiguration{LogDriver: ecstypes.LogDriverAwsfirelens, Options: map[string]string{
+		"Name": "cloudwatch_logs", "region": c.region, "log_group_name": "/ecs/firelens-demo", "log_stream_prefix": "web-", "auto_create_group": "true",
+	}}
+	register(t, ctx, c, "firelens", "", app, router)
+	task := running(t, ctx, c, *runTask(t, ctx, c, &ecs.RunTaskInput{TaskDefinition: aws.String("firelens")}).TaskArn)
+	get(t, hostURL(t, task)+"/log?msg=hello-stdout")
+	get(t, hostURL(t, task)+"/log?msg=hello-stderr&to=stderr")
+
+	taskID := (*task.TaskArn)[strings.LastIndex(*task.TaskArn, "/")+1:]
+	type record struct {
+		ContainerID       string `json:"container_id"`
+		ContainerName     string `json:"container_name"`
+		ECSCluster        string `json:"ecs_cluster"`
+		ECSTaskArn        string `json:"ecs_task_arn"`
+		ECSTaskDefinition string `json:"ecs_task_definition"`
+		Log               string `json:"log"`
+		Source            string `json:"source"`
+	}
+	var records []record
+	eventually(t, "the app's output in its FireLens stream", func() bool {
+		out, err := c.logs.GetLogEvents(ctx, &cloudwatchlogs.GetLogEventsInput{
+			LogGroupName: aws.String("/ecs/firelens-demo"), LogStreamName: aws.String("web-app-firelens-" + taskID), StartFromHead: aws.Bool(true),
+		})
+		if err != nil {
+			return false
+		}
+		records = nil
+		for _, e := range out.Events {
+			var r record
+			if json.Unmarshal([]byte(aws.ToString(e.Message)), &r) != nil {
+				t.Fatalf("event %q is not a FireLens record", aws.ToString(e.Message))
+			}
+			records = append(records, r)
+		}
+		return len(records) == 3
+	})
+	sources := map[string]string{"testapp listening on :8080": "stdout", "hello-stdout": "stdout", "hello-stderr": "stderr"}
+	for i, r := range records {
+		if r.Source != sources[r.Log] || r.ECSTaskArn != *task.TaskArn || r.ECSCluster != "c" ||
+			r.ECSTaskDefinition != "firelens:1" || r.ContainerID != aws.ToString(task.Containers[0].RuntimeId) || !strings.HasPrefix(r.ContainerName, "/") {
+			t.Fatalf("record %d = %+v", i, r)
+		}
+	}
+	try(c.ecs.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("c"), Task: task.TaskArn})).must(t)
+	stopped(t, ctx, c, *task.TaskArn)
 }

@@ -167,8 +167,10 @@ func TestTerraformEC2BridgeALB(t *testing.T) {
 // TestTerraformFargateVpc applies a Fargate service in a VPC of its own
 // (two subnets, an internet gateway and route table, security groups and
 // rules, an execution role, a log group the tasks write to) behind an ALB
-// with an ip target group; the same checks as above, and the tasks'
-// output is in the log group.
+// with an ip target group; the same checks as above, and the output of
+// each task's app (through its FireLens log router sidecar, the second
+// container holding the port mapping) and of the router is in the log
+// group.
 func TestTerraformFargateVpc(t *testing.T) {
 	t.Parallel()
 	tf := newTerraform(t, "fargate-vpc", "eu-west-2", "-var", "image="+testImage)
@@ -181,12 +183,14 @@ func TestTerraformFargateVpc(t *testing.T) {
 			t.Fatalf("aws_caller_identity = %q", out["account_id"])
 		}
 		logs := shared.clients(tf.region).logs
-		eventually(t, "the tasks' output in their log group", func() bool {
-			events := try(logs.FilterLogEvents(context.Background(), &cloudwatchlogs.FilterLogEventsInput{
-				LogGroupName: aws.String(out["log_group"]), FilterPattern: aws.String("listening"),
-			})).must(t).Events
-			return len(events) == 2
-		})
+		for _, prefix := range []string{"app-app-firelens-", "firelens/log_router/"} {
+			eventually(t, "the output of each task's "+prefix+" in the log group", func() bool {
+				events := try(logs.FilterLogEvents(context.Background(), &cloudwatchlogs.FilterLogEventsInput{
+					LogGroupName: aws.String(out["log_group"]), LogStreamNamePrefix: aws.String(prefix), FilterPattern: aws.String("listening"),
+				})).must(t).Events
+				return len(events) == 2
+			})
+		}
 	})
 	if left := leftBehind(t, tf.region); len(left) > 0 {
 		t.Fatalf("terraform destroy left %v", left)

@@ -50,7 +50,7 @@ func (f *failingStops) Inspect(context.Context, string) (container.InspectRespon
 func (f *failingStops) Events(context.Context, map[string]string) (<-chan runtime.Event, <-chan error) {
 	return nil, nil
 }
-func (f *failingStops) Logs(context.Context, string, time.Time) (io.ReadCloser, error) {
+func (f *failingStops) Logs(context.Context, string, time.Time, ...runtime.Stream) (io.ReadCloser, error) {
 	return nil, errDiskFull
 }
 func (f *failingStops) HasImage(context.Context, string) (bool, error) { return true, nil }

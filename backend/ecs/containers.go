@@ -35,7 +35,7 @@ type plannedContainer struct {
 	dependsOn    []types.ContainerDependency
 	startTimeout time.Duration
 	stopTimeout  time.Duration
-	logs         *awslogs // nil unless it logs with the awslogs driver
+	logs         *awslogs // nil unless berth ships its output to CloudWatch Logs
 }
 
 // taskLabels are the labels of every container of task t: berth's, and
@@ -176,14 +176,15 @@ func planTask(k taskRef, t types.Task, td types.TaskDefinition, instance, netNam
 		if err := portBindings(cfg, hc, cd, td.NetworkMode); err != nil {
 			return nil, err
 		}
+		docker := dockerName(td, name, id)
 		pc := plannedContainer{
 			name:         name,
-			spec:         runtime.Spec{Name: dockerName(td, name, id), Config: cfg, HostConfig: hc, Networking: networking},
+			spec:         runtime.Spec{Name: docker, Config: cfg, HostConfig: hc, Networking: networking},
 			essential:    cd.Essential == nil || *cd.Essential,
 			dependsOn:    cd.DependsOn,
 			startTimeout: defaultStartTimeout,
 			stopTimeout:  defaultStopTimeout,
-			logs:         awslogsOf(k.Scope, cd),
+			logs:         logsOf(k, td, cd, docker),
 		}
 		if cd.StartTimeout != nil {
 			pc.startTimeout = time.Duration(*cd.StartTimeout) * time.Second

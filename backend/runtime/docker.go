@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -203,12 +204,16 @@ func (d *Docker) Events(ctx context.Context, labels map[string]string) (<-chan E
 }
 
 // Logs implements Runtime.
-func (d *Docker) Logs(ctx context.Context, id string, since time.Time) (io.ReadCloser, error) {
+func (d *Docker) Logs(ctx context.Context, id string, since time.Time, streams ...Stream) (io.ReadCloser, error) {
 	c, err := d.Inspect(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	opts := client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true, Follow: true}
+	opts := client.ContainerLogsOptions{
+		ShowStdout: len(streams) == 0 || slices.Contains(streams, Stdout),
+		ShowStderr: len(streams) == 0 || slices.Contains(streams, Stderr),
+		Timestamps: true, Follow: true,
+	}
 	if !since.IsZero() {
 		opts.Since = fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond())
 	}

@@ -32,6 +32,16 @@ const (
 	LabelTaskVolume = "berth.task-volume"
 )
 
+// Stream is one of a container's output streams.
+type Stream string
+
+// A container's output streams, named as Docker's fluentd log driver
+// names them in a record's source field.
+const (
+	Stdout Stream = "stdout"
+	Stderr Stream = "stderr"
+)
+
 // Spec is one container to create.
 type Spec struct {
 	Name       string
@@ -75,11 +85,12 @@ type Runtime interface {
 	// Events streams the events of containers that have all labels until
 	// ctx ends or the stream breaks; the error channel says which.
 	Events(ctx context.Context, labels map[string]string) (<-chan Event, <-chan error)
-	// Logs follows a container's output, stdout and stderr together, from
-	// since on. Each line starts with the time it was written (RFC 3339 with
-	// nanoseconds) and a space. The stream ends once the container has
-	// stopped and all its output is read, or when ctx ends.
-	Logs(ctx context.Context, id string, since time.Time) (io.ReadCloser, error)
+	// Logs follows a container's output from since on: the streams named,
+	// or stdout and stderr together when none is. Each line starts with the
+	// time it was written (RFC 3339 with nanoseconds) and a space. The
+	// output ends once the container has stopped and all of it is read, or
+	// when ctx ends.
+	Logs(ctx context.Context, id string, since time.Time, streams ...Stream) (io.ReadCloser, error)
 	// HasImage reports whether image is present locally.
 	HasImage(ctx context.Context, image string) (bool, error)
 	// Pull pulls image with the registry credentials auth (an

@@ -1,8 +1,9 @@
 # A Fargate service (awsvpc networking) in a VPC of its own: two public
 # subnets in two zones behind an internet gateway, an ALB whose security
 # group is the only way into the tasks', an ip target group, a task
-# execution role with the AWS managed policy, and a log group the tasks
-# write to with the awslogs driver.
+# execution role with the AWS managed policy, and a log group the app
+# writes to through a FireLens log router sidecar (which itself logs there
+# with the awslogs driver).
 
 variable "image" {
   type = string
@@ -173,21 +174,42 @@ resource "aws_ecs_task_definition" "app" {
   memory                   = 512
   execution_role_arn       = aws_iam_role.execution.arn
 
-  container_definitions = jsonencode([{
-    name         = "app"
-    image        = var.image
-    essential    = true
-    environment  = [{ name = "APP_NAME", value = var.name }]
-    portMappings = [{ containerPort = 8080, protocol = "tcp" }]
-    logConfiguration = {
-      logDriver = "awslogs"
-      options = {
-        awslogs-group         = aws_cloudwatch_log_group.app.name
-        awslogs-region        = data.aws_region.current.name
-        awslogs-stream-prefix = "app"
+  container_definitions = jsonencode([
+    {
+      name      = "log_router"
+      image     = var.image
+      essential = true
+      # berth's test image stands in for aws-for-fluent-bit; it listens
+      # where Fluent Bit would, away from the app's port.
+      environment           = [{ name = "PORT", value = "24224" }]
+      firelensConfiguration = { type = "fluentbit" }
+      logConfiguration = {
+        logDriver = "awslogs"
+        options = {
+          awslogs-group         = aws_cloudwatch_log_group.app.name
+          awslogs-region        = data.aws_region.current.name
+          awslogs-stream-prefix = "firelens"
+        }
+      }
+    },
+    {
+      name         = "app"
+      image        = var.image
+      essential    = true
+      environment  = [{ name = "APP_NAME", value = var.name }]
+      portMappings = [{ containerPort = 8080, protocol = "tcp" }]
+      dependsOn    = [{ containerName = "log_router", condition = "START" }]
+      logConfiguration = {
+        logDriver = "awsfirelens"
+        options = {
+          Name              = "cloudwatch_logs"
+          region            = data.aws_region.current.name
+          log_group_name    = aws_cloudwatch_log_group.app.name
+          log_stream_prefix = "app-"
+        }
       }
     }
-  }])
+  ])
 }
 
 resource "aws_ecs_service" "app" {
