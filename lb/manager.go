@@ -78,6 +78,18 @@ func (m *Manager) contained(what string, v any) {
 	m.log.Error().Str("in", what).Str("panic", fmt.Sprint(v)).Str("stack", string(debug.Stack())).Msg("contained a panic")
 }
 
+// panicked runs fn, contains its panic and reports whether there was one.
+func (m *Manager) panicked(what string, fn func()) (panicked bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			m.contained(what, v)
+			panicked = true
+		}
+	}()
+	fn()
+	return false
+}
+
 // safely runs fn and contains its panic.
 func (m *Manager) safely(what string, fn func()) {
 	defer m.contain(what, nil)

@@ -17,12 +17,14 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"berth/lb/balance"
 	"berth/lb/rules"
 )
 
@@ -345,4 +347,46 @@ var noKeepAlive = &http.Client{Transport: &http.Transport{DisableKeepAlives: tru
 
 func pathIs(p string) rules.Condition {
 	return rules.Condition{Field: "path-pattern", Values: []string{p}}
+}
+
+// TestHealthCheckOutlivesPanic: a health check that a panic ended (here
+// in its clock) is contained and checks again: the target turns healthy,
+// then unhealthy when its check fails, instead of keeping the health it
+// had when the check panicked.
+func TestHealthCheckOutlivesPanic(t *testing.T) {
+	reports := make(chan HealthReport, 16)
+	var armed atomic.Bool
+	now := func() time.Time {
+		if armed.CompareAndSwap(true, false) {
+			panic("injected: the health check's clock")
+		}
+		return time.Now()
+	}
+	m := New(zerolog.Nop(), now, func(r HealthReport) { reports <- r })
+	t.Cleanup(m.Close)
+	b := newBackend(t, "b")
+	if failed := m.Apply(Config{TargetGroups: map[string]TargetGroup{"web": tgroup("web", b)}}); len(failed) > 0 {
+		t.Fatal(failed)
+	}
+	armed.Store(true) // the next reading of the clock is the checker's
+	deadline := time.After(time.Minute)
+	await := func(want balance.Health) {
+		t.Helper()
+		for {
+			select {
+			case r := <-reports:
+				if r.Status.Health == want {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("the target never turned %v after its check panicked (%d panics)", want, m.Panics())
+			}
+		}
+	}
+	await(balance.Healthy)
+	b.setHealth(http.StatusInternalServerError)
+	await(balance.Unhealthy)
+	if m.Panics() != 1 {
+		t.Fatalf("panics = %d, want the one injected", m.Panics())
+	}
 }

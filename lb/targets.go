@@ -183,8 +183,16 @@ func (m *Manager) checkHealth(g *group, t *target, tg *TargetGroup, known health
 	m.checking.Add(1)
 	go func() {
 		defer m.checking.Add(-1)
-		defer m.contain(what, nil)
-		c.Run(ctx)
+		// A check that a panic ended resumes an interval later from the
+		// status it had, rather than leaving the target's health frozen.
+		for m.panicked(what, func() { c.Run(ctx) }) {
+			c.Known = c.Status()
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(cfg.Interval):
+			}
+		}
 	}()
 }
 

@@ -128,6 +128,10 @@ func (c *Checker) Run(ctx context.Context) {
 	}
 }
 
+// Status is the target's status as the checker last set it. Read it only
+// while Run is not running.
+func (c *Checker) Status() Status { return c.status }
+
 // Observe moves the target's status by one probe result: a new target is
 // healthy after one passed check and unhealthy after the unhealthy
 // threshold of failed ones; afterwards it takes the healthy threshold of
