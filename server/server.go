@@ -76,7 +76,7 @@ type Backends struct {
 	IAM   *iambackend.Backend
 	// AutoScaling is EC2 Auto Scaling.
 	AutoScaling *asbackend.Backend
-	Logs  *logsbackend.Backend
+	Logs        *logsbackend.Backend
 	// STS also vouches for the temporary credentials it issued.
 	STS *stsbackend.Backend
 	// CA is the PEM of berth's certificate authority, served at
