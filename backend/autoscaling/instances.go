@@ -77,7 +77,11 @@ func suspended(g types.AutoScalingGroup, process string) bool {
 // launch launches n instances into g, each in the subnet of the zone with
 // fewest of the group's instances.
 func (b *Backend) launch(ctx context.Context, s backend.Scope, g types.AutoScalingGroup, n int, cause string) error {
-	tmpl, err := b.resolveTemplate(ctx, *g.LaunchTemplate)
+	spec := *g.LaunchTemplate // the stored spec names the template by id and name: resolve it by one
+	if spec.LaunchTemplateId != nil {
+		spec.LaunchTemplateName = nil
+	}
+	tmpl, err := b.resolveTemplate(ctx, spec)
 	if err != nil {
 		return err
 	}
