@@ -27,6 +27,22 @@ func fargateProvider(s scope, name string) types.CapacityProvider {
 	}
 }
 
+// launchTypeOf is the launch type of tasks started with launchType and a
+// capacity provider strategy: as given, else EC2 with no strategy or one
+// of Auto Scaling group providers only, whose tasks run on container
+// instances as ECS reports them (launchType EC2 with their
+// capacityProviderName); "" for a strategy with the Fargate providers.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/asg-capacity-providers.html
+func launchTypeOf(launchType types.LaunchType, strategy []types.CapacityProviderStrategyItem) types.LaunchType {
+	fargate := func(item types.CapacityProviderStrategyItem) bool {
+		return slices.Contains(fargateProviders, aws.ToString(item.CapacityProvider))
+	}
+	if launchType == "" && !slices.ContainsFunc(strategy, fargate) {
+		return types.LaunchTypeEc2
+	}
+	return launchType
+}
+
 // validCapacityProviders checks that every provider exists and that the
 // strategy uses only providers of the list.
 func validCapacityProviders(tx *sqlite.Tx, s scope, names []string, strategy []types.CapacityProviderStrategyItem) error {
