@@ -53,9 +53,6 @@ func (b *Backend) PutWarmPool(ctx context.Context, in *asapi.PutWarmPoolInput) (
 		pool.MinSize = in.MinSize
 	}
 	err := b.changeGroup(ctx, aws.ToString(in.AutoScalingGroupName), func(g *types.AutoScalingGroup) error {
-		if v := pool.MaxGroupPreparedCapacity; v != nil && *v != -1 && *v < *g.MinSize {
-			return errValidation("The MaxGroupPreparedCapacity (%d) must be greater than or equal to the group's MinSize (%d).", *v, *g.MinSize)
-		}
 		g.WarmPoolConfiguration, g.WarmPoolSize = pool, aws.Int32(0)
 		return nil
 	})
