@@ -500,3 +500,14 @@ func TestAutoScalingCLI(t *testing.T) {
 	aws.fails("ResourceInUse", "autoscaling", "delete-auto-scaling-group", "--auto-scaling-group-name", "cli")
 	aws.run(nil, "autoscaling", "delete-auto-scaling-group", "--auto-scaling-group-name", "cli", "--force-delete")
 }
+
+// autoScalingGroup creates an empty group in the default subnets for a
+// test that needs one to exist.
+func autoScalingGroup(t *testing.T, ctx context.Context, c clients, name string) astypes.AutoScalingGroup {
+	t.Helper()
+	as := autoscalingClient(c)
+	lt, _ := launchTemplate(t, ctx, c, name)
+	try(as.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String(name), LaunchTemplate: lt,
+		MinSize: aws.Int32(0), MaxSize: aws.Int32(1), VPCZoneIdentifier: aws.String(subnets(t, ctx, c)[0])})).must(t)
+	return group(t, ctx, as, name)
+}
