@@ -470,6 +470,9 @@ func TestAutoScalingCapacityProvider(t *testing.T) {
 	if err := provider("p-by-name", "unprotected", ecstypes.ManagedTerminationProtectionDisabled); err != nil {
 		t.Fatal(err)
 	}
+	_, err = c.ecs.UpdateCapacityProvider(ctx, &ecs.UpdateCapacityProviderInput{Name: aws.String("p-by-name"),
+		AutoScalingGroupProvider: &ecstypes.AutoScalingGroupProviderUpdate{ManagedTerminationProtection: ecstypes.ManagedTerminationProtectionEnabled}})
+	wantErr[*ecstypes.ClientException](t, err)
 }
 
 // TestAutoScalingCLI drives a group with the aws CLI.

@@ -243,6 +243,17 @@ func (b *Backend) UpdateCapacityProvider(ctx context.Context, in *ecsapi.UpdateC
 	s := scopeOf(ctx)
 	name := resourceName(aws.ToString(in.Name), "capacity-provider")
 	var cp types.CapacityProvider
+	if u := in.AutoScalingGroupProvider; u != nil && u.ManagedTerminationProtection == types.ManagedTerminationProtectionEnabled {
+		// Turning managed termination protection on asks the same of the
+		// group as creating the provider with it.
+		err := b.store.View(ctx, func(tx *sqlite.Tx) error { return tx.Get(s.Key(kindCapacityProvider, name), &cp) })
+		if err == nil && cp.AutoScalingGroupProvider != nil {
+			if err := b.validGroup(ctx, &types.AutoScalingGroupProvider{AutoScalingGroupArn: cp.AutoScalingGroupProvider.AutoScalingGroupArn,
+				ManagedTerminationProtection: u.ManagedTerminationProtection}); err != nil {
+				return nil, err
+			}
+		}
+	}
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
 		if err := tx.Get(s.Key(kindCapacityProvider, name), &cp); err != nil {
 			return notFound(err, func() error { return errInvalidParameter("The specified capacity provider does not exist.") })
