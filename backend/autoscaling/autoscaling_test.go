@@ -134,3 +134,42 @@ func TestTerminationOrder(t *testing.T) {
 		t.Fatalf("after scaling in by one: %v", c)
 	}
 }
+
+// TestFailedLaunch records a launch that EC2 refuses as a failed scaling
+// activity; the call that raised the capacity succeeds, as in AWS.
+// https://docs.aws.amazon.com/autoscaling/ec2/userguide/CHAP_Troubleshooting.html
+func TestFailedLaunch(t *testing.T) {
+	b, e, ctx := newTestBackend(t)
+	vpc, err := e.CreateVpc(ctx, &ec2api.CreateVpcInput{CidrBlock: aws.String("10.1.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sn, err := e.CreateSubnet(ctx, &ec2api.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.1.1.0/24")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.CreateAutoScalingGroup(ctx, &asapi.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("g"),
+		LaunchTemplate: &types.LaunchTemplateSpecification{LaunchTemplateName: aws.String("hosts")}, MinSize: aws.Int32(0), MaxSize: aws.Int32(1),
+		VPCZoneIdentifier: sn.Subnet.SubnetId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.DeleteSubnet(ctx, &ec2api.DeleteSubnetInput{SubnetId: sn.Subnet.SubnetId}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.SetDesiredCapacity(ctx, &asapi.SetDesiredCapacityInput{AutoScalingGroupName: aws.String("g"), DesiredCapacity: aws.Int32(1)}); err != nil {
+		t.Fatalf("SetDesiredCapacity with a launch that fails: %v", err)
+	}
+	out, err := b.DescribeScalingActivities(ctx, &asapi.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String("g")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Activities) != 1 || out.Activities[0].StatusCode != types.ScalingActivityStatusCodeFailed ||
+		!strings.Contains(aws.ToString(out.Activities[0].StatusMessage), "does not exist") {
+		t.Fatalf("activities = %+v", out.Activities)
+	}
+	g, _ := b.DescribeAutoScalingGroups(ctx, &asapi.DescribeAutoScalingGroupsInput{})
+	if len(g.AutoScalingGroups[0].Instances) != 0 {
+		t.Fatalf("instances = %+v", g.AutoScalingGroups[0].Instances)
+	}
+}

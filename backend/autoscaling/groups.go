@@ -560,3 +560,18 @@ func (b *Backend) DeleteAutoScalingGroup(ctx context.Context, in *asapi.DeleteAu
 	}
 	return &asapi.DeleteAutoScalingGroupOutput{}, nil
 }
+
+// changeGroup applies change to a stored group.
+func (b *Backend) changeGroup(ctx context.Context, name string, change func(g *types.AutoScalingGroup) error) error {
+	s := backend.ScopeFrom(ctx)
+	return b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		g, err := loadGroup(tx, s, name)
+		if err != nil {
+			return err
+		}
+		if err := change(&g); err != nil {
+			return err
+		}
+		return putGroup(tx, s, g)
+	})
+}

@@ -13,6 +13,7 @@ import (
 	ec2api "github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"berth/awsproto"
 	"berth/backend"
 	"berth/sqlite"
 )
@@ -83,11 +84,11 @@ func (b *Backend) launch(ctx context.Context, s backend.Scope, g types.AutoScali
 	}
 	tmpl, err := b.resolveTemplate(ctx, spec)
 	if err != nil {
-		return err
+		return b.record(ctx, s, g, nil, nil, b.failed(g, cause, err))
 	}
 	where, err := b.resolvePlacement(ctx, aws.ToString(g.VPCZoneIdentifier), g.AvailabilityZones)
 	if err != nil {
-		return err
+		return b.record(ctx, s, g, nil, nil, b.failed(g, cause, err))
 	}
 	tags := []ec2types.Tag{{Key: aws.String(groupNameTag), Value: g.AutoScalingGroupName}}
 	for _, t := range g.Tags {
@@ -110,7 +111,7 @@ func (b *Backend) launch(ctx context.Context, s backend.Scope, g types.AutoScali
 		}
 		out, err := b.ec2.RunInstances(ctx, run)
 		if err != nil {
-			return err
+			return b.record(ctx, s, g, launched, activities, b.failed(g, cause, err))
 		}
 		start := b.now()
 		for _, inst := range out.Instances {
@@ -127,7 +128,40 @@ func (b *Backend) launch(ctx context.Context, s backend.Scope, g types.AutoScali
 					cause, start.Format(time.RFC3339), count-1, count), where.subnets[i], where.zones[i]))
 		}
 	}
-	err = b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	return b.record(ctx, s, g, launched, activities, nil)
+}
+
+// failed is the failed activity of a launch that EC2 (or the group's
+// template or subnets) refused: Auto Scaling reports it as an activity,
+// not as an error of the call that changed the capacity. An error that is
+// no API error is berth's own and is returned instead.
+// https://docs.aws.amazon.com/autoscaling/ec2/userguide/CHAP_Troubleshooting.html
+func (b *Backend) failed(g types.AutoScalingGroup, cause string, err error) func() (types.Activity, error) {
+	return func() (types.Activity, error) {
+		var ae *awsproto.Error
+		if !isAPIError(err, &ae) {
+			return types.Activity{}, err
+		}
+		now := b.now()
+		reason := ae.Message + " Launching EC2 instance failed."
+		a := b.activity(g, now, "Launching a new EC2 instance.  Status Reason: "+reason, cause, "", "")
+		a.StatusCode, a.StatusMessage, a.Details = types.ScalingActivityStatusCodeFailed, aws.String(reason), aws.String("{}")
+		return a, nil
+	}
+}
+
+// record stores the instances launched into g and their activities, and
+// the failed activity fail makes when it is not nil.
+func (b *Backend) record(ctx context.Context, s backend.Scope, g types.AutoScalingGroup, launched []types.Instance, activities []types.Activity,
+	fail func() (types.Activity, error)) error {
+	if fail != nil {
+		a, err := fail()
+		if err != nil {
+			return err
+		}
+		activities = append(activities, a)
+	}
+	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
 		current, err := loadGroup(tx, s, *g.AutoScalingGroupName)
 		if err != nil {
 			return err
