@@ -463,9 +463,10 @@ func TestClusterContainsInstances(t *testing.T) {
 
 func TestCapacityProvidersAndTags(t *testing.T) {
 	ctx, c := setup(t)
+	group := autoScalingGroup(t, ctx, c, "a") // a capacity provider's group must exist
 	cp := try(c.ecs.CreateCapacityProvider(ctx, &ecs.CreateCapacityProviderInput{
 		Name:                     aws.String("asg"),
-		AutoScalingGroupProvider: &types.AutoScalingGroupProvider{AutoScalingGroupArn: aws.String("arn:aws:autoscaling:x:0:autoScalingGroup:1:autoScalingGroupName/a")},
+		AutoScalingGroupProvider: &types.AutoScalingGroupProvider{AutoScalingGroupArn: group.AutoScalingGroupARN},
 	})).must(t).CapacityProvider
 	if cp.AutoScalingGroupProvider.ManagedScaling == nil || aws.ToInt32(cp.AutoScalingGroupProvider.ManagedScaling.TargetCapacity) != 100 {
 		t.Fatalf("CreateCapacityProvider defaults = %+v", cp.AutoScalingGroupProvider)

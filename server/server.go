@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/acm"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -32,6 +33,7 @@ import (
 	"berth/awsproto/sigv4"
 	"berth/backend"
 	acmbackend "berth/backend/acm"
+	asbackend "berth/backend/autoscaling"
 	ec2backend "berth/backend/ec2"
 	ecrbackend "berth/backend/ecr"
 	ecsbackend "berth/backend/ecs"
@@ -72,7 +74,9 @@ type Backends struct {
 	ECR   *ecrbackend.Backend
 	EC2   *ec2backend.Backend
 	IAM   *iambackend.Backend
-	Logs  *logsbackend.Backend
+	// AutoScaling is EC2 Auto Scaling.
+	AutoScaling *asbackend.Backend
+	Logs        *logsbackend.Backend
 	// STS also vouches for the temporary credentials it issued.
 	STS *stsbackend.Backend
 	// CA is the PEM of berth's certificate authority, served at
@@ -125,6 +129,7 @@ func New(cfg Config, b Backends, ids backend.IDs, log zerolog.Logger) *Server {
 		},
 		query: map[string]queryService{
 			"ec2":                  {"ec2", "2016-11-15", "", newTable(&ec2.Client{}, b.EC2)},
+			"autoscaling":          {"autoscaling", "2011-01-01", "http://autoscaling.amazonaws.com/doc/2011-01-01/", newTable(&autoscaling.Client{}, b.AutoScaling)},
 			"elasticloadbalancing": {"elasticloadbalancing", "2015-12-01", "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/", newTable(&elasticloadbalancingv2.Client{}, b.ELBv2)},
 			"iam":                  {"iam", "2010-05-08", "https://iam.amazonaws.com/doc/2010-05-08/", newTable(&iam.Client{}, b.IAM)},
 			"sts":                  {"sts", "2011-06-15", "https://sts.amazonaws.com/doc/2011-06-15/", newTable(&sts.Client{}, b.STS)},
@@ -395,7 +400,7 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *request,
 	svc.codec.WriteResponse(w, req.id, out)
 }
 
-// serveQuery serves an AWS query request (ELBv2, IAM, STS, and EC2 in its
+// serveQuery serves an AWS query request (ELBv2, IAM, STS, Auto Scaling, and EC2 in its
 // dialect), routed by its signing name or, unsigned, by its API version.
 func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, req *request) {
 	svc := s.query["elasticloadbalancing"]

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	asapi "github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
@@ -23,6 +25,22 @@ func fargateProvider(s scope, name string) types.CapacityProvider {
 		Status:              types.CapacityProviderStatusActive,
 		Tags:                []types.Tag{},
 	}
+}
+
+// launchTypeOf is the launch type of tasks started with launchType and a
+// capacity provider strategy: as given, else EC2 with no strategy or one
+// of Auto Scaling group providers only, whose tasks run on container
+// instances as ECS reports them (launchType EC2 with their
+// capacityProviderName); "" for a strategy with the Fargate providers.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/asg-capacity-providers.html
+func launchTypeOf(launchType types.LaunchType, strategy []types.CapacityProviderStrategyItem) types.LaunchType {
+	fargate := func(item types.CapacityProviderStrategyItem) bool {
+		return slices.Contains(fargateProviders, aws.ToString(item.CapacityProvider))
+	}
+	if launchType == "" && !slices.ContainsFunc(strategy, fargate) {
+		return types.LaunchTypeEc2
+	}
+	return launchType
 }
 
 // validCapacityProviders checks that every provider exists and that the
@@ -51,8 +69,46 @@ func validCapacityProviders(tx *sqlite.Tx, s scope, names []string, strategy []t
 	return nil
 }
 
-// CreateCapacityProvider stores an Auto Scaling group capacity provider.
-// Nothing scales: the local Docker host is the only capacity.
+// AutoScalingGroups finds Auto Scaling groups: the Auto Scaling backend.
+type AutoScalingGroups interface {
+	DescribeAutoScalingGroups(context.Context, *asapi.DescribeAutoScalingGroupsInput) (*asapi.DescribeAutoScalingGroupsOutput, error)
+}
+
+// validGroup checks that the group a capacity provider names, by ARN or
+// name, exists in the caller's account and region, and that with managed
+// termination protection it protects new instances from scale in, which
+// ECS requires
+// (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/managed-termination-protection.html,
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_AutoScalingGroupProvider.html).
+func (b *Backend) validGroup(ctx context.Context, p *types.AutoScalingGroupProvider) error {
+	if b.AutoScaling == nil {
+		return nil
+	}
+	ref := aws.ToString(p.AutoScalingGroupArn)
+	name := ref
+	if strings.HasPrefix(ref, "arn:") {
+		_, name, _ = strings.Cut(ref, ":autoScalingGroupName/")
+	}
+	out, err := b.AutoScaling.DescribeAutoScalingGroups(ctx, &asapi.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}})
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(out.AutoScalingGroups, func(g astypes.AutoScalingGroup) bool {
+		return aws.ToString(g.AutoScalingGroupName) == name && (name == ref || aws.ToString(g.AutoScalingGroupARN) == ref)
+	})
+	if name == "" || i < 0 {
+		return errClient("The specified Auto Scaling group ARN or name is not valid: no Auto Scaling group %s exists in this account and Region.", ref)
+	}
+	if p.ManagedTerminationProtection == types.ManagedTerminationProtectionEnabled && !aws.ToBool(out.AutoScalingGroups[i].NewInstancesProtectedFromScaleIn) {
+		return errClient("The managed termination protection setting for the capacity provider is invalid. To enable managed termination protection for a capacity provider, the Auto Scaling group must have instance protection from scale in enabled.")
+	}
+	return nil
+}
+
+// CreateCapacityProvider stores an Auto Scaling group capacity provider,
+// whose group must exist. Nothing scales: the local Docker host is the
+// only capacity, and the group's instances are EC2 records that do not
+// register as container instances (see package autoscaling).
 func (b *Backend) CreateCapacityProvider(ctx context.Context, in *ecsapi.CreateCapacityProviderInput) (*ecsapi.CreateCapacityProviderOutput, error) {
 	s := scopeOf(ctx)
 	name := aws.ToString(in.Name)
@@ -69,6 +125,11 @@ func (b *Backend) CreateCapacityProvider(ctx context.Context, in *ecsapi.CreateC
 	}
 	if err := validTags(in.Tags); err != nil {
 		return nil, err
+	}
+	if in.AutoScalingGroupProvider != nil {
+		if err := b.validGroup(ctx, in.AutoScalingGroupProvider); err != nil {
+			return nil, err
+		}
 	}
 	cp := types.CapacityProvider{
 		CapacityProviderArn: aws.String(s.arn("capacity-provider/" + name)),
@@ -182,6 +243,17 @@ func (b *Backend) UpdateCapacityProvider(ctx context.Context, in *ecsapi.UpdateC
 	s := scopeOf(ctx)
 	name := resourceName(aws.ToString(in.Name), "capacity-provider")
 	var cp types.CapacityProvider
+	if u := in.AutoScalingGroupProvider; u != nil && u.ManagedTerminationProtection == types.ManagedTerminationProtectionEnabled {
+		// Turning managed termination protection on asks the same of the
+		// group as creating the provider with it.
+		err := b.store.View(ctx, func(tx *sqlite.Tx) error { return tx.Get(s.Key(kindCapacityProvider, name), &cp) })
+		if err == nil && cp.AutoScalingGroupProvider != nil {
+			if err := b.validGroup(ctx, &types.AutoScalingGroupProvider{AutoScalingGroupArn: cp.AutoScalingGroupProvider.AutoScalingGroupArn,
+				ManagedTerminationProtection: u.ManagedTerminationProtection}); err != nil {
+				return nil, err
+			}
+		}
+	}
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
 		if err := tx.Get(s.Key(kindCapacityProvider, name), &cp); err != nil {
 			return notFound(err, func() error { return errInvalidParameter("The specified capacity provider does not exist.") })

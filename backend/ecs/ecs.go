@@ -51,6 +51,10 @@ type Backend struct {
 	// groups are validated against. Set it before serving.
 	Network Network
 
+	// AutoScaling, when set, is EC2 Auto Scaling: the groups that capacity
+	// providers name are checked against it. Set it before serving.
+	AutoScaling AutoScalingGroups
+
 	// Images, when set, is ECR: images that name its repositories are
 	// pulled from berth's registry. Set it before serving.
 	Images Registry

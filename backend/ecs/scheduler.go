@@ -230,10 +230,7 @@ func (a *Agent) startServiceTasks(tx *sqlite.Tx, s scope, svc *types.Service, n 
 			return nil, err
 		}
 	}
-	launchType := d.LaunchType
-	if launchType == "" && len(d.CapacityProviderStrategy) == 0 {
-		launchType = types.LaunchTypeEc2
-	}
+	launchType := launchTypeOf(d.LaunchType, d.CapacityProviderStrategy)
 	var arns []string
 	for range n {
 		t := a.b.newTask(s, c, td, spec, launchType)

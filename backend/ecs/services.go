@@ -104,7 +104,7 @@ func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 			launchType = types.LaunchTypeEc2
 		}
 		if td != nil {
-			if err := validPlacement(td, launchType, in.NetworkConfiguration, in.LoadBalancers, in.Role); err != nil {
+			if err := validPlacement(td, launchTypeOf(in.LaunchType, in.CapacityProviderStrategy), in.NetworkConfiguration, in.LoadBalancers, in.Role); err != nil {
 				return err
 			}
 			if err := b.validLoadBalancers(ctx, *td, in.LoadBalancers); err != nil {

@@ -113,10 +113,7 @@ func (b *Backend) startTasks(ctx context.Context, spec taskSpec, count int, inst
 		if td.Status != types.TaskDefinitionStatusActive {
 			return errInvalidParameter("TaskDefinition is inactive")
 		}
-		launchType := spec.launchType
-		if launchType == "" && len(spec.capacityProviders) == 0 {
-			launchType = types.LaunchTypeEc2
-		}
+		launchType := launchTypeOf(spec.launchType, spec.capacityProviders)
 		if err := validPlacement(&td, launchType, spec.network, nil, nil); err != nil {
 			return err
 		}

@@ -42,6 +42,7 @@ import (
 
 	"berth/backend"
 	"berth/backend/acm"
+	"berth/backend/autoscaling"
 	"berth/backend/ec2"
 	"berth/backend/ecr"
 	"berth/backend/ecs"
@@ -331,6 +332,7 @@ func run(args []string) error {
 	elbBackend := elbv2.New(store, env, ca)
 	logsBackend, ec2Backend := logs.New(store, env), ec2.New(store, env)
 	stsBackend := sts.New(store, env)
+	asBackend := autoscaling.New(store, env, ec2Backend, launchTemplates(ec2Backend))
 	iamBackend := iam.New(store, env, stsBackend)
 	secret, err := backend.Secret(ctx, store, env.IDs)
 	if err != nil {
@@ -363,6 +365,7 @@ func run(args []string) error {
 	}
 	elbBackend.Network, ec2Backend.Tasks = ec2Backend, ecsBackend
 	ecsBackend.LoadBalancers, ecsBackend.Logs, ecsBackend.Roles, ecsBackend.Network = elbBackend, logsBackend, iamBackend, ec2Backend
+	ecsBackend.AutoScaling = asBackend
 	var agent *ecs.Agent
 	reset := func(ctx context.Context) error {
 		if err := store.Wipe(ctx, backend.KindInstance, pki.Kind); err != nil {
@@ -383,7 +386,7 @@ func run(args []string) error {
 		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures, Clock: env.Clock, Instance: instance, Registry: ecrBackend.Host,
 	}, server.Backends{
 		ECR: ecrBackend,
-		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), EC2: ec2Backend, IAM: iamBackend, Logs: logsBackend, STS: stsBackend, CA: ca.PEM(), Reset: reset,
+		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), EC2: ec2Backend, AutoScaling: asBackend, IAM: iamBackend, Logs: logsBackend, STS: stsBackend, CA: ca.PEM(), Reset: reset,
 	}, env.IDs, log)
 	var lbNetwork netip.Prefix
 	if c.lbNetwork != "none" {
@@ -521,4 +524,14 @@ func cleanContainers(ctx context.Context, log zerolog.Logger) error {
 	n, err := docker.RemoveAll(ctx)
 	log.Info().Int("containers", n).Msg("removed berth's containers and networks")
 	return err
+}
+
+// launchTemplates is the EC2 backend as Auto Scaling's resolver of launch
+// templates, once it serves DescribeLaunchTemplateVersions; nil before,
+// when groups accept any launch template.
+func launchTemplates(ec2Backend *ec2.Backend) autoscaling.LaunchTemplates {
+	if t, ok := any(ec2Backend).(autoscaling.LaunchTemplates); ok {
+		return t
+	}
+	return nil
 }

@@ -21,6 +21,7 @@ provider "aws" {
   skip_requesting_account_id  = false
 
   endpoints {
+    autoscaling    = var.endpoint
     ec2            = var.endpoint
     ecs            = var.endpoint
     elbv2          = var.endpoint

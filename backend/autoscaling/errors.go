@@ -1,0 +1,40 @@
+package autoscaling
+
+import (
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+
+	"berth/awsproto"
+)
+
+// Auto Scaling's errors: its modeled faults, and ValidationError (400) for
+// a request it refuses, as in the common errors
+// (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/CommonErrors.html).
+
+func errValidation(format string, args ...any) error {
+	return awsproto.ClientError("ValidationError", format, args...)
+}
+
+func errAlreadyExists(format string, args ...any) error {
+	return awsproto.Modeled(&types.AlreadyExistsFault{}, format, args...)
+}
+
+func errInUse(format string, args ...any) error {
+	return awsproto.Modeled(&types.ResourceInUseFault{}, format, args...)
+}
+
+func errActivityInProgress(format string, args ...any) error {
+	return awsproto.Modeled(&types.ScalingActivityInProgressFault{}, format, args...)
+}
+
+func errLimit(format string, args ...any) error {
+	return awsproto.Modeled(&types.LimitExceededFault{}, format, args...)
+}
+
+func errBadToken() error {
+	return awsproto.Modeled(&types.InvalidNextToken{}, "The token is not valid.")
+}
+
+// errNoGroup is Auto Scaling's answer for a group name that names nothing.
+func errNoGroup(name string) error {
+	return errValidation("AutoScalingGroup name not found - AutoScalingGroup %s not found", name)
+}
