@@ -29,6 +29,11 @@ var ec2Operations = []string{
 	"RunInstances", "DescribeInstances", "TerminateInstances",
 	"DescribeAddressesAttribute", "ModifyAddressAttribute", "ResetAddressAttribute", "DescribeInstanceTypes", "DescribeInstanceTypeOfferings",
 	"CreateNetworkAcl", "DeleteNetworkAcl", "CreateNetworkAclEntry", "ReplaceNetworkAclEntry", "DeleteNetworkAclEntry", "ReplaceNetworkAclAssociation",
+	"DescribeImages", "DescribeVolumes", "DescribeInstanceAttribute", "ModifyInstanceAttribute", "ModifyInstanceMetadataOptions",
+	"ModifyInstanceMaintenanceOptions", "DescribeInstanceCreditSpecifications", "ModifyInstanceCreditSpecification", "DescribeInstanceStatus",
+	"StopInstances", "StartInstances", "RebootInstances",
+	"CreateLaunchTemplate", "CreateLaunchTemplateVersion", "DescribeLaunchTemplates", "DescribeLaunchTemplateVersions",
+	"ModifyLaunchTemplate", "DeleteLaunchTemplate", "DeleteLaunchTemplateVersions",
 }
 
 // TestEC2RoundTrip sends every operation berth serves, with every member
@@ -78,21 +83,26 @@ func TestEC2RoundTrip(t *testing.T) {
 func fill(v reflect.Value, depth int) {
 	t := v.Type()
 	switch {
-	case depth > 6:
+	case depth > 7:
 	case awsproto.IsTime(t):
 		v.Set(reflect.ValueOf(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)))
 	case t.Kind() == reflect.Pointer:
-		if depth >= 5 && t.Elem().Kind() == reflect.Struct {
+		if depth >= 6 && t.Elem().Kind() == reflect.Struct {
 			break // its members would be left out: an empty struct does not go over the wire
 		}
 		p := reflect.New(t.Elem())
 		fill(p.Elem(), depth+1)
+		if t.Elem().Kind() == reflect.Struct && p.Elem().IsZero() {
+			break // all its members were cut off: it would not go over the wire either
+		}
 		v.Set(p)
 	case t.Kind() == reflect.Struct:
 		for _, f := range awsproto.Fields(t) {
 			fill(v.Field(f.Index), depth+1)
 		}
-	case t.Kind() == reflect.Slice && t.Elem().Kind() != reflect.Uint8:
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8:
+		v.SetBytes([]byte("blob"))
+	case t.Kind() == reflect.Slice:
 		s := reflect.MakeSlice(t, 1, 1)
 		fill(s.Index(0), depth+1)
 		v.Set(s)

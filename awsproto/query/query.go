@@ -40,17 +40,18 @@ type dialect interface {
 	inputItem(name string, i int) string
 	// outputName is the element name of member f of struct type t.
 	outputName(t reflect.Type, f awsproto.Field) string
-	// outputItem is the element name of an item of a list of elem.
-	outputItem(elem reflect.Type) string
+	// outputItem is the element name of an item of the list member f of
+	// struct type t (nil t and f for a list in a list).
+	outputItem(t reflect.Type, f *awsproto.Field, elem reflect.Type) string
 }
 
 // awsQuery is the dialect of the query protocol proper.
 type awsQuery struct{}
 
-func (awsQuery) inputName(_ reflect.Type, f awsproto.Field) string  { return f.GoName }
-func (awsQuery) inputItem(name string, i int) string                { return name + ".member." + strconv.Itoa(i) }
-func (awsQuery) outputName(_ reflect.Type, f awsproto.Field) string { return f.GoName }
-func (awsQuery) outputItem(reflect.Type) string                     { return "member" }
+func (awsQuery) inputName(_ reflect.Type, f awsproto.Field) string             { return f.GoName }
+func (awsQuery) inputItem(name string, i int) string                           { return name + ".member." + strconv.Itoa(i) }
+func (awsQuery) outputName(_ reflect.Type, f awsproto.Field) string            { return f.GoName }
+func (awsQuery) outputItem(reflect.Type, *awsproto.Field, reflect.Type) string { return "member" }
 
 type decoder struct {
 	form    url.Values
@@ -268,11 +269,16 @@ func (e encoder) members(v reflect.Value) {
 		if awsproto.Unset(fv) {
 			continue
 		}
-		e.element(e.dialect.outputName(v.Type(), f), fv)
+		item := ""
+		if t := f.Type; t.Kind() == reflect.Slice {
+			item = e.dialect.outputItem(v.Type(), &f, t.Elem())
+		}
+		e.element(e.dialect.outputName(v.Type(), f), item, fv)
 	}
 }
 
-func (e encoder) element(name string, v reflect.Value) {
+// element writes v as the element name; item names the items of a list.
+func (e encoder) element(name, item string, v reflect.Value) {
 	buf := e.buf
 	if v.Kind() == reflect.Pointer {
 		v = v.Elem()
@@ -288,14 +294,22 @@ func (e encoder) element(name string, v reflect.Value) {
 		buf.WriteString(base64.StdEncoding.EncodeToString(v.Bytes()))
 	case t.Kind() == reflect.Slice:
 		for i := range v.Len() {
-			e.element(e.dialect.outputItem(t.Elem()), v.Index(i))
+			inner := ""
+			if t.Elem().Kind() == reflect.Slice {
+				inner = e.dialect.outputItem(nil, nil, t.Elem().Elem())
+			}
+			e.element(item, inner, v.Index(i))
 		}
 	case t.Kind() == reflect.Map:
 		for _, k := range awsproto.SortedKeys(v) {
 			buf.WriteString("<entry><key>")
 			escape(buf, k.String())
 			buf.WriteString("</key>")
-			e.element("value", v.MapIndex(k))
+			inner := ""
+			if t.Elem().Kind() == reflect.Slice {
+				inner = e.dialect.outputItem(nil, nil, t.Elem().Elem())
+			}
+			e.element("value", inner, v.MapIndex(k))
 			buf.WriteString("</entry>")
 		}
 	case t.Kind() == reflect.String:

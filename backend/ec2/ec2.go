@@ -49,18 +49,21 @@ func New(store *sqlite.Store, env backend.Env) *Backend {
 
 // Stored resource kinds. Resources inside a VPC are stored under it.
 const (
-	kindVpc             = "ec2/vpc"                 // vpc: by id
-	kindSubnet          = "ec2/subnet"              // types.Subnet: by id, under its VPC
-	kindSecurityGroup   = "ec2/security-group"      // types.SecurityGroup without rules: by id, under its VPC, named by its name
-	kindRule            = "ec2/security-group-rule" // types.SecurityGroupRule: by id, under its group
-	kindInternetGateway = "ec2/internet-gateway"    // types.InternetGateway: by id
-	kindRouteTable      = "ec2/route-table"         // types.RouteTable: by id, under its VPC
-	kindNetworkACL      = "ec2/network-acl"         // types.NetworkAcl without associations: by id, under its VPC
-	kindAddress         = "ec2/address"             // types.Address: by allocation id
-	kindAddressDomain   = "ec2/address-domain-name" // an address's reverse DNS name (string): by allocation id
-	kindNatGateway      = "ec2/nat-gateway"         // types.NatGateway: by id, under its VPC
-	kindInstance        = "ec2/instance"            // instance: by id, under its VPC
-	kindDefaults        = "ec2/defaults"            // the region's default VPC id, once made
+	kindVpc             = "ec2/vpc"                     // vpc: by id
+	kindSubnet          = "ec2/subnet"                  // types.Subnet: by id, under its VPC
+	kindSecurityGroup   = "ec2/security-group"          // types.SecurityGroup without rules: by id, under its VPC, named by its name
+	kindRule            = "ec2/security-group-rule"     // types.SecurityGroupRule: by id, under its group
+	kindInternetGateway = "ec2/internet-gateway"        // types.InternetGateway: by id
+	kindRouteTable      = "ec2/route-table"             // types.RouteTable: by id, under its VPC
+	kindNetworkACL      = "ec2/network-acl"             // types.NetworkAcl without associations: by id, under its VPC
+	kindAddress         = "ec2/address"                 // types.Address: by allocation id
+	kindAddressDomain   = "ec2/address-domain-name"     // an address's reverse DNS name (string): by allocation id
+	kindNatGateway      = "ec2/nat-gateway"             // types.NatGateway: by id, under its VPC
+	kindInstance        = "ec2/instance"                // instance: by id, under its VPC
+	kindVolume          = "ec2/volume"                  // types.Volume: by id, under the instance it is attached to
+	kindLaunchTemplate  = "ec2/launch-template"         // types.LaunchTemplate: by id, named by its name
+	kindTemplateVersion = "ec2/launch-template-version" // types.LaunchTemplateVersion: by template id/version, under its template
+	kindDefaults        = "ec2/defaults"                // the region's default VPC id, once made
 )
 
 // vpc is a VPC with the attributes DescribeVpcAttribute reports.
@@ -123,6 +126,10 @@ func notFound(id string) error {
 		return awsproto.ClientError("NatGatewayNotFound", "The Nat Gateway %s was not found", id)
 	case "i":
 		return awsproto.ClientError("InvalidInstanceID.NotFound", "The instance ID '%s' does not exist", id)
+	case "vol":
+		return awsproto.ClientError("InvalidVolume.NotFound", "The volume '%s' does not exist.", id)
+	case "lt":
+		return awsproto.ClientError("InvalidLaunchTemplateId.NotFound", "The specified launch template, with template ID %s, does not exist.", id)
 	}
 	return awsproto.ClientError("InvalidID", "The ID '%s' is not valid", id)
 }
@@ -134,6 +141,7 @@ func kindOf(id string) string {
 		"vpc": kindVpc, "subnet": kindSubnet, "sg": kindSecurityGroup, "sgr": kindRule,
 		"igw": kindInternetGateway, "rtb": kindRouteTable, "acl": kindNetworkACL,
 		"eipalloc": kindAddress, "nat": kindNatGateway, "i": kindInstance,
+		"vol": kindVolume, "lt": kindLaunchTemplate,
 	}[prefix]
 }
 

@@ -59,6 +59,16 @@ func taggable() []tagged {
 		tagger(kindInstance, "instance", func(i *instance) (*[]types.Tag, string, string, string) {
 			return &i.Instance.Tags, *i.Instance.InstanceId, *i.Instance.VpcId, ""
 		}),
+		tagger(kindVolume, "volume", func(v *types.Volume) (*[]types.Tag, string, string, string) {
+			parent := ""
+			if len(v.Attachments) > 0 {
+				parent = *v.Attachments[0].InstanceId
+			}
+			return &v.Tags, *v.VolumeId, parent, ""
+		}),
+		tagger(kindLaunchTemplate, "launch-template", func(t *types.LaunchTemplate) (*[]types.Tag, string, string, string) {
+			return &t.Tags, *t.LaunchTemplateId, "", *t.LaunchTemplateName
+		}),
 	}
 }
 
