@@ -33,7 +33,7 @@ var ec2Operations = []string{
 	"ModifyInstanceMaintenanceOptions", "DescribeInstanceCreditSpecifications", "ModifyInstanceCreditSpecification", "DescribeInstanceStatus",
 	"StopInstances", "StartInstances", "RebootInstances",
 	"CreateLaunchTemplate", "CreateLaunchTemplateVersion", "DescribeLaunchTemplates", "DescribeLaunchTemplateVersions",
-	"ModifyLaunchTemplate", "DeleteLaunchTemplate", "DeleteLaunchTemplateVersions",
+	"ModifyLaunchTemplate", "DeleteLaunchTemplate", "DeleteLaunchTemplateVersions", "AssociateAddress", "DisassociateAddress", "GetInstanceUefiData",
 }
 
 // TestEC2RoundTrip sends every operation berth serves, with every member

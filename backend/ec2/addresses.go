@@ -68,6 +68,7 @@ var addressFilter = filter[types.Address]{
 		"association-id":       func(a types.Address) []string { return str(a.AssociationId) },
 		"domain":               func(a types.Address) []string { return []string{string(a.Domain)} },
 		"network-interface-id": func(a types.Address) []string { return str(a.NetworkInterfaceId) },
+		"instance-id":          func(a types.Address) []string { return str(a.InstanceId) },
 		"private-ip-address":   func(a types.Address) []string { return str(a.PrivateIpAddress) },
 		"public-ip":            func(a types.Address) []string { return str(a.PublicIp) },
 		"network-border-group": func(a types.Address) []string { return str(a.NetworkBorderGroup) },

@@ -3,6 +3,7 @@ package ec2
 import (
 	"context"
 	"encoding/base64"
+	"regexp"
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,6 +18,8 @@ import (
 // The attributes of an instance that are read and changed one at a time,
 // its metadata, maintenance and CPU credit options, and its status
 // checks.
+
+var instanceID = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
 
 // loadInstance reads one instance of the request's scope.
 func (b *Backend) loadInstance(ctx context.Context, id *string) (instance, error) {

@@ -34,6 +34,7 @@ type instance struct {
 	DisableApiStop        bool
 	ShutdownBehavior      types.ShutdownBehavior // "" is stop
 	CpuCredits            string                 // standard or unlimited, for burstable types
+	PublicOnLaunch        bool                   // it got a public address at launch
 }
 
 // maxLaunch bounds the instances one RunInstances call launches.
@@ -173,6 +174,7 @@ func (b *Backend) RunInstances(ctx context.Context, in *ec2api.RunInstancesInput
 					return err
 				}
 				setPublicAddress(&i.Instance, s, addr)
+				i.PublicOnLaunch = true
 			}
 			if nic.DeleteOnTermination != nil {
 				i.Instance.NetworkInterfaces[0].Attachment.DeleteOnTermination = nic.DeleteOnTermination
@@ -569,6 +571,14 @@ func (b *Backend) TerminateInstances(ctx context.Context, in *ec2api.TerminateIn
 		if err := releaseVolumes(tx, s, &i.Instance); err != nil {
 			return nil, err
 		}
+		if a, err := addressOf(tx, s, *i.Instance.InstanceId); err != nil {
+			return nil, err
+		} else if a != nil {
+			a.AssociationId, a.InstanceId, a.NetworkInterfaceId, a.PrivateIpAddress, a.NetworkInterfaceOwnerId = nil, nil, nil, nil, nil
+			if err := tx.Put(s.Row(kindAddress, *a.AllocationId, "", ""), *a); err != nil {
+				return nil, err
+			}
+		}
 		if len(i.Instance.NetworkInterfaces) > 0 {
 			setPublicAddress(&i.Instance, s, netip.Addr{})
 		}
@@ -584,7 +594,8 @@ func (b *Backend) TerminateInstances(ctx context.Context, in *ec2api.TerminateIn
 }
 
 // StopInstances stops running instances, unless their disableApiStop
-// attribute is set; a stopped instance gives up its public address.
+// attribute is set; a stopped instance gives up its public address (but
+// not an Elastic IP address).
 // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StopInstances.html
 func (b *Backend) StopInstances(ctx context.Context, in *ec2api.StopInstancesInput) (*ec2api.StopInstancesOutput, error) {
 	check := func(i instance) error {
@@ -596,11 +607,15 @@ func (b *Backend) StopInstances(ctx context.Context, in *ec2api.StopInstancesInp
 		}
 		return nil
 	}
-	changes, err := b.changeStates(ctx, in.InstanceIds, check, func(_ *sqlite.Tx, s backend.Scope, i *instance) (*types.InstanceState, error) {
+	changes, err := b.changeStates(ctx, in.InstanceIds, check, func(tx *sqlite.Tx, s backend.Scope, i *instance) (*types.InstanceState, error) {
 		if i.Instance.State.Name == types.InstanceStateNameStopped {
 			return stateStopped, nil
 		}
-		setPublicAddress(&i.Instance, s, netip.Addr{})
+		if a, err := addressOf(tx, s, *i.Instance.InstanceId); err != nil {
+			return nil, err
+		} else if a == nil { // an Elastic IP address stays
+			setPublicAddress(&i.Instance, s, netip.Addr{})
+		}
 		i.Instance.State, i.Instance.StateTransitionReason = stateStopped, b.transitionReason()
 		i.Instance.StateReason = &types.StateReason{Code: aws.String("Client.UserInitiatedShutdown"), Message: aws.String("Client.UserInitiatedShutdown: User initiated shutdown")}
 		return stateStopping, nil
@@ -611,8 +626,8 @@ func (b *Backend) StopInstances(ctx context.Context, in *ec2api.StopInstancesInp
 	return &ec2api.StopInstancesOutput{StoppingInstances: changes}, nil
 }
 
-// StartInstances starts stopped instances; one in a subnet that maps
-// public addresses on launch gets a new one.
+// StartInstances starts stopped instances; one that got a public address
+// at launch and holds no Elastic IP address gets a new one.
 // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StartInstances.html
 func (b *Backend) StartInstances(ctx context.Context, in *ec2api.StartInstancesInput) (*ec2api.StartInstancesOutput, error) {
 	check := func(i instance) error {
@@ -625,11 +640,11 @@ func (b *Backend) StartInstances(ctx context.Context, in *ec2api.StartInstancesI
 		if i.Instance.State.Name == types.InstanceStateNameRunning {
 			return stateRunning, nil
 		}
-		sn, err := loadSubnet(tx, s, *i.Instance.SubnetId)
+		a, err := addressOf(tx, s, *i.Instance.InstanceId)
 		if err != nil {
 			return nil, err
 		}
-		if aws.ToBool(sn.MapPublicIpOnLaunch) {
+		if a == nil && i.PublicOnLaunch {
 			addr, err := freePublicAddress(tx, s)
 			if err != nil {
 				return nil, err
