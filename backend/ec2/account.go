@@ -149,6 +149,12 @@ var interfaceFilter = filter[types.NetworkInterface]{
 		"interface-type":       func(n types.NetworkInterface) []string { return []string{string(n.InterfaceType)} },
 		"requester-managed":    func(n types.NetworkInterface) []string { return boolean(n.RequesterManaged) },
 		"owner-id":             func(n types.NetworkInterface) []string { return str(n.OwnerId) },
+		"attachment.instance-id": func(n types.NetworkInterface) []string {
+			if n.Attachment == nil {
+				return nil
+			}
+			return str(n.Attachment.InstanceId)
+		},
 		"group-id": func(n types.NetworkInterface) []string {
 			return each(n.Groups, func(x types.GroupIdentifier) *string { return x.GroupId })
 		},
@@ -178,6 +184,15 @@ func (b *Backend) DescribeNetworkInterfaces(ctx context.Context, in *ec2api.Desc
 				n.VpcId, n.AvailabilityZone, n.AvailabilityZoneId = sn.VpcId, sn.AvailabilityZone, sn.AvailabilityZoneId
 			} else if !isNotFound(err) {
 				return nil, err
+			}
+		}
+		instances, err := all[instance](tx, s, kindInstance, "")
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range instances {
+			if i.Instance.State.Name != types.InstanceStateNameTerminated {
+				enis = append(enis, instanceInterfaces(s, i.Instance)...)
 			}
 		}
 		return enis, nil

@@ -172,10 +172,8 @@ func (b *Backend) ModifyInstanceAttribute(ctx context.Context, in *ec2api.Modify
 			}
 			inst.InstanceType = info.InstanceType
 			inst.CpuOptions = &types.CpuOptions{CoreCount: info.VCpuInfo.DefaultCores, ThreadsPerCore: info.VCpuInfo.DefaultThreadsPerCore}
-			if !aws.ToBool(info.BurstablePerformanceSupported) {
-				i.CpuCredits = ""
-			} else if i.CpuCredits == "" {
-				i.CpuCredits = "unlimited"
+			if aws.ToBool(info.BurstablePerformanceSupported) && i.CpuCredits == "" {
+				i.CpuCredits = defaultCredits(info.InstanceType)
 			}
 		}
 		if userData != nil {
@@ -299,15 +297,20 @@ func (b *Backend) ModifyInstanceMaintenanceOptions(ctx context.Context, in *ec2a
 	return &ec2api.ModifyInstanceMaintenanceOptionsOutput{InstanceId: in.InstanceId, AutoRecovery: options.AutoRecovery}, nil
 }
 
-// creditsUnsupported is EC2's refusal of CPU credit options for an
-// instance that is not of a burstable performance type.
-func creditsUnsupported(id string) error {
-	return awsproto.ClientError("UnsupportedOperation", "The instance %s is not a burstable performance instance; its CPU credit option cannot be described or changed.", id)
+// cpuCredits is an instance's CPU credit option: the one it was given as
+// a burstable performance instance, which it keeps when resized to
+// another type, else standard.
+func (i instance) cpuCredits() string {
+	if i.CpuCredits == "" {
+		return "standard"
+	}
+	return i.CpuCredits
 }
 
 // DescribeInstanceCreditSpecifications reports the CPU credit option
-// (standard or unlimited) of burstable performance instances: those
-// named, or every one that is not terminated.
+// (standard or unlimited) of the instances named (standard for one that
+// never was a burstable performance instance); named none, of those with
+// the unlimited option.
 // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstanceCreditSpecifications.html
 func (b *Backend) DescribeInstanceCreditSpecifications(ctx context.Context, in *ec2api.DescribeInstanceCreditSpecificationsInput) (*ec2api.DescribeInstanceCreditSpecificationsOutput, error) {
 	var found []instance
@@ -318,18 +321,11 @@ func (b *Backend) DescribeInstanceCreditSpecifications(ctx context.Context, in *
 	if err != nil {
 		return nil, err
 	}
-	for _, id := range in.InstanceIds {
-		i := slices.IndexFunc(found, func(i instance) bool { return *i.Instance.InstanceId == id })
-		switch {
-		case i < 0:
-			return nil, notFound(id)
-		case found[i].CpuCredits == "":
-			return nil, creditsUnsupported(id)
-		}
+	if len(in.InstanceIds) == 0 {
+		found = slices.DeleteFunc(found, func(i instance) bool {
+			return i.CpuCredits != "unlimited" || i.Instance.State.Name == types.InstanceStateNameTerminated
+		})
 	}
-	found = slices.DeleteFunc(found, func(i instance) bool {
-		return i.CpuCredits == "" || i.Instance.State.Name == types.InstanceStateNameTerminated && len(in.InstanceIds) == 0
-	})
 	f := filter[instance]{id: instanceFilter.id, tags: instanceFilter.tags, fields: map[string]func(instance) []string{
 		"instance-id": instanceFilter.fields["instance-id"],
 	}}
@@ -343,7 +339,7 @@ func (b *Backend) DescribeInstanceCreditSpecifications(ctx context.Context, in *
 	out := &ec2api.DescribeInstanceCreditSpecificationsOutput{InstanceCreditSpecifications: []types.InstanceCreditSpecification{}, NextToken: next}
 	for _, i := range page {
 		out.InstanceCreditSpecifications = append(out.InstanceCreditSpecifications,
-			types.InstanceCreditSpecification{InstanceId: i.Instance.InstanceId, CpuCredits: aws.String(i.CpuCredits)})
+			types.InstanceCreditSpecification{InstanceId: i.Instance.InstanceId, CpuCredits: aws.String(i.cpuCredits())})
 	}
 	return out, nil
 }
@@ -375,7 +371,7 @@ func (b *Backend) ModifyInstanceCreditSpecification(ctx context.Context, in *ec2
 				continue
 			case err != nil:
 				return err
-			case i.CpuCredits == "":
+			case !aws.ToBool(typeInfo(i.Instance.InstanceType).BurstablePerformanceSupported):
 				fail(types.UnsuccessfulInstanceCreditSpecificationErrorCodeInstanceCreditSpecificationNotSupported, "The instance "+id+" is not a burstable performance instance.")
 				continue
 			case i.Instance.State.Name == types.InstanceStateNameTerminated:

@@ -98,16 +98,16 @@ func (b *Backend) RunInstances(ctx context.Context, in *ec2api.RunInstancesInput
 	info := typeInfo(instanceType)
 	credits := ""
 	if aws.ToBool(info.BurstablePerformanceSupported) {
-		credits = "unlimited"
-		if strings.HasPrefix(string(instanceType), "t2.") {
-			credits = "standard"
-		}
-		if in.CreditSpecification != nil && in.CreditSpecification.CpuCredits != nil {
-			credits = *in.CreditSpecification.CpuCredits
-		}
+		credits = defaultCredits(instanceType)
 	}
-	if credits != "" && credits != "standard" && credits != "unlimited" {
-		return nil, errInvalid("Value (%s) for parameter cpuCredits is invalid. Valid values: standard, unlimited", credits)
+	if c := in.CreditSpecification; c != nil && c.CpuCredits != nil {
+		switch {
+		case *c.CpuCredits != "standard" && *c.CpuCredits != "unlimited":
+			return nil, errInvalid("Value (%s) for parameter cpuCredits is invalid. Valid values: standard, unlimited", *c.CpuCredits)
+		case credits == "":
+			return nil, awsproto.ClientError("InstanceCreditSpecification.NotSupported", "The %s instance type does not support CPU credit options.", instanceType)
+		}
+		credits = *c.CpuCredits
 	}
 	s := backend.ScopeFrom(ctx)
 	img, known := image(s.Region, *in.ImageId)
@@ -203,6 +203,17 @@ func (b *Backend) RunInstances(ctx context.Context, in *ec2api.RunInstancesInput
 		return nil, err
 	}
 	return out, nil
+}
+
+// defaultCredits is the CPU credit option a burstable performance
+// instance of type t launches with: standard for T2, unlimited for later
+// families.
+// https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/burstable-performance-instances-unlimited-mode-concepts.html
+func defaultCredits(t types.InstanceType) string {
+	if strings.HasPrefix(string(t), "t2.") {
+		return "standard"
+	}
+	return "unlimited"
 }
 
 // newInstance is an instance record as RunInstances makes it, before its
@@ -482,6 +493,26 @@ var instanceFilter = filter[instance]{
 		"private-dns-name":    func(i instance) []string { return str(i.Instance.PrivateDnsName) },
 		"reservation-id":      func(i instance) []string { return []string{i.ReservationId} },
 		"key-name":            func(i instance) []string { return str(i.Instance.KeyName) },
+		"architecture":        func(i instance) []string { return []string{string(i.Instance.Architecture)} },
+		"ip-address":          func(i instance) []string { return str(i.Instance.PublicIpAddress) },
+		"dns-name":            func(i instance) []string { return str(i.Instance.PublicDnsName) },
+		"root-device-name":    func(i instance) []string { return str(i.Instance.RootDeviceName) },
+		"root-device-type":    func(i instance) []string { return []string{string(i.Instance.RootDeviceType)} },
+		"iam-instance-profile.arn": func(i instance) []string {
+			if p := i.Instance.IamInstanceProfile; p != nil {
+				return str(p.Arn)
+			}
+			return nil
+		},
+		"network-interface.network-interface-id": func(i instance) []string {
+			return each(i.Instance.NetworkInterfaces, func(n types.InstanceNetworkInterface) *string { return n.NetworkInterfaceId })
+		},
+		"block-device-mapping.volume-id": func(i instance) []string {
+			return each(i.Instance.BlockDeviceMappings, func(m types.InstanceBlockDeviceMapping) *string { return m.Ebs.VolumeId })
+		},
+		"instance.group-name": func(i instance) []string {
+			return each(i.Instance.SecurityGroups, func(x types.GroupIdentifier) *string { return x.GroupName })
+		},
 		"instance.group-id": func(i instance) []string {
 			return each(i.Instance.SecurityGroups, func(x types.GroupIdentifier) *string { return x.GroupId })
 		},
@@ -684,4 +715,37 @@ func (b *Backend) RebootInstances(ctx context.Context, in *ec2api.RebootInstance
 func incorrectState(i instance, action string) error {
 	return awsproto.ClientError("IncorrectInstanceState", "The instance '%s' is not in a state from which it can be %s.",
 		*i.Instance.InstanceId, map[string]string{"stop": "stopped", "start": "started", "reboot": "rebooted", "modify": "modified"}[action])
+}
+
+// instanceInterfaces are an instance's network interfaces as
+// DescribeNetworkInterfaces shows them.
+func instanceInterfaces(s backend.Scope, inst types.Instance) []types.NetworkInterface {
+	var out []types.NetworkInterface
+	for _, n := range inst.NetworkInterfaces {
+		eni := types.NetworkInterface{
+			NetworkInterfaceId: n.NetworkInterfaceId, SubnetId: n.SubnetId, VpcId: n.VpcId, OwnerId: aws.String(s.Account),
+			AvailabilityZone: inst.Placement.AvailabilityZone, AvailabilityZoneId: inst.Placement.AvailabilityZoneId,
+			Description: n.Description, Groups: backend.OrEmpty(n.Groups), MacAddress: n.MacAddress, PrivateIpAddress: n.PrivateIpAddress,
+			PrivateDnsName: n.PrivateDnsName, SourceDestCheck: n.SourceDestCheck, Status: types.NetworkInterfaceStatusInUse,
+			InterfaceType: types.NetworkInterfaceTypeInterface, RequesterManaged: aws.Bool(false), TagSet: []types.Tag{},
+			Ipv6Addresses: []types.NetworkInterfaceIpv6Address{},
+		}
+		if a := n.Association; a != nil {
+			eni.Association = &types.NetworkInterfaceAssociation{PublicIp: a.PublicIp, PublicDnsName: a.PublicDnsName, IpOwnerId: a.IpOwnerId}
+		}
+		for _, p := range n.PrivateIpAddresses {
+			ip := types.NetworkInterfacePrivateIpAddress{Primary: p.Primary, PrivateIpAddress: p.PrivateIpAddress, PrivateDnsName: p.PrivateDnsName}
+			if p.Association != nil {
+				ip.Association = eni.Association
+			}
+			eni.PrivateIpAddresses = append(eni.PrivateIpAddresses, ip)
+		}
+		if a := n.Attachment; a != nil {
+			eni.Attachment = &types.NetworkInterfaceAttachment{AttachmentId: a.AttachmentId, AttachTime: a.AttachTime,
+				DeleteOnTermination: a.DeleteOnTermination, DeviceIndex: a.DeviceIndex, NetworkCardIndex: a.NetworkCardIndex,
+				InstanceId: inst.InstanceId, InstanceOwnerId: aws.String(s.Account), Status: a.Status}
+		}
+		out = append(out, eni)
+	}
+	return out
 }

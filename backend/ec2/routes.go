@@ -455,6 +455,9 @@ var routeTableFilter = filter[types.RouteTable]{
 		"route.gateway-id": func(rt types.RouteTable) []string {
 			return each(rt.Routes, func(x types.Route) *string { return x.GatewayId })
 		},
+		"route.nat-gateway-id": func(rt types.RouteTable) []string {
+			return each(rt.Routes, func(x types.Route) *string { return x.NatGatewayId })
+		},
 	},
 }
 

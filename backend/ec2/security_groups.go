@@ -475,6 +475,16 @@ func (b *Backend) DeleteSecurityGroup(ctx context.Context, in *ec2api.DeleteSecu
 				return errDependency("resource %s has a dependent object", *sg.GroupId)
 			}
 		}
+		instances, err := all[instance](tx, s, kindInstance, *sg.VpcId)
+		if err != nil {
+			return err
+		}
+		for _, i := range instances {
+			if i.Instance.State.Name != types.InstanceStateNameTerminated &&
+				slices.ContainsFunc(i.Instance.SecurityGroups, func(g types.GroupIdentifier) bool { return *g.GroupId == *sg.GroupId }) {
+				return errDependency("resource %s has a dependent object", *sg.GroupId)
+			}
+		}
 		return b.deleteSecurityGroup(tx, s, *sg.GroupId)
 	})
 	if err != nil {
