@@ -181,6 +181,7 @@ var ec2Names = map[string]struct{ in, out string }{
 	"DescribeInstanceCreditSpecificationsOutput.InstanceCreditSpecifications":          {out: "instanceCreditSpecificationSet"},
 	"DescribeInstanceStatusOutput.InstanceStatuses":                                    {out: "instanceStatusSet"},
 	"DescribeVolumesOutput.Volumes":                                                    {out: "volumeSet"},
+	"DescribeVolumesModificationsOutput.VolumesModifications":                          {out: "volumeModificationSet"},
 	"ModifyInstanceCreditSpecificationOutput.SuccessfulInstanceCreditSpecifications":   {out: "successfulInstanceCreditSpecificationSet"},
 	"ModifyInstanceCreditSpecificationOutput.UnsuccessfulInstanceCreditSpecifications": {out: "unsuccessfulInstanceCreditSpecificationSet"},
 	"StartInstancesOutput.StartingInstances":                                           {out: "instancesSet"},

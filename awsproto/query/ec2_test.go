@@ -33,7 +33,7 @@ var ec2Operations = []string{
 	"ModifyInstanceMaintenanceOptions", "DescribeInstanceCreditSpecifications", "ModifyInstanceCreditSpecification", "DescribeInstanceStatus",
 	"StopInstances", "StartInstances", "RebootInstances",
 	"CreateLaunchTemplate", "CreateLaunchTemplateVersion", "DescribeLaunchTemplates", "DescribeLaunchTemplateVersions",
-	"ModifyLaunchTemplate", "DeleteLaunchTemplate", "DeleteLaunchTemplateVersions", "AssociateAddress", "DisassociateAddress", "GetInstanceUefiData",
+	"ModifyLaunchTemplate", "DeleteLaunchTemplate", "DeleteLaunchTemplateVersions", "AssociateAddress", "DisassociateAddress", "GetInstanceUefiData", "ModifyVolume", "DescribeVolumesModifications",
 }
 
 // TestEC2RoundTrip sends every operation berth serves, with every member

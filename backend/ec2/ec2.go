@@ -49,21 +49,22 @@ func New(store *sqlite.Store, env backend.Env) *Backend {
 
 // Stored resource kinds. Resources inside a VPC are stored under it.
 const (
-	kindVpc             = "ec2/vpc"                     // vpc: by id
-	kindSubnet          = "ec2/subnet"                  // types.Subnet: by id, under its VPC
-	kindSecurityGroup   = "ec2/security-group"          // types.SecurityGroup without rules: by id, under its VPC, named by its name
-	kindRule            = "ec2/security-group-rule"     // types.SecurityGroupRule: by id, under its group
-	kindInternetGateway = "ec2/internet-gateway"        // types.InternetGateway: by id
-	kindRouteTable      = "ec2/route-table"             // types.RouteTable: by id, under its VPC
-	kindNetworkACL      = "ec2/network-acl"             // types.NetworkAcl without associations: by id, under its VPC
-	kindAddress         = "ec2/address"                 // types.Address: by allocation id
-	kindAddressDomain   = "ec2/address-domain-name"     // an address's reverse DNS name (string): by allocation id
-	kindNatGateway      = "ec2/nat-gateway"             // types.NatGateway: by id, under its VPC
-	kindInstance        = "ec2/instance"                // instance: by id, under its VPC
-	kindVolume          = "ec2/volume"                  // types.Volume: by id, under the instance it is attached to
-	kindLaunchTemplate  = "ec2/launch-template"         // types.LaunchTemplate: by id, named by its name
-	kindTemplateVersion = "ec2/launch-template-version" // types.LaunchTemplateVersion: by template id/version, under its template
-	kindDefaults        = "ec2/defaults"                // the region's default VPC id, once made
+	kindVpc                = "ec2/vpc"                     // vpc: by id
+	kindSubnet             = "ec2/subnet"                  // types.Subnet: by id, under its VPC
+	kindSecurityGroup      = "ec2/security-group"          // types.SecurityGroup without rules: by id, under its VPC, named by its name
+	kindRule               = "ec2/security-group-rule"     // types.SecurityGroupRule: by id, under its group
+	kindInternetGateway    = "ec2/internet-gateway"        // types.InternetGateway: by id
+	kindRouteTable         = "ec2/route-table"             // types.RouteTable: by id, under its VPC
+	kindNetworkACL         = "ec2/network-acl"             // types.NetworkAcl without associations: by id, under its VPC
+	kindAddress            = "ec2/address"                 // types.Address: by allocation id
+	kindAddressDomain      = "ec2/address-domain-name"     // an address's reverse DNS name (string): by allocation id
+	kindNatGateway         = "ec2/nat-gateway"             // types.NatGateway: by id, under its VPC
+	kindInstance           = "ec2/instance"                // instance: by id, under its VPC
+	kindVolume             = "ec2/volume"                  // types.Volume: by id, under the instance it is attached to
+	kindVolumeModification = "ec2/volume-modification"     // types.VolumeModification: the latest of a volume, by volume id
+	kindLaunchTemplate     = "ec2/launch-template"         // types.LaunchTemplate: by id, named by its name
+	kindTemplateVersion    = "ec2/launch-template-version" // types.LaunchTemplateVersion: by template id/version, under its template
+	kindDefaults           = "ec2/defaults"                // the region's default VPC id, once made
 )
 
 // vpc is a VPC with the attributes DescribeVpcAttribute reports.

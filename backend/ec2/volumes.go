@@ -155,6 +155,9 @@ func releaseVolumes(tx *sqlite.Tx, s backend.Scope, inst *types.Instance) error 
 			if err := tx.Delete(s.Key(kindVolume, *v.VolumeId)); err != nil {
 				return err
 			}
+			if err := tx.Delete(s.Key(kindVolumeModification, *v.VolumeId)); err != nil {
+				return err
+			}
 			continue
 		}
 		v.State, v.Attachments = types.VolumeStateAvailable, []types.VolumeAttachment{}
@@ -225,4 +228,111 @@ func (b *Backend) DescribeVolumes(ctx context.Context, in *ec2api.DescribeVolume
 		return nil, err
 	}
 	return &ec2api.DescribeVolumesOutput{Volumes: backend.OrEmpty(out), NextToken: next}, nil
+}
+
+// ModifyVolume changes a volume's size (never smaller), type, IOPS or
+// throughput. A record changes at once: EC2 answers that the
+// modification is modifying, and DescribeVolumesModifications then shows
+// it completed.
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyVolume.html
+func (b *Backend) ModifyVolume(ctx context.Context, in *ec2api.ModifyVolumeInput) (*ec2api.ModifyVolumeOutput, error) {
+	if aws.ToString(in.VolumeId) == "" {
+		return nil, errMissing("VolumeId")
+	}
+	var m types.VolumeModification
+	err := b.update(ctx, func(tx *sqlite.Tx, s backend.Scope) error {
+		var v types.Volume
+		if err := get(tx, s, kindVolume, *in.VolumeId, &v); err != nil {
+			return err
+		}
+		now := b.env.Clock().UTC()
+		m = types.VolumeModification{VolumeId: v.VolumeId, StartTime: &now, EndTime: &now, Progress: aws.Int64(100),
+			ModificationState: types.VolumeModificationStateCompleted,
+			OriginalSize:      v.Size, OriginalVolumeType: v.VolumeType, OriginalIops: v.Iops, OriginalThroughput: v.Throughput,
+			OriginalMultiAttachEnabled: v.MultiAttachEnabled}
+		if in.Size != nil {
+			if *in.Size < *v.Size {
+				return errInvalid("New size cannot be smaller than existing size")
+			}
+			v.Size = in.Size
+		}
+		if in.VolumeType != "" && in.VolumeType != v.VolumeType {
+			v.VolumeType, v.Iops, v.Throughput = in.VolumeType, nil, nil
+		}
+		if in.Iops != nil {
+			if v.VolumeType == types.VolumeTypeGp2 || v.VolumeType == types.VolumeTypeSt1 || v.VolumeType == types.VolumeTypeSc1 || v.VolumeType == types.VolumeTypeStandard {
+				return awsproto.ClientError("InvalidParameterCombination", "The parameter iops is not supported for %s volumes.", v.VolumeType)
+			}
+			v.Iops = in.Iops
+		}
+		if in.Throughput != nil {
+			if v.VolumeType != types.VolumeTypeGp3 {
+				return awsproto.ClientError("InvalidParameterCombination", "The parameter throughput is not supported for %s volumes.", v.VolumeType)
+			}
+			v.Throughput = in.Throughput
+		}
+		switch v.VolumeType {
+		case types.VolumeTypeGp3:
+			v.Iops, v.Throughput = aws.Int32(max(3000, aws.ToInt32(v.Iops))), aws.Int32(max(125, aws.ToInt32(v.Throughput)))
+		case types.VolumeTypeGp2:
+			v.Iops, v.Throughput = aws.Int32(min(16000, max(100, 3**v.Size))), nil
+		case types.VolumeTypeIo1, types.VolumeTypeIo2:
+			if v.Iops == nil {
+				return awsproto.ClientError("InvalidParameterCombination", "The parameter iops must be specified for %s volumes.", v.VolumeType)
+			}
+		}
+		if in.MultiAttachEnabled != nil {
+			v.MultiAttachEnabled = in.MultiAttachEnabled
+		}
+		m.TargetSize, m.TargetVolumeType, m.TargetIops, m.TargetThroughput, m.TargetMultiAttachEnabled = v.Size, v.VolumeType, v.Iops, v.Throughput, v.MultiAttachEnabled
+		parent := ""
+		if len(v.Attachments) > 0 {
+			parent = *v.Attachments[0].InstanceId
+		}
+		if err := tx.Put(s.Row(kindVolume, *v.VolumeId, parent, ""), v); err != nil {
+			return err
+		}
+		return tx.Put(s.Row(kindVolumeModification, *v.VolumeId, "", ""), m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	shown := m
+	shown.ModificationState, shown.Progress, shown.EndTime = types.VolumeModificationStateModifying, aws.Int64(0), nil
+	return &ec2api.ModifyVolumeOutput{VolumeModification: &shown}, nil
+}
+
+var modificationFilter = filter[types.VolumeModification]{
+	id:   func(m types.VolumeModification) string { return *m.VolumeId },
+	tags: func(types.VolumeModification) []types.Tag { return nil },
+	fields: map[string]func(types.VolumeModification) []string{
+		"volume-id":          func(m types.VolumeModification) []string { return str(m.VolumeId) },
+		"modification-state": func(m types.VolumeModification) []string { return []string{string(m.ModificationState)} },
+		"target-size":        func(m types.VolumeModification) []string { return number(m.TargetSize) },
+		"target-volume-type": func(m types.VolumeModification) []string { return []string{string(m.TargetVolumeType)} },
+	},
+}
+
+// DescribeVolumesModifications reports the latest modification of each
+// volume named (or of every volume modified).
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVolumesModifications.html
+func (b *Backend) DescribeVolumesModifications(ctx context.Context, in *ec2api.DescribeVolumesModificationsInput) (*ec2api.DescribeVolumesModificationsOutput, error) {
+	for _, id := range in.VolumeIds {
+		err := b.view(ctx, func(tx *sqlite.Tx, s backend.Scope) error { return get(tx, s, kindVolume, id, &types.Volume{}) })
+		if err != nil {
+			return nil, err
+		}
+	}
+	load := func(tx *sqlite.Tx, s backend.Scope) ([]types.VolumeModification, error) {
+		ms, err := all[types.VolumeModification](tx, s, kindVolumeModification, "")
+		if err != nil || len(in.VolumeIds) == 0 {
+			return ms, err
+		}
+		return slices.DeleteFunc(ms, func(m types.VolumeModification) bool { return !slices.Contains(in.VolumeIds, *m.VolumeId) }), nil
+	}
+	out, next, err := describe(ctx, b, load, modificationFilter, nil, in.Filters, in.NextToken, in.MaxResults)
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.DescribeVolumesModificationsOutput{VolumesModifications: backend.OrEmpty(out), NextToken: next}, nil
 }
