@@ -18,7 +18,8 @@ import (
 // its instance profile, an image found by name, a launch template, and a
 // bastion instance); a plan then has no changes; the bastion runs in its
 // public subnet with its profile and root volume, the private subnets
-// route through the NAT gateway; destroy leaves nothing behind.
+// route through the NAT gateway; a new instance type for the bastion
+// applies; destroy leaves nothing behind.
 func TestTerraformVpcNat(t *testing.T) {
 	t.Parallel()
 	tf := newTerraform(t, "vpc-nat", "us-west-2")
@@ -55,6 +56,14 @@ func TestTerraformVpcNat(t *testing.T) {
 		policies := try(c.iam.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String("core-instance")})).must(t).AttachedPolicies
 		if len(policies) != 2 {
 			t.Fatalf("the instance role's policies = %+v", policies)
+		}
+
+		// A new instance type: the provider stops the bastion, changes its
+		// type and starts it again.
+		tf.run("apply", "-auto-approve", "-var", "bastion_type=t3.small")
+		inst = try(c.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{out["bastion_id"]}})).must(t).Reservations[0].Instances[0]
+		if inst.State.Name != types.InstanceStateNameRunning || inst.InstanceType != types.InstanceTypeT3Small {
+			t.Fatalf("resized bastion = %+v", inst)
 		}
 	})
 	if left := leftBehind(t, tf.region); len(left) > 0 {

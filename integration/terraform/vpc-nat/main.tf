@@ -10,6 +10,11 @@ variable "name" {
   default = "core"
 }
 
+variable "bastion_type" {
+  type    = string
+  default = "t3.micro"
+}
+
 locals {
   azs             = slice(data.aws_availability_zones.available.names, 0, 2)
   public_subnets  = ["10.0.0.0/24", "10.0.1.0/24"]
@@ -287,7 +292,7 @@ resource "aws_launch_template" "app" {
 
 resource "aws_instance" "bastion" {
   ami                    = data.aws_ami.ecs.id
-  instance_type          = "t3.micro"
+  instance_type          = var.bastion_type
   subnet_id              = aws_subnet.public[0].id
   vpc_security_group_ids = [aws_security_group.bastion.id]
   iam_instance_profile   = aws_iam_instance_profile.instance.name
