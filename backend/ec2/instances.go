@@ -3,7 +3,6 @@ package ec2
 import (
 	"context"
 	"net/netip"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -222,7 +221,11 @@ func (b *Backend) newInstance(s backend.Scope, in *ec2api.RunInstancesInput, img
 	sn types.Subnet, groups []types.GroupIdentifier, ip netip.Addr, now time.Time, index int32) instance {
 	private := "ip-" + strings.ReplaceAll(ip.String(), ".", "-") + "." + privateDomain(s.Region)
 	eni := b.id("eni")
-	mac := "0a:" + strings.Join(regexp.MustCompile("..").FindAllString(b.env.IDs.Hex(10), -1), ":")
+	digits := b.env.IDs.Hex(10)
+	mac := "0a"
+	for i := 0; i < len(digits); i += 2 {
+		mac += ":" + digits[i:i+2]
+	}
 	inst := types.Instance{
 		InstanceId: aws.String(b.id("i")), ImageId: in.ImageId, InstanceType: in.InstanceType, State: stateRunning,
 		AmiLaunchIndex: aws.Int32(index), LaunchTime: &now, KeyName: in.KeyName, SubnetId: sn.SubnetId, VpcId: sn.VpcId,
