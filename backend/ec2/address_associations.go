@@ -131,14 +131,14 @@ func (b *Backend) AssociateAddress(ctx context.Context, in *ec2api.AssociateAddr
 				return err
 			}
 		}
-		nic := i.Instance.NetworkInterfaces[0]
+		setPublicAddress(&i.Instance, s, netip.MustParseAddr(*a.PublicIp))
+		nic := &i.Instance.NetworkInterfaces[0]
+		nic.Association.IpOwnerId = aws.String(s.Account)
 		a.AssociationId, a.InstanceId, a.NetworkInterfaceId = aws.String(b.id("eipassoc")), i.Instance.InstanceId, nic.NetworkInterfaceId
 		a.PrivateIpAddress, a.NetworkInterfaceOwnerId = nic.PrivateIpAddress, aws.String(s.Account)
 		if err := tx.Put(s.Row(kindAddress, *a.AllocationId, "", ""), a); err != nil {
 			return err
 		}
-		setPublicAddress(&i.Instance, s, netip.MustParseAddr(*a.PublicIp))
-		i.Instance.NetworkInterfaces[0].Association.IpOwnerId = aws.String(s.Account)
 		association = *a.AssociationId
 		return putInstance(tx, s, i)
 	})

@@ -391,6 +391,10 @@ func freePublicAddress(tx *sqlite.Tx, s backend.Scope) (netip.Addr, error) {
 // or takes them away (an invalid addr).
 // https://docs.aws.amazon.com/vpc/latest/userguide/vpc-dns.html#vpc-dns-hostnames
 func setPublicAddress(inst *types.Instance, s backend.Scope, addr netip.Addr) {
+	if len(inst.NetworkInterfaces) == 0 { // a record from before instances had interfaces
+		inst.NetworkInterfaces = []types.InstanceNetworkInterface{{NetworkInterfaceId: aws.String("eni-" + digest(17, *inst.InstanceId)),
+			PrivateIpAddress: inst.PrivateIpAddress, SubnetId: inst.SubnetId, VpcId: inst.VpcId, Groups: inst.SecurityGroups}}
+	}
 	nic := &inst.NetworkInterfaces[0]
 	if !addr.IsValid() {
 		inst.PublicIpAddress, inst.PublicDnsName, nic.Association = nil, aws.String(""), nil
@@ -407,7 +411,9 @@ func setPublicAddress(inst *types.Instance, s backend.Scope, addr netip.Addr) {
 	inst.PublicIpAddress, inst.PublicDnsName = aws.String(addr.String()), aws.String(name)
 	assoc := &types.InstanceNetworkInterfaceAssociation{PublicIp: aws.String(addr.String()), PublicDnsName: aws.String(name), IpOwnerId: aws.String("amazon")}
 	nic.Association = assoc
-	nic.PrivateIpAddresses[0].Association = assoc
+	if len(nic.PrivateIpAddresses) > 0 {
+		nic.PrivateIpAddresses[0].Association = assoc
+	}
 }
 
 // privateDomain is the domain of private DNS names in a region.
