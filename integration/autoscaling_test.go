@@ -443,7 +443,7 @@ func TestAutoScalingTagsHooksWarmPoolsProcesses(t *testing.T) {
 func TestAutoScalingCapacityProvider(t *testing.T) {
 	ctx, c := setup(t)
 	as := autoscalingClient(c)
-	lt, _ := launchTemplate(t, ctx, c, "cp")
+	lt, _ := launchTemplate(t, ctx, c, "capacity") // EC2 takes names of 3 to 128 characters
 	sn := subnets(t, ctx, c)
 	for name, protect := range map[string]bool{"protected": true, "unprotected": false} {
 		try(as.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String(name), LaunchTemplate: lt,

@@ -52,7 +52,16 @@ func newTestBackend(t *testing.T) (*Backend, *ec2.Backend, context.Context) {
 	env := backend.Env{Clock: func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }, IDs: &backend.SequentialIDs{}}
 	e := ec2.New(store, env)
 	ctx := backend.WithScope(context.Background(), backend.Scope{Account: "123456789012", Region: "eu-central-1"})
-	return New(store, env, e, fakeTemplates{}), e, ctx
+	return New(store, env, untemplated{e}, fakeTemplates{}), e, ctx
+}
+
+// untemplated is EC2 launching without the launch template, which exists
+// only in fakeTemplates: the group names the template's image and type.
+type untemplated struct{ *ec2.Backend }
+
+func (u untemplated) RunInstances(ctx context.Context, in *ec2api.RunInstancesInput) (*ec2api.RunInstancesOutput, error) {
+	in.LaunchTemplate = nil
+	return u.Backend.RunInstances(ctx, in)
 }
 
 // TestLaunchTemplates resolves a group's template in EC2: by name or id,

@@ -332,7 +332,7 @@ func run(args []string) error {
 	elbBackend := elbv2.New(store, env, ca)
 	logsBackend, ec2Backend := logs.New(store, env), ec2.New(store, env)
 	stsBackend := sts.New(store, env)
-	asBackend := autoscaling.New(store, env, ec2Backend, launchTemplates(ec2Backend))
+	asBackend := autoscaling.New(store, env, ec2Backend, ec2Backend)
 	iamBackend := iam.New(store, env, stsBackend)
 	secret, err := backend.Secret(ctx, store, env.IDs)
 	if err != nil {
@@ -524,14 +524,4 @@ func cleanContainers(ctx context.Context, log zerolog.Logger) error {
 	n, err := docker.RemoveAll(ctx)
 	log.Info().Int("containers", n).Msg("removed berth's containers and networks")
 	return err
-}
-
-// launchTemplates is the EC2 backend as Auto Scaling's resolver of launch
-// templates, once it serves DescribeLaunchTemplateVersions; nil before,
-// when groups accept any launch template.
-func launchTemplates(ec2Backend *ec2.Backend) autoscaling.LaunchTemplates {
-	if t, ok := any(ec2Backend).(autoscaling.LaunchTemplates); ok {
-		return t
-	}
-	return nil
 }
