@@ -120,7 +120,9 @@ func TestAwslogsDriver(t *testing.T) {
 	want := []string{"testapp listening on :8080", "hello-stdout", "hello-stderr"}
 	// Docker copies stdout and stderr apart and stamps each line as it
 	// copies it, so their lines may land in either order.
-	same := func(got []string) bool { return slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) }
+	same := func(got []string) bool {
+		return slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want)))
+	}
 	eventually(t, "the container's output in its stream", func() bool { return same(messages()) })
 
 	tail := awsV2(t, c.region, "logs", "tail", "/ecs/logs-demo", "--since", "1h")

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -15,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/aws/smithy-go"
 )
 
 // getWith sends a GET with the header given and returns the status,
@@ -56,12 +54,6 @@ func getWith(t *testing.T, url, header, value string) (int, http.Header, string)
 func TestTerraformECSASG(t *testing.T) {
 	t.Parallel()
 	ctx, c := context.Background(), shared.clients("eu-central-1")
-	if _, err := c.ec2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{}); err != nil {
-		var ae smithy.APIError
-		if errors.As(err, &ae) && ae.ErrorCode() == "OperationNotPermitted" {
-			t.Skip("berth's EC2 does not serve launch templates yet")
-		}
-	}
 	tf := newTerraform(t, "ecs-asg", c.region, "-var", "image="+testImage)
 	as := autoscalingClient(c)
 	tf.lifecycle(func(out map[string]string) {
