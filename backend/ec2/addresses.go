@@ -66,6 +66,7 @@ var addressFilter = filter[types.Address]{
 	fields: map[string]func(types.Address) []string{
 		"allocation-id":        func(a types.Address) []string { return str(a.AllocationId) },
 		"association-id":       func(a types.Address) []string { return str(a.AssociationId) },
+		"instance-id":          func(a types.Address) []string { return str(a.InstanceId) },
 		"domain":               func(a types.Address) []string { return []string{string(a.Domain)} },
 		"network-interface-id": func(a types.Address) []string { return str(a.NetworkInterfaceId) },
 		"private-ip-address":   func(a types.Address) []string { return str(a.PrivateIpAddress) },
@@ -391,4 +392,110 @@ func subnetUsers(tx *sqlite.Tx, s backend.Scope, subnet string) ([]string, error
 		}
 	}
 	return used, nil
+}
+
+// AssociateAddress associates an Elastic IP address with an instance (its
+// primary private address). An address associated with another instance
+// moves to it unless AllowReassociation is false ("reassociation is
+// automatic"); an address the instance held before is
+// disassociated from it but stays allocated. berth's instances have no
+// network interface records, so NetworkInterfaceId names none.
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AssociateAddress.html
+func (b *Backend) AssociateAddress(ctx context.Context, in *ec2api.AssociateAddressInput) (*ec2api.AssociateAddressOutput, error) {
+	if in.AllocationId == nil {
+		if in.PublicIp != nil {
+			return nil, errInvalid("Elastic IP addresses for use with a VPC are associated by AllocationId.")
+		}
+		return nil, errMissing("AllocationId")
+	}
+	if in.NetworkInterfaceId != nil {
+		return nil, notFound(*in.NetworkInterfaceId)
+	}
+	if in.InstanceId == nil {
+		return nil, errMissing("InstanceId")
+	}
+	var id string
+	err := b.update(ctx, func(tx *sqlite.Tx, s backend.Scope) error {
+		var a types.Address
+		if err := get(tx, s, kindAddress, *in.AllocationId, &a); err != nil {
+			return err
+		}
+		var inst instance
+		if err := get(tx, s, kindInstance, *in.InstanceId, &inst); err != nil {
+			return err
+		}
+		if inst.Instance.State == nil || inst.Instance.State.Name != types.InstanceStateNameRunning {
+			return awsproto.ClientError("IncorrectInstanceState", "The instance '%s' is not in a valid state for this operation.", *in.InstanceId)
+		}
+		if a.AssociationId != nil {
+			if a.InstanceId == nil {
+				// Held by a NAT gateway.
+				return awsproto.ClientError("Resource.AlreadyAssociated", "Elastic IP address [%s] is already associated", *in.AllocationId)
+			}
+			if aws.ToString(a.InstanceId) == *in.InstanceId {
+				id = *a.AssociationId
+				return nil
+			}
+			if in.AllowReassociation != nil && !*in.AllowReassociation {
+				return awsproto.ClientError("Resource.AlreadyAssociated", "resource %s is already associated with associate-id %s", *in.AllocationId, *a.AssociationId)
+			}
+		}
+		addresses, err := all[types.Address](tx, s, kindAddress, "")
+		if err != nil {
+			return err
+		}
+		for _, other := range addresses {
+			if aws.ToString(other.InstanceId) == *in.InstanceId && *other.AllocationId != *a.AllocationId {
+				other.AssociationId, other.InstanceId, other.PrivateIpAddress, other.NetworkInterfaceOwnerId = nil, nil, nil, nil
+				if err := tx.Put(s.Row(kindAddress, *other.AllocationId, "", ""), other); err != nil {
+					return err
+				}
+			}
+		}
+		id = b.id("eipassoc")
+		a.AssociationId, a.InstanceId, a.PrivateIpAddress = aws.String(id), in.InstanceId, inst.Instance.PrivateIpAddress
+		a.NetworkInterfaceId, a.NetworkInterfaceOwnerId = nil, aws.String(s.Account)
+		return tx.Put(s.Row(kindAddress, *a.AllocationId, "", ""), a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.AssociateAddressOutput{AssociationId: aws.String(id)}, nil
+}
+
+// DisassociateAddress disassociates an Elastic IP address from the
+// instance it is associated with, by association id; one that names no
+// association is InvalidAssociationID.NotFound (the provider relies on
+// that code when the association went with the NAT gateway or instance
+// that held it). A NAT gateway's address is its own: it is released by
+// deleting the gateway, so AWS refuses to disassociate it, and berth too.
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DisassociateAddress.html
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html (InvalidAssociationID.NotFound)
+func (b *Backend) DisassociateAddress(ctx context.Context, in *ec2api.DisassociateAddressInput) (*ec2api.DisassociateAddressOutput, error) {
+	if in.AssociationId == nil {
+		if in.PublicIp != nil {
+			return nil, errInvalid("Elastic IP addresses for use with a VPC are disassociated by AssociationId.")
+		}
+		return nil, errMissing("AssociationId")
+	}
+	err := b.update(ctx, func(tx *sqlite.Tx, s backend.Scope) error {
+		addresses, err := all[types.Address](tx, s, kindAddress, "")
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(addresses, func(a types.Address) bool { return aws.ToString(a.AssociationId) == *in.AssociationId })
+		if i < 0 {
+			return awsproto.ClientError("InvalidAssociationID.NotFound", "The association ID '%s' does not exist", *in.AssociationId)
+		}
+		a := addresses[i]
+		if a.InstanceId == nil {
+			return awsproto.ClientError("AuthFailure", "You do not have permission to access the specified resource.")
+		}
+		a.AssociationId, a.InstanceId, a.PrivateIpAddress, a.NetworkInterfaceId, a.NetworkInterfaceOwnerId = nil, nil, nil, nil, nil
+		return tx.Put(s.Row(kindAddress, *a.AllocationId, "", ""), a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.DisassociateAddressOutput{}, nil
 }
