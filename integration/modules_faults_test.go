@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 )
 
 // TestModulesElasticIPAssociation: terraform-aws-vpc's NAT gateway address
@@ -65,4 +67,56 @@ func TestModulesElasticIPAssociation(t *testing.T) {
 	try(c.ec2.DisassociateAddress(ctx, &ec2.DisassociateAddressInput{AssociationId: assoc})).must(t)
 	try(c.ec2.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: eip.AllocationId})).must(t)
 	try(c.ec2.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: other.AllocationId})).must(t)
+}
+
+// TestModulesListenerAttributeValues sets the listener attributes
+// terraform-aws-alb's complete-alb example sets: header names longer than
+// the 40 characters of a rule's http-header condition
+// (X-Amzn-Mtls-Clientcert-Serial-Number-Custom), and TRACE among the
+// methods of Access-Control-Allow-Methods, which API_ListenerAttribute
+// lists (GET, HEAD, POST, DELETE, CONNECT, OPTIONS, PUT, TRACE, PATCH).
+// Every value is read back as set.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_ListenerAttribute.html
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/header-modification.html
+func TestModulesListenerAttributeValues(t *testing.T) {
+	ctx, c := setup(t)
+	s := newALB(t, ctx, c, "headers")
+	set := map[string]string{
+		"routing.http.response.server.enabled":                                  "false",
+		"routing.http.response.strict_transport_security.header_value":          "max-age=31536000; includeSubDomains; preload",
+		"routing.http.response.access_control_allow_origin.header_value":        "https://example.com",
+		"routing.http.response.access_control_allow_methods.header_value":       "TRACE,GET",
+		"routing.http.response.access_control_allow_headers.header_value":       "Accept-Language,Content-Language",
+		"routing.http.response.access_control_allow_credentials.header_value":   "true",
+		"routing.http.response.access_control_expose_headers.header_value":      "Cache-Control",
+		"routing.http.response.access_control_max_age.header_value":             "86400",
+		"routing.http.response.content_security_policy.header_value":            "*",
+		"routing.http.response.x_content_type_options.header_value":             "nosniff",
+		"routing.http.response.x_frame_options.header_value":                    "SAMEORIGIN",
+		"routing.http.request.x_amzn_tls_version.header_name":                   "X-Amzn-Tls-Version-Custom",
+		"routing.http.request.x_amzn_tls_cipher_suite.header_name":              "X-Amzn-Tls-Cipher-Suite-Custom",
+		"routing.http.request.x_amzn_mtls_clientcert.header_name":               "X-Amzn-Mtls-Clientcert-Custom",
+		"routing.http.request.x_amzn_mtls_clientcert_serial_number.header_name": "X-Amzn-Mtls-Clientcert-Serial-Number-Custom",
+		"routing.http.request.x_amzn_mtls_clientcert_issuer.header_name":        "X-Amzn-Mtls-Clientcert-Issuer-Custom",
+		"routing.http.request.x_amzn_mtls_clientcert_subject.header_name":       "X-Amzn-Mtls-Clientcert-Subject-Custom",
+		"routing.http.request.x_amzn_mtls_clientcert_validity.header_name":      "X-Amzn-Mtls-Clientcert-Validity-Custom",
+		"routing.http.request.x_amzn_mtls_clientcert_leaf.header_name":          "X-Amzn-Mtls-Clientcert-Leaf-Custom",
+	}
+	var attrs []elbtypes.ListenerAttribute
+	for k, v := range set {
+		attrs = append(attrs, elbtypes.ListenerAttribute{Key: aws.String(k), Value: aws.String(v)})
+	}
+	try(c.elbv2.ModifyListenerAttributes(ctx, &elbv2.ModifyListenerAttributesInput{ListenerArn: aws.String(s.listener), Attributes: attrs})).must(t)
+	got := try(c.elbv2.DescribeListenerAttributes(ctx, &elbv2.DescribeListenerAttributesInput{ListenerArn: aws.String(s.listener)})).must(t).Attributes
+	for k, v := range set {
+		if attr(got, k) != v {
+			t.Errorf("%s = %q, want %q", k, attr(got, k), v)
+		}
+	}
+	for key, value := range map[string]string{"routing.http.response.access_control_allow_methods.header_value": "GET,FETCH",
+		"routing.http.request.x_amzn_tls_version.header_name": "X Tls"} {
+		_, err := c.elbv2.ModifyListenerAttributes(ctx, &elbv2.ModifyListenerAttributesInput{ListenerArn: aws.String(s.listener),
+			Attributes: []elbtypes.ListenerAttribute{{Key: aws.String(key), Value: aws.String(value)}}})
+		wantErr[*elbtypes.InvalidConfigurationRequestException](t, err)
+	}
 }
