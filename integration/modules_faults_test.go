@@ -120,3 +120,51 @@ func TestModulesListenerAttributeValues(t *testing.T) {
 		wantErr[*elbtypes.InvalidConfigurationRequestException](t, err)
 	}
 }
+
+// TestModulesNetworkACLEntryFilters: the provider reads an
+// aws_network_acl_rule back with DescribeNetworkAcls filtered by
+// network-acl-id, entry.egress and entry.rule-number (terraform-aws-vpc's
+// network-acls example has a dozen). Every entry.* filter of the API
+// reference matches an ACL that has any entry with the value.
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeNetworkAcls.html
+func TestModulesNetworkACLEntryFilters(t *testing.T) {
+	ctx, c := setup(t)
+	vpc := try(c.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.7.0.0/16")})).must(t).Vpc
+	acl := try(c.ec2.CreateNetworkAcl(ctx, &ec2.CreateNetworkAclInput{VpcId: vpc.VpcId})).must(t).NetworkAcl
+	try(c.ec2.CreateNetworkAclEntry(ctx, &ec2.CreateNetworkAclEntryInput{NetworkAclId: acl.NetworkAclId, RuleNumber: aws.Int32(110),
+		Egress: aws.Bool(false), Protocol: aws.String("6"), RuleAction: types.RuleActionAllow, CidrBlock: aws.String("10.7.1.0/24"),
+		PortRange: &types.PortRange{From: aws.Int32(1024), To: aws.Int32(65535)}})).must(t)
+	try(c.ec2.CreateNetworkAclEntry(ctx, &ec2.CreateNetworkAclEntryInput{NetworkAclId: acl.NetworkAclId, RuleNumber: aws.Int32(120),
+		Egress: aws.Bool(true), Protocol: aws.String("1"), RuleAction: types.RuleActionDeny, Ipv6CidrBlock: aws.String("::/0"),
+		IcmpTypeCode: &types.IcmpTypeCode{Type: aws.Int32(8), Code: aws.Int32(-1)}})).must(t)
+	count := func(filters ...types.Filter) int {
+		t.Helper()
+		out := try(c.ec2.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{
+			Filters: append(filters, filter("vpc-id", *vpc.VpcId), filter("default", "false"))})).must(t)
+		return len(out.NetworkAcls)
+	}
+	for _, tc := range []struct {
+		filter types.Filter
+		want   int
+	}{
+		{filter("entry.egress", "false"), 1},
+		{filter("entry.rule-number", "110"), 1},
+		{filter("entry.rule-number", "130"), 0},
+		{filter("entry.cidr", "10.7.1.0/24"), 1},
+		{filter("entry.ipv6-cidr", "::/0"), 1},
+		{filter("entry.protocol", "6"), 1},
+		{filter("entry.rule-action", "deny"), 1},
+		{filter("entry.port-range.from", "1024"), 1},
+		{filter("entry.port-range.to", "65535"), 1},
+		{filter("entry.icmp.type", "8"), 1},
+		{filter("entry.icmp.code", "-1"), 1},
+		{filter("entry.icmp.type", "0"), 0},
+	} {
+		if got := count(tc.filter); got != tc.want {
+			t.Errorf("%s=%v: %d ACLs, want %d", *tc.filter.Name, tc.filter.Values, got, tc.want)
+		}
+	}
+	if got := count(filter("network-acl-id", *acl.NetworkAclId), filter("entry.egress", "true"), filter("entry.rule-number", "120")); got != 1 {
+		t.Errorf("the provider's lookup found %d ACLs, want 1", got)
+	}
+}
