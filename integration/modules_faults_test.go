@@ -4,6 +4,7 @@ package integration
 // ecs) against berth, each with the behaviour AWS documents.
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -167,4 +168,69 @@ func TestModulesNetworkACLEntryFilters(t *testing.T) {
 	if got := count(filter("network-acl-id", *acl.NetworkAclId), filter("entry.egress", "true"), filter("entry.rule-number", "120")); got != 1 {
 		t.Errorf("the provider's lookup found %d ACLs, want 1", got)
 	}
+}
+
+// TestModulesVpcSecondaryCidrBlocks: terraform-aws-vpc's
+// secondary_cidr_blocks associates more IPv4 blocks with the VPC and puts
+// subnets in them. Each block gets a local route in every route table of
+// the VPC (new ones too); blocks may not overlap, nor come from another
+// private range than the primary block's; five in all; the primary block
+// stays, and a block stays while a subnet is in it.
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AssociateVpcCidrBlock.html
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DisassociateVpcCidrBlock.html
+// https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html
+func TestModulesVpcSecondaryCidrBlocks(t *testing.T) {
+	ctx, c := setup(t)
+	vpc := try(c.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.0.0.0/16")})).must(t).Vpc
+	added := try(c.ec2.AssociateVpcCidrBlock(ctx, &ec2.AssociateVpcCidrBlockInput{VpcId: vpc.VpcId, CidrBlock: aws.String("10.1.0.0/16")})).must(t)
+	if a := added.CidrBlockAssociation; aws.ToString(a.CidrBlock) != "10.1.0.0/16" || a.CidrBlockState.State != types.VpcCidrBlockStateCodeAssociating {
+		t.Fatalf("AssociateVpcCidrBlock = %+v", a)
+	}
+	got := try(c.ec2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []types.Filter{
+		filter("cidr-block-association.association-id", *added.CidrBlockAssociation.AssociationId)}})).must(t).Vpcs
+	if len(got) != 1 || len(got[0].CidrBlockAssociationSet) != 2 || got[0].CidrBlockAssociationSet[1].CidrBlockState.State != types.VpcCidrBlockStateCodeAssociated {
+		t.Fatalf("DescribeVpcs = %+v", got)
+	}
+	localRoutes := func(rt types.RouteTable) []string {
+		var out []string
+		for _, r := range rt.Routes {
+			if aws.ToString(r.GatewayId) == "local" {
+				out = append(out, aws.ToString(r.DestinationCidrBlock))
+			}
+		}
+		return out
+	}
+	main := try(c.ec2.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []types.Filter{filter("vpc-id", *vpc.VpcId)}})).must(t).RouteTables[0]
+	created := try(c.ec2.CreateRouteTable(ctx, &ec2.CreateRouteTableInput{VpcId: vpc.VpcId})).must(t).RouteTable
+	for _, rt := range []types.RouteTable{main, *created} {
+		if got := localRoutes(rt); len(got) != 2 || got[1] != "10.1.0.0/16" {
+			t.Fatalf("local routes of %s = %v", *rt.RouteTableId, got)
+		}
+	}
+	sn := try(c.ec2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.VpcId, CidrBlock: aws.String("10.1.4.0/24")})).must(t).Subnet
+
+	for block, code := range map[string]string{"10.1.128.0/17": "InvalidVpc.Range", "172.16.0.0/16": "InvalidVpc.Range", "192.168.0.0/16": "InvalidVpc.Range"} {
+		_, err := c.ec2.AssociateVpcCidrBlock(ctx, &ec2.AssociateVpcCidrBlockInput{VpcId: vpc.VpcId, CidrBlock: aws.String(block)})
+		wantEC2Code(t, err, code)
+	}
+	for _, block := range []string{"10.2.0.0/16", "10.3.0.0/16", "100.64.0.0/16"} {
+		try(c.ec2.AssociateVpcCidrBlock(ctx, &ec2.AssociateVpcCidrBlockInput{VpcId: vpc.VpcId, CidrBlock: aws.String(block)})).must(t)
+	}
+	_, err := c.ec2.AssociateVpcCidrBlock(ctx, &ec2.AssociateVpcCidrBlockInput{VpcId: vpc.VpcId, CidrBlock: aws.String("10.4.0.0/16")})
+	wantEC2Code(t, err, "CidrLimitExceeded")
+
+	_, err = c.ec2.DisassociateVpcCidrBlock(ctx, &ec2.DisassociateVpcCidrBlockInput{AssociationId: vpc.CidrBlockAssociationSet[0].AssociationId})
+	wantEC2Code(t, err, "OperationNotPermitted")
+	_, err = c.ec2.DisassociateVpcCidrBlock(ctx, &ec2.DisassociateVpcCidrBlockInput{AssociationId: added.CidrBlockAssociation.AssociationId})
+	wantEC2Code(t, err, "DependencyViolation")
+	try(c.ec2.DeleteSubnet(ctx, &ec2.DeleteSubnetInput{SubnetId: sn.SubnetId})).must(t)
+	try(c.ec2.DisassociateVpcCidrBlock(ctx, &ec2.DisassociateVpcCidrBlockInput{AssociationId: added.CidrBlockAssociation.AssociationId})).must(t)
+	_, err = c.ec2.DisassociateVpcCidrBlock(ctx, &ec2.DisassociateVpcCidrBlockInput{AssociationId: added.CidrBlockAssociation.AssociationId})
+	wantEC2Code(t, err, "InvalidVpcCidrBlockAssociationID.NotFound")
+	main = try(c.ec2.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{RouteTableIds: []string{*main.RouteTableId}})).must(t).RouteTables[0]
+	if got := localRoutes(main); slices.Contains(got, "10.1.0.0/16") {
+		t.Fatalf("local routes after disassociation = %v", got)
+	}
+	_, err = c.ec2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.VpcId, CidrBlock: aws.String("10.1.4.0/24")})
+	wantEC2Code(t, err, "InvalidSubnet.Range")
 }
