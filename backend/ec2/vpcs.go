@@ -143,6 +143,9 @@ var vpcFilter = filter[types.Vpc]{
 		},
 		"cidr-block-association.state": func(v types.Vpc) []string {
 			return each(v.CidrBlockAssociationSet, func(x types.VpcCidrBlockAssociation) *string {
+				if x.CidrBlockState == nil {
+					return nil
+				}
 				return aws.String(string(x.CidrBlockState.State))
 			})
 		},
