@@ -218,7 +218,8 @@ func TestEC2ElasticIPOnInstance(t *testing.T) {
 		t.Fatalf("instance with an Elastic IP = %+v, addresses %+v", inst, addr)
 	}
 	other := *try(c.ec2.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: inst.ImageId, MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})).must(t).Instances[0].InstanceId
-	_, err := c.ec2.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: eip.AllocationId, InstanceId: aws.String(other)})
+	// Reassociation is automatic unless AllowReassociation is false.
+	_, err := c.ec2.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: eip.AllocationId, InstanceId: aws.String(other), AllowReassociation: aws.Bool(false)})
 	wantEC2Code(t, err, "Resource.AlreadyAssociated")
 	try(c.ec2.DisassociateAddress(ctx, &ec2.DisassociateAddressInput{AssociationId: assoc})).must(t)
 	_, err = c.ec2.DisassociateAddress(ctx, &ec2.DisassociateAddressInput{AssociationId: assoc})

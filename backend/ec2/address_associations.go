@@ -61,8 +61,10 @@ func detachAddress(tx *sqlite.Tx, s backend.Scope, a *types.Address) error {
 }
 
 // AssociateAddress associates an Elastic IP address with an instance (or
-// its primary network interface). An address already associated moves
-// only when AllowReassociation is set.
+// its primary network interface). An address already associated with
+// another instance moves to this one ("reassociation is automatic")
+// unless AllowReassociation is false; the address the instance held
+// before is disassociated and stays allocated.
 // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AssociateAddress.html
 func (b *Backend) AssociateAddress(ctx context.Context, in *ec2api.AssociateAddressInput) (*ec2api.AssociateAddressOutput, error) {
 	if in.AllocationId == nil && in.PublicIp == nil {
@@ -110,10 +112,10 @@ func (b *Backend) AssociateAddress(ctx context.Context, in *ec2api.AssociateAddr
 		case aws.ToString(a.InstanceId) == *i.Instance.InstanceId:
 			association = *a.AssociationId
 			return nil
-		case a.AssociationId != nil && !aws.ToBool(in.AllowReassociation):
-			return awsproto.ClientError("Resource.AlreadyAssociated", "Elastic IP address [%s] is already associated", *a.AllocationId)
 		case a.AssociationId != nil && a.InstanceId == nil:
 			return awsproto.ClientError("Resource.AlreadyAssociated", "Elastic IP address [%s] is in use by a NAT gateway", *a.AllocationId)
+		case a.AssociationId != nil && in.AllowReassociation != nil && !*in.AllowReassociation:
+			return awsproto.ClientError("Resource.AlreadyAssociated", "Elastic IP address [%s] is already associated", *a.AllocationId)
 		}
 		if a.AssociationId != nil {
 			if err := detachAddress(tx, s, &a); err != nil {
@@ -149,8 +151,11 @@ func (b *Backend) AssociateAddress(ctx context.Context, in *ec2api.AssociateAddr
 }
 
 // DisassociateAddress ends an Elastic IP address's association with an
-// instance. The address of a NAT gateway stays with it until the gateway
-// is deleted.
+// instance; an association id that names none is
+// InvalidAssociationID.NotFound, which the provider relies on when the
+// association went with the NAT gateway or instance that held it. The
+// address of a NAT gateway stays with it until the gateway is deleted.
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
 // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DisassociateAddress.html
 func (b *Backend) DisassociateAddress(ctx context.Context, in *ec2api.DisassociateAddressInput) (*ec2api.DisassociateAddressOutput, error) {
 	if in.AssociationId == nil && in.PublicIp == nil {
@@ -175,7 +180,9 @@ func (b *Backend) DisassociateAddress(ctx context.Context, in *ec2api.Disassocia
 		case addresses[n].AssociationId == nil:
 			return nil
 		case addresses[n].InstanceId == nil:
-			return awsproto.ClientError("InvalidIPAddress.InUse", "Address %s is in use by a NAT gateway.", *addresses[n].PublicIp)
+			// The NAT gateway's network interface is AWS's, not the
+			// caller's to change.
+			return awsproto.ClientError("AuthFailure", "You do not have permission to access the specified resource.")
 		}
 		return detachAddress(tx, s, &addresses[n])
 	})

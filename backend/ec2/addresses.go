@@ -66,9 +66,9 @@ var addressFilter = filter[types.Address]{
 	fields: map[string]func(types.Address) []string{
 		"allocation-id":        func(a types.Address) []string { return str(a.AllocationId) },
 		"association-id":       func(a types.Address) []string { return str(a.AssociationId) },
+		"instance-id":          func(a types.Address) []string { return str(a.InstanceId) },
 		"domain":               func(a types.Address) []string { return []string{string(a.Domain)} },
 		"network-interface-id": func(a types.Address) []string { return str(a.NetworkInterfaceId) },
-		"instance-id":          func(a types.Address) []string { return str(a.InstanceId) },
 		"private-ip-address":   func(a types.Address) []string { return str(a.PrivateIpAddress) },
 		"public-ip":            func(a types.Address) []string { return str(a.PublicIp) },
 		"network-border-group": func(a types.Address) []string { return str(a.NetworkBorderGroup) },

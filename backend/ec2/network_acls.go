@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -87,7 +88,66 @@ var networkACLFilter = filter[types.NetworkAcl]{
 		"association.network-acl-id": func(a types.NetworkAcl) []string {
 			return each(a.Associations, func(x types.NetworkAclAssociation) *string { return x.NetworkAclId })
 		},
+		// An entry filter matches an ACL with any entry that has the
+		// value; the provider finds an aws_network_acl_rule by
+		// entry.egress and entry.rule-number.
+		"entry.cidr":      entryField(func(e types.NetworkAclEntry) []string { return str(e.CidrBlock) }),
+		"entry.ipv6-cidr": entryField(func(e types.NetworkAclEntry) []string { return str(e.Ipv6CidrBlock) }),
+		"entry.egress":    entryField(func(e types.NetworkAclEntry) []string { return boolean(e.Egress) }),
+		"entry.protocol":  entryField(func(e types.NetworkAclEntry) []string { return str(e.Protocol) }),
+		"entry.rule-action": entryField(func(e types.NetworkAclEntry) []string {
+			return []string{string(e.RuleAction)}
+		}),
+		"entry.rule-number": entryField(func(e types.NetworkAclEntry) []string { return intValue(e.RuleNumber) }),
+		"entry.icmp.code": entryField(func(e types.NetworkAclEntry) []string {
+			if e.IcmpTypeCode == nil {
+				return nil
+			}
+			return intValue(e.IcmpTypeCode.Code)
+		}),
+		"entry.icmp.type": entryField(func(e types.NetworkAclEntry) []string {
+			if e.IcmpTypeCode == nil {
+				return nil
+			}
+			return intValue(e.IcmpTypeCode.Type)
+		}),
+		"entry.port-range.from": entryField(func(e types.NetworkAclEntry) []string {
+			if e.PortRange == nil {
+				return nil
+			}
+			return intValue(e.PortRange.From)
+		}),
+		"entry.port-range.to": entryField(func(e types.NetworkAclEntry) []string {
+			if e.PortRange == nil {
+				return nil
+			}
+			return intValue(e.PortRange.To)
+		}),
 	},
+}
+
+// entryField is an ACL filter over its entries: the values of all of them.
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeNetworkAcls.html
+func entryField(f func(types.NetworkAclEntry) []string) func(types.NetworkAcl) []string {
+	return func(a types.NetworkAcl) []string {
+		var out []string
+		for _, e := range a.Entries {
+			for _, v := range f(e) {
+				if v != "" {
+					out = append(out, v)
+				}
+			}
+		}
+		return out
+	}
+}
+
+// intValue is a filter value of an optional integer: none when absent.
+func intValue(v *int32) []string {
+	if v == nil {
+		return nil
+	}
+	return []string{strconv.Itoa(int(*v))}
 }
 
 // aclAssociations returns every subnet's network ACL association: the one

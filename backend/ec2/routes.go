@@ -153,8 +153,13 @@ func (b *Backend) CreateRouteTable(ctx context.Context, in *ec2api.CreateRouteTa
 		if err := get(tx, s, kindVpc, aws.ToString(in.VpcId), &v); err != nil {
 			return err
 		}
-		rt = b.newRouteTable(s, *in.VpcId, types.Route{DestinationCidrBlock: v.Vpc.CidrBlock, GatewayId: aws.String("local"),
-			Origin: types.RouteOriginCreateRouteTable, State: types.RouteStateActive})
+		// A local route for each of the VPC's blocks.
+		var local []types.Route
+		for _, block := range vpcBlocks(v) {
+			local = append(local, types.Route{DestinationCidrBlock: aws.String(block.String()), GatewayId: aws.String("local"),
+				Origin: types.RouteOriginCreateRouteTable, State: types.RouteStateActive})
+		}
+		rt = b.newRouteTable(s, *in.VpcId, local...)
 		rt.Tags = backend.OrEmpty(tagsFor(in.TagSpecifications, types.ResourceTypeRouteTable))
 		return tx.Put(s.Row(kindRouteTable, *rt.RouteTableId, *in.VpcId, ""), rt)
 	})

@@ -74,7 +74,8 @@ func (b *Backend) CreateSubnet(ctx context.Context, in *ec2api.CreateSubnetInput
 		if err := get(tx, s, kindVpc, *in.VpcId, &v); err != nil {
 			return err
 		}
-		if outer := netip.MustParsePrefix(*v.Vpc.CidrBlock); !outer.Contains(block.Addr()) || block.Bits() < outer.Bits() {
+		// Inside one of the VPC's blocks, the primary or a secondary one.
+		if !slices.ContainsFunc(vpcBlocks(v), func(outer netip.Prefix) bool { return outer.Contains(block.Addr()) && block.Bits() >= outer.Bits() }) {
 			return awsproto.ClientError("InvalidSubnet.Range", "The CIDR '%s' is invalid.", block)
 		}
 		z, err := zoneOf(s.Region, aws.ToString(in.AvailabilityZone), aws.ToString(in.AvailabilityZoneId))

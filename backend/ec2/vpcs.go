@@ -138,6 +138,17 @@ var vpcFilter = filter[types.Vpc]{
 		"cidr-block-association.cidr-block": func(v types.Vpc) []string {
 			return each(v.CidrBlockAssociationSet, func(x types.VpcCidrBlockAssociation) *string { return x.CidrBlock })
 		},
+		"cidr-block-association.association-id": func(v types.Vpc) []string {
+			return each(v.CidrBlockAssociationSet, func(x types.VpcCidrBlockAssociation) *string { return x.AssociationId })
+		},
+		"cidr-block-association.state": func(v types.Vpc) []string {
+			return each(v.CidrBlockAssociationSet, func(x types.VpcCidrBlockAssociation) *string {
+				if x.CidrBlockState == nil {
+					return nil
+				}
+				return aws.String(string(x.CidrBlockState.State))
+			})
+		},
 		"is-default":      func(v types.Vpc) []string { return boolean(v.IsDefault) },
 		"isDefault":       func(v types.Vpc) []string { return boolean(v.IsDefault) },
 		"state":           func(v types.Vpc) []string { return []string{string(v.State)} },

@@ -31,9 +31,14 @@ func between(lo, hi int) func(string) bool {
 }
 
 // headerName is a header name a listener attribute renames a header to:
-// an RFC 9110 token of up to 40 characters.
+// an RFC 9110 token, as long as an attribute value may be (1,024). The
+// 40-character bound of http-header rule conditions is not one of them:
+// the header modification guide renames to longer names
+// ("X-Amzn-Mtls-Clientcert-Serial-Number" is 36 before any suffix).
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_ListenerAttribute.html
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/header-modification.html
 func headerName(v string) bool {
-	return v != "" && len(v) <= 40 && !strings.ContainsFunc(v, func(r rune) bool {
+	return v != "" && len(v) <= 1024 && !strings.ContainsFunc(v, func(r rune) bool {
 		return !(r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)) || strings.ContainsRune("!#$%&'*+-.^_`|~", r))
 	})
 }
@@ -45,13 +50,14 @@ func headerValue(v string) bool {
 }
 
 // methodList is an Access-Control-Allow-Methods value: a comma-separated
-// list of HTTP methods.
+// list of the methods API_ListenerAttribute names (GET, HEAD, POST,
+// DELETE, CONNECT, OPTIONS, PUT, TRACE and PATCH).
 func methodList(v string) bool {
 	if v == "" {
 		return true
 	}
 	for _, m := range strings.Split(v, ",") {
-		if !slices.Contains([]string{"GET", "HEAD", "POST", "DELETE", "CONNECT", "OPTIONS", "PUT", "PATCH"}, strings.TrimSpace(m)) {
+		if !slices.Contains([]string{"GET", "HEAD", "POST", "DELETE", "CONNECT", "OPTIONS", "PUT", "TRACE", "PATCH"}, strings.TrimSpace(m)) {
 			return false
 		}
 	}
