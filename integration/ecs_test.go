@@ -463,7 +463,7 @@ func TestClusterContainsInstances(t *testing.T) {
 
 func TestCapacityProvidersAndTags(t *testing.T) {
 	ctx, c := setup(t)
-	group := autoScalingGroup(t, ctx, c, "a") // a capacity provider's group must exist
+	group := autoScalingGroup(t, ctx, c, "hosts-a") // a capacity provider's group must exist
 	cp := try(c.ecs.CreateCapacityProvider(ctx, &ecs.CreateCapacityProviderInput{
 		Name:                     aws.String("asg"),
 		AutoScalingGroupProvider: &types.AutoScalingGroupProvider{AutoScalingGroupArn: group.AutoScalingGroupARN},
