@@ -2,6 +2,7 @@ package integration
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"slices"
@@ -182,6 +183,17 @@ func TestFireLensToCloudWatch(t *testing.T) {
 	app.LogConfiguration = &ecstypes.LogConfiguration{LogDriver: ecstypes.LogDriverAwsfirelens, Options: map[string]string{
 		"Name": "cloudwatch_logs", "region": c.region, "log_group_name": "/ecs/firelens-demo", "log_stream_prefix": "web-", "auto_create_group": "true",
 	}}
+	// FireLens needs both halves: a router and a container that uses it
+	// (ECS's messages as users report them, see validFireLens).
+	alone := app
+	alone.DependsOn = nil
+	for _, half := range [][]ecstypes.ContainerDefinition{{alone}, {webContainer("solo"), router}} {
+		_, err := c.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("half"), ContainerDefinitions: half})
+		var ce *ecstypes.ClientException
+		if !errors.As(err, &ce) || !strings.Contains(aws.ToString(ce.Message), "firelens") {
+			t.Fatalf("registering half of FireLens: %v", err)
+		}
+	}
 	register(t, ctx, c, "firelens", "", app, router)
 	task := running(t, ctx, c, *runTask(t, ctx, c, &ecs.RunTaskInput{TaskDefinition: aws.String("firelens")}).TaskArn)
 	get(t, hostURL(t, task)+"/log?msg=hello-stdout")

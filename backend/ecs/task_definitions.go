@@ -137,6 +137,9 @@ func newTaskDefinition(in *ecsapi.RegisterTaskDefinitionInput) (*types.TaskDefin
 	if !slices.ContainsFunc(containers, func(c types.ContainerDefinition) bool { return aws.ToBool(c.Essential) }) {
 		return nil, errClient("Task definition must have at least one essential container.")
 	}
+	if err := validFireLens(containers); err != nil {
+		return nil, err
+	}
 	td := &types.TaskDefinition{
 		Family:                  in.Family,
 		ContainerDefinitions:    containers,
@@ -170,6 +173,26 @@ func newTaskDefinition(in *ecsapi.RegisterTaskDefinitionInput) (*types.TaskDefin
 		td.PlacementConstraints = append(td.PlacementConstraints, pc)
 	}
 	return td, nil
+}
+
+// validFireLens refuses a task definition in which FireLens has half of
+// what it needs: an awsfirelens log configuration without a log router (a
+// container with firelensConfiguration), or a router no container uses.
+// The messages are ECS's, as users have reported them:
+// https://github.com/fabfuel/ecs-deploy/issues/164 and
+// https://github.com/aws/amazon-cloudwatch-logs-for-fluent-bit/issues/20
+func validFireLens(containers []types.ContainerDefinition) error {
+	router := slices.ContainsFunc(containers, func(c types.ContainerDefinition) bool { return c.FirelensConfiguration != nil })
+	routed := slices.ContainsFunc(containers, func(c types.ContainerDefinition) bool {
+		return c.LogConfiguration != nil && c.LogConfiguration.LogDriver == types.LogDriverAwsfirelens
+	})
+	switch {
+	case routed && !router:
+		return errClient("When awsfirelens log driver is specified in log configuration, a firelens configuration object must be configured in one of the containers.")
+	case router && !routed:
+		return errClient("When a firelensConfiguration object is specified, at least one container has to be configured with the awsfirelens log driver.")
+	}
+	return nil
 }
 
 func validContainer(c types.ContainerDefinition, mode types.NetworkMode, taskMemory bool, volumes []types.Volume) error {
