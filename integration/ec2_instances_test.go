@@ -345,3 +345,31 @@ func TestCLILaunchTemplate(t *testing.T) {
 	c.run(nil, "ec2", "delete-launch-template", "--launch-template-name", "cli-hosts")
 	c.fails("InvalidLaunchTemplateName.NotFoundException", "ec2", "describe-launch-templates", "--launch-template-names", "cli-hosts")
 }
+
+// TestEC2PublicAddressesNeedGateway: an Elastic IP address is associated
+// only in a VPC with an internet gateway (Gateway.NotAttached), and the
+// gateway is not detached while the VPC maps public addresses through it
+// (DependencyViolation), as EC2 answers both.
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DetachInternetGateway.html
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
+func TestEC2PublicAddressesNeedGateway(t *testing.T) {
+	ctx, c := setup(t)
+	vpc := try(c.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.42.0.0/16")})).must(t).Vpc.VpcId
+	subnet := try(c.ec2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc, CidrBlock: aws.String("10.42.1.0/24")})).must(t).Subnet.SubnetId
+	id := try(c.ec2.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: ecsImage(t, ctx, c).ImageId, SubnetId: subnet, MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})).must(t).Instances[0].InstanceId
+	eip := try(c.ec2.AllocateAddress(ctx, &ec2.AllocateAddressInput{Domain: types.DomainTypeVpc})).must(t)
+	_, err := c.ec2.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: eip.AllocationId, InstanceId: id})
+	wantEC2Code(t, err, "Gateway.NotAttached")
+
+	igw := try(c.ec2.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{})).must(t).InternetGateway.InternetGatewayId
+	try(c.ec2.AttachInternetGateway(ctx, &ec2.AttachInternetGatewayInput{InternetGatewayId: igw, VpcId: vpc})).must(t)
+	assoc := try(c.ec2.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: eip.AllocationId, InstanceId: id})).must(t).AssociationId
+	_, err = c.ec2.DetachInternetGateway(ctx, &ec2.DetachInternetGatewayInput{InternetGatewayId: igw, VpcId: vpc})
+	wantEC2Code(t, err, "DependencyViolation")
+
+	// Unmapped (the subnet gives no public address at launch), it detaches.
+	try(c.ec2.DisassociateAddress(ctx, &ec2.DisassociateAddressInput{AssociationId: assoc})).must(t)
+	try(c.ec2.DetachInternetGateway(ctx, &ec2.DetachInternetGatewayInput{InternetGatewayId: igw, VpcId: vpc})).must(t)
+	try(c.ec2.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: eip.AllocationId})).must(t)
+	try(c.ec2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{*id}})).must(t)
+}

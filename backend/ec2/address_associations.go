@@ -117,6 +117,12 @@ func (b *Backend) AssociateAddress(ctx context.Context, in *ec2api.AssociateAddr
 		case a.AssociationId != nil && in.AllowReassociation != nil && !*in.AllowReassociation:
 			return awsproto.ClientError("Resource.AlreadyAssociated", "Elastic IP address [%s] is already associated", *a.AllocationId)
 		}
+		if ok, err := hasInternetGateway(tx, s, aws.ToString(i.Instance.VpcId)); err != nil || !ok {
+			if err != nil {
+				return err
+			}
+			return awsproto.ClientError("Gateway.NotAttached", "Network %s is not attached to any internet gateway", aws.ToString(i.Instance.VpcId))
+		}
 		if a.AssociationId != nil {
 			if err := detachAddress(tx, s, &a); err != nil {
 				return err

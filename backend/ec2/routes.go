@@ -25,6 +25,40 @@ func attachedTo(g types.InternetGateway) string {
 	return aws.ToString(g.Attachments[0].VpcId)
 }
 
+// mapsPublicAddresses reports whether a VPC has public addresses mapped
+// through its internet gateway: an instance's (its own or an Elastic IP
+// address) or a public NAT gateway's. While it has, the gateway is not
+// detached, nor an Elastic IP address associated without one.
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DetachInternetGateway.html
+func mapsPublicAddresses(tx *sqlite.Tx, s backend.Scope, vpcID string) (bool, error) {
+	instances, err := all[instance](tx, s, kindInstance, "")
+	if err != nil {
+		return false, err
+	}
+	for _, i := range instances {
+		if aws.ToString(i.Instance.VpcId) == vpcID && i.Instance.PublicIpAddress != nil && i.Instance.State.Name != types.InstanceStateNameTerminated {
+			return true, nil
+		}
+	}
+	gateways, err := all[types.NatGateway](tx, s, kindNatGateway, vpcID)
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(gateways, func(ng types.NatGateway) bool {
+		return ng.State != types.NatGatewayStateDeleted && ng.ConnectivityType != types.ConnectivityTypePrivate
+	}), nil
+}
+
+// hasInternetGateway reports whether an internet gateway is attached to
+// a VPC.
+func hasInternetGateway(tx *sqlite.Tx, s backend.Scope, vpcID string) (bool, error) {
+	gateways, err := all[types.InternetGateway](tx, s, kindInternetGateway, "")
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(gateways, func(g types.InternetGateway) bool { return attachedTo(g) == vpcID }), nil
+}
+
 // CreateInternetGateway creates a detached internet gateway.
 func (b *Backend) CreateInternetGateway(ctx context.Context, in *ec2api.CreateInternetGatewayInput) (*ec2api.CreateInternetGatewayOutput, error) {
 	var g types.InternetGateway
@@ -85,9 +119,15 @@ func (b *Backend) AttachInternetGateway(ctx context.Context, in *ec2api.AttachIn
 // DetachInternetGateway detaches a gateway from its VPC.
 func (b *Backend) DetachInternetGateway(ctx context.Context, in *ec2api.DetachInternetGatewayInput) (*ec2api.DetachInternetGatewayOutput, error) {
 	id, vpcID := aws.ToString(in.InternetGatewayId), aws.ToString(in.VpcId)
-	err := b.changeGateway(ctx, id, func(_ *sqlite.Tx, _ backend.Scope, g *types.InternetGateway) error {
+	err := b.changeGateway(ctx, id, func(tx *sqlite.Tx, s backend.Scope, g *types.InternetGateway) error {
 		if attachedTo(*g) != vpcID {
 			return awsproto.ClientError("Gateway.NotAttached", "resource %s is not attached to network %s", id, vpcID)
+		}
+		if mapped, err := mapsPublicAddresses(tx, s, vpcID); err != nil || mapped {
+			if err != nil {
+				return err
+			}
+			return errDependency("Network %s has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.", vpcID)
 		}
 		g.Attachments = []types.InternetGatewayAttachment{}
 		return nil
