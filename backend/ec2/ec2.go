@@ -33,6 +33,9 @@ type Backend struct {
 	// Tasks, when set, lists the network interfaces of awsvpc tasks: ECS.
 	// Set it before serving.
 	Tasks TaskInterfaces
+
+	// instanceLimit bounds the instances (not terminated) of a scope.
+	instanceLimit int
 }
 
 // TaskInterfaces lists the elastic network interfaces that awsvpc tasks
@@ -44,7 +47,7 @@ type TaskInterfaces interface {
 
 // New returns an EC2 backend over store.
 func New(store *sqlite.Store, env backend.Env) *Backend {
-	return &Backend{store: store, env: env}
+	return &Backend{store: store, env: env, instanceLimit: defaultInstanceLimit}
 }
 
 // Stored resource kinds. Resources inside a VPC are stored under it.

@@ -1,0 +1,104 @@
+package autoscaling
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	asapi "github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	ec2api "github.com/aws/aws-sdk-go-v2/service/ec2"
+)
+
+// TestHugeDesiredCapacityBounded: a group whose desired capacity is two
+// billion launches until EC2 refuses with InstanceLimitExceeded ("You've
+// reached the limit on the number of instances you can run concurrently",
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html),
+// which Auto Scaling reports as a failed activity, not as an error of the
+// call (https://docs.aws.amazon.com/autoscaling/ec2/userguide/CHAP_Troubleshooting.html).
+func TestHugeDesiredCapacityBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("launches EC2's quota of instances")
+	}
+	b, e, ctx := newTestBackend(t)
+	vpc, err := e.CreateVpc(ctx, &ec2api.CreateVpcInput{CidrBlock: aws.String("10.1.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sn, err := e.CreateSubnet(ctx, &ec2api.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.1.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.CreateAutoScalingGroup(ctx, &asapi.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("huge"),
+		LaunchTemplate: &types.LaunchTemplateSpecification{LaunchTemplateName: aws.String("hosts")}, MinSize: aws.Int32(0),
+		MaxSize: aws.Int32(2_000_000_000), DesiredCapacity: aws.Int32(2_000_000_000), VPCZoneIdentifier: sn.Subnet.SubnetId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := b.DescribeAutoScalingGroups(ctx, &asapi.DescribeAutoScalingGroupsInput{})
+	n := len(g.AutoScalingGroups[0].Instances)
+	if n == 0 || n > 1000 {
+		t.Fatalf("the group launched %d instances", n)
+	}
+	out, err := b.DescribeScalingActivities(ctx, &asapi.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String("huge"), MaxRecords: aws.Int32(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := out.Activities[0]; a.StatusCode != types.ScalingActivityStatusCodeFailed || !strings.Contains(aws.ToString(a.StatusMessage), "instance limit") {
+		t.Fatalf("latest activity = %+v", a)
+	}
+}
+
+// blockingEC2 holds the RunInstances calls of one group until released,
+// and counts the instances stored in that group before each call.
+type blockingEC2 struct {
+	untemplated
+	group   string
+	b       *Backend
+	started chan struct{}
+	release chan struct{}
+	once    sync.Once
+	stored  []int
+}
+
+func (f *blockingEC2) RunInstances(ctx context.Context, in *ec2api.RunInstancesInput) (*ec2api.RunInstancesOutput, error) {
+	if aws.ToString(in.TagSpecifications[0].Tags[0].Value) == f.group {
+		g, err := f.b.DescribeAutoScalingGroups(ctx, &asapi.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{f.group}})
+		if err == nil && len(g.AutoScalingGroups) == 1 {
+			f.stored = append(f.stored, len(g.AutoScalingGroups[0].Instances))
+		}
+		f.once.Do(func() { close(f.started) })
+		<-f.release
+	}
+	return f.untemplated.RunInstances(ctx, in)
+}
+
+// TestGroupsScaleSideBySide: a group in the middle of a launch holds up
+// no other group's create, and each instance is in its group as soon as
+// EC2 has launched it, so a berth killed mid-launch loses none.
+func TestGroupsScaleSideBySide(t *testing.T) {
+	b, e, ctx := newTestBackend(t)
+	f := &blockingEC2{untemplated: untemplated{e}, group: "slow", b: b, started: make(chan struct{}), release: make(chan struct{})}
+	b.ec2 = f
+	create := func(name string, n int32) error {
+		_, err := b.CreateAutoScalingGroup(ctx, &asapi.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String(name),
+			LaunchTemplate: &types.LaunchTemplateSpecification{LaunchTemplateName: aws.String("hosts")}, MinSize: aws.Int32(0),
+			MaxSize: aws.Int32(n), DesiredCapacity: aws.Int32(n), AvailabilityZones: []string{"eu-central-1a"}})
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- create("slow", 3) }()
+	<-f.started
+	if err := create("quick", 1); err != nil { // would wait for "slow" forever with one lock for all groups
+		t.Fatal(err)
+	}
+	close(f.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{0, 1, 2}; len(f.stored) != 3 || f.stored[0] != want[0] || f.stored[1] != want[1] || f.stored[2] != want[2] {
+		t.Fatalf("instances stored before each launch = %v, want %v", f.stored, want)
+	}
+}
