@@ -2,6 +2,7 @@ package autoscaling
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +11,8 @@ import (
 	asapi "github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	ec2api "github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"berth/awsproto"
 )
 
 // TestHugeDesiredCapacityBounded: a group whose desired capacity is two
@@ -100,5 +103,51 @@ func TestGroupsScaleSideBySide(t *testing.T) {
 	}
 	if want := []int{0, 1, 2}; len(f.stored) != 3 || f.stored[0] != want[0] || f.stored[1] != want[1] || f.stored[2] != want[2] {
 		t.Fatalf("instances stored before each launch = %v, want %v", f.stored, want)
+	}
+}
+
+// TestRequiredMembers: a request without a member the API reference marks
+// Required is refused with ValidationError, not taken as zero (a
+// SetDesiredCapacity without DesiredCapacity must not scale a group in to
+// nothing). https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_SetDesiredCapacity.html
+// https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_CreateAutoScalingGroup.html
+// https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_CreateOrUpdateTags.html
+func TestRequiredMembers(t *testing.T) {
+	b, _, ctx := newTestBackend(t)
+	spec := &types.LaunchTemplateSpecification{LaunchTemplateName: aws.String("hosts")}
+	if _, err := b.CreateAutoScalingGroup(ctx, &asapi.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("g"), LaunchTemplate: spec,
+		MinSize: aws.Int32(1), MaxSize: aws.Int32(1), AvailabilityZones: []string{"eu-central-1a"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		call   func() error
+		member string
+	}{
+		{func() error {
+			_, err := b.CreateAutoScalingGroup(ctx, &asapi.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("h"), LaunchTemplate: spec,
+				MaxSize: aws.Int32(1), AvailabilityZones: []string{"eu-central-1a"}})
+			return err
+		}, "minSize"},
+		{func() error {
+			_, err := b.SetDesiredCapacity(ctx, &asapi.SetDesiredCapacityInput{AutoScalingGroupName: aws.String("g")})
+			return err
+		}, "desiredCapacity"},
+		{func() error {
+			_, err := b.CreateOrUpdateTags(ctx, &asapi.CreateOrUpdateTagsInput{})
+			return err
+		}, "tags"},
+		{func() error {
+			_, err := b.TerminateInstanceInAutoScalingGroup(ctx, &asapi.TerminateInstanceInAutoScalingGroupInput{InstanceId: aws.String("i-1")})
+			return err
+		}, "shouldDecrementDesiredCapacity"},
+	} {
+		var ae *awsproto.Error
+		if err := c.call(); !errors.As(err, &ae) || ae.Code != "ValidationError" || !strings.Contains(ae.Message, "Value null at '"+c.member+"'") {
+			t.Errorf("without %s: %v", c.member, err)
+		}
+	}
+	g, _ := b.DescribeAutoScalingGroups(ctx, &asapi.DescribeAutoScalingGroupsInput{})
+	if len(g.AutoScalingGroups) != 1 || aws.ToInt32(g.AutoScalingGroups[0].DesiredCapacity) != 1 || len(g.AutoScalingGroups[0].Instances) != 1 {
+		t.Fatalf("groups = %+v", g.AutoScalingGroups)
 	}
 }

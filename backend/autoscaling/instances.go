@@ -353,6 +353,9 @@ func (b *Backend) DescribeAutoScalingInstances(ctx context.Context, in *asapi.De
 // the instances no longer protected.
 // https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_SetInstanceProtection.html
 func (b *Backend) SetInstanceProtection(ctx context.Context, in *asapi.SetInstanceProtectionInput) (*asapi.SetInstanceProtectionOutput, error) {
+	if err := required(in, "AutoScalingGroupName", "InstanceIds", "ProtectedFromScaleIn"); err != nil {
+		return nil, err
+	}
 	s := backend.ScopeFrom(ctx)
 	name := aws.ToString(in.AutoScalingGroupName)
 	if len(in.InstanceIds) > 50 {
@@ -387,6 +390,9 @@ func (b *Backend) SetInstanceProtection(ctx context.Context, in *asapi.SetInstan
 // lowering its desired capacity or launching a replacement.
 // https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_TerminateInstanceInAutoScalingGroup.html
 func (b *Backend) TerminateInstanceInAutoScalingGroup(ctx context.Context, in *asapi.TerminateInstanceInAutoScalingGroupInput) (*asapi.TerminateInstanceInAutoScalingGroupOutput, error) {
+	if err := required(in, "InstanceId", "ShouldDecrementDesiredCapacity"); err != nil {
+		return nil, err
+	}
 	s := backend.ScopeFrom(ctx)
 	id := aws.ToString(in.InstanceId)
 	var g types.AutoScalingGroup
