@@ -3,6 +3,7 @@ package autoscaling
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -149,5 +150,47 @@ func TestRequiredMembers(t *testing.T) {
 	g, _ := b.DescribeAutoScalingGroups(ctx, &asapi.DescribeAutoScalingGroupsInput{})
 	if len(g.AutoScalingGroups) != 1 || aws.ToInt32(g.AutoScalingGroups[0].DesiredCapacity) != 1 || len(g.AutoScalingGroups[0].Instances) != 1 {
 		t.Fatalf("groups = %+v", g.AutoScalingGroups)
+	}
+}
+
+// TestTerminatedBehindItsBack: an instance of a group terminated directly
+// in EC2 leaves the group, and the group launches a replacement: "If an
+// instance is in any state other than running, Amazon EC2 Auto Scaling
+// considers it unhealthy and replaces it."
+// https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-health-checks.html
+func TestTerminatedBehindItsBack(t *testing.T) {
+	b, e, ctx := newTestBackend(t)
+	e.Terminated = b.InstancesTerminated
+	if _, err := b.CreateAutoScalingGroup(ctx, &asapi.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("g"),
+		LaunchTemplate: &types.LaunchTemplateSpecification{LaunchTemplateName: aws.String("hosts")},
+		MinSize:        aws.Int32(2), MaxSize: aws.Int32(2), AvailabilityZones: []string{"eu-central-1a"}}); err != nil {
+		t.Fatal(err)
+	}
+	ids := func() []string {
+		g, _ := b.DescribeAutoScalingGroups(ctx, &asapi.DescribeAutoScalingGroupsInput{})
+		var out []string
+		for _, i := range g.AutoScalingGroups[0].Instances {
+			out = append(out, *i.InstanceId)
+		}
+		return out
+	}
+	before := ids()
+	if _, err := e.TerminateInstances(ctx, &ec2api.TerminateInstancesInput{InstanceIds: before[:1]}); err != nil {
+		t.Fatal(err)
+	}
+	after := ids()
+	if len(after) != 2 || slices.Contains(after, before[0]) || !slices.Contains(after, before[1]) {
+		t.Fatalf("instances before %v, after terminating %s in EC2: %v", before, before[0], after)
+	}
+	out, err := e.DescribeInstances(ctx, &ec2api.DescribeInstancesInput{InstanceIds: after})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range out.Reservations {
+		for _, i := range r.Instances {
+			if i.State.Name == "terminated" || i.State.Name == "shutting-down" {
+				t.Fatalf("the group holds %s, %s", *i.InstanceId, i.State.Name)
+			}
+		}
 	}
 }

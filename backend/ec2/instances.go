@@ -647,6 +647,17 @@ func (b *Backend) TerminateInstances(ctx context.Context, in *ec2api.TerminateIn
 	if err != nil {
 		return nil, err
 	}
+	if b.Terminated != nil {
+		var ids []string
+		for _, c := range changes {
+			if c.PreviousState != nil && c.PreviousState.Name != types.InstanceStateNameTerminated {
+				ids = append(ids, aws.ToString(c.InstanceId))
+			}
+		}
+		if len(ids) > 0 {
+			b.Terminated(ctx, ids)
+		}
+	}
 	return &ec2api.TerminateInstancesOutput{TerminatingInstances: changes}, nil
 }
 
