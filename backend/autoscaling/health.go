@@ -76,3 +76,25 @@ func (b *Backend) dropUnhealthy(ctx context.Context, s backend.Scope, name strin
 	})
 	return err == nil && dropped
 }
+
+// Resume brings every group, in every account and region, to its desired
+// capacity: the work a berth stopped in the middle of a scale out (kill -9)
+// left undone, as Auto Scaling keeps launching until a group holds its
+// desired capacity. Run it once at start.
+// https://docs.aws.amazon.com/autoscaling/ec2/userguide/what-is-amazon-ec2-auto-scaling.html
+func (b *Backend) Resume(ctx context.Context) {
+	var groups []sqlite.Key
+	err := b.store.View(ctx, func(tx *sqlite.Tx) error {
+		return tx.Scan(kindGroup, "", func(k sqlite.Key, _ []byte) error {
+			groups = append(groups, k)
+			return nil
+		})
+	})
+	if err != nil {
+		return
+	}
+	for _, k := range groups {
+		s := backend.Scope{Account: k.Account, Region: k.Region}
+		b.scale(backend.WithScope(ctx, s), s, k.ID, "berth resumed bringing the group to its desired capacity after a restart")
+	}
+}

@@ -14,6 +14,8 @@ import (
 	ec2api "github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"berth/awsproto"
+	"berth/backend"
+	"berth/sqlite"
 )
 
 // TestHugeDesiredCapacityBounded: a group whose desired capacity is two
@@ -192,5 +194,33 @@ func TestTerminatedBehindItsBack(t *testing.T) {
 				t.Fatalf("the group holds %s, %s", *i.InstanceId, i.State.Name)
 			}
 		}
+	}
+}
+
+// TestResume: a group left short of its desired capacity (berth killed in
+// the middle of a scale out) is brought to it when berth starts again.
+func TestResume(t *testing.T) {
+	b, _, ctx := newTestBackend(t)
+	if _, err := b.CreateAutoScalingGroup(ctx, &asapi.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("g"),
+		LaunchTemplate: &types.LaunchTemplateSpecification{LaunchTemplateName: aws.String("hosts")},
+		MinSize:        aws.Int32(0), MaxSize: aws.Int32(3), AvailabilityZones: []string{"eu-central-1a"}}); err != nil {
+		t.Fatal(err)
+	}
+	s := backend.ScopeFrom(ctx)
+	err := b.store.Update(ctx, func(tx *sqlite.Tx) error { // as a killed berth leaves it: desired 3, no instance
+		g, err := loadGroup(tx, s, "g")
+		if err != nil {
+			return err
+		}
+		g.DesiredCapacity = aws.Int32(3)
+		return putGroup(tx, s, g)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Resume(context.Background())
+	g, _ := b.DescribeAutoScalingGroups(ctx, &asapi.DescribeAutoScalingGroupsInput{})
+	if n := len(g.AutoScalingGroups[0].Instances); n != 3 {
+		t.Fatalf("after Resume the group holds %d instances, want its desired capacity 3", n)
 	}
 }

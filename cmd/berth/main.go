@@ -452,6 +452,7 @@ func run(args []string) error {
 	httpServer := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
+	go asBackend.Resume(context.WithoutCancel(ctx))
 	log.Info().Str("listen", ln.Addr().String()).Str("registry", ecrBackend.Host).Str("data_dir", c.dataDir).Str("version", version).Str("instance", instance).Msg("berth is serving")
 	if a, ok := ln.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() && !c.verifySignatures {
 		log.Warn().Str("listen", ln.Addr().String()).Msg("the API listens beyond loopback without --verify-signatures: whoever reaches it can run containers on this host")
