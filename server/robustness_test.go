@@ -98,3 +98,20 @@ func TestBodyLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestMalformedFormNamespace: a query request whose form cannot be read is
+// answered in the ErrorResponse of the service it was signed for, here
+// Auto Scaling's (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/CommonErrors.html),
+// not ELBv2's.
+func TestMalformedFormNamespace(t *testing.T) {
+	s := newTestServer(t)
+	req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/", strings.NewReader("Action=DescribeAutoScalingGroups&Version=2011-01-01&x=%zz"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/autoscaling/aws4_request, SignedHeaders=host, Signature=00")
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, req)
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), `xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"`) ||
+		!strings.Contains(w.Body.String(), "<Type>Sender</Type>") {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+}

@@ -414,6 +414,9 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, req *request
 		fail(awsproto.StatusError(http.StatusMethodNotAllowed, "InvalidAction", "The HTTP method %s is not supported.", r.Method))
 		return
 	}
+	if named, ok := s.query[who.service]; ok { // before the form is read, so that its errors come in the service's namespace
+		svc = named
+	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		fail(awsproto.ClientError("MalformedQueryString", "The request body is not a valid form: %v", err))

@@ -41,11 +41,42 @@ type Backend struct {
 	ec2       EC2
 	templates LaunchTemplates
 
-	// scaling serialises the work that brings groups to their desired
-	// capacity, so that two calls never launch the same missing instance.
-	scaling sync.Mutex
-	mu      sync.Mutex      // guards scaling
+	// scaling serialises the work that brings one group to its desired
+	// capacity, so that two calls never launch the same missing instance;
+	// groups scale side by side, so that a group launching hundreds of
+	// instances holds up no other group. By scope and name, while in use.
+	scaling map[string]*groupLock
+	mu      sync.Mutex      // guards scaling and inScale
 	inScale map[string]bool // the groups being scaled, by scope and name
+}
+
+// groupLock is the lock of one group's scaling, with the count of the
+// calls that hold or wait for it.
+type groupLock struct {
+	sync.Mutex
+	users int
+}
+
+// lockGroup takes the scaling lock of the group key names and returns
+// its release.
+func (b *Backend) lockGroup(key string) (unlock func()) {
+	b.mu.Lock()
+	l := b.scaling[key]
+	if l == nil {
+		l = &groupLock{}
+		b.scaling[key] = l
+	}
+	l.users++
+	b.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if l.users--; l.users == 0 {
+			delete(b.scaling, key)
+		}
+	}
 }
 
 // EC2 is the part of the EC2 API a group uses: its subnets are checked
@@ -69,7 +100,7 @@ type LaunchTemplates interface {
 // through ec2 and resolves launch templates with templates (nil accepts
 // any template and launches its instances with a placeholder image).
 func New(store *sqlite.Store, env backend.Env, ec2 EC2, templates LaunchTemplates) *Backend {
-	return &Backend{store: store, env: env, ec2: ec2, templates: templates, inScale: map[string]bool{}}
+	return &Backend{store: store, env: env, ec2: ec2, templates: templates, inScale: map[string]bool{}, scaling: map[string]*groupLock{}}
 }
 
 // Stored resource kinds, in the request's scope.

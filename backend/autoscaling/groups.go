@@ -171,6 +171,9 @@ func (p placement) zoneList() []string {
 // capacity.
 // https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_CreateAutoScalingGroup.html
 func (b *Backend) CreateAutoScalingGroup(ctx context.Context, in *asapi.CreateAutoScalingGroupInput) (*asapi.CreateAutoScalingGroupOutput, error) {
+	if err := required(in, "AutoScalingGroupName", "MinSize", "MaxSize"); err != nil {
+		return nil, err
+	}
 	s := backend.ScopeFrom(ctx)
 	name := aws.ToString(in.AutoScalingGroupName)
 	if len(name) < 1 || len(name) > 255 {
@@ -369,6 +372,9 @@ func (b *Backend) DescribeAutoScalingGroups(ctx context.Context, in *asapi.Descr
 // it, a new maximum below lowers it, as the reference says.
 // https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_UpdateAutoScalingGroup.html
 func (b *Backend) UpdateAutoScalingGroup(ctx context.Context, in *asapi.UpdateAutoScalingGroupInput) (*asapi.UpdateAutoScalingGroupOutput, error) {
+	if err := required(in, "AutoScalingGroupName"); err != nil {
+		return nil, err
+	}
 	s := backend.ScopeFrom(ctx)
 	name := aws.ToString(in.AutoScalingGroupName)
 	var tmpl *template
@@ -484,6 +490,9 @@ func (b *Backend) UpdateAutoScalingGroup(ctx context.Context, in *asapi.UpdateAu
 // SetDesiredCapacity sets a group's desired capacity, within its sizes.
 // https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_SetDesiredCapacity.html
 func (b *Backend) SetDesiredCapacity(ctx context.Context, in *asapi.SetDesiredCapacityInput) (*asapi.SetDesiredCapacityOutput, error) {
+	if err := required(in, "AutoScalingGroupName", "DesiredCapacity"); err != nil {
+		return nil, err
+	}
 	s := backend.ScopeFrom(ctx)
 	name, desired := aws.ToString(in.AutoScalingGroupName), aws.ToInt32(in.DesiredCapacity)
 	var from int32
@@ -516,6 +525,9 @@ func (b *Backend) SetDesiredCapacity(ctx context.Context, in *asapi.SetDesiredCa
 // scaling.
 // https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DeleteAutoScalingGroup.html
 func (b *Backend) DeleteAutoScalingGroup(ctx context.Context, in *asapi.DeleteAutoScalingGroupInput) (*asapi.DeleteAutoScalingGroupOutput, error) {
+	if err := required(in, "AutoScalingGroupName"); err != nil {
+		return nil, err
+	}
 	s := backend.ScopeFrom(ctx)
 	name := aws.ToString(in.AutoScalingGroupName)
 	if b.busy(s, name) {

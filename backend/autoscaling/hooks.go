@@ -74,6 +74,9 @@ func putHook(tx *sqlite.Tx, s backend.Scope, h types.LifecycleHook) error {
 
 // PutLifecycleHook creates or replaces a lifecycle hook of a group.
 func (b *Backend) PutLifecycleHook(ctx context.Context, in *asapi.PutLifecycleHookInput) (*asapi.PutLifecycleHookOutput, error) {
+	if err := required(in, "AutoScalingGroupName", "LifecycleHookName"); err != nil {
+		return nil, err
+	}
 	s := backend.ScopeFrom(ctx)
 	group := aws.ToString(in.AutoScalingGroupName)
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
@@ -130,6 +133,9 @@ func (b *Backend) PutLifecycleHook(ctx context.Context, in *asapi.PutLifecycleHo
 
 // DescribeLifecycleHooks lists a group's hooks, or those named.
 func (b *Backend) DescribeLifecycleHooks(ctx context.Context, in *asapi.DescribeLifecycleHooksInput) (*asapi.DescribeLifecycleHooksOutput, error) {
+	if err := required(in, "AutoScalingGroupName"); err != nil {
+		return nil, err
+	}
 	s := backend.ScopeFrom(ctx)
 	group := aws.ToString(in.AutoScalingGroupName)
 	var hooks []types.LifecycleHook
@@ -151,6 +157,9 @@ func (b *Backend) DescribeLifecycleHooks(ctx context.Context, in *asapi.Describe
 
 // DeleteLifecycleHook deletes a hook of a group.
 func (b *Backend) DeleteLifecycleHook(ctx context.Context, in *asapi.DeleteLifecycleHookInput) (*asapi.DeleteLifecycleHookOutput, error) {
+	if err := required(in, "AutoScalingGroupName", "LifecycleHookName"); err != nil {
+		return nil, err
+	}
 	s := backend.ScopeFrom(ctx)
 	group, name := aws.ToString(in.AutoScalingGroupName), aws.ToString(in.LifecycleHookName)
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {

@@ -49,8 +49,7 @@ func (b *Backend) setBusy(s backend.Scope, name string, busy bool) {
 // stop it.
 // https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-termination-policies.html
 func (b *Backend) scale(ctx context.Context, s backend.Scope, name, cause string) error {
-	b.scaling.Lock()
-	defer b.scaling.Unlock()
+	defer b.lockGroup(busyKey(s, name))()
 	b.setBusy(s, name, true)
 	defer b.setBusy(s, name, false)
 	var g types.AutoScalingGroup
@@ -96,8 +95,10 @@ func (b *Backend) launch(ctx context.Context, s backend.Scope, g types.AutoScali
 			tags = append(tags, ec2types.Tag{Key: t.Key, Value: t.Value})
 		}
 	}
+	// Each launch is stored as soon as EC2 answers, so that a berth killed
+	// in the middle of a large scale out keeps every instance it launched
+	// in its group.
 	var launched []types.Instance
-	var activities []types.Activity
 	count := len(g.Instances)
 	for range n {
 		i := leastUsed(where, append(slices.Clone(g.Instances), launched...))
@@ -111,11 +112,13 @@ func (b *Backend) launch(ctx context.Context, s backend.Scope, g types.AutoScali
 		}
 		out, err := b.ec2.RunInstances(ctx, run)
 		if err != nil {
-			return b.record(ctx, s, g, launched, activities, b.failed(g, cause, err))
+			return b.record(ctx, s, g, nil, nil, b.failed(g, cause, err))
 		}
 		start := b.now()
+		var these []types.Instance
+		var activities []types.Activity
 		for _, inst := range out.Instances {
-			launched = append(launched, types.Instance{
+			these = append(these, types.Instance{
 				InstanceId: inst.InstanceId, InstanceType: aws.String(string(inst.InstanceType)), AvailabilityZone: aws.String(where.zones[i]),
 				LifecycleState: types.LifecycleStateInService, HealthStatus: aws.String("Healthy"),
 				ProtectedFromScaleIn: aws.Bool(aws.ToBool(g.NewInstancesProtectedFromScaleIn)),
@@ -127,8 +130,12 @@ func (b *Backend) launch(ctx context.Context, s backend.Scope, g types.AutoScali
 				fmt.Sprintf("%s  At %s an instance was started in response to a difference between desired and actual capacity, increasing the capacity from %d to %d.",
 					cause, start.Format(time.RFC3339), count-1, count), where.subnets[i], where.zones[i]))
 		}
+		if err := b.record(ctx, s, g, these, activities, nil); err != nil {
+			return err
+		}
+		launched = append(launched, these...)
 	}
-	return b.record(ctx, s, g, launched, activities, nil)
+	return nil
 }
 
 // failed is the failed activity of a launch that EC2 (or the group's
@@ -346,6 +353,9 @@ func (b *Backend) DescribeAutoScalingInstances(ctx context.Context, in *asapi.De
 // the instances no longer protected.
 // https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_SetInstanceProtection.html
 func (b *Backend) SetInstanceProtection(ctx context.Context, in *asapi.SetInstanceProtectionInput) (*asapi.SetInstanceProtectionOutput, error) {
+	if err := required(in, "AutoScalingGroupName", "InstanceIds", "ProtectedFromScaleIn"); err != nil {
+		return nil, err
+	}
 	s := backend.ScopeFrom(ctx)
 	name := aws.ToString(in.AutoScalingGroupName)
 	if len(in.InstanceIds) > 50 {
@@ -380,6 +390,9 @@ func (b *Backend) SetInstanceProtection(ctx context.Context, in *asapi.SetInstan
 // lowering its desired capacity or launching a replacement.
 // https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_TerminateInstanceInAutoScalingGroup.html
 func (b *Backend) TerminateInstanceInAutoScalingGroup(ctx context.Context, in *asapi.TerminateInstanceInAutoScalingGroupInput) (*asapi.TerminateInstanceInAutoScalingGroupOutput, error) {
+	if err := required(in, "InstanceId", "ShouldDecrementDesiredCapacity"); err != nil {
+		return nil, err
+	}
 	s := backend.ScopeFrom(ctx)
 	id := aws.ToString(in.InstanceId)
 	var g types.AutoScalingGroup

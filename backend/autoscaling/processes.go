@@ -31,6 +31,9 @@ func validProcesses(names []string) error {
 // desired capacity.
 // https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_SuspendProcesses.html
 func (b *Backend) SuspendProcesses(ctx context.Context, in *asapi.SuspendProcessesInput) (*asapi.SuspendProcessesOutput, error) {
+	if err := required(in, "AutoScalingGroupName"); err != nil {
+		return nil, err
+	}
 	if err := validProcesses(in.ScalingProcesses); err != nil {
 		return nil, err
 	}
@@ -56,6 +59,9 @@ func (b *Backend) SuspendProcesses(ctx context.Context, in *asapi.SuspendProcess
 // ResumeProcesses resumes suspended processes (all when none is named);
 // the group then scales to its desired capacity if it can.
 func (b *Backend) ResumeProcesses(ctx context.Context, in *asapi.ResumeProcessesInput) (*asapi.ResumeProcessesOutput, error) {
+	if err := required(in, "AutoScalingGroupName"); err != nil {
+		return nil, err
+	}
 	if err := validProcesses(in.ScalingProcesses); err != nil {
 		return nil, err
 	}

@@ -85,6 +85,9 @@ func (b *Backend) retag(ctx context.Context, tags []types.Tag, change func(g *ty
 // CreateOrUpdateTags adds tags to groups or replaces them.
 // https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_CreateOrUpdateTags.html
 func (b *Backend) CreateOrUpdateTags(ctx context.Context, in *asapi.CreateOrUpdateTagsInput) (*asapi.CreateOrUpdateTagsOutput, error) {
+	if err := required(in, "Tags"); err != nil {
+		return nil, err
+	}
 	err := b.retag(ctx, in.Tags, func(g *types.AutoScalingGroup, tags []types.Tag) (err error) {
 		g.Tags, err = groupTags(*g.AutoScalingGroupName, g.Tags, tags)
 		return err
@@ -98,6 +101,9 @@ func (b *Backend) CreateOrUpdateTags(ctx context.Context, in *asapi.CreateOrUpda
 // DeleteTags removes tags from groups, by key.
 // https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DeleteTags.html
 func (b *Backend) DeleteTags(ctx context.Context, in *asapi.DeleteTagsInput) (*asapi.DeleteTagsOutput, error) {
+	if err := required(in, "Tags"); err != nil {
+		return nil, err
+	}
 	err := b.retag(ctx, in.Tags, func(g *types.AutoScalingGroup, tags []types.Tag) error {
 		g.Tags = slices.DeleteFunc(g.Tags, func(d types.TagDescription) bool {
 			return slices.ContainsFunc(tags, func(t types.Tag) bool { return aws.ToString(t.Key) == *d.Key })

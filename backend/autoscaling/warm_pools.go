@@ -19,6 +19,9 @@ import (
 // minimum size 0 by default.
 // https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_PutWarmPool.html
 func (b *Backend) PutWarmPool(ctx context.Context, in *asapi.PutWarmPoolInput) (*asapi.PutWarmPoolOutput, error) {
+	if err := required(in, "AutoScalingGroupName"); err != nil {
+		return nil, err
+	}
 	if v := in.MaxGroupPreparedCapacity; v != nil && *v < -1 {
 		return nil, errValidation("1 validation error detected: Value '%d' at 'maxGroupPreparedCapacity' failed to satisfy constraint: Member must have value greater than or equal to -1", *v)
 	}
@@ -49,6 +52,9 @@ func (b *Backend) PutWarmPool(ctx context.Context, in *asapi.PutWarmPoolInput) (
 // DescribeWarmPool describes a group's warm pool: no configuration when
 // it has none.
 func (b *Backend) DescribeWarmPool(ctx context.Context, in *asapi.DescribeWarmPoolInput) (*asapi.DescribeWarmPoolOutput, error) {
+	if err := required(in, "AutoScalingGroupName"); err != nil {
+		return nil, err
+	}
 	if _, err := maxRecords(in.MaxRecords, 50, 50); err != nil {
 		return nil, err
 	}
@@ -66,6 +72,9 @@ func (b *Backend) DescribeWarmPool(ctx context.Context, in *asapi.DescribeWarmPo
 
 // DeleteWarmPool deletes a group's warm pool.
 func (b *Backend) DeleteWarmPool(ctx context.Context, in *asapi.DeleteWarmPoolInput) (*asapi.DeleteWarmPoolOutput, error) {
+	if err := required(in, "AutoScalingGroupName"); err != nil {
+		return nil, err
+	}
 	name := aws.ToString(in.AutoScalingGroupName)
 	err := b.changeGroup(ctx, name, func(g *types.AutoScalingGroup) error {
 		if g.WarmPoolConfiguration == nil {

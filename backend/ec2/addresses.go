@@ -393,3 +393,15 @@ func subnetUsers(tx *sqlite.Tx, s backend.Scope, subnet string) ([]string, error
 	}
 	return used, nil
 }
+
+// runningInstances counts the instances of s that are not terminated.
+func runningInstances(tx *sqlite.Tx, s backend.Scope) (int, error) {
+	instances, err := all[instance](tx, s, kindInstance, "")
+	n := 0
+	for _, i := range instances {
+		if i.Instance.State.Name != types.InstanceStateNameTerminated {
+			n++
+		}
+	}
+	return n, err
+}

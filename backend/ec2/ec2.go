@@ -33,6 +33,15 @@ type Backend struct {
 	// Tasks, when set, lists the network interfaces of awsvpc tasks: ECS.
 	// Set it before serving.
 	Tasks TaskInterfaces
+
+	// Terminated, when set, learns of the instances a TerminateInstances
+	// call has just terminated: Auto Scaling, whose health checks replace
+	// the instances of its groups that are terminated behind its back.
+	// Set it before serving.
+	Terminated func(ctx context.Context, ids []string)
+
+	// instanceLimit bounds the instances (not terminated) of a scope.
+	instanceLimit int
 }
 
 // TaskInterfaces lists the elastic network interfaces that awsvpc tasks
@@ -44,7 +53,7 @@ type TaskInterfaces interface {
 
 // New returns an EC2 backend over store.
 func New(store *sqlite.Store, env backend.Env) *Backend {
-	return &Backend{store: store, env: env}
+	return &Backend{store: store, env: env, instanceLimit: defaultInstanceLimit}
 }
 
 // Stored resource kinds. Resources inside a VPC are stored under it.

@@ -39,6 +39,15 @@ type instance struct {
 // maxLaunch bounds the instances one RunInstances call launches.
 const maxLaunch = 20
 
+// defaultInstanceLimit bounds the instances, not terminated, that one
+// account runs in a region, as the EC2 service quotas on running
+// instances do; past it RunInstances fails with InstanceLimitExceeded
+// ("You've reached the limit on the number of instances you can run
+// concurrently", https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html).
+// It keeps one request (an Auto Scaling group with a desired capacity
+// of millions) from launching without end.
+const defaultInstanceLimit = 500
+
 // Instance states with their codes.
 // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_InstanceState.html
 var (
@@ -146,13 +155,21 @@ func (b *Backend) RunInstances(ctx context.Context, in *ec2api.RunInstancesInput
 		if err != nil {
 			return err
 		}
+		running, err := runningInstances(tx, s)
+		if err != nil {
+			return err
+		}
+		room := b.instanceLimit - running
+		if int(low) > room {
+			return awsproto.ClientError("InstanceLimitExceeded", "You have requested more instances (%d) than your current instance limit of %d allows.", low, b.instanceLimit)
+		}
 		public := aws.ToBool(sn.MapPublicIpOnLaunch)
 		if nic.AssociatePublicIpAddress != nil {
 			public = *nic.AssociatePublicIpAddress
 		}
 		out.OwnerId = aws.String(s.Account)
 		now := b.env.Clock().UTC()
-		for n := range min(high, maxLaunch) {
+		for n := range int32(min(int(high), maxLaunch, room)) {
 			ip, err := freeAddress(sn, used)
 			if n == 0 && nic.PrivateIpAddress != nil {
 				ip, err = netip.ParseAddr(*nic.PrivateIpAddress)
@@ -629,6 +646,17 @@ func (b *Backend) TerminateInstances(ctx context.Context, in *ec2api.TerminateIn
 	})
 	if err != nil {
 		return nil, err
+	}
+	if b.Terminated != nil {
+		var ids []string
+		for _, c := range changes {
+			if c.PreviousState != nil && c.PreviousState.Name != types.InstanceStateNameTerminated {
+				ids = append(ids, aws.ToString(c.InstanceId))
+			}
+		}
+		if len(ids) > 0 {
+			b.Terminated(ctx, ids)
+		}
 	}
 	return &ec2api.TerminateInstancesOutput{TerminatingInstances: changes}, nil
 }

@@ -364,6 +364,11 @@ func run(args []string) error {
 		ecsBackend.Images = ecrBackend
 	}
 	elbBackend.Network, ec2Backend.Tasks = ec2Backend, ecsBackend
+	ec2Backend.Terminated = func(ctx context.Context, ids []string) {
+		// Auto Scaling's health check notices a group's instance gone a
+		// moment after EC2 terminates it, not within the call.
+		go asBackend.InstancesTerminated(context.WithoutCancel(ctx), ids)
+	}
 	ecsBackend.LoadBalancers, ecsBackend.Logs, ecsBackend.Roles, ecsBackend.Network = elbBackend, logsBackend, iamBackend, ec2Backend
 	ecsBackend.AutoScaling = asBackend
 	var agent *ecs.Agent
@@ -447,6 +452,7 @@ func run(args []string) error {
 	httpServer := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
+	go asBackend.Resume(context.WithoutCancel(ctx))
 	log.Info().Str("listen", ln.Addr().String()).Str("registry", ecrBackend.Host).Str("data_dir", c.dataDir).Str("version", version).Str("instance", instance).Msg("berth is serving")
 	if a, ok := ln.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() && !c.verifySignatures {
 		log.Warn().Str("listen", ln.Addr().String()).Msg("the API listens beyond loopback without --verify-signatures: whoever reaches it can run containers on this host")
