@@ -281,7 +281,10 @@ func TestStopTaskSignals(t *testing.T) {
 	var arns []string
 	for _, family := range []string{"stubborn", "polite"} {
 		arn := *runTask(t, ctx, c, &ecs.RunTaskInput{TaskDefinition: aws.String(family)}).TaskArn
-		running(t, ctx, c, arn)
+		// RUNNING is a started container, not yet the app's SIGTERM
+		// handler: once it answers, the handler is there (a signal before
+		// it ends a Go program with exit code 2).
+		get(t, hostURL(t, running(t, ctx, c, arn))+"/")
 		try(c.ecs.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("c"), Task: &arn, Reason: aws.String("test")})).must(t)
 		arns = append(arns, arn)
 	}
