@@ -91,14 +91,13 @@ type EC2 interface {
 // LaunchTemplates resolves a group's launch template (by id or name, at a
 // version: a number, $Default or $Latest) to the version's launch data,
 // as EC2's DescribeLaunchTemplateVersions does; the EC2 backend satisfies
-// it once it serves launch templates.
+// it.
 type LaunchTemplates interface {
 	DescribeLaunchTemplateVersions(context.Context, *ec2api.DescribeLaunchTemplateVersionsInput) (*ec2api.DescribeLaunchTemplateVersionsOutput, error)
 }
 
 // New returns an Auto Scaling backend over store that launches instances
-// through ec2 and resolves launch templates with templates (nil accepts
-// any template and launches its instances with a placeholder image).
+// through ec2 and resolves launch templates with templates.
 func New(store *sqlite.Store, env backend.Env, ec2 EC2, templates LaunchTemplates) *Backend {
 	return &Backend{store: store, env: env, ec2: ec2, templates: templates, inScale: map[string]bool{}, scaling: map[string]*groupLock{}}
 }

@@ -61,10 +61,6 @@ type template struct {
 	instanceType ec2types.InstanceType
 }
 
-// placeholderImage launches the instances of a group whose launch
-// template berth cannot resolve (no EC2 launch templates wired in).
-const placeholderImage = "ami-00000000000000000"
-
 // resolveTemplate checks that a launch template exists in EC2 at the
 // version named ($Default when none is) and returns what it launches.
 // https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_LaunchTemplateSpecification.html
@@ -78,9 +74,6 @@ func (b *Backend) resolveTemplate(ctx context.Context, spec types.LaunchTemplate
 		version = "$Default"
 	}
 	spec.Version = aws.String(version)
-	if b.templates == nil {
-		return template{spec: spec, version: "1", imageID: placeholderImage}, nil
-	}
 	in := &ec2api.DescribeLaunchTemplateVersionsInput{Versions: []string{version}}
 	missing := fmt.Sprintf("with template name %s", name)
 	if id != "" {

@@ -106,9 +106,7 @@ func (b *Backend) launch(ctx context.Context, s backend.Scope, g types.AutoScali
 			MinCount: aws.Int32(1), MaxCount: aws.Int32(1), ImageId: aws.String(tmpl.imageID), InstanceType: tmpl.instanceType,
 			SubnetId:          aws.String(where.subnets[i]),
 			TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeInstance, Tags: tags}},
-		}
-		if b.templates != nil {
-			run.LaunchTemplate = &ec2types.LaunchTemplateSpecification{LaunchTemplateId: tmpl.spec.LaunchTemplateId, Version: aws.String(tmpl.version)}
+			LaunchTemplate:    &ec2types.LaunchTemplateSpecification{LaunchTemplateId: tmpl.spec.LaunchTemplateId, Version: aws.String(tmpl.version)},
 		}
 		out, err := b.ec2.RunInstances(ctx, run)
 		if err != nil {
