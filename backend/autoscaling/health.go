@@ -8,20 +8,22 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	ec2api "github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"berth/backend"
 	"berth/sqlite"
 )
 
-// InstancesTerminated is Auto Scaling's health check learning that EC2
-// terminated instances behind its back (a TerminateInstances call made
-// directly to EC2): each group drops those of its instances, records the
-// terminations as activities, and launches replacements up to its desired
-// capacity. "If an instance is in any state other than running, Amazon
-// EC2 Auto Scaling considers it unhealthy and replaces it."
+// InstancesLeft is Auto Scaling's health check learning that EC2
+// terminated or stopped instances behind its back (a TerminateInstances or
+// StopInstances call made directly to EC2): each group drops those of its
+// instances, records their terminations as activities, terminates the
+// stopped ones, and launches replacements up to its desired capacity. "If
+// an instance is in any state other than running, Amazon EC2 Auto Scaling
+// considers it unhealthy and replaces it."
 // https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-health-checks.html
 // Instances Auto Scaling terminates itself have left their group already.
-func (b *Backend) InstancesTerminated(ctx context.Context, ids []string) {
+func (b *Backend) InstancesLeft(ctx context.Context, ids []string) {
 	s := backend.ScopeFrom(ctx)
 	var names []string
 	err := b.store.View(ctx, func(tx *sqlite.Tx) error {
@@ -37,17 +39,24 @@ func (b *Backend) InstancesTerminated(ctx context.Context, ids []string) {
 		return
 	}
 	for _, name := range names {
-		if b.dropUnhealthy(ctx, s, name, ids) {
-			b.scale(ctx, s, name, "an instance was launched to replace an instance that EC2 terminated")
+		dropped := b.dropUnhealthy(ctx, s, name, ids)
+		if len(dropped) == 0 {
+			continue
 		}
+		// Stopped ones are terminated; terminating the terminated again
+		// changes nothing.
+		if _, err := b.ec2.TerminateInstances(ctx, &ec2api.TerminateInstancesInput{InstanceIds: dropped}); err != nil {
+			continue
+		}
+		b.scale(ctx, s, name, "an instance was launched to replace an unhealthy instance")
 	}
 }
 
 // dropUnhealthy takes the instances ids names out of group name and
-// reports whether it took any.
-func (b *Backend) dropUnhealthy(ctx context.Context, s backend.Scope, name string, ids []string) bool {
+// returns those it took.
+func (b *Backend) dropUnhealthy(ctx context.Context, s backend.Scope, name string, ids []string) []string {
 	defer b.lockGroup(busyKey(s, name))()
-	dropped := false
+	var dropped []string
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
 		g, err := loadGroup(tx, s, name)
 		if err != nil {
@@ -59,7 +68,7 @@ func (b *Backend) dropUnhealthy(ctx context.Context, s backend.Scope, name strin
 				keep = append(keep, inst)
 				continue
 			}
-			dropped = true
+			dropped = append(dropped, *inst.InstanceId)
 			now := b.now()
 			a := b.activity(g, now, "Terminating EC2 instance: "+*inst.InstanceId,
 				fmt.Sprintf("At %s an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped.",
@@ -68,13 +77,16 @@ func (b *Backend) dropUnhealthy(ctx context.Context, s backend.Scope, name strin
 				return err
 			}
 		}
-		if !dropped {
+		if len(dropped) == 0 {
 			return nil
 		}
 		g.Instances = backend.OrEmpty(keep)
 		return putGroup(tx, s, g)
 	})
-	return err == nil && dropped
+	if err != nil {
+		return nil
+	}
+	return dropped
 }
 
 // Resume brings every group, in every account and region, to its desired

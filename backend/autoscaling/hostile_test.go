@@ -162,7 +162,7 @@ func TestRequiredMembers(t *testing.T) {
 // https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-health-checks.html
 func TestTerminatedBehindItsBack(t *testing.T) {
 	b, e, ctx := newTestBackend(t)
-	e.Terminated = b.InstancesTerminated
+	e.Left = b.InstancesLeft
 	if _, err := b.CreateAutoScalingGroup(ctx, &asapi.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("g"),
 		LaunchTemplate: &types.LaunchTemplateSpecification{LaunchTemplateName: aws.String("hosts")},
 		MinSize:        aws.Int32(2), MaxSize: aws.Int32(2), AvailabilityZones: []string{"eu-central-1a"}}); err != nil {

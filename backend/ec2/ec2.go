@@ -34,11 +34,12 @@ type Backend struct {
 	// Set it before serving.
 	Tasks TaskInterfaces
 
-	// Terminated, when set, learns of the instances a TerminateInstances
-	// call has just terminated: Auto Scaling, whose health checks replace
-	// the instances of its groups that are terminated behind its back.
-	// Set it before serving.
-	Terminated func(ctx context.Context, ids []string)
+	// Left, when set, learns of the instances a TerminateInstances or
+	// StopInstances call has just taken out of the running state: Auto
+	// Scaling, whose health checks replace the instances of its groups
+	// that are terminated or stopped behind its back. Set it before
+	// serving.
+	Left func(ctx context.Context, ids []string)
 
 	// instanceLimit bounds the instances (not terminated) of a scope.
 	instanceLimit int

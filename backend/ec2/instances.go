@@ -647,17 +647,7 @@ func (b *Backend) TerminateInstances(ctx context.Context, in *ec2api.TerminateIn
 	if err != nil {
 		return nil, err
 	}
-	if b.Terminated != nil {
-		var ids []string
-		for _, c := range changes {
-			if c.PreviousState != nil && c.PreviousState.Name != types.InstanceStateNameTerminated {
-				ids = append(ids, aws.ToString(c.InstanceId))
-			}
-		}
-		if len(ids) > 0 {
-			b.Terminated(ctx, ids)
-		}
-	}
+	b.left(ctx, changes)
 	return &ec2api.TerminateInstancesOutput{TerminatingInstances: changes}, nil
 }
 
@@ -691,7 +681,25 @@ func (b *Backend) StopInstances(ctx context.Context, in *ec2api.StopInstancesInp
 	if err != nil {
 		return nil, err
 	}
+	b.left(ctx, changes)
 	return &ec2api.StopInstancesOutput{StoppingInstances: changes}, nil
+}
+
+// left tells Left of the instances that changes took out of the running
+// state.
+func (b *Backend) left(ctx context.Context, changes []types.InstanceStateChange) {
+	if b.Left == nil {
+		return
+	}
+	var ids []string
+	for _, c := range changes {
+		if c.PreviousState != nil && c.PreviousState.Name == types.InstanceStateNameRunning {
+			ids = append(ids, aws.ToString(c.InstanceId))
+		}
+	}
+	if len(ids) > 0 {
+		b.Left(ctx, ids)
+	}
 }
 
 // StartInstances starts stopped instances; one that got a public address

@@ -364,10 +364,10 @@ func run(args []string) error {
 		ecsBackend.Images = ecrBackend
 	}
 	elbBackend.Network, ec2Backend.Tasks = ec2Backend, ecsBackend
-	ec2Backend.Terminated = func(ctx context.Context, ids []string) {
-		// Auto Scaling's health check notices a group's instance gone a
-		// moment after EC2 terminates it, not within the call.
-		go asBackend.InstancesTerminated(context.WithoutCancel(ctx), ids)
+	ec2Backend.Left = func(ctx context.Context, ids []string) {
+		// Auto Scaling's health check notices a group's instance stopped
+		// or gone a moment after EC2 changed it, not within the call.
+		go asBackend.InstancesLeft(context.WithoutCancel(ctx), ids)
 	}
 	ecsBackend.LoadBalancers, ecsBackend.Logs, ecsBackend.Roles, ecsBackend.Network = elbBackend, logsBackend, iamBackend, ec2Backend
 	ecsBackend.AutoScaling = asBackend
