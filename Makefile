@@ -13,13 +13,14 @@ run: build
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/berth
 
-## test: everything CI runs: vet, unit and integration tests, the race detector over the packages
-## with goroutines of their own (-short: the EC2 quota test already ran without it), short fuzzing
-## (an execution count, not a duration: a duration races the fuzz coordinator's deadline,
-## golang/go#75804)
+## test: everything CI runs: vet, unit and integration tests (four parallel tests at a time rather
+## than GOMAXPROCS: the Terraform ones mostly wait out the provider's fixed pauses), the race
+## detector over the packages with goroutines of their own (-short: the EC2 quota test already ran
+## without it), short fuzzing (an execution count, not a duration: a duration races the fuzz
+## coordinator's deadline, golang/go#75804)
 test: deps guard
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -timeout 20m -parallel 4 ./...
 	$(GO) test -count=1 -race -short ./sqlite ./lb/... ./backend/...
 	$(MAKE) fuzz FUZZTIME=100000x
 
