@@ -33,13 +33,19 @@ func addressOf(tx *sqlite.Tx, s backend.Scope, instanceID string) (*types.Addres
 	return &addresses[i], nil
 }
 
+// unassociate ends an address's association, whatever holds it, and
+// stores it.
+func unassociate(tx *sqlite.Tx, s backend.Scope, a *types.Address) error {
+	a.AssociationId, a.InstanceId, a.NetworkInterfaceId, a.PrivateIpAddress, a.NetworkInterfaceOwnerId = nil, nil, nil, nil, nil
+	return tx.Put(s.Row(kindAddress, *a.AllocationId, "", ""), *a)
+}
+
 // detachAddress ends an address's association with an instance: the
 // instance, unless terminated, gets a new public address when it got one
 // at launch and is running.
 func detachAddress(tx *sqlite.Tx, s backend.Scope, a *types.Address) error {
 	id := aws.ToString(a.InstanceId)
-	a.AssociationId, a.InstanceId, a.NetworkInterfaceId, a.PrivateIpAddress, a.NetworkInterfaceOwnerId = nil, nil, nil, nil, nil
-	if err := tx.Put(s.Row(kindAddress, *a.AllocationId, "", ""), *a); err != nil || id == "" {
+	if err := unassociate(tx, s, a); err != nil || id == "" {
 		return err
 	}
 	var i instance
@@ -134,8 +140,7 @@ func (b *Backend) AssociateAddress(ctx context.Context, in *ec2api.AssociateAddr
 		if old, err := addressOf(tx, s, *i.Instance.InstanceId); err != nil {
 			return err
 		} else if old != nil {
-			old.AssociationId, old.InstanceId, old.NetworkInterfaceId, old.PrivateIpAddress, old.NetworkInterfaceOwnerId = nil, nil, nil, nil, nil
-			if err := tx.Put(s.Row(kindAddress, *old.AllocationId, "", ""), *old); err != nil {
+			if err := unassociate(tx, s, old); err != nil {
 				return err
 			}
 		}

@@ -335,8 +335,7 @@ func (b *Backend) DeleteNatGateway(ctx context.Context, in *ec2api.DeleteNatGate
 			} else if err != nil {
 				return err
 			}
-			a.AssociationId, a.NetworkInterfaceId, a.PrivateIpAddress, a.NetworkInterfaceOwnerId = nil, nil, nil, nil
-			if err := tx.Put(s.Row(kindAddress, *a.AllocationId, "", ""), a); err != nil {
+			if err := unassociate(tx, s, &a); err != nil {
 				return err
 			}
 		}

@@ -631,8 +631,7 @@ func (b *Backend) TerminateInstances(ctx context.Context, in *ec2api.TerminateIn
 		if a, err := addressOf(tx, s, *i.Instance.InstanceId); err != nil {
 			return nil, err
 		} else if a != nil {
-			a.AssociationId, a.InstanceId, a.NetworkInterfaceId, a.PrivateIpAddress, a.NetworkInterfaceOwnerId = nil, nil, nil, nil, nil
-			if err := tx.Put(s.Row(kindAddress, *a.AllocationId, "", ""), *a); err != nil {
+			if err := unassociate(tx, s, a); err != nil {
 				return nil, err
 			}
 		}
