@@ -29,6 +29,20 @@ func loadGroup(tx *sqlite.Tx, s backend.Scope, name string) (types.AutoScalingGr
 	return g, err
 }
 
+// allGroups lists every group of scope s.
+func allGroups(tx *sqlite.Tx, s backend.Scope) ([]types.AutoScalingGroup, error) {
+	return sqlite.ListAll[types.AutoScalingGroup](tx, s.Query(kindGroup, ""))
+}
+
+// viewGroups lists every group of scope s in a transaction of its own.
+func (b *Backend) viewGroups(ctx context.Context, s backend.Scope) (groups []types.AutoScalingGroup, err error) {
+	err = b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
+		groups, err = allGroups(tx, s)
+		return err
+	})
+	return groups, err
+}
+
 func putGroup(tx *sqlite.Tx, s backend.Scope, g types.AutoScalingGroup) error {
 	return tx.Put(s.Row(kindGroup, *g.AutoScalingGroupName, "", *g.AutoScalingGroupName), g)
 }
@@ -329,11 +343,7 @@ func (b *Backend) DescribeAutoScalingGroups(ctx context.Context, in *asapi.Descr
 	if err != nil {
 		return nil, err
 	}
-	var all []types.AutoScalingGroup
-	err = b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
-		all, err = sqlite.ListAll[types.AutoScalingGroup](tx, s.Query(kindGroup, ""))
-		return err
-	})
+	all, err := b.viewGroups(ctx, s)
 	if err != nil {
 		return nil, err
 	}

@@ -25,20 +25,15 @@ import (
 // Instances Auto Scaling terminates itself have left their group already.
 func (b *Backend) InstancesLeft(ctx context.Context, ids []string) {
 	s := backend.ScopeFrom(ctx)
-	var names []string
-	err := b.store.View(ctx, func(tx *sqlite.Tx) error {
-		groups, err := sqlite.ListAll[types.AutoScalingGroup](tx, s.Query(kindGroup, ""))
-		for _, g := range groups {
-			if slices.ContainsFunc(g.Instances, func(i types.Instance) bool { return slices.Contains(ids, aws.ToString(i.InstanceId)) }) {
-				names = append(names, *g.AutoScalingGroupName)
-			}
-		}
-		return err
-	})
+	groups, err := b.viewGroups(ctx, s)
 	if err != nil {
 		return
 	}
-	for _, name := range names {
+	for _, g := range groups {
+		if !slices.ContainsFunc(g.Instances, func(i types.Instance) bool { return slices.Contains(ids, aws.ToString(i.InstanceId)) }) {
+			continue
+		}
+		name := *g.AutoScalingGroupName
 		dropped := b.dropUnhealthy(ctx, s, name, ids)
 		if len(dropped) == 0 {
 			continue

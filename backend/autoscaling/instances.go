@@ -317,11 +317,7 @@ func (b *Backend) DescribeAutoScalingInstances(ctx context.Context, in *asapi.De
 	if err != nil {
 		return nil, err
 	}
-	var groups []types.AutoScalingGroup
-	err = b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
-		groups, err = sqlite.ListAll[types.AutoScalingGroup](tx, s.Query(kindGroup, ""))
-		return err
-	})
+	groups, err := b.viewGroups(ctx, s)
 	if err != nil {
 		return nil, err
 	}
@@ -396,7 +392,7 @@ func (b *Backend) TerminateInstanceInAutoScalingGroup(ctx context.Context, in *a
 	var g types.AutoScalingGroup
 	var act types.Activity
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		groups, err := sqlite.ListAll[types.AutoScalingGroup](tx, s.Query(kindGroup, ""))
+		groups, err := allGroups(tx, s)
 		if err != nil {
 			return err
 		}

@@ -143,11 +143,7 @@ func (b *Backend) DescribeTags(ctx context.Context, in *asapi.DescribeTagsInput)
 			return nil, errValidation("Filter type %s is not correct. Allowed Filter types are: auto-scaling-group key value propagate-at-launch", aws.ToString(f.Name))
 		}
 	}
-	var groups []types.AutoScalingGroup
-	err = b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
-		groups, err = sqlite.ListAll[types.AutoScalingGroup](tx, s.Query(kindGroup, ""))
-		return err
-	})
+	groups, err := b.viewGroups(ctx, s)
 	if err != nil {
 		return nil, err
 	}
