@@ -165,6 +165,22 @@ func (t *Tx) Delete(k Key) error {
 	return t.exec(deleteSQL, k.args()...)
 }
 
+// DeleteAll removes every resource matching q, such as the children of
+// one parent (q's Token and Limit are ignored).
+func (t *Tx) DeleteAll(q Query) error {
+	q.Token, q.Limit = "", 0
+	ids, _, err := t.ListIDs(q)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := t.Delete(Key{Account: q.Account, Region: q.Region, Kind: q.Kind, ID: id}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Query selects resources of one kind in one scope, in creation order.
 type Query struct {
 	Account, Region, Kind string

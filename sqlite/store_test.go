@@ -106,6 +106,27 @@ func TestResources(t *testing.T) {
 	}); !errors.Is(err, boom) {
 		t.Fatal(err)
 	}
+	// DeleteAll takes exactly what its query names: here the even ones
+	// under p, and not the even one of another scope.
+	if err := s.Update(ctx, func(tx *Tx) error {
+		even := q
+		even.Name, even.Limit = "even", 1
+		if err := tx.DeleteAll(even); err != nil {
+			return err
+		}
+		if n, _ := tx.Count(q); n != 2 {
+			t.Errorf("after DeleteAll(even): %d resources, want the 2 odd ones", n)
+		}
+		return tx.DeleteAll(Query{}) // matching nothing: nothing to do
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.View(ctx, func(tx *Tx) error { return tx.Get(other, &item{}) }); err != nil {
+		t.Fatalf("another scope's resource after DeleteAll: %v", err)
+	}
+	for i := range 5 {
+		put(t, s, fmt.Sprint("id", i), "p", map[bool]string{true: "even", false: "odd"}[i%2 == 0], i)
+	}
 	// State survives reopening.
 	s.Close()
 	s2, err := Open(path)

@@ -553,14 +553,8 @@ func (b *Backend) DeleteAutoScalingGroup(ctx context.Context, in *asapi.DeleteAu
 			doomed = append(doomed, *i.InstanceId)
 		}
 		for _, kind := range []string{kindHook, kindActivity} {
-			ids, _, err := tx.ListIDs(s.Query(kind, name))
-			if err != nil {
+			if err := tx.DeleteAll(s.Query(kind, name)); err != nil {
 				return err
-			}
-			for _, id := range ids {
-				if err := tx.Delete(s.Key(kind, id)); err != nil {
-					return err
-				}
 			}
 		}
 		return tx.Delete(s.Key(kindGroup, name))

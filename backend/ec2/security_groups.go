@@ -495,14 +495,8 @@ func (b *Backend) DeleteSecurityGroup(ctx context.Context, in *ec2api.DeleteSecu
 
 // deleteSecurityGroup deletes a group and its rules.
 func (b *Backend) deleteSecurityGroup(tx *sqlite.Tx, s backend.Scope, id string) error {
-	ids, _, err := tx.ListIDs(sqlite.Query{Account: s.Account, Region: s.Region, Kind: kindRule, Parent: id, Limit: 1 << 30})
-	if err != nil {
+	if err := tx.DeleteAll(s.Query(kindRule, id)); err != nil {
 		return err
-	}
-	for _, r := range ids {
-		if err := tx.Delete(s.Key(kindRule, r)); err != nil {
-			return err
-		}
 	}
 	return tx.Delete(s.Key(kindSecurityGroup, id))
 }

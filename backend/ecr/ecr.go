@@ -283,14 +283,8 @@ func (b *Backend) DeleteRepository(ctx context.Context, in *ecrapi.DeleteReposit
 				"The repository with name '%s' in registry with id '%s' cannot be deleted because it still contains images", name, s.Account)
 		}
 		for _, kind := range []string{kindImage, kindLayer} {
-			ids, _, err := tx.ListIDs(s.Query(kind, name))
-			if err != nil {
+			if err := tx.DeleteAll(s.Query(kind, name)); err != nil {
 				return err
-			}
-			for _, id := range ids {
-				if err := tx.Delete(s.Key(kind, id)); err != nil {
-					return err
-				}
 			}
 		}
 		return tx.Delete(s.Key(kindRepository, name))
