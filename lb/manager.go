@@ -80,12 +80,7 @@ func (m *Manager) contained(what string, v any) {
 
 // panicked runs fn, contains its panic and reports whether there was one.
 func (m *Manager) panicked(what string, fn func()) (panicked bool) {
-	defer func() {
-		if v := recover(); v != nil {
-			m.contained(what, v)
-			panicked = true
-		}
-	}()
+	defer m.contain(what, func() { panicked = true })
 	fn()
 	return false
 }
