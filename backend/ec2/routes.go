@@ -98,14 +98,11 @@ func (b *Backend) AttachInternetGateway(ctx context.Context, in *ec2api.AttachIn
 		if attached := attachedTo(*g); attached != "" {
 			return awsproto.ClientError("Resource.AlreadyAssociated", "resource %s is already attached to network %s", id, attached)
 		}
-		gateways, err := all[types.InternetGateway](tx, s, kindInternetGateway, "")
-		if err != nil {
-			return err
-		}
-		for _, other := range gateways {
-			if attachedTo(other) == vpcID {
-				return awsproto.ClientError("Resource.AlreadyAssociated", "Network %s already has an internet gateway attached", vpcID)
+		if has, err := hasInternetGateway(tx, s, vpcID); err != nil || has {
+			if err != nil {
+				return err
 			}
+			return awsproto.ClientError("Resource.AlreadyAssociated", "Network %s already has an internet gateway attached", vpcID)
 		}
 		g.Attachments = []types.InternetGatewayAttachment{{VpcId: aws.String(vpcID), State: types.AttachmentStatus("available")}}
 		return nil

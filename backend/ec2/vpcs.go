@@ -191,14 +191,11 @@ func (b *Backend) DeleteVpc(ctx context.Context, in *ec2api.DeleteVpcInput) (*ec
 				}
 			}
 		}
-		igws, err := all[types.InternetGateway](tx, s, kindInternetGateway, "")
-		if err != nil {
-			return err
-		}
-		for _, g := range igws {
-			if attachedTo(g) == id {
-				return busy
+		if has, err := hasInternetGateway(tx, s, id); err != nil || has {
+			if err != nil {
+				return err
 			}
+			return busy
 		}
 		if err := b.deleteSecurityGroup(tx, s, v.DefaultSecurityGroup); err != nil {
 			return err
