@@ -24,6 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/rs/zerolog"
 
@@ -40,6 +42,8 @@ import (
 	elbv2backend "berth/backend/elbv2"
 	iambackend "berth/backend/iam"
 	logsbackend "berth/backend/logs"
+	smbackend "berth/backend/secretsmanager"
+	ssmbackend "berth/backend/ssm"
 	stsbackend "berth/backend/sts"
 )
 
@@ -77,6 +81,9 @@ type Backends struct {
 	// AutoScaling is EC2 Auto Scaling.
 	AutoScaling *asbackend.Backend
 	Logs        *logsbackend.Backend
+	// SSM is Systems Manager Parameter Store.
+	SSM            *ssmbackend.Backend
+	SecretsManager *smbackend.Backend
 	// STS also vouches for the temporary credentials it issued.
 	STS *stsbackend.Backend
 	// CA is the PEM of berth's certificate authority, served at
@@ -126,6 +133,8 @@ func New(cfg Config, b Backends, ids backend.IDs, log zerolog.Logger) *Server {
 			"CertificateManager":                   {"acm", json11.Codec{KeepCase: true}, newTable(&acm.Client{}, b.ACM)},
 			"AmazonEC2ContainerRegistry_V20150921": {"ecr", json11.Codec{}, newTable(&ecr.Client{}, b.ECR)},
 			"Logs_20140328":                        {"logs", json11.Codec{}, newTable(&cloudwatchlogs.Client{}, b.Logs)},
+			"AmazonSSM":                            {"ssm", json11.Codec{KeepCase: true}, newTable(&ssm.Client{}, b.SSM)},
+			"secretsmanager":                       {"secretsmanager", json11.Codec{KeepCase: true}, newTable(&secretsmanager.Client{}, b.SecretsManager)},
 		},
 		query: map[string]queryService{
 			"ec2":                  {"ec2", "2016-11-15", "", newTable(&ec2.Client{}, b.EC2)},

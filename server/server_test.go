@@ -20,6 +20,8 @@ import (
 	"berth/backend/iam"
 	"berth/backend/logs"
 	"berth/backend/pki"
+	"berth/backend/secretsmanager"
+	"berth/backend/ssm"
 	"berth/backend/sts"
 	"berth/sqlite"
 )
@@ -53,6 +55,7 @@ func newTestServerWith(tb testing.TB, cfg Config, reset func(context.Context) er
 			AutoScaling: autoscaling.New(store, env, ec2Backend, nil),
 			ECS:         ecs.New(store, env, ecs.Host{}), ELBv2: elbv2.New(store, env, ca), ACM: acm.New(store, env, ca),
 			EC2: ec2Backend, IAM: iam.New(store, env, sts.New(store, env)), Logs: logs.New(store, env), STS: sts.New(store, env), CA: ca.PEM(),
+			SSM: ssm.New(store, env), SecretsManager: secretsmanager.New(store, env),
 			ECR: registry, Reset: reset,
 		},
 		env.IDs, zerolog.Nop())
@@ -65,7 +68,7 @@ func TestREADMEListsEveryOperation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(Config{}, Backends{ECS: &ecs.Backend{}, ELBv2: &elbv2.Backend{}, ACM: &acm.Backend{}, ECR: &ecr.Backend{}, IAM: &iam.Backend{}, Logs: &logs.Backend{}, STS: &sts.Backend{}, AutoScaling: &autoscaling.Backend{}}, backend.RandomIDs{}, zerolog.Nop())
+	s := New(Config{}, Backends{ECS: &ecs.Backend{}, ELBv2: &elbv2.Backend{}, ACM: &acm.Backend{}, ECR: &ecr.Backend{}, IAM: &iam.Backend{}, Logs: &logs.Backend{}, STS: &sts.Backend{}, AutoScaling: &autoscaling.Backend{}, SSM: &ssm.Backend{}, SecretsManager: &secretsmanager.Backend{}}, backend.RandomIDs{}, zerolog.Nop())
 	tables := map[string]table{"ELBv2": s.query["elasticloadbalancing"].table, "IAM": s.query["iam"].table, "STS": s.query["sts"].table,
 		"AutoScaling": s.query["autoscaling"].table}
 	for _, svc := range s.json {

@@ -51,6 +51,8 @@ import (
 	"berth/backend/logs"
 	"berth/backend/pki"
 	"berth/backend/runtime"
+	"berth/backend/secretsmanager"
+	"berth/backend/ssm"
 	"berth/backend/sts"
 	"berth/lb"
 	"berth/server"
@@ -334,6 +336,7 @@ func run(args []string) error {
 	stsBackend := sts.New(store, env)
 	asBackend := autoscaling.New(store, env, ec2Backend, ec2Backend)
 	iamBackend := iam.New(store, env, stsBackend)
+	ssmBackend, smBackend := ssm.New(store, env), secretsmanager.New(store, env)
 	secret, err := backend.Secret(ctx, store, env.IDs)
 	if err != nil {
 		return err
@@ -392,6 +395,7 @@ func run(args []string) error {
 	}, server.Backends{
 		ECR: ecrBackend,
 		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), EC2: ec2Backend, AutoScaling: asBackend, IAM: iamBackend, Logs: logsBackend, STS: stsBackend, CA: ca.PEM(), Reset: reset,
+		SSM: ssmBackend, SecretsManager: smBackend,
 	}, env.IDs, log)
 	var lbNetwork netip.Prefix
 	if c.lbNetwork != "none" {
