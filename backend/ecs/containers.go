@@ -36,6 +36,7 @@ type plannedContainer struct {
 	startTimeout time.Duration
 	stopTimeout  time.Duration
 	logs         *awslogs // nil unless berth ships its output to CloudWatch Logs
+	registryAuth string   // X-Registry-Auth from repositoryCredentials, if any
 }
 
 // taskLabels are the labels of every container of task t: berth's, and

@@ -58,6 +58,12 @@ type Backend struct {
 	// Images, when set, is ECR: images that name its repositories are
 	// pulled from berth's registry. Set it before serving.
 	Images Registry
+
+	// Parameters and Secrets, when set, are SSM Parameter Store and
+	// Secrets Manager: where the agent reads containers' secrets and
+	// registry credentials at task start. Set them before serving.
+	Parameters ParameterStore
+	Secrets    SecretStore
 }
 
 // Registry resolves images that name ECR repositories to what the Docker

@@ -359,13 +359,18 @@ func (r *runner) unlessStopAsked(ctx context.Context) error {
 // start takes the task from PROVISIONING to RUNNING: network, images,
 // containers, then each container once its dependencies are met.
 func (r *runner) start(ctx context.Context, t types.Task, td types.TaskDefinition) error {
+	var uncreated []string
 	for _, cd := range td.ContainerDefinitions {
-		if len(cd.Secrets) > 0 || cd.RepositoryCredentials != nil {
-			return failStart("ResourceInitializationError: unable to pull secrets or registry auth: container %s needs secrets, and berth has no secret store", aws.ToString(cd.Name))
+		if _, ok := r.ids[aws.ToString(cd.Name)]; !ok {
+			uncreated = append(uncreated, aws.ToString(cd.Name))
 		}
 		if len(cd.EnvironmentFiles) > 0 {
 			return failStart("ResourceInitializationError: failed to download env files: container %s reads environment files from S3, which berth does not have", aws.ToString(cd.Name))
 		}
+	}
+	secrets, err := r.a.b.resolveSecrets(ctx, r.ref.Scope, t, td, uncreated)
+	if err != nil {
+		return err
 	}
 	network := ""
 	if td.NetworkMode == types.NetworkModeAwsvpc {
@@ -374,13 +379,16 @@ func (r *runner) start(ctx context.Context, t types.Task, td types.TaskDefinitio
 			return failStart("ResourceInitializationError: failed to set up the task network: %v", err)
 		}
 	}
-	plan, err := planTask(r.ref, t, td, r.a.instance, network)
+	plan, err := planTask(r.ref, t, withSecretOptions(td, secrets), r.a.instance, network)
 	if err != nil {
 		return failStart("ResourceInitializationError: %v", err)
 	}
-	for _, pc := range plan {
+	for i := range plan {
+		pc := &plan[i]
 		cfg := pc.spec.Config
+		cfg.Env = withSecrets(cfg.Env, secrets[pc.name].env)
 		cfg.Env = withEnvironment(cfg.Env, r.a.taskEnvironment(r.ref, t, td, pc.name))
+		pc.registryAuth = secrets[pc.name].registryAuth
 	}
 	if r.a.LoadBalancerHosts != nil {
 		hosts := r.a.LoadBalancerHosts(ctx)
@@ -474,6 +482,11 @@ func (r *runner) pull(ctx context.Context) error {
 				return failStart("CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref %s: %v", image, err)
 			}
 		}
+		if pc.registryAuth != "" {
+			// repositoryCredentials: the container's own credentials,
+			// never berth's.
+			auth = pc.registryAuth
+		}
 		if ecr {
 			for _, other := range r.plan {
 				if other.spec.Config.Image == image {
@@ -481,6 +494,9 @@ func (r *runner) pull(ctx context.Context) error {
 				}
 			}
 			image, seen[ref] = ref, true
+		} else if pc.registryAuth != "" {
+			// A private registry's image is pulled every time, with the
+			// container's credentials, as ECS's agent does by default.
 		} else if ok, err := r.a.rt.HasImage(ctx, image); err != nil {
 			return failStart("CannotPullContainerError: %v", err)
 		} else if ok {

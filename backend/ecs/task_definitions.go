@@ -140,6 +140,9 @@ func newTaskDefinition(in *ecsapi.RegisterTaskDefinitionInput) (*types.TaskDefin
 	if err := validFireLens(containers); err != nil {
 		return nil, err
 	}
+	if err := validSecrets(containers, aws.ToString(in.ExecutionRoleArn)); err != nil {
+		return nil, err
+	}
 	td := &types.TaskDefinition{
 		Family:                  in.Family,
 		ContainerDefinitions:    containers,
