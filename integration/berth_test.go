@@ -28,6 +28,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 )
@@ -214,14 +216,17 @@ func newRegion() string { return fmt.Sprintf("test-%d", regions.Add(1)) }
 
 // clients are the SDK clients of one test, scoped to one region.
 type clients struct {
-	ecs    *ecs.Client
-	elbv2  *elasticloadbalancingv2.Client
-	acm    *acm.Client
-	ec2    *ec2.Client
-	iam    *iam.Client
-	logs   *cloudwatchlogs.Client
-	sts    *sts.Client
-	region string
+	ecs   *ecs.Client
+	elbv2 *elasticloadbalancingv2.Client
+	acm   *acm.Client
+	ec2   *ec2.Client
+	iam   *iam.Client
+	logs  *cloudwatchlogs.Client
+	sts   *sts.Client
+	ssm   *ssm.Client
+	// secretsmanager is the Secrets Manager client.
+	secretsmanager *secretsmanager.Client
+	region         string
 }
 
 func (b *berth) clients(region string) clients {
@@ -251,6 +256,12 @@ func (b *berth) clientsAs(region string, creds aws.CredentialsProvider) clients 
 			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer(),
 		}),
 		sts: sts.New(sts.Options{
+			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer(),
+		}),
+		ssm: ssm.New(ssm.Options{
+			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer(),
+		}),
+		secretsmanager: secretsmanager.New(secretsmanager.Options{
 			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer(),
 		}),
 	}

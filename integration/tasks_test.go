@@ -341,17 +341,6 @@ func TestMissingImage(t *testing.T) {
 	}
 }
 
-func TestSecretsNeedAStore(t *testing.T) {
-	ctx, c := setup(t)
-	secret := app("app")
-	secret.Secrets = []types.Secret{{Name: aws.String("DB"), ValueFrom: aws.String("arn:aws:secretsmanager:us-east-1:000000000000:secret:db")}}
-	register(t, ctx, c, "secret", types.NetworkModeBridge, secret)
-	task := stopped(t, ctx, c, *runTask(t, ctx, c, &ecs.RunTaskInput{TaskDefinition: aws.String("secret")}).TaskArn)
-	if !strings.HasPrefix(aws.ToString(task.StoppedReason), "ResourceInitializationError: ") {
-		t.Fatalf("task = %s", taskJSON(task))
-	}
-}
-
 // TestHostContainerInstance: EC2 tasks are placed on the Docker host,
 // registered as a container instance with its real memory, and a task
 // that does not fit is a RESOURCE:MEMORY failure of the call.

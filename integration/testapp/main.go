@@ -4,6 +4,7 @@
 //	testapp [serve]          serve HTTP on $PORT (default 8080)
 //	testapp check [url]      exit 0 if url (default the local /health) answers 200: a health check command
 //	testapp exit CODE [WAIT] wait WAIT (a Go duration), then exit with CODE
+//	testapp env NAME...      print NAME=value for each variable, then exit 0
 //
 // Endpoints: / and any other path (who am I: hostname and $APP_NAME), /env?name=N, /health
 // (200, or 503 after POST /health/fail until POST /health/ok, and from the
@@ -47,6 +48,10 @@ func main() {
 		wait, _ := time.ParseDuration(at(args, 2))
 		time.Sleep(wait)
 		os.Exit(code)
+	case "env":
+		for _, name := range args[1 : len(args)-1] {
+			fmt.Printf("%s=%s\n", name, os.Getenv(name))
+		}
 	default:
 		serve()
 	}
