@@ -85,7 +85,9 @@ func TestTerraformECSASG(t *testing.T) {
 			t.Errorf("lifecycle hooks = %+v", hooks)
 		}
 		instances := groupInstances(t, ctx, c, out["asg_name"])
-		if len(instances) != 1 || aws.ToString(instances[0].ImageId) != "ami-0c55b159cbfafe1f0" {
+		// The launch template's AMI is the ECS-optimized one the public
+		// SSM parameter names.
+		if len(instances) != 1 || !strings.HasPrefix(out["ami"], "ami-") || aws.ToString(instances[0].ImageId) != out["ami"] {
 			t.Fatalf("the group's EC2 instances = %+v", instances)
 		}
 		if v, ok := tagOf(instances[0].Tags, "AmazonECSManaged"); !ok || v != "true" {

@@ -167,7 +167,9 @@ func TestTerraformEC2BridgeALB(t *testing.T) {
 // TestTerraformFargateVpc applies a Fargate service in a VPC of its own
 // (two subnets, an internet gateway and route table, security groups and
 // rules, an execution role, a log group the tasks write to) behind an ALB
-// with an ip target group; the same checks as above, and the output of
+// with an ip target group, whose task definition takes secrets from SSM
+// Parameter Store and Secrets Manager; the same checks as above, the
+// secrets' values in the app's environment, and the output of
 // each task's app (through its FireLens log router sidecar, the second
 // container holding the port mapping) and of the router is in the log
 // group.
@@ -181,6 +183,12 @@ func TestTerraformFargateVpc(t *testing.T) {
 		}
 		if out["account_id"] != "000000000000" {
 			t.Fatalf("aws_caller_identity = %q", out["account_id"])
+		}
+		// The task got its settings and secrets from both stores.
+		for name, want := range map[string]string{"DB_HOST": "db.shop.internal", "API_TOKEN": "tok-shop-7f3a", "DB_PASSWORD": "s3cret-Pa55word"} {
+			if code, body := fetch(base+"/env?name="+name, ""); code != 200 || body != want {
+				t.Fatalf("GET /env?name=%s through the ALB = %d %q, want %q", name, code, body, want)
+			}
 		}
 		logs := shared.clients(tf.region).logs
 		for _, prefix := range []string{"app-app-firelens-", "firelens/log_router/"} {

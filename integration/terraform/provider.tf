@@ -28,6 +28,8 @@ provider "aws" {
     iam            = var.endpoint
     sts            = var.endpoint
     cloudwatchlogs = var.endpoint
+    secretsmanager = var.endpoint
+    ssm            = var.endpoint
   }
 }
 

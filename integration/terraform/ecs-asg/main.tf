@@ -10,10 +10,9 @@ variable "image" {
   type = string
 }
 
-variable "ami" {
-  description = "ECS-optimized Amazon Linux 2 AMI"
-  type        = string
-  default     = "ami-0c55b159cbfafe1f0"
+# The ECS-optimized Amazon Linux 2023 AMI, as AWS publishes it.
+data "aws_ssm_parameter" "ecs_ami" {
+  name = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
 }
 
 variable "app_version" {
@@ -86,7 +85,7 @@ resource "aws_security_group" "host" {
 
 resource "aws_launch_template" "host" {
   name_prefix            = "${local.name}-ecs-host-"
-  image_id               = var.ami
+  image_id               = data.aws_ssm_parameter.ecs_ami.value
   instance_type          = "t3.small"
   vpc_security_group_ids = [aws_security_group.host.id]
 
@@ -322,6 +321,11 @@ resource "aws_ecs_service" "app" {
   wait_for_steady_state              = true
 
   depends_on = [aws_ecs_cluster_capacity_providers.main, aws_lb_listener.http]
+}
+
+output "ami" {
+  value     = data.aws_ssm_parameter.ecs_ami.value
+  sensitive = true
 }
 
 output "dns_name" {

@@ -1,7 +1,9 @@
 # A Fargate service (awsvpc networking) in a VPC of its own: two public
 # subnets in two zones behind an internet gateway, an ALB whose security
 # group is the only way into the tasks', an ip target group, a task
-# execution role with the AWS managed policy, and a log group the app
+# execution role with the AWS managed policy and a policy to read the
+# app's settings and secrets (SSM parameters and a Secrets Manager
+# secret, injected as environment variables), and a log group the app
 # writes to through a FireLens log router sidecar (which itself logs there
 # with the awslogs driver).
 
@@ -124,6 +126,56 @@ resource "aws_iam_role_policy_attachment" "execution" {
   policy_arn = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 }
 
+variable "db_password" {
+  type      = string
+  default   = "s3cret-Pa55word"
+  sensitive = true
+}
+
+resource "aws_ssm_parameter" "db_host" {
+  name  = "/${var.name}/db/host"
+  type  = "String"
+  value = "db.${var.name}.internal"
+}
+
+resource "aws_ssm_parameter" "api_token" {
+  name        = "/${var.name}/api-token"
+  description = "Token of the payments API"
+  type        = "SecureString"
+  value       = "tok-${var.name}-7f3a"
+
+  tags = {
+    app = var.name
+  }
+}
+
+resource "aws_secretsmanager_secret" "db" {
+  name                    = "${var.name}/db"
+  description             = "Database credentials"
+  recovery_window_in_days = 0
+}
+
+resource "aws_secretsmanager_secret_version" "db" {
+  secret_id = aws_secretsmanager_secret.db.id
+  secret_string = jsonencode({
+    username = "shop"
+    password = var.db_password
+  })
+}
+
+data "aws_iam_policy_document" "read_secrets" {
+  statement {
+    actions   = ["ssm:GetParameters", "secretsmanager:GetSecretValue", "kms:Decrypt"]
+    resources = [aws_ssm_parameter.db_host.arn, aws_ssm_parameter.api_token.arn, aws_secretsmanager_secret.db.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "read_secrets" {
+  name   = "read-secrets"
+  role   = aws_iam_role.execution.id
+  policy = data.aws_iam_policy_document.read_secrets.json
+}
+
 resource "aws_cloudwatch_log_group" "app" {
   name              = "/ecs/${var.name}"
   retention_in_days = 7
@@ -198,6 +250,11 @@ resource "aws_ecs_task_definition" "app" {
       essential    = true
       environment  = [{ name = "APP_NAME", value = var.name }]
       portMappings = [{ containerPort = 8080, protocol = "tcp" }]
+      secrets = [
+        { name = "DB_HOST", valueFrom = aws_ssm_parameter.db_host.name },
+        { name = "API_TOKEN", valueFrom = aws_ssm_parameter.api_token.arn },
+        { name = "DB_PASSWORD", valueFrom = "${aws_secretsmanager_secret.db.arn}:password::" },
+      ]
       dependsOn    = [{ containerName = "log_router", condition = "START" }]
       logConfiguration = {
         logDriver = "awsfirelens"
@@ -238,7 +295,7 @@ resource "aws_ecs_service" "app" {
 
   wait_for_steady_state = true
 
-  depends_on = [aws_lb_listener.http, aws_iam_role_policy_attachment.execution]
+  depends_on = [aws_lb_listener.http, aws_iam_role_policy_attachment.execution, aws_iam_role_policy.read_secrets, aws_secretsmanager_secret_version.db]
 }
 
 output "dns_name" {
