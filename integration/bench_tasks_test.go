@@ -16,6 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 )
 
 // benchBerth starts a berth with the Docker runtime and a cluster "c" with
@@ -197,4 +201,48 @@ func BenchmarkServiceBehindALB(b *testing.B) {
 	}
 	reportLatencies(b, first, "CreateService-to-first-request")
 	reportLatencies(b, rollout, "2-task-rollout")
+}
+
+// BenchmarkRunTaskSecrets measures what reading secrets adds to RunTask
+// until RUNNING: each iteration runs a task without secrets and one whose
+// container takes 10 from SSM Parameter Store and 10 from Secrets
+// Manager, and reports both p50s and their difference.
+func BenchmarkRunTaskSecrets(b *testing.B) {
+	_, ctx, c := benchBerth(b)
+	t := &testing.T{}
+	role := try(c.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("exec"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})).must(t).Role.Arn
+	web := webContainer("app")
+	for i := range 10 {
+		name := fmt.Sprintf("/bench/param-%d", i)
+		try(c.ssm.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(name), Type: ssmtypes.ParameterTypeSecureString, Value: aws.String("v")})).must(t)
+		secret := try(c.secretsmanager.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(fmt.Sprintf("bench-%d", i)), SecretString: aws.String(`{"k":"v"}`)})).must(t)
+		web.Secrets = append(web.Secrets,
+			types.Secret{Name: aws.String(fmt.Sprintf("P%d", i)), ValueFrom: aws.String(name)},
+			types.Secret{Name: aws.String(fmt.Sprintf("S%d", i)), ValueFrom: aws.String(*secret.ARN + ":k::")})
+	}
+	try(c.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
+		Family: aws.String("secrets"), ExecutionRoleArn: role, ContainerDefinitions: []types.ContainerDefinition{web},
+	})).must(t)
+	took := map[string][]time.Duration{}
+	for range b.N {
+		for _, family := range []string{"web", "secrets"} {
+			t0 := time.Now()
+			arn := *try(c.ecs.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("c"), TaskDefinition: aws.String(family)})).must(t).Tasks[0].TaskArn
+			poll(b, func() bool { return slices.Equal(lastStatus(ctx, c, arn), []string{"RUNNING"}) })
+			took[family] = append(took[family], time.Since(t0))
+			b.StopTimer()
+			c.ecs.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("c"), Task: &arn})
+			poll(b, func() bool { return slices.Equal(lastStatus(ctx, c, arn), []string{"STOPPED"}) })
+			b.StartTimer()
+		}
+	}
+	p50 := func(d []time.Duration) float64 {
+		slices.Sort(d)
+		return float64(d[len(d)/2].Microseconds()) / 1000
+	}
+	none, secrets := p50(took["web"]), p50(took["secrets"])
+	b.ReportMetric(none, "p50-ms/none")
+	b.ReportMetric(secrets, "p50-ms/20-secrets")
+	b.ReportMetric(secrets-none, "added-p50-ms")
 }
