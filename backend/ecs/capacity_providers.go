@@ -1,6 +1,7 @@
 package ecs
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"strings"
@@ -150,6 +151,9 @@ func (b *Backend) CreateCapacityProvider(ctx context.Context, in *ecsapi.CreateC
 			asg.ManagedScaling = &types.ManagedScaling{Status: types.ManagedScalingStatusDisabled}
 		}
 		ms := asg.ManagedScaling
+		if err := validManagedScaling(ms); err != nil {
+			return nil, err
+		}
 		if ms.TargetCapacity == nil {
 			ms.TargetCapacity = aws.Int32(100)
 		}
@@ -260,7 +264,20 @@ func (b *Backend) UpdateCapacityProvider(ctx context.Context, in *ecsapi.UpdateC
 		}
 		if u := in.AutoScalingGroupProvider; u != nil && cp.AutoScalingGroupProvider != nil {
 			if u.ManagedScaling != nil {
-				cp.AutoScalingGroupProvider.ManagedScaling = u.ManagedScaling
+				// The fields the update leaves out keep their values.
+				// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateCapacityProvider.html
+				ms := *u.ManagedScaling
+				if err := validManagedScaling(&ms); err != nil {
+					return err
+				}
+				if old := cp.AutoScalingGroupProvider.ManagedScaling; old != nil {
+					ms.Status = cmp.Or(ms.Status, old.Status)
+					ms.TargetCapacity = cmp.Or(ms.TargetCapacity, old.TargetCapacity)
+					ms.MinimumScalingStepSize = cmp.Or(ms.MinimumScalingStepSize, old.MinimumScalingStepSize)
+					ms.MaximumScalingStepSize = cmp.Or(ms.MaximumScalingStepSize, old.MaximumScalingStepSize)
+					ms.InstanceWarmupPeriod = cmp.Or(ms.InstanceWarmupPeriod, old.InstanceWarmupPeriod)
+				}
+				cp.AutoScalingGroupProvider.ManagedScaling = &ms
 			}
 			if u.ManagedTerminationProtection != "" {
 				cp.AutoScalingGroupProvider.ManagedTerminationProtection = u.ManagedTerminationProtection
@@ -307,4 +324,28 @@ func (b *Backend) DeleteCapacityProvider(ctx context.Context, in *ecsapi.DeleteC
 		return nil, err
 	}
 	return &ecsapi.DeleteCapacityProviderOutput{CapacityProvider: &cp}, nil
+}
+
+// validManagedScaling checks managed scaling's numbers against their
+// documented ranges.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ManagedScaling.html
+func validManagedScaling(ms *types.ManagedScaling) error {
+	for _, f := range []struct {
+		name     string
+		v        *int32
+		min, max int32
+	}{
+		{"targetCapacity", ms.TargetCapacity, 1, 100},
+		{"minimumScalingStepSize", ms.MinimumScalingStepSize, 1, 10000},
+		{"maximumScalingStepSize", ms.MaximumScalingStepSize, 1, 10000},
+		{"instanceWarmupPeriod", ms.InstanceWarmupPeriod, 0, 10000},
+	} {
+		if f.v != nil && (*f.v < f.min || *f.v > f.max) {
+			return errInvalidParameter("1 validation error detected: Value '%d' at 'autoScalingGroupProvider.managedScaling.%s' failed to satisfy constraint: Member must have value between %d and %d", *f.v, f.name, f.min, f.max)
+		}
+	}
+	if ms.MinimumScalingStepSize != nil && ms.MaximumScalingStepSize != nil && *ms.MinimumScalingStepSize > *ms.MaximumScalingStepSize {
+		return errInvalidParameter("The minimum scaling step size must be less than or equal to the maximum scaling step size.")
+	}
+	return nil
 }

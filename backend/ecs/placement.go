@@ -158,6 +158,7 @@ func loads(tx *sqlite.Tx, s scope, c types.Cluster) (map[string]*load, error) {
 		return nil, err
 	}
 	out := map[string]*load{}
+	defs := map[string]*types.TaskDefinition{} // by ARN
 	for _, t := range tasks {
 		arn := aws.ToString(t.ContainerInstanceArn)
 		l := out[arn]
@@ -170,7 +171,20 @@ func loads(tx *sqlite.Tx, s scope, c types.Cluster) (map[string]*load, error) {
 		} else {
 			l.pending++
 		}
-		r := taskReservation(t, nil)
+		// A task holds its static host ports from placement on, before
+		// its containers bind them, as ECS reserves them.
+		tdArn := aws.ToString(t.TaskDefinitionArn)
+		td, ok := defs[tdArn]
+		if !ok {
+			var def types.TaskDefinition
+			if err := tx.Get(s.Key(kindTaskDefinition, tdArn), &def); err == nil {
+				td = &def
+			} else if !errors.Is(err, sqlite.ErrNotFound) {
+				return nil, err
+			}
+			defs[tdArn] = td
+		}
+		r := taskReservation(t, td)
 		l.used.cpu, l.used.memory, l.used.ports = l.used.cpu+r.cpu, l.used.memory+r.memory, append(l.used.ports, r.ports...)
 		if g := aws.ToString(t.Group); !slices.Contains(l.groups, g) {
 			l.groups = append(l.groups, g)

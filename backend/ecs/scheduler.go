@@ -223,6 +223,7 @@ func (a *Agent) startServiceTasks(tx *sqlite.Tx, s scope, svc *types.Service, n 
 		startedBy: d.Id, group: aws.String("service:" + *svc.ServiceName), launchType: d.LaunchType,
 		capacityProviders: d.CapacityProviderStrategy, network: d.NetworkConfiguration,
 		platformVersion: d.PlatformVersion, enableExecuteCommand: svc.EnableExecuteCommand,
+		managedTags: svc.EnableECSManagedTags, service: aws.ToString(svc.ServiceName),
 	}
 	if svc.PropagateTags == types.PropagateTagsService {
 		var err error
@@ -256,8 +257,8 @@ func (a *Agent) startServiceTasks(tx *sqlite.Tx, s scope, svc *types.Service, n 
 				return nil, err
 			}
 		}
-		if len(spec.tags) > 0 {
-			if err := setTags(tx, s, *t.TaskArn, spec.tags); err != nil {
+		if len(t.Tags) > 0 {
+			if err := setTags(tx, s, *t.TaskArn, t.Tags); err != nil {
 				return nil, err
 			}
 		}

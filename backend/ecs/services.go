@@ -83,6 +83,10 @@ func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 		arn := s.arn("service/" + *c.ClusterName + "/" + *in.ServiceName)
 		var existing types.Service
 		switch err := tx.Get(s.Key(kindService, arn), &existing); {
+		case err == nil && aws.ToString(existing.Status) == "DRAINING":
+			// The text deployment tools match to retry, as field reports
+			// quote ECS's InvalidParameterException.
+			return errInvalidParameter("Unable to Start a service that is still Draining.")
 		case err == nil && aws.ToString(existing.Status) != "INACTIVE":
 			return errInvalidParameter("Creation of service was not idempotent.")
 		case err != nil && !errors.Is(err, sqlite.ErrNotFound):
@@ -386,9 +390,11 @@ func (b *Backend) DescribeServices(ctx context.Context, in *ecsapi.DescribeServi
 		for _, ref := range in.Services {
 			svc, err := serviceIn(tx, s, c, ref)
 			if awsproto.HasCode(err, &types.ServiceNotFoundException{}) {
+				// A name not found is reported as service/<name>, without
+				// the cluster, as ECS answers it.
 				arn := ref
 				if resourceName(ref, "service") == ref {
-					arn = s.arn("service/" + *c.ClusterName + "/" + ref)
+					arn = s.arn("service/" + ref)
 				}
 				out.Failures = append(out.Failures, types.Failure{Arn: aws.String(arn), Reason: aws.String("MISSING")})
 				continue

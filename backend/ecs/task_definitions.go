@@ -1,6 +1,7 @@
 package ecs
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -100,9 +101,24 @@ func newTaskDefinition(in *ecsapi.RegisterTaskDefinitionInput) (*types.TaskDefin
 		if err := fargateCompatible(mode, cpu, memory); err != nil {
 			return nil, err
 		}
+		// Fargate shares no process or IPC namespace with the host.
+		// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#task_definition_pidmode
+		if in.PidMode == types.PidModeHost {
+			return nil, errClient("The 'host' pidMode is not supported by the Fargate launch type.")
+		}
+		if in.IpcMode != "" {
+			return nil, errClient("ipcMode is not supported by the Fargate launch type.")
+		}
 	}
-	volumes := backend.OrEmpty(in.Volumes)
+	volumes := slices.Clone(backend.OrEmpty(in.Volumes))
 	for i, v := range volumes {
+		if efs := v.EfsVolumeConfiguration; efs != nil && efs.RootDirectory == nil {
+			// The root of the file system, unless told otherwise.
+			// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_EFSVolumeConfiguration.html
+			withRoot := *efs
+			withRoot.RootDirectory = aws.String("/")
+			volumes[i].EfsVolumeConfiguration = &withRoot
+		}
 		if v.Name == nil || *v.Name == "" {
 			return nil, errClient("Volume name should not be null or empty.")
 		}
@@ -162,7 +178,7 @@ func newTaskDefinition(in *ecsapi.RegisterTaskDefinitionInput) (*types.TaskDefin
 		RequiresCompatibilities: in.RequiresCompatibilities,
 		PlacementConstraints:    make([]types.TaskDefinitionPlacementConstraint, 0, len(in.PlacementConstraints)),
 		Status:                  types.TaskDefinitionStatusActive,
-		Compatibilities:         compatibilities(mode, cpu, memory),
+		Compatibilities:         compatibilities(mode, cpu, memory, in.PidMode, in.IpcMode),
 	}
 	for _, pc := range in.PlacementConstraints {
 		// Only memberOf can be part of a task definition.
@@ -263,6 +279,15 @@ func withContainerDefaults(c types.ContainerDefinition, mode types.NetworkMode) 
 	c.VolumesFrom = backend.OrEmpty(c.VolumesFrom)
 	c.PortMappings = slices.Clone(backend.OrEmpty(c.PortMappings))
 	c.SystemControls = backend.OrEmpty(c.SystemControls)
+	if hc := c.HealthCheck; hc != nil {
+		// ECS stores a health check with its defaults filled in.
+		// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html
+		filled := *hc
+		filled.Interval = cmp.Or(filled.Interval, aws.Int32(30))
+		filled.Timeout = cmp.Or(filled.Timeout, aws.Int32(5))
+		filled.Retries = cmp.Or(filled.Retries, aws.Int32(3))
+		c.HealthCheck = &filled
+	}
 	for i := range c.PortMappings {
 		p := &c.PortMappings[i]
 		if p.Protocol == "" {
@@ -350,12 +375,12 @@ func fargateCompatible(mode types.NetworkMode, cpu, memory *string) error {
 	return nil
 }
 
-func compatibilities(mode types.NetworkMode, cpu, memory *string) []types.Compatibility {
+func compatibilities(mode types.NetworkMode, cpu, memory *string, pid types.PidMode, ipc types.IpcMode) []types.Compatibility {
 	out := []types.Compatibility{types.CompatibilityEc2}
 	if mode != types.NetworkModeAwsvpc {
 		out = append([]types.Compatibility{types.CompatibilityExternal}, out...)
 	}
-	if fargateCompatible(mode, cpu, memory) == nil {
+	if fargateCompatible(mode, cpu, memory) == nil && pid != types.PidModeHost && ipc == "" {
 		out = append(out, types.CompatibilityFargate)
 	}
 	return out
@@ -462,7 +487,9 @@ func (b *Backend) ListTaskDefinitions(ctx context.Context, in *ecsapi.ListTaskDe
 		}
 		var arns []string
 		for _, td := range all {
-			if td.Status == status && (in.FamilyPrefix == nil || strings.HasPrefix(td.Family, *in.FamilyPrefix)) {
+			// familyPrefix is the full family name, despite its name.
+			// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListTaskDefinitions.html
+			if td.Status == status && (in.FamilyPrefix == nil || td.Family == *in.FamilyPrefix) {
 				arns = append(arns, td.TaskDefinitionArn)
 			}
 		}

@@ -33,7 +33,7 @@ func (b *Backend) RunTask(ctx context.Context, in *ecsapi.RunTaskInput) (*ecsapi
 		capacityProviders: in.CapacityProviderStrategy, network: in.NetworkConfiguration,
 		overrides: in.Overrides, startedBy: in.StartedBy, group: in.Group, tags: in.Tags,
 		platformVersion: in.PlatformVersion, enableExecuteCommand: in.EnableExecuteCommand,
-		propagateTags: in.PropagateTags, constraints: in.PlacementConstraints,
+		propagateTags: in.PropagateTags, constraints: in.PlacementConstraints, managedTags: in.EnableECSManagedTags,
 	}
 	if err := validConstraints(in.PlacementConstraints); err != nil {
 		return nil, err
@@ -55,7 +55,7 @@ func (b *Backend) StartTask(ctx context.Context, in *ecsapi.StartTaskInput) (*ec
 		cluster: in.Cluster, taskDefinition: in.TaskDefinition, launchType: types.LaunchTypeEc2,
 		network: in.NetworkConfiguration, overrides: in.Overrides, startedBy: in.StartedBy,
 		group: in.Group, tags: in.Tags, enableExecuteCommand: in.EnableExecuteCommand,
-		propagateTags: in.PropagateTags,
+		propagateTags: in.PropagateTags, managedTags: in.EnableECSManagedTags,
 	}
 	tasks, failures, err := b.startTasks(ctx, spec, len(in.ContainerInstances), in.ContainerInstances)
 	if err != nil {
@@ -76,6 +76,24 @@ type taskSpec struct {
 	enableExecuteCommand                                       bool
 	propagateTags                                              types.PropagateTags
 	constraints                                                []types.PlacementConstraint
+	// managedTags asks for ECS's managed tags on the task; service names
+	// the service that starts it, if one does.
+	managedTags bool
+	service     string
+}
+
+// taskTags are the tags a new task of the cluster gets: the caller's,
+// then ECS's managed tags when they are asked for.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-using-tags.html#managed-tags
+func (spec taskSpec) taskTags(cluster string) []types.Tag {
+	if !spec.managedTags {
+		return spec.tags
+	}
+	out := append(slices.Clip(spec.tags), types.Tag{Key: aws.String("aws:ecs:clusterName"), Value: aws.String(cluster)})
+	if spec.service != "" {
+		out = append(out, types.Tag{Key: aws.String("aws:ecs:serviceName"), Value: aws.String(spec.service)})
+	}
+	return out
 }
 
 // startTasks records count tasks; EC2 tasks not bound to given instances
@@ -147,8 +165,8 @@ func (b *Backend) startTasks(ctx context.Context, spec taskSpec, count int, inst
 			if err := putTask(tx, s.Scope, t); err != nil {
 				return err
 			}
-			if len(spec.tags) > 0 {
-				if err := setTags(tx, s, *t.TaskArn, spec.tags); err != nil {
+			if len(t.Tags) > 0 {
+				if err := setTags(tx, s, *t.TaskArn, t.Tags); err != nil {
 					return err
 				}
 			}
@@ -201,7 +219,7 @@ func (b *Backend) newTask(s scope, c types.Cluster, td types.TaskDefinition, spe
 		StartedBy:             spec.startedBy,
 		Version:               1,
 		Attachments:           []types.Attachment{},
-		Tags:                  backend.OrEmpty(spec.tags),
+		Tags:                  backend.OrEmpty(spec.taskTags(aws.ToString(c.ClusterName))),
 		HealthStatus:          types.HealthStatusUnknown,
 		EnableExecuteCommand:  spec.enableExecuteCommand,
 		AvailabilityZone:      aws.String(s.Region + "a"),

@@ -1,0 +1,155 @@
+package integration
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// TestECSFidelityTaskDefinitions: ListTaskDefinitions' familyPrefix is
+// the full family name; a container health check and an EFS volume are
+// stored with their defaults; a Fargate task definition cannot share the
+// host's PID namespace.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListTaskDefinitions.html
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_EFSVolumeConfiguration.html
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#task_definition_pidmode
+func TestECSFidelityTaskDefinitions(t *testing.T) {
+	ctx, c := setup(t)
+	web := webContainer("web")
+	web.HealthCheck = &types.HealthCheck{Command: []string{"CMD", "/testapp", "check"}}
+	web.MountPoints = []types.MountPoint{{SourceVolume: aws.String("shared"), ContainerPath: aws.String("/data")}}
+	for _, family := range []string{"web", "web-worker"} {
+		try(c.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String(family), ContainerDefinitions: []types.ContainerDefinition{web},
+			Volumes: []types.Volume{{Name: aws.String("shared"), EfsVolumeConfiguration: &types.EFSVolumeConfiguration{FileSystemId: aws.String("fs-12345678")}}}})).must(t)
+	}
+	arns := try(c.ecs.ListTaskDefinitions(ctx, &ecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String("web")})).must(t).TaskDefinitionArns
+	if len(arns) != 1 || !strings.HasSuffix(arns[0], ":task-definition/web:1") {
+		t.Errorf("ListTaskDefinitions familyPrefix=web = %v", arns)
+	}
+	td := try(c.ecs.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("web")})).must(t).TaskDefinition
+	hc := td.ContainerDefinitions[0].HealthCheck
+	if aws.ToInt32(hc.Interval) != 30 || aws.ToInt32(hc.Timeout) != 5 || aws.ToInt32(hc.Retries) != 3 {
+		t.Errorf("health check = %+v", hc)
+	}
+	if root := td.Volumes[0].EfsVolumeConfiguration.RootDirectory; aws.ToString(root) != "/" {
+		t.Errorf("EFS rootDirectory = %v", root)
+	}
+	_, err := c.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("f"), RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
+		NetworkMode: types.NetworkModeAwsvpc, Cpu: aws.String("256"), Memory: aws.String("512"), PidMode: types.PidModeHost, ContainerDefinitions: []types.ContainerDefinition{webContainer("web")}})
+	wantErr[*types.ClientException](t, err)
+}
+
+// TestECSFidelityServices: a service that is not found is reported as
+// service/<name>; re-creating a service while its namesake drains is
+// refused with the text deployment tools match; managed tags name the
+// cluster and the service on the tasks; event texts end in one period.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeServices.html
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-using-tags.html#managed-tags
+func TestECSFidelityServices(t *testing.T) {
+	ctx, c := setup(t)
+	stubborn := app("app")
+	stubborn.Environment = []types.KeyValuePair{{Name: aws.String("IGNORE_SIGTERM"), Value: aws.String("1")}}
+	stubborn.StopTimeout = aws.Int32(20)
+	register(t, ctx, c, "stubborn", types.NetworkModeBridge, stubborn)
+	try(c.ecs.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("c"), ServiceName: aws.String("api"), TaskDefinition: aws.String("stubborn"),
+		DesiredCount: aws.Int32(1), EnableECSManagedTags: true})).must(t)
+	stable(t, ctx, c, "c", "api")
+
+	missing := try(c.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("c"), Services: []string{"unknown"}})).must(t).Failures
+	if len(missing) != 1 || aws.ToString(missing[0].Arn) != "arn:aws:ecs:"+c.region+":000000000000:service/unknown" || aws.ToString(missing[0].Reason) != "MISSING" {
+		t.Errorf("DescribeServices of a missing service: failures = %+v", missing)
+	}
+
+	task := serviceTasks(t, ctx, c, "c", "api")[0]
+	tags := try(c.ecs.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: aws.String(task)})).must(t).Tags
+	got := map[string]string{}
+	for _, tag := range tags {
+		got[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+	}
+	if got["aws:ecs:clusterName"] != "c" || got["aws:ecs:serviceName"] != "api" {
+		t.Errorf("a service task's managed tags = %v", got)
+	}
+	run := runTask(t, ctx, c, &ecs.RunTaskInput{TaskDefinition: aws.String("stubborn"), EnableECSManagedTags: true, Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("a")}}})
+	if len(run.Tags) != 2 || aws.ToString(run.Tags[1].Key) != "aws:ecs:clusterName" {
+		t.Errorf("RunTask's task tags = %+v", run.Tags)
+	}
+	try(c.ecs.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("c"), Task: run.TaskArn})).must(t)
+
+	// The task ignores SIGTERM for its 20 s stop timeout: the deleted
+	// service drains meanwhile.
+	try(c.ecs.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String("c"), Service: aws.String("api"), Force: aws.Bool(true)})).must(t)
+	_, err := c.ecs.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("c"), ServiceName: aws.String("api"), TaskDefinition: aws.String("stubborn"), DesiredCount: aws.Int32(0)})
+	if e := wantErr[*types.InvalidParameterException](t, err); aws.ToString(e.Message) != "Unable to Start a service that is still Draining." {
+		t.Errorf("CreateService while draining: %v", err)
+	}
+	svc := try(c.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("c"), Services: []string{"api"}})).must(t).Services[0]
+	for _, e := range svc.Events {
+		if strings.HasSuffix(aws.ToString(e.Message), "..") {
+			t.Errorf("event %q ends in two periods", aws.ToString(e.Message))
+		}
+	}
+}
+
+// TestECSFidelityStaticPorts: a static host port is the task's from its
+// placement on, so a second task wanting it on the one instance is a
+// RESOURCE:PORTS failure of the same RunTask, and the instance's
+// remaining PORTS lists it.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement-constraints.html
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Failure.html
+func TestECSFidelityStaticPorts(t *testing.T) {
+	ctx, c := setup(t)
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed := app("app")
+	fixed.PortMappings = []types.PortMapping{{ContainerPort: aws.Int32(8080), HostPort: aws.Int32(int32(port))}}
+	register(t, ctx, c, "fixed", types.NetworkModeBridge, fixed)
+	out := try(c.ecs.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("c"), TaskDefinition: aws.String("fixed"), Count: aws.Int32(2)})).must(t)
+	if len(out.Tasks) != 1 || len(out.Failures) != 1 || aws.ToString(out.Failures[0].Reason) != "RESOURCE:PORTS" {
+		t.Fatalf("RunTask count=2 with a static host port = %d tasks, failures %+v", len(out.Tasks), out.Failures)
+	}
+	ci := try(c.ecs.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("c"), ContainerInstances: []string{aws.ToString(out.Tasks[0].ContainerInstanceArn)}})).must(t).ContainerInstances[0]
+	reserved := false
+	for _, r := range ci.RemainingResources {
+		if aws.ToString(r.Name) == "PORTS" {
+			reserved = strings.Contains(","+strings.Join(r.StringSetValue, ",")+",", ","+strconv.Itoa(port)+",")
+		}
+	}
+	if !reserved {
+		t.Errorf("remaining resources = %+v, want port %d taken", ci.RemainingResources, port)
+	}
+	running(t, ctx, c, *out.Tasks[0].TaskArn)
+	try(c.ecs.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("c"), Task: out.Tasks[0].TaskArn})).must(t)
+}
+
+// TestECSFidelityCapacityProviderUpdate: an update that names only the
+// managed scaling status keeps the other managed scaling settings, and
+// settings outside their documented ranges are refused.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateCapacityProvider.html
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ManagedScaling.html
+func TestECSFidelityCapacityProviderUpdate(t *testing.T) {
+	ctx, c := setup(t)
+	group := autoScalingGroup(t, ctx, c, "hosts")
+	try(c.ecs.CreateCapacityProvider(ctx, &ecs.CreateCapacityProviderInput{Name: aws.String("asg"), AutoScalingGroupProvider: &types.AutoScalingGroupProvider{
+		AutoScalingGroupArn: group.AutoScalingGroupARN,
+		ManagedScaling:      &types.ManagedScaling{Status: types.ManagedScalingStatusEnabled, TargetCapacity: aws.Int32(75), MaximumScalingStepSize: aws.Int32(4)},
+	}})).must(t)
+	cp := try(c.ecs.UpdateCapacityProvider(ctx, &ecs.UpdateCapacityProviderInput{Name: aws.String("asg"), AutoScalingGroupProvider: &types.AutoScalingGroupProviderUpdate{
+		ManagedScaling: &types.ManagedScaling{Status: types.ManagedScalingStatusDisabled},
+	}})).must(t).CapacityProvider
+	ms := cp.AutoScalingGroupProvider.ManagedScaling
+	if ms.Status != types.ManagedScalingStatusDisabled || aws.ToInt32(ms.TargetCapacity) != 75 || aws.ToInt32(ms.MaximumScalingStepSize) != 4 ||
+		aws.ToInt32(ms.MinimumScalingStepSize) != 1 || aws.ToInt32(ms.InstanceWarmupPeriod) != 300 {
+		t.Errorf("managed scaling after an update of its status = %+v", ms)
+	}
+	for _, bad := range []*types.ManagedScaling{{TargetCapacity: aws.Int32(-1)}, {TargetCapacity: aws.Int32(101)}, {MaximumScalingStepSize: aws.Int32(0)}} {
+		_, err := c.ecs.UpdateCapacityProvider(ctx, &ecs.UpdateCapacityProviderInput{Name: aws.String("asg"), AutoScalingGroupProvider: &types.AutoScalingGroupProviderUpdate{ManagedScaling: bad}})
+		wantErr[*types.InvalidParameterException](t, err)
+	}
+}
