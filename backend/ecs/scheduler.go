@@ -257,10 +257,8 @@ func (a *Agent) startServiceTasks(tx *sqlite.Tx, s scope, svc *types.Service, n 
 				return nil, err
 			}
 		}
-		if len(t.Tags) > 0 {
-			if err := setTags(tx, s, *t.TaskArn, t.Tags); err != nil {
-				return nil, err
-			}
+		if err := putTaskTags(tx, s, t); err != nil {
+			return nil, err
 		}
 		arns = append(arns, *t.TaskArn)
 	}

@@ -82,6 +82,15 @@ type taskSpec struct {
 	service     string
 }
 
+// putTaskTags stores a new task's tags: the caller's, validated before,
+// and ECS's managed ones, which the caller could not set.
+func putTaskTags(tx *sqlite.Tx, s scope, t types.Task) error {
+	if len(t.Tags) == 0 {
+		return nil
+	}
+	return tx.Put(s.Row(kindTags, *t.TaskArn, "", ""), t.Tags)
+}
+
 // taskTags are the tags a new task of the cluster gets: the caller's,
 // then ECS's managed tags when they are asked for.
 // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-using-tags.html#managed-tags
@@ -165,10 +174,8 @@ func (b *Backend) startTasks(ctx context.Context, spec taskSpec, count int, inst
 			if err := putTask(tx, s.Scope, t); err != nil {
 				return err
 			}
-			if len(t.Tags) > 0 {
-				if err := setTags(tx, s, *t.TaskArn, t.Tags); err != nil {
-					return err
-				}
+			if err := putTaskTags(tx, s, t); err != nil {
+				return err
 			}
 			tasks = append(tasks, t)
 		}
