@@ -128,7 +128,7 @@ func (b *Backend) DescribeSecret(ctx context.Context, in *sm.DescribeSecretInput
 // same fields.
 func (sec *secret) entry() types.SecretListEntry {
 	e := types.SecretListEntry{ARN: aws.String(sec.ARN), Name: aws.String(sec.Name),
-		CreatedDate: aws.Time(sec.Created), LastChangedDate: aws.Time(sec.LastChanged),
+		CreatedDate: date(sec.Created), LastChangedDate: date(sec.LastChanged),
 		RotationEnabled: aws.Bool(false), Tags: backend.OrEmpty(sec.Tags), PrimaryRegion: aws.String(sec.region()),
 		SecretVersionsToStages: map[string][]string{}}
 	if sec.Description != "" {
@@ -141,7 +141,7 @@ func (sec *secret) entry() types.SecretListEntry {
 		e.LastAccessedDate = aws.Time(sec.LastAccessed)
 	}
 	if sec.scheduled() {
-		e.DeletedDate = aws.Time(sec.Deleted)
+		e.DeletedDate = date(sec.Deleted)
 	}
 	for _, v := range sec.Versions {
 		if len(v.Stages) > 0 {
@@ -215,14 +215,14 @@ func (b *Backend) DeleteSecret(ctx context.Context, in *sm.DeleteSecretInput) (*
 		}
 		out = &sm.DeleteSecretOutput{ARN: &sec.ARN, Name: &sec.Name}
 		if force {
-			out.DeletionDate = aws.Time(now)
+			out.DeletionDate = date(now)
 			return tx.Delete(k)
 		}
 		if sec.scheduled() {
 			return errInvalidRequest("You tried to perform the operation on a secret that's currently marked deleted.")
 		}
 		sec.Deleted, sec.Purge = now, now.Add(time.Duration(days)*24*time.Hour)
-		out.DeletionDate = aws.Time(sec.Purge)
+		out.DeletionDate = date(sec.Purge)
 		return put(tx, k, sec)
 	})
 	return out, err

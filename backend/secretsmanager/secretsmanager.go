@@ -102,5 +102,13 @@ func put(tx *sqlite.Tx, k sqlite.Key, sec secret) error {
 	return tx.Put(sqlite.Row{Key: k, Name: sec.ARN}, sec)
 }
 
-// now is the backend's clock in UTC, to the second as AWS dates are.
-func (b *Backend) now() time.Time { return b.env.Clock().UTC().Truncate(time.Second) }
+// now is the backend's clock in UTC. Stored times keep its precision, so
+// that secrets created in one millisecond still list in creation order;
+// date answers them to the millisecond, as AWS does.
+func (b *Backend) now() time.Time { return b.env.Clock().UTC() }
+
+// date is t as the API answers it.
+func date(t time.Time) *time.Time {
+	t = t.Truncate(time.Millisecond)
+	return &t
+}

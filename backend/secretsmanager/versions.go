@@ -116,7 +116,7 @@ func (b *Backend) GetSecretValue(ctx context.Context, in *sm.GetSecretValueInput
 		return nil, err
 	}
 	return &sm.GetSecretValueOutput{ARN: &sec.ARN, Name: &sec.Name, VersionId: &v.ID, SecretString: v.String,
-		SecretBinary: v.Binary, VersionStages: v.Stages, CreatedDate: &v.Created}, nil
+		SecretBinary: v.Binary, VersionStages: v.Stages, CreatedDate: date(v.Created)}, nil
 }
 
 // SecretString returns the SecretString of the version of secret id (a
@@ -256,7 +256,7 @@ func (b *Backend) ListSecretVersionIds(ctx context.Context, in *sm.ListSecretVer
 		if len(v.Stages) == 0 && !aws.ToBool(in.IncludeDeprecated) {
 			continue
 		}
-		e := types.SecretVersionsListEntry{VersionId: aws.String(v.ID), VersionStages: v.Stages, CreatedDate: aws.Time(v.Created)}
+		e := types.SecretVersionsListEntry{VersionId: aws.String(v.ID), VersionStages: v.Stages, CreatedDate: date(v.Created)}
 		if !sec.LastAccessed.IsZero() {
 			e.LastAccessedDate = aws.Time(sec.LastAccessed)
 		}
