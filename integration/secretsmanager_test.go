@@ -209,7 +209,9 @@ func TestSecretsManagerListAndBatch(t *testing.T) {
 		}
 		return out
 	}
-	f := func(key types.FilterNameStringType, v ...string) []types.Filter { return []types.Filter{{Key: key, Values: v}} }
+	f := func(key types.FilterNameStringType, v ...string) []types.Filter {
+		return []types.Filter{{Key: key, Values: v}}
+	}
 	for _, tc := range []struct {
 		in   *secretsmanager.ListSecretsInput
 		want []string

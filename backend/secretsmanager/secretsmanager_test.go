@@ -144,7 +144,9 @@ func TestValidName(t *testing.T) {
 func TestFilters(t *testing.T) {
 	sec := &secret{Name: "prod/db/Password", Description: "Main DATABASE", ARN: "arn:aws:secretsmanager:eu-west-1:1:secret:prod/db/Password-abcdef",
 		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("payments")}}}
-	f := func(key types.FilterNameStringType, values ...string) types.Filter { return types.Filter{Key: key, Values: values} }
+	f := func(key types.FilterNameStringType, values ...string) types.Filter {
+		return types.Filter{Key: key, Values: values}
+	}
 	for _, tc := range []struct {
 		f    types.Filter
 		want bool
