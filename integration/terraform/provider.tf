@@ -28,6 +28,7 @@ provider "aws" {
     iam            = var.endpoint
     sts            = var.endpoint
     cloudwatchlogs = var.endpoint
+    secretsmanager = var.endpoint
   }
 }
 
