@@ -1,0 +1,146 @@
+package secretsmanager
+
+import (
+	"context"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"berth/awsproto"
+	"berth/backend"
+	"berth/sqlite"
+)
+
+var scope = backend.Scope{Account: "000000000000", Region: "us-east-1"}
+
+// newBackend is a backend over a fresh store whose clock now sets.
+func newBackend(t *testing.T) (*Backend, context.Context, *atomic.Pointer[time.Time]) {
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "berth.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	var now atomic.Pointer[time.Time]
+	start := time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
+	now.Store(&start)
+	b := New(store, backend.Env{Clock: func() time.Time { return *now.Load() }, IDs: &backend.SequentialIDs{}})
+	return b, backend.WithScope(context.Background(), scope), &now
+}
+
+func TestSecretString(t *testing.T) {
+	b, ctx, _ := newBackend(t)
+	created, err := b.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("db"), SecretString: aws.String("one")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: aws.String("db"), SecretString: aws.String("two")}); err != nil {
+		t.Fatal(err)
+	}
+	other := backend.Scope{Account: "111111111111", Region: "eu-west-1"}
+	for _, tc := range []struct {
+		s                    backend.Scope
+		id, stage, versionID string
+		want                 string
+	}{
+		{scope, "db", "", "", "two"},
+		{scope, "db", "AWSPREVIOUS", "", "one"},
+		{scope, "db", "", *created.VersionId, "one"},
+		{other, *created.ARN, "", "", "two"}, // the ARN's scope wins
+		{other, (*created.ARN)[:len(*created.ARN)-7], "", "", "two"},
+	} {
+		if got, err := b.SecretString(ctx, tc.s, tc.id, tc.stage, tc.versionID); err != nil || got != tc.want {
+			t.Errorf("SecretString(%s, %q, %q) = %q, %v; want %q", tc.id, tc.stage, tc.versionID, got, err, tc.want)
+		}
+	}
+	if _, err := b.SecretString(ctx, other, "db", "", ""); !awsproto.HasCode(err, &types.ResourceNotFoundException{}) {
+		t.Errorf("in another scope: %v", err)
+	}
+	if _, err := b.SecretString(ctx, scope, "db", "AWSPENDING", ""); !awsproto.HasCode(err, &types.ResourceNotFoundException{}) {
+		t.Errorf("missing stage: %v", err)
+	}
+	if _, err := b.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("bin"), SecretBinary: []byte{1}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.SecretString(ctx, scope, "bin", "", ""); !awsproto.HasCode(err, &types.InvalidRequestException{}) {
+		t.Errorf("binary: %v", err)
+	}
+	if _, err := b.DeleteSecret(ctx, &sm.DeleteSecretInput{SecretId: aws.String("db")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.SecretString(ctx, scope, "db", "", ""); !awsproto.HasCode(err, &types.InvalidRequestException{}) {
+		t.Errorf("scheduled for deletion: %v", err)
+	}
+}
+
+// LastAccessedDate is the day of the last read: one write a day at most.
+func TestLastAccessedDate(t *testing.T) {
+	b, ctx, now := newBackend(t)
+	if _, err := b.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("db"), SecretString: aws.String("x")}); err != nil {
+		t.Fatal(err)
+	}
+	accessed := func() time.Time {
+		d, err := b.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: aws.String("db")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToTime(d.LastAccessedDate)
+	}
+	if !accessed().IsZero() {
+		t.Fatal("LastAccessedDate before any read")
+	}
+	b.SecretString(ctx, scope, "db", "", "")
+	if got := accessed(); !got.Equal(time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("LastAccessedDate = %v", got)
+	}
+	_, writes := b.store.CacheStats()
+	b.SecretString(ctx, scope, "db", "", "")
+	if _, again := b.store.CacheStats(); again != writes {
+		t.Fatalf("a second read the same day wrote (%d writes, then %d)", writes, again)
+	}
+	next := now.Load().Add(24 * time.Hour)
+	now.Store(&next)
+	b.SecretString(ctx, scope, "db", "", "")
+	if got := accessed(); !got.Equal(time.Date(2026, 1, 11, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("LastAccessedDate the next day = %v", got)
+	}
+}
+
+// A secret scheduled for deletion is gone once its recovery window has
+// passed on berth's clock, and its name is free.
+// https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html
+func TestRecoveryWindowEnds(t *testing.T) {
+	b, ctx, now := newBackend(t)
+	first, err := b.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("db"), SecretString: aws.String("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.DeleteSecret(ctx, &sm.DeleteSecretInput{SecretId: aws.String("db"), RecoveryWindowInDays: aws.Int64(7)}); err != nil {
+		t.Fatal(err)
+	}
+	later := now.Load().Add(7*24*time.Hour - time.Second)
+	now.Store(&later)
+	if _, err := b.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: aws.String("db")}); err != nil {
+		t.Fatalf("within the window: %v", err)
+	}
+	later = later.Add(time.Second)
+	now.Store(&later)
+	if _, err := b.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: aws.String("db")}); !awsproto.HasCode(err, &types.ResourceNotFoundException{}) {
+		t.Fatalf("after the window: %v", err)
+	}
+	if _, err := b.RestoreSecret(ctx, &sm.RestoreSecretInput{SecretId: aws.String("db")}); !awsproto.HasCode(err, &types.ResourceNotFoundException{}) {
+		t.Fatalf("restore after the window: %v", err)
+	}
+	list, err := b.ListSecrets(ctx, &sm.ListSecretsInput{IncludePlannedDeletion: aws.Bool(true)})
+	if err != nil || len(list.SecretList) != 0 {
+		t.Fatalf("ListSecrets = %+v, %v", list, err)
+	}
+	second, err := b.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("db")})
+	if err != nil || *second.ARN == *first.ARN {
+		t.Fatalf("CreateSecret again = %v, %v", second, err)
+	}
+}
