@@ -139,8 +139,14 @@ func TestRecoveryWindowEnds(t *testing.T) {
 	if err != nil || len(list.SecretList) != 0 {
 		t.Fatalf("ListSecrets = %+v, %v", list, err)
 	}
+	if n, err := b.Purge(ctx); n != 1 || err != nil {
+		t.Fatalf("Purge = %d, %v", n, err)
+	}
 	second, err := b.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("db")})
 	if err != nil || *second.ARN == *first.ARN {
 		t.Fatalf("CreateSecret again = %v, %v", second, err)
+	}
+	if n, err := b.Purge(ctx); n != 0 || err != nil {
+		t.Fatalf("Purge of a live secret = %d, %v", n, err)
 	}
 }
