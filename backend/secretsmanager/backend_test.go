@@ -3,6 +3,7 @@ package secretsmanager
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -149,5 +150,26 @@ func TestRecoveryWindowEnds(t *testing.T) {
 	}
 	if n, err := b.Purge(ctx); n != 0 || err != nil {
 		t.Fatalf("Purge of a live secret = %d, %v", n, err)
+	}
+}
+
+// "If this operation creates the first version for the secret, then Secrets
+// Manager automatically attaches the staging label AWSCURRENT to it."
+// https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html
+func TestFirstVersionIsCurrent(t *testing.T) {
+	b, ctx, _ := newBackend(t)
+	if _, err := b.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("empty")}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := b.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: aws.String("empty"), SecretString: aws.String("a"), VersionStages: []string{"blue"}})
+	if err != nil || !slices.Equal(first.VersionStages, []string{"blue", "AWSCURRENT"}) {
+		t.Fatalf("first version = %+v, %v", first, err)
+	}
+	second, err := b.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: aws.String("empty"), SecretString: aws.String("b"), VersionStages: []string{"green"}})
+	if err != nil || !slices.Equal(second.VersionStages, []string{"green"}) {
+		t.Fatalf("second version = %+v, %v", second, err)
+	}
+	if got, _ := b.SecretString(ctx, scope, "empty", "", ""); got != "a" {
+		t.Fatalf("AWSCURRENT = %q, want the first version's", got)
 	}
 }

@@ -3,6 +3,7 @@ package secretsmanager
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -45,6 +46,10 @@ func (b *Backend) addVersion(sec *secret, token string, str *string, bin []byte,
 		}
 		return "", errExists("You can't modify an existing version, you can only create a new version.")
 	}
+	if len(sec.Versions) == 0 && !slices.Contains(stages, stageCurrent) {
+		// The first version of a secret is AWSCURRENT, whatever its stages.
+		stages = append(slices.Clone(stages), stageCurrent)
+	}
 	sec.Versions = append(sec.Versions, version{ID: token, String: str, Binary: bin, Created: now, Stages: []string{}})
 	for _, l := range stages {
 		attach(sec.Versions, l, len(sec.Versions)-1)
@@ -82,8 +87,8 @@ func validStages(stages []string) error {
 }
 
 // PutSecretValue adds a version to a secret; it takes AWSCURRENT unless
-// VersionStages say otherwise, and the version that had AWSCURRENT gets
-// AWSPREVIOUS.
+// VersionStages say otherwise (a first version takes it anyway), and the
+// version that had AWSCURRENT gets AWSPREVIOUS.
 // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html
 func (b *Backend) PutSecretValue(ctx context.Context, in *sm.PutSecretValueInput) (*sm.PutSecretValueOutput, error) {
 	if in.RotationToken != nil {
@@ -256,16 +261,12 @@ func (b *Backend) ListSecretVersionIds(ctx context.Context, in *sm.ListSecretVer
 		if len(v.Stages) == 0 && !aws.ToBool(in.IncludeDeprecated) {
 			continue
 		}
-		e := types.SecretVersionsListEntry{VersionId: aws.String(v.ID), VersionStages: v.Stages, CreatedDate: date(v.Created)}
-		if !sec.LastAccessed.IsZero() {
-			e.LastAccessedDate = aws.Time(sec.LastAccessed)
-		}
-		all = append(all, e)
+		all = append(all, types.SecretVersionsListEntry{VersionId: aws.String(v.ID), VersionStages: v.Stages, CreatedDate: date(v.Created)})
 	}
-	// Newest first: the key orders by position from the newest.
+	// Newest first: the page key is the position from the newest.
 	order := map[string]string{}
 	for i, e := range all {
-		order[*e.VersionId] = string(rune(0x10000 + i))
+		order[*e.VersionId] = fmt.Sprintf("%06d", i)
 	}
 	page, next, err := backend.PageOf(all, func(e types.SecretVersionsListEntry) string { return order[*e.VersionId] }, in.NextToken, in.MaxResults, 100)
 	if err != nil {
