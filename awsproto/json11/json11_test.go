@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/document"
 
@@ -171,7 +172,8 @@ func TestNamesMatchSDKSchemas(t *testing.T) {
 		client reflect.Type
 		codec  Codec
 		least  int
-	}{{reflect.TypeFor[*ecs.Client](), Codec{}, 50}, {reflect.TypeFor[*acm.Client](), Codec{KeepCase: true}, 10}} {
+	}{{reflect.TypeFor[*ecs.Client](), Codec{}, 50}, {reflect.TypeFor[*acm.Client](), Codec{KeepCase: true}, 10},
+		{reflect.TypeFor[*secretsmanager.Client](), Codec{KeepCase: true}, 20}} {
 		t.Run(svc.client.Elem().PkgPath(), func(t *testing.T) { checkNames(t, svc.client, svc.codec, svc.least) })
 	}
 }

@@ -349,11 +349,13 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	// Collectors: abandoned uploads, unreferenced blobs, expired log events.
+	// Collectors: abandoned uploads, unreferenced blobs, expired log events,
+	// secrets past their recovery window.
 	collectCtx, stopCollecting := context.WithCancel(context.Background())
 	var collectors sync.WaitGroup
 	collectors.Go(func() { ecrBackend.Run(collectCtx) })
 	collectors.Go(func() { logsBackend.Run(collectCtx) })
+	collectors.Go(func() { smBackend.Run(collectCtx) })
 	defer func() { stopCollecting(); collectors.Wait() }()
 	if c.registryListen != "none" {
 		ln, err := net.Listen("tcp", c.registryListen)

@@ -1,0 +1,50 @@
+package secretsmanager
+
+import (
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"berth/awsproto"
+)
+
+// The errors of the Secrets Manager API, worded as AWS words them.
+// https://docs.aws.amazon.com/secretsmanager/latest/apireference/CommonErrors.html
+
+func errNotFound() error {
+	return awsproto.Modeled(&types.ResourceNotFoundException{}, "Secrets Manager can't find the specified secret.")
+}
+
+func errNoStage(stage string) error {
+	return awsproto.Modeled(&types.ResourceNotFoundException{}, "Secrets Manager can't find the specified secret value for staging label: %s", stage)
+}
+
+func errNoVersion(id string) error {
+	return awsproto.Modeled(&types.ResourceNotFoundException{}, "Secrets Manager can't find the specified secret value for VersionId: %s", id)
+}
+
+func errMarkedDeleted() error {
+	return awsproto.Modeled(&types.InvalidRequestException{}, "You can't perform this operation on the secret because it was marked for deletion.")
+}
+
+func errInvalidRequest(format string, args ...any) error {
+	return awsproto.Modeled(&types.InvalidRequestException{}, format, args...)
+}
+
+func errInvalidParameter(format string, args ...any) error {
+	return awsproto.Modeled(&types.InvalidParameterException{}, format, args...)
+}
+
+func errExists(format string, args ...any) error {
+	return awsproto.Modeled(&types.ResourceExistsException{}, format, args...)
+}
+
+func errMalformedPolicy(format string, args ...any) error {
+	return awsproto.Modeled(&types.MalformedPolicyDocumentException{}, format, args...)
+}
+
+func errLimit(format string, args ...any) error {
+	return awsproto.Modeled(&types.LimitExceededException{}, format, args...)
+}
+
+func errInvalidNextToken() error {
+	return awsproto.Modeled(&types.InvalidNextTokenException{}, "The NextToken value is not valid.")
+}
