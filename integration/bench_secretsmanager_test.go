@@ -22,7 +22,7 @@ func BenchmarkSecretsManagerGetSecretValue(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer srv.kill()
-	ctx, sm := context.Background(), srv.secretsManager("us-east-1")
+	ctx, sm := context.Background(), srv.clients("us-east-1").secretsmanager
 	if _, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("bench/db"), SecretString: aws.String(`{"user":"app","password":"v0"}`)}); err != nil {
 		b.Fatal(err)
 	}

@@ -6,23 +6,16 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 )
-
-// secretsManager is a Secrets Manager client of berth b in region.
-func (b *berth) secretsManager(region string) *secretsmanager.Client {
-	return secretsmanager.New(secretsmanager.Options{Region: region, BaseEndpoint: aws.String(b.url),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""), Retryer: connectionRetryer()})
-}
 
 // TestSecretsManagerVersions creates a secret, adds versions and reads
 // them by stage and id, by name, full and partial ARN, and moves labels.
 // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html
 func TestSecretsManagerVersions(t *testing.T) {
 	ctx, c := setup(t)
-	sm := shared.secretsManager(c.region)
+	sm := c.secretsmanager
 	token1 := "11111111-1111-1111-1111-111111111111"
 	created := try(sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("app/db"), SecretString: aws.String(`{"user":"a"}`),
 		ClientRequestToken: aws.String(token1), Description: aws.String("the database"), Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("core")}}})).must(t)
@@ -146,7 +139,7 @@ func TestSecretsManagerVersions(t *testing.T) {
 // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html
 func TestSecretsManagerDeletion(t *testing.T) {
 	ctx, c := setup(t)
-	sm := shared.secretsManager(c.region)
+	sm := c.secretsmanager
 	try(sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("doomed"), SecretString: aws.String("x")})).must(t)
 	for _, in := range []*secretsmanager.DeleteSecretInput{
 		{SecretId: aws.String("doomed"), RecoveryWindowInDays: aws.Int64(6)},
@@ -194,7 +187,7 @@ func TestSecretsManagerDeletion(t *testing.T) {
 // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ListSecrets.html
 func TestSecretsManagerListAndBatch(t *testing.T) {
 	ctx, c := setup(t)
-	sm := shared.secretsManager(c.region)
+	sm := c.secretsmanager
 	for _, n := range []string{"prod/a", "prod/b", "dev/a"} {
 		try(sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(n), SecretString: aws.String("v-" + n),
 			Tags: []types.Tag{{Key: aws.String("env"), Value: aws.String(strings.Split(n, "/")[0])}}})).must(t)
@@ -257,7 +250,7 @@ func TestSecretsManagerListAndBatch(t *testing.T) {
 // policy. https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutResourcePolicy.html
 func TestSecretsManagerTagsAndPolicy(t *testing.T) {
 	ctx, c := setup(t)
-	sm := shared.secretsManager(c.region)
+	sm := c.secretsmanager
 	try(sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("tagged")})).must(t)
 	try(sm.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String("tagged"), Tags: []types.Tag{
 		{Key: aws.String("a"), Value: aws.String("1")}, {Key: aws.String("b"), Value: aws.String("2")}}})).must(t)

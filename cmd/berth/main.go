@@ -375,7 +375,7 @@ func run(args []string) error {
 		go asBackend.InstancesLeft(context.WithoutCancel(ctx), ids)
 	}
 	ecsBackend.LoadBalancers, ecsBackend.Logs, ecsBackend.Roles, ecsBackend.Network = elbBackend, logsBackend, iamBackend, ec2Backend
-	ecsBackend.AutoScaling = asBackend
+	ecsBackend.AutoScaling, ecsBackend.Secrets = asBackend, smBackend
 	var agent *ecs.Agent
 	reset := func(ctx context.Context) error {
 		if err := store.Wipe(ctx, backend.KindInstance, pki.Kind); err != nil {
