@@ -12,12 +12,18 @@ import (
 type operation struct {
 	method reflect.Value
 	input  reflect.Type // the input struct type, not its pointer
+	enums  enumFault    // how the service refuses a value outside an enumeration
 }
 
 // call decodes a new input with decode and runs the operation.
 func (op operation) call(ctx context.Context, decode func(any) error) (any, error) {
 	in := reflect.New(op.input)
 	if err := decode(in.Interface()); err != nil {
+		return nil, err
+	}
+	// Input validation comes before anything the operation looks up, as
+	// in AWS.
+	if err := checkEnums(in, op.enums); err != nil {
 		return nil, err
 	}
 	res := op.method.Call([]reflect.Value{reflect.ValueOf(ctx), in})
@@ -44,7 +50,7 @@ var (
 // newTable builds the operation table of a service from its SDK client
 // (whose methods name every operation) and the backend that serves it.
 // Operation names are thus never typed by hand: they are the SDK's.
-func newTable(client, backend any) table {
+func newTable(client, backend any, enums enumFault) table {
 	t := table{ops: map[string]operation{}, known: map[string]bool{}}
 	ct, bt, bv := reflect.TypeOf(client), reflect.TypeOf(backend), reflect.ValueOf(backend)
 	for i := range ct.NumMethod() {
@@ -66,7 +72,7 @@ func newTable(client, backend any) table {
 		if bm.Type != want {
 			panic("server: " + bt.String() + "." + m.Name + " does not have the SDK operation's signature")
 		}
-		t.ops[m.Name] = operation{method: bv.Method(bm.Index), input: in.Elem()}
+		t.ops[m.Name] = operation{method: bv.Method(bm.Index), input: in.Elem(), enums: enums}
 	}
 	return t
 }
