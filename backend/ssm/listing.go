@@ -1,0 +1,107 @@
+package ssm
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ssmapi "github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"berth/backend"
+	"berth/sqlite"
+)
+
+// all is every stored parameter of scope s, by name.
+func all(tx *sqlite.Tx, s backend.Scope) ([]parameter, error) {
+	ps, err := sqlite.ListAll[parameter](tx, s.Query(kindParameter, ""))
+	slices.SortFunc(ps, func(a, b parameter) int { return strings.Compare(a.Name, b.Name) })
+	return ps, err
+}
+
+// GetParametersByPath returns the parameters under a path: its direct
+// children, or with Recursive every descendant, passing the filters. The
+// public parameters are under /aws/service/.
+// https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParametersByPath.html
+func (b *Backend) GetParametersByPath(ctx context.Context, in *ssmapi.GetParametersByPathInput) (*ssmapi.GetParametersByPathOutput, error) {
+	path := aws.ToString(in.Path)
+	if err := checkPath(path); err != nil {
+		return nil, err
+	}
+	if err := checkMax(in.MaxResults, 10); err != nil {
+		return nil, err
+	}
+	if err := checkFilters(in.ParameterFilters, byPathKeys); err != nil {
+		return nil, err
+	}
+	s := backend.ScopeFrom(ctx)
+	var ps []parameter
+	if isPublic(path + "/") {
+		ps = publicParameters(s.Region)
+	} else if err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
+		ps, err = all(tx, s)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	var found []types.Parameter
+	for i := range ps {
+		p := &ps[i]
+		if underPath(p.Name, path, aws.ToBool(in.Recursive)) && matches(p, p.current(), in.ParameterFilters) {
+			found = append(found, p.api(arnScope(s, p.Name), p.current(), aws.ToBool(in.WithDecryption)))
+		}
+	}
+	page, next, err := backend.PageOf(found, func(p types.Parameter) string { return *p.Name }, in.NextToken, in.MaxResults, 10)
+	if err != nil {
+		return nil, errNextToken()
+	}
+	return &ssmapi.GetParametersByPathOutput{Parameters: backend.OrEmpty(page), NextToken: next}, nil
+}
+
+// DescribeParameters lists the metadata of the account's parameters that
+// pass the filters, given as Filters or ParameterFilters.
+// https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_DescribeParameters.html
+func (b *Backend) DescribeParameters(ctx context.Context, in *ssmapi.DescribeParametersInput) (*ssmapi.DescribeParametersOutput, error) {
+	if err := checkMax(in.MaxResults, 50); err != nil {
+		return nil, err
+	}
+	if len(in.Filters) > 0 && len(in.ParameterFilters) > 0 {
+		return nil, errValidation("You can use either Filters or ParameterFilters in a single request.")
+	}
+	filters, err := legacyFilters(in.Filters)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkFilters(in.ParameterFilters, describeKeys); err != nil {
+		return nil, err
+	}
+	filters = append(filters, in.ParameterFilters...)
+	s := backend.ScopeFrom(ctx)
+	var ps []parameter
+	if err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
+		ps, err = all(tx, s)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	var found []types.ParameterMetadata
+	for i := range ps {
+		p := &ps[i]
+		v := p.current()
+		if !matches(p, v, filters) {
+			continue
+		}
+		found = append(found, types.ParameterMetadata{
+			Name: aws.String(p.Name), ARN: aws.String(parameterArn(s, p.Name)), Type: v.Type, Version: v.Version, Tier: v.Tier,
+			DataType: aws.String(v.DataType), LastModifiedDate: aws.Time(v.Modified), LastModifiedUser: aws.String(v.User),
+			Description: optional(v.Description), AllowedPattern: optional(v.AllowedPattern), KeyId: optional(v.KeyID),
+			Policies: []types.ParameterInlinePolicy{},
+		})
+	}
+	page, next, err := backend.PageOf(found, func(p types.ParameterMetadata) string { return *p.Name }, in.NextToken, in.MaxResults, 50)
+	if err != nil {
+		return nil, errNextToken()
+	}
+	return &ssmapi.DescribeParametersOutput{Parameters: backend.OrEmpty(page), NextToken: next}, nil
+}
