@@ -142,6 +142,12 @@ func TestParameterStore(t *testing.T) {
 	if !slices.Equal(names(secure), []string{"/app/db/password"}) {
 		t.Fatalf("GetParametersByPath(Type=SecureString) = %v", names(secure))
 	}
+	// A Label filter returns the labeled version.
+	prod := try(p.GetParametersByPath(ctx, &ssm.GetParametersByPathInput{Path: aws.String("/app"), Recursive: aws.Bool(true),
+		ParameterFilters: []types.ParameterStringFilter{{Key: aws.String("Label"), Values: []string{"prod"}}}})).must(t).Parameters
+	if len(prod) != 1 || *prod[0].Name != "/app/db/host" || prod[0].Version != 2 {
+		t.Fatalf("GetParametersByPath(Label=prod) = %+v", prod)
+	}
 	_, err = p.GetParametersByPath(ctx, &ssm.GetParametersByPathInput{Path: aws.String("/app"), MaxResults: aws.Int32(11)})
 	wantErr[*types.ValidationException](t, err)
 	_, err = p.GetParametersByPath(ctx, &ssm.GetParametersByPathInput{Path: aws.String("/app"), ParameterFilters: []types.ParameterStringFilter{{Key: aws.String("Name"), Values: []string{"x"}}}})
@@ -188,6 +194,8 @@ func TestParameterStore(t *testing.T) {
 	wantErr[*types.InvalidFilterValue](t, err)
 	_, err = p.DescribeParameters(ctx, &ssm.DescribeParametersInput{ParameterFilters: []types.ParameterStringFilter{{Key: aws.String("Path"), Option: aws.String("Equals"), Values: []string{"/app"}}}})
 	wantErr[*types.InvalidFilterOption](t, err)
+	_, err = p.DescribeParameters(ctx, &ssm.DescribeParametersInput{ParameterFilters: []types.ParameterStringFilter{{Key: aws.String("Path"), Values: []string{"/aws/service"}}}})
+	wantErr[*types.ValidationException](t, err)
 	_, err = p.DescribeParameters(ctx, &ssm.DescribeParametersInput{MaxResults: aws.Int32(51)})
 	wantErr[*types.ValidationException](t, err)
 

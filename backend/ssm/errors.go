@@ -15,7 +15,8 @@ func errValidation(format string, args ...any) error {
 }
 
 // errNotFound is GetParameter's error for a name it does not know, with
-// the empty message AWS sends.
+// the empty message AWS sends ("An error occurred (ParameterNotFound) when
+// calling the GetParameter operation: ", awslabs/aws-simple-cicd#10).
 func errNotFound() error { return awsproto.Modeled(&types.ParameterNotFound{}, "") }
 
 // errNotFoundNamed is the error of the operations that name the parameter

@@ -97,6 +97,9 @@ func checkFilterValue(key, v string) error {
 	case "DataType":
 		return valid(dataTypeText, dataTypeImage, dataTypeWebhook)
 	case "Path":
+		if lower := strings.ToLower(v); strings.HasPrefix(lower, "/aws") || strings.HasPrefix(lower, "/ssm") {
+			return errValidation(`Filters for common parameters can't be prefixed with "aws" or "ssm" (case-insensitive). When using global parameters, please specify within a global namespace.`)
+		}
 		return checkPath(v)
 	}
 	return nil

@@ -48,8 +48,8 @@ func (b *Backend) GetParametersByPath(ctx context.Context, in *ssmapi.GetParamet
 	var found []types.Parameter
 	for i := range ps {
 		p := &ps[i]
-		if underPath(p.Name, path, aws.ToBool(in.Recursive)) && matches(p, p.current(), in.ParameterFilters) {
-			found = append(found, p.api(arnScope(s, p.Name), p.current(), aws.ToBool(in.WithDecryption)))
+		if v := labeled(p, in.ParameterFilters); v != nil && underPath(p.Name, path, aws.ToBool(in.Recursive)) && matches(p, v, in.ParameterFilters) {
+			found = append(found, p.api(arnScope(s, p.Name), v, aws.ToBool(in.WithDecryption)))
 		}
 	}
 	page, next, err := backend.PageOf(found, func(p types.Parameter) string { return *p.Name }, in.NextToken, in.MaxResults, 10)
@@ -104,4 +104,21 @@ func (b *Backend) DescribeParameters(ctx context.Context, in *ssmapi.DescribePar
 		return nil, errNextToken()
 	}
 	return &ssmapi.DescribeParametersOutput{Parameters: backend.OrEmpty(page), NextToken: next}, nil
+}
+
+// labeled is the version of p that GetParametersByPath returns: the
+// newest with a label a Label filter names, or without one the current
+// version (nil when no version has the label).
+// https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-labels.html
+func labeled(p *parameter, filters []types.ParameterStringFilter) *version {
+	i := slices.IndexFunc(filters, func(f types.ParameterStringFilter) bool { return aws.ToString(f.Key) == "Label" })
+	if i < 0 {
+		return p.current()
+	}
+	for j := len(p.Versions) - 1; j >= 0; j-- {
+		if slices.ContainsFunc(p.Versions[j].Labels, func(l string) bool { return slices.Contains(filters[i].Values, l) }) {
+			return &p.Versions[j]
+		}
+	}
+	return nil
 }

@@ -476,7 +476,7 @@ func (b *Backend) GetParameterHistory(ctx context.Context, in *ssmapi.GetParamet
 		all = append(all, types.ParameterHistory{
 			Name: aws.String(p.Name), Type: v.Type, Value: aws.String(p.value(v, aws.ToBool(in.WithDecryption))), Version: v.Version,
 			Labels: backend.OrEmpty(v.Labels), Tier: v.Tier, DataType: aws.String(v.DataType), LastModifiedDate: aws.Time(v.Modified),
-			LastModifiedUser: aws.String(v.User), Description: optional(v.Description), AllowedPattern: optional(v.AllowedPattern),
+			LastModifiedUser: optional(v.User), Description: optional(v.Description), AllowedPattern: optional(v.AllowedPattern),
 			KeyId: optional(v.KeyID), Policies: []types.ParameterInlinePolicy{},
 		})
 	}

@@ -275,3 +275,23 @@ func TestVersionsAndLabels(t *testing.T) {
 		t.Fatalf("Value(/nope) = %v", err)
 	}
 }
+
+// BenchmarkValue measures what ECS pays per secret at task start: one
+// SecureString read by ARN with a label selector.
+func BenchmarkValue(b *testing.B) {
+	bk, ctx := newBackend(b)
+	for i := range 3 {
+		if _, err := bk.PutParameter(ctx, &ssmapi.PutParameterInput{Name: aws.String("/app/secret"), Value: aws.String(strings.Repeat("s", 64)), Type: types.ParameterTypeSecureString, Overwrite: aws.Bool(i > 0)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := bk.LabelParameterVersion(ctx, &ssmapi.LabelParameterVersionInput{Name: aws.String("/app/secret"), ParameterVersion: aws.Int64(2), Labels: []string{"live"}}); err != nil {
+		b.Fatal(err)
+	}
+	ref := parameterArn(scope, "/app/secret") + ":live"
+	for b.Loop() {
+		if _, err := bk.Value(ctx, backend.Scope{}, ref); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
