@@ -1,6 +1,8 @@
 package ssm
 
 import (
+	"strings"
+
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"berth/awsproto"
@@ -50,4 +52,73 @@ func errRange(value int32, field string, low, high int32) error {
 		return errValidation("1 validation error detected: Value '%d' at '%s' failed to satisfy constraint: Member must have value greater than or equal to %d", value, field, low)
 	}
 	return errValidation("1 validation error detected: Value '%d' at '%s' failed to satisfy constraint: Member must have value less than or equal to %d", value, field, high)
+}
+
+func errLabelNotFound(name, label string) error {
+	return awsproto.Modeled(&types.ParameterVersionNotFound{},
+		"Systems Manager could not find label %s of %s. Verify the label and try again.", label, name)
+}
+
+func errReserved(name string) error {
+	return awsproto.Modeled(&types.AccessDeniedException{}, "No access to reserved parameter name: %s.", name)
+}
+
+func errHierarchy() error {
+	return awsproto.Modeled(&types.HierarchyLevelLimitExceededException{},
+		"A hierarchy can have a maximum of %d levels. For more information, see https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-su-create.html", maxHierarchy)
+}
+
+func errMaxVersions(name string, oldest int64) error {
+	return awsproto.Modeled(&types.ParameterMaxVersionLimitExceeded{},
+		"You attempted to create a new version of %s by calling the PutParameter API with the overwrite flag. Version %d, the oldest version, can't be deleted because it has a label associated with it. Move the label to another version of the parameter, and try again.", name, oldest)
+}
+
+func errLabelLimit() error {
+	return awsproto.Modeled(&types.ParameterVersionLabelLimitExceeded{},
+		"A parameter version can have maximum %d labels.Move one or more labels to another version and try again.", maxLabels)
+}
+
+func errKeyID(id string) error {
+	return awsproto.Modeled(&types.InvalidKeyId{}, "Invalid keyId %s", id)
+}
+
+func errType(t types.ParameterType) error {
+	return awsproto.Modeled(&types.UnsupportedParameterType{}, "1 validation error detected: Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [SecureString, StringList, String]", t)
+}
+
+func errAllowedPattern(pattern string) error {
+	return awsproto.Modeled(&types.InvalidAllowedPatternException{}, "The allowed pattern %s is not valid.", pattern)
+}
+
+func errPatternMismatch(value, pattern string) error {
+	return awsproto.Modeled(&types.ParameterPatternMismatchException{},
+		"Parameter value, %s, failed to satisfy constraint specified in AllowedPattern: %s", value, pattern)
+}
+
+func errTooManyTags() error {
+	return awsproto.Modeled(&types.TooManyTagsError{}, "The Targets parameter includes too many tags. Remove one or more tags and try the command again.")
+}
+
+func errResourceType() error {
+	return awsproto.Modeled(&types.InvalidResourceType{}, "The resource type is not valid. Berth serves the tags of parameters only.")
+}
+
+func errFilterKey(key string, allowed []string) error {
+	return awsproto.Modeled(&types.InvalidFilterKey{}, "The following filter key is not valid: %s. Valid filter keys include: [%s].", key, strings.Join(allowed, ", "))
+}
+
+func errFilterDuplicated(key string) error {
+	return awsproto.Modeled(&types.InvalidFilterKey{}, "The following filter is duplicated in the request: %s. A request can contain only one occurrence of a specific filter.", key)
+}
+
+func errFilterValuesMissing(key string) error {
+	return awsproto.Modeled(&types.InvalidFilterValue{}, "The following filter values are missing : null for filter key %s.", key)
+}
+
+func errFilterOption(option string, valid []string) error {
+	return awsproto.Modeled(&types.InvalidFilterOption{}, "The following filter option is not valid: %s. Valid options include: [%s].", option, strings.Join(valid, ", "))
+}
+
+func errFilterValue(value string, valid []string) error {
+	return awsproto.Modeled(&types.InvalidFilterValue{}, "The following filter value is not valid: %s. Valid values include: [%s].", value, strings.Join(valid, ", "))
 }

@@ -6,8 +6,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
-
-	"berth/awsproto"
 )
 
 // The keys a ParameterStringFilter may have, and which of them each
@@ -30,21 +28,21 @@ func checkFilters(filters []types.ParameterStringFilter, allowed []string) error
 		}
 		tag := strings.HasPrefix(key, "tag:") && len(key) > len("tag:")
 		if !tag && !slices.Contains(allowed, key) {
-			return awsproto.Modeled(&types.InvalidFilterKey{}, "The following filter key is not valid: %s. Valid filter keys include: [%s].", key, strings.Join(allowed, ", "))
+			return errFilterKey(key, allowed)
 		}
 		if seen[key] {
-			return awsproto.Modeled(&types.InvalidFilterKey{}, "The following filter is duplicated in the request: %s. A request can contain only one occurrence of a specific filter.", key)
+			return errFilterDuplicated(key)
 		}
 		seen[key] = true
 		if !tag && len(f.Values) == 0 {
-			return awsproto.Modeled(&types.InvalidFilterValue{}, "The following filter values are missing : null for filter key %s.", key)
+			return errFilterValuesMissing(key)
 		}
 		if len(f.Values) > 50 {
 			return errValidation("1 validation error detected: Value at 'parameterFilters.member.values' failed to satisfy constraint: Member must have length less than or equal to 50")
 		}
 		option := filterOption(f)
 		if options := filterOptions(key); !slices.Contains(options, option) {
-			return awsproto.Modeled(&types.InvalidFilterOption{}, "The following filter option is not valid: %s. Valid options include: [%s].", option, strings.Join(options, ", "))
+			return errFilterOption(option, options)
 		}
 		for _, v := range f.Values {
 			if err := checkFilterValue(key, v); err != nil {
@@ -87,7 +85,7 @@ func checkFilterValue(key, v string) error {
 		if slices.Contains(all, v) {
 			return nil
 		}
-		return awsproto.Modeled(&types.InvalidFilterValue{}, "The following filter value is not valid: %s. Valid values include: [%s].", v, strings.Join(all, ", "))
+		return errFilterValue(v, all)
 	}
 	switch key {
 	case "Type":
@@ -174,7 +172,7 @@ func legacyFilters(filters []types.ParametersFilter) ([]types.ParameterStringFil
 			return nil, errValidation("1 validation error detected: Value '%s' at 'filters.member.key' failed to satisfy constraint: Member must satisfy enum value set: [Name, Type, KeyId]", f.Key)
 		}
 		if len(f.Values) == 0 {
-			return nil, awsproto.Modeled(&types.InvalidFilterValue{}, "The following filter values are missing : null for filter key %s.", f.Key)
+			return nil, errFilterValuesMissing(string(f.Key))
 		}
 		out = append(out, types.ParameterStringFilter{Key: aws.String(string(f.Key)), Option: aws.String(option), Values: f.Values})
 	}
@@ -192,8 +190,7 @@ func checkPath(path string) error {
 		return errValidation(`The parameter doesn't meet the parameter name requirements. The parameter name must begin with a forward slash "/". It can't be prefixed with "aws" or "ssm" (case-insensitive). It must use only letters, numbers, or the following symbols: . (period), - (hyphen), _ (underscore). Special characters are not allowed. All sub-paths, if specified, must use the forward slash symbol "/". Valid example: /get/parameters2-/by1./path0_.`)
 	}
 	if levels(strings.TrimSuffix(path, "/")) > maxHierarchy {
-		return awsproto.Modeled(&types.HierarchyLevelLimitExceededException{},
-			"A hierarchy can have a maximum of %d levels. For more information, see https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-su-create.html", maxHierarchy)
+		return errHierarchy()
 	}
 	return nil
 }

@@ -6,9 +6,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ssmapi "github.com/aws/aws-sdk-go-v2/service/ssm"
-	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
-
-	"berth/awsproto"
 )
 
 // LabelParameterVersion attaches labels to a version, the latest when
@@ -39,8 +36,7 @@ func (b *Backend) LabelParameterVersion(ctx context.Context, in *ssmapi.LabelPar
 			}
 		}
 		if len(v.Labels)+len(add) > maxLabels {
-			return awsproto.Modeled(&types.ParameterVersionLabelLimitExceeded{},
-				"A parameter version can have maximum %d labels.Move one or more labels to another version and try again.", maxLabels)
+			return errLabelLimit()
 		}
 		for i := range p.Versions {
 			p.Versions[i].Labels = slices.DeleteFunc(p.Versions[i].Labels, func(l string) bool { return slices.Contains(add, l) })

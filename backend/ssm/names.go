@@ -4,18 +4,14 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
-
-	"berth/awsproto"
 	"berth/backend"
 )
 
 // Name rules of Parameter Store.
 // https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-su-create.html#sysman-parameter-name-constraints
 const (
-	maxNameLength  = 1011 // what a caller may use of the 2048 the API allows
-	maxHierarchy   = 15   // levels of a hierarchical name
-	reservedPrefix = "/aws/"
+	maxNameLength = 1011 // what a caller may use of the 2048 the API allows
+	maxHierarchy  = 15   // levels of a hierarchical name
 )
 
 // validName reports whether name satisfies Parameter Store's naming rules
@@ -31,7 +27,7 @@ func validName(name string) error {
 	path := strings.Contains(name, "/")
 	if strings.HasPrefix(lower, "aws") || strings.HasPrefix(lower, "ssm") {
 		if strings.HasPrefix(strings.ToLower(name), "/aws") && strings.Count(name, "/") > 1 {
-			return awsproto.Modeled(&types.AccessDeniedException{}, "No access to reserved parameter name: %s.", name)
+			return errReserved(name)
 		}
 		if !path {
 			return errValidation(`Parameter name: can't be prefixed with "aws" or "ssm" (case-insensitive).`)
@@ -50,8 +46,7 @@ func validName(name string) error {
 		return errNameChars()
 	}
 	if levels(name) > maxHierarchy {
-		return awsproto.Modeled(&types.HierarchyLevelLimitExceededException{},
-			"A hierarchy can have a maximum of %d levels. For more information, see https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-su-create.html", maxHierarchy)
+		return errHierarchy()
 	}
 	return nil
 }

@@ -79,8 +79,7 @@ func (p *parameter) at(sel selector) (*version, error) {
 				return &p.Versions[i], nil
 			}
 		}
-		return nil, awsproto.Modeled(&types.ParameterVersionNotFound{},
-			"Systems Manager could not find label %s of %s. Verify the label and try again.", sel.Label, p.Name)
+		return nil, errLabelNotFound(p.Name, sel.Label)
 	}
 	return p.current(), nil
 }
@@ -196,8 +195,7 @@ func (b *Backend) PutParameter(ctx context.Context, in *ssmapi.PutParameterInput
 		}
 		if len(p.Versions) == maxVersions {
 			if oldest := p.Versions[0]; len(oldest.Labels) > 0 {
-				return awsproto.Modeled(&types.ParameterMaxVersionLimitExceeded{},
-					"You attempted to create a new version of %s by calling the PutParameter API with the overwrite flag. Version %d, the oldest version, can't be deleted because it has a label associated with it. Move the label to another version of the parameter, and try again.", name, oldest.Version)
+				return errMaxVersions(name, oldest.Version)
 			}
 			p.Versions = p.Versions[1:]
 		}
@@ -247,10 +245,10 @@ func (b *Backend) newVersion(in *ssmapi.PutParameterInput, prev *version, s back
 			v.KeyID = defaultKeyID
 		}
 		if !keyIDPattern.MatchString(v.KeyID) {
-			return v, awsproto.Modeled(&types.InvalidKeyId{}, "Invalid keyId %s", v.KeyID)
+			return v, errKeyID(v.KeyID)
 		}
 	default:
-		return v, awsproto.Modeled(&types.UnsupportedParameterType{}, "1 validation error detected: Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [SecureString, StringList, String]", v.Type)
+		return v, errType(v.Type)
 	}
 	if err := checkDataType(&v); err != nil {
 		return v, err
@@ -264,11 +262,10 @@ func (b *Backend) newVersion(in *ssmapi.PutParameterInput, prev *version, s back
 		}
 		re, err := regexp.Compile(`^(?:` + v.AllowedPattern + `)$`)
 		if err != nil {
-			return v, awsproto.Modeled(&types.InvalidAllowedPatternException{}, "The allowed pattern %s is not valid.", v.AllowedPattern)
+			return v, errAllowedPattern(v.AllowedPattern)
 		}
 		if !re.MatchString(v.Value) {
-			return v, awsproto.Modeled(&types.ParameterPatternMismatchException{},
-				"Parameter value, %s, failed to satisfy constraint specified in AllowedPattern: %s", v.Value, v.AllowedPattern)
+			return v, errPatternMismatch(v.Value, v.AllowedPattern)
 		}
 	}
 	return v, pickTier(&v, prev)

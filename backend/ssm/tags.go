@@ -34,7 +34,7 @@ func validTags(tags []types.Tag) error {
 		}
 	}
 	if len(tags) > maxTags {
-		return awsproto.Modeled(&types.TooManyTagsError{}, "The Targets parameter includes too many tags. Remove one or more tags and try the command again.")
+		return errTooManyTags()
 	}
 	return nil
 }
@@ -99,8 +99,4 @@ func (b *Backend) ListTagsForResource(ctx context.Context, in *ssmapi.ListTagsFo
 		return nil, err
 	}
 	return &ssmapi.ListTagsForResourceOutput{TagList: backend.OrEmpty(p.Tags)}, nil
-}
-
-func errResourceType() error {
-	return awsproto.Modeled(&types.InvalidResourceType{}, "The resource type is not valid. Berth serves the tags of parameters only.")
 }
