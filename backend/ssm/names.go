@@ -10,18 +10,23 @@ import (
 // Name rules of Parameter Store.
 // https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-su-create.html#sysman-parameter-name-constraints
 const (
-	maxNameLength = 1011 // what a caller may use of the 2048 the API allows
-	maxHierarchy  = 15   // levels of a hierarchical name
+	// maxArnLength is what a name may use of the 2048 characters the API
+	// allows, counting the ARN before it: arn:aws:ssm:<region>:<account>:parameter/.
+	maxArnLength = 1011
+	maxHierarchy = 15 // levels of a hierarchical name
 )
 
 // validName reports whether name satisfies Parameter Store's naming rules
-// for a parameter to create, as PutParameter checks them.
-func validName(name string) error {
-	if name == "" || len(name) > 2048 {
+// for a parameter to create in scope s, as PutParameter checks them.
+func validName(s backend.Scope, name string) error {
+	if name == "" {
+		return errValidation("1 validation error detected: Value '' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 1")
+	}
+	if len(name) > 2048 {
 		return errValidation("1 validation error detected: Value '%s' at 'name' failed to satisfy constraint: Member must have length less than or equal to 2048", name)
 	}
-	if len(name) > maxNameLength {
-		return errValidation("Parameter name: can't be longer than %d characters.", maxNameLength)
+	if arn := parameterArn(s, name); len(arn) > maxArnLength {
+		return errValidation("Parameter name: can't be longer than %d characters, including the %d of its ARN before the name (%s).", maxArnLength, len(arn)-len(name), arn[:len(arn)-len(name)])
 	}
 	lower := strings.ToLower(strings.TrimPrefix(name, "/"))
 	path := strings.Contains(name, "/")

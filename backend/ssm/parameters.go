@@ -161,7 +161,7 @@ func caller(s backend.Scope) string { return "arn:aws:iam::" + s.Account + ":roo
 func (b *Backend) PutParameter(ctx context.Context, in *ssmapi.PutParameterInput) (*ssmapi.PutParameterOutput, error) {
 	s := backend.ScopeFrom(ctx)
 	name, value := aws.ToString(in.Name), aws.ToString(in.Value)
-	if err := validName(name); err != nil {
+	if err := validName(s, name); err != nil {
 		return nil, err
 	}
 	if value == "" {

@@ -40,7 +40,8 @@ func code(err error) string {
 	return ""
 }
 
-// TestValidName: the naming rules of
+// TestValidName: the naming rules of (a name may use 1011 characters with
+// the ARN before it)
 // https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-su-create.html#sysman-parameter-name-constraints
 func TestValidName(t *testing.T) {
 	for _, c := range []struct {
@@ -59,11 +60,12 @@ func TestValidName(t *testing.T) {
 		{"/aws/service/x", "AccessDeniedException"},
 		{"/" + strings.Repeat("a/", 14) + "a", ""}, // 15 levels
 		{"/" + strings.Repeat("a/", 15) + "a", "HierarchyLevelLimitExceededException"},
-		{strings.Repeat("a", 1011), ""},
-		{strings.Repeat("a", 1012), "ValidationException"},
+		{strings.Repeat("a", 1011-len("arn:aws:ssm:us-east-1:000000000000:parameter/")), ""},
+		{strings.Repeat("a", 1012-len("arn:aws:ssm:us-east-1:000000000000:parameter/")), "ValidationException"},
+		{"/" + strings.Repeat("a", 1011-len("arn:aws:ssm:us-east-1:000000000000:parameter/")), ""},
 		{"", "ValidationException"},
 	} {
-		if got := code(validName(c.name)); got != c.code {
+		if got := code(validName(scope, c.name)); got != c.code {
 			t.Errorf("validName(%.40q) = %q, want %q", c.name, got, c.code)
 		}
 	}
