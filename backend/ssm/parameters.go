@@ -98,8 +98,8 @@ func (p *parameter) value(v *version, decrypt bool) string {
 // version, never showing the value.
 func ciphertext(keyID, name string, v *version) string {
 	sum := sha256.Sum256([]byte(keyID + "\x00" + name + "\x00" + v.Modified.String() + "\x00" + v.Value))
-	blob := append([]byte{1, 2, 2, 0}, sum[:]...)
-	blob = append(blob, sha256.New().Sum(sum[:])...)
+	more := sha256.Sum256(sum[:])
+	blob := append(append([]byte{1, 2, 2, 0}, sum[:]...), more[:]...)
 	return base64.StdEncoding.EncodeToString(blob)
 }
 
@@ -113,7 +113,8 @@ func (p *parameter) api(s backend.Scope, v *version, decrypt bool) types.Paramet
 	}
 }
 
-func (b *Backend) load(tx *sqlite.Tx, s backend.Scope, name string) (*parameter, error) {
+// load reads the stored parameter name of scope s.
+func load(tx *sqlite.Tx, s backend.Scope, name string) (*parameter, error) {
 	var p parameter
 	err := tx.Get(s.Key(kindParameter, name), &p)
 	if errors.Is(err, sqlite.ErrNotFound) {
@@ -133,7 +134,7 @@ func save(tx *sqlite.Tx, s backend.Scope, p *parameter) error {
 func (b *Backend) change(ctx context.Context, name string, fn func(*parameter) error) error {
 	s := backend.ScopeFrom(ctx)
 	return b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		p, err := b.load(tx, s, name)
+		p, err := load(tx, s, name)
 		if err != nil {
 			if awsproto.HasCode(err, &types.ParameterNotFound{}) {
 				return errNotFoundNamed(name)
@@ -176,7 +177,7 @@ func (b *Backend) PutParameter(ctx context.Context, in *ssmapi.PutParameterInput
 	}
 	var out *ssmapi.PutParameterOutput
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		p, err := b.load(tx, s, name)
+		p, err := load(tx, s, name)
 		if err != nil && !awsproto.HasCode(err, &types.ParameterNotFound{}) {
 			return err
 		}
@@ -339,7 +340,7 @@ func (b *Backend) read(tx *sqlite.Tx, sel selector) (*parameter, *version, error
 	p, ok := publicParameter(sel.Scope.Region, sel.Name)
 	if !ok {
 		var err error
-		if p, err = b.load(tx, sel.Scope, sel.Name); err != nil {
+		if p, err = load(tx, sel.Scope, sel.Name); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -89,7 +89,7 @@ func (b *Backend) ListTagsForResource(ctx context.Context, in *ssmapi.ListTagsFo
 	}
 	var p *parameter
 	err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
-		p, err = b.load(tx, backend.ScopeFrom(ctx), aws.ToString(in.ResourceId))
+		p, err = load(tx, backend.ScopeFrom(ctx), aws.ToString(in.ResourceId))
 		return err
 	})
 	if awsproto.HasCode(err, &types.ParameterNotFound{}) {
