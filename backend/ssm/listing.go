@@ -13,8 +13,8 @@ import (
 	"berth/sqlite"
 )
 
-// all is every stored parameter of scope s, by name.
-func all(tx *sqlite.Tx, s backend.Scope) ([]parameter, error) {
+// stored is every stored parameter of scope s, by name.
+func stored(tx *sqlite.Tx, s backend.Scope) ([]parameter, error) {
 	ps, err := sqlite.ListAll[parameter](tx, s.Query(kindParameter, ""))
 	slices.SortFunc(ps, func(a, b parameter) int { return strings.Compare(a.Name, b.Name) })
 	return ps, err
@@ -40,7 +40,7 @@ func (b *Backend) GetParametersByPath(ctx context.Context, in *ssmapi.GetParamet
 	if isPublic(path + "/") {
 		ps = publicParameters(s.Region)
 	} else if err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
-		ps, err = all(tx, s)
+		ps, err = stored(tx, s)
 		return err
 	}); err != nil {
 		return nil, err
@@ -80,7 +80,7 @@ func (b *Backend) DescribeParameters(ctx context.Context, in *ssmapi.DescribePar
 	s := backend.ScopeFrom(ctx)
 	var ps []parameter
 	if err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
-		ps, err = all(tx, s)
+		ps, err = stored(tx, s)
 		return err
 	}); err != nil {
 		return nil, err
