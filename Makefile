@@ -48,7 +48,8 @@ fuzz:
 
 ## bench: control-plane benchmark with the aws-sdk-go-v2 clients, cold start, idle memory, task start,
 ## memory with 50 tasks, a service behind an ALB (CreateService to first request, a 2-task rollout), the
-## data plane against nginx under wrk (both installed here when missing), the image registry, an API
+## data plane against nginx under wrk (both installed here when missing), the image registry, Parameter
+## Store reads (GetParameter at concurrency 8), an API
 ## write while 50 HTTPS load balancers are published, GetLogEvents on growing streams, the store
 ## cache and RSS after 500k shipped log batches, and query decoding against the number of list
 ## members (RegisterTargets with 1,000 / 8,000 / 64,000 targets)
@@ -63,6 +64,7 @@ bench: bench-deps
 	$(GO) test -count=1 -run '^$$' -bench 'RunningMemory' -benchtime 1x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'Registry' -benchtime 10x -timeout 10m ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'SecretsManagerGetSecretValue' -benchtime 5000x ./integration
+	$(GO) test -count=1 -run '^$$' -bench 'ParameterStore' -benchtime 5000x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'CreateTagsWhilePublishing' -benchtime 300x ./backend/elbv2
 	$(GO) test -count=1 -run '^$$' -bench 'GetLogEvents' -benchtime 200x ./backend/logs
 	$(GO) test -count=1 -run '^$$' -bench 'LogShipping' -benchtime 500000x -timeout 30m ./backend/logs

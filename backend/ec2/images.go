@@ -20,9 +20,11 @@ import (
 )
 
 // Images are a fixed catalogue of the public images people look up by
-// name: the ECS-optimized Amazon Linux 2 and 2023 images, Amazon Linux
-// 2023 and 2, and Canonical's Ubuntu 22.04 and 24.04, each for x86_64 and
-// arm64, in two releases so that most_recent has a choice. Their names
+// name: the ECS-optimized Amazon Linux 2 (and its GPU variant, x86_64
+// only) and 2023 images, Amazon Linux 2023 and 2 (kernels 4.14 and 5.10),
+// and Canonical's Ubuntu 22.04 and 24.04, each for x86_64 and arm64, in
+// two releases so that most_recent has a choice. Systems Manager's public
+// parameters name the newest of the Amazon ones. Their names
 // follow the patterns AWS and Canonical publish, but the ids, release
 // dates and snapshot ids are berth's own (an id is derived from the
 // region and the name), not the ones AWS serves today; nothing boots
@@ -51,12 +53,16 @@ type imageLine struct {
 	bootMode          types.BootModeValues
 	imdsV2            bool
 	releases          []string // yyyymmdd
+	x86Only           bool     // no arm64 build (the GPU images)
 }
 
 var imageLines = []imageLine{
 	{name: "amzn2-ami-ecs-hvm-2.0.%[1]s-%[2]s-ebs", description: "Amazon Linux AMI 2.0.%[1]s %[2]s ECS HVM EBS",
 		owner: ownerAmazonECS, alias: "amazon", arm: "arm64", x86: "x86_64", rootDevice: "/dev/xvda", volumeSize: 30,
 		volumeType: types.VolumeTypeGp2, releases: []string{"20240409", "20240515"}},
+	{name: "amzn2-ami-ecs-gpu-hvm-2.0.%[1]s-%[2]s-ebs", description: "Amazon Linux AMI 2.0.%[1]s %[2]s ECS HVM GP2 EBS",
+		owner: ownerAmazonECS, alias: "amazon", arm: "arm64", x86: "x86_64", rootDevice: "/dev/xvda", volumeSize: 30,
+		volumeType: types.VolumeTypeGp2, releases: []string{"20240409", "20240515"}, x86Only: true},
 	{name: "al2023-ami-ecs-hvm-2023.0.%[1]s-kernel-6.1-%[2]s", description: "Amazon Linux AMI 2023.0.%[1]s %[2]s ECS HVM EBS",
 		owner: ownerAmazonECS, alias: "amazon", arm: "arm64", x86: "x86_64", rootDevice: "/dev/xvda", volumeSize: 30,
 		volumeType: types.VolumeTypeGp3, bootMode: types.BootModeValuesUefiPreferred, imdsV2: true, releases: []string{"20240409", "20240515"}},
@@ -64,6 +70,9 @@ var imageLines = []imageLine{
 		owner: ownerAmazonLinux, alias: "amazon", arm: "arm64", x86: "x86_64", rootDevice: "/dev/xvda", volumeSize: 8,
 		volumeType: types.VolumeTypeGp3, bootMode: types.BootModeValuesUefiPreferred, imdsV2: true, releases: []string{"20240416", "20240513"}},
 	{name: "amzn2-ami-kernel-5.10-hvm-2.0.%[1]s.0-%[2]s-gp2", description: "Amazon Linux 2 Kernel 5.10 AMI 2.0.%[1]s.0 %[2]s HVM gp2",
+		owner: ownerAmazonLinux, alias: "amazon", arm: "arm64", x86: "x86_64", rootDevice: "/dev/xvda", volumeSize: 8,
+		volumeType: types.VolumeTypeGp2, releases: []string{"20240412", "20240503"}},
+	{name: "amzn2-ami-hvm-2.0.%[1]s.0-%[2]s-gp2", description: "Amazon Linux 2 AMI 2.0.%[1]s.0 %[2]s HVM gp2",
 		owner: ownerAmazonLinux, alias: "amazon", arm: "arm64", x86: "x86_64", rootDevice: "/dev/xvda", volumeSize: 8,
 		volumeType: types.VolumeTypeGp2, releases: []string{"20240412", "20240503"}},
 	{name: "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-%[2]s-server-%[1]s", description: "Canonical, Ubuntu, 22.04 LTS, %[2]s jammy image build on %[1]s",
@@ -74,12 +83,19 @@ var imageLines = []imageLine{
 		volumeType: types.VolumeTypeGp3, releases: []string{"20240423", "20240523"}},
 }
 
+// PublicImages is a region's catalogue, oldest release first: the images
+// DescribeImages serves, which Systems Manager's public parameters name.
+func PublicImages(region string) []types.Image { return images(region) }
+
 // images is a region's catalogue.
 func images(region string) []types.Image {
 	var out []types.Image
 	for _, l := range imageLines {
 		for _, release := range l.releases {
 			for _, arch := range []types.ArchitectureValues{types.ArchitectureValuesX8664, types.ArchitectureValuesArm64} {
+				if l.x86Only && arch == types.ArchitectureValuesArm64 {
+					continue
+				}
 				archName := map[bool]string{true: l.arm, false: l.x86}[arch == types.ArchitectureValuesArm64]
 				name := fmt.Sprintf(l.name, release, archName)
 				created := release[:4] + "-" + release[4:6] + "-" + release[6:] + "T21:30:00.000Z"
