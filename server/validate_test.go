@@ -1,0 +1,123 @@
+package server
+
+import (
+	"errors"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/acm"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"berth/awsproto"
+)
+
+// TestCheckEnums: one enum-typed member of each service, nested in
+// structs and lists, refused with the value, its path and the SDK's
+// value set; values in the set and unset members pass. The message form
+// is AWS's common input validation error (see coralEnumFault).
+func TestCheckEnums(t *testing.T) {
+	ecsFault := coralEnumFault("InvalidParameterException")
+	for _, tc := range []struct {
+		in    any
+		fault enumFault
+		want  string // "" for valid
+	}{
+		{&ecs.CreateServiceInput{LaunchType: "SOMETHING"}, ecsFault,
+			"InvalidParameterException: 1 validation error detected: Value 'SOMETHING' at 'launchType' failed to satisfy constraint: Member must satisfy enum value set: [EC2, FARGATE, EXTERNAL, MANAGED_INSTANCES]"},
+		{&ecs.RunTaskInput{LaunchType: "Fargate"}, ecsFault, "Value 'Fargate' at 'launchType'"},
+		{&ecs.RunTaskInput{LaunchType: ecstypes.LaunchTypeFargate}, ecsFault, ""},
+		{&ecs.RegisterTaskDefinitionInput{ContainerDefinitions: []ecstypes.ContainerDefinition{{}, {LogConfiguration: &ecstypes.LogConfiguration{LogDriver: "stdout"}}}}, ecsFault,
+			"Value 'stdout' at 'containerDefinitions.2.member.logConfiguration.logDriver'"},
+		{&ecs.CreateServiceInput{NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{AssignPublicIp: "YES"}}}, ecsFault,
+			"at 'networkConfiguration.awsvpcConfiguration.assignPublicIp'"},
+		{&elbv2.CreateTargetGroupInput{Protocol: "http"}, coralEnumFault("ValidationError"), "ValidationError: 1 validation error detected: Value 'http' at 'protocol'"},
+		{&elbv2.CreateLoadBalancerInput{Type: elbtypes.LoadBalancerTypeEnumNetwork}, coralEnumFault("ValidationError"), ""},
+		{&ec2.RunInstancesInput{InstanceType: "t9.huge"}, ec2EnumFault, "InvalidParameterValue: Value (t9.huge) for parameter instanceType is invalid."},
+		{&ec2.RunInstancesInput{InstanceType: ec2types.InstanceTypeT3Micro}, ec2EnumFault, ""},
+		{&ssm.PutParameterInput{Type: "Secure"}, coralEnumFault("ValidationException"), "Value 'Secure' at 'type'"},
+		{&ssm.PutParameterInput{Type: ssmtypes.ParameterTypeSecureString}, coralEnumFault("ValidationException"), ""},
+		{&secretsmanager.ListSecretsInput{Filters: []smtypes.Filter{{Key: "colour"}}}, coralEnumFault("InvalidParameterException"), "at 'filters.1.member.key'"},
+		{&cloudwatchlogs.DescribeLogStreamsInput{OrderBy: "Size"}, coralEnumFault("InvalidParameterException"), "at 'orderBy'"},
+		{&autoscaling.DescribeScalingActivitiesInput{}, coralEnumFault("ValidationError"), ""},
+	} {
+		err := checkEnums(reflect.ValueOf(tc.in), tc.fault)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%T: %v", tc.in, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%T: err = %v, want %q", tc.in, err, tc.want)
+		}
+		var ae *awsproto.Error
+		if err != nil && (!errors.As(err, &ae) || ae.Status != 400) {
+			t.Errorf("%T: %v is not a 400", tc.in, err)
+		}
+	}
+}
+
+// TestEnumMembersCounted prints how many enum-typed members the inputs of
+// each service's operations have (every one of them is checked when berth
+// serves the operation), per service.
+func TestEnumMembersCounted(t *testing.T) {
+	counts := map[string]int{}
+	for name, client := range map[string]any{
+		"ecs": &ecs.Client{}, "elbv2": &elbv2.Client{}, "ec2": &ec2.Client{}, "autoscaling": &autoscaling.Client{}, "iam": &iam.Client{},
+		"sts": &sts.Client{}, "logs": &cloudwatchlogs.Client{}, "acm": &acm.Client{}, "ecr": &ecr.Client{}, "ssm": &ssm.Client{}, "secretsmanager": &secretsmanager.Client{},
+	} {
+		tab := newTable(client, &struct{}{}, nil)
+		ct := reflect.TypeOf(client)
+		for op := range tab.known {
+			m, _ := ct.MethodByName(op)
+			counts[name] += enumMembers(m.Type.In(2).Elem(), map[reflect.Type]bool{})
+		}
+	}
+	names := make([]string, 0, len(counts))
+	for n := range counts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if counts[n] == 0 && n != "sts" {
+			t.Errorf("%s: no enum-typed member found", n)
+		}
+		t.Logf("%-15s %5d enum-typed input members checked", n, counts[n])
+	}
+}
+
+// enumMembers counts the enum-typed members reachable from type t.
+func enumMembers(t reflect.Type, seen map[reflect.Type]bool) int {
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Map:
+		return enumMembers(t.Elem(), seen)
+	case reflect.String:
+		if _, ok := t.MethodByName("Values"); ok {
+			return 1
+		}
+	case reflect.Struct:
+		if seen[t] || awsproto.IsTime(t) {
+			return 0
+		}
+		seen[t] = true
+		n := 0
+		for _, f := range awsproto.Fields(t) {
+			n += enumMembers(f.Type, seen)
+		}
+		return n
+	}
+	return 0
+}
