@@ -133,11 +133,14 @@ func New(cfg Config, b Backends, ids backend.IDs, log zerolog.Logger) *Server {
 			"CertificateManager":                   {"acm", json11.Codec{KeepCase: true}, newTable(&acm.Client{}, b.ACM, coralEnumFault("ValidationException"))},
 			"AmazonEC2ContainerRegistry_V20150921": {"ecr", json11.Codec{}, newTable(&ecr.Client{}, b.ECR, coralEnumFault("InvalidParameterException"))},
 			"Logs_20140328":                        {"logs", json11.Codec{}, newTable(&cloudwatchlogs.Client{}, b.Logs, coralEnumFault("InvalidParameterException"))},
-			"AmazonSSM":                            {"ssm", json11.Codec{KeepCase: true}, newTable(&ssm.Client{}, b.SSM, coralEnumFault("ValidationException"))},
+			"AmazonSSM":                            {"ssm", json11.Codec{KeepCase: true}, newTable(&ssm.Client{}, b.SSM, except(coralEnumFault("ValidationException"), "type"))},
 			"secretsmanager":                       {"secretsmanager", json11.Codec{KeepCase: true}, newTable(&secretsmanager.Client{}, b.SecretsManager, coralEnumFault("InvalidParameterException"))},
 		},
 		query: map[string]queryService{
-			"ec2":                  {"ec2", "2016-11-15", "", newTable(&ec2.Client{}, b.EC2, ec2EnumFault)},
+			// EC2 is no service of AWS's common input validation: each
+			// member has its own error (InvalidInstanceType, ...), which
+			// the backend gives.
+			"ec2":                  {"ec2", "2016-11-15", "", newTable(&ec2.Client{}, b.EC2, nil)},
 			"autoscaling":          {"autoscaling", "2011-01-01", "http://autoscaling.amazonaws.com/doc/2011-01-01/", newTable(&autoscaling.Client{}, b.AutoScaling, coralEnumFault("ValidationError"))},
 			"elasticloadbalancing": {"elasticloadbalancing", "2015-12-01", "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/", newTable(&elasticloadbalancingv2.Client{}, b.ELBv2, coralEnumFault("ValidationError"))},
 			"iam":                  {"iam", "2010-05-08", "https://iam.amazonaws.com/doc/2010-05-08/", newTable(&iam.Client{}, b.IAM, coralEnumFault("ValidationError"))},

@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	"berth/awsproto"
@@ -10,7 +11,8 @@ import (
 
 // enumFault is how a service refuses a member whose value is not one of
 // its enumeration's: the value, the member's path in the request and the
-// values allowed.
+// values allowed. It returns nil for a member the service answers for
+// itself.
 type enumFault func(value, path string, allowed []string) error
 
 // coralEnumFault is the input validation error of the services AWS fronts
@@ -28,10 +30,16 @@ func coralEnumFault(code string) enumFault {
 	}
 }
 
-// ec2EnumFault is EC2's answer to a value outside a member's enumeration.
-// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
-func ec2EnumFault(value, path string, _ []string) error {
-	return awsproto.ClientError("InvalidParameterValue", "Value (%s) for parameter %s is invalid.", value, path)
+// except is fault but for the members at the given paths, which the
+// service answers for itself with an error of its own model (SSM's
+// UnsupportedParameterType for a PutParameter type, for one).
+func except(fault enumFault, paths ...string) enumFault {
+	return func(value, path string, allowed []string) error {
+		if slices.Contains(paths, path) {
+			return nil
+		}
+		return fault(value, path, allowed)
+	}
 }
 
 // checkEnums finds the first member of the decoded input v (a pointer to
@@ -94,7 +102,9 @@ func walkEnums(v reflect.Value, path string, fault enumFault) error {
 		if len(names) == 0 {
 			return nil
 		}
-		return fault(v.String(), path, names)
+		if err := fault(v.String(), path, names); err != nil {
+			return err
+		}
 	}
 	return nil
 }
