@@ -574,7 +574,7 @@ func (b *Backend) DescribeLoadBalancerAttributes(ctx context.Context, in *elbv2a
 // ModifyLoadBalancerAttributes changes attributes and returns all of them.
 func (b *Backend) ModifyLoadBalancerAttributes(ctx context.Context, in *elbv2api.ModifyLoadBalancerAttributesInput) (*elbv2api.ModifyLoadBalancerAttributesOutput, error) {
 	change := convert(in.Attributes, func(a types.LoadBalancerAttribute) keyValue { return keyValue{a.Key, a.Value} })
-	attrs, err := b.modifyAttributes(ctx, b.lbAttributeSet(in.LoadBalancerArn), change)
+	attrs, err := b.modifyAttributes(ctx, b.lbAttributeSet(in.LoadBalancerArn), change, validSecondaryIPs)
 	if err != nil {
 		return nil, err
 	}
