@@ -225,6 +225,18 @@ func TestListenerProtocolFitsLoadBalancerType(t *testing.T) {
 	_, err = c.elbv2.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: aws.String(s.listener), Protocol: types.ProtocolEnumUdp})
 	wantExactMessage(t, err, "ValidationError", "Listener protocol 'UDP' must be one of 'HTTPS, HTTP'")
 
+	// A target group whose protocol the listener cannot forward to is
+	// another matter: IncompatibleProtocols, "The listener and the
+	// following target groups have incompatible protocols" (as the README
+	// of a public sandbox, tf_asg_dual_alb_nlb, quotes AWS).
+	tcp := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("tcp"), Protocol: types.ProtocolEnumTcp, Port: aws.Int32(80),
+		VpcId: aws.String(defaultVpcID(t, ctx, c))})).must(t).TargetGroups[0]
+	_, err = c.elbv2.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: aws.String(s.lb), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(82),
+		DefaultActions: []types.Action{forwardTo(*tcp.TargetGroupArn)}})
+	if e := wantErr[*types.IncompatibleProtocolsException](t, err); !strings.HasPrefix(e.ErrorMessage(), "The listener and the following target groups have incompatible protocols") {
+		t.Errorf("IncompatibleProtocols: %q", e.ErrorMessage())
+	}
+
 	nlb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("nlb"), Type: types.LoadBalancerTypeEnumNetwork,
 		Subnets: subnets(t, ctx, c)[:1]})).must(t).LoadBalancers[0]
 	cliFails(t, c.region, "ValidationError", "Listener protocol 'HTTP' must be one of 'TLS, TCP, TCP_UDP, UDP'",

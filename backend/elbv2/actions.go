@@ -158,7 +158,10 @@ func (b *Backend) validForward(tx *sqlite.Tx, s scope, lc listenerContext, a *ty
 				return nil, errInvalidConfiguration("Target groups of the lambda target type can only be used by application load balancers")
 			}
 		} else if !compatible(lc.protocol, tg.Protocol) {
-			return nil, errIncompatibleProtocols("The target group '%s' uses protocol %s, which is not compatible with listener protocol %s", arn, tg.Protocol, lc.protocol)
+			// AWS's words as the README of a public sandbox,
+			// tf_asg_dual_alb_nlb, quotes them; the ARN after them is
+			// berth's.
+			return nil, errIncompatibleProtocols("The listener and the following target groups have incompatible protocols: %s", arn)
 		}
 		if slices.ContainsFunc(tg.LoadBalancerArns, func(lb string) bool { return lb != *lc.lb.LoadBalancerArn }) {
 			return nil, awsproto.Modeled(&types.TargetGroupAssociationLimitException{}, "The following target groups cannot be associated with more than one load balancer: %s", arn)
