@@ -154,6 +154,8 @@ func TestTargetGroupStickinessFidelity(t *testing.T) {
 	wantExactMessage(t, err, "ValidationError", "'Stickiness type' must be one of [app_cookie, lb_cookie, source_ip]")
 	err = modify(geneve, "stickiness.enabled", "true", "stickiness.type", "source_ip")
 	wantExactMessage(t, err, "ValidationError", "'source_ip' must be one of [source_ip_dest_ip_proto, source_ip_dest_ip]")
+	err = modify(geneve, "stickiness.enabled", "true", "stickiness.type", "app_cookie", "stickiness.app_cookie.cookie_name", "SESSION")
+	wantExactMessage(t, err, "ValidationError", "Target group attribute key 'stickiness.app_cookie.cookie_name' is not recognized")
 	if err := modify(tcp, "stickiness.enabled", "true", "stickiness.type", "source_ip"); err != nil {
 		t.Fatal(err)
 	}
@@ -279,10 +281,14 @@ func TestNLBSecondaryIPsAttribute(t *testing.T) {
 	if got := described(); got != "3" {
 		t.Fatalf("%s = %s after refused changes, want 3", key, got)
 	}
+	// A key of another type of load balancer, and one no type has
+	// (terraform-provider-aws#34135, #22037).
 	s := newALB(t, ctx, c, "alb")
-	if err := set(aws.String(s.lb), "1"); err == nil {
-		t.Error("an ALB took an NLB attribute")
-	}
+	wantExactMessage(t, set(aws.String(s.lb), "1"), "InvalidConfigurationRequest",
+		"Load balancer attribute key 'secondary_ips.auto_assigned.per_subnet' is not supported on load balancers with type 'application'")
+	_, err := c.elbv2.ModifyLoadBalancerAttributes(ctx, &elbv2.ModifyLoadBalancerAttributesInput{LoadBalancerArn: nlb.LoadBalancerArn,
+		Attributes: []types.LoadBalancerAttribute{{Key: aws.String("secondary_ips.per_subnet"), Value: aws.String("1")}}})
+	wantExactMessage(t, err, "ValidationError", "Load balancer attribute key 'secondary_ips.per_subnet' is not recognized")
 }
 
 // TestListenerCertificatesMustExist: an HTTPS or TLS listener, and

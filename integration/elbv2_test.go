@@ -78,7 +78,7 @@ func TestLoadBalancers(t *testing.T) {
 		Attributes: []types.LoadBalancerAttribute{{Key: aws.String("deletion_protection.enabled"), Value: aws.String("true")}}})).must(t)
 	_, err = c.elbv2.ModifyLoadBalancerAttributes(ctx, &elbv2.ModifyLoadBalancerAttributesInput{LoadBalancerArn: created.LoadBalancerArn,
 		Attributes: []types.LoadBalancerAttribute{{Key: aws.String("no.such.key"), Value: aws.String("1")}}})
-	wantErr[*types.InvalidConfigurationRequestException](t, err)
+	wantCode(t, err, "ValidationError") // "... is not recognized", terraform-provider-aws#22037
 	_, err = c.elbv2.DeleteLoadBalancer(ctx, &elbv2.DeleteLoadBalancerInput{LoadBalancerArn: created.LoadBalancerArn})
 	wantErr[*types.OperationNotPermittedException](t, err)
 	try(c.elbv2.ModifyLoadBalancerAttributes(ctx, &elbv2.ModifyLoadBalancerAttributesInput{LoadBalancerArn: created.LoadBalancerArn,

@@ -278,12 +278,41 @@ func attributeMap(tx *sqlite.Tx, s scope, arn string, known []attribute) (map[st
 	return out, err
 }
 
-// attributeCheck checks a resource's attributes across keys, given all of
-// them (defaults filled in) before and after a change.
-type attributeCheck func(before, after map[string]string) error
+// attributeRules are what a kind of resource adds to the checks of each
+// attribute value: the error for a key it does not have, and a check
+// across keys given all of them (defaults filled in) before and after a
+// change (nil for none).
+type attributeRules struct {
+	unknown func(key string) error
+	check   func(before, after map[string]string) error
+}
+
+// Load balancer attribute keys: one no type has is a ValidationError,
+// "Load balancer attribute key 'waf.fail_open.enabled' is not recognized"
+// (terraform-provider-aws#22037); one another type has is
+// InvalidConfigurationRequest, "Load balancer attribute key
+// 'dns_record.client_routing_policy' is not supported on load balancers
+// with type 'network'" (terraform-provider-aws#34135).
+func unknownLoadBalancerAttribute(key string, lbType types.LoadBalancerTypeEnum) error {
+	for _, other := range [][]attribute{albAttributes, nlbAttributes, gwlbAttributes} {
+		if slices.ContainsFunc(other, func(a attribute) bool { return a.key == key }) {
+			return errInvalidConfiguration("Load balancer attribute key '%s' is not supported on load balancers with type '%s'", key, lbType)
+		}
+	}
+	return errValidation("Load balancer attribute key '%s' is not recognized", key)
+}
+
+// unknownAttribute answers a key a target group or listener does not
+// have: "Target group attribute key 'stickiness.app_cookie.cookie_name'
+// is not recognized" (ValidationError; moto's
+// test_target_group_attributes_stickiness, for a GENEVE group), and the
+// same words for listeners.
+func unknownAttribute(noun string) func(string) error {
+	return func(key string) error { return errValidation("%s attribute key '%s' is not recognized", noun, key) }
+}
 
 // writeAttributes validates and stores changed attributes.
-func writeAttributes(tx *sqlite.Tx, s scope, arn string, known []attribute, change []keyValue, check attributeCheck) error {
+func writeAttributes(tx *sqlite.Tx, s scope, arn string, known []attribute, change []keyValue, rules attributeRules) error {
 	var set map[string]string
 	if err := tx.Get(s.Key(kindAttributes, arn), &set); err != nil && !isNotFound(err) {
 		return err
@@ -296,15 +325,15 @@ func writeAttributes(tx *sqlite.Tx, s scope, arn string, known []attribute, chan
 		k, v := aws.ToString(kv.Key), aws.ToString(kv.Value)
 		i := slices.IndexFunc(known, func(a attribute) bool { return a.key == k })
 		if i < 0 {
-			return errInvalidConfiguration("Attribute key '%s' is not recognized", k)
+			return rules.unknown(k)
 		}
 		if !known[i].valid(v) {
 			return errInvalidConfiguration("Attribute value '%s' for key '%s' is not valid", v, k)
 		}
 		set[k] = v
 	}
-	if check != nil {
-		if err := check(before, withDefaults(set, known)); err != nil {
+	if rules.check != nil {
+		if err := rules.check(before, withDefaults(set, known)); err != nil {
 			return err
 		}
 	}
@@ -352,9 +381,9 @@ func (b *Backend) describeAttributes(ctx context.Context, set attributeSet) ([]k
 	return attrs, err
 }
 
-// modifyAttributes changes attributes of the resource set finds, checks
-// them with check (when not nil), and reads them all back.
-func (b *Backend) modifyAttributes(ctx context.Context, set attributeSet, change []keyValue, check attributeCheck) ([]keyValue, error) {
+// modifyAttributes changes attributes of the resource set finds, as its
+// rules allow, and reads them all back.
+func (b *Backend) modifyAttributes(ctx context.Context, set attributeSet, change []keyValue, rules attributeRules) ([]keyValue, error) {
 	s := scopeOf(ctx)
 	if len(change) == 0 {
 		return nil, errValidation("Attributes must be specified.")
@@ -365,7 +394,7 @@ func (b *Backend) modifyAttributes(ctx context.Context, set attributeSet, change
 		if err != nil {
 			return err
 		}
-		if err := writeAttributes(tx, s, arn, known, change, check); err != nil {
+		if err := writeAttributes(tx, s, arn, known, change, rules); err != nil {
 			return err
 		}
 		attrs, err = readAttributes(tx, s, arn, known)

@@ -416,7 +416,7 @@ func (b *Backend) DescribeListenerAttributes(ctx context.Context, in *elbv2api.D
 // ModifyListenerAttributes changes attributes and returns all of them.
 func (b *Backend) ModifyListenerAttributes(ctx context.Context, in *elbv2api.ModifyListenerAttributesInput) (*elbv2api.ModifyListenerAttributesOutput, error) {
 	change := convert(in.Attributes, func(a types.ListenerAttribute) keyValue { return keyValue{a.Key, a.Value} })
-	attrs, err := b.modifyAttributes(ctx, b.listenerAttributeSet(in.ListenerArn), change, nil)
+	attrs, err := b.modifyAttributes(ctx, b.listenerAttributeSet(in.ListenerArn), change, attributeRules{unknown: unknownAttribute("Listener")})
 	if err != nil {
 		return nil, err
 	}

@@ -490,8 +490,9 @@ func (b *Backend) DescribeTargetGroupAttributes(ctx context.Context, in *elbv2ap
 func (b *Backend) ModifyTargetGroupAttributes(ctx context.Context, in *elbv2api.ModifyTargetGroupAttributesInput) (*elbv2api.ModifyTargetGroupAttributesOutput, error) {
 	change := convert(in.Attributes, func(a types.TargetGroupAttribute) keyValue { return keyValue{a.Key, a.Value} })
 	var tg types.TargetGroup
-	attrs, err := b.modifyAttributes(ctx, b.tgAttributeSet(in.TargetGroupArn, &tg), change, func(_, after map[string]string) error {
-		return validStickiness(tg, after)
+	attrs, err := b.modifyAttributes(ctx, b.tgAttributeSet(in.TargetGroupArn, &tg), change, attributeRules{
+		unknown: unknownAttribute("Target group"),
+		check:   func(_, after map[string]string) error { return validStickiness(tg, after) },
 	})
 	if err != nil {
 		return nil, err
