@@ -54,7 +54,8 @@ func BenchmarkControlPlane(b *testing.B) {
 		b.Fatal(err)
 	}
 	few, many := seed("ten", 10), seed("thousand", 1000)
-	tg := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("bench"), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String("vpc-1")})).must(&testing.T{}).TargetGroups[0]
+	vpc := defaultVpcID(b, ctx, c)
+	tg := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("bench"), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String(vpc)})).must(&testing.T{}).TargetGroups[0]
 
 	var seq atomic.Int64
 	ops := []struct {
@@ -70,7 +71,7 @@ func BenchmarkControlPlane(b *testing.B) {
 			return err
 		}},
 		{"CreateTargetGroup", func() error {
-			_, err := c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String(fmt.Sprint("tg-", seq.Add(1))), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String("vpc-1")})
+			_, err := c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String(fmt.Sprint("tg-", seq.Add(1))), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String(vpc)})
 			return err
 		}},
 		{"DescribeTargetGroups", func() error {

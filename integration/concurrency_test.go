@@ -20,6 +20,7 @@ func TestConcurrentMutations(t *testing.T) {
 	ctx, c := setup(t)
 	const clients, perClient = 8, 500
 	try(c.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("load")})).must(t)
+	vpc := defaultVpcID(t, ctx, c)
 	clusterArn := aws.String("arn:aws:ecs:" + c.region + ":000000000000:cluster/load")
 
 	var mu sync.Mutex
@@ -40,7 +41,7 @@ func TestConcurrentMutations(t *testing.T) {
 				mu.Lock()
 				revisions = append(revisions, td.TaskDefinition.Revision)
 				mu.Unlock()
-				if _, err := c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String(name), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String("vpc-1")}); err != nil {
+				if _, err := c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String(name), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String(vpc)}); err != nil {
 					errs <- err
 				}
 				if _, err := c.ecs.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("load"), ServiceName: aws.String(name), TaskDefinition: td.TaskDefinition.TaskDefinitionArn, DesiredCount: aws.Int32(0)}); err != nil {

@@ -78,7 +78,7 @@ func TestLoadBalancers(t *testing.T) {
 		Attributes: []types.LoadBalancerAttribute{{Key: aws.String("deletion_protection.enabled"), Value: aws.String("true")}}})).must(t)
 	_, err = c.elbv2.ModifyLoadBalancerAttributes(ctx, &elbv2.ModifyLoadBalancerAttributesInput{LoadBalancerArn: created.LoadBalancerArn,
 		Attributes: []types.LoadBalancerAttribute{{Key: aws.String("no.such.key"), Value: aws.String("1")}}})
-	wantErr[*types.InvalidConfigurationRequestException](t, err)
+	wantCode(t, err, "ValidationError") // "... is not recognized", terraform-provider-aws#22037
 	_, err = c.elbv2.DeleteLoadBalancer(ctx, &elbv2.DeleteLoadBalancerInput{LoadBalancerArn: created.LoadBalancerArn})
 	wantErr[*types.OperationNotPermittedException](t, err)
 	try(c.elbv2.ModifyLoadBalancerAttributes(ctx, &elbv2.ModifyLoadBalancerAttributesInput{LoadBalancerArn: created.LoadBalancerArn,
@@ -143,26 +143,27 @@ func attr[A interface {
 
 func TestTargetGroups(t *testing.T) {
 	ctx, c := setup(t)
+	vpc := defaultVpcID(t, ctx, c)
 	tg := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{
-		Name: aws.String("users"), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(8080), VpcId: aws.String("vpc-1"),
+		Name: aws.String("users"), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(8080), VpcId: aws.String(vpc),
 	})).must(t).TargetGroups[0]
 	if aws.ToString(tg.HealthCheckPath) != "/" || aws.ToString(tg.Matcher.HttpCode) != "200" || aws.ToInt32(tg.HealthCheckIntervalSeconds) != 30 ||
 		aws.ToInt32(tg.HealthyThresholdCount) != 5 || aws.ToString(tg.ProtocolVersion) != "HTTP1" || tg.TargetType != types.TargetTypeEnumInstance {
 		t.Fatalf("ALB target group defaults = %+v", tg)
 	}
 	tcp := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{
-		Name: aws.String("tcp"), Protocol: types.ProtocolEnumTcp, Port: aws.Int32(5432), VpcId: aws.String("vpc-1"), TargetType: types.TargetTypeEnumIp,
+		Name: aws.String("tcp"), Protocol: types.ProtocolEnumTcp, Port: aws.Int32(5432), VpcId: aws.String(vpc), TargetType: types.TargetTypeEnumIp,
 	})).must(t).TargetGroups[0]
 	if tcp.HealthCheckProtocol != types.ProtocolEnumTcp || tcp.HealthCheckPath != nil || aws.ToInt32(tcp.HealthCheckTimeoutSeconds) != 10 {
 		t.Fatalf("NLB target group defaults = %+v", tcp)
 	}
-	same := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("users"), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(8080), VpcId: aws.String("vpc-1")})).must(t)
+	same := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("users"), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(8080), VpcId: aws.String(vpc)})).must(t)
 	if *same.TargetGroups[0].TargetGroupArn != *tg.TargetGroupArn {
 		t.Fatal("CreateTargetGroup with the same settings must return the existing one")
 	}
-	_, err := c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("users"), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(81), VpcId: aws.String("vpc-1")})
+	_, err := c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("users"), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(81), VpcId: aws.String(vpc)})
 	wantErr[*types.DuplicateTargetGroupNameException](t, err)
-	_, err = c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("alb"), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String("vpc-1"), TargetType: types.TargetTypeEnumAlb})
+	_, err = c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("alb"), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String(vpc), TargetType: types.TargetTypeEnumAlb})
 	wantErr[*types.InvalidConfigurationRequestException](t, err)
 	for name, in := range map[string]*elbv2.CreateTargetGroupInput{
 		"timeout not below interval": {HealthCheckIntervalSeconds: aws.Int32(5), HealthCheckTimeoutSeconds: aws.Int32(5)},
@@ -172,7 +173,7 @@ func TestTargetGroups(t *testing.T) {
 	} {
 		in.Name, in.Protocol, in.Port = aws.String("x"), types.ProtocolEnumHttp, aws.Int32(80)
 		if in.VpcId == nil {
-			in.VpcId = aws.String("vpc-1")
+			in.VpcId = aws.String(vpc)
 		} else {
 			in.VpcId = nil
 		}
@@ -215,7 +216,8 @@ func TestTargetGroups(t *testing.T) {
 func TestListenersAndRules(t *testing.T) {
 	ctx, c := setup(t)
 	s := newALB(t, ctx, c, "web")
-	messages := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("messages"), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String("vpc-1")})).must(t).TargetGroups[0]
+	vpc := defaultVpcID(t, ctx, c)
+	messages := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("messages"), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String(vpc)})).must(t).TargetGroups[0]
 	rule := func(priority int32, path, tg string) (*elbv2.CreateRuleOutput, error) {
 		return c.elbv2.CreateRule(ctx, &elbv2.CreateRuleInput{
 			ListenerArn: aws.String(s.listener), Priority: aws.Int32(priority),
@@ -319,25 +321,28 @@ func TestListenersAndRules(t *testing.T) {
 	_, err = c.elbv2.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: aws.String(s.lb), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(80),
 		DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(s.tg)}}})
 	wantErr[*types.DuplicateListenerException](t, err)
+	// A protocol the load balancer type lacks is a ValidationError, not
+	// IncompatibleProtocols (see TestListenerProtocolFitsLoadBalancerType).
 	_, err = c.elbv2.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: aws.String(s.lb), Protocol: types.ProtocolEnumTcp, Port: aws.Int32(81),
 		DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(s.tg)}}})
-	wantErr[*types.IncompatibleProtocolsException](t, err)
+	wantCode(t, err, "ValidationError")
+	first, second := acmCertificate(t, ctx, c, "web.example.test"), acmCertificate(t, ctx, c, "www.example.test")
 	_, err = c.elbv2.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: aws.String(s.lb), Protocol: types.ProtocolEnumHttps, Port: aws.Int32(443),
-		SslPolicy: aws.String("NoSuchPolicy"), Certificates: []types.Certificate{{CertificateArn: aws.String("arn:aws:acm:x:0:certificate/1")}},
+		SslPolicy: aws.String("NoSuchPolicy"), Certificates: []types.Certificate{{CertificateArn: aws.String(first)}},
 		DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(s.tg)}}})
 	wantErr[*types.SSLPolicyNotFoundException](t, err)
 	https := try(c.elbv2.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: aws.String(s.lb), Protocol: types.ProtocolEnumHttps, Port: aws.Int32(443),
-		Certificates:   []types.Certificate{{CertificateArn: aws.String("arn:aws:acm:x:0:certificate/1")}},
+		Certificates:   []types.Certificate{{CertificateArn: aws.String(first)}},
 		DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(s.tg)}}})).must(t).Listeners[0]
 	if aws.ToString(https.SslPolicy) != "ELBSecurityPolicy-2016-08" {
 		t.Fatalf("HTTPS listener = %+v", https)
 	}
-	try(c.elbv2.AddListenerCertificates(ctx, &elbv2.AddListenerCertificatesInput{ListenerArn: https.ListenerArn, Certificates: []types.Certificate{{CertificateArn: aws.String("arn:aws:acm:x:0:certificate/2")}}})).must(t)
+	try(c.elbv2.AddListenerCertificates(ctx, &elbv2.AddListenerCertificatesInput{ListenerArn: https.ListenerArn, Certificates: []types.Certificate{{CertificateArn: aws.String(second)}}})).must(t)
 	certs := try(c.elbv2.DescribeListenerCertificates(ctx, &elbv2.DescribeListenerCertificatesInput{ListenerArn: https.ListenerArn})).must(t)
 	if len(certs.Certificates) != 2 || !aws.ToBool(certs.Certificates[0].IsDefault) {
 		t.Fatalf("DescribeListenerCertificates = %+v", certs)
 	}
-	try(c.elbv2.RemoveListenerCertificates(ctx, &elbv2.RemoveListenerCertificatesInput{ListenerArn: https.ListenerArn, Certificates: []types.Certificate{{CertificateArn: aws.String("arn:aws:acm:x:0:certificate/2")}}})).must(t)
+	try(c.elbv2.RemoveListenerCertificates(ctx, &elbv2.RemoveListenerCertificatesInput{ListenerArn: https.ListenerArn, Certificates: []types.Certificate{{CertificateArn: aws.String(second)}}})).must(t)
 	la := try(c.elbv2.DescribeListenerAttributes(ctx, &elbv2.DescribeListenerAttributesInput{ListenerArn: aws.String(s.listener)})).must(t)
 	if attr(la.Attributes, "routing.http.response.server.enabled") != "true" {
 		t.Fatalf("listener attributes = %+v", la.Attributes)
@@ -424,7 +429,7 @@ func TestTargets(t *testing.T) {
 	// Deregistering a target that is not registered succeeds.
 	try(c.elbv2.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{TargetGroupArn: aws.String(s.tg), Targets: []types.TargetDescription{{Id: aws.String("i-0000000000000000f")}}})).must(t)
 
-	ipg := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("ips"), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String("vpc-1"), TargetType: types.TargetTypeEnumIp})).must(t).TargetGroups[0]
+	ipg := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("ips"), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String(defaultVpcID(t, ctx, c)), TargetType: types.TargetTypeEnumIp})).must(t).TargetGroups[0]
 	try(c.elbv2.ModifyTargetGroupAttributes(ctx, &elbv2.ModifyTargetGroupAttributesInput{TargetGroupArn: ipg.TargetGroupArn,
 		Attributes: []types.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String("0")}}})).must(t)
 	try(c.elbv2.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: ipg.TargetGroupArn, Targets: []types.TargetDescription{{Id: aws.String("172.17.0.2")}}})).must(t)
@@ -499,7 +504,12 @@ func TestELBv2TagsAndAccount(t *testing.T) {
 func TestELBv2Limits(t *testing.T) {
 	ctx, c := setup(t)
 	s := newALB(t, ctx, c, "lim")
+	vpc := defaultVpcID(t, ctx, c)
+	held := acmCertificate(t, ctx, c, "lim.example.test")
 	cert := func(i int) types.Certificate {
+		if i == 0 {
+			return types.Certificate{CertificateArn: aws.String(held)}
+		}
 		return types.Certificate{CertificateArn: aws.String(fmt.Sprintf("arn:aws:acm:x:0:certificate/%d", i))}
 	}
 	https := try(c.elbv2.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: aws.String(s.lb), Protocol: types.ProtocolEnumHttps, Port: aws.Int32(443),
@@ -516,7 +526,7 @@ func TestELBv2Limits(t *testing.T) {
 	// Six target groups in one forward action are one too many.
 	var tuples []types.TargetGroupTuple
 	for i := range 6 {
-		tg := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String(fmt.Sprint("w", i)), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String("vpc-1")})).must(t).TargetGroups[0]
+		tg := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String(fmt.Sprint("w", i)), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String(vpc)})).must(t).TargetGroups[0]
 		tuples = append(tuples, types.TargetGroupTuple{TargetGroupArn: tg.TargetGroupArn})
 	}
 	_, err = c.elbv2.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(s.listener), Priority: aws.Int32(1),
@@ -551,7 +561,7 @@ func TestELBv2Limits(t *testing.T) {
 	wantErr[*types.TooManyTargetsException](t, err)
 
 	nlb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("tls"), Type: types.LoadBalancerTypeEnumNetwork, Subnets: subnets(t, ctx, c)[:1]})).must(t).LoadBalancers[0]
-	tcp := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("tcp"), Protocol: types.ProtocolEnumTcp, Port: aws.Int32(443), VpcId: aws.String("vpc-1")})).must(t).TargetGroups[0]
+	tcp := try(c.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("tcp"), Protocol: types.ProtocolEnumTcp, Port: aws.Int32(443), VpcId: aws.String(vpc)})).must(t).TargetGroups[0]
 	_, err = c.elbv2.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: nlb.LoadBalancerArn, Protocol: types.ProtocolEnumTls, Port: aws.Int32(443),
 		Certificates: []types.Certificate{cert(0)}, AlpnPolicy: []string{"HTTP3Only"}, DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: tcp.TargetGroupArn}}})
 	wantErr[*types.ALPNPolicyNotSupportedException](t, err)

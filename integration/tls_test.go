@@ -119,15 +119,17 @@ func TestHTTPSWithSNI(t *testing.T) {
 }
 
 // TestHTTPSWithoutUsableCertificate: a listener whose certificate berth
-// does not hold serves one for the load balancer's DNS name, signed by
-// berth's authority.
+// does not hold (an IAM server certificate: berth's IAM keeps none) serves
+// one for the load balancer's DNS name, signed by berth's authority. An
+// ACM certificate berth does not hold is refused (CertificateNotFound, see
+// TestListenerCertificatesMustExist).
 func TestHTTPSWithoutUsableCertificate(t *testing.T) {
 	ctx, c := setup(t)
 	app := newApp(t, "fallback")
 	lb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("self-signed"), Subnets: subnets(t, ctx, c)[:2]})).must(t).LoadBalancers[0]
 	tg := ipGroup(t, ctx, c, "fallback", app)
 	try(c.elbv2.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: lb.LoadBalancerArn, Protocol: types.ProtocolEnumHttps, Port: aws.Int32(8443),
-		Certificates:   []types.Certificate{{CertificateArn: aws.String("arn:aws:acm:" + c.region + ":000000000000:certificate/not-in-berth")}},
+		Certificates:   []types.Certificate{{CertificateArn: aws.String("arn:aws:iam::000000000000:server-certificate/not-in-berth")}},
 		DefaultActions: []types.Action{forwardTo(tg)}})).must(t)
 	ca := x509.NewCertPool()
 	ca.AppendCertsFromPEM([]byte(get(t, shared.url+"/_berth/ca.pem")))

@@ -147,6 +147,9 @@ func (b *Backend) validForward(tx *sqlite.Tx, s scope, lc listenerContext, a *ty
 			return nil, errValidation("Target group '%s' is specified more than once", arn)
 		}
 		tg, err := b.targetGroup(tx, s, arn)
+		if awsproto.HasCode(err, &types.TargetGroupNotFoundException{}) {
+			return nil, errTargetGroupNotFound(arn)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -155,7 +158,10 @@ func (b *Backend) validForward(tx *sqlite.Tx, s scope, lc listenerContext, a *ty
 				return nil, errInvalidConfiguration("Target groups of the lambda target type can only be used by application load balancers")
 			}
 		} else if !compatible(lc.protocol, tg.Protocol) {
-			return nil, errIncompatibleProtocols("The target group '%s' uses protocol %s, which is not compatible with listener protocol %s", arn, tg.Protocol, lc.protocol)
+			// AWS's words as the README of a public sandbox,
+			// tf_asg_dual_alb_nlb, quotes them; the ARN after them is
+			// berth's.
+			return nil, errIncompatibleProtocols("The listener and the following target groups have incompatible protocols: %s", arn)
 		}
 		if slices.ContainsFunc(tg.LoadBalancerArns, func(lb string) bool { return lb != *lc.lb.LoadBalancerArn }) {
 			return nil, awsproto.Modeled(&types.TargetGroupAssociationLimitException{}, "The following target groups cannot be associated with more than one load balancer: %s", arn)
@@ -219,10 +225,6 @@ var (
 	methodPattern = regexp.MustCompile(`^[A-Z_-]+$`) // case-sensitive: GET, not get
 )
 
-// validConditions checks a rule's conditions: at most one each of
-// host-header, http-request-method, path-pattern and source-ip; at most
-// three values per condition and five per rule; values not empty. It
-// returns the conditions with the legacy Values and the typed config
 // conditionChars are the characters besides letters and digits that the
 // values of each condition type may hold, wildcards included, as the
 // console's rule editor lists them: header values may hold spaces, paths
@@ -242,6 +244,29 @@ const headerNameChars = "*?-!#$%&'+.^_`|~"
 
 func isAlnum(r rune) bool { return r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)) }
 
+// legacyValues returns the values of a host-header or path-pattern
+// condition, given in its legacy Values or in its config (HostHeaderConfig,
+// PathPatternConfig), not both. Values holds a single value; several need
+// the config (API_RuleCondition: "you can specify a single host name ...
+// in Values"). The texts are moto's, which took them from LocalStack
+// (getmoto/moto#4082; test_elbv2_listener_rules.py asserts the second).
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_RuleCondition.html
+func legacyValues(field, config string, legacy, configured []string, hasConfig bool) ([]string, error) {
+	switch {
+	case hasConfig && len(legacy) > 0:
+		return nil, errValidation("You cannot provide both Values and '%s' for a condition of type '%s'", config, field)
+	case hasConfig:
+		return configured, nil
+	case len(legacy) > 1:
+		return nil, errValidation("The '%s' field contains too many values; the limit is '1'", field)
+	}
+	return legacy, nil
+}
+
+// validConditions checks a rule's conditions: at most one each of
+// host-header, http-request-method, path-pattern and source-ip; at most
+// three values per condition and five per rule; values not empty. It
+// returns the conditions with the legacy Values and the typed config
 // filled from each other, as AWS returns them.
 // https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_RuleCondition.html
 func validConditions(in []types.RuleCondition) ([]types.RuleCondition, error) {
@@ -257,10 +282,19 @@ func validConditions(in []types.RuleCondition) ([]types.RuleCondition, error) {
 		var values []string
 		switch field {
 		case "host-header":
-			if c.HostHeaderConfig == nil {
-				c.HostHeaderConfig = &types.HostHeaderConditionConfig{Values: c.Values}
+			var err error
+			config := c.HostHeaderConfig
+			var configured []string
+			if config != nil {
+				configured = config.Values
 			}
-			values = c.HostHeaderConfig.Values
+			if values, err = legacyValues(field, "HostHeaderConfig", c.Values, configured, config != nil); err != nil {
+				return nil, err
+			}
+			c.HostHeaderConfig = &types.HostHeaderConditionConfig{Values: values}
+			if config != nil {
+				c.HostHeaderConfig.RegexValues = config.RegexValues
+			}
 			c.Values = values
 			for _, v := range values {
 				if len(v) > 128 || !hostPattern.MatchString(v) {
@@ -268,10 +302,19 @@ func validConditions(in []types.RuleCondition) ([]types.RuleCondition, error) {
 				}
 			}
 		case "path-pattern":
-			if c.PathPatternConfig == nil {
-				c.PathPatternConfig = &types.PathPatternConditionConfig{Values: c.Values}
+			var err error
+			config := c.PathPatternConfig
+			var configured []string
+			if config != nil {
+				configured = config.Values
 			}
-			values = c.PathPatternConfig.Values
+			if values, err = legacyValues(field, "PathPatternConfig", c.Values, configured, config != nil); err != nil {
+				return nil, err
+			}
+			c.PathPatternConfig = &types.PathPatternConditionConfig{Values: values}
+			if config != nil {
+				c.PathPatternConfig.RegexValues = config.RegexValues
+			}
 			c.Values = values
 			for _, v := range values {
 				if len(v) > 128 {

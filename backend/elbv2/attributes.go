@@ -8,6 +8,7 @@ import (
 	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"berth/sqlite"
 )
@@ -102,6 +103,7 @@ var (
 		{"deletion_protection.enabled", "false", boolean},
 		{"dns_record.client_routing_policy", "any_availability_zone", oneOf("availability_zone_affinity", "partial_availability_zone_affinity", "any_availability_zone")},
 		{"load_balancing.cross_zone.enabled", "false", boolean},
+		{"secondary_ips.auto_assigned.per_subnet", "0", between(0, 7)},
 		{"zonal_shift.config.enabled", "false", boolean},
 	}
 	gwlbAttributes = []attribute{
@@ -122,7 +124,7 @@ var (
 	albTargetGroupAttributes = append([]attribute{
 		{"deregistration_delay.timeout_seconds", "300", between(0, 3600)},
 		{"stickiness.enabled", "false", boolean},
-		{"stickiness.type", "lb_cookie", oneOf("lb_cookie", "app_cookie")},
+		{"stickiness.type", "lb_cookie", stickinessType},
 		{"stickiness.lb_cookie.duration_seconds", "86400", between(1, 604800)},
 		{"stickiness.app_cookie.cookie_name", "", anyString},
 		{"stickiness.app_cookie.duration_seconds", "86400", between(1, 604800)},
@@ -135,17 +137,78 @@ var (
 		{"deregistration_delay.timeout_seconds", "300", between(0, 3600)},
 		{"deregistration_delay.connection_termination.enabled", "false", boolean},
 		{"stickiness.enabled", "false", boolean},
-		{"stickiness.type", "source_ip", oneOf("source_ip", "source_ip_dest_ip", "source_ip_dest_ip_proto")},
+		{"stickiness.type", "source_ip", stickinessType},
 		{"proxy_protocol_v2.enabled", "false", boolean},
 		{"preserve_client_ip.enabled", "true", boolean},
 		{"load_balancing.cross_zone.enabled", "use_load_balancer_configuration", oneOf("true", "false", "use_load_balancer_configuration")},
 		{"target_health_state.unhealthy.connection_termination.enabled", "true", boolean},
 		{"target_health_state.unhealthy.draining_interval_seconds", "0", between(0, 360000)},
 	}, targetGroupHealthAttributes...)
+	gwlbTargetGroupAttributes = []attribute{
+		{"deregistration_delay.timeout_seconds", "300", between(0, 3600)},
+		{"stickiness.enabled", "false", boolean},
+		{"stickiness.type", "source_ip_dest_ip_proto", stickinessType},
+		{"target_failover.on_deregistration", "no_rebalance", oneOf("rebalance", "no_rebalance")},
+		{"target_failover.on_unhealthy", "no_rebalance", oneOf("rebalance", "no_rebalance")},
+		{"send_tcp_reset.on_unhealthy.enabled", "false", boolean},
+		{"send_tcp_reset.on_deregistration.enabled", "false", boolean},
+	}
 	lambdaTargetGroupAttributes = []attribute{
 		{"lambda.multi_value_headers.enabled", "false", boolean},
 	}
 )
+
+// stickinessType accepts the stickiness types of every kind of target
+// group; validStickiness then checks the type against the group's.
+var stickinessType = oneOf("lb_cookie", "app_cookie", "source_ip", "source_ip_dest_ip", "source_ip_dest_ip_proto")
+
+// validStickiness checks a target group's stickiness attributes, as they
+// are after a change, against its protocol. API_TargetGroupAttribute: the
+// types are lb_cookie and app_cookie for Application Load Balancers,
+// source_ip for Network Load Balancers, source_ip_dest_ip and
+// source_ip_dest_ip_proto for Gateway Load Balancers. The texts and codes
+// are those AWS answers in the Terraform provider's acceptance tests
+// (TestAccELBV2TargetGroup_Stickiness_invalidALB, _invalidNLB) and in
+// moto's suite (test_target_group_attributes_stickiness, a parity fix,
+// getmoto/moto#6886); the app_cookie name is required to enable it.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetGroupAttribute.html
+func validStickiness(tg types.TargetGroup, after map[string]string) error {
+	typ, enabled := after["stickiness.type"], after["stickiness.enabled"] == "true"
+	protocol := tg.Protocol
+	switch {
+	case tg.TargetType == types.TargetTypeEnumLambda || typ == "":
+		return nil
+	case protocol == types.ProtocolEnumGeneve:
+		if typ != "source_ip_dest_ip" && typ != "source_ip_dest_ip_proto" {
+			return errValidation("'%s' must be one of [source_ip_dest_ip_proto, source_ip_dest_ip]", typ)
+		}
+		return nil
+	case typ == "source_ip_dest_ip" || typ == "source_ip_dest_ip_proto":
+		return errValidation("'Stickiness type' must be one of [app_cookie, lb_cookie, source_ip]")
+	case protocol == types.ProtocolEnumTls && enabled:
+		return errInvalidConfiguration("You cannot enable stickiness on target groups with the TLS protocol")
+	case isHTTP(protocol) && typ == "source_ip", !isHTTP(protocol) && typ != "source_ip":
+		return errInvalidConfiguration("Stickiness type '%s' is not supported for target groups with the %s protocol", typ, protocol)
+	case typ == "app_cookie" && enabled && after["stickiness.app_cookie.cookie_name"] == "":
+		return errInvalidConfiguration("You must set an application cookie name to enable stickiness of type 'app_cookie'")
+	case isHTTP(protocol) && enabled && after["load_balancing.algorithm.type"] == "weighted_random":
+		return errInvalidConfiguration("You cannot have both stickiness and weighted random algorithm enabled on the same target group.")
+	}
+	return nil
+}
+
+// validSecondaryIPs refuses to lower an NLB's
+// secondary_ips.auto_assigned.per_subnet: "After you set this value, you
+// can't decrease it." (API_LoadBalancerAttribute).
+func validSecondaryIPs(before, after map[string]string) error {
+	const key = "secondary_ips.auto_assigned.per_subnet"
+	was, _ := strconv.Atoi(before[key])
+	now, _ := strconv.Atoi(after[key])
+	if now < was {
+		return errInvalidConfiguration("Attribute '%s' cannot be decreased from '%d' to '%d'", key, was, now)
+	}
+	return nil
+}
 
 // Listener attributes by protocol.
 // https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_ListenerAttribute.html
@@ -215,8 +278,41 @@ func attributeMap(tx *sqlite.Tx, s scope, arn string, known []attribute) (map[st
 	return out, err
 }
 
+// attributeRules are what a kind of resource adds to the checks of each
+// attribute value: the error for a key it does not have, and a check
+// across keys given all of them (defaults filled in) before and after a
+// change (nil for none).
+type attributeRules struct {
+	unknown func(key string) error
+	check   func(before, after map[string]string) error
+}
+
+// Load balancer attribute keys: one no type has is a ValidationError,
+// "Load balancer attribute key 'waf.fail_open.enabled' is not recognized"
+// (terraform-provider-aws#22037); one another type has is
+// InvalidConfigurationRequest, "Load balancer attribute key
+// 'dns_record.client_routing_policy' is not supported on load balancers
+// with type 'network'" (terraform-provider-aws#34135).
+func unknownLoadBalancerAttribute(key string, lbType types.LoadBalancerTypeEnum) error {
+	for _, other := range [][]attribute{albAttributes, nlbAttributes, gwlbAttributes} {
+		if slices.ContainsFunc(other, func(a attribute) bool { return a.key == key }) {
+			return errInvalidConfiguration("Load balancer attribute key '%s' is not supported on load balancers with type '%s'", key, lbType)
+		}
+	}
+	return errValidation("Load balancer attribute key '%s' is not recognized", key)
+}
+
+// unknownAttribute answers a key a target group or listener does not
+// have: "Target group attribute key 'stickiness.app_cookie.cookie_name'
+// is not recognized" (ValidationError; moto's
+// test_target_group_attributes_stickiness, for a GENEVE group), and the
+// same words for listeners.
+func unknownAttribute(noun string) func(string) error {
+	return func(key string) error { return errValidation("%s attribute key '%s' is not recognized", noun, key) }
+}
+
 // writeAttributes validates and stores changed attributes.
-func writeAttributes(tx *sqlite.Tx, s scope, arn string, known []attribute, change []keyValue) error {
+func writeAttributes(tx *sqlite.Tx, s scope, arn string, known []attribute, change []keyValue, rules attributeRules) error {
 	var set map[string]string
 	if err := tx.Get(s.Key(kindAttributes, arn), &set); err != nil && !isNotFound(err) {
 		return err
@@ -224,18 +320,36 @@ func writeAttributes(tx *sqlite.Tx, s scope, arn string, known []attribute, chan
 	if set == nil {
 		set = map[string]string{}
 	}
+	before := withDefaults(set, known)
 	for _, kv := range change {
 		k, v := aws.ToString(kv.Key), aws.ToString(kv.Value)
 		i := slices.IndexFunc(known, func(a attribute) bool { return a.key == k })
 		if i < 0 {
-			return errInvalidConfiguration("Attribute key '%s' is not recognized", k)
+			return rules.unknown(k)
 		}
 		if !known[i].valid(v) {
 			return errInvalidConfiguration("Attribute value '%s' for key '%s' is not valid", v, k)
 		}
 		set[k] = v
 	}
+	if rules.check != nil {
+		if err := rules.check(before, withDefaults(set, known)); err != nil {
+			return err
+		}
+	}
 	return tx.Put(s.Row(kindAttributes, arn, "", ""), set)
+}
+
+// withDefaults returns the attributes set, with the defaults of those not.
+func withDefaults(set map[string]string, known []attribute) map[string]string {
+	out := make(map[string]string, len(known))
+	for _, a := range known {
+		out[a.key] = a.def
+		if v, ok := set[a.key]; ok {
+			out[a.key] = v
+		}
+	}
+	return out
 }
 
 // convert copies between the SDK attribute types and keyValue, which all
@@ -267,9 +381,9 @@ func (b *Backend) describeAttributes(ctx context.Context, set attributeSet) ([]k
 	return attrs, err
 }
 
-// modifyAttributes changes attributes of the resource set finds and reads
-// them all back.
-func (b *Backend) modifyAttributes(ctx context.Context, set attributeSet, change []keyValue) ([]keyValue, error) {
+// modifyAttributes changes attributes of the resource set finds, as its
+// rules allow, and reads them all back.
+func (b *Backend) modifyAttributes(ctx context.Context, set attributeSet, change []keyValue, rules attributeRules) ([]keyValue, error) {
 	s := scopeOf(ctx)
 	if len(change) == 0 {
 		return nil, errValidation("Attributes must be specified.")
@@ -280,7 +394,7 @@ func (b *Backend) modifyAttributes(ctx context.Context, set attributeSet, change
 		if err != nil {
 			return err
 		}
-		if err := writeAttributes(tx, s, arn, known, change); err != nil {
+		if err := writeAttributes(tx, s, arn, known, change, rules); err != nil {
 			return err
 		}
 		attrs, err = readAttributes(tx, s, arn, known)

@@ -22,11 +22,16 @@ func errLoadBalancerNotFound(refs ...string) error {
 	return awsproto.Modeled(&types.LoadBalancerNotFoundException{}, "Load balancers '[%s]' not found", strings.Join(refs, ", "))
 }
 
-func errTargetGroupNotFound(refs ...string) error {
-	if len(refs) == 0 {
+// errTargetGroupNotFound is what DescribeTargetGroups answers, by ARN or
+// by name ("One or more target groups not found", aws-samples/
+// service-screener-v2#212); an operation that names target groups by ARN
+// elsewhere (a forward action, AddTags) names them: "Target groups
+// '<arn>' not found" (aws/copilot-cli#3833).
+func errTargetGroupNotFound(arns ...string) error {
+	if len(arns) == 0 {
 		return awsproto.Modeled(&types.TargetGroupNotFoundException{}, "One or more target groups not found")
 	}
-	return awsproto.Modeled(&types.TargetGroupNotFoundException{}, "Target groups '[%s]' not found", strings.Join(refs, ", "))
+	return awsproto.Modeled(&types.TargetGroupNotFoundException{}, "Target groups '%s' not found", strings.Join(arns, ", "))
 }
 
 func errListenerNotFound() error {

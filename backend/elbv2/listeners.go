@@ -2,6 +2,7 @@ package elbv2
 
 import (
 	"context"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"berth/awsproto"
+	"berth/backend/acm"
 	"berth/sqlite"
 )
 
@@ -21,11 +23,51 @@ const defaultSSLPolicy = "ELBSecurityPolicy-2016-08"
 // https://docs.aws.amazon.com/elasticloadbalancing/latest/network/create-tls-listener.html#alpn-policies
 var alpnPolicies = []string{"HTTP1Only", "HTTP2Only", "HTTP2Optional", "HTTP2Preferred", "None"}
 
-// listenerProtocols lists the listener protocols of each load balancer type.
+// listenerProtocols lists the listener protocols of each load balancer
+// type in the order AWS names them when refusing another: "Listener
+// protocol 'HTTP' must be one of 'TLS, TCP, TCP_UDP, UDP'"
+// (pulumi/pulumi-aws#1193) and 'HTTPS, HTTP' for ALBs (issue 19 of berth).
 var listenerProtocols = map[types.LoadBalancerTypeEnum][]types.ProtocolEnum{
-	types.LoadBalancerTypeEnumApplication: {types.ProtocolEnumHttp, types.ProtocolEnumHttps},
-	types.LoadBalancerTypeEnumNetwork:     {types.ProtocolEnumTcp, types.ProtocolEnumTls, types.ProtocolEnumUdp, types.ProtocolEnumTcpUdp},
+	types.LoadBalancerTypeEnumApplication: {types.ProtocolEnumHttps, types.ProtocolEnumHttp},
+	types.LoadBalancerTypeEnumNetwork:     {types.ProtocolEnumTls, types.ProtocolEnumTcp, types.ProtocolEnumTcpUdp, types.ProtocolEnumUdp},
 	types.LoadBalancerTypeEnumGateway:     {types.ProtocolEnumGeneve},
+}
+
+// errListenerProtocol refuses a listener protocol the load balancer type
+// does not have, with ValidationError.
+func errListenerProtocol(p types.ProtocolEnum, t types.LoadBalancerTypeEnum) error {
+	names := make([]string, len(listenerProtocols[t]))
+	for i, known := range listenerProtocols[t] {
+		names[i] = string(known)
+	}
+	return errValidation("Listener protocol '%s' must be one of '%s'", p, strings.Join(names, ", "))
+}
+
+// iamServerCertificate matches the ARN of an IAM server certificate,
+// arn:aws:iam::<account>:server-certificate/<path><name>.
+var iamServerCertificate = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:server-certificate/.+`)
+
+// requireCertificates checks that each certificate a listener is given
+// exists: an ACM certificate must be in berth's ACM, in the ARN's own
+// account and region, or AWS answers CertificateNotFound "Certificate
+// '<arn>' not found" (400; API_CreateListener, API_AddListenerCertificates,
+// and the many reports of that text, e.g. terraform-provider-aws#17505).
+// berth's IAM keeps no server certificates, so an IAM server certificate
+// ARN is taken as given; the listener serves a certificate berth's
+// authority issues in its place.
+func requireCertificates(tx *sqlite.Tx, certs []types.Certificate) error {
+	for _, c := range certs {
+		arn := aws.ToString(c.CertificateArn)
+		if iamServerCertificate.MatchString(arn) {
+			continue
+		}
+		if _, _, ok, err := acm.KeyPair(tx, arn); err != nil {
+			return err
+		} else if !ok {
+			return awsproto.Modeled(&types.CertificateNotFoundException{}, "Certificate '%s' not found", arn)
+		}
+	}
+	return nil
 }
 
 func listenerAttributes(p types.ProtocolEnum) []attribute {
@@ -88,6 +130,9 @@ func (b *Backend) CreateListener(ctx context.Context, in *elbv2api.CreateListene
 		if err := validListener(tx, s, lb, &l, ""); err != nil {
 			return err
 		}
+		if err := requireCertificates(tx, l.Certificates); err != nil {
+			return err
+		}
 		count, err := tx.Count(s.Query(kindListener, *lb.LoadBalancerArn))
 		if err != nil {
 			return err
@@ -136,7 +181,7 @@ func validListener(tx *sqlite.Tx, s scope, lb types.LoadBalancer, l *types.Liste
 		return errValidation("A listener protocol must be specified")
 	}
 	if !slices.Contains(listenerProtocols[lb.Type], l.Protocol) {
-		return errIncompatibleProtocols("Listener protocol '%s' is not supported by %s load balancers", l.Protocol, lb.Type)
+		return errListenerProtocol(l.Protocol, lb.Type)
 	}
 	if l.Port == nil || *l.Port < 1 || *l.Port > 65535 {
 		return errValidation("A listener port between 1 and 65535 must be specified")
@@ -273,6 +318,11 @@ func (b *Backend) ModifyListener(ctx context.Context, in *elbv2api.ModifyListene
 		if err := validListener(tx, s, lb, &l, *l.ListenerArn); err != nil {
 			return err
 		}
+		if in.Certificates != nil {
+			if err := requireCertificates(tx, l.Certificates); err != nil {
+				return err
+			}
+		}
 		def, err := b.defaultRule(tx, s, *l.ListenerArn)
 		if err != nil {
 			return err
@@ -366,7 +416,7 @@ func (b *Backend) DescribeListenerAttributes(ctx context.Context, in *elbv2api.D
 // ModifyListenerAttributes changes attributes and returns all of them.
 func (b *Backend) ModifyListenerAttributes(ctx context.Context, in *elbv2api.ModifyListenerAttributesInput) (*elbv2api.ModifyListenerAttributesOutput, error) {
 	change := convert(in.Attributes, func(a types.ListenerAttribute) keyValue { return keyValue{a.Key, a.Value} })
-	attrs, err := b.modifyAttributes(ctx, b.listenerAttributeSet(in.ListenerArn), change)
+	attrs, err := b.modifyAttributes(ctx, b.listenerAttributeSet(in.ListenerArn), change, attributeRules{unknown: unknownAttribute("Listener")})
 	if err != nil {
 		return nil, err
 	}
@@ -395,10 +445,10 @@ func (b *Backend) AddListenerCertificates(ctx context.Context, in *elbv2api.AddL
 		if n+len(in.Certificates) > 25 {
 			return awsproto.Modeled(&types.TooManyCertificatesException{}, "You've reached the limit of 25 certificates per listener")
 		}
+		if err := requireCertificates(tx, in.Certificates); err != nil {
+			return err
+		}
 		for _, c := range in.Certificates {
-			if !strings.HasPrefix(aws.ToString(c.CertificateArn), "arn:") {
-				return awsproto.Modeled(&types.CertificateNotFoundException{}, "Certificate '%s' not found", aws.ToString(c.CertificateArn))
-			}
 			c.IsDefault = aws.Bool(false)
 			if err := tx.Put(s.Row(kindListenerCertificate, *l.ListenerArn+" "+*c.CertificateArn, *l.ListenerArn, ""), c); err != nil {
 				return err

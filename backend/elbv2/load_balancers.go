@@ -546,10 +546,14 @@ func (b *Backend) SetIpAddressType(ctx context.Context, in *elbv2api.SetIpAddres
 	return &elbv2api.SetIpAddressTypeOutput{IpAddressType: lb.IpAddressType}, nil
 }
 
-// lbAttributeSet finds a load balancer's attributes.
-func (b *Backend) lbAttributeSet(arn *string) attributeSet {
+// lbAttributeSet finds a load balancer's attributes; found, when not nil,
+// receives the load balancer.
+func (b *Backend) lbAttributeSet(arn *string, found *types.LoadBalancer) attributeSet {
 	return func(tx *sqlite.Tx, s scope) (string, []attribute, error) {
 		lb, err := b.loadBalancer(tx, s, aws.ToString(arn))
+		if found != nil {
+			*found = lb
+		}
 		if isNotFound(err) {
 			return "", nil, errLoadBalancerNotFound()
 		}
@@ -564,7 +568,7 @@ func toLoadBalancerAttribute(kv keyValue) types.LoadBalancerAttribute {
 // DescribeLoadBalancerAttributes returns every attribute of the load
 // balancer's type with its current value.
 func (b *Backend) DescribeLoadBalancerAttributes(ctx context.Context, in *elbv2api.DescribeLoadBalancerAttributesInput) (*elbv2api.DescribeLoadBalancerAttributesOutput, error) {
-	attrs, err := b.describeAttributes(ctx, b.lbAttributeSet(in.LoadBalancerArn))
+	attrs, err := b.describeAttributes(ctx, b.lbAttributeSet(in.LoadBalancerArn, nil))
 	if err != nil {
 		return nil, err
 	}
@@ -574,7 +578,11 @@ func (b *Backend) DescribeLoadBalancerAttributes(ctx context.Context, in *elbv2a
 // ModifyLoadBalancerAttributes changes attributes and returns all of them.
 func (b *Backend) ModifyLoadBalancerAttributes(ctx context.Context, in *elbv2api.ModifyLoadBalancerAttributesInput) (*elbv2api.ModifyLoadBalancerAttributesOutput, error) {
 	change := convert(in.Attributes, func(a types.LoadBalancerAttribute) keyValue { return keyValue{a.Key, a.Value} })
-	attrs, err := b.modifyAttributes(ctx, b.lbAttributeSet(in.LoadBalancerArn), change)
+	var lb types.LoadBalancer
+	attrs, err := b.modifyAttributes(ctx, b.lbAttributeSet(in.LoadBalancerArn, &lb), change, attributeRules{
+		unknown: func(key string) error { return unknownLoadBalancerAttribute(key, lb.Type) },
+		check:   validSecondaryIPs,
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -80,7 +80,7 @@ func requireResource(tx *sqlite.Tx, s scope, arn string) error {
 	case "loadbalancer":
 		kind, missing = kindLoadBalancer, func() error { return errLoadBalancerNotFound() }
 	case "targetgroup":
-		kind, missing = kindTargetGroup, func() error { return errTargetGroupNotFound() }
+		kind, missing = kindTargetGroup, func() error { return errTargetGroupNotFound(arn) }
 	case "listener":
 		kind, missing = kindListener, errListenerNotFound
 	case "listener-rule":

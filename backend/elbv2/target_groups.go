@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2api "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
@@ -29,6 +31,8 @@ func tgAttributes(tg types.TargetGroup) []attribute {
 		return lambdaTargetGroupAttributes
 	case isHTTP(tg.Protocol):
 		return albTargetGroupAttributes
+	case tg.Protocol == types.ProtocolEnumGeneve:
+		return gwlbTargetGroupAttributes
 	}
 	return nlbTargetGroupAttributes
 }
@@ -109,8 +113,30 @@ func applyHealthCheck(tg *types.TargetGroup, hc healthCheck) error {
 		}
 		tg.Matcher = hc.Matcher
 	}
-	if tg.HealthCheckTimeoutSeconds != nil && tg.HealthCheckIntervalSeconds != nil && *tg.HealthCheckTimeoutSeconds >= *tg.HealthCheckIntervalSeconds {
-		return errValidation("Health check timeout '%d' must be smaller than the interval '%d'", *tg.HealthCheckTimeoutSeconds, *tg.HealthCheckIntervalSeconds)
+	return validHealthCheckTiming(*tg)
+}
+
+// validHealthCheckTiming checks a health check's timeout against its
+// interval. Application Load Balancer groups (HTTP, HTTPS, lambda) need
+// the interval greater than the timeout, in AWS's words today "Health
+// check interval must be greater than the timeout." (aws/aws-cdk#3703,
+// #22155, #29062); Network and Gateway Load Balancer groups take a
+// timeout up to the interval (aws/aws-cdk#26031), so a TCP group with
+// interval 10 and its default timeout 10 is valid.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html
+func validHealthCheckTiming(tg types.TargetGroup) error {
+	if tg.HealthCheckTimeoutSeconds == nil || tg.HealthCheckIntervalSeconds == nil {
+		return nil
+	}
+	timeout, interval := *tg.HealthCheckTimeoutSeconds, *tg.HealthCheckIntervalSeconds
+	if isHTTP(tg.Protocol) || tg.TargetType == types.TargetTypeEnumLambda {
+		if timeout >= interval {
+			return errValidation("Health check interval must be greater than the timeout.")
+		}
+		return nil
+	}
+	if timeout > interval {
+		return errValidation("Health check timeout '%d' must be smaller than or equal to the interval '%d'", timeout, interval)
 	}
 	return nil
 }
@@ -148,6 +174,9 @@ func (b *Backend) CreateTargetGroup(ctx context.Context, in *elbv2api.CreateTarg
 		return nil, err
 	}
 	if err := validTags(in.Tags); err != nil {
+		return nil, err
+	}
+	if err := b.requireVPC(ctx, tg.VpcId); err != nil {
 		return nil, err
 	}
 	err = b.update(ctx, func(tx *sqlite.Tx) error {
@@ -261,6 +290,23 @@ func newTargetGroup(in *elbv2api.CreateTargetGroupInput) (types.TargetGroup, err
 	return tg, err
 }
 
+// requireVPC checks that EC2 has the target group's VPC; without EC2 any
+// VPC is taken as given. AWS answers "The VPC ID 'vpc-...' is not found"
+// (ansible/ansible#31919).
+func (b *Backend) requireVPC(ctx context.Context, vpc *string) error {
+	if b.Network == nil || vpc == nil {
+		return nil
+	}
+	out, err := b.Network.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []ec2types.Filter{{Name: aws.String("vpc-id"), Values: []string{*vpc}}}})
+	if err != nil {
+		return err
+	}
+	if len(out.Vpcs) == 0 {
+		return errValidation("The VPC ID '%s' is not found", *vpc)
+	}
+	return nil
+}
+
 func (b *Backend) targetGroup(tx *sqlite.Tx, s scope, arn string) (types.TargetGroup, error) {
 	var tg types.TargetGroup
 	err := tx.Get(s.Key(kindTargetGroup, arn), &tg)
@@ -294,20 +340,18 @@ func (b *Backend) DescribeTargetGroups(ctx context.Context, in *elbv2api.Describ
 				}
 				out.TargetGroups = append(out.TargetGroups, tg)
 			}
+			sortTargetGroups(out.TargetGroups)
 		case len(in.Names) > 0:
 			found, missing, err := byNames[types.TargetGroup](tx, s, kindTargetGroup, in.Names)
 			if err != nil {
 				return err
 			}
 			if len(missing) > 0 {
-				return errTargetGroupNotFound(missing...)
+				return errTargetGroupNotFound()
 			}
 			out.TargetGroups = append(out.TargetGroups, found...)
+			sortTargetGroups(out.TargetGroups)
 		default:
-			q, err := page(s.Query(kindTargetGroup, ""), in.Marker, in.PageSize, 400)
-			if err != nil {
-				return err
-			}
 			if in.LoadBalancerArn != nil {
 				if _, err := b.loadBalancer(tx, s, *in.LoadBalancerArn); isNotFound(err) {
 					return errLoadBalancerNotFound()
@@ -315,12 +359,26 @@ func (b *Backend) DescribeTargetGroups(ctx context.Context, in *elbv2api.Describ
 					return err
 				}
 			}
-			tgs, next, err := sqlite.ListPage(tx, q, func(tg types.TargetGroup) bool {
-				return in.LoadBalancerArn == nil || slices.Contains(tg.LoadBalancerArns, *in.LoadBalancerArn)
+			all, err := sqlite.ListAll[types.TargetGroup](tx, s.Query(kindTargetGroup, ""))
+			if err != nil {
+				return err
+			}
+			all = slices.DeleteFunc(all, func(tg types.TargetGroup) bool {
+				return in.LoadBalancerArn != nil && !slices.Contains(tg.LoadBalancerArns, *in.LoadBalancerArn)
 			})
-			out.TargetGroups = append(out.TargetGroups, tgs...)
-			out.NextMarker, err = marker(next, err)
-			return err
+			sortTargetGroups(all)
+			arns := make([]string, len(all))
+			for i, tg := range all {
+				arns[i] = *tg.TargetGroupArn
+			}
+			pageArns, next, err := pageStrings(arns, in.Marker, in.PageSize, 400)
+			if err != nil {
+				return err
+			}
+			for _, arn := range pageArns {
+				out.TargetGroups = append(out.TargetGroups, all[slices.Index(arns, arn)])
+			}
+			out.NextMarker = next
 		}
 		return nil
 	})
@@ -328,6 +386,15 @@ func (b *Backend) DescribeTargetGroups(ctx context.Context, in *elbv2api.Describ
 		return nil, err
 	}
 	return out, nil
+}
+
+// sortTargetGroups orders target groups as DescribeTargetGroups lists
+// them, whatever selects them: by name (getmoto/moto#6812, a parity fix,
+// test_describe_target_groups).
+func sortTargetGroups(tgs []types.TargetGroup) {
+	slices.SortStableFunc(tgs, func(a, b types.TargetGroup) int {
+		return strings.Compare(aws.ToString(a.TargetGroupName), aws.ToString(b.TargetGroupName))
+	})
 }
 
 // ModifyTargetGroup changes a target group's health check settings.
@@ -393,10 +460,14 @@ func (b *Backend) DeleteTargetGroup(ctx context.Context, in *elbv2api.DeleteTarg
 	return &elbv2api.DeleteTargetGroupOutput{}, nil
 }
 
-// tgAttributeSet finds a target group's attributes.
-func (b *Backend) tgAttributeSet(arn *string) attributeSet {
+// tgAttributeSet finds a target group's attributes; found, when not nil,
+// receives the target group.
+func (b *Backend) tgAttributeSet(arn *string, found *types.TargetGroup) attributeSet {
 	return func(tx *sqlite.Tx, s scope) (string, []attribute, error) {
 		tg, err := b.targetGroup(tx, s, aws.ToString(arn))
+		if found != nil {
+			*found = tg
+		}
 		return aws.ToString(tg.TargetGroupArn), tgAttributes(tg), err
 	}
 }
@@ -408,7 +479,7 @@ func toTargetGroupAttribute(kv keyValue) types.TargetGroupAttribute {
 // DescribeTargetGroupAttributes returns every attribute of the target
 // group's kind with its current value.
 func (b *Backend) DescribeTargetGroupAttributes(ctx context.Context, in *elbv2api.DescribeTargetGroupAttributesInput) (*elbv2api.DescribeTargetGroupAttributesOutput, error) {
-	attrs, err := b.describeAttributes(ctx, b.tgAttributeSet(in.TargetGroupArn))
+	attrs, err := b.describeAttributes(ctx, b.tgAttributeSet(in.TargetGroupArn, nil))
 	if err != nil {
 		return nil, err
 	}
@@ -418,7 +489,11 @@ func (b *Backend) DescribeTargetGroupAttributes(ctx context.Context, in *elbv2ap
 // ModifyTargetGroupAttributes changes attributes and returns all of them.
 func (b *Backend) ModifyTargetGroupAttributes(ctx context.Context, in *elbv2api.ModifyTargetGroupAttributesInput) (*elbv2api.ModifyTargetGroupAttributesOutput, error) {
 	change := convert(in.Attributes, func(a types.TargetGroupAttribute) keyValue { return keyValue{a.Key, a.Value} })
-	attrs, err := b.modifyAttributes(ctx, b.tgAttributeSet(in.TargetGroupArn), change)
+	var tg types.TargetGroup
+	attrs, err := b.modifyAttributes(ctx, b.tgAttributeSet(in.TargetGroupArn, &tg), change, attributeRules{
+		unknown: unknownAttribute("Target group"),
+		check:   func(_, after map[string]string) error { return validStickiness(tg, after) },
+	})
 	if err != nil {
 		return nil, err
 	}
