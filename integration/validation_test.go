@@ -44,3 +44,50 @@ func TestEnumsValidated(t *testing.T) {
 	awscli.fails("ValidationError", "elbv2", "create-target-group", "--name", "tg", "--protocol", "HTTPX", "--port", "80", "--vpc-id", "vpc-1")
 	awscli.fails("ValidationException", "ssm", "put-parameter", "--name", "p", "--value", "v", "--type", "String", "--tier", "Premium")
 }
+
+// TestQuotasValidated: the documented quotas and constraints of task
+// definitions, overrides and rule conditions, with ECS's texts as users
+// quote them (cited in backend/ecs).
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_QueryStringKeyValuePair.html
+func TestQuotasValidated(t *testing.T) {
+	ctx, c := setup(t)
+	c.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("c")})
+	registerErr := func(containers ...types.ContainerDefinition) string {
+		t.Helper()
+		_, err := c.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("big"), ContainerDefinitions: containers})
+		return aws.ToString(wantErr[*types.ClientException](t, err).Message)
+	}
+	var eleven []types.ContainerDefinition
+	for i := range 11 {
+		eleven = append(eleven, webContainer("c"+strings.Repeat("x", i)))
+	}
+	if msg := registerErr(eleven...); !strings.Contains(msg, "at most 10 containers") {
+		t.Errorf("11 containers: %s", msg)
+	}
+	huge := webContainer("web")
+	for i := range 10000 {
+		huge.Environment = append(huge.Environment, types.KeyValuePair{Name: aws.String("VAR_" + strings.Repeat("x", i%10)), Value: aws.String("value")})
+	}
+	if msg := registerErr(huge); !strings.HasPrefix(msg, "Actual length: '") || !strings.HasSuffix(msg, "'. Max allowed length is '65536' bytes.") {
+		t.Errorf("a 10,000-variable task definition: %s", msg)
+	}
+	bad := webContainer("web")
+	bad.Image = aws.String("my image:latest")
+	if msg := registerErr(bad); msg != "Container.image contains invalid characters." {
+		t.Errorf("an image with a space: %s", msg)
+	}
+	if list := try(c.ecs.ListTaskDefinitions(ctx, &ecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String("big")})).must(t).TaskDefinitionArns; len(list) != 0 {
+		t.Errorf("refused task definitions were stored: %v", list)
+	}
+
+	register(t, ctx, c, "web", types.NetworkModeBridge, app("app"))
+	_, err := c.ecs.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("c"), TaskDefinition: aws.String("web"),
+		Overrides: &types.TaskOverride{ContainerOverrides: []types.ContainerOverride{{Name: aws.String("app"), Memory: aws.Int32(-1)}}}})
+	wantErr[*types.InvalidParameterException](t, err)
+	long := types.ContainerOverride{Name: aws.String("app"), Command: []string{strings.Repeat("x", 9000)}}
+	_, err = c.ecs.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("c"), TaskDefinition: aws.String("web"), Overrides: &types.TaskOverride{ContainerOverrides: []types.ContainerOverride{long}}})
+	if e := wantErr[*types.InvalidParameterException](t, err); aws.ToString(e.Message) != "Container Overrides length must be at most 8192." {
+		t.Errorf("long overrides: %v", err)
+	}
+}

@@ -1,11 +1,13 @@
 package ecs
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,9 +16,25 @@ import (
 	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"berth/awsproto/json11"
 	"berth/backend"
 	"berth/sqlite"
 )
+
+var imagePattern = regexp.MustCompile(`^[A-Za-z0-9_.:/#@-]{1,255}$`)
+
+// ECS's quotas on a task definition.
+const (
+	maxTaskDefinitionSize = 65536 // bytes, as JSON
+	maxContainers         = 10
+)
+
+// encodedSize is the length of v as the AWS JSON protocol encodes it.
+func encodedSize(v any) int {
+	var buf bytes.Buffer
+	json11.Codec{}.Encode(&buf, v)
+	return buf.Len()
+}
 
 // family records the last revision a task definition family used; revisions
 // are never reused, even after deletion.
@@ -30,6 +48,18 @@ type family struct {
 // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html
 func (b *Backend) RegisterTaskDefinition(ctx context.Context, in *ecsapi.RegisterTaskDefinitionInput) (*ecsapi.RegisterTaskDefinitionOutput, error) {
 	s := scopeOf(ctx)
+	// A task definition is at most 64 KiB, in ECS's words as users
+	// report them ("Actual length: '74049'. Max allowed length is '65536'
+	// bytes."); at most 10 containers.
+	// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html
+	withoutTags := *in
+	withoutTags.Tags = nil
+	if n := encodedSize(&withoutTags); n > maxTaskDefinitionSize {
+		return nil, errClient("Actual length: '%d'. Max allowed length is '%d' bytes.", n, maxTaskDefinitionSize)
+	}
+	if len(in.ContainerDefinitions) > maxContainers {
+		return nil, errClient("Too many containers: a task definition can have at most %d containers.", maxContainers)
+	}
 	td, err := newTaskDefinition(in)
 	if err != nil {
 		return nil, err
@@ -223,6 +253,13 @@ func validContainer(c types.ContainerDefinition, mode types.NetworkMode, taskMem
 	}
 	if c.Image == nil || *c.Image == "" {
 		return errClient("Container.image should not be null or empty.")
+	}
+	// Up to 255 letters, numbers, hyphens, underscores, colons, periods,
+	// forward slashes and number signs (and @ of a digest); the message is
+	// ECS's, as users report it.
+	// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_image
+	if !imagePattern.MatchString(*c.Image) {
+		return errClient("Container.image contains invalid characters.")
 	}
 	if c.Memory == nil && c.MemoryReservation == nil && !taskMemory {
 		return errClient("Invalid setting for container '%s'. At least one of 'memory' or 'memoryReservation' must be specified.", *c.Name)

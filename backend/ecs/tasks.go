@@ -188,7 +188,18 @@ func validOverrides(td *types.TaskDefinition, o *types.TaskOverride) error {
 	if o == nil {
 		return nil
 	}
+	// ECS bounds the overrides' size, as users quote its answer:
+	// "InvalidParameterException: Container Overrides length must be at
+	// most 8192."
+	if n := encodedSize(o.ContainerOverrides); n > 8192 {
+		return errInvalidParameter("Container Overrides length must be at most 8192.")
+	}
 	for _, co := range o.ContainerOverrides {
+		for _, v := range []*int32{co.Cpu, co.Memory, co.MemoryReservation} {
+			if v != nil && *v < 0 {
+				return errInvalidParameter("Invalid cpu or memory override for container %s: the value must not be negative.", aws.ToString(co.Name))
+			}
+		}
 		if !slices.ContainsFunc(td.ContainerDefinitions, func(c types.ContainerDefinition) bool { return aws.ToString(c.Name) == aws.ToString(co.Name) }) {
 			return errInvalidParameter("Override for container named %s is not a container in the TaskDefinition.", aws.ToString(co.Name))
 		}

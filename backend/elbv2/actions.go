@@ -357,6 +357,9 @@ func validConditions(in []types.RuleCondition) ([]types.RuleCondition, error) {
 				if aws.ToString(kv.Value) == "" {
 					return nil, errValidation("Query string conditions need a value in every key/value pair")
 				}
+				if len(aws.ToString(kv.Key)) > 128 || len(aws.ToString(kv.Value)) > 128 {
+					return nil, errValidation("Query string key '%s' or value '%s' is longer than 128 characters", aws.ToString(kv.Key), aws.ToString(kv.Value))
+				}
 				values = append(values, aws.ToString(kv.Key)+aws.ToString(kv.Value))
 			}
 		case "source-ip":
