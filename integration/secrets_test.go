@@ -44,9 +44,10 @@ func TestTaskSecrets(t *testing.T) {
 	apiKey := try(sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("api-key"), SecretString: aws.String("key-9a8b7c")})).must(t)
 	db := try(sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("prod/db"), SecretString: aws.String(`{"username":"admin","password":"first-pw"}`)})).must(t)
 	try(sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: db.ARN, SecretString: aws.String(`{"username":"admin","password":"second-pw"}`)})).must(t)
+	cert := try(sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("cert"), SecretBinary: []byte{0xde, 0xad}})).must(t)
 	role := executionRole(t, ctx, c)
 
-	printer := app("app", "env", "DB_HOST", "TOKEN", "API_KEY", "DB_PASSWORD", "DB_OLD_PASSWORD", "PLAIN")
+	printer := app("app", "env", "DB_HOST", "TOKEN", "API_KEY", "DB_PASSWORD", "DB_OLD_PASSWORD", "CERT", "PLAIN")
 	printer.Environment = []types.KeyValuePair{{Name: aws.String("PLAIN"), Value: aws.String("not-secret")}, {Name: aws.String("DB_HOST"), Value: aws.String("overridden")}}
 	printer.Secrets = []types.Secret{
 		secretFrom("DB_HOST", "/app/db-host"),
@@ -54,6 +55,8 @@ func TestTaskSecrets(t *testing.T) {
 		secretFrom("API_KEY", aws.ToString(apiKey.ARN)),
 		secretFrom("DB_PASSWORD", aws.ToString(db.ARN)+":password::"),
 		secretFrom("DB_OLD_PASSWORD", aws.ToString(db.ARN)+":password:AWSPREVIOUS:"),
+		// A binary secret has no SecretString: the agent sets "".
+		secretFrom("CERT", aws.ToString(cert.ARN)),
 	}
 	printer.LogConfiguration = &types.LogConfiguration{LogDriver: types.LogDriverAwslogs, Options: map[string]string{
 		"awslogs-group": "/ecs/secrets", "awslogs-region": c.region, "awslogs-stream-prefix": "app", "awslogs-create-group": "true",
@@ -71,7 +74,7 @@ func TestTaskSecrets(t *testing.T) {
 		t.Fatalf("task = %s", taskJSON(task))
 	}
 	stream := "app/app/" + (*task.TaskArn)[strings.LastIndex(*task.TaskArn, "/")+1:]
-	want := []string{"DB_HOST=db.internal", "TOKEN=tok-0f1e2d", "API_KEY=key-9a8b7c", "DB_PASSWORD=second-pw", "DB_OLD_PASSWORD=first-pw", "PLAIN=not-secret"}
+	want := []string{"DB_HOST=db.internal", "TOKEN=tok-0f1e2d", "API_KEY=key-9a8b7c", "DB_PASSWORD=second-pw", "DB_OLD_PASSWORD=first-pw", "CERT=", "PLAIN=not-secret"}
 	var got []string
 	eventually(t, "the variables in the log stream", func() bool {
 		out, err := c.logs.GetLogEvents(ctx, &cloudwatchlogs.GetLogEventsInput{LogGroupName: aws.String("/ecs/secrets"), LogStreamName: aws.String(stream), StartFromHead: aws.Bool(true)})
@@ -118,6 +121,10 @@ func TestTaskSecretFailures(t *testing.T) {
 			prefix + "unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret arn:aws:secretsmanager:" + c.region + ":000000000000:secret:gone-AbCdEf from secrets manager: ResourceNotFoundException: "},
 		"no-key": {[]types.Secret{secretFrom("A", aws.ToString(db.ARN)+":MY_SECRET::")},
 			prefix + "unable to retrieve secret from asm: service call has been retried 1 time(s): retrieved secret from Secrets Manager did not contain json key MY_SECRET"},
+		// The agent wants the ARN alone or with all three of key, stage
+		// and version id (amazon-ecs-agent's asm package).
+		"bad-arn": {[]types.Secret{secretFrom("A", aws.ToString(db.ARN)+":password")},
+			prefix + "unable to retrieve secret from asm: service call has been retried 1 time(s): an invalid ARN format for the AWS Secrets Manager secret was specified. Specify a valid ARN and try again."},
 	} {
 		container := app("app")
 		container.Secrets = tc.secrets
@@ -129,6 +136,18 @@ func TestTaskSecretFailures(t *testing.T) {
 	}
 	if left := containersOf(shared, c.region, "c"); len(left) > 0 {
 		t.Fatalf("containers left behind: %v", left)
+	}
+
+	// A role named by its short name is the caller's; once deleted, ECS
+	// cannot assume it and refuses the task, in the words users report.
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	try(c.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("shortlived"), AssumeRolePolicyDocument: aws.String(trust)})).must(t)
+	try(c.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("short"), ExecutionRoleArn: aws.String("shortlived"),
+		ContainerDefinitions: []types.ContainerDefinition{app("app")}})).must(t)
+	try(c.iam.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("shortlived")})).must(t)
+	_, err := c.ecs.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("c"), TaskDefinition: aws.String("short")})
+	if e := wantErr[*types.ClientException](t, err); !strings.HasPrefix(aws.ToString(e.Message), "ECS was unable to assume the role 'shortlived' that was provided for this task.") {
+		t.Errorf("RunTask with a deleted role: %v", err)
 	}
 }
 

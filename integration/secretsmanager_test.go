@@ -36,8 +36,10 @@ func TestSecretsManagerVersions(t *testing.T) {
 	if e := wantErr[*types.ResourceExistsException](t, err); !strings.Contains(e.ErrorMessage(), "app/db already exists") {
 		t.Fatalf("message %q", e.ErrorMessage())
 	}
+	// Input validation's own code, as users report it
+	// (https://github.com/anomalyco/sst/issues/3795).
 	_, err = sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("bad name!")})
-	wantErr[*types.InvalidParameterException](t, err)
+	wantCode(t, err, "ValidationException")
 	_, err = sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("both"), SecretString: aws.String("x"), SecretBinary: []byte("y")})
 	wantErr[*types.InvalidParameterException](t, err)
 	_, err = sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("replica"), AddReplicaRegions: []types.ReplicaRegionType{{Region: aws.String("eu-west-1")}}})

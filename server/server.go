@@ -134,7 +134,7 @@ func New(cfg Config, b Backends, ids backend.IDs, log zerolog.Logger) *Server {
 			"AmazonEC2ContainerRegistry_V20150921": {"ecr", json11.Codec{}, newTable(&ecr.Client{}, b.ECR, coralEnumFault("InvalidParameterException"))},
 			"Logs_20140328":                        {"logs", json11.Codec{}, newTable(&cloudwatchlogs.Client{}, b.Logs, coralEnumFault("InvalidParameterException"))},
 			"AmazonSSM":                            {"ssm", json11.Codec{KeepCase: true}, newTable(&ssm.Client{}, b.SSM, except(coralEnumFault("ValidationException"), "type"))},
-			"secretsmanager":                       {"secretsmanager", json11.Codec{KeepCase: true}, newTable(&secretsmanager.Client{}, b.SecretsManager, coralEnumFault("InvalidParameterException"))},
+			"secretsmanager":                       {"secretsmanager", json11.Codec{KeepCase: true}, newTable(&secretsmanager.Client{}, b.SecretsManager, coralEnumFault("ValidationException"))},
 		},
 		query: map[string]queryService{
 			// EC2 is no service of AWS's common input validation: each

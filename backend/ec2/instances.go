@@ -103,6 +103,11 @@ func (b *Backend) RunInstances(ctx context.Context, in *ec2api.RunInstancesInput
 	if instanceType == "" {
 		instanceType = types.InstanceTypeM1Small
 	}
+	// The types EC2 has are the SDK's enumeration; EC2's answer to
+	// another is reported in https://github.com/getmoto/moto/issues/1695.
+	if !slices.Contains(instanceType.Values(), instanceType) {
+		return nil, errInvalid("Invalid value '%s' for InstanceType.", instanceType)
+	}
 	info := typeInfo(instanceType)
 	credits := ""
 	if aws.ToBool(info.BurstablePerformanceSupported) {

@@ -119,17 +119,39 @@ func (b *Backend) validRoles(ctx context.Context, arns ...*string) error {
 		if aws.ToString(arn) == "" || b.Roles == nil {
 			continue
 		}
-		parts := strings.SplitN(*arn, ":", 6)
-		if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") {
-			return errClient("Role is not valid")
+		// A role is named by its ARN or, in the caller's account, by its
+		// short name.
+		// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html#ECS-RegisterTaskDefinition-request-taskRoleArn
+		account, name := scopeOf(ctx).Account, *arn
+		if strings.HasPrefix(*arn, "arn:") {
+			parts := strings.SplitN(*arn, ":", 6)
+			if len(parts) != 6 || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") {
+				return errClient("Role is not valid")
+			}
+			account, name = parts[4], parts[5][strings.LastIndex(parts[5], "/")+1:]
 		}
-		ctx := backend.WithScope(ctx, backend.Scope{Account: parts[4], Region: scopeOf(ctx).Region})
-		_, err := b.Roles.GetRole(ctx, &iamapi.GetRoleInput{RoleName: aws.String(parts[5][strings.LastIndex(parts[5], "/")+1:])})
+		ctx := backend.WithScope(ctx, backend.Scope{Account: account, Region: scopeOf(ctx).Region})
+		_, err := b.Roles.GetRole(ctx, &iamapi.GetRoleInput{RoleName: aws.String(name)})
 		var e *awsproto.Error
 		if errors.As(err, &e) && e.Code == "NoSuchEntity" {
 			return errClient("Role is not valid")
 		}
 		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// assumableRoles checks, when a task starts, that the roles it names
+// still exist: ECS refuses the task with ClientException otherwise, in
+// the words users report ("ECS was unable to assume the role '...' that
+// was provided for this task. ...").
+func (b *Backend) assumableRoles(ctx context.Context, arns ...*string) error {
+	for _, arn := range arns {
+		if err := b.validRoles(ctx, arn); awsproto.HasCode(err, &types.ClientException{}) {
+			return errClient("ECS was unable to assume the role '%s' that was provided for this task. Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role.", *arn)
+		} else if err != nil {
 			return err
 		}
 	}

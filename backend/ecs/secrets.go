@@ -180,22 +180,29 @@ type secretSelector struct {
 	arn, jsonKey, versionStage, versionID string
 }
 
-func parseSecretSelector(valueFrom string) secretSelector {
+// ok is false for any other number of parts, which the agent refuses.
+func parseSecretSelector(valueFrom string) (sel secretSelector, ok bool) {
 	parts := strings.Split(valueFrom, ":")
-	if len(parts) <= 7 {
-		return secretSelector{arn: valueFrom}
+	switch len(parts) {
+	case 7:
+		return secretSelector{arn: valueFrom}, true
+	case 10:
+		return secretSelector{arn: strings.Join(parts[:7], ":"), jsonKey: parts[7], versionStage: parts[8], versionID: parts[9]}, true
 	}
-	sel := secretSelector{arn: strings.Join(parts[:7], ":")}
-	extra := append(parts[7:], "", "", "")
-	sel.jsonKey, sel.versionStage, sel.versionID = extra[0], extra[1], extra[2]
-	return sel
+	return sel, false
 }
+
+// errSecretArn is the agent's answer to a valueFrom of neither form.
+const errSecretArn = "an invalid ARN format for the AWS Secrets Manager secret was specified. Specify a valid ARN and try again."
 
 // secretValue reads the value a Secrets Manager valueFrom names: the whole
 // secret string, or one key of the JSON object it holds.
 func (b *Backend) secretValue(ctx context.Context, s backend.Scope, valueFrom string) (string, error) {
 	const failed = secretsFailed + "unable to retrieve secret from asm: service call has been retried 1 time(s): "
-	sel := parseSecretSelector(valueFrom)
+	sel, ok := parseSecretSelector(valueFrom)
+	if !ok {
+		return "", failStart("%s%s", failed, errSecretArn)
+	}
 	if b.Secrets == nil {
 		return "", failStart("%sberth serves no Secrets Manager", failed)
 	}
@@ -209,22 +216,19 @@ func (b *Backend) secretValue(ctx context.Context, s backend.Scope, valueFrom st
 	case sel.jsonKey == "":
 		return value, nil
 	}
-	var object map[string]json.RawMessage
+	var object map[string]any
 	if err := json.Unmarshal([]byte(value), &object); err != nil {
 		return "", failStart("%sfailed to unmarshal secret %s as JSON: %v", failed, sel.arn, jsonSyntax(err))
 	}
-	raw, ok := object[sel.jsonKey]
+	v, ok := object[sel.jsonKey]
 	if !ok {
 		// Field reports: "retrieved secret from Secrets Manager did not
 		// contain json key MY_SECRET".
 		return "", failStart("%sretrieved secret from Secrets Manager did not contain json key %s", failed, sel.jsonKey)
 	}
-	var str string
-	if json.Unmarshal(raw, &str) == nil {
-		return str, nil
-	}
-	// A key whose value is not a string gets its JSON text.
-	return string(raw), nil
+	// The agent formats the key's value with Go's %v: a string as it is,
+	// 1000000 as 1e+06, an object as map[a:b].
+	return fmt.Sprintf("%v", v), nil
 }
 
 // jsonSyntax is a JSON decoding error without anything of the text it
@@ -246,7 +250,11 @@ func (b *Backend) registryAuth(ctx context.Context, s backend.Scope, secret, ima
 	if b.Secrets == nil {
 		return "", failStart("%sberth serves no Secrets Manager", failed)
 	}
-	sel := parseSecretSelector(secret)
+	sel, ok := parseSecretSelector(secret)
+	if !ok {
+		// A name or partial ARN: the secret as it is named.
+		sel = secretSelector{arn: secret}
+	}
 	value, err := b.Secrets.SecretString(ctx, s, sel.arn, sel.versionStage, sel.versionID)
 	var ae *awsproto.Error
 	switch {

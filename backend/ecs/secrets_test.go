@@ -53,10 +53,15 @@ func TestParseSecretSelector(t *testing.T) {
 		{dbSecret + ":username::", secretSelector{arn: dbSecret, jsonKey: "username"}},
 		{dbSecret + "::AWSPREVIOUS:", secretSelector{arn: dbSecret, versionStage: "AWSPREVIOUS"}},
 		{dbSecret + ":password::0e5b9b9a-1d2c-4a1f-8f46-6f8e1f6d2b11", secretSelector{arn: dbSecret, jsonKey: "password", versionID: "0e5b9b9a-1d2c-4a1f-8f46-6f8e1f6d2b11"}},
-		{dbSecret + ":password", secretSelector{arn: dbSecret, jsonKey: "password"}},
 	} {
-		if got := parseSecretSelector(tc.in); got != tc.want {
-			t.Errorf("parseSecretSelector(%q) = %+v, want %+v", tc.in, got, tc.want)
+		if got, ok := parseSecretSelector(tc.in); !ok || got != tc.want {
+			t.Errorf("parseSecretSelector(%q) = %+v, %v, want %+v", tc.in, got, ok, tc.want)
+		}
+	}
+	// The agent takes the ARN alone or with all three parts.
+	for _, bad := range []string{dbSecret + ":password", dbSecret + ":a:b", "arn:aws:secretsmanager:us-east-1:123456789012:secret"} {
+		if _, ok := parseSecretSelector(bad); ok {
+			t.Errorf("parseSecretSelector(%q) accepted", bad)
 		}
 	}
 }
@@ -73,7 +78,7 @@ func TestResolveSecrets(t *testing.T) {
 	b := &Backend{
 		Parameters: fakeParameters{"/app/db-host": "db.internal", "arn:aws:ssm:us-east-1:123456789012:parameter/app/token": "s3cr3t"},
 		Secrets: fakeSecrets{
-			dbSecret + "||":            `{"username":"admin","password":"hunter2","port":5432}`,
+			dbSecret + "||":            `{"username":"admin","password":"hunter2","port":5432,"big":1000000}`,
 			dbSecret + "|AWSPREVIOUS|": `{"username":"admin","password":"old"}`,
 		},
 	}
@@ -84,6 +89,7 @@ func TestResolveSecrets(t *testing.T) {
 		secret("DB", dbSecret),
 		secret("DB_PASSWORD", dbSecret+":password::"),
 		secret("DB_PORT", dbSecret+":port::"),
+		secret("BIG", dbSecret+":big::"),
 		secret("DB_OLD_PASSWORD", dbSecret+":password:AWSPREVIOUS:"),
 	}, LogConfiguration: &types.LogConfiguration{LogDriver: types.LogDriverSplunk, SecretOptions: []types.Secret{secret("splunk-token", "/app/db-host")}}}
 	other := types.ContainerDefinition{Name: aws.String("other"), Image: aws.String("other"), Secrets: []types.Secret{secret("MISSING", "/nowhere")}}
@@ -93,8 +99,9 @@ func TestResolveSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"DB_HOST=db.internal", "TOKEN=s3cr3t", `DB={"username":"admin","password":"hunter2","port":5432}`,
-		"DB_PASSWORD=hunter2", "DB_PORT=5432", "DB_OLD_PASSWORD=old"}
+	// Values that are not strings as the agent formats them (%v).
+	want := []string{"DB_HOST=db.internal", "TOKEN=s3cr3t", `DB={"username":"admin","password":"hunter2","port":5432,"big":1000000}`,
+		"DB_PASSWORD=hunter2", "DB_PORT=5432", "BIG=1e+06", "DB_OLD_PASSWORD=old"}
 	if !slices.Equal(got["app"].env, want) {
 		t.Errorf("env = %q, want %q", got["app"].env, want)
 	}

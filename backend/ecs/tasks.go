@@ -123,6 +123,21 @@ func (b *Backend) startTasks(ctx context.Context, spec taskSpec, count int, inst
 			return nil, nil, err
 		}
 	}
+	// The task definition's roles may have been deleted since it was
+	// registered.
+	var roles []*string
+	if err := b.store.View(ctx, func(tx *sqlite.Tx) error {
+		td, err := b.taskDefinition(tx, s, *spec.taskDefinition)
+		if err == nil {
+			roles = []*string{td.TaskRoleArn, td.ExecutionRoleArn}
+		}
+		return nil // a missing task definition is answered below
+	}); err != nil {
+		return nil, nil, err
+	}
+	if err := b.assumableRoles(ctx, roles...); err != nil {
+		return nil, nil, err
+	}
 	if err := b.validNetwork(ctx, spec.network); err != nil {
 		return nil, nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -59,6 +60,15 @@ var (
 
 // retentions are the values retentionInDays may take.
 var retentions = []int32{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// retentionList is retentions as AWS lists a value set: "1, 3, 5, ...".
+func retentionList() string {
+	days := make([]string, len(retentions))
+	for i, d := range retentions {
+		days[i] = strconv.Itoa(int(d))
+	}
+	return strings.Join(days, ", ")
+}
 
 func errNotFound(what string) error {
 	return awsproto.Modeled(&types.ResourceNotFoundException{}, "The specified %s does not exist.", what)
@@ -188,7 +198,7 @@ func (b *Backend) changeGroup(ctx context.Context, name string, change func(*gro
 func (b *Backend) PutRetentionPolicy(ctx context.Context, in *logsapi.PutRetentionPolicyInput) (*logsapi.PutRetentionPolicyOutput, error) {
 	days := aws.ToInt32(in.RetentionInDays)
 	if !slices.Contains(retentions, days) {
-		return nil, errInvalid("1 validation error detected: Value '%d' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: %v", days, retentions)
+		return nil, errInvalid("1 validation error detected: Value '%d' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: [%s]", days, retentionList())
 	}
 	err := b.changeGroup(ctx, aws.ToString(in.LogGroupName), func(g *group) error {
 		g.Group.RetentionInDays = aws.Int32(days)

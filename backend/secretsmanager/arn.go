@@ -83,7 +83,7 @@ func validName(name string) error {
 		}
 	}
 	if !ok {
-		return errInvalidParameter("Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!")
+		return errValidation("Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!")
 	}
 	return nil
 }

@@ -33,6 +33,14 @@ func errInvalidParameter(format string, args ...any) error {
 	return awsproto.Modeled(&types.InvalidParameterException{}, format, args...)
 }
 
+// errValidation is the input validation error of AWS's common request
+// validation, which Secrets Manager answers for malformed members, as
+// users report it ("ValidationException: Invalid name. Must be a valid
+// name ...": https://github.com/anomalyco/sst/issues/3795).
+func errValidation(format string, args ...any) error {
+	return awsproto.ClientError("ValidationException", format, args...)
+}
+
 func errExists(format string, args ...any) error {
 	return awsproto.Modeled(&types.ResourceExistsException{}, format, args...)
 }

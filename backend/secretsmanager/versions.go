@@ -127,9 +127,11 @@ func (b *Backend) GetSecretValue(ctx context.Context, in *sm.GetSecretValueInput
 // SecretString returns the SecretString of the version of secret id (a
 // name, a full ARN or a partial ARN; an ARN's own account and region win
 // over s) that versionID, else versionStage, else AWSCURRENT picks, in
-// scope s. Errors: ResourceNotFoundException (no such secret, version or
-// stage), InvalidRequestException (scheduled for deletion, or the version
-// holds SecretBinary only). SDK types.
+// scope s; "" for a version that holds a SecretBinary only, which the ECS
+// agent injects as an empty variable (its asm package reads a missing
+// SecretString as empty). Errors: ResourceNotFoundException (no such
+// secret, version or stage), InvalidRequestException (scheduled for
+// deletion). SDK types.
 //
 // It is one store read, and a write at most once a day per secret to
 // record LastAccessedDate.
@@ -138,10 +140,7 @@ func (b *Backend) SecretString(ctx context.Context, s backend.Scope, id, version
 	if err != nil {
 		return "", err
 	}
-	if v.String == nil {
-		return "", errInvalidRequest("The secret %s holds a SecretBinary, not a SecretString.", id)
-	}
-	return *v.String, nil
+	return aws.ToString(v.String), nil
 }
 
 // value reads the version of a secret, then records the day it was read.
