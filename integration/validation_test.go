@@ -43,7 +43,7 @@ func TestEnumsValidated(t *testing.T) {
 	awscli.fails("InvalidParameterException", "ecs", "run-task", "--cluster", "c", "--task-definition", "web", "--launch-type", "Fargate")
 	awscli.fails("ValidationError", "elbv2", "create-target-group", "--name", "tg", "--protocol", "HTTPX", "--port", "80", "--vpc-id", "vpc-1")
 	// EC2's own answer (https://github.com/getmoto/moto/issues/1695).
-	awscli.fails("InvalidParameterValue", "ec2", "run-instances", "--image-id", "ami-1", "--instance-type", "t9.huge")
+	awscli.fails("InvalidParameterValue", "ec2", "run-instances", "--image-id", "ami-0123456789abcdef0", "--instance-type", "t9.huge")
 	awscli.fails("ValidationException", "ssm", "put-parameter", "--name", "p", "--value", "v", "--type", "String", "--tier", "Premium")
 }
 
