@@ -48,6 +48,11 @@ func (c Codec) Decode(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
+	// JSON is UTF-8 (RFC 8259 section 8.1); the decoder would quietly
+	// turn other bytes into U+FFFD and store what the client never sent.
+	if !utf8.Valid(body) {
+		return serializationError("malformed JSON body: not valid UTF-8")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var doc any

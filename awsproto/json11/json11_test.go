@@ -40,6 +40,7 @@ func TestDecodeErrors(t *testing.T) {
 	for _, body := range []string{
 		`{`, `[]`, `"x"`, `{"family":1}`, `{"containerDefinitions":{}}`, `{"cpu":true}`,
 		`{"containerDefinitions":[{"memory":"x"}]}`, `{"containerDefinitions":[{"memory":99999999999}]}`, `{} {}`,
+		"{\"family\":\"web\xff\"}", // not UTF-8 (RFC 8259 section 8.1)
 	} {
 		var in ecs.RegisterTaskDefinitionInput
 		err := Codec{}.Decode([]byte(body), &in)
