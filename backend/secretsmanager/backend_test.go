@@ -2,6 +2,7 @@ package secretsmanager
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"sync/atomic"
@@ -42,7 +43,7 @@ func TestSecretString(t *testing.T) {
 	if _, err := b.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: aws.String("db"), SecretString: aws.String("two")}); err != nil {
 		t.Fatal(err)
 	}
-	other := backend.Scope{Account: "111111111111", Region: "eu-west-1"}
+	other := backend.Scope{Account: scope.Account, Region: "eu-west-1"}
 	for _, tc := range []struct {
 		s                    backend.Scope
 		id, stage, versionID string
@@ -51,7 +52,7 @@ func TestSecretString(t *testing.T) {
 		{scope, "db", "", "", "two"},
 		{scope, "db", "AWSPREVIOUS", "", "one"},
 		{scope, "db", "", *created.VersionId, "one"},
-		{other, *created.ARN, "", "", "two"}, // the ARN's scope wins
+		{other, *created.ARN, "", "", "two"}, // the ARN's region wins
 		{other, (*created.ARN)[:len(*created.ARN)-7], "", "", "two"},
 	} {
 		if got, err := b.SecretString(ctx, tc.s, tc.id, tc.stage, tc.versionID); err != nil || got != tc.want {
@@ -60,6 +61,16 @@ func TestSecretString(t *testing.T) {
 	}
 	if _, err := b.SecretString(ctx, other, "db", "", ""); !awsproto.HasCode(err, &types.ResourceNotFoundException{}) {
 		t.Errorf("in another scope: %v", err)
+	}
+	// Another account reaches a secret only through its resource policy
+	// and a customer managed key, neither of which berth evaluates.
+	// https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples_cross.html
+	stranger := backend.Scope{Account: "111111111111", Region: scope.Region}
+	for _, id := range []string{*created.ARN, (*created.ARN)[:len(*created.ARN)-7]} {
+		var ae *awsproto.Error
+		if _, err := b.SecretString(ctx, stranger, id, "", ""); !errors.As(err, &ae) || ae.Code != "AccessDeniedException" {
+			t.Errorf("another account, %s: %v", id, err)
+		}
 	}
 	if _, err := b.SecretString(ctx, scope, "db", "AWSPENDING", ""); !awsproto.HasCode(err, &types.ResourceNotFoundException{}) {
 		t.Errorf("missing stage: %v", err)

@@ -65,12 +65,19 @@ func (s *secret) scheduled() bool { return !s.Deleted.IsZero() }
 // no longer exists, though its row may remain until a write removes it.
 func (s *secret) gone(now time.Time) bool { return !s.Purge.IsZero() && !now.Before(s.Purge) }
 
-// find returns the secret that id names in scope s (an ARN's own scope
+// find returns the secret that id names in scope s (an ARN's own region
 // wins), its store key, or ResourceNotFoundException. A secret whose
-// recovery window has passed is not found.
+// recovery window has passed is not found. An ARN of another account is
+// AccessDeniedException: AWS lets another account in only through a
+// resource policy and a customer managed KMS key, and berth evaluates
+// neither, so it grants no cross-account access.
+// https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples_cross.html
 func find(tx *sqlite.Tx, s backend.Scope, id string, now time.Time) (secret, sqlite.Key, error) {
 	var sec secret
 	for _, c := range candidates(s, id) {
+		if c.scope.Account != s.Account {
+			return secret{}, sqlite.Key{}, errCrossAccount(s, id)
+		}
 		k := c.scope.Key(kindSecret, c.name)
 		err := tx.Get(k, &sec)
 		if errors.Is(err, sqlite.ErrNotFound) {
