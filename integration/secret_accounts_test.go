@@ -57,3 +57,22 @@ func TestSecretStoresKeepAccountsApart(t *testing.T) {
 		t.Fatalf("the owner reads %q", aws.ToString(own.Parameter.Value))
 	}
 }
+
+// TestParameterByItsOwnArn: every read takes the ARN that berth answers
+// for a parameter, also that of a parameter at the root, whose ARN
+// (parameter/top) drops the name's leading slash.
+// https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-su-create.html
+func TestParameterByItsOwnArn(t *testing.T) {
+	ctx, c := setup(t)
+	try(c.ssm.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/top"), Value: aws.String("v1"), Type: ssmtypes.ParameterTypeString})).must(t)
+	arn := aws.ToString(try(c.ssm.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/top")})).must(t).Parameter.ARN)
+	if got := try(c.ssm.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(arn + ":1")})).must(t); aws.ToString(got.Parameter.Name) != "/top" {
+		t.Fatalf("GetParameter(%s:1) = %+v", arn, got.Parameter)
+	}
+	if got := try(c.ssm.GetParameters(ctx, &ssm.GetParametersInput{Names: []string{arn}})).must(t); len(got.Parameters) != 1 {
+		t.Fatalf("GetParameters(%s) = %+v", arn, got)
+	}
+	if got := try(c.ssm.GetParameterHistory(ctx, &ssm.GetParameterHistoryInput{Name: aws.String(arn)})).must(t); len(got.Parameters) != 1 {
+		t.Fatalf("GetParameterHistory(%s) = %+v", arn, got)
+	}
+}

@@ -77,6 +77,9 @@ type selector struct {
 	Version int64  // 0 for none
 	Label   string // "" for none
 	Scope   backend.Scope
+	// ARN is set when the reference was an ARN: parameter/x is the ARN
+	// of both x and /x.
+	ARN bool
 }
 
 // parseSelector splits a reference, name[:version|:label] or an ARN of a
@@ -96,7 +99,7 @@ func parseSelector(ref string, s backend.Scope) (selector, bool) {
 		if parts[4] != s.Account && parts[4] != "" {
 			return sel, false
 		}
-		sel.Scope = backend.Scope{Account: parts[4], Region: parts[3]}
+		sel.Scope, sel.ARN = backend.Scope{Account: parts[4], Region: parts[3]}, true
 		sel.Name = arnName(strings.TrimPrefix(parts[5], "parameter"))
 	}
 	name, suffix, ok := strings.Cut(sel.Name, ":")

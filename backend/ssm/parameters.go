@@ -335,12 +335,17 @@ func pickTier(v *version, prev *version) error {
 }
 
 // read returns the parameter and version sel names: a public parameter
-// from the catalogue, any other from the store.
+// from the catalogue, any other from the store. An ARN ending
+// parameter/x names x, else /x: the ARN of both.
 func (b *Backend) read(tx *sqlite.Tx, sel selector) (*parameter, *version, error) {
 	p, ok := publicParameter(sel.Scope.Region, sel.Name)
 	if !ok {
 		var err error
-		if p, err = load(tx, sel.Scope, sel.Name); err != nil {
+		p, err = load(tx, sel.Scope, sel.Name)
+		if awsproto.HasCode(err, &types.ParameterNotFound{}) && sel.ARN && !strings.HasPrefix(sel.Name, "/") {
+			p, err = load(tx, sel.Scope, "/"+sel.Name)
+		}
+		if err != nil {
 			return nil, nil, err
 		}
 	}
@@ -428,11 +433,6 @@ func (b *Backend) Value(ctx context.Context, s backend.Scope, name string) (stri
 	var value string
 	err := b.store.View(ctx, func(tx *sqlite.Tx) error {
 		p, v, err := b.read(tx, sel)
-		if awsproto.HasCode(err, &types.ParameterNotFound{}) && strings.HasPrefix(name, "arn:") && !strings.HasPrefix(sel.Name, "/") {
-			// parameter/x is the ARN of both x and /x.
-			sel.Name = "/" + sel.Name
-			p, v, err = b.read(tx, sel)
-		}
 		if err != nil {
 			return err
 		}

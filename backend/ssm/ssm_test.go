@@ -86,9 +86,9 @@ func TestParseSelector(t *testing.T) {
 		{"/a/b", selector{Name: "/a/b", Scope: scope}, true},
 		{"/a/b:3", selector{Name: "/a/b", Version: 3, Scope: scope}, true},
 		{"plain:prod", selector{Name: "plain", Label: "prod", Scope: scope}, true},
-		{"arn:aws:ssm:eu-west-1:" + scope.Account + ":parameter/a/b:2", selector{Name: "/a/b", Version: 2, Scope: other}, true},
-		{"arn:aws:ssm:eu-west-1:" + scope.Account + ":parameter/plain", selector{Name: "plain", Scope: other}, true},
-		{"arn:aws:ssm:eu-west-1::parameter/aws/service/x", selector{Name: "/aws/service/x", Scope: public}, true},
+		{"arn:aws:ssm:eu-west-1:" + scope.Account + ":parameter/a/b:2", selector{Name: "/a/b", Version: 2, Scope: other, ARN: true}, true},
+		{"arn:aws:ssm:eu-west-1:" + scope.Account + ":parameter/plain", selector{Name: "plain", Scope: other, ARN: true}, true},
+		{"arn:aws:ssm:eu-west-1::parameter/aws/service/x", selector{Name: "/aws/service/x", Scope: public, ARN: true}, true},
 		// Another account's parameter is readable only when shared
 		// through AWS RAM, which berth does not serve.
 		// https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-shared-parameters.html
