@@ -266,7 +266,7 @@ func (b *Backend) newVersion(in *ssmapi.PutParameterInput, prev *version, s back
 			return v, errAllowedPattern(v.AllowedPattern)
 		}
 		if !re.MatchString(v.Value) {
-			return v, errPatternMismatch(v.Value, v.AllowedPattern)
+			return v, errPatternMismatch(v.AllowedPattern)
 		}
 	}
 	return v, pickTier(&v, prev)
