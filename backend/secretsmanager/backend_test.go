@@ -3,6 +3,7 @@ package secretsmanager
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"sync/atomic"
@@ -182,5 +183,46 @@ func TestFirstVersionIsCurrent(t *testing.T) {
 	}
 	if got, _ := b.SecretString(ctx, scope, "empty", "", ""); got != "a" {
 		t.Fatalf("AWSCURRENT = %q, want the first version's", got)
+	}
+}
+
+// TestStagingLabelQuota: a secret's versions carry at most 20 staging
+// labels together, however they are attached; the quota bounds the
+// secret's size whatever a client does.
+// https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html
+// ("Staging labels attached across all versions of a secret: 20").
+func TestStagingLabelQuota(t *testing.T) {
+	b, ctx, _ := newBackend(t)
+	created, err := b.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("db"), SecretString: aws.String("one")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	label := func(i int) *string { return aws.String(fmt.Sprintf("L%d", i)) }
+	for i := 2; i <= 20; i++ { // AWSCURRENT and 19 more
+		if _, err := b.UpdateSecretVersionStage(ctx, &sm.UpdateSecretVersionStageInput{SecretId: aws.String("db"), VersionStage: label(i), MoveToVersionId: created.VersionId}); err != nil {
+			t.Fatalf("label %d: %v", i, err)
+		}
+	}
+	_, err = b.UpdateSecretVersionStage(ctx, &sm.UpdateSecretVersionStageInput{SecretId: aws.String("db"), VersionStage: label(21), MoveToVersionId: created.VersionId})
+	if !awsproto.HasCode(err, &types.LimitExceededException{}) {
+		t.Fatalf("the 21st label: %v", err)
+	}
+	// A new version takes AWSCURRENT and puts AWSPREVIOUS on the old one:
+	// 21 labels.
+	_, err = b.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: aws.String("db"), SecretString: aws.String("two")})
+	if !awsproto.HasCode(err, &types.LimitExceededException{}) {
+		t.Fatalf("a new version over the quota: %v", err)
+	}
+	// Moving a label keeps the count; the refused calls changed nothing.
+	put, err := b.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: aws.String("db"), SecretString: aws.String("two"), VersionStages: []string{"L2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: aws.String("db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, m := len(got.VersionIdsToStages[*created.VersionId]), len(got.VersionIdsToStages[*put.VersionId]); n != 19 || m != 1 {
+		t.Fatalf("labels: %d on the first version, %d on the second; want 19 and 1", n, m)
 	}
 }

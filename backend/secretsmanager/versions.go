@@ -54,6 +54,9 @@ func (b *Backend) addVersion(sec *secret, token string, str *string, bin []byte,
 	for _, l := range stages {
 		attach(sec.Versions, l, len(sec.Versions)-1)
 	}
+	if err := checkLabels(sec.Versions); err != nil {
+		return "", err
+	}
 	if sec.Versions = prune(sec.Versions, now); len(sec.Versions) > maxVersions {
 		return "", errLimit("You have exceeded the maximum number of versions of a secret (%d).", maxVersions)
 	}
@@ -199,6 +202,9 @@ func (b *Backend) UpdateSecretVersionStage(ctx context.Context, in *sm.UpdateSec
 			return err
 		}
 		if err := moveStage(sec.Versions, aws.ToString(in.VersionStage), aws.ToString(in.MoveToVersionId), aws.ToString(in.RemoveFromVersionId)); err != nil {
+			return err
+		}
+		if err := checkLabels(sec.Versions); err != nil {
 			return err
 		}
 		sec.LastChanged = now
