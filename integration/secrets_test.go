@@ -116,6 +116,13 @@ func TestTaskSecretFailures(t *testing.T) {
 			prefix + "unable to retrieve secrets from ssm: service call has been retried 1 time(s): invalid ssm parameters: /missing/param"},
 		"no-secret": {[]types.Secret{secretFrom("A", "arn:aws:secretsmanager:"+c.region+":000000000000:secret:gone-AbCdEf")},
 			prefix + "unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret arn:aws:secretsmanager:" + c.region + ":000000000000:secret:gone-AbCdEf from secrets manager: ResourceNotFoundException: "},
+		// Another account's secrets and parameters are out of reach: berth
+		// evaluates no resource policy and serves no RAM shares (see
+		// TestSecretStoresKeepAccountsApart).
+		"other-account-secret": {[]types.Secret{secretFrom("A", "arn:aws:secretsmanager:"+c.region+":111111111111:secret:theirs-AbCdEf")},
+			prefix + "unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret arn:aws:secretsmanager:" + c.region + ":111111111111:secret:theirs-AbCdEf from secrets manager: AccessDeniedException: "},
+		"other-account-parameter": {[]types.Secret{secretFrom("A", "arn:aws:ssm:"+c.region+":111111111111:parameter/theirs")},
+			prefix + "unable to retrieve secrets from ssm: service call has been retried 1 time(s): invalid ssm parameters: arn:aws:ssm:" + c.region + ":111111111111:parameter/theirs"},
 		"no-key": {[]types.Secret{secretFrom("A", aws.ToString(db.ARN)+":MY_SECRET::")},
 			prefix + "unable to retrieve secret from asm: service call has been retried 1 time(s): retrieved secret from Secrets Manager did not contain json key MY_SECRET"},
 	} {
