@@ -28,8 +28,8 @@ func New(store *sqlite.Store, env backend.Env) *Backend {
 	return &Backend{store: store, env: env}
 }
 
-// kindSecret is a secret with all its versions, stored under its name: one
-// read answers GetSecretValue.
+// kindSecret is a secret with its versions, stored under its name; each
+// version's value has a row of its own (kindValue).
 const kindSecret = "secretsmanager/secret"
 
 // secret is a stored secret.
@@ -49,7 +49,8 @@ type secret struct {
 }
 
 // version is one value of a secret with its staging labels; a version
-// without labels is deprecated.
+// without labels is deprecated. String and Binary are its value until it
+// is stored: then the value moves to a row of its own (see put).
 type version struct {
 	ID      string
 	String  *string `json:",omitempty"`
@@ -102,11 +103,6 @@ func live(tx *sqlite.Tx, s backend.Scope, id string, now time.Time) (secret, sql
 		err = errMarkedDeleted()
 	}
 	return sec, k, err
-}
-
-// put stores sec at k.
-func put(tx *sqlite.Tx, k sqlite.Key, sec secret) error {
-	return tx.Put(sqlite.Row{Key: k, Name: sec.ARN}, sec)
 }
 
 // now is the backend's clock in UTC. Stored times keep its precision, so
