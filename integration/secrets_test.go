@@ -192,3 +192,22 @@ func TestRepositoryCredentials(t *testing.T) {
 		t.Fatalf("task = %s\nwant reason %q", taskJSON(task), want)
 	}
 }
+
+// TestSecretNotInStopReason: a secret value the Docker Engine refuses (a
+// NUL byte, which runc quotes with the variable in its error) stops the
+// task, and the reason says why without the value; neither does berth's
+// answer about the task show it anywhere.
+func TestSecretNotInStopReason(t *testing.T) {
+	ctx, c := setup(t)
+	const value = "sekrit-7c1e\x00tail"
+	db := try(c.secretsmanager.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("nul"), SecretString: aws.String(value)})).must(t)
+	role := executionRole(t, ctx, c)
+	c.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("c")})
+	container := app("app")
+	container.Secrets = []types.Secret{secretFrom("S", aws.ToString(db.ARN))}
+	try(c.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("nul"), ExecutionRoleArn: aws.String(role), ContainerDefinitions: []types.ContainerDefinition{container}})).must(t)
+	task := stopped(t, ctx, c, *runTask(t, ctx, c, &ecs.RunTaskInput{TaskDefinition: aws.String("nul")}).TaskArn)
+	if all := taskJSON(task); strings.Contains(all, "sekrit-7c1e") || aws.ToString(task.StoppedReason) == "" {
+		t.Fatalf("the task shows the secret or no reason: %s", all)
+	}
+}
