@@ -7,19 +7,25 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
+	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 )
 
-// TestSecretStoresKeepAccountsApart: one account's secrets and parameters
-// are out of another's reach, even by their full ARNs. Secrets Manager
+// TestAccountsKeptApartByArn: one account's secrets, parameters and
+// certificates are out of another's reach, even by their full ARNs. Secrets Manager
 // lets another account in only through the secret's resource policy and a
 // customer managed KMS key, and Parameter Store only for a parameter
 // shared through AWS RAM; berth evaluates neither, so it shares nothing.
 // https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples_cross.html
 // https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-shared-parameters.html
-func TestSecretStoresKeepAccountsApart(t *testing.T) {
+// ACM has no resource-based policies at all, so another account's
+// certificate is not found, and an HTTPS listener cannot use it
+// (CertificateNotFound, as for one that does not exist).
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_aws-services-that-work-with-iam.html
+func TestAccountsKeptApartByArn(t *testing.T) {
 	t.Parallel()
 	b := startT(t, filepath.Join(t.TempDir(), "data"), "--runtime", "none", "--accounts", "AKIDTEST=000000000000,AKIDOTHER=111111111111")
 	ctx, mine := context.Background(), b.clients("us-east-1")
@@ -56,6 +62,16 @@ func TestSecretStoresKeepAccountsApart(t *testing.T) {
 	if aws.ToString(own.Parameter.Value) != "hunter3" {
 		t.Fatalf("the owner reads %q", aws.ToString(own.Parameter.Value))
 	}
+
+	cert, key := selfSigned(t, "mine.example.test")
+	certArn := try(mine.acm.ImportCertificate(ctx, &acm.ImportCertificateInput{Certificate: cert, PrivateKey: key})).must(t).CertificateArn
+	_, err = other.acm.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: certArn})
+	wantErr[*acmtypes.ResourceNotFoundException](t, err)
+	_, err = other.acm.DeleteCertificate(ctx, &acm.DeleteCertificateInput{CertificateArn: certArn})
+	wantErr[*acmtypes.ResourceNotFoundException](t, err)
+	_, err = other.acm.AddTagsToCertificate(ctx, &acm.AddTagsToCertificateInput{CertificateArn: certArn, Tags: []acmtypes.Tag{{Key: aws.String("k")}}})
+	wantErr[*acmtypes.ResourceNotFoundException](t, err)
+	try(mine.acm.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: certArn})).must(t)
 }
 
 // TestParameterByItsOwnArn: every read takes the ARN that berth answers

@@ -118,7 +118,7 @@ func TestTaskSecretFailures(t *testing.T) {
 			prefix + "unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret arn:aws:secretsmanager:" + c.region + ":000000000000:secret:gone-AbCdEf from secrets manager: ResourceNotFoundException: "},
 		// Another account's secrets and parameters are out of reach: berth
 		// evaluates no resource policy and serves no RAM shares (see
-		// TestSecretStoresKeepAccountsApart).
+		// TestAccountsKeptApartByArn).
 		"other-account-secret": {[]types.Secret{secretFrom("A", "arn:aws:secretsmanager:"+c.region+":111111111111:secret:theirs-AbCdEf")},
 			prefix + "unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret arn:aws:secretsmanager:" + c.region + ":111111111111:secret:theirs-AbCdEf from secrets manager: AccessDeniedException: "},
 		"other-account-parameter": {[]types.Secret{secretFrom("A", "arn:aws:ssm:"+c.region+":111111111111:parameter/theirs")},

@@ -133,7 +133,7 @@ func (b *Backend) GetSecretValue(ctx context.Context, in *sm.GetSecretValueInput
 }
 
 // SecretString returns the SecretString of the version of secret id (a
-// name, a full ARN or a partial ARN; an ARN's own account and region win
+// name, a full ARN or a partial ARN; an ARN's own region wins
 // over s) that versionID, else versionStage, else AWSCURRENT picks, in
 // scope s. Errors: ResourceNotFoundException (no such secret, version or
 // stage), InvalidRequestException (scheduled for deletion, or the version

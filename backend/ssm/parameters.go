@@ -424,7 +424,7 @@ func (b *Backend) GetParameters(ctx context.Context, in *ssmapi.GetParametersInp
 
 // Value returns the value of the parameter name selects in scope s, a
 // SecureString decrypted. name is a parameter name or ARN (an ARN's own
-// account and region win over s), optionally with a :version or :label
+// region wins over s; another account's names nothing), optionally with a :version or :label
 // selector. Errors: ParameterNotFound, ParameterVersionNotFound (SDK
 // types).
 func (b *Backend) Value(ctx context.Context, s backend.Scope, name string) (string, error) {
