@@ -119,6 +119,13 @@ func TestTaskSecretFailures(t *testing.T) {
 			prefix + "unable to retrieve secrets from ssm: service call has been retried 1 time(s): invalid ssm parameters: /missing/param"},
 		"no-secret": {[]types.Secret{secretFrom("A", "arn:aws:secretsmanager:"+c.region+":000000000000:secret:gone-AbCdEf")},
 			prefix + "unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret arn:aws:secretsmanager:" + c.region + ":000000000000:secret:gone-AbCdEf from secrets manager: ResourceNotFoundException: "},
+		// Another account's secrets and parameters are out of reach: berth
+		// evaluates no resource policy and serves no RAM shares (see
+		// TestAccountsKeptApartByArn).
+		"other-account-secret": {[]types.Secret{secretFrom("A", "arn:aws:secretsmanager:"+c.region+":111111111111:secret:theirs-AbCdEf")},
+			prefix + "unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret arn:aws:secretsmanager:" + c.region + ":111111111111:secret:theirs-AbCdEf from secrets manager: AccessDeniedException: "},
+		"other-account-parameter": {[]types.Secret{secretFrom("A", "arn:aws:ssm:"+c.region+":111111111111:parameter/theirs")},
+			prefix + "unable to retrieve secrets from ssm: service call has been retried 1 time(s): invalid ssm parameters: arn:aws:ssm:" + c.region + ":111111111111:parameter/theirs"},
 		"no-key": {[]types.Secret{secretFrom("A", aws.ToString(db.ARN)+":MY_SECRET::")},
 			prefix + "unable to retrieve secret from asm: service call has been retried 1 time(s): retrieved secret from Secrets Manager did not contain json key MY_SECRET"},
 		// The agent wants the ARN alone or with all three of key, stage
@@ -202,5 +209,24 @@ func TestRepositoryCredentials(t *testing.T) {
 	want := "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to get registry auth from asm: service call has been retried 1 time(s): asm fetching secret from the service for " + missing + ": ResourceNotFoundException: "
 	if !strings.HasPrefix(aws.ToString(task.StoppedReason), want) || task.PullStartedAt != nil {
 		t.Fatalf("task = %s\nwant reason %q", taskJSON(task), want)
+	}
+}
+
+// TestSecretNotInStopReason: a secret value the Docker Engine refuses (a
+// NUL byte, which runc quotes with the variable in its error) stops the
+// task, and the reason says why without the value; neither does berth's
+// answer about the task show it anywhere.
+func TestSecretNotInStopReason(t *testing.T) {
+	ctx, c := setup(t)
+	const value = "sekrit-7c1e\x00tail"
+	db := try(c.secretsmanager.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("nul"), SecretString: aws.String(value)})).must(t)
+	role := executionRole(t, ctx, c)
+	c.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("c")})
+	container := app("app")
+	container.Secrets = []types.Secret{secretFrom("S", aws.ToString(db.ARN))}
+	try(c.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("nul"), ExecutionRoleArn: aws.String(role), ContainerDefinitions: []types.ContainerDefinition{container}})).must(t)
+	task := stopped(t, ctx, c, *runTask(t, ctx, c, &ecs.RunTaskInput{TaskDefinition: aws.String("nul")}).TaskArn)
+	if all := taskJSON(task); strings.Contains(all, "sekrit-7c1e") || aws.ToString(task.StoppedReason) == "" {
+		t.Fatalf("the task shows the secret or no reason: %s", all)
 	}
 }

@@ -235,7 +235,13 @@ func TestPutParameterRules(t *testing.T) {
 	wantErr[*types.ValidationException](t, put(ssm.PutParameterInput{Name: aws.String("a/b")}))
 	wantErr[*types.ValidationException](t, put(ssm.PutParameterInput{Name: aws.String("/has space")}))
 	wantErr[*types.ValidationException](t, put(ssm.PutParameterInput{Name: aws.String(strings.Repeat("n", 1012))}))
-	wantErr[*types.ParameterPatternMismatchException](t, put(ssm.PutParameterInput{Name: aws.String("/num"), Value: aws.String("abc"), AllowedPattern: aws.String(`\d+`)}))
+	// AWS's words name the pattern, never the value (a SecureString's is a
+	// secret).
+	// https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-walk-hierarchies.html
+	mismatch := wantErr[*types.ParameterPatternMismatchException](t, put(ssm.PutParameterInput{Name: aws.String("/num"), Value: aws.String("abc"), AllowedPattern: aws.String(`\d+`)}))
+	if got := mismatch.ErrorMessage(); got != `Parameter value, cannot be validated against allowedPattern: \d+` {
+		t.Fatalf("message %q", got)
+	}
 	if err := put(ssm.PutParameterInput{Name: aws.String("/num"), Value: aws.String("42"), AllowedPattern: aws.String(`\d+`)}); err != nil {
 		t.Fatal(err)
 	}

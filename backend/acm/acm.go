@@ -70,12 +70,19 @@ func key(arn string) (sqlite.Key, error) {
 }
 
 // lookup returns the stored certificate of arn and its key, or
-// ResourceNotFoundException.
-func lookup(tx *sqlite.Tx, arn string) (certificate, sqlite.Key, error) {
+// ResourceNotFoundException. A certificate of another account than s's
+// is not found: ACM has no resource policies to share one, so another
+// account's certificate is never the caller's to read, change or serve.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_aws-services-that-work-with-iam.html
+// (ACM: no resource-based policies).
+func lookup(tx *sqlite.Tx, s backend.Scope, arn string) (certificate, sqlite.Key, error) {
 	var c certificate
 	k, err := key(arn)
 	if err != nil {
 		return c, k, err
+	}
+	if k.Account != s.Account {
+		return c, k, errNotFound(arn)
 	}
 	if err := tx.Get(k, &c); errors.Is(err, sqlite.ErrNotFound) {
 		return c, k, errNotFound(arn)
@@ -88,17 +95,17 @@ func lookup(tx *sqlite.Tx, arn string) (certificate, sqlite.Key, error) {
 // read is lookup in a transaction of its own.
 func (b *Backend) read(ctx context.Context, arn string) (c certificate, err error) {
 	err = b.store.View(ctx, func(tx *sqlite.Tx) error {
-		c, _, err = lookup(tx, arn)
+		c, _, err = lookup(tx, backend.ScopeFrom(ctx), arn)
 		return err
 	})
 	return c, err
 }
 
 // KeyPair returns the certificate (with its chain) and private key of an
-// ACM certificate ARN, in PEM, for a listener to serve; ok is false when
-// berth has no such certificate.
-func KeyPair(tx *sqlite.Tx, arn string) (cert, privateKey []byte, ok bool, err error) {
-	c, _, err := lookup(tx, arn)
+// ACM certificate ARN, in PEM, for a listener of scope s to serve; ok is
+// false when s has no such certificate.
+func KeyPair(tx *sqlite.Tx, s backend.Scope, arn string) (cert, privateKey []byte, ok bool, err error) {
+	c, _, err := lookup(tx, s, arn)
 	var ae *awsproto.Error
 	if errors.As(err, &ae) { // not an ACM ARN, or not found
 		return nil, nil, false, nil
@@ -214,7 +221,7 @@ func (b *Backend) ImportCertificate(ctx context.Context, in *acmapi.ImportCertif
 	err = b.store.Update(ctx, func(tx *sqlite.Tx) error {
 		tags := in.Tags
 		if arn != "" {
-			old, _, err := lookup(tx, arn)
+			old, _, err := lookup(tx, backend.ScopeFrom(ctx), arn)
 			if err != nil {
 				return err
 			}
@@ -372,7 +379,7 @@ func (b *Backend) ListCertificates(ctx context.Context, in *acmapi.ListCertifica
 // DeleteCertificate deletes a certificate.
 func (b *Backend) DeleteCertificate(ctx context.Context, in *acmapi.DeleteCertificateInput) (*acmapi.DeleteCertificateOutput, error) {
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		_, k, err := lookup(tx, aws.ToString(in.CertificateArn))
+		_, k, err := lookup(tx, backend.ScopeFrom(ctx), aws.ToString(in.CertificateArn))
 		if err != nil {
 			return err
 		}
@@ -416,7 +423,7 @@ func (b *Backend) RemoveTagsFromCertificate(ctx context.Context, in *acmapi.Remo
 // retag replaces a certificate's tags with change's result.
 func (b *Backend) retag(ctx context.Context, arn string, change func([]types.Tag) ([]types.Tag, error)) error {
 	return b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		c, k, err := lookup(tx, arn)
+		c, k, err := lookup(tx, backend.ScopeFrom(ctx), arn)
 		if err != nil {
 			return err
 		}

@@ -188,6 +188,10 @@ type runner struct {
 	shippers  sync.WaitGroup
 
 	credentials roleCredentials // the task role's, once asked for
+
+	// secrets are the values the containers got from the secret stores,
+	// kept to take them out of what the runtime says (see redact).
+	secrets []string
 }
 
 func (r *runner) poke() {
@@ -264,6 +268,8 @@ func (r *runner) run(ctx context.Context) error {
 		}
 		switch {
 		case errors.As(err, &f):
+			// The runtime's words may quote a container's environment.
+			f.reason = redact(f.reason, r.secrets)
 			r.log.Info().Str("reason", f.reason).Msg("task stopping")
 			if f.code == types.TaskStopCodeTaskFailedToStart && service != "" {
 				r.a.taskFailed(service)
@@ -278,9 +284,10 @@ func (r *runner) run(ctx context.Context) error {
 			return ctx.Err()
 		case errors.Is(err, errStopAsked):
 		case err != nil:
-			r.log.Error().Err(err).Msg("task")
+			msg := redact(err.Error(), r.secrets)
+			r.log.Error().Str("error", msg).Msg("task")
 			r.update(ctx, func(t *types.Task) {
-				stopTask(t, types.TaskStopCodeTaskFailedToStart, "ResourceInitializationError: "+err.Error(), r.a.b.now())
+				stopTask(t, types.TaskStopCodeTaskFailedToStart, "ResourceInitializationError: "+msg, r.a.b.now())
 			})
 		}
 	}
@@ -371,6 +378,9 @@ func (r *runner) start(ctx context.Context, t types.Task, td types.TaskDefinitio
 	secrets, err := r.a.b.resolveSecrets(ctx, r.ref.Scope, t, td, uncreated)
 	if err != nil {
 		return err
+	}
+	for _, cs := range secrets {
+		r.secrets = append(r.secrets, cs.values()...)
 	}
 	network := ""
 	if td.NetworkMode == types.NetworkModeAwsvpc {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -47,6 +48,46 @@ type containerSecrets struct {
 	env          []string          // NAME=value, from secrets
 	logOptions   map[string]string // from the log configuration's secretOptions
 	registryAuth string            // X-Registry-Auth, from repositoryCredentials
+}
+
+// values are the secret values in cs: its variables' values and its log
+// options'.
+func (cs containerSecrets) values() []string {
+	var out []string
+	for _, kv := range cs.env {
+		_, v, _ := strings.Cut(kv, "=")
+		out = append(out, v)
+	}
+	for _, v := range cs.logOptions {
+		out = append(out, v)
+	}
+	return out
+}
+
+// redacted stands for a secret value taken out of a message.
+const redacted = "********"
+
+// redact replaces in msg every secret of secrets, as it is and as Go and
+// JSON quote it: the Docker Engine quotes a container's environment in
+// some of its errors (an environment variable it refuses, for one), and
+// those errors become stop reasons and log lines, which must never show
+// a secret.
+func redact(msg string, secrets []string) string {
+	var forms []string
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		quoted := strconv.Quote(s)
+		encoded, _ := json.Marshal(s)
+		forms = append(forms, s, quoted[1:len(quoted)-1], string(encoded[1:len(encoded)-1]))
+	}
+	// The longest first, so that a secret inside another goes with it.
+	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	for _, f := range forms {
+		msg = strings.ReplaceAll(msg, f, redacted)
+	}
+	return msg
 }
 
 // secretRef is one secret a container asks for: the environment variable

@@ -197,3 +197,29 @@ func TestWithSecrets(t *testing.T) {
 		t.Errorf("env = %q, want %q", got, want)
 	}
 }
+
+// TestRedact: the secret values a task's containers got never show in a
+// stop reason or a log line, also where the Docker Engine quotes a
+// container's environment in an error, as runc does for a value with a
+// NUL byte: `environment variable value can't contain null(\x00):
+// "S=pw\x00tail"`.
+func TestRedact(t *testing.T) {
+	cs := containerSecrets{env: []string{"S=pw\x00tail", "T=a\"b"}, logOptions: map[string]string{"token": "splunk-tok"}}
+	secrets := cs.values()
+	for _, tc := range []struct{ msg, want string }{
+		{`error during container init: environment variable value can't contain null(\x00): "S=pw\x00tail": unknown`,
+			`error during container init: environment variable value can't contain null(\x00): "S=********": unknown`},
+		{"raw S=pw\x00tail and T=a\"b", "raw S=******** and T=********"},
+		{`json "T=a\"b"`, `json "T=********"`},
+		{"failed to initialize logging driver: token splunk-tok refused", "failed to initialize logging driver: token ******** refused"},
+		{"nothing secret", "nothing secret"},
+	} {
+		if got := redact(tc.msg, secrets); got != tc.want {
+			t.Errorf("redact(%q) = %q, want %q", tc.msg, got, tc.want)
+		}
+	}
+	// A secret inside a longer one goes with the longer one.
+	if got := redact("abcdef", []string{"cd", "abcdef"}); got != redacted {
+		t.Errorf("nested: %q", got)
+	}
+}

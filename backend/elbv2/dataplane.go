@@ -318,7 +318,7 @@ func (b *Backend) certificates(tx *sqlite.Tx, s scope, l types.Listener, dnsName
 	}
 	var out []tls.Certificate
 	for i, arn := range arns {
-		cert, key, ok, err := acm.KeyPair(tx, arn)
+		cert, key, ok, err := acm.KeyPair(tx, s.Scope, arn)
 		if err != nil {
 			return nil, err
 		}

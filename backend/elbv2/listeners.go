@@ -49,19 +49,19 @@ var iamServerCertificate = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:serve
 
 // requireCertificates checks that each certificate a listener is given
 // exists: an ACM certificate must be in berth's ACM, in the ARN's own
-// account and region, or AWS answers CertificateNotFound "Certificate
+// region and the caller's account, or AWS answers CertificateNotFound "Certificate
 // '<arn>' not found" (400; API_CreateListener, API_AddListenerCertificates,
 // and the many reports of that text, e.g. terraform-provider-aws#17505).
 // berth's IAM keeps no server certificates, so an IAM server certificate
 // ARN is taken as given; the listener serves a certificate berth's
 // authority issues in its place.
-func requireCertificates(tx *sqlite.Tx, certs []types.Certificate) error {
+func requireCertificates(tx *sqlite.Tx, s scope, certs []types.Certificate) error {
 	for _, c := range certs {
 		arn := aws.ToString(c.CertificateArn)
 		if iamServerCertificate.MatchString(arn) {
 			continue
 		}
-		if _, _, ok, err := acm.KeyPair(tx, arn); err != nil {
+		if _, _, ok, err := acm.KeyPair(tx, s.Scope, arn); err != nil {
 			return err
 		} else if !ok {
 			return awsproto.Modeled(&types.CertificateNotFoundException{}, "Certificate '%s' not found", arn)
@@ -130,7 +130,7 @@ func (b *Backend) CreateListener(ctx context.Context, in *elbv2api.CreateListene
 		if err := validListener(tx, s, lb, &l, ""); err != nil {
 			return err
 		}
-		if err := requireCertificates(tx, l.Certificates); err != nil {
+		if err := requireCertificates(tx, s, l.Certificates); err != nil {
 			return err
 		}
 		count, err := tx.Count(s.Query(kindListener, *lb.LoadBalancerArn))
@@ -319,7 +319,7 @@ func (b *Backend) ModifyListener(ctx context.Context, in *elbv2api.ModifyListene
 			return err
 		}
 		if in.Certificates != nil {
-			if err := requireCertificates(tx, l.Certificates); err != nil {
+			if err := requireCertificates(tx, s, l.Certificates); err != nil {
 				return err
 			}
 		}
@@ -445,7 +445,7 @@ func (b *Backend) AddListenerCertificates(ctx context.Context, in *elbv2api.AddL
 		if n+len(in.Certificates) > 25 {
 			return awsproto.Modeled(&types.TooManyCertificatesException{}, "You've reached the limit of 25 certificates per listener")
 		}
-		if err := requireCertificates(tx, in.Certificates); err != nil {
+		if err := requireCertificates(tx, s, in.Certificates); err != nil {
 			return err
 		}
 		for _, c := range in.Certificates {

@@ -2,6 +2,8 @@ package secretsmanager
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"sync/atomic"
@@ -42,7 +44,7 @@ func TestSecretString(t *testing.T) {
 	if _, err := b.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: aws.String("db"), SecretString: aws.String("two")}); err != nil {
 		t.Fatal(err)
 	}
-	other := backend.Scope{Account: "111111111111", Region: "eu-west-1"}
+	other := backend.Scope{Account: scope.Account, Region: "eu-west-1"}
 	for _, tc := range []struct {
 		s                    backend.Scope
 		id, stage, versionID string
@@ -51,7 +53,7 @@ func TestSecretString(t *testing.T) {
 		{scope, "db", "", "", "two"},
 		{scope, "db", "AWSPREVIOUS", "", "one"},
 		{scope, "db", "", *created.VersionId, "one"},
-		{other, *created.ARN, "", "", "two"}, // the ARN's scope wins
+		{other, *created.ARN, "", "", "two"}, // the ARN's region wins
 		{other, (*created.ARN)[:len(*created.ARN)-7], "", "", "two"},
 	} {
 		if got, err := b.SecretString(ctx, tc.s, tc.id, tc.stage, tc.versionID); err != nil || got != tc.want {
@@ -60,6 +62,16 @@ func TestSecretString(t *testing.T) {
 	}
 	if _, err := b.SecretString(ctx, other, "db", "", ""); !awsproto.HasCode(err, &types.ResourceNotFoundException{}) {
 		t.Errorf("in another scope: %v", err)
+	}
+	// Another account reaches a secret only through its resource policy
+	// and a customer managed key, neither of which berth evaluates.
+	// https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples_cross.html
+	stranger := backend.Scope{Account: "111111111111", Region: scope.Region}
+	for _, id := range []string{*created.ARN, (*created.ARN)[:len(*created.ARN)-7]} {
+		var ae *awsproto.Error
+		if _, err := b.SecretString(ctx, stranger, id, "", ""); !errors.As(err, &ae) || ae.Code != "AccessDeniedException" {
+			t.Errorf("another account, %s: %v", id, err)
+		}
 	}
 	if _, err := b.SecretString(ctx, scope, "db", "AWSPENDING", ""); !awsproto.HasCode(err, &types.ResourceNotFoundException{}) {
 		t.Errorf("missing stage: %v", err)
@@ -172,5 +184,46 @@ func TestFirstVersionIsCurrent(t *testing.T) {
 	}
 	if got, _ := b.SecretString(ctx, scope, "empty", "", ""); got != "a" {
 		t.Fatalf("AWSCURRENT = %q, want the first version's", got)
+	}
+}
+
+// TestStagingLabelQuota: a secret's versions carry at most 20 staging
+// labels together, however they are attached; the quota bounds the
+// secret's size whatever a client does.
+// https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html
+// ("Staging labels attached across all versions of a secret: 20").
+func TestStagingLabelQuota(t *testing.T) {
+	b, ctx, _ := newBackend(t)
+	created, err := b.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("db"), SecretString: aws.String("one")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	label := func(i int) *string { return aws.String(fmt.Sprintf("L%d", i)) }
+	for i := 2; i <= 20; i++ { // AWSCURRENT and 19 more
+		if _, err := b.UpdateSecretVersionStage(ctx, &sm.UpdateSecretVersionStageInput{SecretId: aws.String("db"), VersionStage: label(i), MoveToVersionId: created.VersionId}); err != nil {
+			t.Fatalf("label %d: %v", i, err)
+		}
+	}
+	_, err = b.UpdateSecretVersionStage(ctx, &sm.UpdateSecretVersionStageInput{SecretId: aws.String("db"), VersionStage: label(21), MoveToVersionId: created.VersionId})
+	if !awsproto.HasCode(err, &types.LimitExceededException{}) {
+		t.Fatalf("the 21st label: %v", err)
+	}
+	// A new version takes AWSCURRENT and puts AWSPREVIOUS on the old one:
+	// 21 labels.
+	_, err = b.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: aws.String("db"), SecretString: aws.String("two")})
+	if !awsproto.HasCode(err, &types.LimitExceededException{}) {
+		t.Fatalf("a new version over the quota: %v", err)
+	}
+	// Moving a label keeps the count; the refused calls changed nothing.
+	put, err := b.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: aws.String("db"), SecretString: aws.String("two"), VersionStages: []string{"L2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: aws.String("db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, m := len(got.VersionIdsToStages[*created.VersionId]), len(got.VersionIdsToStages[*put.VersionId]); n != 19 || m != 1 {
+		t.Fatalf("labels: %d on the first version, %d on the second; want 19 and 1", n, m)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"berth/awsproto"
+	"berth/backend"
 )
 
 // The errors of the Secrets Manager API, worded as AWS words them.
@@ -55,4 +56,12 @@ func errLimit(format string, args ...any) error {
 
 func errInvalidNextToken() error {
 	return awsproto.Modeled(&types.InvalidNextTokenException{}, "The NextToken value is not valid.")
+}
+
+// errCrossAccount refuses a secret of another account than the caller's,
+// in the words of IAM's denials (AccessDeniedException, which Secrets
+// Manager's model does not list, so it is not modeled).
+func errCrossAccount(s backend.Scope, id string) error {
+	return awsproto.ClientError("AccessDeniedException",
+		"User: arn:aws:iam::%s:root is not authorized to access resource: %s because no resource-based policy allows it (berth grants no cross-account access).", s.Account, id)
 }

@@ -41,6 +41,9 @@ func randomPassword(r io.Reader, in *sm.GetRandomPasswordInput) (string, error) 
 	if length < 1 || length > 4096 {
 		return "", errInvalidParameter("PasswordLength must be between 1 and 4096.")
 	}
+	if len(aws.ToString(in.ExcludeCharacters)) > 4096 {
+		return "", errInvalidParameter("ExcludeCharacters can hold at most 4096 characters.")
+	}
 	keep := func(set string, excluded *bool) string {
 		if aws.ToBool(excluded) {
 			return ""

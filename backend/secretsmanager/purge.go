@@ -34,7 +34,7 @@ func (b *Backend) Purge(ctx context.Context) (int, error) {
 		}
 		for _, s := range all {
 			if s.Value.gone(now) {
-				if err := tx.Delete(s.Key); err != nil {
+				if err := drop(tx, s.Key, s.Value.ARN); err != nil {
 					return err
 				}
 				n++

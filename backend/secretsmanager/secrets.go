@@ -39,7 +39,11 @@ func (b *Backend) CreateSecret(ctx context.Context, in *sm.CreateSecretInput) (*
 		var old secret
 		err := tx.Get(k, &old)
 		switch {
-		case errors.Is(err, sqlite.ErrNotFound) || (err == nil && old.gone(now)):
+		case errors.Is(err, sqlite.ErrNotFound):
+		case err == nil && old.gone(now):
+			if err := drop(tx, k, old.ARN); err != nil {
+				return err
+			}
 		case err != nil:
 			return err
 		case old.scheduled():
@@ -48,7 +52,7 @@ func (b *Backend) CreateSecret(ctx context.Context, in *sm.CreateSecretInput) (*
 			if token := aws.ToString(in.ClientRequestToken); hasValue && token != "" {
 				if i := versionIndex(old.Versions, token); i >= 0 {
 					// The same request again: the same answer, or a conflict.
-					if _, err := b.addVersion(&old, token, in.SecretString, in.SecretBinary, nil, now); err != nil {
+					if _, err := b.addVersion(tx, k, &old, token, in.SecretString, in.SecretBinary, nil, now); err != nil {
 						return err
 					}
 					out = &sm.CreateSecretOutput{ARN: &old.ARN, Name: &old.Name, VersionId: &token}
@@ -61,7 +65,7 @@ func (b *Backend) CreateSecret(ctx context.Context, in *sm.CreateSecretInput) (*
 			KmsKeyID: aws.ToString(in.KmsKeyId), Tags: in.Tags, Created: now, LastChanged: now}
 		out = &sm.CreateSecretOutput{ARN: &sec.ARN, Name: &sec.Name}
 		if hasValue {
-			id, err := b.addVersion(&sec, aws.ToString(in.ClientRequestToken), in.SecretString, in.SecretBinary, nil, now)
+			id, err := b.addVersion(tx, k, &sec, aws.ToString(in.ClientRequestToken), in.SecretString, in.SecretBinary, nil, now)
 			if err != nil {
 				return err
 			}
@@ -166,8 +170,17 @@ func (b *Backend) UpdateSecret(ctx context.Context, in *sm.UpdateSecretInput) (*
 	if err := validDescription(in.Description); err != nil {
 		return nil, err
 	}
-	var id *string
-	sec, err := b.change(ctx, aws.ToString(in.SecretId), func(sec *secret, now time.Time) error {
+	var (
+		id  *string
+		sec secret
+	)
+	s, now := backend.ScopeFrom(ctx), b.now()
+	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		var k sqlite.Key
+		var err error
+		if sec, k, err = live(tx, s, aws.ToString(in.SecretId), now); err != nil {
+			return err
+		}
 		if in.Description != nil {
 			sec.Description = *in.Description
 		}
@@ -175,14 +188,14 @@ func (b *Backend) UpdateSecret(ctx context.Context, in *sm.UpdateSecretInput) (*
 			sec.KmsKeyID = *in.KmsKeyId
 		}
 		if in.SecretString != nil || in.SecretBinary != nil {
-			v, err := b.addVersion(sec, aws.ToString(in.ClientRequestToken), in.SecretString, in.SecretBinary, nil, now)
+			v, err := b.addVersion(tx, k, &sec, aws.ToString(in.ClientRequestToken), in.SecretString, in.SecretBinary, nil, now)
 			if err != nil {
 				return err
 			}
 			id = &v
 		}
 		sec.LastChanged = now
-		return nil
+		return put(tx, k, sec)
 	})
 	if err != nil {
 		return nil, err
@@ -216,7 +229,7 @@ func (b *Backend) DeleteSecret(ctx context.Context, in *sm.DeleteSecretInput) (*
 		out = &sm.DeleteSecretOutput{ARN: &sec.ARN, Name: &sec.Name}
 		if force {
 			out.DeletionDate = date(now)
-			return tx.Delete(k)
+			return drop(tx, k, sec.ARN)
 		}
 		if sec.scheduled() {
 			return errInvalidRequest("You tried to perform the operation on a secret that's currently marked deleted.")

@@ -28,8 +28,8 @@ func New(store *sqlite.Store, env backend.Env) *Backend {
 	return &Backend{store: store, env: env}
 }
 
-// kindSecret is a secret with all its versions, stored under its name: one
-// read answers GetSecretValue.
+// kindSecret is a secret with its versions, stored under its name; each
+// version's value has a row of its own (kindValue).
 const kindSecret = "secretsmanager/secret"
 
 // secret is a stored secret.
@@ -49,7 +49,8 @@ type secret struct {
 }
 
 // version is one value of a secret with its staging labels; a version
-// without labels is deprecated.
+// without labels is deprecated. String and Binary are its value until it
+// is stored: then the value moves to a row of its own (see put).
 type version struct {
 	ID      string
 	String  *string `json:",omitempty"`
@@ -65,12 +66,19 @@ func (s *secret) scheduled() bool { return !s.Deleted.IsZero() }
 // no longer exists, though its row may remain until a write removes it.
 func (s *secret) gone(now time.Time) bool { return !s.Purge.IsZero() && !now.Before(s.Purge) }
 
-// find returns the secret that id names in scope s (an ARN's own scope
+// find returns the secret that id names in scope s (an ARN's own region
 // wins), its store key, or ResourceNotFoundException. A secret whose
-// recovery window has passed is not found.
+// recovery window has passed is not found. An ARN of another account is
+// AccessDeniedException: AWS lets another account in only through a
+// resource policy and a customer managed KMS key, and berth evaluates
+// neither, so it grants no cross-account access.
+// https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples_cross.html
 func find(tx *sqlite.Tx, s backend.Scope, id string, now time.Time) (secret, sqlite.Key, error) {
 	var sec secret
 	for _, c := range candidates(s, id) {
+		if c.scope.Account != s.Account {
+			return secret{}, sqlite.Key{}, errCrossAccount(s, id)
+		}
 		k := c.scope.Key(kindSecret, c.name)
 		err := tx.Get(k, &sec)
 		if errors.Is(err, sqlite.ErrNotFound) {
@@ -95,11 +103,6 @@ func live(tx *sqlite.Tx, s backend.Scope, id string, now time.Time) (secret, sql
 		err = errMarkedDeleted()
 	}
 	return sec, k, err
-}
-
-// put stores sec at k.
-func put(tx *sqlite.Tx, k sqlite.Key, sec secret) error {
-	return tx.Put(sqlite.Row{Key: k, Name: sec.ARN}, sec)
 }
 
 // now is the backend's clock in UTC. Stored times keep its precision, so

@@ -215,6 +215,7 @@ func TestRandomPassword(t *testing.T) {
 	}
 	for _, in := range []*sm.GetRandomPasswordInput{
 		{PasswordLength: aws.Int64(0)}, {PasswordLength: aws.Int64(4097)}, {PasswordLength: aws.Int64(3)},
+		{ExcludeCharacters: aws.String(strings.Repeat("a", 4097))}, // at most 4096 (the API reference)
 		{ExcludeUppercase: aws.Bool(true), ExcludeLowercase: aws.Bool(true), ExcludeNumbers: aws.Bool(true), ExcludePunctuation: aws.Bool(true)},
 	} {
 		if _, err := gen(in); !awsproto.HasCode(err, &types.InvalidParameterException{}) {

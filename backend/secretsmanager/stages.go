@@ -21,6 +21,24 @@ const (
 // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html
 const maxVersions = 100
 
+// maxLabels is how many staging labels a secret's versions may carry
+// together.
+// https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html
+const maxLabels = 20
+
+// checkLabels refuses versions that carry more than maxLabels staging
+// labels together.
+func checkLabels(vs []version) error {
+	n := 0
+	for _, v := range vs {
+		n += len(v.Stages)
+	}
+	if n > maxLabels {
+		return errLimit("You have exceeded the maximum number of staging labels attached across all versions of the secret (%d).", maxLabels)
+	}
+	return nil
+}
+
 // holder is the index of the version with label, or -1.
 func holder(vs []version, label string) int {
 	return slices.IndexFunc(vs, func(v version) bool { return slices.Contains(v.Stages, label) })

@@ -24,7 +24,9 @@ const maxValue = 65536
 // nil), and returns its id. A token already used answers the same version
 // when the value is the same, and ResourceExistsException otherwise.
 // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html#SecretsManager-PutSecretValue-request-ClientRequestToken
-func (b *Backend) addVersion(sec *secret, token string, str *string, bin []byte, stages []string, now time.Time) (string, error) {
+//
+// sec is stored at k; tx reads the value of a version already there.
+func (b *Backend) addVersion(tx *sqlite.Tx, k sqlite.Key, sec *secret, token string, str *string, bin []byte, stages []string, now time.Time) (string, error) {
 	if err := validValue(str, bin); err != nil {
 		return "", err
 	}
@@ -41,6 +43,9 @@ func (b *Backend) addVersion(sec *secret, token string, str *string, bin []byte,
 	}
 	if i := versionIndex(sec.Versions, token); i >= 0 {
 		v := sec.Versions[i]
+		if err := loadValue(tx, k, sec.ARN, &v); err != nil {
+			return "", err
+		}
 		if aws.ToString(v.String) == aws.ToString(str) && (v.String == nil) == (str == nil) && bytes.Equal(v.Binary, bin) {
 			return token, nil
 		}
@@ -53,6 +58,9 @@ func (b *Backend) addVersion(sec *secret, token string, str *string, bin []byte,
 	sec.Versions = append(sec.Versions, version{ID: token, String: str, Binary: bin, Created: now, Stages: []string{}})
 	for _, l := range stages {
 		attach(sec.Versions, l, len(sec.Versions)-1)
+	}
+	if err := checkLabels(sec.Versions); err != nil {
+		return "", err
 	}
 	if sec.Versions = prune(sec.Versions, now); len(sec.Versions) > maxVersions {
 		return "", errLimit("You have exceeded the maximum number of versions of a secret (%d).", maxVersions)
@@ -101,7 +109,7 @@ func (b *Backend) PutSecretValue(ctx context.Context, in *sm.PutSecretValueInput
 		if err != nil {
 			return err
 		}
-		id, err := b.addVersion(&sec, aws.ToString(in.ClientRequestToken), in.SecretString, in.SecretBinary, in.VersionStages, now)
+		id, err := b.addVersion(tx, k, &sec, aws.ToString(in.ClientRequestToken), in.SecretString, in.SecretBinary, in.VersionStages, now)
 		if err != nil {
 			return err
 		}
@@ -125,7 +133,7 @@ func (b *Backend) GetSecretValue(ctx context.Context, in *sm.GetSecretValueInput
 }
 
 // SecretString returns the SecretString of the version of secret id (a
-// name, a full ARN or a partial ARN; an ARN's own account and region win
+// name, a full ARN or a partial ARN; an ARN's own region wins
 // over s) that versionID, else versionStage, else AWSCURRENT picks, in
 // scope s; "" for a version that holds a SecretBinary only, which the ECS
 // agent injects as an empty variable (its asm package reads a missing
@@ -156,10 +164,11 @@ func (b *Backend) value(ctx context.Context, s backend.Scope, id, stage, version
 			return err
 		}
 		i, err := pick(sec.Versions, versionID, stage)
-		if err == nil {
-			v = sec.Versions[i]
+		if err != nil {
+			return err
 		}
-		return err
+		v = sec.Versions[i]
+		return loadValue(tx, k, sec.ARN, &v)
 	})
 	if err != nil {
 		return sec, v, err
@@ -198,6 +207,9 @@ func (b *Backend) UpdateSecretVersionStage(ctx context.Context, in *sm.UpdateSec
 			return err
 		}
 		if err := moveStage(sec.Versions, aws.ToString(in.VersionStage), aws.ToString(in.MoveToVersionId), aws.ToString(in.RemoveFromVersionId)); err != nil {
+			return err
+		}
+		if err := checkLabels(sec.Versions); err != nil {
 			return err
 		}
 		sec.LastChanged = now

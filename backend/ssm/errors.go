@@ -90,9 +90,13 @@ func errAllowedPattern(pattern string) error {
 	return awsproto.Modeled(&types.InvalidAllowedPatternException{}, "The allowed pattern %s is not valid.", pattern)
 }
 
-func errPatternMismatch(value, pattern string) error {
+// errPatternMismatch refuses a value its AllowedPattern does not match,
+// without the value, which may be a SecureString's: AWS's words are
+// "Parameter value, cannot be validated against allowedPattern: \d{1,4}".
+// https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-walk-hierarchies.html
+func errPatternMismatch(pattern string) error {
 	return awsproto.Modeled(&types.ParameterPatternMismatchException{},
-		"Parameter value, %s, failed to satisfy constraint specified in AllowedPattern: %s", value, pattern)
+		"Parameter value, cannot be validated against allowedPattern: %s", pattern)
 }
 
 func errTooManyTags() error {

@@ -36,27 +36,56 @@ func (b *Backend) GetParametersByPath(ctx context.Context, in *ssmapi.GetParamet
 		return nil, err
 	}
 	s := backend.ScopeFrom(ctx)
-	var ps []parameter
+	// found are the parameters that pass, with the version each answers.
+	type match struct {
+		p *parameter
+		v *version
+	}
+	pick := func(ps []parameter) []match {
+		var found []match
+		for i := range ps {
+			p := &ps[i]
+			if v := labeled(p, in.ParameterFilters); v != nil && underPath(p.Name, path, aws.ToBool(in.Recursive)) && matches(p, v, in.ParameterFilters) {
+				found = append(found, match{p, v})
+			}
+		}
+		return found
+	}
+	var page []match
+	var next *string
+	paged := func(found []match) (err error) {
+		if page, next, err = backend.PageOf(found, func(m match) string { return m.p.Name }, in.NextToken, in.MaxResults, 10); err != nil {
+			return errNextToken()
+		}
+		return nil
+	}
 	if isPublic(path + "/") {
-		ps = publicParameters(s.Region)
-	} else if err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
-		ps, err = stored(tx, s)
-		return err
+		if err := paged(pick(publicParameters(s.Region))); err != nil {
+			return nil, err
+		}
+	} else if err := b.store.View(ctx, func(tx *sqlite.Tx) error {
+		ps, err := stored(tx, s)
+		if err != nil {
+			return err
+		}
+		if err := paged(pick(ps)); err != nil {
+			return err
+		}
+		// Only the page's values are read.
+		for _, m := range page {
+			if err := m.p.fill(tx, s, m.v); err != nil {
+				return err
+			}
+		}
+		return nil
 	}); err != nil {
 		return nil, err
 	}
-	var found []types.Parameter
-	for i := range ps {
-		p := &ps[i]
-		if v := labeled(p, in.ParameterFilters); v != nil && underPath(p.Name, path, aws.ToBool(in.Recursive)) && matches(p, v, in.ParameterFilters) {
-			found = append(found, p.api(arnScope(s, p.Name), v, aws.ToBool(in.WithDecryption)))
-		}
+	out := []types.Parameter{}
+	for _, m := range page {
+		out = append(out, m.p.api(arnScope(s, m.p.Name), m.v, aws.ToBool(in.WithDecryption)))
 	}
-	page, next, err := backend.PageOf(found, func(p types.Parameter) string { return *p.Name }, in.NextToken, in.MaxResults, 10)
-	if err != nil {
-		return nil, errNextToken()
-	}
-	return &ssmapi.GetParametersByPathOutput{Parameters: backend.OrEmpty(page), NextToken: next}, nil
+	return &ssmapi.GetParametersByPathOutput{Parameters: out, NextToken: next}, nil
 }
 
 // DescribeParameters lists the metadata of the account's parameters that

@@ -77,12 +77,18 @@ type selector struct {
 	Version int64  // 0 for none
 	Label   string // "" for none
 	Scope   backend.Scope
+	// ARN is set when the reference was an ARN: parameter/x is the ARN
+	// of both x and /x.
+	ARN bool
 }
 
 // parseSelector splits a reference, name[:version|:label] or an ARN of a
 // parameter with the same suffix, into a selector in scope s. An ARN's own
-// account and region win over s.
+// region wins over s. An ARN of another account names nothing: another
+// account's parameter is readable only once shared through AWS RAM, which
+// berth does not serve; the public parameters' ARNs have no account.
 // https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-versions.html
+// https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-shared-parameters.html
 func parseSelector(ref string, s backend.Scope) (selector, bool) {
 	sel := selector{Name: ref, Scope: s}
 	if strings.HasPrefix(ref, "arn:") {
@@ -90,7 +96,10 @@ func parseSelector(ref string, s backend.Scope) (selector, bool) {
 		if len(parts) != 6 || parts[2] != "ssm" || !strings.HasPrefix(parts[5], "parameter/") {
 			return sel, false
 		}
-		sel.Scope = backend.Scope{Account: parts[4], Region: parts[3]}
+		if parts[4] != s.Account && parts[4] != "" {
+			return sel, false
+		}
+		sel.Scope, sel.ARN = backend.Scope{Account: parts[4], Region: parts[3]}, true
 		sel.Name = arnName(strings.TrimPrefix(parts[5], "parameter"))
 	}
 	name, suffix, ok := strings.Cut(sel.Name, ":")

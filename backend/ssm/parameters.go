@@ -20,7 +20,8 @@ import (
 	"berth/sqlite"
 )
 
-// kindParameter is a parameter with all its versions, by name.
+// kindParameter is a parameter with all its versions, by name; each
+// version's value has a row of its own (kindValue).
 const kindParameter = "ssm/parameter"
 
 // Limits of Parameter Store.
@@ -48,8 +49,10 @@ type parameter struct {
 // as given: berth has no KMS, and hands out an opaque ciphertext instead
 // unless asked to decrypt.
 type version struct {
-	Version        int64
-	Value          string
+	Version int64
+	// Value is the version's value until it is stored: then it moves to
+	// a row of its own (see save).
+	Value          string `json:",omitempty"`
 	Type           types.ParameterType
 	Description    string `json:",omitempty"`
 	AllowedPattern string `json:",omitempty"`
@@ -124,10 +127,6 @@ func load(tx *sqlite.Tx, s backend.Scope, name string) (*parameter, error) {
 		return nil, err
 	}
 	return &p, nil
-}
-
-func save(tx *sqlite.Tx, s backend.Scope, p *parameter) error {
-	return tx.Put(s.Row(kindParameter, p.Name, "", p.Name), p)
 }
 
 // change applies fn to the stored parameter name in one transaction.
@@ -266,7 +265,7 @@ func (b *Backend) newVersion(in *ssmapi.PutParameterInput, prev *version, s back
 			return v, errAllowedPattern(v.AllowedPattern)
 		}
 		if !re.MatchString(v.Value) {
-			return v, errPatternMismatch(v.Value, v.AllowedPattern)
+			return v, errPatternMismatch(v.AllowedPattern)
 		}
 	}
 	return v, pickTier(&v, prev)
@@ -335,17 +334,25 @@ func pickTier(v *version, prev *version) error {
 }
 
 // read returns the parameter and version sel names: a public parameter
-// from the catalogue, any other from the store.
+// from the catalogue, any other from the store. An ARN ending
+// parameter/x names x, else /x: the ARN of both.
 func (b *Backend) read(tx *sqlite.Tx, sel selector) (*parameter, *version, error) {
 	p, ok := publicParameter(sel.Scope.Region, sel.Name)
 	if !ok {
 		var err error
-		if p, err = load(tx, sel.Scope, sel.Name); err != nil {
+		p, err = load(tx, sel.Scope, sel.Name)
+		if awsproto.HasCode(err, &types.ParameterNotFound{}) && sel.ARN && !strings.HasPrefix(sel.Name, "/") {
+			p, err = load(tx, sel.Scope, "/"+sel.Name)
+		}
+		if err != nil {
 			return nil, nil, err
 		}
 	}
 	v, err := p.at(sel)
-	return p, v, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, v, p.fill(tx, sel.Scope, v)
 }
 
 // apiOf is the SDK's view of a read, with the selector that chose it.
@@ -417,7 +424,7 @@ func (b *Backend) GetParameters(ctx context.Context, in *ssmapi.GetParametersInp
 
 // Value returns the value of the parameter name selects in scope s, a
 // SecureString decrypted. name is a parameter name or ARN (an ARN's own
-// account and region win over s), optionally with a :version or :label
+// region wins over s; another account's names nothing), optionally with a :version or :label
 // selector. Errors: ParameterNotFound, ParameterVersionNotFound (SDK
 // types).
 func (b *Backend) Value(ctx context.Context, s backend.Scope, name string) (string, error) {
@@ -428,11 +435,6 @@ func (b *Backend) Value(ctx context.Context, s backend.Scope, name string) (stri
 	var value string
 	err := b.store.View(ctx, func(tx *sqlite.Tx) error {
 		p, v, err := b.read(tx, sel)
-		if awsproto.HasCode(err, &types.ParameterNotFound{}) && strings.HasPrefix(name, "arn:") && !strings.HasPrefix(sel.Name, "/") {
-			// parameter/x is the ARN of both x and /x.
-			sel.Name = "/" + sel.Name
-			p, v, err = b.read(tx, sel)
-		}
 		if err != nil {
 			return err
 		}
@@ -457,10 +459,28 @@ func (b *Backend) GetParameterHistory(ctx context.Context, in *ssmapi.GetParamet
 	if !ok || sel.Version > 0 || sel.Label != "" {
 		return nil, errNotFoundNamed(ref)
 	}
-	var p *parameter
+	var (
+		p    *parameter
+		page []*version
+		next *string
+	)
 	err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
-		p, _, err = b.read(tx, sel)
-		return err
+		if p, _, err = b.read(tx, sel); err != nil {
+			return err
+		}
+		all := make([]*version, len(p.Versions))
+		for i := range p.Versions {
+			all[i] = &p.Versions[i]
+		}
+		if page, next, err = backend.PageOf(all, func(v *version) string { return versionKey(v.Version) }, in.NextToken, in.MaxResults, 50); err != nil {
+			return errNextToken()
+		}
+		for _, v := range page {
+			if err := p.fill(tx, sel.Scope, v); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if awsproto.HasCode(err, &types.ParameterNotFound{}) {
 		return nil, errNotFoundNamed(ref)
@@ -468,21 +488,16 @@ func (b *Backend) GetParameterHistory(ctx context.Context, in *ssmapi.GetParamet
 	if err != nil {
 		return nil, err
 	}
-	var all []types.ParameterHistory
-	for i := range p.Versions {
-		v := &p.Versions[i]
-		all = append(all, types.ParameterHistory{
+	out := []types.ParameterHistory{}
+	for _, v := range page {
+		out = append(out, types.ParameterHistory{
 			Name: aws.String(p.Name), Type: v.Type, Value: aws.String(p.value(v, aws.ToBool(in.WithDecryption))), Version: v.Version,
 			Labels: backend.OrEmpty(v.Labels), Tier: v.Tier, DataType: aws.String(v.DataType), LastModifiedDate: aws.Time(v.Modified),
 			LastModifiedUser: optional(v.User), Description: optional(v.Description), AllowedPattern: optional(v.AllowedPattern),
 			KeyId: optional(v.KeyID), Policies: []types.ParameterInlinePolicy{},
 		})
 	}
-	page, next, err := backend.PageOf(all, func(h types.ParameterHistory) string { return versionKey(h.Version) }, in.NextToken, in.MaxResults, 50)
-	if err != nil {
-		return nil, errNextToken()
-	}
-	return &ssmapi.GetParameterHistoryOutput{Parameters: page, NextToken: next}, nil
+	return &ssmapi.GetParameterHistoryOutput{Parameters: out, NextToken: next}, nil
 }
 
 // versionKey orders versions as strings.
@@ -514,7 +529,7 @@ func (b *Backend) DeleteParameter(ctx context.Context, in *ssmapi.DeleteParamete
 			}
 			return errNotFoundNamed(name)
 		}
-		return tx.Delete(s.Key(kindParameter, name))
+		return remove(tx, s, name)
 	})
 	if err != nil {
 		return nil, err
@@ -541,7 +556,7 @@ func (b *Backend) DeleteParameters(ctx context.Context, in *ssmapi.DeleteParamet
 				out.InvalidParameters = append(out.InvalidParameters, name)
 				continue
 			}
-			if err := tx.Delete(s.Key(kindParameter, name)); err != nil {
+			if err := remove(tx, s, name); err != nil {
 				return err
 			}
 			out.DeletedParameters = append(out.DeletedParameters, name)

@@ -76,7 +76,8 @@ func TestValidName(t *testing.T) {
 // parameter/plain.
 // https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-versions.html
 func TestParseSelector(t *testing.T) {
-	other := backend.Scope{Account: "111122223333", Region: "eu-west-1"}
+	other := backend.Scope{Account: scope.Account, Region: "eu-west-1"}
+	public := backend.Scope{Account: "", Region: "eu-west-1"}
 	for _, c := range []struct {
 		ref  string
 		want selector
@@ -85,8 +86,14 @@ func TestParseSelector(t *testing.T) {
 		{"/a/b", selector{Name: "/a/b", Scope: scope}, true},
 		{"/a/b:3", selector{Name: "/a/b", Version: 3, Scope: scope}, true},
 		{"plain:prod", selector{Name: "plain", Label: "prod", Scope: scope}, true},
-		{"arn:aws:ssm:eu-west-1:111122223333:parameter/a/b:2", selector{Name: "/a/b", Version: 2, Scope: other}, true},
-		{"arn:aws:ssm:eu-west-1:111122223333:parameter/plain", selector{Name: "plain", Scope: other}, true},
+		{"arn:aws:ssm:eu-west-1:" + scope.Account + ":parameter/a/b:2", selector{Name: "/a/b", Version: 2, Scope: other, ARN: true}, true},
+		{"arn:aws:ssm:eu-west-1:" + scope.Account + ":parameter/plain", selector{Name: "plain", Scope: other, ARN: true}, true},
+		{"arn:aws:ssm:eu-west-1::parameter/aws/service/x", selector{Name: "/aws/service/x", Scope: public, ARN: true}, true},
+		// Another account's parameter is readable only when shared
+		// through AWS RAM, which berth does not serve.
+		// https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-shared-parameters.html
+		{"arn:aws:ssm:eu-west-1:111122223333:parameter/a/b", selector{}, false},
+		{"arn:aws:ssm:us-east-1:111122223333:parameter/plain", selector{}, false},
 		{"/a:0", selector{Name: "/a", Scope: scope}, false},
 		{"/a:", selector{Name: "/a", Scope: scope}, false},
 		{"arn:aws:s3:::bucket", selector{Name: "arn:aws:s3:::bucket", Scope: scope}, false},
