@@ -30,7 +30,7 @@ func valuesOf(k sqlite.Key, arn string) sqlite.Query {
 }
 
 // inline reports whether v holds its value itself: a version not yet
-// stored, or one stored before values had rows of their own.
+// stored.
 func (v *version) inline() bool { return v.String != nil || v.Binary != nil }
 
 // loadValue fills in the value of v, a version of the secret arn stored

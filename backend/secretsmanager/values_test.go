@@ -96,31 +96,3 @@ func TestValuesStoredApart(t *testing.T) {
 		}
 	}
 }
-
-// TestValuesStoredInline: a secret stored with its values in its own row,
-// as berth stored secrets before values had rows of their own, still
-// answers them, and moves them out at its next write.
-func TestValuesStoredInline(t *testing.T) {
-	b, ctx, now := newBackend(t)
-	k := scope.Key(kindSecret, "old")
-	arn := "arn:aws:secretsmanager:us-east-1:000000000000:secret:old-AbCdEf"
-	sec := secret{ARN: arn, Name: "old", Created: *now.Load(), LastChanged: *now.Load(),
-		Versions: []version{{ID: "v1", String: aws.String("inline"), Stages: []string{stageCurrent}, Created: *now.Load()}}}
-	if err := b.store.Update(ctx, func(tx *sqlite.Tx) error { return tx.Put(sqlite.Row{Key: k, Name: arn}, sec) }); err != nil {
-		t.Fatal(err)
-	}
-	got, err := b.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("old")})
-	if err != nil || aws.ToString(got.SecretString) != "inline" {
-		t.Fatalf("GetSecretValue = %v, %v", got, err)
-	}
-	if _, err := b.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: aws.String("old"), SecretString: aws.String("next")}); err != nil {
-		t.Fatal(err)
-	}
-	if _, values := rowSize(t, b, ctx, "old", arn); values != 2 {
-		t.Fatalf("%d value rows, want 2", values)
-	}
-	prev, err := b.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("old"), VersionStage: aws.String(stagePrevious)})
-	if err != nil || aws.ToString(prev.SecretString) != "inline" {
-		t.Fatalf("AWSPREVIOUS = %v, %v", prev, err)
-	}
-}

@@ -20,9 +20,8 @@ type value struct{ Value string }
 func valueID(name string, n int64) string { return name + ":" + strconv.FormatInt(n, 10) }
 
 // fill loads the value of v, a version of p stored in scope s, from its
-// own row unless v holds it: a public parameter's, a version not yet
-// stored, or one stored before values had rows of their own. A value is
-// never empty, so an empty one is one to load.
+// own row unless v holds it: a public parameter's, or a version not yet
+// stored. A value is never empty, so an empty one is one to load.
 func (p *parameter) fill(tx *sqlite.Tx, s backend.Scope, v *version) error {
 	if v.Value != "" {
 		return nil

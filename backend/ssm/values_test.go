@@ -82,26 +82,3 @@ func TestValuesStoredApart(t *testing.T) {
 		t.Fatalf("%d value rows outlive the parameter", values)
 	}
 }
-
-// TestValuesStoredInline: a parameter stored with its values in its own
-// row, as berth stored parameters before values had rows of their own,
-// still answers them, and moves them out at its next write.
-func TestValuesStoredInline(t *testing.T) {
-	b, ctx := newBackend(t)
-	old := parameter{Name: "/old", Versions: []version{{Version: 1, Value: "inline", Type: types.ParameterTypeString, Tier: types.ParameterTierStandard, DataType: dataTypeText}}}
-	if err := b.store.Update(ctx, func(tx *sqlite.Tx) error { return tx.Put(scope.Row(kindParameter, "/old", "", "/old"), old) }); err != nil {
-		t.Fatal(err)
-	}
-	if v, err := b.Value(ctx, scope, "/old"); err != nil || v != "inline" {
-		t.Fatalf("Value = %q, %v", v, err)
-	}
-	if _, err := b.PutParameter(ctx, &ssmapi.PutParameterInput{Name: aws.String("/old"), Value: aws.String("next"), Overwrite: aws.Bool(true)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, values := stats(t, b, ctx, "/old"); values != 2 {
-		t.Fatalf("%d value rows, want 2", values)
-	}
-	if v, err := b.Value(ctx, scope, "/old:1"); err != nil || v != "inline" {
-		t.Fatalf("version 1 = %q, %v", v, err)
-	}
-}
