@@ -153,3 +153,43 @@ func TestECSFidelityCapacityProviderUpdate(t *testing.T) {
 		wantErr[*types.InvalidParameterException](t, err)
 	}
 }
+
+// TestTaskSetsRunTasks: under the external deployment controller a task
+// set runs its share of the service's desired count, registered in its own
+// target group, reports its counts and STEADY_STATE, scales with
+// UpdateTaskSet, and its tasks stop when it is deleted (blue/green by an
+// external controller).
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-external.html
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TaskSet.html
+func TestTaskSetsRunTasks(t *testing.T) {
+	ctx, c := setup(t)
+	f := newFront(t, ctx, c, shared, "sets", 0)
+	register(t, ctx, c, "web", types.NetworkModeBridge, version("green", false))
+	try(c.ecs.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("c"), ServiceName: aws.String("ext"), DesiredCount: aws.Int32(2),
+		DeploymentController: &types.DeploymentController{Type: types.DeploymentControllerTypeExternal}})).must(t)
+	green := try(c.ecs.CreateTaskSet(ctx, &ecs.CreateTaskSetInput{Cluster: aws.String("c"), Service: aws.String("ext"), TaskDefinition: aws.String("web"),
+		LoadBalancers: []types.LoadBalancer{{TargetGroupArn: aws.String(f.tg), ContainerName: aws.String("app"), ContainerPort: aws.Int32(8080)}}})).must(t).TaskSet
+	describe := func() types.TaskSet {
+		return try(c.ecs.DescribeTaskSets(ctx, &ecs.DescribeTaskSetsInput{Cluster: aws.String("c"), Service: aws.String("ext"), TaskSets: []string{*green.TaskSetArn}})).must(t).TaskSets[0]
+	}
+	eventually(t, "the task set's 2 tasks running", func() bool {
+		ts := describe()
+		return ts.RunningCount == 2 && ts.PendingCount == 0 && ts.StabilityStatus == types.StabilityStatusSteadyState
+	})
+	inService(t, ctx, c, f.tg, 2)
+	if body := get(t, f.url+"/"); !strings.Contains(body, `"app":"green"`) {
+		t.Fatalf("GET / through the ALB = %s", body)
+	}
+	if svc := try(c.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("c"), Services: []string{"ext"}})).must(t).Services[0]; svc.RunningCount != 2 {
+		t.Errorf("service runningCount = %d", svc.RunningCount)
+	}
+
+	try(c.ecs.UpdateTaskSet(ctx, &ecs.UpdateTaskSetInput{Cluster: aws.String("c"), Service: aws.String("ext"), TaskSet: green.Id, Scale: &types.Scale{Value: 50, Unit: types.ScaleUnitPercent}})).must(t)
+	eventually(t, "the task set scaled to 1 task", func() bool {
+		ts := describe()
+		return ts.ComputedDesiredCount == 1 && ts.RunningCount == 1 && len(serviceTasks(t, ctx, c, "c", "ext")) == 1
+	})
+
+	try(c.ecs.DeleteTaskSet(ctx, &ecs.DeleteTaskSetInput{Cluster: aws.String("c"), Service: aws.String("ext"), TaskSet: green.TaskSetArn, Force: aws.Bool(true)})).must(t)
+	eventually(t, "the deleted task set's tasks stopped", func() bool { return len(serviceTasks(t, ctx, c, "c", "ext")) == 0 })
+}

@@ -146,4 +146,8 @@ func TestTaskSets(t *testing.T) {
 	_, err = c.ecs.UpdateTaskSet(ctx, &ecs.UpdateTaskSetInput{Cluster: aws.String("c"), Service: aws.String("ext"), TaskSet: green.TaskSetArn, Scale: &types.Scale{Value: 10, Unit: types.ScaleUnitPercent}})
 	wantErr[*types.TaskSetNotFoundException](t, err)
 	try(c.ecs.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: blue.TaskSetArn, Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})).must(t)
+	// The task sets run real tasks (TestTaskSetsRunTasks): stop them.
+	for _, name := range []string{"ext", "ecs"} {
+		try(c.ecs.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String("c"), Service: aws.String(name), Force: aws.Bool(true)})).must(t)
+	}
 }

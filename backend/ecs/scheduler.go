@@ -84,11 +84,15 @@ func (a *Agent) schedule(ctx context.Context) error {
 		return err
 	}
 	for _, svc := range services {
-		if svc.Value.DeploymentController != nil && svc.Value.DeploymentController.Type != types.DeploymentControllerTypeEcs {
+		s := scope{backend.Scope{Account: svc.Key.Account, Region: svc.Key.Region}}
+		schedule := a.scheduleService
+		switch dc := svc.Value.DeploymentController; {
+		case dc != nil && dc.Type == types.DeploymentControllerTypeExternal:
+			schedule = a.scheduleTaskSets
+		case dc != nil && dc.Type != types.DeploymentControllerTypeEcs:
 			continue
 		}
-		s := scope{backend.Scope{Account: svc.Key.Account, Region: svc.Key.Region}}
-		if err := a.scheduleService(ctx, s, svc.Key.ID, byService[svc.Key.ID]); err != nil {
+		if err := schedule(ctx, s, svc.Key.ID, byService[svc.Key.ID]); err != nil {
 			a.log.Error().Err(err).Str("service", svc.Key.ID).Msg("scheduling service")
 		}
 	}
@@ -156,7 +160,7 @@ func (a *Agent) scheduleService(ctx context.Context, s scope, arn string, tasks 
 		}
 		if p.start > 0 {
 			var err error
-			if started, err = a.startServiceTasks(tx, s, &svc, p.start); err != nil {
+			if started, err = a.startServiceTasks(tx, s, &svc, primaryOrigin(&svc), p.start); err != nil {
 				return err
 			}
 		}
@@ -208,21 +212,37 @@ func addEvent(svc *types.Service, ids backend.IDs, now *time.Time, msg string) {
 	}
 }
 
-// startServiceTasks stores n new tasks of the service's PRIMARY deployment.
-func (a *Agent) startServiceTasks(tx *sqlite.Tx, s scope, svc *types.Service, n int) ([]string, error) {
+// taskOrigin is what a service's new tasks start from: its PRIMARY
+// deployment or, under an external deployment controller, a task set.
+type taskOrigin struct {
+	id, taskDefinition, platformVersion *string
+	launchType                          types.LaunchType
+	capacityProviders                   []types.CapacityProviderStrategyItem
+	network                             *types.NetworkConfiguration
+	loadBalancers                       []types.LoadBalancer
+}
+
+// primaryOrigin is the service's PRIMARY deployment as a task origin.
+func primaryOrigin(svc *types.Service) taskOrigin {
 	d := svc.Deployments[0]
+	return taskOrigin{id: d.Id, taskDefinition: d.TaskDefinition, platformVersion: d.PlatformVersion, launchType: d.LaunchType,
+		capacityProviders: d.CapacityProviderStrategy, network: d.NetworkConfiguration, loadBalancers: svc.LoadBalancers}
+}
+
+// startServiceTasks stores n new tasks of the service from origin.
+func (a *Agent) startServiceTasks(tx *sqlite.Tx, s scope, svc *types.Service, d taskOrigin, n int) ([]string, error) {
 	var c types.Cluster
 	if err := tx.Get(s.Key(kindCluster, *svc.ClusterArn), &c); err != nil {
 		return nil, err
 	}
 	var td types.TaskDefinition
-	if err := tx.Get(s.Key(kindTaskDefinition, aws.ToString(d.TaskDefinition)), &td); err != nil {
+	if err := tx.Get(s.Key(kindTaskDefinition, aws.ToString(d.taskDefinition)), &td); err != nil {
 		return nil, err
 	}
 	spec := taskSpec{
-		startedBy: d.Id, group: aws.String("service:" + *svc.ServiceName), launchType: d.LaunchType,
-		capacityProviders: d.CapacityProviderStrategy, network: d.NetworkConfiguration,
-		platformVersion: d.PlatformVersion, enableExecuteCommand: svc.EnableExecuteCommand,
+		startedBy: d.id, group: aws.String("service:" + *svc.ServiceName), launchType: d.launchType,
+		capacityProviders: d.capacityProviders, network: d.network,
+		platformVersion: d.platformVersion, enableExecuteCommand: svc.EnableExecuteCommand,
 		managedTags: svc.EnableECSManagedTags, service: aws.ToString(svc.ServiceName),
 	}
 	if svc.PropagateTags == types.PropagateTagsService {
@@ -231,7 +251,7 @@ func (a *Agent) startServiceTasks(tx *sqlite.Tx, s scope, svc *types.Service, n 
 			return nil, err
 		}
 	}
-	launchType := launchTypeOf(d.LaunchType, d.CapacityProviderStrategy)
+	launchType := launchTypeOf(d.launchType, d.capacityProviders)
 	var arns []string
 	for range n {
 		t := a.b.newTask(s, c, td, spec, launchType)
@@ -251,8 +271,8 @@ func (a *Agent) startServiceTasks(tx *sqlite.Tx, s scope, svc *types.Service, n 
 		if err := putTask(tx, s.Scope, t); err != nil {
 			return nil, err
 		}
-		if len(svc.LoadBalancers) > 0 {
-			tt := taskTargets{TaskArn: *t.TaskArn, LoadBalancers: svc.LoadBalancers}
+		if len(d.loadBalancers) > 0 {
+			tt := taskTargets{TaskArn: *t.TaskArn, LoadBalancers: d.loadBalancers}
 			if err := tx.Put(s.Row(kindTaskTargets, *t.TaskArn, *svc.ServiceArn, ""), tt); err != nil {
 				return nil, err
 			}

@@ -1,7 +1,9 @@
 package ecs
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"math"
 	"slices"
 	"strings"
@@ -275,4 +277,133 @@ func (b *Backend) DescribeTaskSets(ctx context.Context, in *ecsapi.DescribeTaskS
 		return nil, err
 	}
 	return out, nil
+}
+
+// scheduleTaskSets brings each task set of an external-controller service
+// to its share of the service's desired count (its computedDesiredCount):
+// it starts or stops the set's tasks (those it started, by its id), counts
+// them into the set and the service, and reports the set STEADY_STATE once
+// its running count is its share with none pending. The tasks of a task
+// set that was deleted are stopped; a DRAINING service's sets want none.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-external.html
+func (a *Agent) scheduleTaskSets(ctx context.Context, s scope, arn string, tasks []taskKeys) error {
+	throttled := a.throttled(arn)
+	return a.b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		var svc types.Service
+		if err := tx.Get(s.Key(kindService, arn), &svc); err != nil {
+			return err
+		}
+		sets, err := taskSetsOf(tx, s, arn)
+		if err != nil {
+			return err
+		}
+		draining := aws.ToString(svc.Status) == "DRAINING"
+		bySet := map[string][]taskKeys{}
+		for _, t := range tasks {
+			if aws.ToString(t.DesiredStatus) != statusStopped {
+				bySet[aws.ToString(t.StartedBy)] = append(bySet[aws.ToString(t.StartedBy)], t)
+			}
+		}
+		now := a.b.now()
+		var stop []string
+		before, err := json.Marshal(svc)
+		if err != nil {
+			return err
+		}
+		svc.RunningCount, svc.PendingCount = 0, 0
+		for i := range sets {
+			ts := &sets[i]
+			id := aws.ToString(ts.Id)
+			live := bySet[id]
+			delete(bySet, id)
+			want := computedDesiredCount(svc.DesiredCount, ts.Scale)
+			if draining {
+				want = 0
+			}
+			switch n := int(want) - len(live); {
+			case n > 0 && !throttled:
+				started, err := a.startServiceTasks(tx, s, &svc, taskSetOrigin(*ts), n)
+				if err != nil {
+					return err
+				}
+				for _, arn := range started {
+					live = append(live, taskKeys{TaskArn: aws.String(arn), LastStatus: aws.String(statusProvisioning)})
+				}
+			case n < 0:
+				// Pending tasks go first.
+				slices.SortStableFunc(live, func(x, y taskKeys) int {
+					return cmpBool(aws.ToString(x.LastStatus) == statusRunning, aws.ToString(y.LastStatus) == statusRunning)
+				})
+				for _, t := range live[:-n] {
+					stop = append(stop, aws.ToString(t.TaskArn))
+				}
+				live = live[-n:]
+			}
+			var running, pending int32
+			for _, t := range live {
+				if aws.ToString(t.LastStatus) == statusRunning {
+					running++
+				} else {
+					pending++
+				}
+			}
+			stable := running == want && pending == 0
+			status := types.StabilityStatusStabilizing
+			if stable {
+				status = types.StabilityStatusSteadyState
+			}
+			if ts.ComputedDesiredCount != want || ts.RunningCount != running || ts.PendingCount != pending || ts.StabilityStatus != status {
+				ts.ComputedDesiredCount, ts.RunningCount, ts.PendingCount = want, running, pending
+				if ts.StabilityStatus != status {
+					ts.StabilityStatus, ts.StabilityStatusAt = status, now
+				}
+				if err := putTaskSet(tx, s, *ts); err != nil {
+					return err
+				}
+			}
+			svc.RunningCount += running
+			svc.PendingCount += pending
+		}
+		for _, orphans := range bySet { // tasks of deleted task sets
+			for _, t := range orphans {
+				stop = append(stop, aws.ToString(t.TaskArn))
+			}
+		}
+		for _, taskArn := range stop {
+			var t types.Task
+			if err := tx.Get(s.Key(kindTask, taskArn), &t); err != nil {
+				return err
+			}
+			if stopTask(&t, types.TaskStopCodeServiceSchedulerInitiated, "Scaling activity initiated by (deployment "+aws.ToString(t.StartedBy)+")", now) {
+				t.Version++
+				if err := putTask(tx, s.Scope, t); err != nil {
+					return err
+				}
+			}
+		}
+		if draining && len(tasks) == 0 {
+			svc.Status = aws.String("INACTIVE")
+		}
+		if after, err := json.Marshal(svc); err != nil || bytes.Equal(before, after) {
+			return err
+		}
+		return putService(tx, s, svc)
+	})
+}
+
+// taskSetOrigin is a task set as a task origin.
+func taskSetOrigin(ts types.TaskSet) taskOrigin {
+	return taskOrigin{id: ts.Id, taskDefinition: ts.TaskDefinition, platformVersion: ts.PlatformVersion, launchType: ts.LaunchType,
+		capacityProviders: ts.CapacityProviderStrategy, network: ts.NetworkConfiguration, loadBalancers: ts.LoadBalancers}
+}
+
+// cmpBool orders false before true.
+func cmpBool(x, y bool) int {
+	switch {
+	case x == y:
+		return 0
+	case !x:
+		return -1
+	}
+	return 1
 }
