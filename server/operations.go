@@ -12,7 +12,7 @@ import (
 type operation struct {
 	method reflect.Value
 	input  reflect.Type // the input struct type, not its pointer
-	enums  enumFault    // how the service refuses a value outside an enumeration
+	valid  validator    // the service's input validation
 }
 
 // call decodes a new input with decode and runs the operation.
@@ -23,7 +23,7 @@ func (op operation) call(ctx context.Context, decode func(any) error) (any, erro
 	}
 	// Input validation comes before anything the operation looks up, as
 	// in AWS.
-	if err := checkEnums(in, op.enums); err != nil {
+	if err := op.valid.check(in); err != nil {
 		return nil, err
 	}
 	res := op.method.Call([]reflect.Value{reflect.ValueOf(ctx), in})
@@ -50,7 +50,7 @@ var (
 // newTable builds the operation table of a service from its SDK client
 // (whose methods name every operation) and the backend that serves it.
 // Operation names are thus never typed by hand: they are the SDK's.
-func newTable(client, backend any, enums enumFault) table {
+func newTable(client, backend any, valid validator) table {
 	t := table{ops: map[string]operation{}, known: map[string]bool{}}
 	ct, bt, bv := reflect.TypeOf(client), reflect.TypeOf(backend), reflect.ValueOf(backend)
 	for i := range ct.NumMethod() {
@@ -72,7 +72,7 @@ func newTable(client, backend any, enums enumFault) table {
 		if bm.Type != want {
 			panic("server: " + bt.String() + "." + m.Name + " does not have the SDK operation's signature")
 		}
-		t.ops[m.Name] = operation{method: bv.Method(bm.Index), input: in.Elem(), enums: enums}
+		t.ops[m.Name] = operation{method: bv.Method(bm.Index), input: in.Elem(), valid: valid}
 	}
 	return t
 }

@@ -129,22 +129,22 @@ func New(cfg Config, b Backends, ids backend.IDs, log zerolog.Logger) *Server {
 		ids: ids,
 		log: log,
 		json: map[string]jsonService{
-			"AmazonEC2ContainerServiceV20141113":   {"ecs", json11.Codec{}, newTable(&ecs.Client{}, b.ECS, coralEnumFault("InvalidParameterException"))},
-			"CertificateManager":                   {"acm", json11.Codec{KeepCase: true}, newTable(&acm.Client{}, b.ACM, coralEnumFault("ValidationException"))},
-			"AmazonEC2ContainerRegistry_V20150921": {"ecr", json11.Codec{}, newTable(&ecr.Client{}, b.ECR, coralEnumFault("InvalidParameterException"))},
-			"Logs_20140328":                        {"logs", json11.Codec{}, newTable(&cloudwatchlogs.Client{}, b.Logs, coralEnumFault("InvalidParameterException"))},
-			"AmazonSSM":                            {"ssm", json11.Codec{KeepCase: true}, newTable(&ssm.Client{}, b.SSM, except(coralEnumFault("ValidationException"), "type"))},
-			"secretsmanager":                       {"secretsmanager", json11.Codec{KeepCase: true}, newTable(&secretsmanager.Client{}, b.SecretsManager, coralEnumFault("ValidationException"))},
+			"AmazonEC2ContainerServiceV20141113":   {"ecs", json11.Codec{}, newTable(&ecs.Client{}, b.ECS, validator{coralFault("InvalidParameterException"), modelConstraints["ecs"]})},
+			"CertificateManager":                   {"acm", json11.Codec{KeepCase: true}, newTable(&acm.Client{}, b.ACM, validator{coralFault("ValidationException"), modelConstraints["acm"]})},
+			"AmazonEC2ContainerRegistry_V20150921": {"ecr", json11.Codec{}, newTable(&ecr.Client{}, b.ECR, validator{coralFault("InvalidParameterException"), modelConstraints["ecr"]})},
+			"Logs_20140328":                        {"logs", json11.Codec{}, newTable(&cloudwatchlogs.Client{}, b.Logs, validator{coralFault("InvalidParameterException"), modelConstraints["logs"]})},
+			"AmazonSSM":                            {"ssm", json11.Codec{KeepCase: true}, newTable(&ssm.Client{}, b.SSM, validator{except(coralFault("ValidationException"), "type"), modelConstraints["ssm"]})},
+			"secretsmanager":                       {"secretsmanager", json11.Codec{KeepCase: true}, newTable(&secretsmanager.Client{}, b.SecretsManager, validator{coralFault("ValidationException"), modelConstraints["secretsmanager"]})},
 		},
 		query: map[string]queryService{
 			// EC2 is no service of AWS's common input validation: each
 			// member has its own error (InvalidInstanceType, ...), which
 			// the backend gives.
-			"ec2":                  {"ec2", "2016-11-15", "", newTable(&ec2.Client{}, b.EC2, nil)},
-			"autoscaling":          {"autoscaling", "2011-01-01", "http://autoscaling.amazonaws.com/doc/2011-01-01/", newTable(&autoscaling.Client{}, b.AutoScaling, coralEnumFault("ValidationError"))},
-			"elasticloadbalancing": {"elasticloadbalancing", "2015-12-01", "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/", newTable(&elasticloadbalancingv2.Client{}, b.ELBv2, coralEnumFault("ValidationError"))},
-			"iam":                  {"iam", "2010-05-08", "https://iam.amazonaws.com/doc/2010-05-08/", newTable(&iam.Client{}, b.IAM, coralEnumFault("ValidationError"))},
-			"sts":                  {"sts", "2011-06-15", "https://sts.amazonaws.com/doc/2011-06-15/", newTable(&sts.Client{}, b.STS, coralEnumFault("ValidationError"))},
+			"ec2":                  {"ec2", "2016-11-15", "", newTable(&ec2.Client{}, b.EC2, validator{})},
+			"autoscaling":          {"autoscaling", "2011-01-01", "http://autoscaling.amazonaws.com/doc/2011-01-01/", newTable(&autoscaling.Client{}, b.AutoScaling, validator{coralFault("ValidationError"), modelConstraints["autoscaling"]})},
+			"elasticloadbalancing": {"elasticloadbalancing", "2015-12-01", "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/", newTable(&elasticloadbalancingv2.Client{}, b.ELBv2, validator{coralFault("ValidationError"), modelConstraints["elasticloadbalancing"]})},
+			"iam":                  {"iam", "2010-05-08", "https://iam.amazonaws.com/doc/2010-05-08/", newTable(&iam.Client{}, b.IAM, validator{coralFault("ValidationError"), modelConstraints["iam"]})},
+			"sts":                  {"sts", "2011-06-15", "https://sts.amazonaws.com/doc/2011-06-15/", newTable(&sts.Client{}, b.STS, validator{coralFault("ValidationError"), modelConstraints["sts"]})},
 		},
 		sts:   b.STS,
 		hosts: b.ELBv2.Hosts,

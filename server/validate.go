@@ -1,21 +1,28 @@
 package server
 
+//go:generate go run gen_constraints.go
+
 import (
+	"cmp"
 	"fmt"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
+	"unicode/utf8"
 
 	"berth/awsproto"
 )
 
-// enumFault is how a service refuses a member whose value is not one of
-// its enumeration's: the value, the member's path in the request and the
-// values allowed. It returns nil for a member the service answers for
+// inputFault is how a service refuses a member that fails a constraint of
+// the API model: the value (empty for a sensitive member, whose value is
+// never echoed), the member's path in the request and the constraint as
+// AWS words it. It returns nil for a member the service answers for
 // itself.
-type enumFault func(value, path string, allowed []string) error
+type inputFault func(value, path, constraint string) error
 
-// coralEnumFault is the input validation error of the services AWS fronts
+// coralFault is the input validation error of the services AWS fronts
 // with its common request validation, under the service's own code:
 //
 //	1 validation error detected: Value 'SOMETHING' at 'launchType' failed to
@@ -23,49 +30,100 @@ type enumFault func(value, path string, allowed []string) error
 //
 // as the ECS and ELBv2 references' common errors and users' reports show
 // it (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/CommonErrors.html).
-func coralEnumFault(code string) enumFault {
-	return func(value, path string, allowed []string) error {
-		return awsproto.ClientError(code, "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy enum value set: [%s]",
-			value, path, strings.Join(allowed, ", "))
+func coralFault(code string) inputFault {
+	return func(value, path, constraint string) error {
+		if value == "" {
+			return awsproto.ClientError(code, "1 validation error detected: Value at '%s' failed to satisfy constraint: %s", path, constraint)
+		}
+		return awsproto.ClientError(code, "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s", value, path, constraint)
 	}
 }
 
 // except is fault but for the members at the given paths, which the
 // service answers for itself with an error of its own model (SSM's
 // UnsupportedParameterType for a PutParameter type, for one).
-func except(fault enumFault, paths ...string) enumFault {
-	return func(value, path string, allowed []string) error {
+func except(fault inputFault, paths ...string) inputFault {
+	return func(value, path, constraint string) error {
 		if slices.Contains(paths, path) {
 			return nil
 		}
-		return fault(value, path, allowed)
+		return fault(value, path, constraint)
 	}
 }
 
-// checkEnums finds the first member of the decoded input v (a pointer to
-// an SDK input struct) whose value is not one its enumeration allows: the
-// SDK's enum types list their values with Values(), so the sets are the
-// SDK's, never typed by hand. Unset (empty) members pass.
-func checkEnums(v reflect.Value, fault enumFault) error {
-	if fault == nil {
+// validator checks a decoded input against the API model before the
+// operation runs, as AWS validates a request before anything is looked
+// up: every enum-typed member against the SDK's enum (its Values(), never
+// a hand-typed list), and every member the published model constrains
+// (lengths, ranges, patterns: constraints_gen.go) against that.
+type validator struct {
+	fault       inputFault
+	constraints map[string]constraint // by "Type.member"; nil for none
+}
+
+// constraint is one member's constraint in the API model.
+type constraint struct {
+	kind           constraintKind
+	min, max       float64
+	hasMin, hasMax bool
+	pattern, shown string // the pattern as Go writes it, and as the model does when that differs
+	sensitive      bool
+}
+
+type constraintKind int
+
+const (
+	lengthOf constraintKind = iota // of a string, blob, list or map
+	valueOf                        // of a number
+)
+
+// patterns compiles the model's patterns once, on first use: a memo of
+// immutable facts.
+var patterns sync.Map // string -> *regexp.Regexp
+
+func match(pattern, s string) bool {
+	re, ok := patterns.Load(pattern)
+	if !ok {
+		re, _ = patterns.LoadOrStore(pattern, regexp.MustCompile(`^(?:`+pattern+`)$`))
+	}
+	return re.(*regexp.Regexp).MatchString(s)
+}
+
+// check checks the decoded input v, a pointer to an SDK input struct.
+func (val validator) check(v reflect.Value) error {
+	if val.fault == nil {
 		return nil
 	}
-	return walkEnums(v, "", fault)
+	return val.walk(v, "")
 }
 
-func walkEnums(v reflect.Value, path string, fault enumFault) error {
+func (val validator) walk(v reflect.Value, path string) error {
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
 			return nil
 		}
-		return walkEnums(v.Elem(), path, fault)
+		return val.walk(v.Elem(), path)
 	case reflect.Struct:
 		if awsproto.IsTime(v.Type()) {
 			return nil
 		}
 		for _, f := range awsproto.Fields(v.Type()) {
-			if err := walkEnums(v.Field(f.Index), join(path, f.JSONName()), fault); err != nil {
+			fv, name := v.Field(f.Index), join(path, f.JSONName())
+			key := v.Type().Name() + "." + f.JSONName()
+			if c, ok := val.constraints[key]; ok {
+				if err := val.constrain(fv, name, c); err != nil {
+					return err
+				}
+			}
+			if c, ok := val.constraints[key+"[]"]; ok && fv.Kind() == reflect.Slice {
+				for i := range fv.Len() {
+					if err := val.constrain(fv.Index(i), fmt.Sprintf("%s.%d.member", name, i+1), c); err != nil {
+						return err
+					}
+				}
+			}
+			if err := val.walk(fv, name); err != nil {
 				return err
 			}
 		}
@@ -74,37 +132,91 @@ func walkEnums(v reflect.Value, path string, fault enumFault) error {
 			return nil // a blob
 		}
 		for i := range v.Len() {
-			if err := walkEnums(v.Index(i), fmt.Sprintf("%s.%d.member", path, i+1), fault); err != nil {
+			if err := val.walk(v.Index(i), fmt.Sprintf("%s.%d.member", path, i+1)); err != nil {
 				return err
 			}
 		}
 	case reflect.Map:
 		for it := v.MapRange(); it.Next(); {
-			if err := walkEnums(it.Value(), path, fault); err != nil {
+			if err := val.walk(it.Value(), path); err != nil {
 				return err
 			}
 		}
 	case reflect.String:
-		if v.Len() == 0 {
+		return val.enum(v, path)
+	}
+	return nil
+}
+
+// enum checks a string against its enumeration, if its type has one.
+// Unset (empty) members pass.
+func (val validator) enum(v reflect.Value, path string) error {
+	values := v.MethodByName("Values")
+	if v.Len() == 0 || !values.IsValid() || values.Type().NumIn() != 0 || values.Type().NumOut() != 1 {
+		return nil
+	}
+	allowed := values.Call(nil)[0]
+	names := make([]string, allowed.Len())
+	for i := range allowed.Len() {
+		if names[i] = allowed.Index(i).String(); names[i] == v.String() {
 			return nil
 		}
-		values := v.MethodByName("Values")
-		if !values.IsValid() || values.Type().NumIn() != 0 || values.Type().NumOut() != 1 {
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	return val.fault(v.String(), path, "Member must satisfy enum value set: ["+strings.Join(names, ", ")+"]")
+}
+
+// constrain checks one set member against its constraint, in Coral's
+// words ("Member must have length less than or equal to 32", ...).
+func (val validator) constrain(v reflect.Value, path string, c constraint) error {
+	switch {
+	case v.Kind() == reflect.Pointer && v.IsNil():
+		return nil
+	case v.Kind() == reflect.Pointer:
+		v = v.Elem()
+	case v.IsZero():
+		return nil // a member without a pointer is unset at its zero value
+	}
+	var n float64
+	shown := ""
+	switch v.Kind() {
+	case reflect.String:
+		if c.kind != lengthOf {
 			return nil
 		}
-		allowed := values.Call(nil)[0]
-		names := make([]string, allowed.Len())
-		for i := range allowed.Len() {
-			if names[i] = allowed.Index(i).String(); names[i] == v.String() {
-				return nil
-			}
-		}
-		if len(names) == 0 {
+		n, shown = float64(utf8.RuneCountInString(v.String())), v.String()
+	case reflect.Slice, reflect.Map:
+		if v.IsNil() || c.kind != lengthOf {
 			return nil
 		}
-		if err := fault(v.String(), path, names); err != nil {
-			return err
+		n = float64(v.Len())
+		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() != reflect.Uint8 {
+			shown = fmt.Sprint(v.Interface())
 		}
+	case reflect.Int32, reflect.Int64, reflect.Int:
+		n = float64(v.Int())
+	case reflect.Float32, reflect.Float64:
+		n = v.Float()
+	default:
+		return nil
+	}
+	if c.sensitive {
+		shown = ""
+	}
+	what := "length"
+	if c.kind == valueOf {
+		what = "value"
+		shown = fmt.Sprint(n)
+	}
+	switch {
+	case c.hasMin && n < c.min:
+		return val.fault(shown, path, fmt.Sprintf("Member must have %s greater than or equal to %v", what, c.min))
+	case c.hasMax && n > c.max:
+		return val.fault(shown, path, fmt.Sprintf("Member must have %s less than or equal to %v", what, c.max))
+	case c.pattern != "" && v.Kind() == reflect.String && !match(c.pattern, v.String()):
+		return val.fault(shown, path, "Member must satisfy regular expression pattern: "+cmp.Or(c.shown, c.pattern))
 	}
 	return nil
 }

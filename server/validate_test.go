@@ -28,12 +28,12 @@ import (
 // TestCheckEnums: one enum-typed member of each service, nested in
 // structs and lists, refused with the value, its path and the SDK's
 // value set; values in the set and unset members pass. The message form
-// is AWS's common input validation error (see coralEnumFault).
+// is AWS's common input validation error (see coralFault).
 func TestCheckEnums(t *testing.T) {
-	ecsFault := coralEnumFault("InvalidParameterException")
+	ecsFault := coralFault("InvalidParameterException")
 	for _, tc := range []struct {
 		in    any
-		fault enumFault
+		fault inputFault
 		want  string // "" for valid
 	}{
 		{&ecs.CreateServiceInput{LaunchType: "SOMETHING"}, ecsFault,
@@ -44,16 +44,16 @@ func TestCheckEnums(t *testing.T) {
 			"Value 'stdout' at 'containerDefinitions.2.member.logConfiguration.logDriver'"},
 		{&ecs.CreateServiceInput{NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{AssignPublicIp: "YES"}}}, ecsFault,
 			"at 'networkConfiguration.awsvpcConfiguration.assignPublicIp'"},
-		{&elbv2.CreateTargetGroupInput{Protocol: "http"}, coralEnumFault("ValidationError"), "ValidationError: 1 validation error detected: Value 'http' at 'protocol'"},
-		{&elbv2.CreateLoadBalancerInput{Type: elbtypes.LoadBalancerTypeEnumNetwork}, coralEnumFault("ValidationError"), ""},
-		{&ssm.PutParameterInput{Type: "Secure"}, except(coralEnumFault("ValidationException"), "type"), ""},
-		{&ssm.PutParameterInput{Tier: "Premium"}, except(coralEnumFault("ValidationException"), "type"), "Value 'Premium' at 'tier'"},
-		{&ssm.PutParameterInput{Type: ssmtypes.ParameterTypeSecureString}, coralEnumFault("ValidationException"), ""},
-		{&secretsmanager.ListSecretsInput{Filters: []smtypes.Filter{{Key: "colour"}}}, coralEnumFault("InvalidParameterException"), "at 'filters.1.member.key'"},
-		{&cloudwatchlogs.DescribeLogStreamsInput{OrderBy: "Size"}, coralEnumFault("InvalidParameterException"), "at 'orderBy'"},
-		{&autoscaling.DescribeScalingActivitiesInput{}, coralEnumFault("ValidationError"), ""},
+		{&elbv2.CreateTargetGroupInput{Protocol: "http"}, coralFault("ValidationError"), "ValidationError: 1 validation error detected: Value 'http' at 'protocol'"},
+		{&elbv2.CreateLoadBalancerInput{Type: elbtypes.LoadBalancerTypeEnumNetwork}, coralFault("ValidationError"), ""},
+		{&ssm.PutParameterInput{Type: "Secure"}, except(coralFault("ValidationException"), "type"), ""},
+		{&ssm.PutParameterInput{Tier: "Premium"}, except(coralFault("ValidationException"), "type"), "Value 'Premium' at 'tier'"},
+		{&ssm.PutParameterInput{Type: ssmtypes.ParameterTypeSecureString}, coralFault("ValidationException"), ""},
+		{&secretsmanager.ListSecretsInput{Filters: []smtypes.Filter{{Key: "colour"}}}, coralFault("InvalidParameterException"), "at 'filters.1.member.key'"},
+		{&cloudwatchlogs.DescribeLogStreamsInput{OrderBy: "Size"}, coralFault("InvalidParameterException"), "at 'orderBy'"},
+		{&autoscaling.DescribeScalingActivitiesInput{}, coralFault("ValidationError"), ""},
 	} {
-		err := checkEnums(reflect.ValueOf(tc.in), tc.fault)
+		err := validator{fault: tc.fault}.check(reflect.ValueOf(tc.in))
 		switch {
 		case tc.want == "" && err != nil:
 			t.Errorf("%T: %v", tc.in, err)
@@ -76,7 +76,7 @@ func TestEnumMembersCounted(t *testing.T) {
 		"ecs": &ecs.Client{}, "elbv2": &elbv2.Client{}, "autoscaling": &autoscaling.Client{}, "iam": &iam.Client{},
 		"sts": &sts.Client{}, "logs": &cloudwatchlogs.Client{}, "acm": &acm.Client{}, "ecr": &ecr.Client{}, "ssm": &ssm.Client{}, "secretsmanager": &secretsmanager.Client{},
 	} {
-		tab := newTable(client, &struct{}{}, nil)
+		tab := newTable(client, &struct{}{}, validator{})
 		ct := reflect.TypeOf(client)
 		for op := range tab.known {
 			m, _ := ct.MethodByName(op)
