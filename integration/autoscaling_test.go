@@ -213,8 +213,12 @@ func TestAutoScalingValidation(t *testing.T) {
 	lt, templates := launchTemplate(t, ctx, c, "valid")
 	sn := subnets(t, ctx, c)
 	create := func(name string, minSize, maxSize int32, desired *int32, lt *astypes.LaunchTemplateSpecification, subnets string) error {
-		_, err := as.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String(name), LaunchTemplate: lt,
-			MinSize: aws.Int32(minSize), MaxSize: aws.Int32(maxSize), DesiredCapacity: desired, VPCZoneIdentifier: aws.String(subnets)})
+		in := &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String(name), LaunchTemplate: lt,
+			MinSize: aws.Int32(minSize), MaxSize: aws.Int32(maxSize), DesiredCapacity: desired}
+		if subnets != "" { // an empty one is refused by the model's minimum length first
+			in.VPCZoneIdentifier = aws.String(subnets)
+		}
+		_, err := as.CreateAutoScalingGroup(ctx, in)
 		return err
 	}
 	for _, tc := range []struct {

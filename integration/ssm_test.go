@@ -253,7 +253,7 @@ func TestPutParameterRules(t *testing.T) {
 	if err := put(ssm.PutParameterInput{Name: aws.String("/ami"), DataType: aws.String("aws:ec2:image"), Value: aws.String("ami-0123456789abcdef0")}); err != nil {
 		t.Fatal(err)
 	}
-	wantErr[*types.InvalidKeyId](t, put(ssm.PutParameterInput{Name: aws.String("/k"), Type: types.ParameterTypeSecureString, KeyId: aws.String("not a key")}))
+	wantErr[*types.InvalidKeyId](t, put(ssm.PutParameterInput{Name: aws.String("/k"), Type: types.ParameterTypeSecureString, KeyId: aws.String("not-a-key")}))
 	big := strings.Repeat("x", 4097)
 	wantErr[*types.ValidationException](t, put(ssm.PutParameterInput{Name: aws.String("/big"), Value: aws.String(big)}))
 	out := try(p.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/big"), Value: aws.String(big), Type: types.ParameterTypeString, Tier: types.ParameterTierIntelligentTiering})).must(t)

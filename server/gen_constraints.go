@@ -145,7 +145,7 @@ func literal(s shape) string {
 		return ""
 	}
 	var parts []string
-	if s.Min != nil && *s.Min > 0 {
+	if s.Min != nil && (*s.Min > 0 || kind == "valueOf") { // a length is never negative
 		parts = append(parts, fmt.Sprintf("min: %v, hasMin: true", *s.Min))
 	}
 	if s.Max != nil {

@@ -16,11 +16,11 @@ import (
 )
 
 // inputFault is how a service refuses a member that fails a constraint of
-// the API model: the value (empty for a sensitive member, whose value is
+// the API model: the value (nil for a sensitive member, whose value is
 // never echoed), the member's path in the request and the constraint as
 // AWS words it. It returns nil for a member the service answers for
 // itself.
-type inputFault func(value, path, constraint string) error
+type inputFault func(value *string, path, constraint string) error
 
 // coralFault is the input validation error of the services AWS fronts
 // with its common request validation, under the service's own code:
@@ -31,11 +31,11 @@ type inputFault func(value, path, constraint string) error
 // as the ECS and ELBv2 references' common errors and users' reports show
 // it (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/CommonErrors.html).
 func coralFault(code string) inputFault {
-	return func(value, path, constraint string) error {
-		if value == "" {
+	return func(value *string, path, constraint string) error {
+		if value == nil {
 			return awsproto.ClientError(code, "1 validation error detected: Value at '%s' failed to satisfy constraint: %s", path, constraint)
 		}
-		return awsproto.ClientError(code, "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s", value, path, constraint)
+		return awsproto.ClientError(code, "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s", *value, path, constraint)
 	}
 }
 
@@ -43,7 +43,7 @@ func coralFault(code string) inputFault {
 // service answers for itself with an error of its own model (SSM's
 // UnsupportedParameterType for a PutParameter type, for one).
 func except(fault inputFault, paths ...string) inputFault {
-	return func(value, path, constraint string) error {
+	return func(value *string, path, constraint string) error {
 		if slices.Contains(paths, path) {
 			return nil
 		}
@@ -112,13 +112,13 @@ func (val validator) walk(v reflect.Value, path string) error {
 			fv, name := v.Field(f.Index), join(path, f.JSONName())
 			key := v.Type().Name() + "." + f.JSONName()
 			if c, ok := val.constraints[key]; ok {
-				if err := val.constrain(fv, name, c); err != nil {
+				if err := val.constrain(fv, name, c, false); err != nil {
 					return err
 				}
 			}
 			if c, ok := val.constraints[key+"[]"]; ok && fv.Kind() == reflect.Slice {
 				for i := range fv.Len() {
-					if err := val.constrain(fv.Index(i), fmt.Sprintf("%s.%d.member", name, i+1), c); err != nil {
+					if err := val.constrain(fv.Index(i), fmt.Sprintf("%s.%d.member", name, i+1), c, true); err != nil {
 						return err
 					}
 				}
@@ -165,18 +165,20 @@ func (val validator) enum(v reflect.Value, path string) error {
 	if len(names) == 0 {
 		return nil
 	}
-	return val.fault(v.String(), path, "Member must satisfy enum value set: ["+strings.Join(names, ", ")+"]")
+	value := v.String()
+	return val.fault(&value, path, "Member must satisfy enum value set: ["+strings.Join(names, ", ")+"]")
 }
 
-// constrain checks one set member against its constraint, in Coral's
-// words ("Member must have length less than or equal to 32", ...).
-func (val validator) constrain(v reflect.Value, path string, c constraint) error {
+// constrain checks one set member, or one item of a list, against its
+// constraint, in Coral's words ("Member must have length less than or
+// equal to 32", ...).
+func (val validator) constrain(v reflect.Value, path string, c constraint, item bool) error {
 	switch {
 	case v.Kind() == reflect.Pointer && v.IsNil():
 		return nil
 	case v.Kind() == reflect.Pointer:
 		v = v.Elem()
-	case v.IsZero():
+	case v.IsZero() && !item:
 		return nil // a member without a pointer is unset at its zero value
 	}
 	var n float64
@@ -191,10 +193,7 @@ func (val validator) constrain(v reflect.Value, path string, c constraint) error
 		if v.IsNil() || c.kind != lengthOf {
 			return nil
 		}
-		n = float64(v.Len())
-		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() != reflect.Uint8 {
-			shown = fmt.Sprint(v.Interface())
-		}
+		n, shown = float64(v.Len()), javaString(v)
 	case reflect.Int32, reflect.Int64, reflect.Int:
 		n = float64(v.Int())
 	case reflect.Float32, reflect.Float64:
@@ -202,23 +201,41 @@ func (val validator) constrain(v reflect.Value, path string, c constraint) error
 	default:
 		return nil
 	}
-	if c.sensitive {
-		shown = ""
-	}
 	what := "length"
 	if c.kind == valueOf {
 		what = "value"
 		shown = fmt.Sprint(n)
 	}
+	value := &shown
+	if c.sensitive || v.Type() == reflect.TypeFor[[]byte]() {
+		value = nil // a secret or a blob is never echoed
+	}
 	switch {
 	case c.hasMin && n < c.min:
-		return val.fault(shown, path, fmt.Sprintf("Member must have %s greater than or equal to %v", what, c.min))
+		return val.fault(value, path, fmt.Sprintf("Member must have %s greater than or equal to %v", what, c.min))
 	case c.hasMax && n > c.max:
-		return val.fault(shown, path, fmt.Sprintf("Member must have %s less than or equal to %v", what, c.max))
+		return val.fault(value, path, fmt.Sprintf("Member must have %s less than or equal to %v", what, c.max))
 	case c.pattern != "" && v.Kind() == reflect.String && !match(c.pattern, v.String()):
-		return val.fault(shown, path, "Member must satisfy regular expression pattern: "+cmp.Or(c.shown, c.pattern))
+		return val.fault(value, path, "Member must satisfy regular expression pattern: "+cmp.Or(c.shown, c.pattern))
 	}
 	return nil
+}
+
+// javaString is a list or map as Java prints it in AWS's messages:
+// [a, b] and {k=v}.
+func javaString(v reflect.Value) string {
+	var parts []string
+	if v.Kind() == reflect.Map {
+		for it := v.MapRange(); it.Next(); {
+			parts = append(parts, fmt.Sprintf("%v=%v", it.Key(), it.Value()))
+		}
+		slices.Sort(parts)
+		return "{" + strings.Join(parts, ", ") + "}"
+	}
+	for i := range v.Len() {
+		parts = append(parts, fmt.Sprint(reflect.Indirect(v.Index(i))))
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }
 
 func join(path, name string) string {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -117,4 +118,45 @@ func enumMembers(t reflect.Type, seen map[reflect.Type]bool) int {
 		return n
 	}
 	return 0
+}
+
+// TestModelConstraints: a constrained member of every service the model
+// table covers, refused in AWS's common validation words with the
+// model's bound; values within it pass. The bounds are the published
+// models' (botocore), cited by the generated table.
+func TestModelConstraints(t *testing.T) {
+	v := func(service, code string) validator {
+		return validator{fault: coralFault(code), constraints: modelConstraints[service]}
+	}
+	long := strings.Repeat("x", 513)
+	for _, tc := range []struct {
+		in   any
+		val  validator
+		want string // "" for valid
+	}{
+		{&elbv2.CreateTargetGroupInput{HealthCheckIntervalSeconds: aws.Int32(301)}, v("elasticloadbalancing", "ValidationError"),
+			"ValidationError: 1 validation error detected: Value '301' at 'healthCheckIntervalSeconds' failed to satisfy constraint: Member must have value less than or equal to 300"},
+		{&elbv2.CreateTargetGroupInput{HealthCheckIntervalSeconds: aws.Int32(300)}, v("elasticloadbalancing", "ValidationError"), ""},
+		{&iam.CreateRoleInput{RoleName: aws.String("bad name")}, v("iam", "ValidationError"), "at 'roleName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+"},
+		{&cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(long)}, v("logs", "InvalidParameterException"), "Member must have length less than or equal to 512"},
+		{&ssm.GetParametersInput{Names: make([]string, 11)}, v("ssm", "ValidationException"), "at 'names' failed to satisfy constraint: Member must have length less than or equal to 10"},
+		{&secretsmanager.CreateSecretInput{Name: aws.String(long)}, v("secretsmanager", "ValidationException"), "at 'name'"},
+		{&ecr.CreateRepositoryInput{RepositoryName: aws.String("Upper")}, v("ecr", "InvalidParameterException"), "at 'repositoryName' failed to satisfy constraint: Member must satisfy regular expression pattern"},
+		{&acm.RequestCertificateInput{DomainName: aws.String(long)}, v("acm", "ValidationException"), "at 'domainName'"},
+		{&autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("")}, v("autoscaling", "ValidationError"), "Member must have length greater than or equal to 1"},
+		{&sts.AssumeRoleInput{RoleSessionName: aws.String("a")}, v("sts", "ValidationError"), "at 'roleSessionName'"},
+		{&ecs.CreateCapacityProviderInput{AutoScalingGroupProvider: &ecstypes.AutoScalingGroupProvider{ManagedScaling: &ecstypes.ManagedScaling{TargetCapacity: aws.Int32(-1)}}},
+			v("ecs", "InvalidParameterException"), "at 'autoScalingGroupProvider.managedScaling.targetCapacity' failed to satisfy constraint: Member must have value greater than or equal to 1"},
+		{&ecs.UntagResourceInput{TagKeys: []string{""}}, v("ecs", "InvalidParameterException"), "at 'tagKeys.1.member'"},
+		// A sensitive member's value is never echoed.
+		{&secretsmanager.CreateSecretInput{SecretString: aws.String(strings.Repeat("s", 65537))}, v("secretsmanager", "ValidationException"), "Value at 'secretString'"},
+	} {
+		err := tc.val.check(reflect.ValueOf(tc.in))
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%T: %v", tc.in, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%T: err = %v, want %q", tc.in, err, tc.want)
+		}
+	}
 }

@@ -326,24 +326,10 @@ func (b *Backend) DeleteCapacityProvider(ctx context.Context, in *ecsapi.DeleteC
 	return &ecsapi.DeleteCapacityProviderOutput{CapacityProvider: &cp}, nil
 }
 
-// validManagedScaling checks managed scaling's numbers against their
-// documented ranges.
+// validManagedScaling checks what the API model's ranges do not: the
+// minimum scaling step is at most the maximum.
 // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ManagedScaling.html
 func validManagedScaling(ms *types.ManagedScaling) error {
-	for _, f := range []struct {
-		name     string
-		v        *int32
-		min, max int32
-	}{
-		{"targetCapacity", ms.TargetCapacity, 1, 100},
-		{"minimumScalingStepSize", ms.MinimumScalingStepSize, 1, 10000},
-		{"maximumScalingStepSize", ms.MaximumScalingStepSize, 1, 10000},
-		{"instanceWarmupPeriod", ms.InstanceWarmupPeriod, 0, 10000},
-	} {
-		if f.v != nil && (*f.v < f.min || *f.v > f.max) {
-			return errInvalidParameter("1 validation error detected: Value '%d' at 'autoScalingGroupProvider.managedScaling.%s' failed to satisfy constraint: Member must have value between %d and %d", *f.v, f.name, f.min, f.max)
-		}
-	}
 	if ms.MinimumScalingStepSize != nil && ms.MaximumScalingStepSize != nil && *ms.MinimumScalingStepSize > *ms.MaximumScalingStepSize {
 		return errInvalidParameter("The minimum scaling step size must be less than or equal to the maximum scaling step size.")
 	}

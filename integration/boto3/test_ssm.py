@@ -51,7 +51,7 @@ def test_secure_string(aws):
     meta = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": ["/svc/token"]}])["Parameters"]
     assert [(m["Name"], m["Type"], m["KeyId"]) for m in meta] == [("/svc/token", "SecureString", "alias/aws/ssm")]
     with pytest.raises(ssm.exceptions.InvalidKeyId):
-        ssm.put_parameter(Name="/svc/token2", Value="x", Type="SecureString", KeyId="no key")
+        ssm.put_parameter(Name="/svc/token2", Value="x", Type="SecureString", KeyId="no-such-key")
 
 
 def test_paging(aws):
