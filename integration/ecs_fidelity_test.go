@@ -39,7 +39,15 @@ func TestECSFidelityTaskDefinitions(t *testing.T) {
 	if root := td.Volumes[0].EfsVolumeConfiguration.RootDirectory; aws.ToString(root) != "/" {
 		t.Errorf("EFS rootDirectory = %v", root)
 	}
-	_, err := c.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("f"), RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
+	// The agent's first call answers, in AWS's form.
+	// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DiscoverPollEndpoint.html
+	poll := try(c.ecs.DiscoverPollEndpoint(ctx, &ecs.DiscoverPollEndpointInput{})).must(t)
+	if aws.ToString(poll.Endpoint) != "https://ecs-a-1."+c.region+".amazonaws.com/" || aws.ToString(poll.TelemetryEndpoint) == "" {
+		t.Errorf("DiscoverPollEndpoint = %+v", poll)
+	}
+	_, err := c.ecs.DiscoverPollEndpoint(ctx, &ecs.DiscoverPollEndpointInput{Cluster: aws.String("no-such-cluster")})
+	wantErr[*types.ClusterNotFoundException](t, err)
+	_, err = c.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("f"), RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
 		NetworkMode: types.NetworkModeAwsvpc, Cpu: aws.String("256"), Memory: aws.String("512"), PidMode: types.PidModeHost, ContainerDefinitions: []types.ContainerDefinition{webContainer("web")}})
 	wantErr[*types.ClientException](t, err)
 }

@@ -246,3 +246,21 @@ func (b *Backend) UpdateContainerInstancesState(ctx context.Context, in *ecsapi.
 	}
 	return out, nil
 }
+
+// DiscoverPollEndpoint answers the ECS agent's first call with the
+// endpoints of the region it polls and reports telemetry to, in AWS's
+// form. berth's own agent needs none of them.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DiscoverPollEndpoint.html
+func (b *Backend) DiscoverPollEndpoint(ctx context.Context, in *ecsapi.DiscoverPollEndpointInput) (*ecsapi.DiscoverPollEndpointOutput, error) {
+	s := scopeOf(ctx)
+	if in.Cluster != nil {
+		if err := b.store.View(ctx, func(tx *sqlite.Tx) error { _, err := b.cluster(tx, s, in.Cluster); return err }); err != nil {
+			return nil, err
+		}
+	}
+	return &ecsapi.DiscoverPollEndpointOutput{
+		Endpoint:               aws.String("https://ecs-a-1." + s.Region + ".amazonaws.com/"),
+		TelemetryEndpoint:      aws.String("https://ecs-t-1." + s.Region + ".amazonaws.com/"),
+		ServiceConnectEndpoint: aws.String("https://ecs-sc." + s.Region + ".api.aws"),
+	}, nil
+}
