@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -32,10 +33,12 @@ import (
 	"berth/awsproto"
 	"berth/awsproto/json11"
 	"berth/awsproto/query"
+	"berth/awsproto/rpcv2cbor"
 	"berth/awsproto/sigv4"
 	"berth/backend"
 	acmbackend "berth/backend/acm"
 	asbackend "berth/backend/autoscaling"
+	cwbackend "berth/backend/cloudwatch"
 	ec2backend "berth/backend/ec2"
 	ecrbackend "berth/backend/ecr"
 	ecsbackend "berth/backend/ecs"
@@ -81,6 +84,8 @@ type Backends struct {
 	// AutoScaling is EC2 Auto Scaling.
 	AutoScaling *asbackend.Backend
 	Logs        *logsbackend.Backend
+	// CloudWatch is CloudWatch metrics.
+	CloudWatch *cwbackend.Backend
 	// SSM is Systems Manager Parameter Store.
 	SSM            *ssmbackend.Backend
 	SecretsManager *smbackend.Backend
@@ -101,17 +106,36 @@ type Server struct {
 	log   zerolog.Logger
 	json  map[string]jsonService  // by X-Amz-Target prefix
 	query map[string]queryService // by SigV4 signing name
+	cbor  map[string]jsonService  // Smithy RPC v2 CBOR, by service name
 	sts   *stsbackend.Backend
 	hosts func(context.Context) ([]elbv2backend.Host, error)
 	ca    []byte
 	reset func(context.Context) error
 }
 
-// jsonService is a service of the AWS JSON 1.1 protocol.
+// jsonService is a service of the AWS JSON 1.1 or 1.0 protocol, or of
+// Smithy RPC v2 CBOR.
 type jsonService struct {
 	name  string // as logged
 	codec json11.Codec
 	table
+	// queryErrors, for a service that also speaks the query protocol
+	// (awsQueryCompatible), maps the query error codes its backend
+	// returns to the error shape names the JSON and CBOR protocols carry
+	// in __type; the query code goes in the X-Amzn-Query-Error header.
+	queryErrors map[string]string
+}
+
+// cloudWatchErrors are CloudWatch's query error codes and their shape
+// names, from the service model.
+var cloudWatchErrors = map[string]string{
+	"InvalidParameterValue":       "InvalidParameterValueException",
+	"InvalidParameterCombination": "InvalidParameterCombinationException",
+	"MissingParameter":            "MissingRequiredParameterException",
+	"InvalidNextToken":            "InvalidNextToken",
+	"InternalServiceError":        "InternalServiceFault",
+	"LimitExceeded":               "LimitExceededFault",
+	"ResourceNotFound":            "ResourceNotFound",
 }
 
 // queryService is a service of the AWS query protocol.
@@ -124,17 +148,26 @@ type queryService struct {
 
 // New returns a server for the backends.
 func New(cfg Config, b Backends, ids backend.IDs, log zerolog.Logger) *Server {
+	// CloudWatch answers in three protocols: the aws CLI and boto3 send
+	// AWS JSON 1.0, aws-sdk-go-v2 Smithy RPC v2 CBOR, older SDKs (and
+	// the Terraform provider's) the query protocol.
+	cloudWatch := newTable(&cloudwatch.Client{}, b.CloudWatch, coralEnumFault("InvalidParameterValue"))
+	cloudWatchJSON := jsonService{"monitoring", json11.Codec{KeepCase: true, JSON10: true}, cloudWatch, cloudWatchErrors}
 	return &Server{
 		cfg: cfg,
 		ids: ids,
 		log: log,
 		json: map[string]jsonService{
-			"AmazonEC2ContainerServiceV20141113":   {"ecs", json11.Codec{}, newTable(&ecs.Client{}, b.ECS, coralEnumFault("InvalidParameterException"))},
-			"CertificateManager":                   {"acm", json11.Codec{KeepCase: true}, newTable(&acm.Client{}, b.ACM, coralEnumFault("ValidationException"))},
-			"AmazonEC2ContainerRegistry_V20150921": {"ecr", json11.Codec{}, newTable(&ecr.Client{}, b.ECR, coralEnumFault("InvalidParameterException"))},
-			"Logs_20140328":                        {"logs", json11.Codec{}, newTable(&cloudwatchlogs.Client{}, b.Logs, coralEnumFault("InvalidParameterException"))},
-			"AmazonSSM":                            {"ssm", json11.Codec{KeepCase: true}, newTable(&ssm.Client{}, b.SSM, except(coralEnumFault("ValidationException"), "type"))},
-			"secretsmanager":                       {"secretsmanager", json11.Codec{KeepCase: true}, newTable(&secretsmanager.Client{}, b.SecretsManager, coralEnumFault("ValidationException"))},
+			"AmazonEC2ContainerServiceV20141113":   {"ecs", json11.Codec{}, newTable(&ecs.Client{}, b.ECS, coralEnumFault("InvalidParameterException")), nil},
+			"CertificateManager":                   {"acm", json11.Codec{KeepCase: true}, newTable(&acm.Client{}, b.ACM, coralEnumFault("ValidationException")), nil},
+			"AmazonEC2ContainerRegistry_V20150921": {"ecr", json11.Codec{}, newTable(&ecr.Client{}, b.ECR, coralEnumFault("InvalidParameterException")), nil},
+			"Logs_20140328":                        {"logs", json11.Codec{}, newTable(&cloudwatchlogs.Client{}, b.Logs, coralEnumFault("InvalidParameterException")), nil},
+			"AmazonSSM":                            {"ssm", json11.Codec{KeepCase: true}, newTable(&ssm.Client{}, b.SSM, except(coralEnumFault("ValidationException"), "type")), nil},
+			"secretsmanager":                       {"secretsmanager", json11.Codec{KeepCase: true}, newTable(&secretsmanager.Client{}, b.SecretsManager, coralEnumFault("ValidationException")), nil},
+			"GraniteServiceVersion20100801":        cloudWatchJSON,
+		},
+		cbor: map[string]jsonService{
+			"GraniteServiceVersion20100801": cloudWatchJSON,
 		},
 		query: map[string]queryService{
 			// EC2 is no service of AWS's common input validation: each
@@ -145,6 +178,7 @@ func New(cfg Config, b Backends, ids backend.IDs, log zerolog.Logger) *Server {
 			"elasticloadbalancing": {"elasticloadbalancing", "2015-12-01", "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/", newTable(&elasticloadbalancingv2.Client{}, b.ELBv2, coralEnumFault("ValidationError"))},
 			"iam":                  {"iam", "2010-05-08", "https://iam.amazonaws.com/doc/2010-05-08/", newTable(&iam.Client{}, b.IAM, coralEnumFault("ValidationError"))},
 			"sts":                  {"sts", "2011-06-15", "https://sts.amazonaws.com/doc/2011-06-15/", newTable(&sts.Client{}, b.STS, coralEnumFault("ValidationError"))},
+			"monitoring":           {"monitoring", "2010-08-01", "http://monitoring.amazonaws.com/doc/2010-08-01/", cloudWatch},
 		},
 		sts:   b.STS,
 		hosts: b.ELBv2.Hosts,
@@ -203,6 +237,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveReset(w, r, req)
 		return
 	}
+	if r.Header.Get("Smithy-Protocol") == "rpc-v2-cbor" {
+		s.serveCBOR(w, r, req)
+		return
+	}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		s.serveJSON(w, r, req, target)
 		return
@@ -242,7 +280,7 @@ func (s *Server) serveReset(w http.ResponseWriter, r *http.Request, req *request
 		// A reset wipes every account: with verification on it takes a
 		// signature as an API call does (any signing name and region).
 		if _, _, err := s.authenticate(r, protocolJSON); err != nil {
-			req.status = s.writeJSONError(w, req, err)
+			req.status = s.writeJSONError(w, req, jsonService{}, err)
 			return
 		}
 	}
@@ -381,7 +419,8 @@ func sessionToken(r *http.Request, c sigv4.Credential) string {
 
 // serveJSON serves an AWS JSON 1.1 request (ECS, ACM).
 func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *request, target string) {
-	fail := func(err error) { req.status = s.writeJSONError(w, req, err) }
+	var svc jsonService
+	fail := func(err error) { req.status = s.writeJSONError(w, req, svc, err) }
 	body, who, err := s.authenticate(r, protocolJSON)
 	if err != nil {
 		fail(err)
@@ -506,10 +545,74 @@ func (s *Server) apiError(req *request, err error, internalCode string) *awsprot
 	return &awsproto.Error{Code: internalCode, Message: "berth hit an internal error; see its log for request " + req.id, Status: http.StatusInternalServerError}
 }
 
-func (s *Server) writeJSONError(w http.ResponseWriter, req *request, err error) int {
+func (s *Server) writeJSONError(w http.ResponseWriter, req *request, svc jsonService, err error) int {
 	ae := s.apiError(req, err, "ServerException")
-	json11.WriteError(w, req.id, ae)
+	typ := svc.errorType(w, ae)
+	json11.WriteError(w, req.id, &awsproto.Error{Code: typ, Message: ae.Message, Status: ae.Status, Sender: ae.Sender})
 	return ae.Status
+}
+
+// errorType is the __type of an error of the service; for a service that
+// also speaks the query protocol it sets the X-Amzn-Query-Error header
+// with the query code and fault, which the SDKs report as the error's code.
+func (svc jsonService) errorType(w http.ResponseWriter, ae *awsproto.Error) string {
+	if svc.queryErrors == nil {
+		return ae.Code
+	}
+	fault := "Sender"
+	if !ae.Sender {
+		fault = "Receiver"
+	}
+	w.Header().Set("X-Amzn-Query-Error", ae.Code+";"+fault)
+	if typ, ok := svc.queryErrors[ae.Code]; ok {
+		return typ
+	}
+	return ae.Code
+}
+
+// serveCBOR serves a Smithy RPC v2 CBOR request (CloudWatch from
+// aws-sdk-go-v2): POST /service/{service}/operation/{operation}
+// (https://smithy.io/2.0/additional-specs/protocols/smithy-rpc-v2.html).
+func (s *Server) serveCBOR(w http.ResponseWriter, r *http.Request, req *request) {
+	var svc jsonService
+	fail := func(err error) {
+		ae := s.apiError(req, err, "InternalFailure")
+		rpcv2cbor.WriteError(w, req.id, svc.errorType(w, ae), ae)
+		req.status = ae.Status
+	}
+	body, who, err := s.authenticate(r, protocolJSON)
+	if err != nil {
+		fail(err)
+		return
+	}
+	rest, found := strings.CutPrefix(r.URL.Path, "/service/")
+	service, name, _ := strings.Cut(rest, "/operation/")
+	svc, ok := s.cbor[service]
+	switch {
+	case !found || !ok || strings.Contains(name, "/"):
+		fail(awsproto.StatusError(http.StatusNotFound, "UnknownOperationException", "Unknown operation %s", r.URL.Path))
+		return
+	case r.Method != http.MethodPost:
+		fail(awsproto.StatusError(http.StatusMethodNotAllowed, "UnknownOperationException", "The HTTP method %s is not supported.", r.Method))
+		return
+	}
+	req.service, req.operation = svc.name, name
+	op, ok := svc.ops[name]
+	if !ok {
+		if svc.known[name] {
+			fail(awsproto.ClientError("UnsupportedFeatureException", "berth does not support the %s operation %s.", strings.ToUpper(svc.name), name))
+		} else {
+			fail(awsproto.StatusError(http.StatusNotFound, "UnknownOperationException", "Unknown operation %s", r.URL.Path))
+		}
+		return
+	}
+	out, err := s.invoke(who.context(r.Context()), op, func(v any) error { return rpcv2cbor.Decode(body, v) })
+	if err != nil {
+		fail(err)
+		return
+	}
+	req.status = http.StatusOK
+	rpcv2cbor.WriteResponse(w, req.id, out)
 }
 
 func (s *Server) writeQueryError(w http.ResponseWriter, req *request, svc queryService, err error) int {

@@ -13,6 +13,7 @@ import (
 	"berth/backend"
 	"berth/backend/acm"
 	"berth/backend/autoscaling"
+	"berth/backend/cloudwatch"
 	"berth/backend/ec2"
 	"berth/backend/ecr"
 	"berth/backend/ecs"
@@ -54,7 +55,7 @@ func newTestServerWith(tb testing.TB, cfg Config, reset func(context.Context) er
 		Backends{
 			AutoScaling: autoscaling.New(store, env, ec2Backend, nil),
 			ECS:         ecs.New(store, env, ecs.Host{}), ELBv2: elbv2.New(store, env, ca), ACM: acm.New(store, env, ca),
-			EC2: ec2Backend, IAM: iam.New(store, env, sts.New(store, env)), Logs: logs.New(store, env), STS: sts.New(store, env), CA: ca.PEM(),
+			EC2: ec2Backend, IAM: iam.New(store, env, sts.New(store, env)), Logs: logs.New(store, env), CloudWatch: cloudwatch.New(store, env), STS: sts.New(store, env), CA: ca.PEM(),
 			SSM: ssm.New(store, env), SecretsManager: secretsmanager.New(store, env),
 			ECR: registry, Reset: reset,
 		},
