@@ -140,7 +140,6 @@ func TestCloudWatchErrorsSDK(t *testing.T) {
 	wantErr[*types.InvalidParameterValueException](t, put(types.MetricDatum{MetricName: aws.String("m"), Value: aws.Float64(1), StorageResolution: aws.Int32(30)}))
 	wantErr[*types.InvalidParameterValueException](t, put(types.MetricDatum{MetricName: aws.String("m"), Value: aws.Float64(1), Timestamp: aws.Time(time.Now().Add(-15 * 24 * time.Hour))}))
 	wantErr[*types.InvalidParameterCombinationException](t, put(types.MetricDatum{MetricName: aws.String("m"), Values: []float64{1, 2}, Counts: []float64{1}}))
-	wantErr[*types.MissingRequiredParameterException](t, put(types.MetricDatum{MetricName: aws.String("m"), StatisticValues: &types.StatisticSet{Sum: aws.Float64(1)}}))
 	var dims []types.Dimension
 	for i := range 31 {
 		dims = append(dims, types.Dimension{Name: aws.String(strings.Repeat("d", i+1)), Value: aws.String("v")})

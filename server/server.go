@@ -5,6 +5,8 @@
 package server
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -349,6 +351,16 @@ func unknownKey(p protocol) *awsproto.Error {
 // signatures are verified, when they are refused; temporary credentials
 // from STS get the account they were issued in.
 func (s *Server) authenticate(r *http.Request, p protocol) ([]byte, caller, error) {
+	body, c, err := s.authenticateRaw(r, p)
+	if err != nil {
+		return body, c, err
+	}
+	body, err = decompress(r, body)
+	return body, c, err
+}
+
+// authenticateRaw is authenticate on the body as sent.
+func (s *Server) authenticateRaw(r *http.Request, p protocol) ([]byte, caller, error) {
 	c := caller{scope: backend.Scope{Account: s.cfg.DefaultAccount, Region: s.cfg.DefaultRegion}}
 	tooLarge := awsproto.StatusError(http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException", "The request body exceeds %d bytes.", maxBody)
 	if r.ContentLength > maxBody {
@@ -404,6 +416,29 @@ func (s *Server) authenticate(r *http.Request, p protocol) ([]byte, caller, erro
 	}
 	c.scope.Region = cred.Region
 	return body, c, nil
+}
+
+// decompress undoes a request's Content-Encoding gzip, which the SDKs
+// apply to the operations modelled with request compression (CloudWatch
+// PutMetricData) after signing the compressed body
+// (https://smithy.io/2.0/spec/behavior-traits.html#requestcompression-trait).
+// The result is bounded as bodies are.
+func decompress(r *http.Request, body []byte) ([]byte, error) {
+	if !strings.EqualFold(strings.TrimSpace(r.Header.Get("Content-Encoding")), "gzip") {
+		return body, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, awsproto.ClientError("SerializationException", "the gzip request body is malformed: %v", err)
+	}
+	out, err := io.ReadAll(io.LimitReader(zr, maxBody+1))
+	if err != nil {
+		return nil, awsproto.ClientError("SerializationException", "the gzip request body is malformed: %v", err)
+	}
+	if len(out) > maxBody {
+		return nil, awsproto.StatusError(http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException", "The request body exceeds %d bytes.", maxBody)
+	}
+	return out, nil
 }
 
 // sessionToken is the session token a request carries with its
