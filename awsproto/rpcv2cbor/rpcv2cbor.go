@@ -204,8 +204,7 @@ func value(v reflect.Value) cbor.Value {
 		return value(v.Elem())
 	}
 	if awsproto.IsTime(t) {
-		tm := v.Interface().(time.Time)
-		return &cbor.Tag{ID: 1, Value: cbor.Float64(float64(tm.UnixMilli()) / 1e3)}
+		return &cbor.Tag{ID: 1, Value: cbor.Float64(epochSeconds(v.Interface().(time.Time).UnixMilli()))}
 	}
 	switch t.Kind() {
 	case reflect.String:
@@ -249,6 +248,20 @@ func value(v reflect.Value) cbor.Value {
 		return m
 	}
 	return &cbor.Nil{}
+}
+
+// epochSeconds is ms as seconds, the float the SDK reads back as the same
+// millisecond: the SDK truncates seconds × 1000, so a quotient that
+// rounded down (1.562 as 1.5619999...) is nudged up to the next float.
+func epochSeconds(ms int64) float64 {
+	f := float64(ms) / 1e3
+	for int64(f*1e3) < ms {
+		f = math.Nextafter(f, math.Inf(1))
+	}
+	for int64(f*1e3) > ms {
+		f = math.Nextafter(f, math.Inf(-1))
+	}
+	return f
 }
 
 // WriteResponse writes a successful response carrying out.
