@@ -69,13 +69,13 @@ func TestREADMEListsEveryOperation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(Config{}, Backends{ECS: &ecs.Backend{}, ELBv2: &elbv2.Backend{}, ACM: &acm.Backend{}, ECR: &ecr.Backend{}, IAM: &iam.Backend{}, Logs: &logs.Backend{}, STS: &sts.Backend{}, AutoScaling: &autoscaling.Backend{}, SSM: &ssm.Backend{}, SecretsManager: &secretsmanager.Backend{}}, backend.RandomIDs{}, zerolog.Nop())
+	s := New(Config{}, Backends{ECS: &ecs.Backend{}, ELBv2: &elbv2.Backend{}, ACM: &acm.Backend{}, ECR: &ecr.Backend{}, IAM: &iam.Backend{}, Logs: &logs.Backend{}, CloudWatch: &cloudwatch.Backend{}, STS: &sts.Backend{}, AutoScaling: &autoscaling.Backend{}, SSM: &ssm.Backend{}, SecretsManager: &secretsmanager.Backend{}}, backend.RandomIDs{}, zerolog.Nop())
 	tables := map[string]table{"ELBv2": s.query["elasticloadbalancing"].table, "IAM": s.query["iam"].table, "STS": s.query["sts"].table,
 		"AutoScaling": s.query["autoscaling"].table}
 	for _, svc := range s.json {
 		tables[strings.ToUpper(svc.name)] = svc.table
 	}
-	least := map[string]int{"ECS": 20, "ELBv2": 20, "ACM": 9, "ECR": 20, "IAM": 25, "STS": 3, "LOGS": 14, "AutoScaling": 20}
+	least := map[string]int{"ECS": 20, "ELBv2": 20, "ACM": 9, "ECR": 20, "IAM": 25, "STS": 3, "LOGS": 14, "AutoScaling": 20, "MONITORING": 4}
 	for service, tbl := range tables {
 		if len(tbl.ops) < least[service] {
 			t.Errorf("%s serves only %d operations", service, len(tbl.ops))

@@ -393,6 +393,11 @@ func (c Codec) WriteResponse(w http.ResponseWriter, requestID string, out any) {
 // WriteError writes err in the JSON 1.1 error envelope that the SDKs parse:
 // the code in both the X-Amzn-ErrorType header and the body's "__type".
 func WriteError(w http.ResponseWriter, requestID string, err *awsproto.Error) {
+	Codec{}.WriteError(w, requestID, err)
+}
+
+// WriteError writes err in the error envelope of the codec's JSON version.
+func (c Codec) WriteError(w http.ResponseWriter, requestID string, err *awsproto.Error) {
 	var buf bytes.Buffer
 	buf.WriteString(`{"__type":`)
 	writeString(&buf, err.Code)
@@ -402,6 +407,9 @@ func WriteError(w http.ResponseWriter, requestID string, err *awsproto.Error) {
 	h := w.Header()
 	h.Set("Content-Type", ContentType)
 	h.Set("X-Amzn-RequestId", requestID)
+	if c.JSON10 {
+		h.Set("Content-Type", ContentType10)
+	}
 	h.Set("X-Amzn-ErrorType", err.Code)
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(err.Status)

@@ -280,6 +280,7 @@ func (n callNode) eval(env func(string) (mathValue, bool)) (mathValue, error) {
 		args[i] = v
 	}
 	reduce := func(vs []float64) float64 {
+		slices.Sort(vs) // the same sum whatever the map order
 		acc := vs[0]
 		for _, v := range vs[1:] {
 			switch n.fn {

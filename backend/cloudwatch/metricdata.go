@@ -104,6 +104,7 @@ func (b *Backend) GetMetricData(ctx context.Context, in *cw.GetMetricDataInput) 
 				period = time.Minute
 			}
 			start, n, _ := window(in.StartTime, in.EndTime, period)
+			n = min(n, limit+offset) // no more than a page can hold
 			if windowStart.IsZero() {
 				windowStart = start
 			}
