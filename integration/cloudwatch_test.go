@@ -308,4 +308,3 @@ func BenchmarkCloudWatchPutGet(b *testing.B) {
 		}
 	}
 }
-
