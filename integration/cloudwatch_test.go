@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -284,27 +283,4 @@ func equalFloats(a, b []float64) bool {
 		}
 	}
 	return true
-}
-
-// BenchmarkCloudWatchPutGet publishes a datum and reads a metric's last
-// hour through aws-sdk-go-v2 (CBOR), per iteration.
-func BenchmarkCloudWatchPutGet(b *testing.B) {
-	ctx := context.Background()
-	cw := cloudWatch(newRegion())
-	now := time.Now().UTC()
-	dims := []types.Dimension{{Name: aws.String("ServiceName"), Value: aws.String("web")}}
-	b.ResetTimer()
-	for i := range b.N {
-		_, err := cw.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String("Bench"), MetricData: []types.MetricDatum{
-			{MetricName: aws.String("Load"), Dimensions: dims, Value: aws.Float64(float64(i % 100)), Timestamp: aws.Time(now.Add(-time.Duration(i%3600) * time.Second))}}})
-		if err != nil {
-			b.Fatal(err)
-		}
-		_, err = cw.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{StartTime: aws.Time(now.Add(-time.Hour)), EndTime: aws.Time(now),
-			MetricDataQueries: []types.MetricDataQuery{{Id: aws.String("l"), MetricStat: &types.MetricStat{
-				Metric: &types.Metric{Namespace: aws.String("Bench"), MetricName: aws.String("Load"), Dimensions: dims}, Period: aws.Int32(60), Stat: aws.String("p90")}}}})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
 }

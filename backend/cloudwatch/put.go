@@ -63,13 +63,18 @@ func (b *Backend) PutMetricData(ctx context.Context, in *cw.PutMetricDataInput) 
 	}
 	s := backend.ScopeFrom(ctx)
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		stored := map[string]bool{} // a metric's row is written once a call
 		for _, bt := range batches {
 			key := bt.id.key()
-			m := metric{Metric: types.Metric{Namespace: aws.String(ns), MetricName: aws.String(bt.id.Name), Dimensions: sortedDimensions(bt.id.Dimensions)}, LastPut: now.UnixMilli()}
-			if err := tx.Put(s.Row(kindMetric, key, "", ns), m); err != nil {
+			if err := tx.AppendMetricPoints(s.Account, s.Region, key, bt.points); err != nil {
 				return err
 			}
-			if err := tx.AppendMetricPoints(s.Account, s.Region, key, bt.points); err != nil {
+			if stored[key] {
+				continue
+			}
+			stored[key] = true
+			m := metric{Metric: types.Metric{Namespace: aws.String(ns), MetricName: aws.String(bt.id.Name), Dimensions: sortedDimensions(bt.id.Dimensions)}, LastPut: now.UnixMilli()}
+			if err := tx.Put(s.Row(kindMetric, key, "", ns), m); err != nil {
 				return err
 			}
 		}
