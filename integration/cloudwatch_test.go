@@ -162,6 +162,13 @@ func TestCloudWatchErrorsSDK(t *testing.T) {
 	_, err = cw.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{StartTime: aws.Time(now.Add(-time.Hour)), EndTime: aws.Time(now),
 		MetricDataQueries: []types.MetricDataQuery{{Id: aws.String("e"), Expression: aws.String("m1 +")}}})
 	wantErr[*types.InvalidParameterValueException](t, err)
+	_, err = cw.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{StartTime: aws.Time(now.Add(-time.Hour)), EndTime: aws.Time(now),
+		MetricDataQueries: []types.MetricDataQuery{{Id: aws.String("m"), MetricStat: &types.MetricStat{Metric: &types.Metric{Namespace: aws.String("App"), MetricName: aws.String("m")}, Period: aws.Int32(60), Stat: aws.String("Median")}}}})
+	wantCode(t, err, "ValidationError")
+	err = put(types.MetricDatum{MetricName: aws.String("m"), Value: aws.Float64(1), Unit: "Parsecs"})
+	if e := wantErr[*types.InvalidParameterValueException](t, err); !strings.HasPrefix(e.ErrorMessage(), "The parameter MetricData.member.1.Unit must be a value in the set [ Seconds,") {
+		t.Errorf("message = %s", e.ErrorMessage())
+	}
 	_, err = cw.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{StartTime: aws.Time(now.Add(-time.Hour)), EndTime: aws.Time(now), NextToken: aws.String("!!"),
 		MetricDataQueries: []types.MetricDataQuery{{Id: aws.String("e"), Expression: aws.String("1")}}})
 	wantErr[*types.InvalidNextToken](t, err)
@@ -267,6 +274,7 @@ func TestCloudWatchCLI(t *testing.T) {
 	}
 	aws.fails("InvalidParameterValue", "cloudwatch", "get-metric-statistics", "--namespace", "Shop", "--metric-name", "Orders",
 		"--start-time", at, "--end-time", end, "--period", "61", "--statistics", "Sum")
+	aws.fails("InvalidParameterValue", "cloudwatch", "put-metric-data", "--namespace", "Shop", "--metric-name", "Orders", "--value", "1", "--unit", "Parsecs")
 	aws.fails("InvalidParameterCombination", "cloudwatch", "put-metric-data", "--namespace", "Shop", "--metric-data",
 		`[{"MetricName":"Orders","Values":[1,2],"Counts":[1]}]`)
 	aws.fails("MissingParameter", "cloudwatch", "get-metric-statistics", "--namespace", "Shop", "--metric-name", "Orders",

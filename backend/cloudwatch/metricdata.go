@@ -13,6 +13,7 @@ import (
 	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
+	"berth/awsproto"
 	"berth/backend"
 )
 
@@ -217,7 +218,9 @@ func checkQueries(qs []types.MetricDataQuery) error {
 			case st.Stat == nil:
 				return errMissing(path + ".MetricStat.Stat")
 			case !validStat(*st.Stat):
-				return errInvalid("The value %s for parameter %s.MetricStat.Stat is invalid.", *st.Stat, path)
+				// ValidationError, unmodelled, as field reports show it
+				// (https://github.com/prometheus-community/yet-another-cloudwatch-exporter/issues/1435).
+				return awsproto.ClientError("ValidationError", "The value %s for parameter %s.MetricStat.Stat is not a valid statistic.", *st.Stat, path)
 			}
 			if err := checkPeriod(st.Period, path+".MetricStat.Period"); err != nil {
 				return err

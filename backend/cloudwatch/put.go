@@ -122,8 +122,13 @@ func pointsOf(d types.MetricDatum, path string, now time.Time) ([]sqlite.MetricP
 	at := now
 	if d.Timestamp != nil {
 		at = *d.Timestamp
-		if at.Before(now.Add(-maxPast)) || at.After(now.Add(maxFuture)) {
-			return nil, errInvalid("The parameter %s.Timestamp must specify a time no more than two weeks in the past and no more than two hours in the future.", path)
+		// The past's text is AWS's
+		// (https://github.com/cloud-custodian/cloud-custodian/issues/2559).
+		if at.Before(now.Add(-maxPast)) {
+			return nil, errInvalid("The parameter %s.Timestamp must specify a time within the past two weeks.", path)
+		}
+		if at.After(now.Add(maxFuture)) {
+			return nil, errInvalid("The parameter %s.Timestamp must specify a time no more than two hours in the future.", path)
 		}
 	}
 	unit := string(d.Unit)
@@ -131,14 +136,20 @@ func pointsOf(d types.MetricDatum, path string, now time.Time) ([]sqlite.MetricP
 		unit = string(types.StandardUnitNone)
 	}
 	base := sqlite.MetricPoint{Timestamp: at.UnixMilli(), HighResolution: hires, Unit: unit}
-	given := 0
-	for _, set := range []bool{d.Value != nil, d.StatisticValues != nil, len(d.Values) > 0} {
-		if set {
-			given++
+	// Value, Values and StatisticValues exclude each other; the texts are
+	// AWS's, as field reports show them
+	// (https://github.com/AdRoll/goamz/issues/355, https://github.com/AdRoll/goamz/pull/301).
+	var given []string
+	for _, m := range []struct {
+		name string
+		set  bool
+	}{{"Value", d.Value != nil}, {"Values", len(d.Values) > 0}, {"StatisticValues", d.StatisticValues != nil}} {
+		if m.set {
+			given = append(given, path+"."+m.name)
 		}
 	}
-	if given > 1 {
-		return nil, errCombination("The parameters %s.Value, %s.Values and %s.StatisticValues are mutually exclusive and you have specified more than one.", path, path, path)
+	if len(given) > 1 {
+		return nil, errCombination("The parameters %s and %s are mutually exclusive and you have specified both.", given[0], given[1])
 	}
 	switch {
 	case d.Value != nil:
@@ -156,7 +167,7 @@ func pointsOf(d types.MetricDatum, path string, now time.Time) ([]sqlite.MetricP
 	if len(d.Counts) > 0 {
 		return nil, errCombination("The parameter %s.Counts must be specified with %s.Values.", path, path)
 	}
-	return nil, errCombination("At least one of the parameters %s.Value, %s.Values or %s.StatisticValues must be specified.", path, path, path)
+	return nil, errCombination("At least one of the parameters %s.Value and %s.StatisticValues must be specified.", path, path)
 }
 
 func checkDimensions(dims []types.Dimension, path string) error {
