@@ -227,6 +227,9 @@ func statisticSet(base sqlite.MetricPoint, s *types.StatisticSet, path string) (
 	}
 	p := base
 	p.Count, p.Sum, p.Min, p.Max = *s.SampleCount, *s.Sum, *s.Minimum, *s.Maximum
+	// A set of equal values still gives percentiles
+	// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricStatistics.html).
+	p.Raw = *s.Minimum == *s.Maximum
 	return []sqlite.MetricPoint{p}, nil
 }
 

@@ -98,10 +98,15 @@ func (p Period) Value(stat string) (float64, bool) {
 }
 
 // percentile is the smallest value at or below which pct percent of the
-// weighted values lie (nearest rank).
+// weighted values lie (nearest rank). There is none when a value is
+// negative, as in CloudWatch
+// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricStatistics.html).
 func percentile(values []weighted, pct float64) (float64, bool) {
 	var total float64
 	for _, w := range values {
+		if w.value < 0 {
+			return 0, false
+		}
 		total += w.count
 	}
 	if total == 0 {

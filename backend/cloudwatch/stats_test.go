@@ -38,6 +38,9 @@ func TestAggregate(t *testing.T) {
 }
 
 func TestPercentileWeighted(t *testing.T) {
+	if _, ok := percentile([]weighted{{1, 1}, {-1, 1}}, 50); ok {
+		t.Error("a percentile of negative values")
+	}
 	vs := []weighted{{5, 1}, {1, 8}, {100, 1}}
 	for pct, want := range map[float64]float64{50: 1, 80: 1, 90: 5, 99: 100, 100: 100} {
 		if got, _ := percentile(vs, pct); got != want {
