@@ -452,7 +452,8 @@ func sessionToken(r *http.Request, c sigv4.Credential) string {
 	return r.Header.Get("X-Amz-Security-Token")
 }
 
-// serveJSON serves an AWS JSON 1.1 request (ECS, ACM).
+// serveJSON serves an AWS JSON 1.1 request (ECS, ACM), or JSON 1.0
+// (CloudWatch).
 func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *request, target string) {
 	var svc jsonService
 	fail := func(err error) { req.status = s.writeJSONError(w, req, svc, err) }
