@@ -32,6 +32,24 @@ func TestNoServerFaults(t *testing.T) {
 			}
 		}
 	}
+	for service, svc := range s.cbor {
+		for op := range svc.ops {
+			for _, body := range []string{"", "\xa0", "\xbf\xff", "\x01", "\xa1\x69Namespace\x01"} {
+				req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/service/"+service+"/operation/"+op, strings.NewReader(body))
+				req.Header.Set("Smithy-Protocol", "rpc-v2-cbor")
+				if w := serve(req); w.Code >= 500 {
+					t.Errorf("%s %s %q: %d %s", svc.name, op, body, w.Code, w.Body)
+				}
+			}
+		}
+	}
+	for _, path := range []string{"/", "/service/GraniteServiceVersion20100801", "/service/x/operation/ListMetrics", "/service/GraniteServiceVersion20100801/operation/Nope"} {
+		req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, path, nil)
+		req.Header.Set("Smithy-Protocol", "rpc-v2-cbor")
+		if w := serve(req); w.Code != http.StatusNotFound {
+			t.Errorf("%s: %d %s", path, w.Code, w.Body)
+		}
+	}
 	for _, extra := range []url.Values{{}, {
 		"LoadBalancerArn": {"x"}, "TargetGroupArn": {"x"}, "ListenerArn": {"x"}, "RuleArn": {"x"}, "TrustStoreArn": {"x"},
 		"ResourceArns.member.1": {"x"}, "Names.member.1": {"x"}, "Targets.member.1.Id": {"x"}, "Actions.member.1.Type": {"forward"},

@@ -5,6 +5,8 @@
 package server
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -32,10 +35,12 @@ import (
 	"berth/awsproto"
 	"berth/awsproto/json11"
 	"berth/awsproto/query"
+	"berth/awsproto/rpcv2cbor"
 	"berth/awsproto/sigv4"
 	"berth/backend"
 	acmbackend "berth/backend/acm"
 	asbackend "berth/backend/autoscaling"
+	cwbackend "berth/backend/cloudwatch"
 	ec2backend "berth/backend/ec2"
 	ecrbackend "berth/backend/ecr"
 	ecsbackend "berth/backend/ecs"
@@ -81,6 +86,8 @@ type Backends struct {
 	// AutoScaling is EC2 Auto Scaling.
 	AutoScaling *asbackend.Backend
 	Logs        *logsbackend.Backend
+	// CloudWatch is CloudWatch metrics.
+	CloudWatch *cwbackend.Backend
 	// SSM is Systems Manager Parameter Store.
 	SSM            *ssmbackend.Backend
 	SecretsManager *smbackend.Backend
@@ -101,17 +108,36 @@ type Server struct {
 	log   zerolog.Logger
 	json  map[string]jsonService  // by X-Amz-Target prefix
 	query map[string]queryService // by SigV4 signing name
+	cbor  map[string]jsonService  // Smithy RPC v2 CBOR, by service name
 	sts   *stsbackend.Backend
 	hosts func(context.Context) ([]elbv2backend.Host, error)
 	ca    []byte
 	reset func(context.Context) error
 }
 
-// jsonService is a service of the AWS JSON 1.1 protocol.
+// jsonService is a service of the AWS JSON 1.1 or 1.0 protocol, or of
+// Smithy RPC v2 CBOR.
 type jsonService struct {
 	name  string // as logged
 	codec json11.Codec
 	table
+	// queryErrors, for a service that also speaks the query protocol
+	// (awsQueryCompatible), maps the query error codes its backend
+	// returns to the error shape names the JSON and CBOR protocols carry
+	// in __type; the query code goes in the X-Amzn-Query-Error header.
+	queryErrors map[string]string
+}
+
+// cloudWatchErrors are CloudWatch's query error codes and their shape
+// names, from the service model.
+var cloudWatchErrors = map[string]string{
+	"InvalidParameterValue":       "InvalidParameterValueException",
+	"InvalidParameterCombination": "InvalidParameterCombinationException",
+	"MissingParameter":            "MissingRequiredParameterException",
+	"InvalidNextToken":            "InvalidNextToken",
+	"InternalServiceError":        "InternalServiceFault",
+	"LimitExceeded":               "LimitExceededFault",
+	"ResourceNotFound":            "ResourceNotFound",
 }
 
 // queryService is a service of the AWS query protocol.
@@ -124,17 +150,26 @@ type queryService struct {
 
 // New returns a server for the backends.
 func New(cfg Config, b Backends, ids backend.IDs, log zerolog.Logger) *Server {
+	// CloudWatch answers in three protocols: the aws CLI and boto3 send
+	// AWS JSON 1.0, aws-sdk-go-v2 Smithy RPC v2 CBOR, older SDKs (and
+	// the Terraform provider's) the query protocol.
+	cloudWatch := newTable(&cloudwatch.Client{}, b.CloudWatch, validator{fault: queryFault("InvalidParameterValue")})
+	cloudWatchJSON := jsonService{"monitoring", json11.Codec{KeepCase: true, JSON10: true}, cloudWatch, cloudWatchErrors}
 	return &Server{
 		cfg: cfg,
 		ids: ids,
 		log: log,
 		json: map[string]jsonService{
-			"AmazonEC2ContainerServiceV20141113":   {"ecs", json11.Codec{}, newTable(&ecs.Client{}, b.ECS, validator{coralFault("InvalidParameterException"), modelConstraints["ecs"]})},
-			"CertificateManager":                   {"acm", json11.Codec{KeepCase: true}, newTable(&acm.Client{}, b.ACM, validator{coralFault("ValidationException"), modelConstraints["acm"]})},
-			"AmazonEC2ContainerRegistry_V20150921": {"ecr", json11.Codec{}, newTable(&ecr.Client{}, b.ECR, validator{coralFault("InvalidParameterException"), modelConstraints["ecr"]})},
-			"Logs_20140328":                        {"logs", json11.Codec{}, newTable(&cloudwatchlogs.Client{}, b.Logs, validator{coralFault("InvalidParameterException"), modelConstraints["logs"]})},
-			"AmazonSSM":                            {"ssm", json11.Codec{KeepCase: true}, newTable(&ssm.Client{}, b.SSM, validator{except(coralFault("ValidationException"), "type"), modelConstraints["ssm"]})},
-			"secretsmanager":                       {"secretsmanager", json11.Codec{KeepCase: true}, newTable(&secretsmanager.Client{}, b.SecretsManager, validator{coralFault("ValidationException"), modelConstraints["secretsmanager"]})},
+			"AmazonEC2ContainerServiceV20141113":   {"ecs", json11.Codec{}, newTable(&ecs.Client{}, b.ECS, validator{coralFault("InvalidParameterException"), modelConstraints["ecs"]}), nil},
+			"CertificateManager":                   {"acm", json11.Codec{KeepCase: true}, newTable(&acm.Client{}, b.ACM, validator{coralFault("ValidationException"), modelConstraints["acm"]}), nil},
+			"AmazonEC2ContainerRegistry_V20150921": {"ecr", json11.Codec{}, newTable(&ecr.Client{}, b.ECR, validator{coralFault("InvalidParameterException"), modelConstraints["ecr"]}), nil},
+			"Logs_20140328":                        {"logs", json11.Codec{}, newTable(&cloudwatchlogs.Client{}, b.Logs, validator{coralFault("InvalidParameterException"), modelConstraints["logs"]}), nil},
+			"AmazonSSM":                            {"ssm", json11.Codec{KeepCase: true}, newTable(&ssm.Client{}, b.SSM, validator{except(coralFault("ValidationException"), "type"), modelConstraints["ssm"]}), nil},
+			"secretsmanager":                       {"secretsmanager", json11.Codec{KeepCase: true}, newTable(&secretsmanager.Client{}, b.SecretsManager, validator{coralFault("ValidationException"), modelConstraints["secretsmanager"]}), nil},
+			"GraniteServiceVersion20100801":        cloudWatchJSON,
+		},
+		cbor: map[string]jsonService{
+			"GraniteServiceVersion20100801": cloudWatchJSON,
 		},
 		query: map[string]queryService{
 			// EC2 is no service of AWS's common input validation: each
@@ -145,6 +180,7 @@ func New(cfg Config, b Backends, ids backend.IDs, log zerolog.Logger) *Server {
 			"elasticloadbalancing": {"elasticloadbalancing", "2015-12-01", "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/", newTable(&elasticloadbalancingv2.Client{}, b.ELBv2, validator{coralFault("ValidationError"), modelConstraints["elasticloadbalancing"]})},
 			"iam":                  {"iam", "2010-05-08", "https://iam.amazonaws.com/doc/2010-05-08/", newTable(&iam.Client{}, b.IAM, validator{coralFault("ValidationError"), modelConstraints["iam"]})},
 			"sts":                  {"sts", "2011-06-15", "https://sts.amazonaws.com/doc/2011-06-15/", newTable(&sts.Client{}, b.STS, validator{coralFault("ValidationError"), modelConstraints["sts"]})},
+			"monitoring":           {"monitoring", "2010-08-01", "http://monitoring.amazonaws.com/doc/2010-08-01/", cloudWatch},
 		},
 		sts:   b.STS,
 		hosts: b.ELBv2.Hosts,
@@ -203,6 +239,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveReset(w, r, req)
 		return
 	}
+	if r.Header.Get("Smithy-Protocol") == "rpc-v2-cbor" {
+		s.serveCBOR(w, r, req)
+		return
+	}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		s.serveJSON(w, r, req, target)
 		return
@@ -242,7 +282,7 @@ func (s *Server) serveReset(w http.ResponseWriter, r *http.Request, req *request
 		// A reset wipes every account: with verification on it takes a
 		// signature as an API call does (any signing name and region).
 		if _, _, err := s.authenticate(r, protocolJSON); err != nil {
-			req.status = s.writeJSONError(w, req, err)
+			req.status = s.writeJSONError(w, req, jsonService{}, err)
 			return
 		}
 	}
@@ -311,6 +351,16 @@ func unknownKey(p protocol) *awsproto.Error {
 // signatures are verified, when they are refused; temporary credentials
 // from STS get the account they were issued in.
 func (s *Server) authenticate(r *http.Request, p protocol) ([]byte, caller, error) {
+	body, c, err := s.authenticateRaw(r, p)
+	if err != nil {
+		return body, c, err
+	}
+	body, err = decompress(r, body)
+	return body, c, err
+}
+
+// authenticateRaw is authenticate on the body as sent.
+func (s *Server) authenticateRaw(r *http.Request, p protocol) ([]byte, caller, error) {
 	c := caller{scope: backend.Scope{Account: s.cfg.DefaultAccount, Region: s.cfg.DefaultRegion}}
 	tooLarge := awsproto.StatusError(http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException", "The request body exceeds %d bytes.", maxBody)
 	if r.ContentLength > maxBody {
@@ -368,6 +418,29 @@ func (s *Server) authenticate(r *http.Request, p protocol) ([]byte, caller, erro
 	return body, c, nil
 }
 
+// decompress undoes a request's Content-Encoding gzip, which the SDKs
+// apply to the operations modelled with request compression (CloudWatch
+// PutMetricData) after signing the compressed body
+// (https://smithy.io/2.0/spec/behavior-traits.html#requestcompression-trait).
+// The result is bounded as bodies are.
+func decompress(r *http.Request, body []byte) ([]byte, error) {
+	if !strings.EqualFold(strings.TrimSpace(r.Header.Get("Content-Encoding")), "gzip") {
+		return body, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, awsproto.ClientError("SerializationException", "the gzip request body is malformed: %v", err)
+	}
+	out, err := io.ReadAll(io.LimitReader(zr, maxBody+1))
+	if err != nil {
+		return nil, awsproto.ClientError("SerializationException", "the gzip request body is malformed: %v", err)
+	}
+	if len(out) > maxBody {
+		return nil, awsproto.StatusError(http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException", "The request body exceeds %d bytes.", maxBody)
+	}
+	return out, nil
+}
+
 // sessionToken is the session token a request carries with its
 // signature: the X-Amz-Security-Token header, or the parameter of a
 // presigned request
@@ -379,9 +452,11 @@ func sessionToken(r *http.Request, c sigv4.Credential) string {
 	return r.Header.Get("X-Amz-Security-Token")
 }
 
-// serveJSON serves an AWS JSON 1.1 request (ECS, ACM).
+// serveJSON serves an AWS JSON 1.1 request (ECS, ACM), or JSON 1.0
+// (CloudWatch).
 func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *request, target string) {
-	fail := func(err error) { req.status = s.writeJSONError(w, req, err) }
+	var svc jsonService
+	fail := func(err error) { req.status = s.writeJSONError(w, req, svc, err) }
 	body, who, err := s.authenticate(r, protocolJSON)
 	if err != nil {
 		fail(err)
@@ -506,10 +581,74 @@ func (s *Server) apiError(req *request, err error, internalCode string) *awsprot
 	return &awsproto.Error{Code: internalCode, Message: "berth hit an internal error; see its log for request " + req.id, Status: http.StatusInternalServerError}
 }
 
-func (s *Server) writeJSONError(w http.ResponseWriter, req *request, err error) int {
+func (s *Server) writeJSONError(w http.ResponseWriter, req *request, svc jsonService, err error) int {
 	ae := s.apiError(req, err, "ServerException")
-	json11.WriteError(w, req.id, ae)
+	typ := svc.errorType(w, ae)
+	svc.codec.WriteError(w, req.id, &awsproto.Error{Code: typ, Message: ae.Message, Status: ae.Status, Sender: ae.Sender})
 	return ae.Status
+}
+
+// errorType is the __type of an error of the service; for a service that
+// also speaks the query protocol it sets the X-Amzn-Query-Error header
+// with the query code and fault, which the SDKs report as the error's code.
+func (svc jsonService) errorType(w http.ResponseWriter, ae *awsproto.Error) string {
+	if svc.queryErrors == nil {
+		return ae.Code
+	}
+	fault := "Sender"
+	if !ae.Sender {
+		fault = "Receiver"
+	}
+	w.Header().Set("X-Amzn-Query-Error", ae.Code+";"+fault)
+	if typ, ok := svc.queryErrors[ae.Code]; ok {
+		return typ
+	}
+	return ae.Code
+}
+
+// serveCBOR serves a Smithy RPC v2 CBOR request (CloudWatch from
+// aws-sdk-go-v2): POST /service/{service}/operation/{operation}
+// (https://smithy.io/2.0/additional-specs/protocols/smithy-rpc-v2.html).
+func (s *Server) serveCBOR(w http.ResponseWriter, r *http.Request, req *request) {
+	var svc jsonService
+	fail := func(err error) {
+		ae := s.apiError(req, err, "InternalFailure")
+		rpcv2cbor.WriteError(w, req.id, svc.errorType(w, ae), ae)
+		req.status = ae.Status
+	}
+	body, who, err := s.authenticate(r, protocolJSON)
+	if err != nil {
+		fail(err)
+		return
+	}
+	rest, found := strings.CutPrefix(r.URL.Path, "/service/")
+	service, name, _ := strings.Cut(rest, "/operation/")
+	svc, ok := s.cbor[service]
+	switch {
+	case !found || !ok || strings.Contains(name, "/"):
+		fail(awsproto.StatusError(http.StatusNotFound, "UnknownOperationException", "Unknown operation %s", r.URL.Path))
+		return
+	case r.Method != http.MethodPost:
+		fail(awsproto.StatusError(http.StatusMethodNotAllowed, "UnknownOperationException", "The HTTP method %s is not supported.", r.Method))
+		return
+	}
+	req.service, req.operation = svc.name, name
+	op, ok := svc.ops[name]
+	if !ok {
+		if svc.known[name] {
+			fail(awsproto.ClientError("UnsupportedFeatureException", "berth does not support the %s operation %s.", strings.ToUpper(svc.name), name))
+		} else {
+			fail(awsproto.StatusError(http.StatusNotFound, "UnknownOperationException", "Unknown operation %s", r.URL.Path))
+		}
+		return
+	}
+	out, err := s.invoke(who.context(r.Context()), op, func(v any) error { return rpcv2cbor.Decode(body, v) })
+	if err != nil {
+		fail(err)
+		return
+	}
+	req.status = http.StatusOK
+	rpcv2cbor.WriteResponse(w, req.id, out)
 }
 
 func (s *Server) writeQueryError(w http.ResponseWriter, req *request, svc queryService, err error) int {

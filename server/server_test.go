@@ -13,6 +13,7 @@ import (
 	"berth/backend"
 	"berth/backend/acm"
 	"berth/backend/autoscaling"
+	"berth/backend/cloudwatch"
 	"berth/backend/ec2"
 	"berth/backend/ecr"
 	"berth/backend/ecs"
@@ -54,7 +55,7 @@ func newTestServerWith(tb testing.TB, cfg Config, reset func(context.Context) er
 		Backends{
 			AutoScaling: autoscaling.New(store, env, ec2Backend, nil),
 			ECS:         ecs.New(store, env, ecs.Host{}), ELBv2: elbv2.New(store, env, ca), ACM: acm.New(store, env, ca),
-			EC2: ec2Backend, IAM: iam.New(store, env, sts.New(store, env)), Logs: logs.New(store, env), STS: sts.New(store, env), CA: ca.PEM(),
+			EC2: ec2Backend, IAM: iam.New(store, env, sts.New(store, env)), Logs: logs.New(store, env), CloudWatch: cloudwatch.New(store, env), STS: sts.New(store, env), CA: ca.PEM(),
 			SSM: ssm.New(store, env), SecretsManager: secretsmanager.New(store, env),
 			ECR: registry, Reset: reset,
 		},
@@ -68,13 +69,13 @@ func TestREADMEListsEveryOperation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(Config{}, Backends{ECS: &ecs.Backend{}, ELBv2: &elbv2.Backend{}, ACM: &acm.Backend{}, ECR: &ecr.Backend{}, IAM: &iam.Backend{}, Logs: &logs.Backend{}, STS: &sts.Backend{}, AutoScaling: &autoscaling.Backend{}, SSM: &ssm.Backend{}, SecretsManager: &secretsmanager.Backend{}}, backend.RandomIDs{}, zerolog.Nop())
+	s := New(Config{}, Backends{ECS: &ecs.Backend{}, ELBv2: &elbv2.Backend{}, ACM: &acm.Backend{}, ECR: &ecr.Backend{}, IAM: &iam.Backend{}, Logs: &logs.Backend{}, CloudWatch: &cloudwatch.Backend{}, STS: &sts.Backend{}, AutoScaling: &autoscaling.Backend{}, SSM: &ssm.Backend{}, SecretsManager: &secretsmanager.Backend{}}, backend.RandomIDs{}, zerolog.Nop())
 	tables := map[string]table{"ELBv2": s.query["elasticloadbalancing"].table, "IAM": s.query["iam"].table, "STS": s.query["sts"].table,
 		"AutoScaling": s.query["autoscaling"].table}
 	for _, svc := range s.json {
 		tables[strings.ToUpper(svc.name)] = svc.table
 	}
-	least := map[string]int{"ECS": 20, "ELBv2": 20, "ACM": 9, "ECR": 20, "IAM": 25, "STS": 3, "LOGS": 14, "AutoScaling": 20}
+	least := map[string]int{"ECS": 20, "ELBv2": 20, "ACM": 9, "ECR": 20, "IAM": 25, "STS": 3, "LOGS": 14, "AutoScaling": 20, "MONITORING": 4}
 	for service, tbl := range tables {
 		if len(tbl.ops) < least[service] {
 			t.Errorf("%s serves only %d operations", service, len(tbl.ops))

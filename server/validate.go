@@ -39,6 +39,40 @@ func coralFault(code string) inputFault {
 	}
 }
 
+// queryFault is CloudWatch's refusal of a value outside an enumeration,
+// with the member named as in the query protocol, as a field report shows
+// it (https://github.com/awslabs/collectd-cloudwatch/pull/46):
+//
+//	The parameter MetricData.member.1.Unit must be a value in the set [ Seconds, ..., None ].
+//
+// Other constraints read as the common validation words them.
+func queryFault(code string) inputFault {
+	coral := coralFault(code)
+	return func(value *string, path, constraint string) error {
+		if set, ok := strings.CutPrefix(constraint, "Member must satisfy enum value set: ["); ok {
+			return awsproto.ClientError(code, "The parameter %s must be a value in the set [ %s ].", queryPath(path), strings.TrimSuffix(set, "]"))
+		}
+		return coral(value, path, constraint)
+	}
+}
+
+// queryPath turns a member path as the validator writes it
+// ("metricData.1.member.unit") into the query protocol's
+// ("MetricData.member.1.Unit").
+func queryPath(path string) string {
+	parts := strings.Split(path, ".")
+	var out []string
+	for i := 0; i < len(parts); i++ {
+		if i+1 < len(parts) && parts[i+1] == "member" && parts[i] != "" && parts[i][0] >= '0' && parts[i][0] <= '9' {
+			out = append(out, "member", parts[i])
+			i++
+			continue
+		}
+		out = append(out, strings.ToUpper(parts[i][:1])+parts[i][1:])
+	}
+	return strings.Join(out, ".")
+}
+
 // except is fault but for the members at the given paths, which the
 // service answers for itself with an error of its own model (SSM's
 // UnsupportedParameterType for a PutParameter type, for one).

@@ -160,3 +160,16 @@ func TestModelConstraints(t *testing.T) {
 		}
 	}
 }
+
+func TestQueryPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"metricData.1.member.unit":                   "MetricData.member.1.Unit",
+		"statistics.2.member":                        "Statistics.member.2",
+		"metricDataQueries.1.member.metricStat.unit": "MetricDataQueries.member.1.MetricStat.Unit",
+		"scanBy": "ScanBy",
+	} {
+		if got := queryPath(in); got != want {
+			t.Errorf("queryPath(%s) = %s, want %s", in, got, want)
+		}
+	}
+}

@@ -107,7 +107,7 @@ const (
 
 // queries lists every statement the store runs, for preparing at Open.
 func queries() []string {
-	out := append([]string{getSQL, existsSQL, deleteSQL, putSQL, nextSeqSQL, scanSQL, scanAnySQL}, logQueries()...)
+	out := append([]string{getSQL, existsSQL, deleteSQL, putSQL, nextSeqSQL, scanSQL, scanAnySQL}, append(logQueries(), metricQueries()...)...)
 	for _, q := range []Query{{}, {Parent: "p"}, {Name: "n"}, {Parent: "p", Name: "n"}} {
 		where, _ := q.where(0)
 		out = append(out, listSQL+where+listOrder, listIDsSQL+where+listOrder, countSQL+where)

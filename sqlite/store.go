@@ -169,8 +169,8 @@ func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 	return nil
 }
 
-// Wipe deletes every resource whose kind is not one of keep, and every
-// log event.
+// Wipe deletes every resource whose kind is not one of keep, every log
+// event and every metric datapoint.
 func (s *Store) Wipe(ctx context.Context, keep ...string) error {
 	query := "DELETE FROM resources"
 	args := make([]any, len(keep))
@@ -184,6 +184,9 @@ func (s *Store) Wipe(ctx context.Context, keep ...string) error {
 		return err
 	}
 	if _, err := s.writer.db.ExecContext(ctx, "DELETE FROM log_events"); err != nil {
+		return err
+	}
+	if _, err := s.writer.db.ExecContext(ctx, "DELETE FROM metric_points"); err != nil {
 		return err
 	}
 	s.cache.wipe()
@@ -246,6 +249,23 @@ var migrations = []string{
 		WHERE r.kind = 'logs/events'
 		ORDER BY r.seq, e.key;
 	DELETE FROM resources WHERE kind = 'logs/events';`,
+	// CloudWatch metric datapoints, one row each (see metrics.go).
+	`CREATE TABLE metric_points (
+		id      INTEGER PRIMARY KEY,
+		account TEXT NOT NULL,
+		region  TEXT NOT NULL,
+		metric  TEXT NOT NULL,
+		ts      INTEGER NOT NULL,
+		hires   INTEGER NOT NULL,
+		count   REAL NOT NULL,
+		sum     REAL NOT NULL,
+		min     REAL NOT NULL,
+		max     REAL NOT NULL,
+		unit    TEXT NOT NULL,
+		raw     INTEGER NOT NULL
+	);
+	CREATE INDEX metric_points_by_metric ON metric_points (account, region, metric, ts);
+	CREATE INDEX metric_points_by_time ON metric_points (ts);`,
 }
 
 func migrate(db *sql.DB) error {

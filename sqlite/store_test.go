@@ -292,3 +292,51 @@ func TestOpenLocked(t *testing.T) {
 	}
 	again.Close()
 }
+
+// TestMetricPoints: points read back by metric and time range, in time
+// order; retention deletes by age; a wipe deletes them all.
+func TestMetricPoints(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(filepath.Join(t.TempDir(), "berth.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p := func(ts int64, v float64, hires bool) MetricPoint {
+		return MetricPoint{Timestamp: ts, HighResolution: hires, Count: 1, Sum: v, Min: v, Max: v, Unit: "None", Raw: true}
+	}
+	err = s.Update(ctx, func(tx *Tx) error {
+		if err := tx.AppendMetricPoints("a", "r", "m", []MetricPoint{p(120_000, 3, false), p(60_000, 1, true), p(61_000, 2, true)}); err != nil {
+			return err
+		}
+		return tx.AppendMetricPoints("a", "r", "other", []MetricPoint{p(60_000, 9, false)})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(from, to int64) (out []MetricPoint) {
+		t.Helper()
+		if err := s.View(ctx, func(tx *Tx) (err error) { out, err = tx.MetricPoints("a", "r", "m", from, to); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if got := read(0, 120_000); len(got) != 2 || got[0].Sum != 1 || got[1].Sum != 2 || !got[0].HighResolution {
+		t.Fatalf("points = %+v", got)
+	}
+	// The two high-resolution points become one statistic set of their
+	// minute.
+	err = s.Update(ctx, func(tx *Tx) error { _, err := tx.DeleteMetricPoints(0, 100_000); return err })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := read(0, 200_000); len(got) != 2 || got[0].Timestamp != 60_000 || got[0].Count != 2 || got[0].Sum != 3 || got[0].Min != 1 || got[0].Max != 2 || got[0].Raw || got[0].HighResolution {
+		t.Fatalf("after the roll-up = %+v", got)
+	}
+	if err := s.Wipe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(0, 200_000); len(got) != 0 {
+		t.Fatalf("after a wipe = %+v", got)
+	}
+}

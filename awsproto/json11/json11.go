@@ -26,12 +26,19 @@ import (
 // ContentType is the media type of requests and responses.
 const ContentType = "application/x-amz-json-1.1"
 
+// ContentType10 is the media type of AWS JSON 1.0, which differs from 1.1
+// in nothing else
+// (https://smithy.io/2.0/aws/protocols/aws-json-1_0-protocol.html).
+const ContentType10 = "application/x-amz-json-1.0"
+
 // Codec is the protocol as one service names its members. Most services
 // (ECS, CloudWatch Logs) lower the first letter of the SDK's Go field
 // name; some (ACM) keep it as the model declares it.
 type Codec struct {
 	// KeepCase uses the Go field name as is.
 	KeepCase bool
+	// JSON10 answers in AWS JSON 1.0 (CloudWatch) rather than 1.1.
+	JSON10 bool
 }
 
 func (c Codec) name(f awsproto.Field) string {
@@ -374,6 +381,9 @@ func (c Codec) WriteResponse(w http.ResponseWriter, requestID string, out any) {
 	c.Encode(&buf, out)
 	h := w.Header()
 	h.Set("Content-Type", ContentType)
+	if c.JSON10 {
+		h.Set("Content-Type", ContentType10)
+	}
 	h.Set("X-Amzn-RequestId", requestID)
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(http.StatusOK)
@@ -383,6 +393,11 @@ func (c Codec) WriteResponse(w http.ResponseWriter, requestID string, out any) {
 // WriteError writes err in the JSON 1.1 error envelope that the SDKs parse:
 // the code in both the X-Amzn-ErrorType header and the body's "__type".
 func WriteError(w http.ResponseWriter, requestID string, err *awsproto.Error) {
+	Codec{}.WriteError(w, requestID, err)
+}
+
+// WriteError writes err in the error envelope of the codec's JSON version.
+func (c Codec) WriteError(w http.ResponseWriter, requestID string, err *awsproto.Error) {
 	var buf bytes.Buffer
 	buf.WriteString(`{"__type":`)
 	writeString(&buf, err.Code)
@@ -392,6 +407,9 @@ func WriteError(w http.ResponseWriter, requestID string, err *awsproto.Error) {
 	h := w.Header()
 	h.Set("Content-Type", ContentType)
 	h.Set("X-Amzn-RequestId", requestID)
+	if c.JSON10 {
+		h.Set("Content-Type", ContentType10)
+	}
 	h.Set("X-Amzn-ErrorType", err.Code)
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(err.Status)

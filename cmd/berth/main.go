@@ -43,6 +43,7 @@ import (
 	"berth/backend"
 	"berth/backend/acm"
 	"berth/backend/autoscaling"
+	"berth/backend/cloudwatch"
 	"berth/backend/ec2"
 	"berth/backend/ecr"
 	"berth/backend/ecs"
@@ -333,6 +334,7 @@ func run(args []string) error {
 	ecsBackend := ecs.New(store, env, host)
 	elbBackend := elbv2.New(store, env, ca)
 	logsBackend, ec2Backend := logs.New(store, env), ec2.New(store, env)
+	cwBackend := cloudwatch.New(store, env)
 	stsBackend := sts.New(store, env)
 	asBackend := autoscaling.New(store, env, ec2Backend, ec2Backend)
 	iamBackend := iam.New(store, env, stsBackend)
@@ -355,6 +357,7 @@ func run(args []string) error {
 	var collectors sync.WaitGroup
 	collectors.Go(func() { ecrBackend.Run(collectCtx) })
 	collectors.Go(func() { logsBackend.Run(collectCtx) })
+	collectors.Go(func() { cwBackend.Run(collectCtx) })
 	collectors.Go(func() { smBackend.Run(collectCtx) })
 	defer func() { stopCollecting(); collectors.Wait() }()
 	if c.registryListen != "none" {
@@ -396,7 +399,7 @@ func run(args []string) error {
 		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures, Clock: env.Clock, Instance: instance, Registry: ecrBackend.Host,
 	}, server.Backends{
 		ECR: ecrBackend,
-		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), EC2: ec2Backend, AutoScaling: asBackend, IAM: iamBackend, Logs: logsBackend, STS: stsBackend, CA: ca.PEM(), Reset: reset,
+		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), EC2: ec2Backend, AutoScaling: asBackend, IAM: iamBackend, Logs: logsBackend, CloudWatch: cwBackend, STS: stsBackend, CA: ca.PEM(), Reset: reset,
 		SSM: ssmBackend, SecretsManager: smBackend,
 	}, env.IDs, log)
 	var lbNetwork netip.Prefix

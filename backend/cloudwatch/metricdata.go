@@ -1,0 +1,241 @@
+package cloudwatch
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
+	"berth/awsproto"
+	"berth/backend"
+)
+
+// Limits of GetMetricData
+// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html).
+const (
+	maxQueries           = 500
+	defaultMaxDatapoints = 100800
+)
+
+// queryID is the form of a MetricDataQuery Id
+// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDataQuery.html).
+var queryID = regexp.MustCompile(`^[a-z][a-zA-Z0-9_]*$`)
+
+// GetMetricData evaluates metric statistics and metric math expressions.
+func (b *Backend) GetMetricData(ctx context.Context, in *cw.GetMetricDataInput) (*cw.GetMetricDataOutput, error) {
+	if err := checkQueries(in.MetricDataQueries); err != nil {
+		return nil, err
+	}
+	if in.StartTime == nil {
+		return nil, errMissing("StartTime")
+	}
+	if in.EndTime == nil {
+		return nil, errMissing("EndTime")
+	}
+	if !in.StartTime.Before(*in.EndTime) {
+		return nil, errInvalid("The parameter StartTime must be less than the parameter EndTime.")
+	}
+	if in.ScanBy != "" && !slices.Contains(in.ScanBy.Values(), in.ScanBy) {
+		return nil, errInvalid("The value %s for parameter ScanBy is invalid.", in.ScanBy)
+	}
+	offset := 0
+	if in.NextToken != nil {
+		raw, err := base64.RawURLEncoding.DecodeString(*in.NextToken)
+		n, convErr := strconv.Atoi(string(raw))
+		if err != nil || convErr != nil || n < 0 {
+			return nil, errNextToken()
+		}
+		offset = n
+	}
+	limit := defaultMaxDatapoints
+	if in.MaxDatapoints != nil && *in.MaxDatapoints > 0 {
+		limit = int(*in.MaxDatapoints)
+	}
+
+	s := backend.ScopeFrom(ctx)
+	values := map[string]mathValue{}
+	var results []types.MetricDataResult
+	// Metric statistics first, then expressions in order, each of which
+	// may use any result before it.
+	var windowStart time.Time
+	var windowPeriod time.Duration
+	for _, q := range in.MetricDataQueries {
+		if q.MetricStat == nil {
+			continue
+		}
+		period := time.Duration(*q.MetricStat.Period) * time.Second
+		start, n, _ := window(in.StartTime, in.EndTime, period)
+		if windowPeriod == 0 || period < windowPeriod {
+			windowStart, windowPeriod = start, period
+		}
+		periods, err := b.Periods(ctx, s, identityOf(q.MetricStat.Metric), string(q.MetricStat.Unit), start, period, n)
+		if err != nil {
+			return nil, err
+		}
+		v := mathValue{series: map[int64]float64{}, isSeries: true}
+		for _, p := range periods {
+			if x, ok := p.Value(*q.MetricStat.Stat); ok {
+				v.series[p.Start.UnixMilli()] = x
+			}
+		}
+		values[*q.Id] = v
+	}
+	for _, q := range in.MetricDataQueries {
+		if q.Expression == nil {
+			continue
+		}
+		node, _ := parseExpr(*q.Expression) // checked by checkQueries
+		v, err := node.eval(func(id string) (mathValue, bool) { x, ok := values[id]; return x, ok })
+		if err != nil {
+			return nil, errInvalid("Error in expression '%s': %v", *q.Id, err)
+		}
+		if !v.isSeries { // a scalar holds at every period of the range
+			period := windowPeriod
+			if q.Period != nil && *q.Period > 0 {
+				period = time.Duration(*q.Period) * time.Second
+			}
+			if period == 0 {
+				period = time.Minute
+			}
+			start, n, _ := window(in.StartTime, in.EndTime, period)
+			n = min(n, limit+offset) // no more than a page can hold
+			if windowStart.IsZero() {
+				windowStart = start
+			}
+			series := map[int64]float64{}
+			for i := range n {
+				series[start.Add(time.Duration(i)*period).UnixMilli()] = v.scalar
+			}
+			v = mathValue{series: series, isSeries: true}
+		}
+		values[*q.Id] = v
+	}
+	for _, q := range in.MetricDataQueries {
+		if q.ReturnData != nil && !*q.ReturnData {
+			continue
+		}
+		label := aws.ToString(q.Label)
+		if label == "" {
+			if q.MetricStat != nil && q.MetricStat.Metric != nil {
+				label = aws.ToString(q.MetricStat.Metric.MetricName)
+			} else {
+				label = *q.Id
+			}
+		}
+		r := types.MetricDataResult{Id: q.Id, Label: aws.String(label), StatusCode: types.StatusCodeComplete, Timestamps: []time.Time{}, Values: []float64{}, Messages: []types.MessageData{}}
+		stamps := make([]int64, 0, len(values[*q.Id].series))
+		for ts := range values[*q.Id].series {
+			stamps = append(stamps, ts)
+		}
+		slices.Sort(stamps)
+		if in.ScanBy != types.ScanByTimestampAscending {
+			slices.Reverse(stamps)
+		}
+		for _, ts := range stamps {
+			r.Timestamps = append(r.Timestamps, time.UnixMilli(ts).UTC())
+			r.Values = append(r.Values, values[*q.Id].series[ts])
+		}
+		results = append(results, r)
+	}
+	return page(results, offset, limit), nil
+}
+
+// page returns the datapoints of results from offset on, at most limit of
+// them, with the token of the rest. A result cut short is PartialData.
+func page(results []types.MetricDataResult, offset, limit int) *cw.GetMetricDataOutput {
+	out := &cw.GetMetricDataOutput{MetricDataResults: []types.MetricDataResult{}, Messages: []types.MessageData{}}
+	skip, room := offset, limit
+	for _, r := range results {
+		n := len(r.Values)
+		from := min(skip, n)
+		skip -= from
+		to := min(n, from+room)
+		room -= to - from
+		if from > 0 && from == n {
+			continue // delivered on an earlier page
+		}
+		r.Timestamps, r.Values = r.Timestamps[from:to], r.Values[from:to]
+		if to < n {
+			r.StatusCode = types.StatusCodePartialData
+		}
+		out.MetricDataResults = append(out.MetricDataResults, r)
+		if room == 0 && to < n {
+			break
+		}
+	}
+	total := 0
+	for _, r := range results {
+		total += len(r.Values)
+	}
+	if offset+limit < total {
+		out.NextToken = aws.String(base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(offset + limit))))
+	}
+	return out
+}
+
+// checkQueries validates MetricDataQueries before anything is read.
+func checkQueries(qs []types.MetricDataQuery) error {
+	switch {
+	case len(qs) == 0:
+		return errMissing("MetricDataQueries")
+	case len(qs) > maxQueries:
+		return errInvalid("The collection MetricDataQueries must not have a size greater than %d.", maxQueries)
+	}
+	ids := map[string]bool{}
+	returned := 0
+	for i, q := range qs {
+		path := fmt.Sprintf("MetricDataQueries.member.%d", i+1)
+		id := aws.ToString(q.Id)
+		switch {
+		case q.Id == nil:
+			return errMissing(path + ".Id")
+		case !queryID.MatchString(id) || len(id) > 255:
+			return errInvalid("The value %s for parameter %s.Id is invalid. It must start with a lowercase letter and contain only letters, numbers and underscores.", id, path)
+		case ids[id]:
+			return errInvalid("The value %s for parameter MetricDataQueries is invalid: the Id must be unique.", id)
+		case (q.MetricStat == nil) == (q.Expression == nil):
+			return errCombination("The parameters %s.MetricStat and %s.Expression are mutually exclusive and you must specify exactly one.", path, path)
+		}
+		ids[id] = true
+		if q.ReturnData == nil || *q.ReturnData {
+			returned++
+		}
+		if st := q.MetricStat; st != nil {
+			switch {
+			case st.Metric == nil:
+				return errMissing(path + ".MetricStat.Metric")
+			case aws.ToString(st.Metric.Namespace) == "":
+				return errMissing(path + ".MetricStat.Metric.Namespace")
+			case aws.ToString(st.Metric.MetricName) == "":
+				return errMissing(path + ".MetricStat.Metric.MetricName")
+			case st.Stat == nil:
+				return errMissing(path + ".MetricStat.Stat")
+			case !validStat(*st.Stat):
+				// ValidationError, unmodelled, as field reports show it
+				// (https://github.com/prometheus-community/yet-another-cloudwatch-exporter/issues/1435).
+				return awsproto.ClientError("ValidationError", "The value %s for parameter %s.MetricStat.Stat is not a valid statistic.", *st.Stat, path)
+			}
+			if err := checkPeriod(st.Period, path+".MetricStat.Period"); err != nil {
+				return err
+			}
+			if err := checkDimensions(st.Metric.Dimensions, path+".MetricStat.Metric.Dimensions"); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := parseExpr(*q.Expression); err != nil {
+			return errInvalid("Error in expression '%s': %v", id, err)
+		}
+	}
+	if returned == 0 {
+		return errInvalid("At least one MetricDataQuery must have ReturnData set to true.")
+	}
+	return nil
+}

@@ -1,0 +1,41 @@
+package cloudwatch
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"berth/backend"
+	"berth/sqlite"
+)
+
+// Retention
+// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#metrics-retention):
+// datapoints with a period under 60 seconds (high-resolution) are
+// available for 3 hours, 60-second datapoints for 15 days.
+const (
+	hiresRetention = 3 * time.Hour
+	retention      = 15 * 24 * time.Hour
+	retentionEvery = 5 * time.Minute
+)
+
+// Run applies retention every retentionEvery until ctx ends.
+func (b *Backend) Run(ctx context.Context) {
+	backend.Every(ctx, retentionEvery, func(ctx context.Context) { b.ApplyRetention(ctx) })
+}
+
+// ApplyRetention deletes the datapoints CloudWatch no longer keeps and
+// returns how many it deleted.
+func (b *Backend) ApplyRetention(ctx context.Context) (n int64, err error) {
+	now := b.env.Clock()
+	err = b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		n, err = tx.DeleteMetricPoints(now.Add(-retention).UnixMilli(), now.Add(-hiresRetention).UnixMilli())
+		return err
+	})
+	return n, err
+}
+
+func sortByKey(ms []sqlite.Keyed[metric]) {
+	slices.SortFunc(ms, func(a, b sqlite.Keyed[metric]) int { return strings.Compare(a.Key.ID, b.Key.ID) })
+}

@@ -1,0 +1,102 @@
+package sqlite
+
+// CloudWatch metric datapoints live in a table of their own, one row per
+// published value or statistic set, indexed by metric and time, so that a
+// query reads only its metric's window and retention is one range delete.
+
+// MetricPoint is one stored datapoint of a metric: a value published
+// Count times (Sum = value × Count, Min = Max = value, Raw set), or a
+// statistic set (Raw unset). Timestamp is ms since the epoch.
+type MetricPoint struct {
+	Timestamp            int64
+	HighResolution       bool
+	Count, Sum, Min, Max float64
+	Unit                 string
+	Raw                  bool
+}
+
+const (
+	metricAppendSQL = `INSERT INTO metric_points (account, region, metric, ts, hires, count, sum, min, max, unit, raw)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	metricRangeSQL = `SELECT ts, hires, count, sum, min, max, unit, raw FROM metric_points
+		WHERE account=? AND region=? AND metric=? AND ts >= ? AND ts < ? ORDER BY ts, id`
+	metricDeleteSQL      = `DELETE FROM metric_points WHERE ts < ?`
+	metricDeleteHiresSQL = `DELETE FROM metric_points WHERE hires=1 AND ts < ?`
+	// High-resolution points past their retention become one statistic
+	// set per metric, minute and unit.
+	metricRollupSQL = `INSERT INTO metric_points (account, region, metric, ts, hires, count, sum, min, max, unit, raw)
+		SELECT account, region, metric, (ts / 60000) * 60000, 0, sum(count), sum(sum), min(min), max(max), unit, 0
+		FROM metric_points WHERE hires=1 AND ts < ? GROUP BY account, region, metric, ts / 60000, unit`
+)
+
+func metricQueries() []string {
+	return []string{metricAppendSQL, metricRangeSQL, metricDeleteSQL, metricDeleteHiresSQL, metricRollupSQL}
+}
+
+// AppendMetricPoints stores points of the metric (its canonical key) in
+// the scope.
+func (t *Tx) AppendMetricPoints(account, region, metric string, points []MetricPoint) error {
+	st, err := t.stmt(metricAppendSQL)
+	if err != nil {
+		return err
+	}
+	for _, p := range points {
+		if _, err := st.ExecContext(t.ctx, account, region, metric, p.Timestamp, p.HighResolution, p.Count, p.Sum, p.Min, p.Max, p.Unit, p.Raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MetricPoints returns the metric's points from from (inclusive) to to
+// (exclusive), ms since the epoch, in time order.
+func (t *Tx) MetricPoints(account, region, metric string, from, to int64) ([]MetricPoint, error) {
+	st, err := t.stmt(metricRangeSQL)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(t.ctx, account, region, metric, from, to)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []MetricPoint
+	for rows.Next() {
+		var p MetricPoint
+		if err := rows.Scan(&p.Timestamp, &p.HighResolution, &p.Count, &p.Sum, &p.Min, &p.Max, &p.Unit, &p.Raw); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// DeleteMetricPoints deletes, in every scope, the points older than
+// before, and rolls the high-resolution points older than hiresBefore (ms
+// since the epoch) up into one-minute statistic sets (which lose their
+// percentiles). It returns how many rows went.
+func (t *Tx) DeleteMetricPoints(before, hiresBefore int64) (int64, error) {
+	var n int64
+	for _, q := range []struct {
+		sql string
+		at  int64
+	}{{metricDeleteSQL, before}, {metricRollupSQL, hiresBefore}, {metricDeleteHiresSQL, hiresBefore}} {
+		st, err := t.stmt(q.sql)
+		if err != nil {
+			return n, err
+		}
+		res, err := st.ExecContext(t.ctx, q.at)
+		if err != nil {
+			return n, err
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return n, err
+		}
+		if q.sql == metricRollupSQL {
+			k = -k
+		}
+		n += k
+	}
+	return n, nil
+}
