@@ -238,6 +238,8 @@ var modelConstraints = map[string]map[string]constraint{
 		"RefreshPreferences.instanceWarmup":                                   {kind: valueOf, min: 0, hasMin: true},
 		"RefreshPreferences.maxHealthyPercentage":                             {kind: valueOf, min: 100, hasMin: true, max: 200, hasMax: true},
 		"RefreshPreferences.minHealthyPercentage":                             {kind: valueOf, min: 0, hasMin: true, max: 100, hasMax: true},
+		"ResumeProcessesInput.autoScalingGroupName":                           {kind: lengthOf, min: 1, hasMin: true, max: 255, hasMax: true},
+		"ResumeProcessesInput.scalingProcesses[]":                             {kind: lengthOf, min: 1, hasMin: true, max: 255, hasMax: true},
 		"RollbackInstanceRefreshInput.autoScalingGroupName":                   {kind: lengthOf, min: 1, hasMin: true, max: 255, hasMax: true},
 		"ScheduledUpdateGroupActionRequest.recurrence":                        {kind: lengthOf, min: 1, hasMin: true, max: 255, hasMax: true},
 		"ScheduledUpdateGroupActionRequest.scheduledActionName":               {kind: lengthOf, min: 1, hasMin: true, max: 255, hasMax: true},

@@ -74,21 +74,17 @@ func main() {
 			if s.Type != "structure" || !inputs[sname] {
 				continue
 			}
-			goName := sname
-			for _, op := range m.Operations {
-				if op.Input != nil && op.Input.Shape == sname {
-					goName = op.Name + "Input" // the SDK's name for an operation's input
-				}
-			}
-			for mname, ref := range s.Members {
-				t := m.Shapes[ref.Shape]
-				key := goName + "." + lowerFirst(mname)
-				if c := literal(t); c != "" {
-					entries[key] = c
-				}
-				if t.Type == "list" && t.Member != nil {
-					if c := literal(m.Shapes[t.Member.Shape]); c != "" {
-						entries[key+"[]"] = c
+			for _, goName := range goNames(m, sname) {
+				for mname, ref := range s.Members {
+					t := m.Shapes[ref.Shape]
+					key := goName + "." + lowerFirst(mname)
+					if c := literal(t); c != "" {
+						add(entries, key, c)
+					}
+					if t.Type == "list" && t.Member != nil {
+						if c := literal(m.Shapes[t.Member.Shape]); c != "" {
+							add(entries, key+"[]", c)
+						}
 					}
 				}
 			}
@@ -106,6 +102,47 @@ func main() {
 	if err := os.WriteFile("constraints_gen.go", src, 0o644); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// add records a member's constraint, refusing two different ones under
+// one Go name (two shapes the SDK would name alike): the validator could
+// not tell them apart.
+func add(entries map[string]string, key, c string) {
+	if old, ok := entries[key]; ok && old != c {
+		log.Fatalf("%s: two constraints under one Go name: %s and %s", key, old, c)
+	}
+	entries[key] = c
+}
+
+// goNames are the SDK's names of the Go types generated for the structure
+// sname: XxxInput for every operation Xxx that takes it as its input (two
+// operations may share one, as Auto Scaling's SuspendProcesses and
+// ResumeProcesses share ScalingProcessQuery), and its own name when a
+// member of another structure has it.
+func goNames(m model, sname string) []string {
+	var names []string
+	for _, op := range m.Operations {
+		if op.Input != nil && op.Input.Shape == sname {
+			names = append(names, op.Name+"Input")
+		}
+	}
+	nested := len(names) == 0
+	for _, s := range m.Shapes {
+		for _, ref := range s.Members {
+			nested = nested || ref.Shape == sname
+		}
+		if s.Member != nil {
+			nested = nested || s.Member.Shape == sname
+		}
+		if s.Value != nil {
+			nested = nested || s.Value.Shape == sname
+		}
+	}
+	if nested {
+		names = append(names, sname)
+	}
+	sort.Strings(names)
+	return names
 }
 
 func load(data, service string) model {

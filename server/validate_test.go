@@ -144,6 +144,12 @@ func TestModelConstraints(t *testing.T) {
 		{&ecr.CreateRepositoryInput{RepositoryName: aws.String("Upper")}, v("ecr", "InvalidParameterException"), "at 'repositoryName' failed to satisfy constraint: Member must satisfy regular expression pattern"},
 		{&acm.RequestCertificateInput{DomainName: aws.String(long)}, v("acm", "ValidationException"), "at 'domainName'"},
 		{&autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("")}, v("autoscaling", "ValidationError"), "Member must have length greater than or equal to 1"},
+		// Two operations sharing one input shape in the model
+		// (ScalingProcessQuery) each get its constraints
+		// (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_ResumeProcesses.html:
+		// AutoScalingGroupName, length 1 to 255).
+		{&autoscaling.ResumeProcessesInput{AutoScalingGroupName: aws.String("")}, v("autoscaling", "ValidationError"), "at 'autoScalingGroupName' failed to satisfy constraint: Member must have length greater than or equal to 1"},
+		{&autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String("")}, v("autoscaling", "ValidationError"), "at 'autoScalingGroupName' failed to satisfy constraint: Member must have length greater than or equal to 1"},
 		{&sts.AssumeRoleInput{RoleSessionName: aws.String("a")}, v("sts", "ValidationError"), "at 'roleSessionName'"},
 		{&ecs.CreateCapacityProviderInput{AutoScalingGroupProvider: &ecstypes.AutoScalingGroupProvider{ManagedScaling: &ecstypes.ManagedScaling{TargetCapacity: aws.Int32(-1)}}},
 			v("ecs", "InvalidParameterException"), "at 'autoScalingGroupProvider.managedScaling.targetCapacity' failed to satisfy constraint: Member must have value greater than or equal to 1"},
