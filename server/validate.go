@@ -222,20 +222,44 @@ func (val validator) constrain(v reflect.Value, path string, c constraint, item 
 }
 
 // javaString is a list or map as Java prints it in AWS's messages:
-// [a, b] and {k=v}.
+// [a, b] and {k=v}. Items that are structures print their set members
+// the same way, {key=k, value=v} (never the Go pointers they hold).
 func javaString(v reflect.Value) string {
-	var parts []string
-	if v.Kind() == reflect.Map {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return "null"
+		}
+		return javaString(v.Elem())
+	case reflect.Map:
+		var parts []string
 		for it := v.MapRange(); it.Next(); {
-			parts = append(parts, fmt.Sprintf("%v=%v", it.Key(), it.Value()))
+			parts = append(parts, javaString(it.Key())+"="+javaString(it.Value()))
 		}
 		slices.Sort(parts)
 		return "{" + strings.Join(parts, ", ") + "}"
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return "java.nio.HeapByteBuffer" // a blob is never echoed
+		}
+		parts := make([]string, v.Len())
+		for i := range v.Len() {
+			parts[i] = javaString(v.Index(i))
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case reflect.Struct:
+		if awsproto.IsTime(v.Type()) {
+			return fmt.Sprint(v.Interface())
+		}
+		var parts []string
+		for _, f := range awsproto.Fields(v.Type()) {
+			if fv := v.Field(f.Index); !fv.IsZero() {
+				parts = append(parts, f.JSONName()+"="+javaString(fv))
+			}
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
 	}
-	for i := range v.Len() {
-		parts = append(parts, fmt.Sprint(reflect.Indirect(v.Index(i))))
-	}
-	return "[" + strings.Join(parts, ", ") + "]"
+	return fmt.Sprint(v.Interface())
 }
 
 func join(path, name string) string {

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -154,6 +155,11 @@ func TestModelConstraints(t *testing.T) {
 		{&ecs.CreateCapacityProviderInput{AutoScalingGroupProvider: &ecstypes.AutoScalingGroupProvider{ManagedScaling: &ecstypes.ManagedScaling{TargetCapacity: aws.Int32(-1)}}},
 			v("ecs", "InvalidParameterException"), "at 'autoScalingGroupProvider.managedScaling.targetCapacity' failed to satisfy constraint: Member must have value greater than or equal to 1"},
 		{&ecs.UntagResourceInput{TagKeys: []string{""}}, v("ecs", "InvalidParameterException"), "at 'tagKeys.1.member'"},
+		// A list of structures prints their members, never Go pointers
+		// (ECS takes at most 50 tags:
+		// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TagResource.html).
+		{&ecs.TagResourceInput{Tags: slices.Repeat([]ecstypes.Tag{{Key: aws.String("k"), Value: aws.String("v")}}, 51)}, v("ecs", "InvalidParameterException"),
+			"Value '[{key=k, value=v}, {key=k, value=v}, "},
 		// A sensitive member's value is never echoed.
 		{&secretsmanager.CreateSecretInput{SecretString: aws.String(strings.Repeat("s", 65537))}, v("secretsmanager", "ValidationException"), "Value at 'secretString'"},
 	} {
