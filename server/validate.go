@@ -117,10 +117,8 @@ func (val validator) walk(v reflect.Value, path string) error {
 				}
 			}
 			if c, ok := val.constraints[key+"[]"]; ok && fv.Kind() == reflect.Slice {
-				for i := range fv.Len() {
-					if err := val.constrain(fv.Index(i), fmt.Sprintf("%s.%d.member", name, i+1), c, true); err != nil {
-						return err
-					}
+				if err := val.items(fv, name, c); err != nil {
+					return err
 				}
 			}
 			if err := val.walk(fv, name); err != nil {
@@ -217,6 +215,46 @@ func (val validator) constrain(v reflect.Value, path string, c constraint, item 
 		return val.fault(value, path, fmt.Sprintf("Member must have %s less than or equal to %v", what, c.max))
 	case c.pattern != "" && v.Kind() == reflect.String && !match(c.pattern, v.String()):
 		return val.fault(value, path, "Member must satisfy regular expression pattern: "+cmp.Or(c.shown, c.pattern))
+	}
+	return nil
+}
+
+// items checks the items of a list against their constraint. AWS refuses
+// the list as a whole, at the list's path, with every constraint of its
+// items:
+//
+//	Value '[]' at 'targetGroupARNs' failed to satisfy constraint: Member must
+//	satisfy constraint: [Member must have length less than or equal to 511,
+//	Member must have length greater than or equal to 1, Member must satisfy
+//	regular expression pattern: ...]
+//
+// as Auto Scaling answered a list holding one empty string (a field report:
+// https://github.com/zalando-incubator/kube-ingress-aws-controller/issues/248).
+func (val validator) items(list reflect.Value, path string, c constraint) error {
+	for i := range list.Len() {
+		if val.constrain(list.Index(i), path, c, true) == nil {
+			continue
+		}
+		what := "length"
+		if c.kind == valueOf {
+			what = "value"
+		}
+		var all []string
+		if c.hasMax {
+			all = append(all, fmt.Sprintf("Member must have %s less than or equal to %v", what, c.max))
+		}
+		if c.hasMin {
+			all = append(all, fmt.Sprintf("Member must have %s greater than or equal to %v", what, c.min))
+		}
+		if c.pattern != "" {
+			all = append(all, "Member must satisfy regular expression pattern: "+cmp.Or(c.shown, c.pattern))
+		}
+		var value *string
+		if !c.sensitive {
+			shown := javaString(list)
+			value = &shown
+		}
+		return val.fault(value, path, "Member must satisfy constraint: ["+strings.Join(all, ", ")+"]")
 	}
 	return nil
 }

@@ -154,7 +154,13 @@ func TestModelConstraints(t *testing.T) {
 		{&sts.AssumeRoleInput{RoleSessionName: aws.String("a")}, v("sts", "ValidationError"), "at 'roleSessionName'"},
 		{&ecs.CreateCapacityProviderInput{AutoScalingGroupProvider: &ecstypes.AutoScalingGroupProvider{ManagedScaling: &ecstypes.ManagedScaling{TargetCapacity: aws.Int32(-1)}}},
 			v("ecs", "InvalidParameterException"), "at 'autoScalingGroupProvider.managedScaling.targetCapacity' failed to satisfy constraint: Member must have value greater than or equal to 1"},
-		{&ecs.UntagResourceInput{TagKeys: []string{""}}, v("ecs", "InvalidParameterException"), "at 'tagKeys.1.member'"},
+		// An item of a list is refused with the list, in every constraint
+		// of its items (a field report:
+		// https://github.com/zalando-incubator/kube-ingress-aws-controller/issues/248).
+		{&ecs.UntagResourceInput{TagKeys: []string{"ok", ""}}, v("ecs", "InvalidParameterException"),
+			"InvalidParameterException: 1 validation error detected: Value '[ok, ]' at 'tagKeys' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: ([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)]"},
+		{&autoscaling.AttachLoadBalancerTargetGroupsInput{TargetGroupARNs: []string{""}}, v("autoscaling", "ValidationError"),
+			"Value '[]' at 'targetGroupARNs' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 511, Member must have length greater than or equal to 1"},
 		// A list of structures prints their members, never Go pointers
 		// (ECS takes at most 50 tags:
 		// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TagResource.html).
