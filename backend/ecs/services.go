@@ -680,6 +680,23 @@ func (b *Backend) DeleteService(ctx context.Context, in *ecsapi.DeleteServiceInp
 		for i := range svc.Deployments {
 			svc.Deployments[i].DesiredCount = 0
 		}
+		// An external-controller service's task sets want their share of
+		// nothing from now on, as the scheduler reads them; it passes a
+		// service that is INACTIVE at once by, so this one's sets are
+		// steady now.
+		sets, err := taskSetsOf(tx, s, *svc.ServiceArn)
+		if err != nil {
+			return err
+		}
+		for _, ts := range sets {
+			ts.ComputedDesiredCount, ts.UpdatedAt = 0, b.now()
+			if aws.ToString(svc.Status) == "INACTIVE" && ts.StabilityStatus != types.StabilityStatusSteadyState {
+				ts.StabilityStatus, ts.StabilityStatusAt = types.StabilityStatusSteadyState, b.now()
+			}
+			if err := putTaskSet(tx, s, ts); err != nil {
+				return err
+			}
+		}
 		// Its tasks are asked to stop now, in this transaction, as the
 		// scheduler's next pass would for a desired count of 0: none that
 		// is still starting may start after the service is gone.
