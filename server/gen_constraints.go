@@ -21,8 +21,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf16"
 )
 
 // services are the botocore models read, by the name berth's server gives
@@ -169,6 +171,23 @@ func load(data, service string) model {
 // writes \x{XXXX}.
 var javaEscape = regexp.MustCompile(`\\u([0-9A-Fa-f]{4})`)
 
+// surrogatePair is two \uXXXX escapes that Java reads as one code point
+// beyond U+FFFF (\uD800\uDC00 is U+10000), as the models' XML-safe
+// character classes ([...\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF...]) use
+// them; Go, whose strings hold no surrogates, writes the code point.
+var surrogatePair = regexp.MustCompile(`\\u([dD][89abAB][0-9A-Fa-f]{2})\\u([dD][c-fC-F][0-9A-Fa-f]{2})`)
+
+// goPattern is a model's (Java) pattern as Go's regexp writes it.
+func goPattern(p string) string {
+	p = surrogatePair.ReplaceAllStringFunc(p, func(pair string) string {
+		m := surrogatePair.FindStringSubmatch(pair)
+		hi, _ := strconv.ParseUint(m[1], 16, 32)
+		lo, _ := strconv.ParseUint(m[2], 16, 32)
+		return fmt.Sprintf(`\x{%X}`, utf16.DecodeRune(rune(hi), rune(lo)))
+	})
+	return javaEscape.ReplaceAllString(p, `\x{$1}`)
+}
+
 // literal is the Go literal of a shape's constraint, or "" for none (or
 // one Go's regexp cannot express: such a pattern is left out).
 func literal(s shape) string {
@@ -189,7 +208,7 @@ func literal(s shape) string {
 		parts = append(parts, fmt.Sprintf("max: %v, hasMax: true", *s.Max))
 	}
 	if s.Pattern != "" && s.Type == "string" {
-		p := javaEscape.ReplaceAllString(s.Pattern, `\x{$1}`)
+		p := goPattern(s.Pattern)
 		if _, err := regexp.Compile(p); err == nil {
 			parts = append(parts, fmt.Sprintf("pattern: %q", p))
 			if p != s.Pattern {

@@ -151,6 +151,13 @@ func TestModelConstraints(t *testing.T) {
 		// AutoScalingGroupName, length 1 to 255).
 		{&autoscaling.ResumeProcessesInput{AutoScalingGroupName: aws.String("")}, v("autoscaling", "ValidationError"), "at 'autoScalingGroupName' failed to satisfy constraint: Member must have length greater than or equal to 1"},
 		{&autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String("")}, v("autoscaling", "ValidationError"), "at 'autoScalingGroupName' failed to satisfy constraint: Member must have length greater than or equal to 1"},
+		// Auto Scaling's XML-safe names: Java reads \uD800\uDC00-\uDBFF\uDFFF
+		// as U+10000 to U+10FFFF, so an emoji passes and a control
+		// character does not; the message shows the model's pattern
+		// (https://github.com/zalando-incubator/kube-ingress-aws-controller/issues/248).
+		{&autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("web-\U0001F600")}, v("autoscaling", "ValidationError"), ""},
+		{&autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("web\x01")}, v("autoscaling", "ValidationError"),
+			"at 'autoScalingGroupName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0020-\\uD7FF\\uE000-\\uFFFD\\uD800\\uDC00-\\uDBFF\\uDFFF\\r\\n\\t]*"},
 		{&sts.AssumeRoleInput{RoleSessionName: aws.String("a")}, v("sts", "ValidationError"), "at 'roleSessionName'"},
 		{&ecs.CreateCapacityProviderInput{AutoScalingGroupProvider: &ecstypes.AutoScalingGroupProvider{ManagedScaling: &ecstypes.ManagedScaling{TargetCapacity: aws.Int32(-1)}}},
 			v("ecs", "InvalidParameterException"), "at 'autoScalingGroupProvider.managedScaling.targetCapacity' failed to satisfy constraint: Member must have value greater than or equal to 1"},
