@@ -42,3 +42,44 @@ func TestDeletedServiceTaskSetsWantNone(t *testing.T) {
 		t.Errorf("status %s, task sets %+v", aws.ToString(svc.Status), svc.TaskSets)
 	}
 }
+
+// TestTaskSetAndDesiredCountQuotas: an external-controller service holds
+// at most 5 task sets, and a service's desired count is at most 5,000 (the
+// quota "Tasks per service"), at creation and update alike, in ECS's words
+// as users met them.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html
+// https://github.com/aws-samples/ecs-bg-external-controller/issues/6
+// https://github.com/aws/containers-roadmap/issues/768
+func TestTaskSetAndDesiredCountQuotas(t *testing.T) {
+	b, ctx, _ := testBackend(t)
+	if _, err := b.CreateService(ctx, &ecsapi.CreateServiceInput{Cluster: aws.String("c"), ServiceName: aws.String("ext"), DesiredCount: aws.Int32(0),
+		DeploymentController: &types.DeploymentController{Type: types.DeploymentControllerTypeExternal}}); err != nil {
+		t.Fatal(err)
+	}
+	in := &ecsapi.CreateTaskSetInput{Cluster: aws.String("c"), Service: aws.String("ext"), TaskDefinition: aws.String("web"), LaunchType: types.LaunchTypeEc2}
+	for range 5 {
+		if _, err := b.CreateTaskSet(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := b.CreateTaskSet(ctx, in)
+	if err == nil || err.Error() != "InvalidParameterException: 5 deployments exist on the service. Unable to create new TaskSet since this exceeds the maximum limit." {
+		t.Errorf("a sixth task set: %v", err)
+	}
+
+	const limit = "InvalidParameterException: Desired count exceeds limit."
+	_, err = b.CreateService(ctx, &ecsapi.CreateServiceInput{Cluster: aws.String("c"), ServiceName: aws.String("big"), TaskDefinition: aws.String("web"), DesiredCount: aws.Int32(5001)})
+	if err == nil || err.Error() != limit {
+		t.Errorf("CreateService of 5001 tasks: %v", err)
+	}
+	if _, err := b.CreateService(ctx, &ecsapi.CreateServiceInput{Cluster: aws.String("c"), ServiceName: aws.String("big"), TaskDefinition: aws.String("web"), DesiredCount: aws.Int32(0)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.UpdateService(ctx, &ecsapi.UpdateServiceInput{Cluster: aws.String("c"), Service: aws.String("big"), DesiredCount: aws.Int32(5000)}); err != nil {
+		t.Errorf("UpdateService to 5000 tasks: %v", err)
+	}
+	_, err = b.UpdateService(ctx, &ecsapi.UpdateServiceInput{Cluster: aws.String("c"), Service: aws.String("ext"), DesiredCount: aws.Int32(2000000000)})
+	if err == nil || err.Error() != limit {
+		t.Errorf("UpdateService of an external service to 2e9 tasks: %v", err)
+	}
+}
