@@ -235,3 +235,30 @@ func TestECSFidelityTaskTags(t *testing.T) {
 	}
 	try(c.ecs.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("c"), Task: task.TaskArn})).must(t)
 }
+
+// TestECSFidelityServiceQuotas: a desired count above the 5,000 tasks per
+// service and a sixth task set are refused in ECS's words, through the
+// aws CLI.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html
+// https://github.com/aws/containers-roadmap/issues/768
+// https://github.com/aws-samples/ecs-bg-external-controller/issues/6
+func TestECSFidelityServiceQuotas(t *testing.T) {
+	ctx, c := setup(t)
+	register(t, ctx, c, "web", types.NetworkModeBridge, app("app"))
+	cli{t: t, url: shared.url, region: c.region}.fails("InvalidParameterException",
+		"ecs", "create-service", "--cluster", "c", "--service-name", "big", "--task-definition", "web", "--desired-count", "5001")
+	_, err := c.ecs.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("c"), ServiceName: aws.String("big"), TaskDefinition: aws.String("web"), DesiredCount: aws.Int32(5001)})
+	if e := wantErr[*types.InvalidParameterException](t, err); aws.ToString(e.Message) != "Desired count exceeds limit." {
+		t.Errorf("desired count 5001: %v", err)
+	}
+	try(c.ecs.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("c"), ServiceName: aws.String("ext"), DesiredCount: aws.Int32(0),
+		DeploymentController: &types.DeploymentController{Type: types.DeploymentControllerTypeExternal}})).must(t)
+	in := &ecs.CreateTaskSetInput{Cluster: aws.String("c"), Service: aws.String("ext"), TaskDefinition: aws.String("web"), LaunchType: types.LaunchTypeEc2}
+	for range 5 {
+		try(c.ecs.CreateTaskSet(ctx, in)).must(t)
+	}
+	_, err = c.ecs.CreateTaskSet(ctx, in)
+	if e := wantErr[*types.InvalidParameterException](t, err); aws.ToString(e.Message) != "5 deployments exist on the service. Unable to create new TaskSet since this exceeds the maximum limit." {
+		t.Errorf("a sixth task set: %v", err)
+	}
+}
