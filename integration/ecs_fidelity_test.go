@@ -201,3 +201,64 @@ func TestTaskSetsRunTasks(t *testing.T) {
 	try(c.ecs.DeleteTaskSet(ctx, &ecs.DeleteTaskSetInput{Cluster: aws.String("c"), Service: aws.String("ext"), TaskSet: green.TaskSetArn, Force: aws.Bool(true)})).must(t)
 	eventually(t, "the deleted task set's tasks stopped", func() bool { return len(serviceTasks(t, ctx, c, "c", "ext")) == 0 })
 }
+
+// TestECSFidelityTaskTags: RunTask with propagateTags TASK_DEFINITION
+// gives the task its task definition's tags beside the caller's, and
+// ECS's managed aws: tags leave the caller all 50 of a resource's tags.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html#ECS-RunTask-request-propagateTags
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-using-tags.html#tag-restrictions
+func TestECSFidelityTaskTags(t *testing.T) {
+	ctx, c := setup(t)
+	c.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("c")})
+	try(c.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
+		Family: aws.String("tagged"), ContainerDefinitions: []types.ContainerDefinition{app("app")},
+		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("web")}},
+	})).must(t)
+	var mine []types.Tag
+	for i := range 48 {
+		mine = append(mine, types.Tag{Key: aws.String("k" + strconv.Itoa(i)), Value: aws.String("v")})
+	}
+	task := runTask(t, ctx, c, &ecs.RunTaskInput{TaskDefinition: aws.String("tagged"), PropagateTags: types.PropagateTagsTaskDefinition,
+		EnableECSManagedTags: true, Tags: mine})
+	got := map[string]string{}
+	for _, tag := range try(c.ecs.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: task.TaskArn})).must(t).Tags {
+		got[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+	}
+	if len(got) != 50 || got["team"] != "web" || got["aws:ecs:clusterName"] != "c" {
+		t.Errorf("the task's tags = %v", got)
+	}
+	// 49 of the caller's and the managed one: a 50th of the caller's fits.
+	try(c.ecs.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: task.TaskArn, Tags: []types.Tag{{Key: aws.String("last"), Value: aws.String("v")}}})).must(t)
+	_, err := c.ecs.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: task.TaskArn, Tags: []types.Tag{{Key: aws.String("one-more"), Value: aws.String("v")}}})
+	if e := wantErr[*types.InvalidParameterException](t, err); aws.ToString(e.Message) != "Tag count exceeds the maximum of 50." {
+		t.Errorf("a 51st tag: %v", err)
+	}
+	try(c.ecs.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("c"), Task: task.TaskArn})).must(t)
+}
+
+// TestECSFidelityServiceQuotas: a desired count above the 5,000 tasks per
+// service and a sixth task set are refused in ECS's words, through the
+// aws CLI.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html
+// https://github.com/aws/containers-roadmap/issues/768
+// https://github.com/aws-samples/ecs-bg-external-controller/issues/6
+func TestECSFidelityServiceQuotas(t *testing.T) {
+	ctx, c := setup(t)
+	register(t, ctx, c, "web", types.NetworkModeBridge, app("app"))
+	cli{t: t, url: shared.url, region: c.region}.fails("InvalidParameterException",
+		"ecs", "create-service", "--cluster", "c", "--service-name", "big", "--task-definition", "web", "--desired-count", "5001")
+	_, err := c.ecs.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("c"), ServiceName: aws.String("big"), TaskDefinition: aws.String("web"), DesiredCount: aws.Int32(5001)})
+	if e := wantErr[*types.InvalidParameterException](t, err); aws.ToString(e.Message) != "Desired count exceeds limit." {
+		t.Errorf("desired count 5001: %v", err)
+	}
+	try(c.ecs.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("c"), ServiceName: aws.String("ext"), DesiredCount: aws.Int32(0),
+		DeploymentController: &types.DeploymentController{Type: types.DeploymentControllerTypeExternal}})).must(t)
+	in := &ecs.CreateTaskSetInput{Cluster: aws.String("c"), Service: aws.String("ext"), TaskDefinition: aws.String("web"), LaunchType: types.LaunchTypeEc2}
+	for range 5 {
+		try(c.ecs.CreateTaskSet(ctx, in)).must(t)
+	}
+	_, err = c.ecs.CreateTaskSet(ctx, in)
+	if e := wantErr[*types.InvalidParameterException](t, err); aws.ToString(e.Message) != "5 deployments exist on the service. Unable to create new TaskSet since this exceeds the maximum limit." {
+		t.Errorf("a sixth task set: %v", err)
+	}
+}

@@ -21,8 +21,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf16"
 )
 
 // services are the botocore models read, by the name berth's server gives
@@ -74,21 +76,17 @@ func main() {
 			if s.Type != "structure" || !inputs[sname] {
 				continue
 			}
-			goName := sname
-			for _, op := range m.Operations {
-				if op.Input != nil && op.Input.Shape == sname {
-					goName = op.Name + "Input" // the SDK's name for an operation's input
-				}
-			}
-			for mname, ref := range s.Members {
-				t := m.Shapes[ref.Shape]
-				key := goName + "." + lowerFirst(mname)
-				if c := literal(t); c != "" {
-					entries[key] = c
-				}
-				if t.Type == "list" && t.Member != nil {
-					if c := literal(m.Shapes[t.Member.Shape]); c != "" {
-						entries[key+"[]"] = c
+			for _, goName := range goNames(m, sname) {
+				for mname, ref := range s.Members {
+					t := m.Shapes[ref.Shape]
+					key := goName + "." + lowerFirst(mname)
+					if c := literal(t); c != "" {
+						add(entries, key, c)
+					}
+					if t.Type == "list" && t.Member != nil {
+						if c := literal(m.Shapes[t.Member.Shape]); c != "" {
+							add(entries, key+"[]", c)
+						}
 					}
 				}
 			}
@@ -106,6 +104,47 @@ func main() {
 	if err := os.WriteFile("constraints_gen.go", src, 0o644); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// add records a member's constraint, refusing two different ones under
+// one Go name (two shapes the SDK would name alike): the validator could
+// not tell them apart.
+func add(entries map[string]string, key, c string) {
+	if old, ok := entries[key]; ok && old != c {
+		log.Fatalf("%s: two constraints under one Go name: %s and %s", key, old, c)
+	}
+	entries[key] = c
+}
+
+// goNames are the SDK's names of the Go types generated for the structure
+// sname: XxxInput for every operation Xxx that takes it as its input (two
+// operations may share one, as Auto Scaling's SuspendProcesses and
+// ResumeProcesses share ScalingProcessQuery), and its own name when a
+// member of another structure has it.
+func goNames(m model, sname string) []string {
+	var names []string
+	for _, op := range m.Operations {
+		if op.Input != nil && op.Input.Shape == sname {
+			names = append(names, op.Name+"Input")
+		}
+	}
+	nested := len(names) == 0
+	for _, s := range m.Shapes {
+		for _, ref := range s.Members {
+			nested = nested || ref.Shape == sname
+		}
+		if s.Member != nil {
+			nested = nested || s.Member.Shape == sname
+		}
+		if s.Value != nil {
+			nested = nested || s.Value.Shape == sname
+		}
+	}
+	if nested {
+		names = append(names, sname)
+	}
+	sort.Strings(names)
+	return names
 }
 
 func load(data, service string) model {
@@ -132,6 +171,23 @@ func load(data, service string) model {
 // writes \x{XXXX}.
 var javaEscape = regexp.MustCompile(`\\u([0-9A-Fa-f]{4})`)
 
+// surrogatePair is two \uXXXX escapes that Java reads as one code point
+// beyond U+FFFF (\uD800\uDC00 is U+10000), as the models' XML-safe
+// character classes ([...\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF...]) use
+// them; Go, whose strings hold no surrogates, writes the code point.
+var surrogatePair = regexp.MustCompile(`\\u([dD][89abAB][0-9A-Fa-f]{2})\\u([dD][c-fC-F][0-9A-Fa-f]{2})`)
+
+// goPattern is a model's (Java) pattern as Go's regexp writes it.
+func goPattern(p string) string {
+	p = surrogatePair.ReplaceAllStringFunc(p, func(pair string) string {
+		m := surrogatePair.FindStringSubmatch(pair)
+		hi, _ := strconv.ParseUint(m[1], 16, 32)
+		lo, _ := strconv.ParseUint(m[2], 16, 32)
+		return fmt.Sprintf(`\x{%X}`, utf16.DecodeRune(rune(hi), rune(lo)))
+	})
+	return javaEscape.ReplaceAllString(p, `\x{$1}`)
+}
+
 // literal is the Go literal of a shape's constraint, or "" for none (or
 // one Go's regexp cannot express: such a pattern is left out).
 func literal(s shape) string {
@@ -152,7 +208,7 @@ func literal(s shape) string {
 		parts = append(parts, fmt.Sprintf("max: %v, hasMax: true", *s.Max))
 	}
 	if s.Pattern != "" && s.Type == "string" {
-		p := javaEscape.ReplaceAllString(s.Pattern, `\x{$1}`)
+		p := goPattern(s.Pattern)
 		if _, err := regexp.Compile(p); err == nil {
 			parts = append(parts, fmt.Sprintf("pattern: %q", p))
 			if p != s.Pattern {

@@ -133,3 +133,26 @@ func TestMalformedFormNamespace(t *testing.T) {
 		t.Fatalf("%d %s", w.Code, w.Body)
 	}
 }
+
+// TestQueryFormNotUTF8: a query parameter whose percent-encoded bytes are
+// not UTF-8 is refused before any service reads it (SigV4's canonical
+// request percent-encodes UTF-8, byte by byte:
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html),
+// as a JSON body that is not UTF-8 is; it is never stored with U+FFFD in
+// place of its bytes.
+func TestQueryFormNotUTF8(t *testing.T) {
+	s := newTestServer(t)
+	for _, body := range []string{
+		"Action=DescribeTargetGroups&Version=2015-12-01&Names.member.1=a%FF%FEb",
+		"Action=DescribeTargetGroups&Version=2015-12-01&Names.member.%FF=a",
+	} {
+		req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/elasticloadbalancing/aws4_request, SignedHeaders=host, Signature=00")
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, req)
+		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "<Code>MalformedQueryString</Code>") {
+			t.Errorf("%s: %d %s", body, w.Code, w.Body)
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -487,6 +488,21 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *request,
 	svc.codec.WriteResponse(w, req.id, out)
 }
 
+// validUTF8 reports whether every name and value of a form is UTF-8.
+func validUTF8(form url.Values) bool {
+	for k, vs := range form {
+		if !utf8.ValidString(k) {
+			return false
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // serveQuery serves an AWS query request (ELBv2, IAM, STS, Auto Scaling, and EC2 in its
 // dialect), routed by its signing name or, unsigned, by its API version.
 func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, req *request) {
@@ -513,6 +529,15 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, req *request
 		if _, ok := form[k]; !ok {
 			form[k] = v
 		}
+	}
+	// Parameters are UTF-8, percent-encoded byte by byte (SigV4's
+	// canonical request: "extended UTF-8 characters must be in the form
+	// %XY%ZA%BC",
+	// https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html);
+	// other bytes would be stored as they came and answered as U+FFFD.
+	if !validUTF8(form) {
+		fail(awsproto.ClientError("MalformedQueryString", "The request body is not a valid form: not valid UTF-8"))
+		return
 	}
 	if named, ok := s.query[who.service]; ok {
 		svc = named

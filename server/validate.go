@@ -151,10 +151,8 @@ func (val validator) walk(v reflect.Value, path string) error {
 				}
 			}
 			if c, ok := val.constraints[key+"[]"]; ok && fv.Kind() == reflect.Slice {
-				for i := range fv.Len() {
-					if err := val.constrain(fv.Index(i), fmt.Sprintf("%s.%d.member", name, i+1), c, true); err != nil {
-						return err
-					}
+				if err := val.items(fv, name, c); err != nil {
+					return err
 				}
 			}
 			if err := val.walk(fv, name); err != nil {
@@ -255,21 +253,85 @@ func (val validator) constrain(v reflect.Value, path string, c constraint, item 
 	return nil
 }
 
+// items checks the items of a list against their constraint. AWS refuses
+// the list as a whole, at the list's path, with every constraint of its
+// items:
+//
+//	Value '[]' at 'targetGroupARNs' failed to satisfy constraint: Member must
+//	satisfy constraint: [Member must have length less than or equal to 511,
+//	Member must have length greater than or equal to 1, Member must satisfy
+//	regular expression pattern: ...]
+//
+// as Auto Scaling answered a list holding one empty string (a field report:
+// https://github.com/zalando-incubator/kube-ingress-aws-controller/issues/248).
+func (val validator) items(list reflect.Value, path string, c constraint) error {
+	for i := range list.Len() {
+		if val.constrain(list.Index(i), path, c, true) == nil {
+			continue
+		}
+		what := "length"
+		if c.kind == valueOf {
+			what = "value"
+		}
+		var all []string
+		if c.hasMax {
+			all = append(all, fmt.Sprintf("Member must have %s less than or equal to %v", what, c.max))
+		}
+		if c.hasMin {
+			all = append(all, fmt.Sprintf("Member must have %s greater than or equal to %v", what, c.min))
+		}
+		if c.pattern != "" {
+			all = append(all, "Member must satisfy regular expression pattern: "+cmp.Or(c.shown, c.pattern))
+		}
+		var value *string
+		if !c.sensitive {
+			shown := javaString(list)
+			value = &shown
+		}
+		return val.fault(value, path, "Member must satisfy constraint: ["+strings.Join(all, ", ")+"]")
+	}
+	return nil
+}
+
 // javaString is a list or map as Java prints it in AWS's messages:
-// [a, b] and {k=v}.
+// [a, b] and {k=v}. Items that are structures print their set members
+// the same way, {key=k, value=v} (never the Go pointers they hold).
 func javaString(v reflect.Value) string {
-	var parts []string
-	if v.Kind() == reflect.Map {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return "null"
+		}
+		return javaString(v.Elem())
+	case reflect.Map:
+		var parts []string
 		for it := v.MapRange(); it.Next(); {
-			parts = append(parts, fmt.Sprintf("%v=%v", it.Key(), it.Value()))
+			parts = append(parts, javaString(it.Key())+"="+javaString(it.Value()))
 		}
 		slices.Sort(parts)
 		return "{" + strings.Join(parts, ", ") + "}"
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return "java.nio.HeapByteBuffer" // a blob is never echoed
+		}
+		parts := make([]string, v.Len())
+		for i := range v.Len() {
+			parts[i] = javaString(v.Index(i))
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case reflect.Struct:
+		if awsproto.IsTime(v.Type()) {
+			return fmt.Sprint(v.Interface())
+		}
+		var parts []string
+		for _, f := range awsproto.Fields(v.Type()) {
+			if fv := v.Field(f.Index); !fv.IsZero() {
+				parts = append(parts, f.JSONName()+"="+javaString(fv))
+			}
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
 	}
-	for i := range v.Len() {
-		parts = append(parts, fmt.Sprint(reflect.Indirect(v.Index(i))))
-	}
-	return "[" + strings.Join(parts, ", ") + "]"
+	return fmt.Sprint(v.Interface())
 }
 
 func join(path, name string) string {

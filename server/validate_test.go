@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -144,10 +145,34 @@ func TestModelConstraints(t *testing.T) {
 		{&ecr.CreateRepositoryInput{RepositoryName: aws.String("Upper")}, v("ecr", "InvalidParameterException"), "at 'repositoryName' failed to satisfy constraint: Member must satisfy regular expression pattern"},
 		{&acm.RequestCertificateInput{DomainName: aws.String(long)}, v("acm", "ValidationException"), "at 'domainName'"},
 		{&autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("")}, v("autoscaling", "ValidationError"), "Member must have length greater than or equal to 1"},
+		// Two operations sharing one input shape in the model
+		// (ScalingProcessQuery) each get its constraints
+		// (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_ResumeProcesses.html:
+		// AutoScalingGroupName, length 1 to 255).
+		{&autoscaling.ResumeProcessesInput{AutoScalingGroupName: aws.String("")}, v("autoscaling", "ValidationError"), "at 'autoScalingGroupName' failed to satisfy constraint: Member must have length greater than or equal to 1"},
+		{&autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String("")}, v("autoscaling", "ValidationError"), "at 'autoScalingGroupName' failed to satisfy constraint: Member must have length greater than or equal to 1"},
+		// Auto Scaling's XML-safe names: Java reads \uD800\uDC00-\uDBFF\uDFFF
+		// as U+10000 to U+10FFFF, so an emoji passes and a control
+		// character does not; the message shows the model's pattern
+		// (https://github.com/zalando-incubator/kube-ingress-aws-controller/issues/248).
+		{&autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("web-\U0001F600")}, v("autoscaling", "ValidationError"), ""},
+		{&autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("web\x01")}, v("autoscaling", "ValidationError"),
+			"at 'autoScalingGroupName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0020-\\uD7FF\\uE000-\\uFFFD\\uD800\\uDC00-\\uDBFF\\uDFFF\\r\\n\\t]*"},
 		{&sts.AssumeRoleInput{RoleSessionName: aws.String("a")}, v("sts", "ValidationError"), "at 'roleSessionName'"},
 		{&ecs.CreateCapacityProviderInput{AutoScalingGroupProvider: &ecstypes.AutoScalingGroupProvider{ManagedScaling: &ecstypes.ManagedScaling{TargetCapacity: aws.Int32(-1)}}},
 			v("ecs", "InvalidParameterException"), "at 'autoScalingGroupProvider.managedScaling.targetCapacity' failed to satisfy constraint: Member must have value greater than or equal to 1"},
-		{&ecs.UntagResourceInput{TagKeys: []string{""}}, v("ecs", "InvalidParameterException"), "at 'tagKeys.1.member'"},
+		// An item of a list is refused with the list, in every constraint
+		// of its items (a field report:
+		// https://github.com/zalando-incubator/kube-ingress-aws-controller/issues/248).
+		{&ecs.UntagResourceInput{TagKeys: []string{"ok", ""}}, v("ecs", "InvalidParameterException"),
+			"InvalidParameterException: 1 validation error detected: Value '[ok, ]' at 'tagKeys' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: ([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)]"},
+		{&autoscaling.AttachLoadBalancerTargetGroupsInput{TargetGroupARNs: []string{""}}, v("autoscaling", "ValidationError"),
+			"Value '[]' at 'targetGroupARNs' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 511, Member must have length greater than or equal to 1"},
+		// A list of structures prints their members, never Go pointers
+		// (ECS takes at most 50 tags:
+		// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TagResource.html).
+		{&ecs.TagResourceInput{Tags: slices.Repeat([]ecstypes.Tag{{Key: aws.String("k"), Value: aws.String("v")}}, 51)}, v("ecs", "InvalidParameterException"),
+			"Value '[{key=k, value=v}, {key=k, value=v}, "},
 		// A sensitive member's value is never echoed.
 		{&secretsmanager.CreateSecretInput{SecretString: aws.String(strings.Repeat("s", 65537))}, v("secretsmanager", "ValidationException"), "Value at 'secretString'"},
 	} {

@@ -336,11 +336,24 @@ func setTags(tx *sqlite.Tx, s scope, arn string, add []types.Tag) error {
 			have = append(have, t)
 		}
 	}
-	if len(have) > 50 {
+	// Tags of the reserved aws: prefix (ECS's managed tags) do not count
+	// against the 50.
+	// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-using-tags.html#tag-restrictions
+	counted := 0
+	for _, t := range have {
+		if !reserved(aws.ToString(t.Key)) {
+			counted++
+		}
+	}
+	if counted > 50 {
 		return errInvalidParameter("Tag count exceeds the maximum of 50.")
 	}
 	return tx.Put(s.Row(kindTags, arn, "", ""), have)
 }
+
+// reserved reports whether a tag key has the prefix AWS keeps for itself,
+// in any case.
+func reserved(key string) bool { return strings.HasPrefix(strings.ToLower(key), "aws:") }
 
 func validTags(ts []types.Tag) error {
 	for _, t := range ts {
@@ -351,7 +364,7 @@ func validTags(ts []types.Tag) error {
 		if len(v) > 256 {
 			return errInvalidParameter("Tag values must be up to 256 characters.")
 		}
-		if strings.HasPrefix(strings.ToLower(k), "aws:") {
+		if reserved(k) {
 			return errInvalidParameter("Tag keys that begin with 'aws:' are reserved.")
 		}
 	}

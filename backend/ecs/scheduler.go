@@ -245,9 +245,15 @@ func (a *Agent) startServiceTasks(tx *sqlite.Tx, s scope, svc *types.Service, d 
 		platformVersion: d.platformVersion, enableExecuteCommand: svc.EnableExecuteCommand,
 		managedTags: svc.EnableECSManagedTags, service: aws.ToString(svc.ServiceName),
 	}
-	if svc.PropagateTags == types.PropagateTagsService {
+	switch svc.PropagateTags {
+	case types.PropagateTagsService:
 		var err error
 		if spec.tags, err = tags(tx, s, *svc.ServiceArn); err != nil {
+			return nil, err
+		}
+	case types.PropagateTagsTaskDefinition:
+		var err error
+		if spec.tags, err = propagatedTags(tx, s, *td.TaskDefinitionArn, nil); err != nil {
 			return nil, err
 		}
 	}

@@ -42,8 +42,8 @@ func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 	if strategy == types.SchedulingStrategyReplica && in.DesiredCount == nil {
 		return nil, errInvalidParameter("desiredCount must be specified for services with the REPLICA scheduling strategy.")
 	}
-	if in.DesiredCount != nil && *in.DesiredCount < 0 {
-		return nil, errInvalidParameter("desiredCount must be greater than or equal to 0.")
+	if err := validDesiredCount(in.DesiredCount); err != nil {
+		return nil, err
 	}
 	if in.LaunchType != "" && len(in.CapacityProviderStrategy) > 0 {
 		return nil, errInvalidParameter("Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.")
@@ -526,8 +526,8 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 	if in.Service == nil {
 		return nil, errInvalidParameter("service must be specified.")
 	}
-	if in.DesiredCount != nil && *in.DesiredCount < 0 {
-		return nil, errInvalidParameter("desiredCount must be greater than or equal to 0.")
+	if err := validDesiredCount(in.DesiredCount); err != nil {
+		return nil, err
 	}
 	if err := validConstraints(in.PlacementConstraints); err != nil {
 		return nil, err
@@ -680,6 +680,23 @@ func (b *Backend) DeleteService(ctx context.Context, in *ecsapi.DeleteServiceInp
 		for i := range svc.Deployments {
 			svc.Deployments[i].DesiredCount = 0
 		}
+		// An external-controller service's task sets want their share of
+		// nothing from now on, as the scheduler reads them; it passes a
+		// service that is INACTIVE at once by, so this one's sets are
+		// steady now.
+		sets, err := taskSetsOf(tx, s, *svc.ServiceArn)
+		if err != nil {
+			return err
+		}
+		for _, ts := range sets {
+			ts.ComputedDesiredCount, ts.UpdatedAt = 0, b.now()
+			if aws.ToString(svc.Status) == "INACTIVE" && ts.StabilityStatus != types.StabilityStatusSteadyState {
+				ts.StabilityStatus, ts.StabilityStatusAt = types.StabilityStatusSteadyState, b.now()
+			}
+			if err := putTaskSet(tx, s, ts); err != nil {
+				return err
+			}
+		}
 		// Its tasks are asked to stop now, in this transaction, as the
 		// scheduler's next pass would for a desired count of 0: none that
 		// is still starting may start after the service is gone.
@@ -710,4 +727,24 @@ func (b *Backend) DeleteService(ctx context.Context, in *ecsapi.DeleteServiceInp
 	}
 	b.poke()
 	return &ecsapi.DeleteServiceOutput{Service: &svc}, nil
+}
+
+// maxTasksPerService is ECS's quota of tasks per service, its desired
+// count ("Tasks per service", 5,000:
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html).
+const maxTasksPerService = 5000
+
+// validDesiredCount checks a service's desired count, CreateService's or
+// UpdateService's, against 0 and the quota, refused above it in ECS's
+// words (a field report: https://github.com/aws/containers-roadmap/issues/768).
+func validDesiredCount(n *int32) error {
+	switch {
+	case n == nil:
+		return nil
+	case *n < 0:
+		return errInvalidParameter("desiredCount must be greater than or equal to 0.")
+	case *n > maxTasksPerService:
+		return errInvalidParameter("Desired count exceeds limit.")
+	}
+	return nil
 }

@@ -61,6 +61,12 @@ func computedDesiredCount(desired int32, scale *types.Scale) int32 {
 	return int32(math.Ceil(float64(desired) * scale.Value / 100))
 }
 
+// maxTaskSets is how many task sets (deployments) an external-controller
+// service holds at most: CreateTaskSet refuses a sixth, in ECS's words as
+// users met them (https://github.com/aws-samples/ecs-bg-external-controller/issues/6,
+// https://github.com/pipe-cd/pipecd/issues/4692).
+const maxTaskSets = 5
+
 // CreateTaskSet adds a task set to an external-controller service.
 func (b *Backend) CreateTaskSet(ctx context.Context, in *ecsapi.CreateTaskSetInput) (*ecsapi.CreateTaskSetOutput, error) {
 	s := scopeOf(ctx)
@@ -85,6 +91,13 @@ func (b *Backend) CreateTaskSet(ctx context.Context, in *ecsapi.CreateTaskSetInp
 		c, svc, err := b.externalService(tx, s, in.Cluster, *in.Service)
 		if err != nil {
 			return err
+		}
+		sets, err := taskSetsOf(tx, s, *svc.ServiceArn)
+		if err != nil {
+			return err
+		}
+		if len(sets) >= maxTaskSets {
+			return errInvalidParameter("%d deployments exist on the service. Unable to create new TaskSet since this exceeds the maximum limit.", len(sets))
 		}
 		td, err := b.taskDefinition(tx, s, *in.TaskDefinition)
 		if err != nil {

@@ -91,6 +91,24 @@ func putTaskTags(tx *sqlite.Tx, s scope, t types.Task) error {
 	return tx.Put(s.Row(kindTags, *t.TaskArn, "", ""), t.Tags)
 }
 
+// propagatedTags are a new task's tags when those of the resource from
+// (its task definition or its service) are propagated to it: the caller's,
+// then from's that the caller did not set.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html#ECS-RunTask-request-propagateTags
+func propagatedTags(tx *sqlite.Tx, s scope, from string, own []types.Tag) ([]types.Tag, error) {
+	theirs, err := tags(tx, s, from)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clip(own)
+	for _, t := range theirs {
+		if !slices.ContainsFunc(own, func(o types.Tag) bool { return aws.ToString(o.Key) == aws.ToString(t.Key) }) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
 // taskTags are the tags a new task of the cluster gets: the caller's,
 // then ECS's managed tags when they are asked for.
 // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-using-tags.html#managed-tags
@@ -154,6 +172,11 @@ func (b *Backend) startTasks(ctx context.Context, spec taskSpec, count int, inst
 		}
 		if td.Status != types.TaskDefinitionStatusActive {
 			return errInvalidParameter("TaskDefinition is inactive")
+		}
+		if spec.propagateTags == types.PropagateTagsTaskDefinition {
+			if spec.tags, err = propagatedTags(tx, s, *td.TaskDefinitionArn, spec.tags); err != nil {
+				return err
+			}
 		}
 		launchType := launchTypeOf(spec.launchType, spec.capacityProviders)
 		if err := validPlacement(&td, launchType, spec.network, nil, nil); err != nil {
