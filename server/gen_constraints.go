@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -80,11 +81,11 @@ func main() {
 				for mname, ref := range s.Members {
 					t := m.Shapes[ref.Shape]
 					key := goName + "." + lowerFirst(mname)
-					if c := literal(t); c != "" {
+					if c := literal(t, ref.Shape, mname); c != "" {
 						add(entries, key, c)
 					}
 					if t.Type == "list" && t.Member != nil {
-						if c := literal(m.Shapes[t.Member.Shape]); c != "" {
+						if c := literal(m.Shapes[t.Member.Shape], ref.Shape, mname, t.Member.Shape); c != "" {
 							add(entries, key+"[]", c)
 						}
 					}
@@ -190,7 +191,12 @@ func goPattern(p string) string {
 
 // literal is the Go literal of a shape's constraint, or "" for none (or
 // one Go's regexp cannot express: such a pattern is left out).
-func literal(s shape) string {
+//
+// An ARN's pattern is left out too: services check ARNs with their own
+// code and error (Logs answers "Invalid resourceArn", boto/boto3#4104),
+// and their models' ARN patterns refuse ARNs the services accept (a log
+// group's ARN with '#', which its name may hold).
+func literal(s shape, names ...string) string {
 	kind := ""
 	switch s.Type {
 	case "string", "blob", "list", "map":
@@ -207,7 +213,11 @@ func literal(s shape) string {
 	if s.Max != nil {
 		parts = append(parts, fmt.Sprintf("max: %v, hasMax: true", *s.Max))
 	}
-	if s.Pattern != "" && s.Type == "string" {
+	arn := slices.ContainsFunc(names, func(n string) bool {
+		n = strings.ToLower(n)
+		return strings.HasSuffix(n, "arn") || strings.HasSuffix(n, "arns") || strings.Contains(n, "resourcename")
+	})
+	if s.Pattern != "" && s.Type == "string" && !arn {
 		p := goPattern(s.Pattern)
 		if _, err := regexp.Compile(p); err == nil {
 			parts = append(parts, fmt.Sprintf("pattern: %q", p))

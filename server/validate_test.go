@@ -173,6 +173,9 @@ func TestModelConstraints(t *testing.T) {
 		// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TagResource.html).
 		{&ecs.TagResourceInput{Tags: slices.Repeat([]ecstypes.Tag{{Key: aws.String("k"), Value: aws.String("v")}}, 51)}, v("ecs", "InvalidParameterException"),
 			"Value '[{key=k, value=v}, {key=k, value=v}, "},
+		// An ARN's pattern is the service's to check: a log group's name,
+		// and so its ARN, may hold '#' (Terraform tags one by its ARN).
+		{&cloudwatchlogs.ListTagsForResourceInput{ResourceArn: aws.String("arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/fn#1")}, v("logs", "InvalidParameterException"), ""},
 		// A sensitive member's value is never echoed.
 		{&secretsmanager.CreateSecretInput{SecretString: aws.String(strings.Repeat("s", 65537))}, v("secretsmanager", "ValidationException"), "Value at 'secretString'"},
 	} {
