@@ -109,3 +109,23 @@ func TestECRSeedWorkflow(t *testing.T) {
 	}
 	aws.run(nil, "ecs", "delete-service", "--cluster", "seed", "--service", "web", "--force")
 }
+
+// TestECRTags: ECR's tags are {"Key","Value"} on the wire, unlike the
+// rest of its members; created with a repository, added and listed.
+// https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_Tag.html
+func TestECRTags(t *testing.T) {
+	t.Parallel()
+	aws := cli{t: t, url: shared.url, region: newRegion()}
+	var repo struct{ Repository struct{ RepositoryArn string } }
+	aws.run(&repo, "ecr", "create-repository", "--repository-name", "tagged", "--tags", "Key=env,Value=dev")
+	aws.run(nil, "ecr", "tag-resource", "--resource-arn", repo.Repository.RepositoryArn, "--tags", "Key=team,Value=core")
+	var tags struct{ Tags []struct{ Key, Value string } }
+	aws.run(&tags, "ecr", "list-tags-for-resource", "--resource-arn", repo.Repository.RepositoryArn)
+	got := map[string]string{}
+	for _, tag := range tags.Tags {
+		got[tag.Key] = tag.Value
+	}
+	if len(got) != 2 || got["env"] != "dev" || got["team"] != "core" {
+		t.Fatalf("list-tags-for-resource = %+v", tags)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -163,7 +165,7 @@ func New(cfg Config, b Backends, ids backend.IDs, log zerolog.Logger) *Server {
 		json: map[string]jsonService{
 			"AmazonEC2ContainerServiceV20141113":   {"ecs", json11.Codec{}, newTable(&ecs.Client{}, b.ECS, validator{coralFault("InvalidParameterException"), modelConstraints["ecs"]}), nil},
 			"CertificateManager":                   {"acm", json11.Codec{KeepCase: true}, newTable(&acm.Client{}, b.ACM, validator{coralFault("ValidationException"), modelConstraints["acm"]}), nil},
-			"AmazonEC2ContainerRegistry_V20150921": {"ecr", json11.Codec{}, newTable(&ecr.Client{}, b.ECR, validator{coralFault("InvalidParameterException"), modelConstraints["ecr"]}), nil},
+			"AmazonEC2ContainerRegistry_V20150921": {"ecr", json11.Codec{KeepCaseOf: []reflect.Type{reflect.TypeFor[ecrtypes.Tag]()}}, newTable(&ecr.Client{}, b.ECR, validator{coralFault("InvalidParameterException"), modelConstraints["ecr"]}), nil},
 			"Logs_20140328":                        {"logs", json11.Codec{}, newTable(&cloudwatchlogs.Client{}, b.Logs, validator{coralFault("InvalidParameterException"), modelConstraints["logs"]}), nil},
 			"AmazonSSM":                            {"ssm", json11.Codec{KeepCase: true}, newTable(&ssm.Client{}, b.SSM, validator{except(coralFault("ValidationException"), "type"), modelConstraints["ssm"]}), nil},
 			"secretsmanager":                       {"secretsmanager", json11.Codec{KeepCase: true}, newTable(&secretsmanager.Client{}, b.SecretsManager, validator{coralFault("ValidationException"), modelConstraints["secretsmanager"]}), nil},

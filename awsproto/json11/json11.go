@@ -15,6 +15,7 @@ import (
 	"math"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,10 +40,13 @@ type Codec struct {
 	KeepCase bool
 	// JSON10 answers in AWS JSON 1.0 (CloudWatch) rather than 1.1.
 	JSON10 bool
+	// KeepCaseOf are the structures whose members keep their case in a
+	// service that lowers the others' (ECR's Tag: "Key", "Value").
+	KeepCaseOf []reflect.Type
 }
 
-func (c Codec) name(f awsproto.Field) string {
-	if c.KeepCase {
+func (c Codec) name(t reflect.Type, f awsproto.Field) string {
+	if c.KeepCase || slices.Contains(c.KeepCaseOf, t) {
 		return f.GoName
 	}
 	return f.JSONName()
@@ -181,11 +185,11 @@ func (c Codec) assign(v reflect.Value, j any, path string) error {
 			return typeError(path, "Structure", j)
 		}
 		for _, f := range awsproto.Fields(t) {
-			e, present := obj[c.name(f)]
+			e, present := obj[c.name(t, f)]
 			if !present {
 				continue
 			}
-			if err := c.assign(v.Field(f.Index), e, joinPath(path, c.name(f))); err != nil {
+			if err := c.assign(v.Field(f.Index), e, joinPath(path, c.name(t, f))); err != nil {
 				return err
 			}
 		}
@@ -313,7 +317,7 @@ func (c Codec) encode(buf *bytes.Buffer, v reflect.Value) {
 				buf.WriteByte(',')
 			}
 			first = false
-			writeString(buf, c.name(f))
+			writeString(buf, c.name(t, f))
 			buf.WriteByte(':')
 			c.encode(buf, fv)
 		}
