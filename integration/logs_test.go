@@ -56,6 +56,13 @@ func TestLogs(t *testing.T) {
 	if len(head.Events) != 1 || aws.ToString(head.Events[0].Message) != "listening on :8080" {
 		t.Fatalf("GetLogEvents from the head = %+v", head.Events)
 	}
+	// The group as logGroupIdentifier, by its ARN.
+	// https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_GetLogEvents.html
+	byArn := try(c.logs.GetLogEvents(ctx, &cloudwatchlogs.GetLogEventsInput{LogGroupIdentifier: aws.String("arn:aws:logs:" + c.region + ":000000000000:log-group:/ecs/web"),
+		LogStreamName: aws.String("web/app/1"), StartFromHead: aws.Bool(true), Limit: aws.Int32(1)})).must(t)
+	if len(byArn.Events) != 1 || aws.ToString(byArn.Events[0].Message) != "listening on :8080" {
+		t.Fatalf("GetLogEvents by the group's ARN = %+v", byArn.Events)
+	}
 	next := try(c.logs.GetLogEvents(ctx, &cloudwatchlogs.GetLogEventsInput{LogGroupName: group, LogStreamName: aws.String("web/app/1"), NextToken: head.NextForwardToken})).must(t)
 	if len(next.Events) != 1 || aws.ToString(next.Events[0].Message) != "GET /health 200" {
 		t.Fatalf("GetLogEvents forward = %+v", next.Events)

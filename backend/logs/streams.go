@@ -268,7 +268,9 @@ func (b *Backend) GetLogEvents(ctx context.Context, in *logsapi.GetLogEventsInpu
 		}
 	}
 	var page []sqlite.LogEvent
-	group, stream := aws.ToString(in.LogGroupName), aws.ToString(in.LogStreamName)
+	// The group by its name or, as logGroupIdentifier, its name or ARN.
+	// https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_GetLogEvents.html
+	group, stream := groupNamed(in.LogGroupName, in.LogGroupIdentifier), aws.ToString(in.LogStreamName)
 	err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
 		if _, err := loadStream(tx, s, group, stream); err != nil {
 			return err
