@@ -79,6 +79,11 @@ func TestQuotasValidated(t *testing.T) {
 	if msg := registerErr(bad); msg != "Container.image contains invalid characters." {
 		t.Errorf("an image with a space: %s", msg)
 	}
+	negative := webContainer("web")
+	negative.Cpu = -5
+	if msg := registerErr(negative); !strings.Contains(msg, "Invalid 'cpu' setting for container 'web'") {
+		t.Errorf("cpu -5: %s", msg)
+	}
 	if list := try(c.ecs.ListTaskDefinitions(ctx, &ecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String("big")})).must(t).TaskDefinitionArns; len(list) != 0 {
 		t.Errorf("refused task definitions were stored: %v", list)
 	}

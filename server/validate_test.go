@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -95,6 +96,9 @@ func TestEnumMembersCounted(t *testing.T) {
 			t.Errorf("%s: no enum-typed member found", n)
 		}
 		t.Logf("%-15s %5d enum-typed input members checked", n, counts[n])
+	}
+	for _, n := range slices.Sorted(maps.Keys(modelConstraints)) {
+		t.Logf("%-20s %5d members with a length, range or pattern constraint checked", n, len(modelConstraints[n]))
 	}
 }
 

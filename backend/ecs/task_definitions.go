@@ -264,6 +264,11 @@ func validContainer(c types.ContainerDefinition, mode types.NetworkMode, taskMem
 	if c.Memory == nil && c.MemoryReservation == nil && !taskMemory {
 		return errClient("Invalid setting for container '%s'. At least one of 'memory' or 'memoryReservation' must be specified.", *c.Name)
 	}
+	if c.Cpu < 0 {
+		// Container cpu units are 0 or more (0 or unset shares the task's).
+		// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html#ECS-Type-ContainerDefinition-cpu
+		return errClient("Invalid 'cpu' setting for container '%s'. The cpu units must not be negative.", *c.Name)
+	}
 	if c.Memory != nil && *c.Memory < 6 {
 		return errClient("Invalid 'memory' setting for container '%s'. The minimum is 6 MiB.", *c.Name)
 	}
