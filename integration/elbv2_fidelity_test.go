@@ -378,3 +378,24 @@ func TestDescribeTargetGroupsByNameAndNotFound(t *testing.T) {
 		DefaultActions: []types.Action{forwardTo(gone)}})
 	wantExactMessage(t, err, "TargetGroupNotFound", "Target groups '"+gone+"' not found")
 }
+
+// TestSSLPolicies: the predefined security policies of the ALB guide are
+// all known, the FIPS and TLS 1.3 ones included, each with its protocols.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
+func TestSSLPolicies(t *testing.T) {
+	ctx, c := setup(t)
+	for name, protocols := range map[string]string{
+		"ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04": "TLSv1.2,TLSv1.3",
+		"ELBSecurityPolicy-TLS-1-2-Ext-2018-06":    "TLSv1.2",
+		"ELBSecurityPolicy-TLS13-1-3-2021-06":      "TLSv1.3",
+		"ELBSecurityPolicy-FS-1-2-Res-2019-08":     "TLSv1.2",
+		"ELBSecurityPolicy-TLS13-1-0-2021-06":      "TLSv1,TLSv1.1,TLSv1.2,TLSv1.3",
+	} {
+		out := try(c.elbv2.DescribeSSLPolicies(ctx, &elbv2.DescribeSSLPoliciesInput{Names: []string{name}})).must(t).SslPolicies
+		if len(out) != 1 || strings.Join(out[0].SslProtocols, ",") != protocols || len(out[0].Ciphers) == 0 {
+			t.Errorf("%s = %+v", name, out)
+		}
+	}
+	_, err := c.elbv2.DescribeSSLPolicies(ctx, &elbv2.DescribeSSLPoliciesInput{Names: []string{"ELBSecurityPolicy-Nonexistent"}})
+	wantErr[*types.SSLPolicyNotFoundException](t, err)
+}

@@ -67,27 +67,57 @@ func policy(name string, protocols []string, ciphers ...string) types.SslPolicy 
 	return p
 }
 
-// sslPolicies are the predefined security policies berth knows.
+// Cipher groups the predefined policies are made of.
+var (
+	tls13         = []string{"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"}
+	tls13FIPS     = []string{"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"}
+	ecdheGCM      = []string{"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384"}
+	ecdheCBC      = []string{"ECDHE-ECDSA-AES128-SHA256", "ECDHE-RSA-AES128-SHA256", "ECDHE-ECDSA-AES256-SHA384", "ECDHE-RSA-AES256-SHA384"}
+	ecdheSHA1     = []string{"ECDHE-ECDSA-AES128-SHA", "ECDHE-RSA-AES128-SHA", "ECDHE-RSA-AES256-SHA", "ECDHE-ECDSA-AES256-SHA"}
+	rsaSHA2       = []string{"AES128-GCM-SHA256", "AES128-SHA256", "AES256-GCM-SHA384", "AES256-SHA256"}
+	rsaSHA1       = []string{"AES128-SHA", "AES256-SHA"}
+	tls10to12     = []string{"TLSv1", "TLSv1.1", "TLSv1.2"}
+	tls10to13     = []string{"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}
+	tls11to13     = []string{"TLSv1.1", "TLSv1.2", "TLSv1.3"}
+	tls12and13    = []string{"TLSv1.2", "TLSv1.3"}
+	tls12         = []string{"TLSv1.2"}
+	classic       = slices.Concat(ecdheGCM, ecdheCBC, ecdheSHA1, rsaSHA2, rsaSHA1)
+	forwardOnly   = slices.Concat(ecdheGCM, ecdheCBC, ecdheSHA1)
+	strongTLS12   = slices.Concat(ecdheGCM, ecdheCBC)
+	strongPlusRSA = slices.Concat(ecdheGCM, ecdheCBC, rsaSHA2)
+)
+
+// sslPolicies are the predefined security policies berth knows, by the
+// protocols and cipher suites the ALB guide lists for each (the order of
+// suites within a policy is not AWS's). The data plane serves TLS 1.2 and
+// 1.3 with Go's suites whichever policy a listener names.
 // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
 var sslPolicies = []types.SslPolicy{
-	policy("ELBSecurityPolicy-2016-08", []string{"TLSv1", "TLSv1.1", "TLSv1.2"},
-		"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES128-SHA256", "ECDHE-RSA-AES128-SHA256",
-		"ECDHE-ECDSA-AES128-SHA", "ECDHE-RSA-AES128-SHA", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
-		"ECDHE-ECDSA-AES256-SHA384", "ECDHE-RSA-AES256-SHA384", "ECDHE-RSA-AES256-SHA", "ECDHE-ECDSA-AES256-SHA",
-		"AES128-GCM-SHA256", "AES128-SHA256", "AES128-SHA", "AES256-GCM-SHA384", "AES256-SHA256", "AES256-SHA"),
-	policy("ELBSecurityPolicy-TLS13-1-2-2021-06", []string{"TLSv1.2", "TLSv1.3"},
-		"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
-		"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES128-SHA256", "ECDHE-RSA-AES128-SHA256",
-		"ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-AES256-SHA384", "ECDHE-RSA-AES256-SHA384"),
-	policy("ELBSecurityPolicy-TLS13-1-2-Res-2021-06", []string{"TLSv1.2", "TLSv1.3"},
-		"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
-		"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384"),
-	policy("ELBSecurityPolicy-TLS-1-2-2017-01", []string{"TLSv1.2"},
-		"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES128-SHA256", "ECDHE-RSA-AES128-SHA256",
-		"ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-AES256-SHA384", "ECDHE-RSA-AES256-SHA384",
-		"AES128-GCM-SHA256", "AES128-SHA256", "AES256-GCM-SHA384", "AES256-SHA256"),
-	policy("ELBSecurityPolicy-FS-1-2-Res-2020-10", []string{"TLSv1.2"},
-		"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384"),
+	policy("ELBSecurityPolicy-2016-08", tls10to12, classic...),
+	policy("ELBSecurityPolicy-2015-05", tls10to12, classic...),
+	policy("ELBSecurityPolicy-TLS13-1-2-2021-06", tls12and13, slices.Concat(tls13, strongTLS12)...),
+	policy("ELBSecurityPolicy-TLS13-1-2-Res-2021-06", tls12and13, slices.Concat(tls13, ecdheGCM)...),
+	policy("ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06", tls12and13, slices.Concat(tls13, strongPlusRSA)...),
+	policy("ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06", tls12and13, slices.Concat(tls13, classic)...),
+	policy("ELBSecurityPolicy-TLS13-1-1-2021-06", tls11to13, slices.Concat(tls13, classic)...),
+	policy("ELBSecurityPolicy-TLS13-1-0-2021-06", tls10to13, slices.Concat(tls13, classic)...),
+	policy("ELBSecurityPolicy-TLS13-1-3-2021-06", []string{"TLSv1.3"}, tls13...),
+	policy("ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04", tls12and13, slices.Concat(tls13FIPS, strongTLS12)...),
+	policy("ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04", tls12and13, slices.Concat(tls13FIPS, ecdheGCM)...),
+	policy("ELBSecurityPolicy-TLS13-1-2-Ext0-FIPS-2023-04", tls12and13, slices.Concat(tls13FIPS, strongPlusRSA)...),
+	policy("ELBSecurityPolicy-TLS13-1-2-Ext1-FIPS-2023-04", tls12and13, slices.Concat(tls13FIPS, strongPlusRSA, rsaSHA1)...),
+	policy("ELBSecurityPolicy-TLS13-1-2-Ext2-FIPS-2023-04", tls12and13, slices.Concat(tls13FIPS, classic)...),
+	policy("ELBSecurityPolicy-TLS13-1-1-FIPS-2023-04", tls11to13, slices.Concat(tls13FIPS, classic)...),
+	policy("ELBSecurityPolicy-TLS13-1-0-FIPS-2023-04", tls10to13, slices.Concat(tls13FIPS, classic)...),
+	policy("ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04", []string{"TLSv1.3"}, tls13FIPS...),
+	policy("ELBSecurityPolicy-TLS-1-2-2017-01", tls12, strongPlusRSA...),
+	policy("ELBSecurityPolicy-TLS-1-2-Ext-2018-06", tls12, slices.Concat(strongPlusRSA, ecdheSHA1, rsaSHA1)...),
+	policy("ELBSecurityPolicy-TLS-1-1-2017-01", []string{"TLSv1.1", "TLSv1.2"}, classic...),
+	policy("ELBSecurityPolicy-FS-2018-06", tls10to12, forwardOnly...),
+	policy("ELBSecurityPolicy-FS-1-1-2019-08", []string{"TLSv1.1", "TLSv1.2"}, forwardOnly...),
+	policy("ELBSecurityPolicy-FS-1-2-2019-08", tls12, forwardOnly...),
+	policy("ELBSecurityPolicy-FS-1-2-Res-2019-08", tls12, strongTLS12...),
+	policy("ELBSecurityPolicy-FS-1-2-Res-2020-10", tls12, ecdheGCM...),
 }
 
 // DescribeSSLPolicies describes the named policies, or all of them.
