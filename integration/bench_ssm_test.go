@@ -4,11 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -31,36 +27,8 @@ func BenchmarkParameterStore(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	const conc = 8
-	latencies := make([]time.Duration, b.N)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	start := time.Now()
-	for range conc {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(b.N) {
-					return
-				}
-				t0 := time.Now()
-				_, err := p.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(fmt.Sprintf("/bench/app/secret%d", i%100)), WithDecryption: aws.Bool(true)})
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				latencies[i] = time.Since(t0)
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	slices.Sort(latencies)
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "GetParameter-c8-ops/s")
-	b.ReportMetric(float64(latencies[b.N/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(latencies[b.N*99/100].Microseconds())/1000, "p99-ms")
+	concurrently(b, 8, "GetParameter-c8-ops/s", func(i int) error {
+		_, err := p.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(fmt.Sprintf("/bench/app/secret%d", i%100)), WithDecryption: aws.Bool(true)})
+		return err
+	})
 }

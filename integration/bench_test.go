@@ -111,39 +111,43 @@ func BenchmarkControlPlane(b *testing.B) {
 	for _, op := range ops {
 		for _, conc := range []int{1, 8} {
 			b.Run(fmt.Sprintf("%s/c%d", op.name, conc), func(b *testing.B) {
-				latencies := make([]time.Duration, b.N)
-				var next atomic.Int64
-				var wg sync.WaitGroup
-				b.ResetTimer()
-				start := time.Now()
-				for range conc {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						for {
-							i := next.Add(1) - 1
-							if i >= int64(b.N) {
-								return
-							}
-							t0 := time.Now()
-							if err := op.call(); err != nil {
-								b.Error(err)
-								return
-							}
-							latencies[i] = time.Since(t0)
-						}
-					}()
-				}
-				wg.Wait()
-				elapsed := time.Since(start)
-				b.StopTimer()
-				slices.Sort(latencies)
-				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
-				b.ReportMetric(float64(latencies[b.N/2].Microseconds())/1000, "p50-ms")
-				b.ReportMetric(float64(latencies[b.N*99/100].Microseconds())/1000, "p99-ms")
+				concurrently(b, conc, "ops/s", func(int) error { return op.call() })
 			})
 		}
 	}
+}
+
+// concurrently calls call with 0 to b.N-1 from conc goroutines and reports
+// the calls per second (as opsUnit) and their p50 and p99 latency.
+func concurrently(b *testing.B, conc int, opsUnit string, call func(i int) error) {
+	latencies := make([]time.Duration, b.N)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for range conc {
+		wg.Go(func() {
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(b.N) {
+					return
+				}
+				t0 := time.Now()
+				if err := call(int(i)); err != nil {
+					b.Error(err)
+					return
+				}
+				latencies[i] = time.Since(t0)
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	slices.Sort(latencies)
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), opsUnit)
+	b.ReportMetric(float64(latencies[b.N/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(latencies[b.N*99/100].Microseconds())/1000, "p99-ms")
 }
 
 // BenchmarkColdStart measures the time from starting the berth binary on a

@@ -116,7 +116,9 @@ func TestECRSeedWorkflow(t *testing.T) {
 func TestECRTags(t *testing.T) {
 	t.Parallel()
 	aws := cli{t: t, url: shared.url, region: newRegion()}
-	var repo struct{ Repository struct{ RepositoryArn string } }
+	var repo struct {
+		Repository struct{ RepositoryArn string }
+	}
 	aws.run(&repo, "ecr", "create-repository", "--repository-name", "tagged", "--tags", "Key=env,Value=dev")
 	aws.run(nil, "ecr", "tag-resource", "--resource-arn", repo.Repository.RepositoryArn, "--tags", "Key=team,Value=core")
 	var tags struct{ Tags []struct{ Key, Value string } }
