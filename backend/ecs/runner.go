@@ -142,6 +142,21 @@ func (b *Backend) forgetStoppedTasks(ctx context.Context) error {
 	})
 }
 
+// stopStored asks the stored task arn to stop as the service scheduler
+// does (SERVICE_SCHEDULER_INITIATED), storing it with its next version if
+// it was not asked before; it returns the task and whether it was.
+func stopStored(tx *sqlite.Tx, s scope, arn, reason string, now *time.Time) (types.Task, bool, error) {
+	var t types.Task
+	if err := tx.Get(s.Key(kindTask, arn), &t); err != nil {
+		return t, false, err
+	}
+	if !stopTask(&t, types.TaskStopCodeServiceSchedulerInitiated, reason, now) {
+		return t, false, nil
+	}
+	t.Version++
+	return t, true, putTask(tx, s.Scope, t)
+}
+
 // stopTask asks a task to stop: its desired status becomes STOPPED with
 // the stop code and reason, unless it was already asked.
 func stopTask(t *types.Task, code types.TaskStopCode, reason string, now *time.Time) bool {

@@ -142,15 +142,11 @@ func (a *Agent) scheduleService(ctx context.Context, s scope, arn string, tasks 
 		}
 		var stopped, started []string
 		for _, st := range p.stop {
-			var t types.Task
-			if err := tx.Get(s.Key(kindTask, st.arn), &t); err != nil {
+			t, asked, err := stopStored(tx, s, st.arn, st.reason, now)
+			if err != nil {
 				return err
 			}
-			if stopTask(&t, types.TaskStopCodeServiceSchedulerInitiated, st.reason, now) {
-				t.Version++
-				if err := putTask(tx, s.Scope, t); err != nil {
-					return err
-				}
+			if asked {
 				stopped = append(stopped, st.arn)
 				if st.event != "" {
 					addEvent(&svc, a.b.env.IDs, now, st.event)

@@ -709,15 +709,8 @@ func (b *Backend) DeleteService(ctx context.Context, in *ecsapi.DeleteServiceInp
 			if serviceOf(s.Scope, k) != *svc.ServiceArn {
 				continue
 			}
-			var t types.Task
-			if err := tx.Get(s.Key(kindTask, *k.TaskArn), &t); err != nil {
+			if _, _, err := stopStored(tx, s, *k.TaskArn, reason, now); err != nil {
 				return err
-			}
-			if stopTask(&t, types.TaskStopCodeServiceSchedulerInitiated, reason, now) {
-				t.Version++
-				if err := putTask(tx, s.Scope, t); err != nil {
-					return err
-				}
 			}
 		}
 		return putService(tx, s, svc)

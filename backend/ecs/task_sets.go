@@ -318,7 +318,7 @@ func (a *Agent) scheduleTaskSets(ctx context.Context, s scope, arn string, tasks
 			}
 		}
 		now := a.b.now()
-		var stop []string
+		var stop []taskKeys
 		before, err := json.Marshal(svc)
 		if err != nil {
 			return err
@@ -347,10 +347,7 @@ func (a *Agent) scheduleTaskSets(ctx context.Context, s scope, arn string, tasks
 				slices.SortStableFunc(live, func(x, y taskKeys) int {
 					return cmpBool(aws.ToString(x.LastStatus) == statusRunning, aws.ToString(y.LastStatus) == statusRunning)
 				})
-				for _, t := range live[:-n] {
-					stop = append(stop, aws.ToString(t.TaskArn))
-				}
-				live = live[-n:]
+				stop, live = append(stop, live[:-n]...), live[-n:]
 			}
 			var running, pending int32
 			for _, t := range live {
@@ -378,20 +375,11 @@ func (a *Agent) scheduleTaskSets(ctx context.Context, s scope, arn string, tasks
 			svc.PendingCount += pending
 		}
 		for _, orphans := range bySet { // tasks of deleted task sets
-			for _, t := range orphans {
-				stop = append(stop, aws.ToString(t.TaskArn))
-			}
+			stop = append(stop, orphans...)
 		}
-		for _, taskArn := range stop {
-			var t types.Task
-			if err := tx.Get(s.Key(kindTask, taskArn), &t); err != nil {
+		for _, t := range stop {
+			if _, _, err := stopStored(tx, s, *t.TaskArn, "Scaling activity initiated by (deployment "+aws.ToString(t.StartedBy)+")", now); err != nil {
 				return err
-			}
-			if stopTask(&t, types.TaskStopCodeServiceSchedulerInitiated, "Scaling activity initiated by (deployment "+aws.ToString(t.StartedBy)+")", now) {
-				t.Version++
-				if err := putTask(tx, s.Scope, t); err != nil {
-					return err
-				}
 			}
 		}
 		if draining && len(tasks) == 0 {
