@@ -183,22 +183,36 @@ func (val validator) walk(v reflect.Value, path string) error {
 // enum checks a string against its enumeration, if its type has one.
 // Unset (empty) members pass.
 func (val validator) enum(v reflect.Value, path string) error {
-	values := v.MethodByName("Values")
-	if v.Len() == 0 || !values.IsValid() || values.Type().NumIn() != 0 || values.Type().NumOut() != 1 {
+	if v.Len() == 0 {
 		return nil
 	}
-	allowed := values.Call(nil)[0]
-	names := make([]string, allowed.Len())
-	for i := range allowed.Len() {
-		if names[i] = allowed.Index(i).String(); names[i] == v.String() {
-			return nil
-		}
-	}
-	if len(names) == 0 {
+	allowed := enumValues(v.Type())
+	if len(allowed) == 0 || slices.Contains(allowed, v.String()) {
 		return nil
 	}
 	value := v.String()
-	return val.fault(&value, path, "Member must satisfy enum value set: ["+strings.Join(names, ", ")+"]")
+	return val.fault(&value, path, "Member must satisfy enum value set: ["+strings.Join(allowed, ", ")+"]")
+}
+
+// enums memoizes enumValues: the value sets are immutable facts of the
+// SDK's types, read once per type rather than on every request.
+var enums sync.Map // reflect.Type -> []string
+
+// enumValues is the value set of an SDK enum type, from its Values()
+// method; nil for a string type that is no enum.
+func enumValues(t reflect.Type) []string {
+	if v, ok := enums.Load(t); ok {
+		return v.([]string)
+	}
+	var names []string
+	if m, ok := t.MethodByName("Values"); ok && m.Type.NumIn() == 1 && m.Type.NumOut() == 1 {
+		allowed := m.Func.Call([]reflect.Value{reflect.Zero(t)})[0]
+		for i := range allowed.Len() {
+			names = append(names, allowed.Index(i).String())
+		}
+	}
+	enums.Store(t, names)
+	return names
 }
 
 // constrain checks one set member, or one item of a list, against its
