@@ -2,7 +2,6 @@ package autoscaling
 
 import (
 	"context"
-	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	asapi "github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -31,9 +30,6 @@ func (b *Backend) PutWarmPool(ctx context.Context, in *asapi.PutWarmPoolInput) (
 	pool := &types.WarmPoolConfiguration{PoolState: types.WarmPoolStateStopped, MinSize: aws.Int32(0), MaxGroupPreparedCapacity: in.MaxGroupPreparedCapacity,
 		InstanceReusePolicy: in.InstanceReusePolicy}
 	if in.PoolState != "" {
-		if !slices.Contains(types.WarmPoolState("").Values(), in.PoolState) {
-			return nil, errValidation("1 validation error detected: Value '%s' at 'poolState' failed to satisfy constraint: Member must satisfy enum value set: [Stopped, Running, Hibernated]", in.PoolState)
-		}
 		pool.PoolState = in.PoolState
 	}
 	if in.MinSize != nil {

@@ -162,9 +162,6 @@ func (b *Backend) CreateRepository(ctx context.Context, in *ecrapi.CreateReposit
 	if mutability == "" {
 		mutability = types.ImageTagMutabilityMutable
 	}
-	if !slices.Contains(types.ImageTagMutability("").Values(), mutability) {
-		return nil, errInvalid("Invalid parameter at 'imageTagMutability' failed to satisfy constraint: 'Member must satisfy enum value set: %v'", types.ImageTagMutability("").Values())
-	}
 	if err := validTags(in.Tags); err != nil {
 		return nil, err
 	}
