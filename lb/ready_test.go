@@ -352,41 +352,50 @@ func pathIs(p string) rules.Condition {
 // TestHealthCheckOutlivesPanic: a health check that a panic ended (here
 // in its clock) is contained and checks again: the target turns healthy,
 // then unhealthy when its check fails, instead of keeping the health it
-// had when the check panicked.
+// had when the check panicked. The clock panics either at the first
+// reading after the target group is applied or at the move to unhealthy,
+// whose report the panic would otherwise lose (CI saw it, under -race).
 func TestHealthCheckOutlivesPanic(t *testing.T) {
-	reports := make(chan HealthReport, 16)
-	var armed atomic.Bool
-	now := func() time.Time {
-		if armed.CompareAndSwap(true, false) {
-			panic("injected: the health check's clock")
-		}
-		return time.Now()
-	}
-	m := New(zerolog.Nop(), now, func(r HealthReport) { reports <- r })
-	t.Cleanup(m.Close)
-	b := newBackend(t, "b")
-	if failed := m.Apply(Config{TargetGroups: map[string]TargetGroup{"web": tgroup("web", b)}}); len(failed) > 0 {
-		t.Fatal(failed)
-	}
-	armed.Store(true) // the next reading of the clock is the checker's
-	deadline := time.After(time.Minute)
-	await := func(want balance.Health) {
-		t.Helper()
-		for {
-			select {
-			case r := <-reports:
-				if r.Status.Health == want {
-					return
+	for _, armAfterHealthy := range []bool{false, true} {
+		t.Run(fmt.Sprintf("armAfterHealthy=%v", armAfterHealthy), func(t *testing.T) {
+			reports := make(chan HealthReport, 16)
+			var armed atomic.Bool
+			now := func() time.Time {
+				if armed.CompareAndSwap(true, false) {
+					panic("injected: the health check's clock")
 				}
-			case <-deadline:
-				t.Fatalf("the target never turned %v after its check panicked (%d panics)", want, m.Panics())
+				return time.Now()
 			}
-		}
-	}
-	await(balance.Healthy)
-	b.setHealth(http.StatusInternalServerError)
-	await(balance.Unhealthy)
-	if m.Panics() != 1 {
-		t.Fatalf("panics = %d, want the one injected", m.Panics())
+			m := New(zerolog.Nop(), now, func(r HealthReport) { reports <- r })
+			t.Cleanup(m.Close)
+			b := newBackend(t, "b")
+			if failed := m.Apply(Config{TargetGroups: map[string]TargetGroup{"web": tgroup("web", b)}}); len(failed) > 0 {
+				t.Fatal(failed)
+			}
+			armed.Store(!armAfterHealthy) // the next reading of the clock is the checker's
+			deadline := time.After(time.Minute)
+			await := func(want balance.Health) {
+				t.Helper()
+				for {
+					select {
+					case r := <-reports:
+						if r.Status.Health == want {
+							return
+						}
+					case <-deadline:
+						t.Fatalf("the target never turned %v after its check panicked (%d panics)", want, m.Panics())
+					}
+				}
+			}
+			await(balance.Healthy)
+			if armAfterHealthy {
+				armed.Store(true)
+			}
+			b.setHealth(http.StatusInternalServerError)
+			await(balance.Unhealthy)
+			if m.Panics() != 1 {
+				t.Fatalf("panics = %d, want the one injected", m.Panics())
+			}
+		})
 	}
 }

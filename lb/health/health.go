@@ -168,15 +168,19 @@ func (c *Checker) Observe(r Result) {
 	}
 }
 
+// set moves the checker to s and reports it. The status is recorded only
+// once reported, so a check that a panic ends here (in the clock, say)
+// resumes from the status its owner last heard and reports s again,
+// rather than believing a report it never made.
 func (c *Checker) set(s Status) {
 	if s == c.status && c.reported {
 		return
 	}
-	c.status, c.reported = s, true
 	c.Target.SetHealth(s.Health, c.Now())
 	if c.Report != nil {
 		c.Report(s)
 	}
+	c.status, c.reported = s, true
 }
 
 // probe checks the target once, within the timeout.
