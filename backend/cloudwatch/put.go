@@ -47,6 +47,26 @@ func (b *Backend) PutMetricData(ctx context.Context, in *cw.PutMetricDataInput) 
 	if len(data) > maxMetricData {
 		return nil, errInvalid("The collection MetricData must not have a size greater than %d.", maxMetricData)
 	}
+	if err := b.put(ctx, ns, data); err != nil {
+		return nil, err
+	}
+	return &cw.PutMetricDataOutput{}, nil
+}
+
+// Publish stores datapoints that berth itself publishes for the AWS
+// services it runs, in their AWS/ namespaces (AWS/ECS,
+// AWS/ApplicationELB, ...), which PutMetricData refuses to its callers.
+// The account and region are ctx's scope (backend.WithScope). Data are
+// checked as PutMetricData checks them.
+func (b *Backend) Publish(ctx context.Context, namespace string, data []types.MetricDatum) error {
+	if err := checkNamespace(namespace, false); err != nil {
+		return err
+	}
+	return b.put(ctx, namespace, data)
+}
+
+// put validates and stores data in namespace ns, in ctx's scope.
+func (b *Backend) put(ctx context.Context, ns string, data []types.MetricDatum) error {
 	now := b.env.Clock()
 	type batch struct {
 		id     Identity
@@ -57,12 +77,12 @@ func (b *Backend) PutMetricData(ctx context.Context, in *cw.PutMetricDataInput) 
 		path := fmt.Sprintf("MetricData.member.%d", i+1)
 		points, err := pointsOf(d, path, now)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		batches = append(batches, batch{Identity{ns, aws.ToString(d.MetricName), d.Dimensions}, points})
 	}
 	s := backend.ScopeFrom(ctx)
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	return b.store.Update(ctx, func(tx *sqlite.Tx) error {
 		stored := map[string]bool{} // a metric's row is written once a call
 		for _, bt := range batches {
 			key := bt.id.key()
@@ -80,10 +100,6 @@ func (b *Backend) PutMetricData(ctx context.Context, in *cw.PutMetricDataInput) 
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &cw.PutMetricDataOutput{}, nil
 }
 
 // checkNamespace checks a namespace: 1 to 255 characters, not in AWS/
