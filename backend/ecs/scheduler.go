@@ -263,8 +263,12 @@ func (a *Agent) startServiceTasks(tx *sqlite.Tx, s scope, svc *types.Service, d 
 				return nil, err
 			}
 			if failure != nil {
-				addEvent(svc, a.b.env.IDs, a.b.now(), fmt.Sprintf("(service %s) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance %s) %s. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.",
-					*svc.ServiceName, resourceName(*failure.Arn, "container-instance"), placementProblem(*failure.Reason)))
+				why := "Reason: " + noInstances
+				if failure.Arn != nil {
+					why = fmt.Sprintf("The closest matching (container-instance %s) %s.", resourceName(*failure.Arn, "container-instance"), placementProblem(*failure.Reason))
+				}
+				addEvent(svc, a.b.env.IDs, a.b.now(), fmt.Sprintf("(service %s) was unable to place a task because no container instance met all of its requirements. %s For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.",
+					*svc.ServiceName, why))
 				a.taskFailed(*svc.ServiceArn)
 				break
 			}
