@@ -313,4 +313,24 @@ func TestPlacementWithoutRuntime(t *testing.T) {
 	if got.PendingTasksCount+got.RunningTasksCount != 2 {
 		t.Errorf("tasks on the instance: %d pending, %d running", got.PendingTasksCount, got.RunningTasksCount)
 	}
+
+	// Nothing runs the tasks, yet a stopped one stops, frees its memory
+	// for the next, and a cluster whose tasks all stopped can go.
+	try(c.ecs.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("c"), Task: run.Tasks[0].TaskArn})).must(t)
+	eventually(t, "the task STOPPED", func() bool {
+		task := try(c.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("c"), Tasks: []string{*run.Tasks[0].TaskArn}})).must(t).Tasks[0]
+		return aws.ToString(task.LastStatus) == "STOPPED" && task.StoppedAt != nil
+	})
+	again := try(c.ecs.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("c"), TaskDefinition: aws.String("web")})).must(t)
+	if len(again.Tasks) != 1 {
+		t.Fatalf("RunTask after a stop: failures %+v", again.Failures)
+	}
+	for _, task := range append(run.Tasks[1:], again.Tasks...) {
+		try(c.ecs.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("c"), Task: task.TaskArn})).must(t)
+	}
+	try(c.ecs.DeregisterContainerInstance(ctx, &ecs.DeregisterContainerInstanceInput{Cluster: aws.String("c"), ContainerInstance: ci.ContainerInstanceArn, Force: aws.Bool(true)})).must(t)
+	eventually(t, "the cluster deleted", func() bool {
+		_, err := c.ecs.DeleteCluster(ctx, &ecs.DeleteClusterInput{Cluster: aws.String("c")})
+		return err == nil
+	})
 }

@@ -109,4 +109,3 @@ type deploymentFailure struct {
 	cause         string // who rolls back, in the rollback's reason
 	monitor       func(*types.ServiceDeployment)
 }
-

@@ -421,6 +421,17 @@ func run(args []string) error {
 		}()
 		defer func() { stopPublishing(); <-published; dataPlane.Shutdown(lbDrainOnExit) }()
 	}
+	if docker == nil {
+		// Without a runtime nothing runs tasks: tasks asked to stop are
+		// recorded stopped at once.
+		unrunCtx, stopUnrun := context.WithCancel(context.Background())
+		unrunDone := make(chan struct{})
+		go func() {
+			defer close(unrunDone)
+			ecsBackend.StopUnrun(unrunCtx, time.Minute, log.With().Str("component", "agent").Logger())
+		}()
+		defer func() { stopUnrun(); <-unrunDone }()
+	}
 	if docker != nil {
 		agent = ecs.NewAgent(ecsBackend, docker, instance, secret, log.With().Str("component", "agent").Logger())
 		if lbNetwork.IsValid() && !lbNetwork.Addr().IsLoopback() {
