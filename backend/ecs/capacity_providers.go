@@ -207,7 +207,7 @@ func (b *Backend) DescribeCapacityProviders(ctx context.Context, in *ecsapi.Desc
 		all = append(all, stored...)
 		if len(in.CapacityProviders) > 0 {
 			for _, ref := range in.CapacityProviders {
-				name := resourceName(ref, "capacity-provider")
+				name := s.name(ref, "capacity-provider")
 				i := slices.IndexFunc(all, func(c types.CapacityProvider) bool { return *c.Name == name })
 				if i < 0 {
 					out.Failures = append(out.Failures, types.Failure{Arn: aws.String(ref), Reason: aws.String("MISSING")})
@@ -245,7 +245,7 @@ func (b *Backend) DescribeCapacityProviders(ctx context.Context, in *ecsapi.Desc
 // UpdateCapacityProvider changes an Auto Scaling group provider's settings.
 func (b *Backend) UpdateCapacityProvider(ctx context.Context, in *ecsapi.UpdateCapacityProviderInput) (*ecsapi.UpdateCapacityProviderOutput, error) {
 	s := scopeOf(ctx)
-	name := resourceName(aws.ToString(in.Name), "capacity-provider")
+	name := s.name(aws.ToString(in.Name), "capacity-provider")
 	var cp types.CapacityProvider
 	if u := in.AutoScalingGroupProvider; u != nil && u.ManagedTerminationProtection == types.ManagedTerminationProtectionEnabled {
 		// Turning managed termination protection on asks the same of the
@@ -298,7 +298,7 @@ func (b *Backend) UpdateCapacityProvider(ctx context.Context, in *ecsapi.UpdateC
 // DeleteCapacityProvider deletes a provider that no cluster uses.
 func (b *Backend) DeleteCapacityProvider(ctx context.Context, in *ecsapi.DeleteCapacityProviderInput) (*ecsapi.DeleteCapacityProviderOutput, error) {
 	s := scopeOf(ctx)
-	name := resourceName(aws.ToString(in.CapacityProvider), "capacity-provider")
+	name := s.name(aws.ToString(in.CapacityProvider), "capacity-provider")
 	var cp types.CapacityProvider
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
 		if err := tx.Get(s.Key(kindCapacityProvider, name), &cp); err != nil {

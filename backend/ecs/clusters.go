@@ -167,7 +167,7 @@ func (b *Backend) describeCluster(tx *sqlite.Tx, s scope, c types.Cluster, inclu
 func (b *Backend) cluster(tx *sqlite.Tx, s scope, ref *string) (types.Cluster, error) {
 	name := defaultCluster
 	if ref != nil && *ref != "" {
-		name = resourceName(*ref, "cluster")
+		name = s.name(*ref, "cluster")
 	}
 	var c types.Cluster
 	err := tx.Get(s.Key(kindCluster, s.arn("cluster/"+name)), &c)

@@ -19,7 +19,7 @@ import (
 func (b *Backend) containerInstance(tx *sqlite.Tx, s scope, c types.Cluster, ref string) (types.ContainerInstance, error) {
 	id := ref
 	if strings.HasPrefix(ref, "arn:") {
-		id = resourceName(ref, "container-instance")
+		id = s.name(ref, "container-instance")
 	}
 	var ci types.ContainerInstance
 	err := tx.Get(s.Key(kindContainerInstance, s.arn("container-instance/"+*c.ClusterName+"/"+id)), &ci)

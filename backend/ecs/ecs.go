@@ -207,6 +207,15 @@ func (s scope) arn(resource string) string {
 	return "arn:aws:ecs:" + s.Region + ":" + s.Account + ":" + resource
 }
 
+// name is resourceName for a reference resolved in s: an ARN of another
+// region or account names nothing here ("").
+func (s scope) name(ref, resourceType string) string {
+	if strings.HasPrefix(ref, "arn:") && !strings.HasPrefix(ref, s.arn("")) {
+		return ""
+	}
+	return resourceName(ref, resourceType)
+}
+
 // principal is who berth says created a resource: the account root.
 func (s scope) principal() string { return "arn:aws:iam::" + s.Account + ":root" }
 

@@ -192,3 +192,25 @@ func TestForgetStoppedTasks(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestForeignARNsNameNothing: an ARN of another region or account names
+// no resource of this one, as in AWS, where each region's ECS holds its
+// own (https://docs.aws.amazon.com/general/latest/gr/aws-arns-and-namespaces.html).
+func TestForeignARNsNameNothing(t *testing.T) {
+	b, ctx, _ := testBackend(t)
+	for _, ref := range []string{
+		"arn:aws:ecs:eu-west-1:123456789012:task-definition/web:1",
+		"arn:aws:ecs:us-east-1:210987654321:task-definition/web:1",
+	} {
+		if _, err := b.DescribeTaskDefinition(ctx, &ecsapi.DescribeTaskDefinitionInput{TaskDefinition: aws.String(ref)}); err == nil {
+			t.Errorf("DescribeTaskDefinition(%s) found one", ref)
+		}
+	}
+	if _, err := b.DescribeTaskDefinition(ctx, &ecsapi.DescribeTaskDefinitionInput{TaskDefinition: aws.String("arn:aws:ecs:us-east-1:123456789012:task-definition/web:1")}); err != nil {
+		t.Errorf("DescribeTaskDefinition by its own ARN: %v", err)
+	}
+	out, err := b.DescribeClusters(ctx, &ecsapi.DescribeClustersInput{Clusters: []string{"arn:aws:ecs:eu-west-1:123456789012:cluster/c"}})
+	if err != nil || len(out.Clusters) != 0 || len(out.Failures) != 1 {
+		t.Errorf("DescribeClusters(another region's ARN) = %+v, %v", out, err)
+	}
+}

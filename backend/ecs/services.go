@@ -371,7 +371,7 @@ func putService(tx *sqlite.Tx, s scope, svc types.Service) error {
 // serviceIn loads a service by name or ARN within cluster c.
 func serviceIn(tx *sqlite.Tx, s scope, c types.Cluster, ref string) (types.Service, error) {
 	var svc types.Service
-	err := tx.Get(s.Key(kindService, s.arn("service/"+*c.ClusterName+"/"+resourceName(ref, "service"))), &svc)
+	err := tx.Get(s.Key(kindService, s.arn("service/"+*c.ClusterName+"/"+s.name(ref, "service"))), &svc)
 	return svc, notFound(err, errServiceNotFound)
 }
 

@@ -435,7 +435,7 @@ func (b *Backend) taskDefinition(tx *sqlite.Tx, s scope, ref string) (types.Task
 	missing := func() error { return errClient("Unable to describe task definition.") }
 	name := ref
 	if strings.HasPrefix(ref, "arn:") {
-		name = resourceName(ref, "task-definition")
+		name = s.name(ref, "task-definition")
 		if name == "" {
 			return td, missing()
 		}

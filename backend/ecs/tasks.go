@@ -336,7 +336,7 @@ func firstOr(s []string, def string) string {
 func (b *Backend) task(tx *sqlite.Tx, s scope, c types.Cluster, ref string) (types.Task, error) {
 	id := ref
 	if strings.HasPrefix(ref, "arn:") {
-		id = resourceName(ref, "task")
+		id = s.name(ref, "task")
 	}
 	var t types.Task
 	err := tx.Get(s.Key(kindTask, s.arn("task/"+*c.ClusterName+"/"+id)), &t)
