@@ -146,7 +146,11 @@ func Verify(r *http.Request, body []byte, c Credential, secret string, now time.
 	if err := current(r, c, amzDate, now); err != nil {
 		return err
 	}
-	canonical := canonicalRequest(r, body, c)
+	payload, err := payloadHash(r, body, c)
+	if err != nil {
+		return err
+	}
+	canonical := canonicalRequest(r, payload, c)
 	sum := sha256.Sum256([]byte(canonical))
 	scope := strings.Join([]string{c.Date, c.Region, c.Service, "aws4_request"}, "/")
 	toSign := strings.Join([]string{Algorithm, amzDate, scope, hex.EncodeToString(sum[:])}, "\n")
@@ -200,7 +204,7 @@ func expired(format string, args ...any) *awsproto.Error {
 	return awsproto.ClientError("RequestExpired", format, args...)
 }
 
-func canonicalRequest(r *http.Request, body []byte, c Credential) string {
+func canonicalRequest(r *http.Request, payload string, c Credential) string {
 	var b strings.Builder
 	b.WriteString(r.Method + "\n")
 	path := r.URL.EscapedPath()
@@ -238,16 +242,35 @@ func canonicalRequest(r *http.Request, body []byte, c Credential) string {
 		}
 		b.WriteString(h + ":" + strings.Join(strings.Fields(v), " ") + "\n")
 	}
-	b.WriteString("\n" + strings.Join(c.SignedHeaders, ";") + "\n")
-	if p := r.Header.Get("X-Amz-Content-Sha256"); p != "" {
-		b.WriteString(p)
-	} else if p := r.URL.Query().Get("X-Amz-Content-Sha256"); c.Presigned && p != "" {
-		b.WriteString(p)
-	} else {
-		sum := sha256.Sum256(body)
-		b.WriteString(hex.EncodeToString(sum[:]))
-	}
+	b.WriteString("\n" + strings.Join(c.SignedHeaders, ";") + "\n" + payload)
 	return b.String()
+}
+
+// unsignedPayload is the payload hash of a request that does not sign its
+// body; berth's services take it only for an empty body.
+const unsignedPayload = "UNSIGNED-PAYLOAD"
+
+// payloadHash is the hash the canonical request ends with: always the
+// body's own SHA-256, so that the signature covers the body whatever a
+// client claims. A claimed hash (the X-Amz-Content-Sha256 header, or the
+// presigned parameter) that differs from it is refused, as S3 refuses it
+// (XAmzContentSHA256Mismatch); UNSIGNED-PAYLOAD is taken for an empty
+// body only, where there is nothing to cover.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html#create-canonical-request
+func payloadHash(r *http.Request, body []byte, c Credential) (string, error) {
+	sum := sha256.Sum256(body)
+	actual := hex.EncodeToString(sum[:])
+	claimed := r.Header.Get("X-Amz-Content-Sha256")
+	if claimed == "" && c.Presigned {
+		claimed = r.URL.Query().Get("X-Amz-Content-Sha256")
+	}
+	switch {
+	case claimed == "" || strings.EqualFold(claimed, actual):
+		return actual, nil
+	case claimed == unsignedPayload && len(body) == 0:
+		return unsignedPayload, nil
+	}
+	return "", awsproto.ClientError("XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.")
 }
 
 // uriEncode escapes as SigV4 requires: everything but A-Z a-z 0-9 - _ . ~.

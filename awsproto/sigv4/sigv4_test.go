@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -174,4 +175,49 @@ func FuzzParseHeader(f *testing.F) {
 func hashHex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// TestVerifyCoversBody: the signature covers the body itself, whatever
+// hash the request claims for it. Replaying a signed request with another
+// body and the original body's hash in X-Amz-Content-Sha256 is refused
+// (the hostile review's replay: a signed GetCallerIdentity turned into an
+// AssumeRole), as S3 refuses a claimed hash that does not match
+// (XAmzContentSHA256Mismatch,
+// https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html);
+// a client that sends the right hash, in either case, still verifies.
+func TestVerifyCoversBody(t *testing.T) {
+	creds := aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}
+	original := []byte("Action=GetCallerIdentity&Version=2011-06-15")
+	signed := func(body []byte, header string) *http.Request {
+		req, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:4566/", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if header != "" {
+			req.Header.Set("X-Amz-Content-Sha256", header)
+		}
+		if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hashHex(body), "sts", "us-east-1", signedAt); err != nil {
+			t.Fatal(err)
+		}
+		return req
+	}
+	req := signed(original, "")
+	c, _, _ := Parse(req)
+	forged := []byte("Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::000000000000:role/x&RoleSessionName=evil")
+	req.Header.Set("X-Amz-Content-Sha256", hashHex(original))
+	var ae *awsproto.Error
+	if err := Verify(req, forged, c, "secret", signedAt); !errors.As(err, &ae) || ae.Code != "XAmzContentSHA256Mismatch" {
+		t.Fatalf("a replay with another body and the original's hash = %v", err)
+	}
+	if err := Verify(req, original, c, "secret", signedAt); err != nil {
+		t.Fatalf("the original body with its hash claimed: %v", err)
+	}
+	upper := signed(original, strings.ToUpper(hashHex(original)))
+	uc, _, _ := Parse(upper)
+	if err := Verify(upper, original, uc, "secret", signedAt); err != nil {
+		t.Fatalf("a claimed hash in upper case: %v", err)
+	}
+	unsigned := signed(forged, "UNSIGNED-PAYLOAD")
+	unc, _, _ := Parse(unsigned)
+	if err := Verify(unsigned, forged, unc, "secret", signedAt); err == nil {
+		t.Fatal("UNSIGNED-PAYLOAD accepted for a body")
+	}
 }
