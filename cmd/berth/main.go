@@ -15,6 +15,13 @@
 // Every flag but --version and --clean-containers has an environment
 // variable (BERTH_<FLAG>, upper case, dashes as underscores) that sets its
 // default; booleans take what strconv.ParseBool takes.
+// A query-protocol request may carry more than net/url's default 10,000
+// parameters: CloudWatch's PutMetricData takes 1,000 metrics of up to 30
+// dimensions each in up to 1 MB
+// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html).
+// The body bound (16 MiB) still bounds the count.
+//
+//go:debug urlmaxqueryparams=200000
 package main
 
 import (
