@@ -42,6 +42,7 @@ import (
 
 	"berth/backend"
 	"berth/backend/acm"
+	"berth/backend/appautoscaling"
 	"berth/backend/autoscaling"
 	"berth/backend/cloudwatch"
 	"berth/backend/ec2"
@@ -337,6 +338,13 @@ func run(args []string) error {
 	cwBackend := cloudwatch.New(store, env)
 	stsBackend := sts.New(store, env)
 	asBackend := autoscaling.New(store, env, ec2Backend, ec2Backend)
+	// Target tracking keeps its alarms in CloudWatch when this berth
+	// serves alarms; without them it refuses target tracking policies.
+	var alarms appautoscaling.Alarms
+	if a, ok := any(cwBackend).(appautoscaling.Alarms); ok {
+		alarms = a
+	}
+	aasBackend := appautoscaling.New(store, env, ecsBackend, alarms, log.With().Str("component", "application-autoscaling").Logger())
 	iamBackend := iam.New(store, env, stsBackend)
 	ssmBackend, smBackend := ssm.New(store, env), secretsmanager.New(store, env)
 	secret, err := backend.Secret(ctx, store, env.IDs)
@@ -359,6 +367,7 @@ func run(args []string) error {
 	collectors.Go(func() { logsBackend.Run(collectCtx) })
 	collectors.Go(func() { cwBackend.Run(collectCtx) })
 	collectors.Go(func() { smBackend.Run(collectCtx) })
+	collectors.Go(func() { aasBackend.Run(collectCtx) }) // scheduled actions
 	defer func() { stopCollecting(); collectors.Wait() }()
 	if c.registryListen != "none" {
 		ln, err := net.Listen("tcp", c.registryListen)
@@ -399,7 +408,7 @@ func run(args []string) error {
 		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures, Clock: env.Clock, Instance: instance, Registry: ecrBackend.Host,
 	}, server.Backends{
 		ECR: ecrBackend,
-		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), EC2: ec2Backend, AutoScaling: asBackend, IAM: iamBackend, Logs: logsBackend, CloudWatch: cwBackend, STS: stsBackend, CA: ca.PEM(), Reset: reset,
+		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), EC2: ec2Backend, AutoScaling: asBackend, AppAutoScaling: aasBackend, IAM: iamBackend, Logs: logsBackend, CloudWatch: cwBackend, STS: stsBackend, CA: ca.PEM(), Reset: reset,
 		SSM: ssmBackend, SecretsManager: smBackend,
 	}, env.IDs, log)
 	var lbNetwork netip.Prefix
