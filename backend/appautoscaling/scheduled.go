@@ -122,7 +122,7 @@ func (b *Backend) PutScheduledAction(ctx context.Context, in *aas.PutScheduledAc
 		if err != nil {
 			return err
 		}
-		a.Next = nextRun(a.ScheduledAction, sch, now)
+		a.Next = nextRun(a.ScheduledAction, sch, now.Add(-time.Nanosecond)) // an action for now runs now
 		return tx.Put(s.Row(kindScheduled, key, tkey, aws.ToString(a.ScheduledActionARN)), a)
 	})
 	if err != nil {
@@ -225,14 +225,15 @@ func (b *Backend) RunDue(ctx context.Context) int {
 }
 
 // runScheduled runs one scheduled action: it sets the target's minimum
-// and maximum as the action says, records the activity in AWS's words
-// (a field report of DescribeScalingActivities after a scheduled action:
-// "Description": "Setting min capacity to 5 and max capacity to 10",
-// "Cause": "scheduled action name my-second-scheduled-action was
-// triggered", "StatusMessage": "Successfully set min capacity to 5 and
-// max capacity to 10", in the User Guide's scheduled scaling examples,
-// https://docs.aws.amazon.com/autoscaling/application/userguide/scheduled-scaling-additional-cli-commands.html),
-// brings the service within them, and sets when the action runs next.
+// and maximum as the action says and brings the service within them ("If
+// current capacity is less than the specified minimum capacity,
+// Application Auto Scaling scales out ... to the specified minimum
+// capacity", https://docs.aws.amazon.com/autoscaling/application/userguide/scheduled-scaling-policy-overview.html),
+// records the activity in the words of the User Guide's CLI examples of
+// scheduled scaling as remembered ("Setting min capacity to 5 and max
+// capacity to 10", cause "scheduled action name my-second-scheduled-action
+// was triggered"; not checked against the page), and sets when the
+// action runs next.
 func (b *Backend) runScheduled(ctx context.Context, key string, a scheduled, now time.Time) {
 	s := backend.ScopeFrom(ctx)
 	tkey := targetKey(string(a.ServiceNamespace), aws.ToString(a.ResourceId), string(a.ScalableDimension))
