@@ -18,14 +18,14 @@ func TestTrackingCapacity(t *testing.T) {
 		metric, value float64
 		want          int32
 	}{
-		{2, 140, 70, 4},  // twice the target: twice the tasks
-		{2, 75, 50, 3},   // 1.5 × 2 = 3 exactly, not 4
-		{3, 80, 50, 5},   // 4.8 rounds up
-		{10, 20, 50, 4},  // scale-in: 4 tasks bring 20 % over 10 to 50 %
-		{4, 49, 50, 4},   // just under target: 3.92 rounds up to the same count
-		{0, 100, 50, 1},  // no task: one
-		{0, 10, 50, 0},   // no task, under target: none
-		{5, 100, 0, 5},   // no target to scale by
+		{2, 140, 70, 4}, // twice the target: twice the tasks
+		{2, 75, 50, 3},  // 1.5 × 2 = 3 exactly, not 4
+		{3, 80, 50, 5},  // 4.8 rounds up
+		{10, 20, 50, 4}, // scale-in: 4 tasks bring 20 % over 10 to 50 %
+		{4, 49, 50, 4},  // just under target: 3.92 rounds up to the same count
+		{0, 100, 50, 1}, // no task: one
+		{0, 10, 50, 0},  // no task, under target: none
+		{5, 100, 0, 5},  // no target to scale by
 		{1, 1e12, 1, 2147483647},
 	} {
 		if got := trackingCapacity(c.current, c.metric, c.value); got != c.want {
