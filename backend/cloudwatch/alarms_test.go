@@ -2,7 +2,11 @@ package cloudwatch
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,6 +113,21 @@ func TestAlarmLifecycle(t *testing.T) {
 	if len(summaries) != 3 || summaries[0] != want[0] || summaries[1] != want[1] || summaries[2] != want[2] {
 		t.Fatalf("history = %q", summaries)
 	}
+	// History is kept 30 days.
+	now = now.Add(29 * 24 * time.Hour)
+	if _, err := b.ApplyRetention(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := b.DescribeAlarmHistory(ctx, &cw.DescribeAlarmHistoryInput{}); len(h.AlarmHistoryItems) != 5 {
+		t.Fatalf("after 29 days: %d items", len(h.AlarmHistoryItems))
+	}
+	now = now.Add(2 * 24 * time.Hour)
+	if _, err := b.ApplyRetention(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := b.DescribeAlarmHistory(ctx, &cw.DescribeAlarmHistoryInput{}); len(h.AlarmHistoryItems) != 0 {
+		t.Fatalf("after 31 days: %+v", h.AlarmHistoryItems)
+	}
 }
 
 // TestPutMetricAlarmErrors: the refusals of PutMetricAlarm's checks.
@@ -152,5 +171,221 @@ func TestPutMetricAlarmErrors(t *testing.T) {
 	math.Metrics[0].ReturnData, math.Metrics[1].ReturnData = aws.Bool(false), aws.Bool(false)
 	if _, err := b.PutMetricAlarm(ctx, math); err != nil {
 		t.Errorf("metric math alarm: %v", err)
+	}
+}
+
+// fakeActions records the actions berth asks it to run.
+type fakeActions struct {
+	runs []string
+	fail bool
+}
+
+func (f *fakeActions) RunAlarmAction(ctx context.Context, arn string, a types.MetricAlarm, value float64) error {
+	if backend.ScopeFrom(ctx).Account != "123456789012" {
+		return errors.New("no scope")
+	}
+	f.runs = append(f.runs, fmt.Sprintf("%s %s %v", arn, a.StateValue, value))
+	if f.fail {
+		return errors.New("policy gone")
+	}
+	return nil
+}
+
+const policyArn = "arn:aws:autoscaling:eu-west-1:123456789012:scalingPolicy:6d8972f3-efc8-437c-9a4e-d9d1bbd6d7a4:resource/ecs/service/prod/web:policyName/scale-out"
+
+// TestEvaluateAlarms: an alarm on a metric goes OK, ALARM and back as
+// datapoints come; Auto Scaling actions run on the move and then once a
+// minute while the state lasts, others only on the move (SNS fails, as
+// berth has none); every run is an Action history item
+// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-actions).
+func TestEvaluateAlarms(t *testing.T) {
+	now := time.Date(2026, 11, 29, 10, 0, 30, 0, time.UTC)
+	b, ctx := testBackend(t, &now)
+	acts := &fakeActions{}
+	b.SetAlarmActions(acts)
+	in := cpuAlarm("cpu")
+	in.AlarmActions = []string{policyArn, "arn:aws:sns:eu-west-1:123456789012:ops"}
+	in.OKActions = []string{"arn:aws:sns:eu-west-1:123456789012:ops"}
+	if _, err := b.PutMetricAlarm(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	put := func(v float64) {
+		t.Helper()
+		if _, err := b.PutMetricData(ctx, &cw.PutMetricDataInput{Namespace: aws.String("App"), MetricData: []types.MetricDatum{
+			{MetricName: aws.String("CPU"), Dimensions: in.Dimensions, Value: aws.Float64(v)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state := func() types.MetricAlarm {
+		t.Helper()
+		out, err := b.DescribeAlarms(ctx, &cw.DescribeAlarmsInput{AlarmNames: []string{"cpu"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.MetricAlarms[0]
+	}
+	// A minute: a datapoint in the current minute, then the evaluation
+	// of the next one.
+	tick := func(v float64) {
+		t.Helper()
+		put(v)
+		now = now.Add(time.Minute)
+		if err := b.EvaluateAlarms(ctx, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tick(5)
+	if a := state(); a.StateValue != types.StateValueOk ||
+		aws.ToString(a.StateReason) != "Threshold Crossed: 1 out of the last 1 datapoints [5.0 (29/11/26 10:00:00)] was not greater than the threshold (10.0) (minimum 1 datapoint for INSUFFICIENT_DATA -> OK transition)." {
+		t.Fatalf("after one good minute: %s %s", a.StateValue, aws.ToString(a.StateReason))
+	}
+	tick(12)
+	tick(11)
+	if a := state(); a.StateValue != types.StateValueOk {
+		t.Fatalf("two breaching of three: %s", a.StateValue)
+	}
+	tick(15)
+	a := state()
+	if a.StateValue != types.StateValueAlarm ||
+		aws.ToString(a.StateReason) != "Threshold Crossed: 3 out of the last 3 datapoints [15.0 (29/11/26 10:03:00), 11.0 (29/11/26 10:02:00), 12.0 (29/11/26 10:01:00)] were greater than the threshold (10.0) (minimum 3 datapoints for OK -> ALARM transition)." {
+		t.Fatalf("three breaching: %s %s", a.StateValue, aws.ToString(a.StateReason))
+	}
+	if len(acts.runs) != 1 || acts.runs[0] != policyArn+" ALARM 15" {
+		t.Fatalf("actions on ALARM: %q", acts.runs)
+	}
+	tick(20) // still ALARM: the scaling policy again, not SNS
+	if len(acts.runs) != 2 || acts.runs[1] != policyArn+" ALARM 20" {
+		t.Fatalf("actions while in ALARM: %q", acts.runs)
+	}
+	tick(1)
+	if a := state(); a.StateValue != types.StateValueOk {
+		t.Fatalf("one good datapoint of three: %s", a.StateValue)
+	}
+	h, _ := b.DescribeAlarmHistory(ctx, &cw.DescribeAlarmHistoryInput{AlarmName: aws.String("cpu"), ScanBy: types.ScanByTimestampAscending})
+	var got []string
+	for _, it := range h.AlarmHistoryItems {
+		got = append(got, string(it.HistoryItemType)+": "+aws.ToString(it.HistorySummary))
+	}
+	want := []string{
+		`ConfigurationUpdate: Alarm "cpu" created`,
+		"StateUpdate: Alarm updated from INSUFFICIENT_DATA to OK",
+		"Action: Failed to execute action arn:aws:sns:eu-west-1:123456789012:ops",
+		"StateUpdate: Alarm updated from OK to ALARM",
+		"Action: Successfully executed action " + policyArn,
+		"Action: Failed to execute action arn:aws:sns:eu-west-1:123456789012:ops",
+		"Action: Successfully executed action " + policyArn,
+		"StateUpdate: Alarm updated from ALARM to OK",
+		"Action: Failed to execute action arn:aws:sns:eu-west-1:123456789012:ops",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("history:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	states, _ := b.DescribeAlarmHistory(ctx, &cw.DescribeAlarmHistoryInput{AlarmName: aws.String("cpu"), HistoryItemType: types.HistoryItemTypeStateUpdate, MaxRecords: aws.Int32(2)})
+	if len(states.AlarmHistoryItems) != 2 || states.NextToken == nil || aws.ToString(states.AlarmHistoryItems[0].HistorySummary) != "Alarm updated from ALARM to OK" {
+		t.Fatalf("state updates, newest first: %+v", states)
+	}
+	var data struct {
+		OldState struct{ StateValue string } `json:"oldState"`
+		NewState struct {
+			StateValue      string
+			StateReasonData struct{ RecentDatapoints []float64 } `json:"stateReasonData"`
+		} `json:"newState"`
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(states.AlarmHistoryItems[0].HistoryData)), &data); err != nil || data.OldState.StateValue != "ALARM" || data.NewState.StateValue != "OK" || len(data.NewState.StateReasonData.RecentDatapoints) != 3 {
+		t.Fatalf("HistoryData = %s (%v)", aws.ToString(states.AlarmHistoryItems[0].HistoryData), err)
+	}
+	rest, _ := b.DescribeAlarmHistory(ctx, &cw.DescribeAlarmHistoryInput{AlarmName: aws.String("cpu"), HistoryItemType: types.HistoryItemTypeStateUpdate, MaxRecords: aws.Int32(2), NextToken: states.NextToken})
+	if len(rest.AlarmHistoryItems) != 1 || rest.NextToken != nil || aws.ToString(rest.AlarmHistoryItems[0].HistorySummary) != "Alarm updated from INSUFFICIENT_DATA to OK" {
+		t.Fatalf("second page: %+v", rest)
+	}
+
+	// SetAlarmState moves it, runs the ALARM actions with the value of
+	// StateReasonData, and the next evaluation moves it back.
+	acts.runs = nil
+	if _, err := b.SetAlarmState(ctx, &cw.SetAlarmStateInput{AlarmName: aws.String("cpu"), StateValue: types.StateValueAlarm,
+		StateReason: aws.String("testing"), StateReasonData: aws.String(`{"recentDatapoints":[42.0]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if a := state(); a.StateValue != types.StateValueAlarm || aws.ToString(a.StateReason) != "testing" || len(acts.runs) != 1 || acts.runs[0] != policyArn+" ALARM 42" {
+		t.Fatalf("after SetAlarmState: %s %q %q", a.StateValue, aws.ToString(a.StateReason), acts.runs)
+	}
+	tick(1)
+	if a := state(); a.StateValue != types.StateValueOk {
+		t.Fatalf("evaluation after SetAlarmState: %s", a.StateValue)
+	}
+	if _, err := b.SetAlarmState(ctx, &cw.SetAlarmStateInput{AlarmName: aws.String("cpu"), StateValue: types.StateValueAlarm, StateReason: aws.String("x"), StateReasonData: aws.String("{")}); code(err) != "InvalidFormat" {
+		t.Fatalf("bad StateReasonData: %v", err)
+	}
+	if _, err := b.SetAlarmState(ctx, &cw.SetAlarmStateInput{AlarmName: aws.String("nope"), StateValue: types.StateValueAlarm, StateReason: aws.String("x")}); code(err) != "ResourceNotFound" {
+		t.Fatalf("missing alarm: %v", err)
+	}
+
+	// With actions disabled the state still moves, and nothing runs.
+	if _, err := b.DisableAlarmActions(ctx, &cw.DisableAlarmActionsInput{AlarmNames: []string{"cpu"}}); err != nil {
+		t.Fatal(err)
+	}
+	acts.runs = nil
+	tick(30)
+	tick(30)
+	tick(30)
+	if a := state(); a.StateValue != types.StateValueAlarm || aws.ToBool(a.ActionsEnabled) || len(acts.runs) != 0 {
+		t.Fatalf("disabled: %s %v %q", a.StateValue, aws.ToBool(a.ActionsEnabled), acts.runs)
+	}
+	if _, err := b.EnableAlarmActions(ctx, &cw.EnableAlarmActionsInput{AlarmNames: []string{"cpu"}}); err != nil {
+		t.Fatal(err)
+	}
+	acts.fail = true
+	tick(30)
+	if len(acts.runs) != 1 {
+		t.Fatalf("enabled again: %q", acts.runs)
+	}
+	last, _ := b.DescribeAlarmHistory(ctx, &cw.DescribeAlarmHistoryInput{AlarmName: aws.String("cpu"), HistoryItemType: types.HistoryItemTypeAction, MaxRecords: aws.Int32(1)})
+	if it := last.AlarmHistoryItems[0]; aws.ToString(it.HistorySummary) != "Failed to execute action "+policyArn || !strings.Contains(aws.ToString(it.HistoryData), "policy gone") {
+		t.Fatalf("failed action: %+v", it)
+	}
+}
+
+// TestEvaluateMetricMathAndPublished: a metric math alarm on an error
+// rate, and an alarm on a metric berth publishes in AWS/ECS.
+func TestEvaluateMetricMathAndPublished(t *testing.T) {
+	now := time.Date(2026, 11, 29, 10, 0, 30, 0, time.UTC)
+	b, ctx := testBackend(t, &now)
+	stat := func(id, name string) types.MetricDataQuery {
+		return types.MetricDataQuery{Id: aws.String(id), ReturnData: aws.Bool(false), MetricStat: &types.MetricStat{
+			Metric: &types.Metric{Namespace: aws.String("App"), MetricName: aws.String(name)}, Period: aws.Int32(60), Stat: aws.String("Sum")}}
+	}
+	if _, err := b.PutMetricAlarm(ctx, &cw.PutMetricAlarmInput{AlarmName: aws.String("errors"), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(5),
+		ComparisonOperator: types.ComparisonOperatorGreaterThanThreshold, Metrics: []types.MetricDataQuery{stat("e", "Errors"), stat("r", "Requests"),
+			{Id: aws.String("rate"), Expression: aws.String("100 * e / r"), Label: aws.String("error rate")}}}); err != nil {
+		t.Fatal(err)
+	}
+	ecs := []types.Dimension{{Name: aws.String("ClusterName"), Value: aws.String("prod")}, {Name: aws.String("ServiceName"), Value: aws.String("web")}}
+	if _, err := b.PutMetricAlarm(ctx, &cw.PutMetricAlarmInput{AlarmName: aws.String("ecs-cpu"), Namespace: aws.String("AWS/ECS"), MetricName: aws.String("CPUUtilization"),
+		Dimensions: ecs, Statistic: types.StatisticAverage, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(70),
+		ComparisonOperator: types.ComparisonOperatorGreaterThanThreshold}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.PutMetricData(ctx, &cw.PutMetricDataInput{Namespace: aws.String("App"), MetricData: []types.MetricDatum{
+		{MetricName: aws.String("Errors"), Value: aws.Float64(3)}, {MetricName: aws.String("Requests"), Value: aws.Float64(20)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Publish(ctx, "AWS/ECS", []types.MetricDatum{{MetricName: aws.String("CPUUtilization"), Dimensions: ecs, Value: aws.Float64(80), Unit: types.StandardUnitPercent}}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Minute)
+	if err := b.EvaluateAlarms(ctx, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := b.DescribeAlarms(ctx, &cw.DescribeAlarmsInput{})
+	got := map[string]types.StateValue{}
+	for _, a := range out.MetricAlarms {
+		got[aws.ToString(a.AlarmName)] = a.StateValue
+	}
+	if got["errors"] != types.StateValueAlarm || got["ecs-cpu"] != types.StateValueAlarm {
+		t.Fatalf("states = %v", got)
+	}
+	forMetric, err := b.DescribeAlarmsForMetric(ctx, &cw.DescribeAlarmsForMetricInput{Namespace: aws.String("AWS/ECS"), MetricName: aws.String("CPUUtilization"), Dimensions: []types.Dimension{ecs[1], ecs[0]}})
+	if err != nil || len(forMetric.MetricAlarms) != 1 || aws.ToString(forMetric.MetricAlarms[0].AlarmName) != "ecs-cpu" {
+		t.Fatalf("DescribeAlarmsForMetric = %+v, %v", forMetric, err)
 	}
 }

@@ -99,3 +99,7 @@ func errCombination(format string, args ...any) error {
 func errNextToken() error {
 	return awsproto.ClientError("InvalidNextToken", "The service couldn't process your request because the NextToken is invalid.")
 }
+
+func errFormat(format string, args ...any) error {
+	return awsproto.ClientError("InvalidFormat", format, args...)
+}
