@@ -145,6 +145,7 @@ var cloudWatchErrors = map[string]string{
 	"InternalServiceError":        "InternalServiceFault",
 	"LimitExceeded":               "LimitExceededFault",
 	"ResourceNotFound":            "ResourceNotFound",
+	"InvalidFormat":               "InvalidFormatFault",
 }
 
 // queryService is a service of the AWS query protocol.

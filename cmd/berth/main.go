@@ -80,6 +80,9 @@ type config struct {
 	lbNetwork        string
 	taskEndpoint     string
 	registryListen   string
+	// cloudwatchMinute is how long CloudWatch's minute lasts: alarms
+	// are evaluated once in it, over periods scaled by it.
+	cloudwatchMinute time.Duration
 	// show is the /_berth path whose answer a subcommand prints.
 	show string
 }
@@ -145,6 +148,7 @@ func parseFlags(args []string, env func(string) (string, bool), stderr io.Writer
 	fs.StringVar(&c.lbNetwork, "lb-network", "127.10.0.0/16", "local addresses for load balancers, one each; none: serve the API only, no listeners")
 	fs.StringVar(&c.registryListen, "registry-listen", "127.0.0.1:4567", "address of the ECR image registry (docker push and pull); none: no registry")
 	fs.StringVar(&c.taskEndpoint, "task-endpoint", "169.254.170.2/24", "address (and its network) of the task metadata and credentials endpoint containers reach; none: no endpoint")
+	fs.DurationVar(&c.cloudwatchMinute, "cloudwatch-minute", time.Minute, "how long CloudWatch's minute lasts (at least 1s): alarms are evaluated once a minute, a Period of P seconds lasts P/60 minutes; shorter for tests and demos")
 	fs.BoolVar(&c.cleanContainers, "clean-containers", false, "remove every container and network any berth created, then exit")
 
 	// The environment sets defaults: through each flag's own parser (so
@@ -204,6 +208,9 @@ func parseFlags(args []string, env func(string) (string, bool), stderr io.Writer
 	if len(misplaced) > 0 {
 		fs.Usage()
 		return c, usagef("the %s command does not take %s", command, strings.Join(misplaced, ", "))
+	}
+	if c.cloudwatchMinute < time.Second {
+		return c, usagef("--cloudwatch-minute %v: must be at least 1s", c.cloudwatchMinute)
 	}
 	switch command {
 	case "hosts":
@@ -366,6 +373,7 @@ func run(args []string) error {
 	collectors.Go(func() { ecrBackend.Run(collectCtx) })
 	collectors.Go(func() { logsBackend.Run(collectCtx) })
 	collectors.Go(func() { cwBackend.Run(collectCtx) })
+	collectors.Go(func() { cwBackend.RunAlarms(collectCtx, c.cloudwatchMinute) })
 	collectors.Go(func() { smBackend.Run(collectCtx) })
 	collectors.Go(func() { aasBackend.Run(collectCtx) }) // scheduled actions
 	defer func() { stopCollecting(); collectors.Wait() }()
