@@ -345,13 +345,10 @@ func run(args []string) error {
 	cwBackend := cloudwatch.New(store, env)
 	stsBackend := sts.New(store, env)
 	asBackend := autoscaling.New(store, env, ec2Backend, ec2Backend)
-	// Target tracking keeps its alarms in CloudWatch when this berth
-	// serves alarms; without them it refuses target tracking policies.
-	var alarms appautoscaling.Alarms
-	if a, ok := any(cwBackend).(appautoscaling.Alarms); ok {
-		alarms = a
-	}
-	aasBackend := appautoscaling.New(store, env, ecsBackend, alarms, log.With().Str("component", "application-autoscaling").Logger())
+	// Target tracking keeps its alarms in CloudWatch, whose alarms run
+	// the policies they name.
+	aasBackend := appautoscaling.New(store, env, ecsBackend, cwBackend, log.With().Str("component", "application-autoscaling").Logger())
+	cwBackend.SetAlarmActions(aasBackend)
 	iamBackend := iam.New(store, env, stsBackend)
 	ssmBackend, smBackend := ssm.New(store, env), secretsmanager.New(store, env)
 	secret, err := backend.Secret(ctx, store, env.IDs)
