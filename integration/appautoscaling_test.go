@@ -260,6 +260,11 @@ func TestAppAutoScalingStepAlarm(t *testing.T) {
 	try(cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("backlog-high"), Namespace: aws.String("App"), MetricName: aws.String("Backlog"),
 		Statistic: cwtypes.StatisticAverage, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(50),
 		ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold, AlarmActions: []string{aws.ToString(policy.PolicyARN)}})).must(t)
+	// DescribeScalingPolicies lists the alarm whose action the policy is.
+	pol := try(as.DescribeScalingPolicies(ctx, &aas.DescribeScalingPoliciesInput{ServiceNamespace: aastypes.ServiceNamespaceEcs, PolicyNames: []string{"backlog-out"}})).must(t).ScalingPolicies
+	if len(pol) != 1 || len(pol[0].Alarms) != 1 || aws.ToString(pol[0].Alarms[0].AlarmName) != "backlog-high" {
+		t.Errorf("policy %+v", pol)
+	}
 	// A backlog of 90, 40 over the threshold: the second step, +2.
 	deadline := time.Now().Add(time.Minute)
 	for desiredCount(t, ctx, c, "worker") == 1 {

@@ -35,10 +35,12 @@ type Services interface {
 }
 
 // Alarms is the part of the CloudWatch API that target tracking uses to
-// create, update and delete the alarms it owns.
+// create, update and delete the alarms it owns, and that finds the
+// alarms whose action is a step policy.
 type Alarms interface {
 	PutMetricAlarm(context.Context, *cloudwatch.PutMetricAlarmInput) (*cloudwatch.PutMetricAlarmOutput, error)
 	DeleteAlarms(context.Context, *cloudwatch.DeleteAlarmsInput) (*cloudwatch.DeleteAlarmsOutput, error)
+	DescribeAlarms(context.Context, *cloudwatch.DescribeAlarmsInput) (*cloudwatch.DescribeAlarmsOutput, error)
 }
 
 // Store kinds.

@@ -71,6 +71,18 @@ func (f *fakeAlarms) PutMetricAlarm(_ context.Context, in *cloudwatch.PutMetricA
 	return &cloudwatch.PutMetricAlarmOutput{}, nil
 }
 
+func (f *fakeAlarms) DescribeAlarms(_ context.Context, in *cloudwatch.DescribeAlarmsInput) (*cloudwatch.DescribeAlarmsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := &cloudwatch.DescribeAlarmsOutput{}
+	for name, a := range f.alarms {
+		if in.ActionPrefix == nil || slices.ContainsFunc(a.AlarmActions, func(s string) bool { return strings.HasPrefix(s, *in.ActionPrefix) }) {
+			out.MetricAlarms = append(out.MetricAlarms, cwtypes.MetricAlarm{AlarmName: aws.String(name), AlarmArn: aws.String("arn:aws:cloudwatch:us-east-1:123456789012:alarm:" + name), AlarmActions: a.AlarmActions})
+		}
+	}
+	return out, nil
+}
+
 func (f *fakeAlarms) DeleteAlarms(_ context.Context, in *cloudwatch.DeleteAlarmsInput) (*cloudwatch.DeleteAlarmsOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -362,6 +374,12 @@ func TestStepScaling(t *testing.T) {
 	}
 	alarm := cwtypes.MetricAlarm{AlarmName: aws.String("my-alarm"), StateValue: cwtypes.StateValueAlarm, Threshold: aws.Float64(50)}
 	arn := aws.ToString(out.PolicyARN)
+	// The user's alarm whose action is the policy is listed with it.
+	f.alarms.PutMetricAlarm(f.ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("my-alarm"), AlarmActions: []string{arn}})
+	pols, _ := f.b.DescribeScalingPolicies(f.ctx, &aas.DescribeScalingPoliciesInput{ServiceNamespace: "ecs"})
+	if len(pols.ScalingPolicies) != 1 || len(pols.ScalingPolicies[0].Alarms) != 1 || aws.ToString(pols.ScalingPolicies[0].Alarms[0].AlarmName) != "my-alarm" {
+		t.Errorf("step policy alarms %+v", pols.ScalingPolicies)
+	}
 	f.b.RunAlarmAction(f.ctx, arn, alarm, 60) // 10 over: +1
 	if n := f.ecs.count("c/web"); n != 3 {
 		t.Fatalf("desired %d, want 3", n)
@@ -389,7 +407,7 @@ func TestStepScaling(t *testing.T) {
 	if _, err := f.b.DeregisterScalableTarget(f.ctx, &aas.DeregisterScalableTargetInput{ServiceNamespace: "ecs", ScalableDimension: "ecs:service:DesiredCount", ResourceId: aws.String("service/c/web")}); err != nil {
 		t.Fatal(err)
 	}
-	pols, _ := f.b.DescribeScalingPolicies(f.ctx, &aas.DescribeScalingPoliciesInput{ServiceNamespace: "ecs"})
+	pols, _ = f.b.DescribeScalingPolicies(f.ctx, &aas.DescribeScalingPoliciesInput{ServiceNamespace: "ecs"})
 	if len(pols.ScalingPolicies) != 0 {
 		t.Errorf("policies left %+v", pols.ScalingPolicies)
 	}

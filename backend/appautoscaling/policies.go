@@ -287,10 +287,42 @@ func (b *Backend) DescribeScalingPolicies(ctx context.Context, in *aas.DescribeS
 	}
 	out := &aas.DescribeScalingPoliciesOutput{ScalingPolicies: []types.ScalingPolicy{}, NextToken: next}
 	for _, p := range page {
+		if p.PolicyType == types.PolicyTypeStepScaling {
+			p.Alarms = b.alarmsOf(ctx, aws.ToString(p.PolicyARN))
+		}
 		p.Alarms = backend.OrEmpty(p.Alarms)
 		out.ScalingPolicies = append(out.ScalingPolicies, p.ScalingPolicy)
 	}
 	return out, nil
+}
+
+// alarmsOf are the alarms whose action is a step policy: the user's,
+// which DescribeScalingPolicies lists as AWS does ("Alarms: The
+// CloudWatch alarms associated with the scaling policy",
+// https://docs.aws.amazon.com/autoscaling/application/APIReference/API_ScalingPolicy.html).
+// CloudWatch not answering leaves the list empty.
+func (b *Backend) alarmsOf(ctx context.Context, arn string) []types.Alarm {
+	if b.alarms == nil {
+		return nil
+	}
+	var out []types.Alarm
+	in := &cloudwatch.DescribeAlarmsInput{ActionPrefix: aws.String(arn)}
+	for {
+		page, err := b.alarms.DescribeAlarms(ctx, in)
+		if err != nil {
+			b.log.Warn().Err(err).Str("policy", arn).Msg("listing the alarms of a step scaling policy")
+			return out
+		}
+		for _, a := range page.MetricAlarms {
+			if slices.Contains(a.AlarmActions, arn) {
+				out = append(out, types.Alarm{AlarmName: a.AlarmName, AlarmARN: a.AlarmArn})
+			}
+		}
+		if page.NextToken == nil {
+			return out
+		}
+		in.NextToken = page.NextToken
+	}
 }
 
 // DeleteScalingPolicy deletes a policy and the alarms target tracking
