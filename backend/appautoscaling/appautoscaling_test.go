@@ -62,6 +62,7 @@ func (f *fakeECS) count(key string) int32 {
 type fakeAlarms struct {
 	mu     sync.Mutex
 	alarms map[string]*cloudwatch.PutMetricAlarmInput
+	states map[string]cwtypes.StateValue // by name; none is INSUFFICIENT_DATA
 }
 
 func (f *fakeAlarms) PutMetricAlarm(_ context.Context, in *cloudwatch.PutMetricAlarmInput) (*cloudwatch.PutMetricAlarmOutput, error) {
@@ -76,8 +77,12 @@ func (f *fakeAlarms) DescribeAlarms(_ context.Context, in *cloudwatch.DescribeAl
 	defer f.mu.Unlock()
 	out := &cloudwatch.DescribeAlarmsOutput{}
 	for name, a := range f.alarms {
+		if len(in.AlarmNames) > 0 && !slices.Contains(in.AlarmNames, name) {
+			continue
+		}
 		if in.ActionPrefix == nil || slices.ContainsFunc(a.AlarmActions, func(s string) bool { return strings.HasPrefix(s, *in.ActionPrefix) }) {
-			out.MetricAlarms = append(out.MetricAlarms, cwtypes.MetricAlarm{AlarmName: aws.String(name), AlarmArn: aws.String("arn:aws:cloudwatch:us-east-1:123456789012:alarm:" + name), AlarmActions: a.AlarmActions})
+			out.MetricAlarms = append(out.MetricAlarms, cwtypes.MetricAlarm{AlarmName: aws.String(name), AlarmArn: aws.String("arn:aws:cloudwatch:us-east-1:123456789012:alarm:" + name),
+				AlarmActions: a.AlarmActions, StateValue: f.states[name]})
 		}
 	}
 	return out, nil
@@ -108,7 +113,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { store.Close() })
 	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
-	f := &fixture{ecs: &fakeECS{desired: map[string]int32{"c/web": 2}}, alarms: &fakeAlarms{alarms: map[string]*cloudwatch.PutMetricAlarmInput{}}, now: &now}
+	f := &fixture{ecs: &fakeECS{desired: map[string]int32{"c/web": 2}}, alarms: &fakeAlarms{alarms: map[string]*cloudwatch.PutMetricAlarmInput{}, states: map[string]cwtypes.StateValue{}}, now: &now}
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return *f.now }
 	f.b = New(store, backend.Env{Clock: clock, IDs: &backend.SequentialIDs{}}, f.ecs, f.alarms, zerolog.Nop())
@@ -492,5 +497,42 @@ func TestTags(t *testing.T) {
 	}
 	if _, err := f.b.TagResource(f.ctx, &aas.TagResourceInput{ResourceARN: arn, Tags: many}); code(err) != "TooManyTagsException" {
 		t.Errorf("51 tags: %v", err)
+	}
+}
+
+// With two target tracking policies, one's AlarmLow scales in only once
+// the other's AlarmLow is in ALARM too: "Application Auto Scaling scales
+// in only if all of the target tracking policies (with the scale-in
+// portion enabled) are ready to scale in."
+// https://docs.aws.amazon.com/autoscaling/application/userguide/target-tracking-scaling-policy-overview.html
+func TestScaleInNeedsEveryTrackingPolicy(t *testing.T) {
+	f := newFixture(t)
+	f.register(t, 1, 10)
+	f.ecs.desired["c/web"] = 6
+	cpu := try(f.b.PutScalingPolicy(f.ctx, trackingCPU(50)))(t)
+	mem := trackingCPU(50)
+	mem.PolicyName = aws.String("memory")
+	mem.TargetTrackingScalingPolicyConfiguration.PredefinedMetricSpecification.PredefinedMetricType = types.MetricTypeECSServiceAverageMemoryUtilization
+	memOut := try(f.b.PutScalingPolicy(f.ctx, mem))(t)
+	cpuLow := cwtypes.MetricAlarm{AlarmName: cpu.Alarms[1].AlarmName, StateValue: cwtypes.StateValueAlarm, Threshold: aws.Float64(45)}
+	f.b.RunAlarmAction(f.ctx, aws.ToString(cpu.PolicyARN), cpuLow, 10)
+	if n := f.ecs.count("c/web"); n != 6 {
+		t.Fatalf("desired %d while the memory policy is not ready to scale in, want 6", n)
+	}
+	f.alarms.states[aws.ToString(memOut.Alarms[1].AlarmName)] = cwtypes.StateValueAlarm
+	f.b.RunAlarmAction(f.ctx, aws.ToString(cpu.PolicyARN), cpuLow, 10) // 6 × 10 / 50 = 1.2
+	if n := f.ecs.count("c/web"); n != 2 {
+		t.Fatalf("desired %d, want 2", n)
+	}
+}
+
+// try returns a call's output, failing the test on its error.
+func try[T any](out T, err error) func(*testing.T) T {
+	return func(t *testing.T) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
@@ -60,6 +61,9 @@ func (b *Backend) RunAlarmAction(ctx context.Context, arn string, alarm cwtypes.
 	now := b.env.Clock()
 	d := decide(t.ScalableTarget, p, alarm, value, current, now)
 	if d.desired == current {
+		return nil
+	}
+	if d.desired < current && p.TargetTrackingScalingPolicyConfiguration != nil && !b.allReadyToScaleIn(ctx, tkey, p) {
 		return nil
 	}
 	if d.desired > current {
@@ -218,4 +222,45 @@ func (b *Backend) enforceBounds(ctx context.Context, t types.ScalableTarget, min
 	case maxSet && current > hi:
 		b.setDesired(ctx, t, hi, fmt.Sprintf("maximum capacity was set to %d", hi))
 	}
+}
+
+// allReadyToScaleIn reports whether every other target tracking policy
+// of the target that scales in is ready to: "If you have multiple target
+// tracking policies ... Application Auto Scaling scales in only if all of
+// the target tracking policies (with the scale-in portion enabled) are
+// ready to scale in", ready meaning its AlarmLow is in ALARM.
+// https://docs.aws.amazon.com/autoscaling/application/userguide/target-tracking-scaling-policy-overview.html
+func (b *Backend) allReadyToScaleIn(ctx context.Context, tkey string, p policy) bool {
+	s := backend.ScopeFrom(ctx)
+	var others []policy
+	err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
+		others, err = sqlite.ListAll[policy](tx, s.Query(kindPolicy, tkey))
+		return err
+	})
+	if err != nil {
+		return false
+	}
+	var lows []string
+	for _, o := range others {
+		if aws.ToString(o.PolicyARN) != aws.ToString(p.PolicyARN) && o.LowAlarm != "" {
+			lows = append(lows, o.LowAlarm)
+		}
+	}
+	if len(lows) == 0 {
+		return true
+	}
+	if b.alarms == nil {
+		return false
+	}
+	out, err := b.alarms.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: lows})
+	if err != nil {
+		return false
+	}
+	ready := 0
+	for _, a := range out.MetricAlarms {
+		if a.StateValue == cwtypes.StateValueAlarm {
+			ready++
+		}
+	}
+	return ready == len(lows)
 }
