@@ -27,6 +27,7 @@ provider "aws" {
     elbv2          = var.endpoint
     iam            = var.endpoint
     sts            = var.endpoint
+    cloudwatch     = var.endpoint
     cloudwatchlogs = var.endpoint
     secretsmanager = var.endpoint
     ssm            = var.endpoint
