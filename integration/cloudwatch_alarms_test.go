@@ -107,9 +107,7 @@ func TestCloudWatchAlarmsSDK(t *testing.T) {
 	}
 
 	// Errors, as the SDK models them.
-	_, err := cw.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{"web-cpu-low", "nope"}})
-	wantErr[*types.ResourceNotFound](t, err)
-	_, err = cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String("nope"), StateValue: types.StateValueOk, StateReason: aws.String("x")})
+	_, err := cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String("nope"), StateValue: types.StateValueOk, StateReason: aws.String("x")})
 	wantErr[*types.ResourceNotFound](t, err)
 	_, err = cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String("web-cpu-low"), StateValue: types.StateValueOk, StateReason: aws.String("x"), StateReasonData: aws.String("{not json")})
 	wantErr[*types.InvalidFormatFault](t, err)
@@ -128,7 +126,8 @@ func TestCloudWatchAlarmsSDK(t *testing.T) {
 	_, err = cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{NextToken: aws.String("%%%")})
 	wantErr[*types.InvalidNextToken](t, err)
 
-	try(cw.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{"web-cpu-high", "web-cpu-low", "api-cpu-high"}})).must(t)
+	// Names of no alarm are passed over.
+	try(cw.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{"web-cpu-high", "web-cpu-low", "api-cpu-high", "nope"}})).must(t)
 	if left := try(cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{})).must(t); len(left.MetricAlarms) != 0 {
 		t.Fatalf("after DeleteAlarms = %+v", left.MetricAlarms)
 	}
@@ -259,7 +258,10 @@ func TestCloudWatchAlarmsCLI(t *testing.T) {
 	aws.fails("InvalidParameterValue", "cloudwatch", "put-metric-alarm", "--alarm-name", "x", "--namespace", "Api", "--metric-name", "Errors",
 		"--statistic", "Sum", "--period", "45", "--evaluation-periods", "1", "--threshold", "1", "--comparison-operator", "GreaterThanThreshold")
 	aws.run(nil, "cloudwatch", "delete-alarms", "--alarm-names", "error-rate")
-	aws.fails("ResourceNotFound", "cloudwatch", "delete-alarms", "--alarm-names", "error-rate")
+	aws.run(&described, "cloudwatch", "describe-alarms")
+	if len(described.MetricAlarms) != 0 {
+		t.Fatalf("describe-alarms after delete-alarms = %+v", described)
+	}
 }
 
 // TestCloudWatchAlarmsQueryProtocol: the query protocol (the Terraform
@@ -288,12 +290,12 @@ func TestCloudWatchAlarmsQueryProtocol(t *testing.T) {
 		!strings.Contains(body, "<ComparisonOperator>LessThanThreshold</ComparisonOperator>") {
 		t.Fatalf("DescribeAlarms = %d %s", status, body)
 	}
-	status, body = post(url.Values{"Action": {"DeleteAlarms"}, "Version": {"2010-08-01"}, "AlarmNames.member.1": {name + "-nope"}})
+	status, body = post(url.Values{"Action": {"SetAlarmState"}, "Version": {"2010-08-01"}, "AlarmName": {name + "-nope"}, "StateValue": {"OK"}, "StateReason": {"x"}})
 	if status != 404 || !strings.Contains(body, "<Code>ResourceNotFound</Code>") {
-		t.Fatalf("DeleteAlarms of a missing alarm = %d %s", status, body)
+		t.Fatalf("SetAlarmState of a missing alarm = %d %s", status, body)
 	}
 	status, body = post(url.Values{"Action": {"DeleteAlarms"}, "Version": {"2010-08-01"}, "AlarmNames.member.1": {name}})
-	if status != 200 {
+	if status != 200 || !strings.Contains(body, "<DeleteAlarmsResponse") {
 		t.Fatalf("DeleteAlarms = %d %s", status, body)
 	}
 }
