@@ -20,7 +20,7 @@ import (
 )
 
 // testBackend is a backend on a fresh store whose clock reads *now.
-func testBackend(t *testing.T, now *time.Time) (*Backend, context.Context) {
+func testBackend(t testing.TB, now *time.Time) (*Backend, context.Context) {
 	t.Helper()
 	store, err := sqlite.Open(filepath.Join(t.TempDir(), "berth.db"))
 	if err != nil {
