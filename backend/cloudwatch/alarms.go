@@ -27,7 +27,11 @@ const kindAlarm = "cloudwatch/alarm"
 
 // Limits of PutMetricAlarm and DescribeAlarms
 // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html,
-// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html).
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html,
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_limits.html:
+// 5 actions a state, up to 10 metrics in a metric math alarm, and "no
+// limit on the total number of alarms per account", so no
+// LimitExceeded).
 const (
 	maxActions      = 5   // actions per state
 	maxAlarmTags    = 50  // tags per alarm
