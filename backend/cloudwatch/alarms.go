@@ -27,7 +27,11 @@ const kindAlarm = "cloudwatch/alarm"
 
 // Limits of PutMetricAlarm and DescribeAlarms
 // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html,
-// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html).
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html,
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_limits.html:
+// 5 actions a state, up to 10 metrics in a metric math alarm, and "no
+// limit on the total number of alarms per account", so no
+// LimitExceeded).
 const (
 	maxActions      = 5   // actions per state
 	maxAlarmTags    = 50  // tags per alarm
@@ -79,8 +83,8 @@ func alarmArn(s backend.Scope, name string) string {
 	return "arn:aws:cloudwatch:" + s.Region + ":" + s.Account + ":alarm:" + name
 }
 
-// errAlarmNotFound is DeleteAlarms' and SetAlarmState's refusal of an
-// alarm that does not exist.
+// errAlarmNotFound is SetAlarmState's refusal of an alarm that does not
+// exist.
 func errAlarmNotFound(format string, args ...any) error {
 	return awsproto.StatusError(404, "ResourceNotFound", format, args...)
 }
@@ -459,8 +463,12 @@ func (b *Backend) DescribeAlarmsForMetric(ctx context.Context, in *cw.DescribeAl
 	return out, nil
 }
 
-// DeleteAlarms deletes alarms by name; their history stays. When one of
-// them does not exist, none is deleted.
+// DeleteAlarms deletes alarms by name; their history stays. Names of no
+// alarm are passed over: "If you specify any incorrect alarm names, the
+// alarms you specify with correct names are still deleted"
+// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DeleteAlarms.html),
+// and the call succeeds, as AWS's own alarm resource handler found
+// (https://github.com/aws-cloudformation/cloudformation-cli/issues/456).
 func (b *Backend) DeleteAlarms(ctx context.Context, in *cw.DeleteAlarmsInput) (*cw.DeleteAlarmsOutput, error) {
 	switch {
 	case len(in.AlarmNames) == 0:
@@ -471,24 +479,15 @@ func (b *Backend) DeleteAlarms(ctx context.Context, in *cw.DeleteAlarmsInput) (*
 	s := backend.ScopeFrom(ctx)
 	now := b.now()
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		var missing []string
-		found := map[string]alarm{}
 		for _, name := range in.AlarmNames {
 			var a alarm
 			err := tx.Get(s.Key(kindAlarm, name), &a)
 			switch {
 			case errors.Is(err, sqlite.ErrNotFound):
-				missing = append(missing, name)
+				continue
 			case err != nil:
 				return err
-			default:
-				found[name] = a
 			}
-		}
-		if len(missing) > 0 {
-			return errAlarmNotFound("%d of %d alarms were not found: %s.", len(missing), len(in.AlarmNames), strings.Join(missing, ", "))
-		}
-		for name, a := range found {
 			if err := tx.Delete(s.Key(kindAlarm, name)); err != nil {
 				return err
 			}

@@ -179,3 +179,34 @@ func TestJavaDouble(t *testing.T) {
 		}
 	}
 }
+
+// TestTooFewSamples: with EvaluateLowSampleCountPercentile ignore, a p99
+// alarm waits for 1,000 samples, a p10 one for 100
+// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/percentiles-with-low-samples.html).
+func TestTooFewSamples(t *testing.T) {
+	alarm := func(stat, low string) types.MetricAlarm {
+		a := types.MetricAlarm{ExtendedStatistic: &stat}
+		if low != "" {
+			a.EvaluateLowSampleCountPercentile = &low
+		}
+		return a
+	}
+	for _, c := range []struct {
+		a       types.MetricAlarm
+		samples float64
+		want    bool
+	}{
+		{alarm("p99", "ignore"), 999, true},
+		{alarm("p99", "ignore"), 1000, false},
+		{alarm("p99", "evaluate"), 1, false},
+		{alarm("p99", ""), 1, false},
+		{alarm("p50", "ignore"), 19, true},
+		{alarm("p10", "ignore"), 99, true},
+		{alarm("p10", "ignore"), 100, false},
+		{alarm("p100", "ignore"), 1, false},
+	} {
+		if got := tooFewSamples(c.a, c.samples); got != c.want {
+			t.Errorf("%s %v, %v samples: %v", *c.a.ExtendedStatistic, c.a.EvaluateLowSampleCountPercentile, c.samples, got)
+		}
+	}
+}

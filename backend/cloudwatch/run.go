@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,7 +58,35 @@ func ruleOf(a types.MetricAlarm) rule {
 	if a.DatapointsToAlarm != nil {
 		m = int(*a.DatapointsToAlarm)
 	}
-	return rule{op: a.ComparisonOperator, threshold: aws.ToFloat64(a.Threshold), n: n, m: m, treat: aws.ToString(a.TreatMissingData), mOfN: a.DatapointsToAlarm != nil}
+	treat := aws.ToString(a.TreatMissingData)
+	// "Alarms that evaluate metrics in the AWS/DynamoDB namespace always
+	// ignore missing data even if you choose a different option"
+	// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
+	if aws.ToString(a.Namespace) == "AWS/DynamoDB" {
+		treat = "ignore"
+	}
+	return rule{op: a.ComparisonOperator, threshold: aws.ToFloat64(a.Threshold), n: n, m: m, treat: treat, mOfN: a.DatapointsToAlarm != nil}
+}
+
+// tooFewSamples reports whether a percentile alarm that ignores low
+// sample counts has too few samples in its evaluation range: fewer than
+// 10/(1-p) for percentiles p from 0.5 up to 1 (exclusive), 10/p below 0.5
+// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/percentiles-with-low-samples.html).
+func tooFewSamples(a types.MetricAlarm, samples float64) bool {
+	stat := aws.ToString(a.ExtendedStatistic)
+	if aws.ToString(a.EvaluateLowSampleCountPercentile) != "ignore" || !percentileStat.MatchString(stat) {
+		return false
+	}
+	p, err := strconv.ParseFloat(strings.TrimPrefix(stat, "p"), 64)
+	if err != nil || p <= 0 || p >= 100 {
+		return false
+	}
+	p /= 100
+	need := 10 / p
+	if p >= 0.5 {
+		need = 10 / (1 - p)
+	}
+	return samples < need
 }
 
 // alarmPeriod is an alarm's period in seconds: its metric's, or its
@@ -87,6 +116,15 @@ func (b *Backend) evaluateAlarm(ctx context.Context, s backend.Scope, a types.Me
 		return err
 	}
 	v := r.evaluate(slots)
+	var samples float64
+	for _, d := range slots {
+		if d != nil {
+			samples += d.SampleCount
+		}
+	}
+	if tooFewSamples(a, samples) {
+		v.state = "" // the state does not change
+	}
 	latest := math.NaN()
 	if len(v.used) > 0 {
 		latest = v.used[0].Value

@@ -23,12 +23,12 @@ provider "aws" {
   endpoints {
     applicationautoscaling = var.endpoint
     autoscaling            = var.endpoint
-    cloudwatch             = var.endpoint
     ec2                    = var.endpoint
     ecs                    = var.endpoint
     elbv2                  = var.endpoint
     iam                    = var.endpoint
     sts                    = var.endpoint
+    cloudwatch             = var.endpoint
     cloudwatchlogs         = var.endpoint
     secretsmanager         = var.endpoint
     ssm                    = var.endpoint
