@@ -35,6 +35,12 @@ func BenchmarkControlPlane(b *testing.B) {
 	ctx, c := context.Background(), srv.clients("us-east-1")
 	seed := func(cluster string, n int) []string {
 		try(c.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster)})).must(&testing.T{})
+		// One container instance, as an agent registers it, with room for
+		// every task: EC2 tasks are placed on the cluster's instances.
+		try(c.ecs.RegisterContainerInstance(ctx, &ecs.RegisterContainerInstanceInput{Cluster: aws.String(cluster), TotalResources: []types.Resource{
+			{Name: aws.String("CPU"), Type: aws.String("INTEGER"), IntegerValue: 1 << 20},
+			{Name: aws.String("MEMORY"), Type: aws.String("INTEGER"), IntegerValue: 1 << 24},
+		}})).must(&testing.T{})
 		var names []string
 		for i := range n {
 			name := fmt.Sprint("svc", i)

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"testing"
@@ -260,5 +261,56 @@ func TestECSFidelityServiceQuotas(t *testing.T) {
 	_, err = c.ecs.CreateTaskSet(ctx, in)
 	if e := wantErr[*types.InvalidParameterException](t, err); aws.ToString(e.Message) != "5 deployments exist on the service. Unable to create new TaskSet since this exceeds the maximum limit." {
 		t.Errorf("a sixth task set: %v", err)
+	}
+}
+
+// TestPlacementWithoutRuntime: with `--runtime none` EC2 tasks are placed
+// on the cluster's registered container instances as ECS places them: an
+// empty cluster refuses RunTask, as users quote ECS ("InvalidParameterException:
+// No Container Instances were found in your cluster.",
+// https://github.com/aws/amazon-ecs-cli/issues/1122); placed tasks carry
+// their containerInstanceArn; a task that fits no instance is a
+// RESOURCE:MEMORY failure naming the instance, and remainingResources
+// count what placed tasks hold.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Failure.html
+func TestPlacementWithoutRuntime(t *testing.T) {
+	t.Parallel()
+	b := startT(t, t.TempDir(), "--runtime", "none", "--lb-network", "none", "--task-endpoint", "none")
+	ctx, c := context.Background(), b.clients("us-east-1")
+	try(c.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("c")})).must(t)
+	try(c.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("web"), ContainerDefinitions: []types.ContainerDefinition{webContainer("web")}})).must(t)
+	_, err := c.ecs.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("c"), TaskDefinition: aws.String("web")})
+	if e := wantErr[*types.InvalidParameterException](t, err); e.ErrorMessage() != "No Container Instances were found in your cluster." {
+		t.Errorf("RunTask on an empty cluster: %q", e.ErrorMessage())
+	}
+
+	// Room for two tasks of 64 MiB.
+	ci := try(c.ecs.RegisterContainerInstance(ctx, &ecs.RegisterContainerInstanceInput{Cluster: aws.String("c"),
+		InstanceIdentityDocument: aws.String(`{"instanceId":"i-0123456789abcdef0","availabilityZone":"us-east-1a"}`),
+		TotalResources: []types.Resource{
+			{Name: aws.String("CPU"), Type: aws.String("INTEGER"), IntegerValue: 1024},
+			{Name: aws.String("MEMORY"), Type: aws.String("INTEGER"), IntegerValue: 128},
+		}})).must(t).ContainerInstance
+	run := try(c.ecs.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("c"), TaskDefinition: aws.String("web"), Count: aws.Int32(3)})).must(t)
+	if len(run.Tasks) != 2 || len(run.Failures) != 1 {
+		t.Fatalf("RunTask count 3 = %d tasks, failures %+v", len(run.Tasks), run.Failures)
+	}
+	for _, task := range run.Tasks {
+		if aws.ToString(task.ContainerInstanceArn) != *ci.ContainerInstanceArn {
+			t.Errorf("task %s on %v, want %s", aws.ToString(task.TaskArn), aws.ToString(task.ContainerInstanceArn), *ci.ContainerInstanceArn)
+		}
+	}
+	if f := run.Failures[0]; aws.ToString(f.Reason) != "RESOURCE:MEMORY" || aws.ToString(f.Arn) != *ci.ContainerInstanceArn {
+		t.Errorf("failure = %s %s", aws.ToString(f.Arn), aws.ToString(f.Reason))
+	}
+	got := try(c.ecs.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("c"), ContainerInstances: []string{*ci.ContainerInstanceArn}})).must(t).ContainerInstances[0]
+	for _, r := range got.RemainingResources {
+		if aws.ToString(r.Name) == "MEMORY" && r.IntegerValue != 0 {
+			t.Errorf("remaining MEMORY = %d, want 0 (128 - 2 × 64)", r.IntegerValue)
+		}
+	}
+	if got.PendingTasksCount+got.RunningTasksCount != 2 {
+		t.Errorf("tasks on the instance: %d pending, %d running", got.PendingTasksCount, got.RunningTasksCount)
 	}
 }

@@ -135,6 +135,11 @@ func TestTaskSets(t *testing.T) {
 	}
 	_, err = c.ecs.DeleteTaskSet(ctx, &ecs.DeleteTaskSetInput{Cluster: aws.String("c"), Service: aws.String("ext"), TaskSet: blue.TaskSetArn})
 	wantErr[*types.InvalidParameterException](t, err)
+	// Without force, only a task set scaled down to zero may be deleted.
+	// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteTaskSet.html#ECS-DeleteTaskSet-request-force
+	_, err = c.ecs.DeleteTaskSet(ctx, &ecs.DeleteTaskSetInput{Cluster: aws.String("c"), Service: aws.String("ext"), TaskSet: green.TaskSetArn})
+	wantErr[*types.InvalidParameterException](t, err)
+	try(c.ecs.UpdateTaskSet(ctx, &ecs.UpdateTaskSetInput{Cluster: aws.String("c"), Service: aws.String("ext"), TaskSet: green.Id, Scale: &types.Scale{Value: 0, Unit: types.ScaleUnitPercent}})).must(t)
 	gone := try(c.ecs.DeleteTaskSet(ctx, &ecs.DeleteTaskSetInput{Cluster: aws.String("c"), Service: aws.String("ext"), TaskSet: green.TaskSetArn})).must(t).TaskSet
 	if aws.ToString(gone.Status) != "DRAINING" {
 		t.Fatalf("DeleteTaskSet = %+v", gone)

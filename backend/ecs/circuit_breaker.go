@@ -86,22 +86,37 @@ func (b *Backend) tripBreaker(tx *sqlite.Tx, s scope, svc *types.Service, now *t
 	if failed.RolloutState != types.DeploymentRolloutStateInProgress || failed.FailedTasks < breakerThreshold(dc, svc.DesiredCount) {
 		return nil
 	}
+	return b.failDeployment(tx, s, svc, now, deploymentFailure{
+		reason:   "ECS deployment circuit breaker: tasks failed to start.",
+		event:    "deployment failed: tasks failed to start.",
+		rollback: dc.DeploymentCircuitBreaker.Rollback,
+		cause:    "ECS deployment circuit breaker",
+		monitor: func(sd *types.ServiceDeployment) {
+			if sd.DeploymentCircuitBreaker != nil {
+				sd.DeploymentCircuitBreaker.Status, sd.DeploymentCircuitBreaker.FailureCount = types.ServiceDeploymentRollbackMonitorsStatusTriggered, failed.FailedTasks
+			}
+		},
+	})
+}
+
+// failDeployment fails the PRIMARY deployment for f and, with rollback,
+// starts a deployment of the revision the service ran before.
+func (b *Backend) failDeployment(tx *sqlite.Tx, s scope, svc *types.Service, now *time.Time, f deploymentFailure) error {
+	failed := &svc.Deployments[0]
 	name, id := aws.ToString(svc.ServiceName), aws.ToString(failed.Id)
 	failed.RolloutState, failed.UpdatedAt = types.DeploymentRolloutStateFailed, now
-	failed.RolloutStateReason = aws.String("ECS deployment circuit breaker: tasks failed to start.")
-	addEvent(svc, b.env.IDs, now, fmt.Sprintf("(service %s) (deployment %s) deployment failed: tasks failed to start.", name, id))
+	failed.RolloutStateReason = aws.String(f.reason)
+	addEvent(svc, b.env.IDs, now, fmt.Sprintf("(service %s) (deployment %s) %s", name, id, f.event))
 
 	sdArn := aws.ToString(svc.CurrentServiceDeployment)
 	var sd types.ServiceDeployment
 	if err := tx.Get(s.Key(kindServiceDeployment, sdArn), &sd); err != nil {
 		return notFound(err, func() error { return nil })
 	}
-	if sd.DeploymentCircuitBreaker != nil {
-		sd.DeploymentCircuitBreaker.Status, sd.DeploymentCircuitBreaker.FailureCount = types.ServiceDeploymentRollbackMonitorsStatusTriggered, failed.FailedTasks
-	}
+	f.monitor(&sd)
 	sd.UpdatedAt = now
 	var rev types.ServiceRevision
-	rollback := dc.DeploymentCircuitBreaker.Rollback && len(sd.SourceServiceRevisions) > 0 &&
+	rollback := f.rollback && len(sd.SourceServiceRevisions) > 0 &&
 		tx.Get(s.Key(kindServiceRevision, aws.ToString(sd.SourceServiceRevisions[0].Arn)), &rev) == nil
 	if !rollback {
 		sd.Status, sd.StoppedAt = types.ServiceDeploymentStatusStopped, now
@@ -127,7 +142,7 @@ func (b *Backend) tripBreaker(tx *sqlite.Tx, s scope, svc *types.Service, now *t
 	svc.NetworkConfiguration, svc.CapacityProviderStrategy, svc.PlatformVersion = rev.NetworkConfiguration, rev.CapacityProviderStrategy, rev.PlatformVersion
 	failed.Status = aws.String("ACTIVE")
 	d := b.newDeployment(svc, now)
-	d.RolloutStateReason = aws.String("ECS deployment circuit breaker: rolling back to deploymentId " + to + ".")
+	d.RolloutStateReason = aws.String(f.cause + ": rolling back to deploymentId " + to + ".")
 	svc.Deployments = append([]types.Deployment{d}, svc.Deployments...)
 	svc.CurrentServiceRevisions = []types.ServiceCurrentRevisionSummary{{Arn: rev.ServiceRevisionArn, RequestedTaskCount: svc.DesiredCount}}
 	sd.Status = types.ServiceDeploymentStatusRollbackInProgress

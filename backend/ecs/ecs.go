@@ -64,6 +64,10 @@ type Backend struct {
 	// registry credentials at task start. Set them before serving.
 	Parameters ParameterStore
 	Secrets    SecretStore
+
+	// Alarms, when set, is CloudWatch: the alarms that watch services'
+	// deployments (deploymentConfiguration.alarms). Set it before serving.
+	Alarms Alarms
 }
 
 // Registry resolves images that name ECR repositories to what the Docker

@@ -252,63 +252,110 @@ const (
 	reasonMemberOf         = "MemberOf placement constraint unsatisfied."
 )
 
-// place puts a new EC2 task on the host's container instance in c and
-// returns the instance's ARN, or the failure ECS reports when a placement
-// constraint excludes the instance or it lacks the task's memory, CPU or
-// host ports (RESOURCE:MEMORY, ...). Constraints were validated when
-// given: distinctInstance keeps the task off an instance that runs a task
-// of its group, memberOf off one its expression does not select.
+// noInstances is the reason ECS gives when a cluster has no container
+// instance to place an EC2 task on: RunTask refuses with it
+// (InvalidParameterException, as in aws/amazon-ecs-cli#1122) and a
+// service reports it in an event (mapbox/ecs-watchbot#302).
+const noInstances = "No Container Instances were found in your cluster."
+
+// place puts a new EC2 task on one of cluster c's container instances
+// and returns the instance's ARN, or the failure ECS reports for the
+// first instance that cannot take it when none can: a placement
+// constraint excludes it, or it lacks the task's memory, CPU or host
+// ports (RESOURCE:MEMORY, ...). A failure without an ARN means the
+// cluster has no instance at all (noInstances). Constraints were
+// validated when given: distinctInstance keeps the task off an instance
+// that runs a task of its group, memberOf off one its expression does
+// not select.
 // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement-constraints.html
 func (b *Backend) place(tx *sqlite.Tx, s scope, c types.Cluster, t types.Task, td types.TaskDefinition, constraints []types.PlacementConstraint) (string, *types.Failure, error) {
-	ci, err := b.hostInstance(tx, s, c)
+	instances, err := b.placeable(tx, s, c)
 	if err != nil {
 		return "", nil, err
+	}
+	if len(instances) == 0 {
+		return "", &types.Failure{Reason: aws.String(noInstances)}, nil
 	}
 	all, err := loads(tx, s, c)
 	if err != nil {
 		return "", nil, err
 	}
-	l := all[*ci.ContainerInstanceArn]
-	l.fill(&ci)
-	fail := func(reason string) (string, *types.Failure, error) {
-		return "", &types.Failure{Arn: ci.ContainerInstanceArn, Reason: aws.String(reason)}, nil
-	}
 	for _, pc := range td.PlacementConstraints {
 		constraints = append(constraints, types.PlacementConstraint{Type: types.PlacementConstraintType(pc.Type), Expression: pc.Expression})
 	}
+	need := taskReservation(t, &td)
+	var closest *types.Failure
+	for _, ci := range instances {
+		reason := misfit(ci, all[*ci.ContainerInstanceArn], t, need, constraints)
+		if reason == "" {
+			return *ci.ContainerInstanceArn, nil, nil
+		}
+		if closest == nil {
+			closest = &types.Failure{Arn: ci.ContainerInstanceArn, Reason: aws.String(reason)}
+		}
+	}
+	return "", closest, nil
+}
+
+// placeable returns the container instances of cluster c that take new
+// tasks: with a runtime, the host's (registered on first use), on which
+// every task runs; with none, the cluster's ACTIVE instances, oldest
+// first, as RegisterContainerInstance made them.
+func (b *Backend) placeable(tx *sqlite.Tx, s scope, c types.Cluster) ([]types.ContainerInstance, error) {
+	if b.host.Instance != "" {
+		ci, err := b.hostInstance(tx, s, c)
+		return []types.ContainerInstance{ci}, err
+	}
+	instances, err := sqlite.ListAll[types.ContainerInstance](tx, s.Query(kindContainerInstance, *c.ClusterArn))
+	if err != nil {
+		return nil, err
+	}
+	instances = slices.DeleteFunc(instances, func(ci types.ContainerInstance) bool { return aws.ToString(ci.Status) != "ACTIVE" })
+	slices.SortStableFunc(instances, func(a, b types.ContainerInstance) int {
+		if c := aws.ToTime(a.RegisteredAt).Compare(aws.ToTime(b.RegisteredAt)); c != 0 {
+			return c
+		}
+		return strings.Compare(*a.ContainerInstanceArn, *b.ContainerInstanceArn)
+	})
+	return instances, nil
+}
+
+// misfit says why instance ci, carrying load l, cannot take task t, which
+// needs need: the reason ECS reports, or "" when it fits.
+func misfit(ci types.ContainerInstance, l *load, t types.Task, need reservation, constraints []types.PlacementConstraint) string {
+	l.fill(&ci)
 	for _, pc := range constraints {
 		switch pc.Type {
 		case types.PlacementConstraintTypeDistinctInstance:
 			if l != nil && slices.Contains(l.groups, aws.ToString(t.Group)) {
-				return fail(reasonDistinctInstance)
+				return reasonDistinctInstance
 			}
 		case types.PlacementConstraintTypeMemberOf:
 			e, err := clusterquery.Parse(aws.ToString(pc.Expression))
 			if err != nil || !e.Match(queryable(ci, l)) {
-				return fail(reasonMemberOf)
+				return reasonMemberOf
 			}
 		}
 	}
-	need := taskReservation(t, &td)
 	for _, res := range ci.RemainingResources {
 		switch aws.ToString(res.Name) {
 		case "MEMORY":
 			if need.memory > int64(res.IntegerValue) {
-				return fail("RESOURCE:MEMORY")
+				return "RESOURCE:MEMORY"
 			}
 		case "CPU":
 			if need.cpu > int64(res.IntegerValue) {
-				return fail("RESOURCE:CPU")
+				return "RESOURCE:CPU"
 			}
 		case "PORTS":
 			for _, p := range need.ports {
 				if slices.Contains(res.StringSetValue, p) {
-					return fail("RESOURCE:PORTS")
+					return "RESOURCE:PORTS"
 				}
 			}
 		}
 	}
-	return *ci.ContainerInstanceArn, nil, nil
+	return ""
 }
 
 // validConstraints checks the placement constraints of a RunTask or a

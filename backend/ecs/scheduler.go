@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"berth/backend"
@@ -85,7 +86,9 @@ func (a *Agent) schedule(ctx context.Context) error {
 	}
 	for _, svc := range services {
 		s := scope{backend.Scope{Account: svc.Key.Account, Region: svc.Key.Region}}
-		schedule := a.scheduleService
+		schedule := func(ctx context.Context, s scope, arn string, tasks []taskKeys) error {
+			return a.scheduleService(ctx, s, arn, tasks, a.b.watchedAlarms(ctx, s, svc.Value.DeploymentConfiguration))
+		}
 		switch dc := svc.Value.DeploymentController; {
 		case dc != nil && dc.Type == types.DeploymentControllerTypeExternal:
 			schedule = a.scheduleTaskSets
@@ -99,8 +102,9 @@ func (a *Agent) schedule(ctx context.Context) error {
 	return nil
 }
 
-// scheduleService applies one plan to one service in one transaction.
-func (a *Agent) scheduleService(ctx context.Context, s scope, arn string, tasks []taskKeys) error {
+// scheduleService applies one plan to one service in one transaction;
+// alarms are the deployment alarms it watches, in their current state.
+func (a *Agent) scheduleService(ctx context.Context, s scope, arn string, tasks []taskKeys, alarms []cwtypes.MetricAlarm) error {
 	throttled := a.throttled(arn)
 	elb, err := a.b.targetHealth(ctx, s, arn)
 	if err != nil {
@@ -136,6 +140,7 @@ func (a *Agent) scheduleService(ctx context.Context, s scope, arn string, tasks 
 		if throttled {
 			p.start = 0
 		}
+		p.hold = holdsForBake(&svc, alarms, *now)
 		before, err := json.Marshal(svc)
 		if err != nil {
 			return err
@@ -173,6 +178,9 @@ func (a *Agent) scheduleService(ctx context.Context, s scope, arn string, tasks 
 			svc.Deployments[0].FailedTasks = 0
 		}
 		if err := a.b.tripBreaker(tx, s, &svc, now); err != nil {
+			return err
+		}
+		if err := a.b.checkAlarms(tx, s, &svc, alarms, now); err != nil {
 			return err
 		}
 		if after, err := json.Marshal(svc); err != nil || bytes.Equal(before, after) {
@@ -263,8 +271,12 @@ func (a *Agent) startServiceTasks(tx *sqlite.Tx, s scope, svc *types.Service, d 
 				return nil, err
 			}
 			if failure != nil {
-				addEvent(svc, a.b.env.IDs, a.b.now(), fmt.Sprintf("(service %s) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance %s) %s. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.",
-					*svc.ServiceName, resourceName(*failure.Arn, "container-instance"), placementProblem(*failure.Reason)))
+				why := "Reason: " + noInstances
+				if failure.Arn != nil {
+					why = fmt.Sprintf("The closest matching (container-instance %s) %s.", resourceName(*failure.Arn, "container-instance"), placementProblem(*failure.Reason))
+				}
+				addEvent(svc, a.b.env.IDs, a.b.now(), fmt.Sprintf("(service %s) was unable to place a task because no container instance met all of its requirements. %s For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.",
+					*svc.ServiceName, why))
 				a.taskFailed(*svc.ServiceArn)
 				break
 			}
@@ -323,7 +335,7 @@ func (b *Backend) settleDeployments(tx *sqlite.Tx, s scope, svc *types.Service, 
 		return
 	}
 	steady := len(svc.Deployments) == 1 && primary.RunningCount == p.desired && primary.PendingCount == 0 && p.healthy >= int(p.desired)
-	if steady && primary.RolloutState == types.DeploymentRolloutStateInProgress {
+	if steady && primary.RolloutState == types.DeploymentRolloutStateInProgress && !p.hold {
 		primary.RolloutState = types.DeploymentRolloutStateCompleted
 		primary.RolloutStateReason = aws.String("ECS deployment " + aws.ToString(primary.Id) + " completed.")
 		primary.UpdatedAt = now
@@ -356,6 +368,9 @@ func (b *Backend) finishServiceDeployment(tx *sqlite.Tx, s scope, svc *types.Ser
 	if sd.DeploymentCircuitBreaker != nil && sd.DeploymentCircuitBreaker.Status == types.ServiceDeploymentRollbackMonitorsStatusMonitoring {
 		sd.DeploymentCircuitBreaker.Status = types.ServiceDeploymentRollbackMonitorsStatusMonitoringComplete
 	}
+	if sd.Alarms != nil && sd.Alarms.Status == types.ServiceDeploymentRollbackMonitorsStatusMonitoring {
+		sd.Alarms.Status = types.ServiceDeploymentRollbackMonitorsStatusMonitoringComplete
+	}
 	tx.Put(s.Row(kindServiceDeployment, arn, *svc.ServiceArn, string(sd.Status)), sd)
 }
 
@@ -366,6 +381,7 @@ type servicePlan struct {
 	stop    []taskToStop // tasks to stop
 	healthy int          // healthy PRIMARY tasks that keep running
 	counts  map[string]deploymentCount
+	hold    bool // the PRIMARY rollout may not complete yet: its alarms' bake time
 }
 
 type taskToStop struct {

@@ -64,6 +64,12 @@ func (b *Backend) recordDeployment(tx *sqlite.Tx, s scope, c types.Cluster, svc 
 	if dc := svc.DeploymentConfiguration; dc != nil && dc.DeploymentCircuitBreaker != nil && dc.DeploymentCircuitBreaker.Enable {
 		sd.DeploymentCircuitBreaker.Status = types.ServiceDeploymentRollbackMonitorsStatusMonitoring
 	}
+	if dc := svc.DeploymentConfiguration; dc != nil && dc.Alarms != nil {
+		sd.Alarms = &types.ServiceDeploymentAlarms{Status: types.ServiceDeploymentRollbackMonitorsStatusDisabled, AlarmNames: dc.Alarms.AlarmNames, TriggeredAlarmNames: []string{}}
+		if dc.Alarms.Enable {
+			sd.Alarms.Status = types.ServiceDeploymentRollbackMonitorsStatusMonitoring
+		}
+	}
 	if svc.Deployments[0].RolloutState == types.DeploymentRolloutStateCompleted {
 		sd.Status, sd.FinishedAt = types.ServiceDeploymentStatusSuccessful, now
 	}

@@ -463,11 +463,12 @@ func (b *Backend) ListServices(ctx context.Context, in *ecsapi.ListServicesInput
 
 // serviceKeys is what listing services needs of a stored service.
 type serviceKeys struct {
-	ServiceArn             *string
-	DeploymentController   *types.DeploymentController
-	LaunchType             types.LaunchType
-	SchedulingStrategy     types.SchedulingStrategy
-	ResourceManagementType types.ResourceManagementType
+	ServiceArn              *string
+	DeploymentController    *types.DeploymentController
+	DeploymentConfiguration *types.DeploymentConfiguration
+	LaunchType              types.LaunchType
+	SchedulingStrategy      types.SchedulingStrategy
+	ResourceManagementType  types.ResourceManagementType
 }
 
 // ListServicesByNamespace lists services whose Service Connect

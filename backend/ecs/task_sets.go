@@ -207,6 +207,11 @@ func (b *Backend) DeleteTaskSet(ctx context.Context, in *ecsapi.DeleteTaskSetInp
 		if aws.ToString(sets[i].Status) == "PRIMARY" && !aws.ToBool(in.Force) {
 			return errInvalidParameter("The primary task set cannot be deleted without force.")
 		}
+		// Only force deletes a task set that has not been scaled down to
+		// zero (API_DeleteTaskSet, force); the text is berth's.
+		if sc := sets[i].Scale; sc != nil && sc.Value > 0 && !aws.ToBool(in.Force) {
+			return errInvalidParameter("The task set has not been scaled down to zero: scale it to 0 first, or delete it with force.")
+		}
 		sets[i].Status, sets[i].ComputedDesiredCount, sets[i].UpdatedAt = aws.String("DRAINING"), 0, b.now()
 		if err := tx.Delete(s.Key(kindTags, *sets[i].TaskSetArn)); err != nil {
 			return err

@@ -198,10 +198,13 @@ func (b *Backend) startTasks(ctx context.Context, spec taskSpec, count int, inst
 			switch {
 			case instanceArns != nil:
 				t.ContainerInstanceArn = aws.String(instanceArns[i])
-			case launchType == types.LaunchTypeEc2 && b.host.Instance != "":
+			case launchType == types.LaunchTypeEc2:
 				arn, failure, err := b.place(tx, s, c, t, td, spec.constraints)
 				if err != nil {
 					return err
+				}
+				if failure != nil && failure.Arn == nil {
+					return errInvalidParameter(noInstances)
 				}
 				if failure != nil {
 					failures = append(failures, *failure)
