@@ -33,6 +33,7 @@ import (
 var services = map[string]string{
 	"ecs": "ecs", "elasticloadbalancing": "elbv2", "autoscaling": "autoscaling", "logs": "logs", "ssm": "ssm",
 	"secretsmanager": "secretsmanager", "ecr": "ecr", "acm": "acm", "iam": "iam", "sts": "sts",
+	"application-autoscaling": "application-autoscaling",
 }
 
 type shape struct {

@@ -21,7 +21,8 @@ func TestNoServerFaults(t *testing.T) {
 		return w
 	}
 	for _, body := range []string{`{}`, `{"cluster":"default","service":"x","taskDefinition":"x","tasks":["x"],"services":["x"],"containerInstances":["x"],"resourceArn":"x","tags":[{}],"attributes":[{}],"taskSets":["x"]}`,
-		`{"CertificateArn":"x","DomainName":"","Certificate":"eA==","PrivateKey":"eA==","Tags":[{}],"SubjectAlternativeNames":[""]}`} {
+		`{"CertificateArn":"x","DomainName":"","Certificate":"eA==","PrivateKey":"eA==","Tags":[{}],"SubjectAlternativeNames":[""]}`,
+		`{"ServiceNamespace":"ecs","ScalableDimension":"ecs:service:DesiredCount","ResourceId":"service/c/s","PolicyName":"p","PolicyType":"TargetTrackingScaling","TargetTrackingScalingPolicyConfiguration":{"CustomizedMetricSpecification":{"Metrics":[{}]}},"StepScalingPolicyConfiguration":{"StepAdjustments":[{}]},"ScalableTargetAction":{},"Schedule":"cron(","ScheduledActionName":"a","MinCapacity":5,"MaxCapacity":1,"ResourceARN":"x","Tags":{"":""}}`} {
 		for prefix, svc := range s.json {
 			for op := range svc.ops {
 				req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/", strings.NewReader(body))

@@ -21,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/acm"
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -42,6 +43,7 @@ import (
 	"berth/awsproto/sigv4"
 	"berth/backend"
 	acmbackend "berth/backend/acm"
+	aasbackend "berth/backend/appautoscaling"
 	asbackend "berth/backend/autoscaling"
 	cwbackend "berth/backend/cloudwatch"
 	ec2backend "berth/backend/ec2"
@@ -88,7 +90,9 @@ type Backends struct {
 	IAM   *iambackend.Backend
 	// AutoScaling is EC2 Auto Scaling.
 	AutoScaling *asbackend.Backend
-	Logs        *logsbackend.Backend
+	// AppAutoScaling is Application Auto Scaling (ECS services).
+	AppAutoScaling *aasbackend.Backend
+	Logs           *logsbackend.Backend
 	// CloudWatch is CloudWatch metrics.
 	CloudWatch *cwbackend.Backend
 	// SSM is Systems Manager Parameter Store.
@@ -141,6 +145,7 @@ var cloudWatchErrors = map[string]string{
 	"InternalServiceError":        "InternalServiceFault",
 	"LimitExceeded":               "LimitExceededFault",
 	"ResourceNotFound":            "ResourceNotFound",
+	"InvalidFormat":               "InvalidFormatFault",
 }
 
 // queryService is a service of the AWS query protocol.
@@ -170,6 +175,7 @@ func New(cfg Config, b Backends, ids backend.IDs, log zerolog.Logger) *Server {
 			"AmazonSSM":                            {"ssm", json11.Codec{KeepCase: true}, newTable(&ssm.Client{}, b.SSM, validator{except(coralFault("ValidationException"), "type"), modelConstraints["ssm"]}), nil},
 			"secretsmanager":                       {"secretsmanager", json11.Codec{KeepCase: true}, newTable(&secretsmanager.Client{}, b.SecretsManager, validator{coralFault("ValidationException"), modelConstraints["secretsmanager"]}), nil},
 			"GraniteServiceVersion20100801":        cloudWatchJSON,
+			"AnyScaleFrontendService":              {"application-autoscaling", json11.Codec{KeepCase: true}, newTable(&applicationautoscaling.Client{}, b.AppAutoScaling, validator{coralFault("ValidationException"), modelConstraints["application-autoscaling"]}), nil},
 		},
 		cbor: map[string]jsonService{
 			"GraniteServiceVersion20100801": cloudWatchJSON,

@@ -12,6 +12,7 @@ import (
 
 	"berth/backend"
 	"berth/backend/acm"
+	"berth/backend/appautoscaling"
 	"berth/backend/autoscaling"
 	"berth/backend/cloudwatch"
 	"berth/backend/ec2"
@@ -50,12 +51,13 @@ func newTestServerWith(tb testing.TB, cfg Config, reset func(context.Context) er
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ec2Backend := ec2.New(store, env)
+	ec2Backend, ecsBackend, cwBackend := ec2.New(store, env), ecs.New(store, env, ecs.Host{}), cloudwatch.New(store, env)
 	return New(cfg,
 		Backends{
-			AutoScaling: autoscaling.New(store, env, ec2Backend, nil),
-			ECS:         ecs.New(store, env, ecs.Host{}), ELBv2: elbv2.New(store, env, ca), ACM: acm.New(store, env, ca),
-			EC2: ec2Backend, IAM: iam.New(store, env, sts.New(store, env)), Logs: logs.New(store, env), CloudWatch: cloudwatch.New(store, env), STS: sts.New(store, env), CA: ca.PEM(),
+			AutoScaling:    autoscaling.New(store, env, ec2Backend, nil),
+			AppAutoScaling: appautoscaling.New(store, env, ecsBackend, cwBackend, zerolog.Nop()),
+			ECS:            ecsBackend, ELBv2: elbv2.New(store, env, ca), ACM: acm.New(store, env, ca),
+			EC2: ec2Backend, IAM: iam.New(store, env, sts.New(store, env)), Logs: logs.New(store, env), CloudWatch: cwBackend, STS: sts.New(store, env), CA: ca.PEM(),
 			SSM: ssm.New(store, env), SecretsManager: secretsmanager.New(store, env),
 			ECR: registry, Reset: reset,
 		},
@@ -75,7 +77,7 @@ func TestREADMEListsEveryOperation(t *testing.T) {
 	for _, svc := range s.json {
 		tables[strings.ToUpper(svc.name)] = svc.table
 	}
-	least := map[string]int{"ECS": 20, "ELBv2": 20, "ACM": 9, "ECR": 20, "IAM": 25, "STS": 3, "LOGS": 14, "AutoScaling": 20, "MONITORING": 4}
+	least := map[string]int{"ECS": 20, "ELBv2": 20, "ACM": 9, "ECR": 20, "IAM": 25, "STS": 3, "LOGS": 14, "AutoScaling": 20, "MONITORING": 4, "APPLICATION-AUTOSCALING": 13}
 	for service, tbl := range tables {
 		if len(tbl.ops) < least[service] {
 			t.Errorf("%s serves only %d operations", service, len(tbl.ops))

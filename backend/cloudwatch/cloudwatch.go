@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
@@ -31,6 +32,10 @@ import (
 type Backend struct {
 	store *sqlite.Store
 	env   backend.Env
+	// actions runs the alarm actions of other services (SetAlarmActions).
+	actions atomic.Pointer[actionsHolder]
+	// historySeq orders the alarm history items of one millisecond.
+	historySeq atomic.Uint64
 }
 
 // New returns a CloudWatch backend over store.
@@ -93,4 +98,8 @@ func errCombination(format string, args ...any) error {
 
 func errNextToken() error {
 	return awsproto.ClientError("InvalidNextToken", "The service couldn't process your request because the NextToken is invalid.")
+}
+
+func errFormat(format string, args ...any) error {
+	return awsproto.ClientError("InvalidFormat", format, args...)
 }

@@ -2,6 +2,7 @@ package cloudwatch
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -31,9 +32,32 @@ func (b *Backend) ApplyRetention(ctx context.Context) (n int64, err error) {
 	now := b.env.Clock()
 	err = b.store.Update(ctx, func(tx *sqlite.Tx) error {
 		n, err = tx.DeleteMetricPoints(now.Add(-retention).UnixMilli(), now.Add(-hiresRetention).UnixMilli())
-		return err
+		if err != nil {
+			return err
+		}
+		return expireHistory(tx, now.Add(-historyRetention))
 	})
 	return n, err
+}
+
+// expireHistory deletes the alarm history items from before cutoff.
+func expireHistory(tx *sqlite.Tx, cutoff time.Time) error {
+	// A history item's id begins with its time (record).
+	oldest := fmt.Sprintf("%016d", cutoff.UnixMilli())
+	var expired []sqlite.Key
+	err := tx.Scan(kindHistory, "", func(k sqlite.Key, _ []byte) error {
+		if k.ID < oldest {
+			expired = append(expired, k)
+		}
+		return nil
+	})
+	for _, k := range expired {
+		if err != nil {
+			break
+		}
+		err = tx.Delete(k)
+	}
+	return err
 }
 
 func sortByKey(ms []sqlite.Keyed[metric]) {

@@ -49,6 +49,7 @@ import (
 
 	"berth/backend"
 	"berth/backend/acm"
+	"berth/backend/appautoscaling"
 	"berth/backend/autoscaling"
 	"berth/backend/cloudwatch"
 	"berth/backend/ec2"
@@ -86,6 +87,9 @@ type config struct {
 	lbNetwork        string
 	taskEndpoint     string
 	registryListen   string
+	// cloudwatchMinute is how long CloudWatch's minute lasts: alarms
+	// are evaluated once in it, over periods scaled by it.
+	cloudwatchMinute time.Duration
 	// show is the /_berth path whose answer a subcommand prints.
 	show string
 }
@@ -151,6 +155,7 @@ func parseFlags(args []string, env func(string) (string, bool), stderr io.Writer
 	fs.StringVar(&c.lbNetwork, "lb-network", "127.10.0.0/16", "local addresses for load balancers, one each; none: serve the API only, no listeners")
 	fs.StringVar(&c.registryListen, "registry-listen", "127.0.0.1:4567", "address of the ECR image registry (docker push and pull); none: no registry")
 	fs.StringVar(&c.taskEndpoint, "task-endpoint", "169.254.170.2/24", "address (and its network) of the task metadata and credentials endpoint containers reach; none: no endpoint")
+	fs.DurationVar(&c.cloudwatchMinute, "cloudwatch-minute", time.Minute, "how long CloudWatch's minute lasts (at least 1s): alarms are evaluated once a minute, a Period of P seconds lasts P/60 minutes; shorter for tests and demos")
 	fs.BoolVar(&c.cleanContainers, "clean-containers", false, "remove every container and network any berth created, then exit")
 
 	// The environment sets defaults: through each flag's own parser (so
@@ -210,6 +215,9 @@ func parseFlags(args []string, env func(string) (string, bool), stderr io.Writer
 	if len(misplaced) > 0 {
 		fs.Usage()
 		return c, usagef("the %s command does not take %s", command, strings.Join(misplaced, ", "))
+	}
+	if c.cloudwatchMinute < time.Second {
+		return c, usagef("--cloudwatch-minute %v: must be at least 1s", c.cloudwatchMinute)
 	}
 	switch command {
 	case "hosts":
@@ -344,6 +352,10 @@ func run(args []string) error {
 	cwBackend := cloudwatch.New(store, env)
 	stsBackend := sts.New(store, env)
 	asBackend := autoscaling.New(store, env, ec2Backend, ec2Backend)
+	// Target tracking keeps its alarms in CloudWatch, whose alarms run
+	// the policies they name.
+	aasBackend := appautoscaling.New(store, env, ecsBackend, cwBackend, log.With().Str("component", "application-autoscaling").Logger())
+	cwBackend.SetAlarmActions(aasBackend)
 	iamBackend := iam.New(store, env, stsBackend)
 	ssmBackend, smBackend := ssm.New(store, env), secretsmanager.New(store, env)
 	secret, err := backend.Secret(ctx, store, env.IDs)
@@ -365,7 +377,9 @@ func run(args []string) error {
 	collectors.Go(func() { ecrBackend.Run(collectCtx) })
 	collectors.Go(func() { logsBackend.Run(collectCtx) })
 	collectors.Go(func() { cwBackend.Run(collectCtx) })
+	collectors.Go(func() { cwBackend.RunAlarms(collectCtx, c.cloudwatchMinute) })
 	collectors.Go(func() { smBackend.Run(collectCtx) })
+	collectors.Go(func() { aasBackend.Run(collectCtx) }) // scheduled actions
 	defer func() { stopCollecting(); collectors.Wait() }()
 	if c.registryListen != "none" {
 		ln, err := net.Listen("tcp", c.registryListen)
@@ -406,7 +420,7 @@ func run(args []string) error {
 		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures, Clock: env.Clock, Instance: instance, Registry: ecrBackend.Host,
 	}, server.Backends{
 		ECR: ecrBackend,
-		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), EC2: ec2Backend, AutoScaling: asBackend, IAM: iamBackend, Logs: logsBackend, CloudWatch: cwBackend, STS: stsBackend, CA: ca.PEM(), Reset: reset,
+		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), EC2: ec2Backend, AutoScaling: asBackend, AppAutoScaling: aasBackend, IAM: iamBackend, Logs: logsBackend, CloudWatch: cwBackend, STS: stsBackend, CA: ca.PEM(), Reset: reset,
 		SSM: ssmBackend, SecretsManager: smBackend,
 	}, env.IDs, log)
 	var lbNetwork netip.Prefix

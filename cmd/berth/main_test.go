@@ -75,6 +75,32 @@ func TestParseFlags(t *testing.T) {
 	}
 }
 
+// TestCloudWatchMinute: --cloudwatch-minute is a minute unless given, from
+// the flag or BERTH_CLOUDWATCH_MINUTE, and at least a second.
+func TestCloudWatchMinute(t *testing.T) {
+	for _, c := range []struct {
+		args  []string
+		env   []string
+		want  time.Duration
+		usage bool
+	}{
+		{want: time.Minute},
+		{args: []string{"--cloudwatch-minute", "2s"}, want: 2 * time.Second},
+		{env: []string{"BERTH_CLOUDWATCH_MINUTE=5s"}, want: 5 * time.Second},
+		{args: []string{"--cloudwatch-minute", "10ms"}, usage: true},
+		{args: []string{"--cloudwatch-minute", "often"}, usage: true},
+	} {
+		got, err := parseFlags(c.args, environment(c.env...), io.Discard)
+		var usage *usageError
+		switch {
+		case c.usage && !errors.As(err, &usage):
+			t.Errorf("%q %q: %v, want a usage error", c.args, c.env, err)
+		case !c.usage && (err != nil || got.cloudwatchMinute != c.want):
+			t.Errorf("%q %q: %v, %v; want %v", c.args, c.env, got.cloudwatchMinute, err, c.want)
+		}
+	}
+}
+
 // TestEnvironment: BERTH_<FLAG> sets a flag's default; booleans take what
 // strconv.ParseBool takes (https://pkg.go.dev/strconv#ParseBool: 1, t, T,
 // TRUE, true, True, 0, f, F, FALSE, false, False) and anything else is a

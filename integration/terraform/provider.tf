@@ -21,15 +21,17 @@ provider "aws" {
   skip_requesting_account_id  = false
 
   endpoints {
-    autoscaling    = var.endpoint
-    ec2            = var.endpoint
-    ecs            = var.endpoint
-    elbv2          = var.endpoint
-    iam            = var.endpoint
-    sts            = var.endpoint
-    cloudwatchlogs = var.endpoint
-    secretsmanager = var.endpoint
-    ssm            = var.endpoint
+    applicationautoscaling = var.endpoint
+    autoscaling            = var.endpoint
+    ec2                    = var.endpoint
+    ecs                    = var.endpoint
+    elbv2                  = var.endpoint
+    iam                    = var.endpoint
+    sts                    = var.endpoint
+    cloudwatch             = var.endpoint
+    cloudwatchlogs         = var.endpoint
+    secretsmanager         = var.endpoint
+    ssm                    = var.endpoint
   }
 }
 

@@ -1,0 +1,213 @@
+package cloudwatch
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
+	"berth/backend"
+	"berth/sqlite"
+)
+
+// Alarm history
+// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmHistory.html):
+// configuration changes, state changes and action runs, kept when the
+// alarm is deleted, for 30 days
+// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarm-history).
+
+// kindHistory is one alarm history item, parented by its alarm's name,
+// named by its type; its id orders the items by time.
+const kindHistory = "cloudwatch/alarm-history"
+
+// historyRetention is how long alarm history is kept.
+const historyRetention = 30 * 24 * time.Hour
+
+// maxHistory is DescribeAlarmHistory's largest (and default) page.
+const maxHistory = 100
+
+// historyTime is the timestamp format of HistoryData and StateReasonData.
+const historyTime = "2006-01-02T15:04:05.000-0700"
+
+// historyRow is a stored history item with its id.
+type historyRow struct {
+	ID   string
+	Item types.AlarmHistoryItem
+}
+
+// record stores a history item in scope s.
+func (b *Backend) record(tx *sqlite.Tx, s backend.Scope, item types.AlarmHistoryItem) error {
+	// The sequence keeps the order of items of one millisecond.
+	id := fmt.Sprintf("%016d-%012d-%s", item.Timestamp.UnixMilli(), b.historySeq.Add(1), b.env.IDs.Hex(8))
+	return tx.Put(s.Row(kindHistory, id, aws.ToString(item.AlarmName), string(item.HistoryItemType)), historyRow{id, item})
+}
+
+// historyItem is an item of alarm a's history at now.
+func historyItem(a types.MetricAlarm, typ types.HistoryItemType, summary string, data any, now time.Time) types.AlarmHistoryItem {
+	raw, _ := json.Marshal(data)
+	return types.AlarmHistoryItem{AlarmName: a.AlarmName, AlarmType: types.AlarmTypeMetricAlarm, HistoryItemType: typ,
+		HistorySummary: aws.String(summary), HistoryData: aws.String(string(raw)), Timestamp: aws.Time(now)}
+}
+
+// configurationItem is the ConfigurationUpdate item of PutMetricAlarm:
+// the alarm created, or updated with the fields that changed.
+func configurationItem(a, old types.MetricAlarm, created bool, now time.Time) types.AlarmHistoryItem {
+	name := aws.ToString(a.AlarmName)
+	if created {
+		return historyItem(a, types.HistoryItemTypeConfigurationUpdate, fmt.Sprintf("Alarm %q created", name),
+			map[string]any{"type": "Create", "version": "1.0", "createdAlarm": alarmJSON(a)}, now)
+	}
+	was, is := alarmJSON(old), alarmJSON(a)
+	changed := map[string]any{}
+	for k, v := range was {
+		if k == "alarmConfigurationUpdatedTimestamp" {
+			continue
+		}
+		if x, _ := json.Marshal(v); string(x) != mustJSON(is[k]) {
+			changed[k] = v
+		}
+	}
+	return historyItem(a, types.HistoryItemTypeConfigurationUpdate, fmt.Sprintf("Alarm %q updated", name),
+		map[string]any{"type": "Update", "version": "1.0", "updatedAlarm": is, "originalUpdatedFields": changed}, now)
+}
+
+// deletionItem is the ConfigurationUpdate item of DeleteAlarms.
+func deletionItem(a types.MetricAlarm, now time.Time) types.AlarmHistoryItem {
+	return historyItem(a, types.HistoryItemTypeConfigurationUpdate, fmt.Sprintf("Alarm %q deleted", aws.ToString(a.AlarmName)),
+		map[string]any{"type": "Delete", "version": "1.0", "deletedAlarm": alarmJSON(a)}, now)
+}
+
+// stateItem is the StateUpdate item of a move from old to a's state.
+func stateItem(a types.MetricAlarm, old types.StateValue, oldReason string, now time.Time) types.AlarmHistoryItem {
+	newState := map[string]any{"stateValue": a.StateValue, "stateReason": aws.ToString(a.StateReason)}
+	if d := aws.ToString(a.StateReasonData); d != "" {
+		newState["stateReasonData"] = json.RawMessage(d)
+	}
+	return historyItem(a, types.HistoryItemTypeStateUpdate, fmt.Sprintf("Alarm updated from %s to %s", old, a.StateValue),
+		map[string]any{"version": "1.0", "oldState": map[string]any{"stateValue": old, "stateReason": oldReason}, "newState": newState}, now)
+}
+
+// actionItem is the Action item of one run of action arn: its success,
+// or its failure err.
+func actionItem(a types.MetricAlarm, arn string, err error, now time.Time) types.AlarmHistoryItem {
+	data := map[string]any{"actionState": "Succeeded", "stateUpdateTimestamp": aws.ToTime(a.StateUpdatedTimestamp).UnixMilli(), "notificationResource": arn}
+	summary := "Successfully executed action " + arn
+	if err != nil {
+		data["actionState"], data["error"] = "Failed", err.Error()
+		summary = "Failed to execute action " + arn
+	}
+	return historyItem(a, types.HistoryItemTypeAction, summary, data, now)
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// alarmJSON is an alarm's configuration and state as HistoryData shows
+// it: the API's fields in camel case.
+func alarmJSON(a types.MetricAlarm) map[string]any {
+	out := map[string]any{
+		"alarmName": aws.ToString(a.AlarmName), "alarmArn": aws.ToString(a.AlarmArn),
+		"actionsEnabled": aws.ToBool(a.ActionsEnabled), "alarmActions": backend.OrEmpty(a.AlarmActions),
+		"oKActions": backend.OrEmpty(a.OKActions), "insufficientDataActions": backend.OrEmpty(a.InsufficientDataActions),
+		"evaluationPeriods": aws.ToInt32(a.EvaluationPeriods), "threshold": aws.ToFloat64(a.Threshold),
+		"comparisonOperator": a.ComparisonOperator, "treatMissingData": aws.ToString(a.TreatMissingData),
+		"stateValue": a.StateValue, "stateReason": aws.ToString(a.StateReason),
+		"alarmConfigurationUpdatedTimestamp": aws.ToTime(a.AlarmConfigurationUpdatedTimestamp).UTC().Format(historyTime),
+	}
+	if a.AlarmDescription != nil {
+		out["alarmDescription"] = *a.AlarmDescription
+	}
+	if a.DatapointsToAlarm != nil {
+		out["datapointsToAlarm"] = *a.DatapointsToAlarm
+	}
+	if a.Unit != "" {
+		out["unit"] = a.Unit
+	}
+	if len(a.Metrics) > 0 {
+		out["metrics"] = a.Metrics
+		return out
+	}
+	dims := make([]map[string]string, 0, len(a.Dimensions))
+	for _, d := range a.Dimensions {
+		dims = append(dims, map[string]string{"name": aws.ToString(d.Name), "value": aws.ToString(d.Value)})
+	}
+	out["namespace"], out["metricName"], out["dimensions"], out["period"] = aws.ToString(a.Namespace), aws.ToString(a.MetricName), dims, aws.ToInt32(a.Period)
+	if a.Statistic != "" {
+		out["statistic"] = a.Statistic
+	} else {
+		out["extendedStatistic"] = aws.ToString(a.ExtendedStatistic)
+	}
+	return out
+}
+
+// DescribeAlarmHistory lists history items, newest first unless ScanBy
+// says otherwise, of one alarm or all, by type and date range.
+func (b *Backend) DescribeAlarmHistory(ctx context.Context, in *cw.DescribeAlarmHistoryInput) (*cw.DescribeAlarmHistoryOutput, error) {
+	switch {
+	case in.MaxRecords != nil && (*in.MaxRecords < 1 || *in.MaxRecords > maxHistory):
+		return nil, errInvalid("The parameter MaxRecords must be between 1 and %d.", maxHistory)
+	case in.StartDate != nil && in.EndDate != nil && in.StartDate.After(*in.EndDate):
+		return nil, errInvalid("The parameter StartDate must be before the parameter EndDate.")
+	}
+	out := &cw.DescribeAlarmHistoryOutput{AlarmHistoryItems: []types.AlarmHistoryItem{}}
+	if len(in.AlarmTypes) > 0 && !slices.Contains(in.AlarmTypes, types.AlarmTypeMetricAlarm) {
+		return out, nil
+	}
+	s := backend.ScopeFrom(ctx)
+	var all []historyRow
+	q := s.Query(kindHistory, aws.ToString(in.AlarmName))
+	q.Name = string(in.HistoryItemType)
+	err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
+		all, err = sqlite.ListAll[historyRow](tx, q)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	descending := in.ScanBy != types.ScanByTimestampAscending
+	slices.SortFunc(all, func(x, y historyRow) int {
+		if descending {
+			return strings.Compare(y.ID, x.ID)
+		}
+		return strings.Compare(x.ID, y.ID)
+	})
+	start := 0
+	if in.NextToken != nil {
+		raw, err := base64.RawURLEncoding.DecodeString(*in.NextToken)
+		if err != nil || len(raw) == 0 {
+			return nil, errNextToken()
+		}
+		after := string(raw)
+		start = slices.IndexFunc(all, func(k historyRow) bool { return descending && k.ID < after || !descending && k.ID > after })
+		if start < 0 {
+			start = len(all)
+		}
+	}
+	limit := maxHistory
+	if in.MaxRecords != nil {
+		limit = int(*in.MaxRecords)
+	}
+	last := ""
+	for _, h := range all[start:] {
+		at := aws.ToTime(h.Item.Timestamp)
+		if in.StartDate != nil && at.Before(*in.StartDate) || in.EndDate != nil && at.After(*in.EndDate) {
+			continue
+		}
+		if len(out.AlarmHistoryItems) == limit {
+			out.NextToken = aws.String(base64.RawURLEncoding.EncodeToString([]byte(last)))
+			break
+		}
+		out.AlarmHistoryItems = append(out.AlarmHistoryItems, h.Item)
+		last = h.ID
+	}
+	return out, nil
+}
