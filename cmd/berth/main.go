@@ -79,6 +79,9 @@ type config struct {
 	lbNetwork        string
 	taskEndpoint     string
 	registryListen   string
+	// lbMetricsInterval is how often the load balancers publish their
+	// CloudWatch metrics.
+	lbMetricsInterval time.Duration
 	// show is the /_berth path whose answer a subcommand prints.
 	show string
 }
@@ -144,6 +147,7 @@ func parseFlags(args []string, env func(string) (string, bool), stderr io.Writer
 	fs.StringVar(&c.lbNetwork, "lb-network", "127.10.0.0/16", "local addresses for load balancers, one each; none: serve the API only, no listeners")
 	fs.StringVar(&c.registryListen, "registry-listen", "127.0.0.1:4567", "address of the ECR image registry (docker push and pull); none: no registry")
 	fs.StringVar(&c.taskEndpoint, "task-endpoint", "169.254.170.2/24", "address (and its network) of the task metadata and credentials endpoint containers reach; none: no endpoint")
+	fs.DurationVar(&c.lbMetricsInterval, "lb-metrics-interval", elbv2.DefaultMetricsInterval, "how often load balancers publish their CloudWatch metrics (AWS/ApplicationELB, AWS/NetworkELB); ELB does every minute")
 	fs.BoolVar(&c.cleanContainers, "clean-containers", false, "remove every container and network any berth created, then exit")
 
 	// The environment sets defaults: through each flag's own parser (so
@@ -420,6 +424,16 @@ func run(args []string) error {
 			elbBackend.Publish(publishCtx, dataPlane, elbv2.Placement{Network: network, Resolve: host.Resolve}, log.With().Str("component", "lb").Logger())
 		}()
 		defer func() { stopPublishing(); <-published; dataPlane.Shutdown(lbDrainOnExit) }()
+		// What the data plane counts goes to CloudWatch every interval,
+		// and once more when berth stops, before the store closes.
+		metricsCtx, stopMetrics := context.WithCancel(context.Background())
+		metricsDone := make(chan struct{})
+		go func() {
+			defer close(metricsDone)
+			(&elbv2.MetricsPublisher{Source: dataPlane, Sink: cwBackend, Clock: env.Clock, Interval: c.lbMetricsInterval,
+				Log: log.With().Str("component", "lb-metrics").Logger()}).Run(metricsCtx)
+		}()
+		defer func() { stopMetrics(); <-metricsDone }()
 	}
 	if docker != nil {
 		agent = ecs.NewAgent(ecsBackend, docker, instance, secret, log.With().Str("component", "agent").Logger())
