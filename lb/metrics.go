@@ -115,9 +115,17 @@ func (t *timing) add(d time.Duration) {
 	}
 }
 
+// take returns the durations added since the last take. The four are
+// taken one by one, so an add that races the take may land in one take
+// with part of its fields and in the next with the rest: a take always
+// has Min <= Max all the same, as CloudWatch requires of a statistic set.
 func (t *timing) take() Timing {
-	return Timing{Count: t.count.Swap(0), Sum: time.Duration(t.sum.Swap(0)),
+	out := Timing{Count: t.count.Swap(0), Sum: time.Duration(t.sum.Swap(0)),
 		Min: time.Duration(t.min.Swap(0)), Max: time.Duration(t.max.Swap(0))}
+	if out.Min > out.Max {
+		out.Min, out.Max = out.Max, out.Min
+	}
+	return out
 }
 
 // answered counts one of the load balancer's own answers (fixed
