@@ -145,3 +145,74 @@ func TestPerTargetFailsOpen(t *testing.T) {
 		t.Errorf("12 requests, 3 healthy of 4: %v, want 4", got)
 	}
 }
+
+// countingSource reports one new request per call.
+type countingSource struct {
+	mu    sync.Mutex
+	calls int
+}
+
+func (s *countingSource) Metrics() lb.Metrics {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	return lb.Metrics{LoadBalancers: []lb.LoadBalancerMetrics{{ARN: testALB, Type: "application"}},
+		TargetGroups: []lb.TargetGroupMetrics{{LoadBalancerARN: testALB, TargetGroupARN: testTG, Requests: 1}}}
+}
+
+// stampSink keeps the timestamps of RequestCount by load balancer.
+type stampSink struct {
+	mu     sync.Mutex
+	stamps []time.Time
+}
+
+func (s *stampSink) Publish(_ context.Context, _ string, data []cwtypes.MetricDatum) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range data {
+		if *d.MetricName == "RequestCount" && len(d.Dimensions) == 1 {
+			s.stamps = append(s.stamps, *d.Timestamp)
+		}
+	}
+	return nil
+}
+
+// TestPublisherRuns publishes every interval, each datapoint stamped with
+// the start of its interval (a multiple of the interval, as CloudWatch's
+// periods are), and once more when stopped.
+func TestPublisherRuns(t *testing.T) {
+	const interval = 20 * time.Millisecond
+	src, sink := &countingSource{}, &stampSink{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		(&MetricsPublisher{Source: src, Sink: sink, Clock: time.Now, Interval: interval, Log: zerolog.Nop()}).Run(ctx)
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(interval) {
+		sink.mu.Lock()
+		n := len(sink.stamps)
+		sink.mu.Unlock()
+		if n >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d flushes in 10 s", n)
+		}
+	}
+	cancel()
+	<-done
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	if len(sink.stamps) != src.calls {
+		t.Errorf("%d datapoints of %d flushes (the last on stopping)", len(sink.stamps), src.calls)
+	}
+	for i, s := range sink.stamps {
+		if !s.Equal(s.Truncate(interval)) || i > 0 && !s.After(sink.stamps[i-1]) {
+			t.Errorf("stamps %v: not aligned, or not increasing", sink.stamps)
+			break
+		}
+	}
+}
