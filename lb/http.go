@@ -315,6 +315,9 @@ func (h *httpListener) forward(w http.ResponseWriter, r *http.Request, rt *route
 		}
 		t := mem.byKey[bt.Key]
 		status, err := h.proxy(w, out, rt, wg, t)
+		if err != nil && isDialError(err) {
+			wg.stats.connectFailed()
+		}
 		if err != nil && isDialError(err) && !body.read.Load() {
 			tried = append(tried, bt)
 			continue

@@ -295,6 +295,7 @@ func (h *httpListener) leanForward(c *leanConn, n int, rt *routes, wg *weighted,
 		t := mem.byKey[bt.Key]
 		status, alive, err := h.leanExchange(c, n, rt, wg.stats, t, host, trace)
 		if err != nil && isDialError(err) {
+			wg.stats.connectFailed()
 			tried = append(tried, bt)
 			continue
 		}

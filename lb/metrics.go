@@ -73,6 +73,8 @@ type pairStats struct {
 	// responseTime is from the request leaving for the target to the
 	// target's response head.
 	responseTime timing
+	// connectErrors are connections to targets that could not be made.
+	connectErrors atomic.Int64
 }
 
 // gauge counts things that open and close (connections, flows): how many
@@ -158,6 +160,13 @@ func (s *lbStats) answered(status int) {
 func (p *pairStats) chosen() {
 	if p != nil {
 		p.requests.Add(1)
+	}
+}
+
+// connectFailed counts a connection to a target that could not be made.
+func (p *pairStats) connectFailed() {
+	if p != nil {
+		p.connectErrors.Add(1)
 	}
 }
 
@@ -300,6 +309,8 @@ type TargetGroupMetrics struct {
 	// ResponseTime is from a request leaving for its target to the
 	// target's response head.
 	ResponseTime Timing
+	// ConnectionErrors are connections to targets that could not be made.
+	ConnectionErrors int64
 	// Healthy and Unhealthy are the targets in those states now, draining
 	// ones aside; Registered are all those not draining.
 	Healthy, Unhealthy, Registered int
@@ -393,7 +404,7 @@ func (m *Manager) Metrics() Metrics {
 	for _, p := range pairs {
 		tm := TargetGroupMetrics{LoadBalancerARN: p.lb, TargetGroupARN: p.tg, Requests: p.requests.Swap(0),
 			Target2XX: p.target[0].Swap(0), Target3XX: p.target[1].Swap(0), Target4XX: p.target[2].Swap(0), Target5XX: p.target[3].Swap(0),
-			ResponseTime: p.responseTime.take()}
+			ResponseTime: p.responseTime.take(), ConnectionErrors: p.connectErrors.Swap(0)}
 		if g := m.groups[p.tg]; g != nil && m.pairs[pairKey(p.lb, p.tg)] == p {
 			for _, t := range g.members.Load().targets {
 				if t.Draining() {

@@ -196,3 +196,30 @@ func TestMetricsOfNLB(t *testing.T) {
 		t.Errorf("TCP flows %+v", tcp)
 	}
 }
+
+// TestMetricsOfUnreachableTarget: a request for which a target was chosen
+// but could not be connected to counts as a request, a target connection
+// error and the load balancer's 502.
+func TestMetricsOfUnreachableTarget(t *testing.T) {
+	h := newHarness(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	addr := loopback()
+	port := freePort(t, addr)
+	h.apply(alb(addr, port, []Rule{{Action: forward("tg")}},
+		TargetGroup{ARN: "tg", Protocol: "HTTP", Targets: []Target{{ID: "127.0.0.1", Port: closed, Host: "127.0.0.1"}}}))
+	if code, _, _ := get(t, fmt.Sprintf("http://%s:%d/", addr, port)); code != 502 {
+		t.Fatalf("answered %d, want 502", code)
+	}
+	m := h.m.Metrics()
+	if l := m.LoadBalancers[0]; l.ELB502 != 1 || l.ELB5XX != 1 {
+		t.Errorf("load balancer %+v", l)
+	}
+	if p := m.TargetGroups[0]; p.Requests != 1 || p.ConnectionErrors != 1 || p.ResponseTime.Count != 0 {
+		t.Errorf("group %+v", p)
+	}
+}

@@ -159,10 +159,10 @@ func datums(m lb.Metrics, at time.Time) map[publishKey][]cwtypes.MetricDatum {
 
 	// Target groups: by pair, and summed by load balancer and by group.
 	type sums struct {
-		requests            int64
-		codes               [4]int64
-		timing              lb.Timing
-		healthy, registered int
+		requests, connectErrors int64
+		codes                   [4]int64
+		timing                  lb.Timing
+		healthy, registered     int
 	}
 	byLB, byTG := map[string]*sums{}, map[string]*sums{}
 	for _, g := range m.TargetGroups {
@@ -180,6 +180,7 @@ func datums(m lb.Metrics, at time.Time) map[publishKey][]cwtypes.MetricDatum {
 				count(put, scope, ns, targetCodes[i], dims, n)
 			}
 			responseTime(put, scope, ns, dims, g.ResponseTime)
+			count(put, scope, ns, "TargetConnectionErrorCount", dims, g.ConnectionErrors)
 		}
 		if g.Registered > 0 {
 			gauge(put, scope, ns, "HealthyHostCount", dims, float64(g.Healthy), cwtypes.StandardUnitCount)
@@ -190,6 +191,7 @@ func datums(m lb.Metrics, at time.Time) map[publishKey][]cwtypes.MetricDatum {
 		}
 		for _, s := range []*sums{sumOf(byLB, g.LoadBalancerARN), sumOf(byTG, g.TargetGroupARN)} {
 			s.requests += g.Requests
+			s.connectErrors += g.ConnectionErrors
 			for i, n := range codes {
 				s.codes[i] += n
 			}
@@ -258,6 +260,7 @@ func datums(m lb.Metrics, at time.Time) map[publishKey][]cwtypes.MetricDatum {
 				count(put, scope, namespaceALB, targetCodes[i], dims, n)
 			}
 			responseTime(put, scope, namespaceALB, dims, s.timing)
+			count(put, scope, namespaceALB, "TargetConnectionErrorCount", dims, s.connectErrors)
 		}
 	}
 	return out

@@ -63,8 +63,8 @@ func TestMetricDatums(t *testing.T) {
 		},
 		TargetGroups: []lb.TargetGroupMetrics{
 			{LoadBalancerARN: testALB, TargetGroupARN: testTG, Requests: 10, Target2XX: 8, Target5XX: 2,
-				ResponseTime: lb.Timing{Count: 10, Sum: 50 * time.Millisecond, Min: time.Millisecond, Max: 20 * time.Millisecond},
-				Healthy:      2, Unhealthy: 1, Registered: 3},
+				ResponseTime:     lb.Timing{Count: 10, Sum: 50 * time.Millisecond, Min: time.Millisecond, Max: 20 * time.Millisecond},
+				ConnectionErrors: 1, Healthy: 2, Unhealthy: 1, Registered: 3},
 			{LoadBalancerARN: testNLB, TargetGroupARN: testTG2, Healthy: 1, Registered: 1},
 		},
 	}}}
@@ -88,6 +88,8 @@ func TestMetricDatums(t *testing.T) {
 		{cwtypes.StandardUnitCount, 2, 2, 1, 1, alb + "HTTPCode_Target_5XX_Count " + pair},
 		{cwtypes.StandardUnitCount, 2, 2, 1, 1, alb + "HTTPCode_Target_5XX_Count " + lbDim},
 		{cwtypes.StandardUnitCount, 3, 3, 1, 1, alb + "HTTPCode_ELB_4XX_Count " + lbDim},
+		{cwtypes.StandardUnitCount, 1, 1, 1, 1, alb + "TargetConnectionErrorCount " + lbDim},
+		{cwtypes.StandardUnitCount, 1, 1, 1, 1, alb + "TargetConnectionErrorCount " + pair},
 		{cwtypes.StandardUnitCount, 3, 3, 1, 1, alb + "HTTP_Fixed_Response_Count " + lbDim},
 		{cwtypes.StandardUnitCount, 2, 2, 1, 1, alb + "NewConnectionCount " + lbDim},
 		{cwtypes.StandardUnitCount, 2, 0, 0, 0, alb + "ActiveConnectionCount " + lbDim},
