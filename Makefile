@@ -52,7 +52,8 @@ fuzz:
 ## Store reads (GetParameter at concurrency 8), an API
 ## write while 50 HTTPS load balancers are published, GetLogEvents on growing streams, the store
 ## cache and RSS after 500k shipped log batches, and query decoding against the number of list
-## members (RegisterTargets with 1,000 / 8,000 / 64,000 targets)
+## members (RegisterTargets with 1,000 / 8,000 / 64,000 targets), and the lean HTTP path with the load
+## balancer metric counters on and off
 bench: bench-deps
 	$(GO) test -count=1 -run '^$$' -bench 'DataPlane' -benchtime 1x -timeout 10m ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'ControlPlane' -benchtime 2000x -timeout 30m ./integration
@@ -70,6 +71,7 @@ bench: bench-deps
 	$(GO) test -count=1 -run '^$$' -bench 'GetLogEvents' -benchtime 200x ./backend/logs
 	$(GO) test -count=1 -run '^$$' -bench 'LogShipping' -benchtime 500000x -timeout 30m ./backend/logs
 	$(GO) test -count=1 -run '^$$' -bench 'DecodeRegisterTargets' ./awsproto/query
+	$(GO) test -count=6 -run '^$$' -bench 'ALBForward|RequestCounters' ./lb
 
 ## deps: the clients the integration tests drive (the aws CLI, version 2 for `aws logs tail`, and
 ## boto3 with pytest: Debian's packages) and a running Docker Engine (started here when it is

@@ -28,6 +28,7 @@ type atomicRoutes = atomic.Pointer[routes]
 // set, and returns its close function.
 func (m *Manager) serveHTTP(l *listener, ln net.Listener, tc *tls.Config) func(time.Duration) <-chan struct{} {
 	h := &httpListener{m: m, l: l}
+	ln = m.counted(l, ln)
 	// No timeout of net/http's own: a connection's idle timeout is the
 	// load balancer's, read when the connection turns idle.
 	idle := &idleConns{timeout: func() time.Duration { return l.routes.Load().lb.idleTimeout() }, timers: map[net.Conn]*time.Timer{}}
@@ -83,12 +84,13 @@ type httpListener struct {
 const serverHeader = "awselb/2.0"
 
 func (h *httpListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rt := h.l.routes.Load()
 	if headTooLarge(r) {
 		w.Header().Set("Connection", "close")
 		errorPage(w, http.StatusBadRequest)
+		rt.stats.answered(http.StatusBadRequest)
 		return
 	}
-	rt := h.l.routes.Load()
 	w = rt.listener.Headers.modify(w)
 	var start time.Time
 	logged := h.m.log.Debug().Enabled()
@@ -115,6 +117,7 @@ func (h *httpListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	errorPage(w, http.StatusNotFound) // a listener always has a default rule; this is a safety net
+	rt.stats.answered(http.StatusNotFound)
 }
 
 // ALB's limits on a request head: larger ones are answered 400.
@@ -172,7 +175,12 @@ func (h *httpListener) act(w http.ResponseWriter, r *http.Request, rt *routes, r
 	case "forward":
 		return h.forward(w, r, rt, rule, peer)
 	case "redirect":
-		return redirect(w, r, rt.listener, a.Redirect), ""
+		status := redirect(w, r, rt.listener, a.Redirect)
+		if rt.stats != nil {
+			rt.stats.redirect.Add(1)
+			rt.stats.answered(status)
+		}
+		return status, ""
 	case "fixed-response":
 		f := a.Fixed
 		if f.ContentType != "" {
@@ -182,6 +190,10 @@ func (h *httpListener) act(w http.ResponseWriter, r *http.Request, rt *routes, r
 		w.Header().Set("Content-Length", strconv.Itoa(len(f.Body)))
 		w.WriteHeader(f.StatusCode)
 		io.WriteString(w, f.Body)
+		if rt.stats != nil {
+			rt.stats.fixed.Add(1)
+			rt.stats.answered(f.StatusCode)
+		}
 		return f.StatusCode, ""
 	}
 	// authenticate-oidc, authenticate-cognito, jwt-validation: berth has
@@ -190,6 +202,7 @@ func (h *httpListener) act(w http.ResponseWriter, r *http.Request, rt *routes, r
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusNotImplemented)
 	fmt.Fprintf(w, "berth does not serve %s actions\n", a.Type)
+	rt.stats.answered(http.StatusNotImplemented)
 	return http.StatusNotImplemented, ""
 }
 
@@ -267,11 +280,13 @@ func errorPage(w http.ResponseWriter, status int) {
 // there is none, 502 when none can be reached or the target fails, 504
 // when it does not answer within the idle timeout.
 func (h *httpListener) forward(w http.ResponseWriter, r *http.Request, rt *routes, rule *compiledRule, peer netip.AddrPort) (int, string) {
-	g := h.pickGroup(w, r, rule)
-	if g == nil {
+	wg := h.pickGroup(w, r, rule)
+	if wg == nil {
 		errorPage(w, http.StatusServiceUnavailable)
+		rt.stats.answered(http.StatusServiceUnavailable)
 		return http.StatusServiceUnavailable, ""
 	}
+	g := wg.g
 	mem := g.members.Load()
 	bal := g.balancer.Load()
 	available := balance.Available(mem.balance)
@@ -287,15 +302,22 @@ func (h *httpListener) forward(w http.ResponseWriter, r *http.Request, rt *route
 			bt = bal.Pick(available, tried...)
 		}
 		if bt == nil {
+			status := http.StatusBadGateway
 			if len(tried) == 0 {
-				errorPage(w, http.StatusServiceUnavailable)
-				return http.StatusServiceUnavailable, ""
+				status = http.StatusServiceUnavailable
 			}
-			errorPage(w, http.StatusBadGateway)
-			return http.StatusBadGateway, ""
+			errorPage(w, status)
+			rt.stats.answered(status)
+			return status, ""
+		}
+		if len(tried) == 0 {
+			wg.stats.chosen() // once, however many targets it takes
 		}
 		t := mem.byKey[bt.Key]
-		status, err := h.proxy(w, out, rt, g, t)
+		status, err := h.proxy(w, out, rt, wg, t)
+		if err != nil && isDialError(err) {
+			wg.stats.connectFailed()
+		}
 		if err != nil && isDialError(err) && !body.read.Load() {
 			tried = append(tried, bt)
 			continue
@@ -325,28 +347,28 @@ func (b *retryableBody) Close() error { return nil }
 
 // pickGroup chooses among the rule's weighted groups, keeping a client on
 // its group when the forward action is sticky.
-func (h *httpListener) pickGroup(w http.ResponseWriter, r *http.Request, rule *compiledRule) *group {
+func (h *httpListener) pickGroup(w http.ResponseWriter, r *http.Request, rule *compiledRule) *weighted {
 	switch len(rule.groups) {
 	case 0:
 		return nil
 	case 1:
-		return rule.groups[0].g
+		return &rule.groups[0]
 	}
 	f := rule.Action.Forward
 	if f.Stickiness > 0 {
 		if c, err := r.Cookie("AWSALBTG"); err == nil {
-			for _, wg := range rule.groups {
-				if wg.g.arn == c.Value {
-					return wg.g
+			for i := range rule.groups {
+				if rule.groups[i].g.arn == c.Value {
+					return &rule.groups[i]
 				}
 			}
 		}
 	}
-	g := rule.pick()
+	wg := rule.pick()
 	if f.Stickiness > 0 {
-		http.SetCookie(w, &http.Cookie{Name: "AWSALBTG", Value: g.arn, Path: "/", Expires: time.Now().Add(f.Stickiness)})
+		http.SetCookie(w, &http.Cookie{Name: "AWSALBTG", Value: wg.g.arn, Path: "/", Expires: time.Now().Add(f.Stickiness)})
 	}
-	return g
+	return wg
 }
 
 // sticky returns the target the request's stickiness cookie names, if it
@@ -495,11 +517,16 @@ func traceID(prior string) string {
 // proxy sends out to target t and copies the answer back. It returns the
 // status sent to the client; its error is the target's, if it could not
 // be reached or failed. A dial error means nothing was sent.
-func (h *httpListener) proxy(w http.ResponseWriter, out *http.Request, rt *routes, g *group, t *target) (int, error) {
+func (h *httpListener) proxy(w http.ResponseWriter, out *http.Request, rt *routes, wg *weighted, t *target) (int, error) {
 	end := t.Begin()
 	defer end()
+	g := wg.g
 	idle := rt.lb.idleTimeout()
-	c, resp, err := t.exchange(w, out, idle)
+	sent := time.Now()
+	c, resp, err := t.exchange(w, out, idle, rt.stats)
+	if err == nil {
+		wg.stats.responded(resp.StatusCode, time.Since(sent))
+	}
 	if err != nil {
 		if isDialError(err) {
 			return 0, err
@@ -512,6 +539,7 @@ func (h *httpListener) proxy(w http.ResponseWriter, out *http.Request, rt *route
 			status = http.StatusGatewayTimeout
 		}
 		errorPage(w, status)
+		rt.stats.answered(status)
 		return status, err
 	}
 	if resp.StatusCode == http.StatusSwitchingProtocols {
@@ -556,10 +584,10 @@ func abort(w http.ResponseWriter) {
 // final response head. A pooled connection the target closed while idle
 // is replaced by a new one when the request is idempotent and nothing of
 // its body was sent.
-func (t *target) exchange(w http.ResponseWriter, out *http.Request, idle time.Duration) (*upConn, *http.Response, error) {
+func (t *target) exchange(w http.ResponseWriter, out *http.Request, idle time.Duration, stats *lbStats) (*upConn, *http.Response, error) {
 	fresh := false
 	for {
-		c, reused, err := t.upstream.get(out.Context(), fresh)
+		c, reused, err := t.upstream.get(out.Context(), fresh, stats)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -190,7 +190,9 @@ func (h *httpListener) serveConn(c *leanConn, conns *leanConns) bool {
 		c.busy.Store(true)
 		if err := c.req.parse(raw, true); err == errFraming {
 			c.req.close = true
-			leanError(c, &h.l.routes.Load().listener.Headers, http.StatusBadRequest, 0)
+			rt := h.l.routes.Load()
+			leanError(c, &rt.listener.Headers, http.StatusBadRequest, 0)
+			rt.stats.answered(http.StatusBadRequest)
 			return false
 		} else if err != nil {
 			return true // net/http serves it, or answers 400
@@ -236,8 +238,8 @@ func (h *httpListener) serveRequest(c *leanConn, n int) outcome {
 	if rule == nil || rule.Action.Type != "forward" || rule.Action.Forward.Stickiness > 0 && len(rule.groups) > 1 {
 		return handOver
 	}
-	g := rule.pick()
-	if g != nil && g.cfg.Load().Stickiness.Type != "" {
+	wg := rule.pick()
+	if wg != nil && wg.g.cfg.Load().Stickiness.Type != "" {
 		return handOver
 	}
 	var e accessEntry
@@ -249,7 +251,7 @@ func (h *httpListener) serveRequest(c *leanConn, n int) outcome {
 			e.agent = string(ua)
 		}
 	}
-	status, addr, trace, alive := h.leanForward(c, n, rt, g, req.Host)
+	status, addr, trace, alive := h.leanForward(c, n, rt, wg, req.Host)
 	if logged {
 		e.status, e.target, e.trace = status, addr, trace
 		h.accessLog(rt, rule, e)
@@ -263,13 +265,15 @@ func (h *httpListener) serveRequest(c *leanConn, n int) outcome {
 // leanForward forwards c's request to a target of g and relays the
 // answer. It returns the status sent, the target, the trace id and
 // whether the connection can go on.
-func (h *httpListener) leanForward(c *leanConn, n int, rt *routes, g *group, host string) (int, string, string, bool) {
+func (h *httpListener) leanForward(c *leanConn, n int, rt *routes, wg *weighted, host string) (int, string, string, bool) {
 	r := &c.req
 	bodyLen := max(r.length, 0)
-	if g == nil {
+	if wg == nil {
 		c.br.Discard(n)
+		rt.stats.answered(http.StatusServiceUnavailable)
 		return http.StatusServiceUnavailable, "", "", leanError(c, &rt.listener.Headers, http.StatusServiceUnavailable, bodyLen)
 	}
+	g := wg.g
 	mem, bal := g.members.Load(), g.balancer.Load()
 	available := balance.Available(mem.balance)
 	trace := leanTrace(r)
@@ -282,11 +286,16 @@ func (h *httpListener) leanForward(c *leanConn, n int, rt *routes, g *group, hos
 				status = http.StatusBadGateway
 			}
 			c.br.Discard(n)
+			rt.stats.answered(status)
 			return status, "", trace, leanError(c, &rt.listener.Headers, status, bodyLen)
 		}
+		if len(tried) == 0 {
+			wg.stats.chosen() // once, however many targets it takes
+		}
 		t := mem.byKey[bt.Key]
-		status, alive, err := h.leanExchange(c, n, rt, t, host, trace)
+		status, alive, err := h.leanExchange(c, n, rt, wg.stats, t, host, trace)
 		if err != nil && isDialError(err) {
+			wg.stats.connectFailed()
 			tried = append(tried, bt)
 			continue
 		}
@@ -322,7 +331,7 @@ func leanError(c *leanConn, hd *Headers, status int, bodyLen int64) bool {
 // leanExchange sends the request to t and relays the answer. A dial error
 // means nothing was sent or consumed; otherwise the request has been
 // consumed and answered, and alive says whether the connection can go on.
-func (h *httpListener) leanExchange(c *leanConn, n int, rt *routes, t *target, host, trace string) (status int, alive bool, err error) {
+func (h *httpListener) leanExchange(c *leanConn, n int, rt *routes, ps *pairStats, t *target, host, trace string) (status int, alive bool, err error) {
 	end := t.Begin()
 	defer end()
 	idle := rt.lb.idleTimeout()
@@ -330,11 +339,12 @@ func (h *httpListener) leanExchange(c *leanConn, n int, rt *routes, t *target, h
 	bodyLen := max(r.length, 0)
 	fresh, sent := false, false
 	for {
-		uc, reused, err := t.upstream.get(t.ctx, fresh)
+		uc, reused, err := t.upstream.get(t.ctx, fresh, rt.stats)
 		if err != nil {
 			return 0, false, dialError{err} // nothing was sent
 		}
-		uc.SetDeadline(time.Now().Add(idle))
+		left := time.Now() // when the request leaves for the target
+		uc.SetDeadline(left.Add(idle))
 		writeLeanHead(uc.bw, c, rt, host, trace)
 		if !sent {
 			c.br.Discard(n) // the head is still in the buffer for a retry: nothing has read since
@@ -377,8 +387,10 @@ func (h *httpListener) leanExchange(c *leanConn, n int, rt *routes, t *target, h
 			if isTimeout(err) {
 				status = http.StatusGatewayTimeout
 			}
+			rt.stats.answered(status)
 			return status, leanError(c, &rt.listener.Headers, status, 0), err
 		}
+		ps.responded(c.resp.status, time.Since(left))
 		status, alive := relayResponse(c, &rt.listener.Headers, uc, raw, r.first[0], idle)
 		if alive.upstream {
 			t.upstream.put(uc)

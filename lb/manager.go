@@ -43,6 +43,18 @@ type Manager struct {
 	mu        sync.Mutex           // serializes Apply and Close
 	listeners map[string]*listener // by socket: "address:port/tcp"
 	groups    map[string]*group    // by target group ARN
+
+	// Counters for CloudWatch (metrics.go), written by Apply under mu:
+	// by load balancer ARN, and by pairKey; those the last Apply found
+	// gone wait in retired for Metrics to report them once more.
+	lbStats          map[string]*lbStats
+	pairs            map[string]*pairStats
+	lbSeen, pairSeen map[string]bool
+	retiredLBs       []*lbStats
+	retiredPairs     []*pairStats
+	// metricsOff leaves every counter out, for the benchmark that
+	// measures what they cost; set before the first Apply.
+	metricsOff bool
 }
 
 // New returns a manager that serves nothing yet. report, which may be
@@ -50,6 +62,7 @@ type Manager struct {
 func New(log zerolog.Logger, now func() time.Time, report func(HealthReport)) *Manager {
 	return &Manager{
 		log: log, now: now, report: report, listeners: map[string]*listener{}, groups: map[string]*group{},
+		lbStats: map[string]*lbStats{}, pairs: map[string]*pairStats{}, lbSeen: map[string]bool{}, pairSeen: map[string]bool{},
 		buffers: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }},
 		dial:    (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 	}
@@ -158,9 +171,10 @@ func (m *Manager) Apply(cfg Config) map[string]error {
 	failed := map[string]error{}
 	for i := range cfg.LoadBalancers {
 		lb := &cfg.LoadBalancers[i]
+		stats := m.statsFor(lb)
 		for _, lc := range lb.Listeners {
 			key := socketKey(lb.Address, lc)
-			r := m.compile(lb, lc)
+			r := m.compile(lb, lc, stats)
 			if l := m.listeners[key]; l != nil {
 				l.routes.Store(r)
 				continue
@@ -174,6 +188,7 @@ func (m *Manager) Apply(cfg Config) map[string]error {
 			m.listeners[key] = l
 		}
 	}
+	m.retireStats()
 	return failed
 }
 
@@ -273,8 +288,8 @@ func (m *Manager) listen(address string, lc Listener, r *routes) (*listener, err
 }
 
 // compile resolves a listener's rules against the live target groups.
-func (m *Manager) compile(lb *LoadBalancer, lc Listener) *routes {
-	r := &routes{lb: lb, listener: lc}
+func (m *Manager) compile(lb *LoadBalancer, lc Listener, stats *lbStats) *routes {
+	r := &routes{lb: lb, listener: lc, stats: stats}
 	for _, rule := range lc.Rules {
 		cr := compiledRule{Rule: rule}
 		if f := rule.Action.Forward; f != nil {
@@ -284,7 +299,7 @@ func (m *Manager) compile(lb *LoadBalancer, lc Listener) *routes {
 					continue
 				}
 				if wg.Weight > 0 {
-					cr.groups = append(cr.groups, weighted{g, wg.Weight})
+					cr.groups = append(cr.groups, weighted{g, wg.Weight, m.pairFor(lb, wg.ARN)})
 					cr.total += wg.Weight
 				}
 				r.drain = max(r.drain, g.cfg.Load().DeregistrationDelay)
@@ -303,6 +318,8 @@ type routes struct {
 	// drain is how long the listener's in-flight requests may go on when
 	// it is removed: the longest deregistration delay of its groups.
 	drain time.Duration
+	// stats are the load balancer's counters; nil when metrics are off.
+	stats *lbStats
 }
 
 type compiledRule struct {
@@ -312,26 +329,29 @@ type compiledRule struct {
 }
 
 // pick chooses one of the rule's groups by weight; nil when it has none.
-func (r *compiledRule) pick() *group {
+func (r *compiledRule) pick() *weighted {
 	switch len(r.groups) {
 	case 0:
 		return nil
 	case 1:
-		return r.groups[0].g
+		return &r.groups[0]
 	}
 	n := intn(r.total)
-	for _, wg := range r.groups {
-		if n < wg.weight {
-			return wg.g
+	for i := range r.groups {
+		if n < r.groups[i].weight {
+			return &r.groups[i]
 		}
-		n -= wg.weight
+		n -= r.groups[i].weight
 	}
-	return r.groups[len(r.groups)-1].g
+	return &r.groups[len(r.groups)-1]
 }
 
+// weighted is a group a rule forwards to, its weight, and the counters of
+// the group behind this load balancer (nil when metrics are off).
 type weighted struct {
 	g      *group
 	weight int
+	stats  *pairStats
 }
 
 // shutdown closes a net/http server within drain: new connections are

@@ -124,7 +124,7 @@ func TestTCPAcceptSurvivesErrors(t *testing.T) {
 	failing.fails.Store(3)
 	l := &listener{protocol: "TCP"}
 	h.m.mu.Lock()
-	l.routes.Store(h.m.compile(&cfg.LoadBalancers[0], cfg.LoadBalancers[0].Listeners[0]))
+	l.routes.Store(h.m.compile(&cfg.LoadBalancers[0], cfg.LoadBalancers[0].Listeners[0], nil))
 	h.m.mu.Unlock()
 	closeTCP := h.m.serveTCP(l, failing)
 	defer func() { <-closeTCP(0) }()

@@ -74,6 +74,13 @@ func (m *Manager) proxyTCP(ctx context.Context, l *listener, conn net.Conn) {
 		}
 		end := t.Begin()
 		defer end()
+		var bytes *atomic.Int64
+		if rt.stats != nil {
+			fs := &rt.stats.flows[flowIndex(l.protocol)]
+			fs.flows.begin()
+			defer fs.flows.end()
+			bytes = &fs.bytes
+		}
 		stop := context.AfterFunc(t.ctx, func() { conn.Close(); up.Close() })
 		defer stop()
 		stopAll := context.AfterFunc(ctx, func() { conn.Close(); up.Close() })
@@ -86,9 +93,20 @@ func (m *Manager) proxyTCP(ctx context.Context, l *listener, conn net.Conn) {
 				return
 			}
 		}
-		m.pipe(conn, up, func() time.Duration { return l.routes.Load().tcpIdle() })
+		m.pipe(conn, up, func() time.Duration { return l.routes.Load().tcpIdle() }, bytes)
 		return
 	}
+}
+
+// flowIndex is the index of a listener protocol's flow counters.
+func flowIndex(protocol string) int {
+	switch protocol {
+	case "TLS":
+		return flowTLS
+	case "UDP":
+		return flowUDP
+	}
+	return flowTCP
 }
 
 // tcpIdle is the idle timeout of the listener's TCP flows.
@@ -103,14 +121,14 @@ func (rt *routes) tcpIdle() time.Duration {
 // direction's end on as a half-close, or until nothing has gone either
 // way for the idle timeout, a half-closed flow included; then both are
 // closed. idle is read as the flow goes: a changed timeout applies to
-// the flows open.
+// the flows open. What is copied either way adds to bytes, unless nil.
 //
 // Each direction copies with io.Copy, which splices between TCP sockets
 // without copying through user space, under a read deadline of a
 // quarter of the timeout: a copy that ends by the deadline having moved
 // bytes marks the flow active. A flow is so closed between the timeout
 // and 1.25 times it after its last byte.
-func (m *Manager) pipe(a, b net.Conn, idle func() time.Duration) {
+func (m *Manager) pipe(a, b net.Conn, idle func() time.Duration, bytes *atomic.Int64) {
 	var last atomic.Int64 // when a window last saw bytes go either way, in Unix nanoseconds
 	last.Store(time.Now().UnixNano())
 	var wg sync.WaitGroup
@@ -124,6 +142,9 @@ func (m *Manager) pipe(a, b net.Conn, idle func() time.Duration) {
 			n, err := io.Copy(dst, src)
 			if n > 0 {
 				last.Store(time.Now().UnixNano())
+				if bytes != nil {
+					bytes.Add(n)
+				}
 			}
 			if err == nil {
 				break // the end of src's bytes

@@ -24,6 +24,9 @@ type udpFlow struct {
 	// protocol's, when the target group has proxy_protocol_v2.enabled.
 	header []byte
 	last   atomic.Int64 // when the latest datagram went either way, in Unix nanoseconds
+	// stats are the load balancer's UDP flow counters; nil when metrics
+	// are off.
+	stats *flowStats
 }
 
 func (f *udpFlow) touch() { f.last.Store(time.Now().UnixNano()) }
@@ -44,6 +47,9 @@ func (m *Manager) serveUDP(l *listener, pc *net.UDPConn) func(time.Duration) <-c
 		}
 		mu.Unlock()
 		f.up.Close()
+		if f.stats != nil {
+			f.stats.flows.end() // forget runs once a flow, when its answering ends
+		}
 	}
 	var out []byte // a datagram with its header; relay runs in one goroutine
 	// relay sends one datagram on to the target of its flow.
@@ -54,11 +60,16 @@ func (m *Manager) serveUDP(l *listener, pc *net.UDPConn) func(time.Duration) <-c
 		f := flows[key]
 		mu.Unlock()
 		if f == nil {
-			up, g := m.dialUDP(l.routes.Load(), client, pc.LocalAddr())
+			rt := l.routes.Load()
+			up, g := m.dialUDP(rt, client, pc.LocalAddr())
 			if up == nil {
 				return // no target: the datagram is dropped
 			}
 			f = &udpFlow{up: up}
+			if rt.stats != nil {
+				f.stats = &rt.stats.flows[flowUDP]
+				f.stats.flows.begin()
+			}
 			if g.cfg.Load().ProxyProtocol {
 				local, _ := netip.ParseAddrPort(pc.LocalAddr().String())
 				f.header = proxyproto.UDP(client.AddrPort(), local)
@@ -73,6 +84,9 @@ func (m *Manager) serveUDP(l *listener, pc *net.UDPConn) func(time.Duration) <-c
 			}()
 		}
 		f.touch()
+		if f.stats != nil {
+			f.stats.bytes.Add(int64(len(datagram)))
+		}
 		if f.header != nil {
 			out = append(append(out[:0], f.header...), datagram...)
 			datagram = out
@@ -123,6 +137,9 @@ func answerUDP(pc *net.UDPConn, client *net.UDPAddr, f *udpFlow, end func()) {
 			return
 		}
 		f.touch()
+		if f.stats != nil {
+			f.stats.bytes.Add(int64(n))
+		}
 		pc.WriteToUDP(buf[:n], client)
 	}
 }

@@ -40,8 +40,9 @@ func newUpstream(addr string, dial func(ctx context.Context) (net.Conn, error)) 
 
 var errUpstreamClosed = errors.New("target finished")
 
-// get returns an idle connection, or a new one; reused says which.
-func (u *upstream) get(ctx context.Context, fresh bool) (c *upConn, reused bool, err error) {
+// get returns an idle connection, or a new one; reused says which. A new
+// one counts in stats (which may be nil) until it is closed.
+func (u *upstream) get(ctx context.Context, fresh bool, stats *lbStats) (c *upConn, reused bool, err error) {
 	u.mu.Lock()
 	if u.closed {
 		u.mu.Unlock()
@@ -68,6 +69,10 @@ func (u *upstream) get(ctx context.Context, fresh bool) (c *upConn, reused bool,
 	conn, err := u.dial(ctx)
 	if err != nil {
 		return nil, false, err
+	}
+	if stats != nil {
+		stats.conns.begin()
+		conn = &countedConn{Conn: conn, conns: &stats.conns}
 	}
 	c = &upConn{Conn: conn, br: bufio.NewReaderSize(conn, 16<<10), bw: bufio.NewWriterSize(conn, 16<<10)}
 	u.mu.Lock()

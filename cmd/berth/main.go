@@ -441,6 +441,16 @@ func run(args []string) error {
 			elbBackend.Publish(publishCtx, dataPlane, elbv2.Placement{Network: network, Resolve: host.Resolve}, log.With().Str("component", "lb").Logger())
 		}()
 		defer func() { stopPublishing(); <-published; dataPlane.Shutdown(lbDrainOnExit) }()
+		// What the data plane counts goes to CloudWatch every interval,
+		// and once more when berth stops, before the store closes.
+		metricsCtx, stopMetrics := context.WithCancel(context.Background())
+		metricsDone := make(chan struct{})
+		go func() {
+			defer close(metricsDone)
+			(&elbv2.MetricsPublisher{Source: dataPlane, Sink: cwBackend, Clock: env.Clock, Interval: c.cloudwatchMinute,
+				Log: log.With().Str("component", "lb-metrics").Logger()}).Run(metricsCtx)
+		}()
+		defer func() { stopMetrics(); <-metricsDone }()
 	}
 	if docker == nil {
 		// Without a runtime nothing runs tasks: tasks asked to stop are
