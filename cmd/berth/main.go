@@ -155,7 +155,7 @@ func parseFlags(args []string, env func(string) (string, bool), stderr io.Writer
 	fs.StringVar(&c.lbNetwork, "lb-network", "127.10.0.0/16", "local addresses for load balancers, one each; none: serve the API only, no listeners")
 	fs.StringVar(&c.registryListen, "registry-listen", "127.0.0.1:4567", "address of the ECR image registry (docker push and pull); none: no registry")
 	fs.StringVar(&c.taskEndpoint, "task-endpoint", "169.254.170.2/24", "address (and its network) of the task metadata and credentials endpoint containers reach; none: no endpoint")
-	fs.DurationVar(&c.cloudwatchMinute, "cloudwatch-minute", time.Minute, "how long CloudWatch's minute lasts (at least 1s): alarms are evaluated once a minute, a Period of P seconds lasts P/60 minutes; shorter for tests and demos")
+	fs.DurationVar(&c.cloudwatchMinute, "cloudwatch-minute", time.Minute, "how long CloudWatch's minute lasts (at least 1s): alarms are evaluated and berth's own metrics published once a minute, a Period of P seconds lasts P/60 minutes; shorter for tests and demos")
 	fs.BoolVar(&c.cleanContainers, "clean-containers", false, "remove every container and network any berth created, then exit")
 
 	// The environment sets defaults: through each flag's own parser (so
