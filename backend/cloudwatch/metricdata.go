@@ -49,19 +49,22 @@ func (b *Backend) GetMetricData(ctx context.Context, in *cw.GetMetricDataInput) 
 	if in.NextToken != nil {
 		raw, err := base64.RawURLEncoding.DecodeString(*in.NextToken)
 		n, convErr := strconv.Atoi(string(raw))
-		if err != nil || convErr != nil || n < 0 {
+		if err != nil || convErr != nil || n < 0 || n > 1<<40 {
 			return nil, errNextToken()
 		}
 		offset = n
 	}
+	// A call returns at most 100,800 datapoints, the default, and pages
+	// the rest.
 	limit := defaultMaxDatapoints
 	if in.MaxDatapoints != nil && *in.MaxDatapoints > 0 {
-		limit = int(*in.MaxDatapoints)
+		limit = min(int(*in.MaxDatapoints), defaultMaxDatapoints)
 	}
 
 	s := backend.ScopeFrom(ctx)
 	values := map[string]mathValue{}
-	var results []types.MetricDataResult
+	constants := map[string]constant{} // scalar expressions, by query id
+	var results []result
 	// Metric statistics first, then expressions in order, each of which
 	// may use any result before it.
 	var windowStart time.Time
@@ -105,15 +108,10 @@ func (b *Backend) GetMetricData(ctx context.Context, in *cw.GetMetricDataInput) 
 				period = time.Minute
 			}
 			start, n, _ := window(in.StartTime, in.EndTime, period)
-			n = min(n, limit+offset) // no more than a page can hold
 			if windowStart.IsZero() {
 				windowStart = start
 			}
-			series := map[int64]float64{}
-			for i := range n {
-				series[start.Add(time.Duration(i)*period).UnixMilli()] = v.scalar
-			}
-			v = mathValue{series: series, isSeries: true}
+			constants[*q.Id] = constant{v.scalar, start, period, n}
 		}
 		values[*q.Id] = v
 	}
@@ -129,7 +127,13 @@ func (b *Backend) GetMetricData(ctx context.Context, in *cw.GetMetricDataInput) 
 				label = *q.Id
 			}
 		}
-		r := types.MetricDataResult{Id: q.Id, Label: aws.String(label), StatusCode: types.StatusCodeComplete, Timestamps: []time.Time{}, Values: []float64{}, Messages: []types.MessageData{}}
+		r := result{MetricDataResult: types.MetricDataResult{Id: q.Id, Label: aws.String(label), StatusCode: types.StatusCodeComplete, Timestamps: []time.Time{}, Values: []float64{}, Messages: []types.MessageData{}},
+			ascending: in.ScanBy == types.ScanByTimestampAscending}
+		if c, ok := constants[*q.Id]; ok {
+			r.constant = &c
+			results = append(results, r)
+			continue
+		}
 		stamps := make([]int64, 0, len(values[*q.Id].series))
 		for ts := range values[*q.Id].series {
 			stamps = append(stamps, ts)
@@ -147,13 +151,59 @@ func (b *Backend) GetMetricData(ctx context.Context, in *cw.GetMetricDataInput) 
 	return page(results, offset, limit), nil
 }
 
+// constant is a scalar expression's result: value at each of n periods
+// from start. Its datapoints are made for the page that shows them only,
+// so that a long range at a short period costs one page, not the range.
+type constant struct {
+	value  float64
+	start  time.Time
+	period time.Duration
+	n      int
+}
+
+// result is a query's result before paging: its datapoints, or a
+// constant's.
+type result struct {
+	types.MetricDataResult
+	constant  *constant
+	ascending bool
+}
+
+// len is how many datapoints the result has.
+func (r result) len() int {
+	if r.constant != nil {
+		return r.constant.n
+	}
+	return len(r.Values)
+}
+
+// slice returns the result with its datapoints from..to only.
+func (r result) slice(from, to int) types.MetricDataResult {
+	out := r.MetricDataResult
+	c := r.constant
+	if c == nil {
+		out.Timestamps, out.Values = out.Timestamps[from:to], out.Values[from:to]
+		return out
+	}
+	out.Timestamps, out.Values = make([]time.Time, 0, to-from), make([]float64, 0, to-from)
+	for i := from; i < to; i++ {
+		k := i
+		if !r.ascending {
+			k = c.n - 1 - i // newest first
+		}
+		out.Timestamps = append(out.Timestamps, c.start.Add(time.Duration(k)*c.period).UTC())
+		out.Values = append(out.Values, c.value)
+	}
+	return out
+}
+
 // page returns the datapoints of results from offset on, at most limit of
 // them, with the token of the rest. A result cut short is PartialData.
-func page(results []types.MetricDataResult, offset, limit int) *cw.GetMetricDataOutput {
+func page(results []result, offset, limit int) *cw.GetMetricDataOutput {
 	out := &cw.GetMetricDataOutput{MetricDataResults: []types.MetricDataResult{}, Messages: []types.MessageData{}}
 	skip, room := offset, limit
 	for _, r := range results {
-		n := len(r.Values)
+		n := r.len()
 		from := min(skip, n)
 		skip -= from
 		to := min(n, from+room)
@@ -161,18 +211,18 @@ func page(results []types.MetricDataResult, offset, limit int) *cw.GetMetricData
 		if from > 0 && from == n {
 			continue // delivered on an earlier page
 		}
-		r.Timestamps, r.Values = r.Timestamps[from:to], r.Values[from:to]
+		sliced := r.slice(from, to)
 		if to < n {
-			r.StatusCode = types.StatusCodePartialData
+			sliced.StatusCode = types.StatusCodePartialData
 		}
-		out.MetricDataResults = append(out.MetricDataResults, r)
+		out.MetricDataResults = append(out.MetricDataResults, sliced)
 		if room == 0 && to < n {
 			break
 		}
 	}
 	total := 0
 	for _, r := range results {
-		total += len(r.Values)
+		total += r.len()
 	}
 	if offset+limit < total {
 		out.NextToken = aws.String(base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(offset + limit))))
