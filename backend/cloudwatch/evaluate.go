@@ -90,14 +90,22 @@ type verdict struct {
 }
 
 // evaluate decides an alarm's state from the datapoints of its
-// evaluation range, oldest first (nil where a period has none). The
-// missing-data cases follow the table of
-// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-evaluating-missing-data.
+// evaluation range, oldest first (nil where a period has none), as the
+// tables of
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-evaluating-missing-data
+// show. With fewer than N real datapoints, missing and ignore fill in as
+// few missing ones as needed, from the most recent periods: M breaching
+// datapoints still mean ALARM and a non-breaching one OK; otherwise
+// ignore keeps the state, and missing goes to ALARM when the oldest
+// datapoint evaluated is a real (breaching) one ("X - - - -" in the
+// table) and to INSUFFICIENT_DATA when it is a missing one ("- - - - X").
 func (r rule) evaluate(slots []*datapoint) verdict {
 	var real []datapoint
+	oldestReal := -1
 	for i := len(slots) - 1; i >= 0; i-- {
 		if slots[i] != nil {
 			real = append(real, *slots[i])
+			oldestReal = i
 		}
 	}
 	v := verdict{used: real[:min(len(real), r.n)]}
@@ -112,37 +120,43 @@ func (r rule) evaluate(slots []*datapoint) verdict {
 		v.state = r.decide(v.breaching)
 		return v
 	}
+	fill := r.n - v.of
 	switch r.treat {
 	case "breaching":
-		v.filled, v.filledBreach = r.n-v.of, true
-		v.of, v.breaching = r.n, v.breaching+v.filled
+		v.filled, v.filledBreach = fill, true
+		v.of, v.breaching = r.n, v.breaching+fill
 		v.state = r.decide(v.breaching)
+		return v
 	case "notBreaching":
-		v.filled, v.of = r.n-v.of, r.n
+		v.filled, v.of = fill, r.n
 		v.state = r.decide(v.breaching)
-	case "ignore":
-		// The state moves only when the real datapoints settle it: M
-		// breaching, or too many good ones for M to be reached.
-		switch {
-		case v.breaching >= r.m:
-			v.state = types.StateValueAlarm
-		case good > r.n-r.m:
-			v.state = types.StateValueOk
-		}
-	default: // missing
-		// With no datapoint at all the alarm has insufficient data;
-		// with some, they decide alone: ALARM when every one breaches
-		// up to M of them (the table's last row: - - X - - is ALARM).
-		switch {
-		case v.of == 0:
-			v.state = types.StateValueInsufficientData
-		case v.breaching >= min(r.m, v.of):
-			v.state = types.StateValueAlarm
-		default:
-			v.state = types.StateValueOk
-		}
+		return v
+	}
+	switch {
+	case v.breaching >= r.m:
+		v.state = types.StateValueAlarm
+	case good > 0:
+		v.state = types.StateValueOk
+	case r.treat == "ignore":
+		// the state stays
+	case v.of > 0 && oldestReal < oldestFilled(slots, fill):
+		v.state = types.StateValueAlarm
+	default:
+		v.state = types.StateValueInsufficientData
 	}
 	return v
+}
+
+// oldestFilled is the position of the oldest of the fill most recent
+// missing periods of slots: the missing datapoints that stand in.
+func oldestFilled(slots []*datapoint, fill int) int {
+	pos := len(slots)
+	for i := len(slots) - 1; i >= 0 && fill > 0; i-- {
+		if slots[i] == nil {
+			pos, fill = i, fill-1
+		}
+	}
+	return pos
 }
 
 func (r rule) decide(breaching int) types.StateValue {

@@ -25,10 +25,10 @@ func slotsOf(row string, at time.Time, r rule) []*datapoint {
 	return slots
 }
 
-// TestMissingDataTable: the table of
+// TestMissingDataTable: the two tables of
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-evaluating-missing-data
-// (EvaluationPeriods 3, DatapointsToAlarm 3, an evaluation range of 5
-// periods), row by row, for each TreatMissingData; "" is "Retain current
+// (an evaluation range of 5 periods, oldest first; 3 out of 3, then 2 out
+// of 3), row by row, for each TreatMissingData; "" is "Retain current
 // state".
 func TestMissingDataTable(t *testing.T) {
 	at := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
@@ -38,19 +38,26 @@ func TestMissingDataTable(t *testing.T) {
 		none = types.StateValueInsufficientData
 	)
 	for _, c := range []struct {
+		m                                        int
 		row                                      string
 		missing, ignore, breaching, notBreaching types.StateValue
 	}{
-		{"0-X-X", ok, ok, ok, ok},
-		{"----0", ok, ok, ok, ok},
-		{"-----", none, "", al, ok},
-		{"0XX-X", al, al, al, al},
-		{"--X--", al, "", al, ok},
+		{3, "0-X-X", ok, ok, ok, ok},
+		{3, "0----", ok, ok, ok, ok},
+		{3, "-----", none, "", al, ok},
+		{3, "0XX-X", al, al, al, al},
+		{3, "----X", none, "", al, ok},
+		{3, "X----", al, "", al, ok},
+		{2, "0-X-X", al, al, al, al},
+		{2, "00X0X", al, al, al, al},
+		{2, "0-X--", ok, ok, al, ok},
+		{2, "----0", ok, ok, al, ok},
+		{2, "----X", none, "", al, ok},
 	} {
 		for treat, want := range map[string]types.StateValue{"missing": c.missing, "ignore": c.ignore, "breaching": c.breaching, "notBreaching": c.notBreaching} {
-			r := rule{op: types.ComparisonOperatorGreaterThanThreshold, threshold: 10, n: 3, m: 3, treat: treat}
+			r := rule{op: types.ComparisonOperatorGreaterThanThreshold, threshold: 10, n: 3, m: c.m, treat: treat}
 			if got := r.evaluate(slotsOf(c.row, at, r)).state; got != want {
-				t.Errorf("%s, %s: %q, want %q", c.row, treat, got, want)
+				t.Errorf("%d of 3, %s, %s: %q, want %q", c.m, c.row, treat, got, want)
 			}
 		}
 	}

@@ -20,8 +20,8 @@ import (
 // Alarm history
 // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmHistory.html):
 // configuration changes, state changes and action runs, kept when the
-// alarm is deleted, for 30 days
-// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarm-history).
+// alarm is deleted, for 30 days ("CloudWatch preserves alarm history for
+// 30 days", https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html).
 
 // kindHistory is one alarm history item, parented by its alarm's name,
 // named by its type; its id orders the items by time.
