@@ -149,7 +149,7 @@ func TestCloudWatchAlarmEvaluation(t *testing.T) {
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
 	dims := []types.Dimension{{Name: aws.String("Queue"), Value: aws.String("jobs")}}
 	try(cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("backlog"), Namespace: aws.String("Worker"), MetricName: aws.String("Backlog"),
-		Dimensions: dims, Statistic: types.StatisticMaximum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(2), Threshold: aws.Float64(10),
+		Dimensions: dims, Statistic: types.StatisticMaximum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(2), DatapointsToAlarm: aws.Int32(2), Threshold: aws.Float64(10),
 		ComparisonOperator: types.ComparisonOperatorGreaterThanThreshold, TreatMissingData: aws.String("notBreaching"),
 		AlarmActions: []string{"arn:aws:sns:us-east-1:000000000000:pager"}})).must(t)
 

@@ -234,7 +234,7 @@ func TestEvaluateAlarms(t *testing.T) {
 	}
 	tick(5)
 	if a := state(); a.StateValue != types.StateValueOk ||
-		aws.ToString(a.StateReason) != "Threshold Crossed: 1 out of the last 1 datapoints [5.0 (29/11/26 10:00:00)] was not greater than the threshold (10.0) (minimum 1 datapoint for INSUFFICIENT_DATA -> OK transition)." {
+		aws.ToString(a.StateReason) != "Threshold Crossed: 1 datapoint [5.0 (29/11/26 10:00:00)] was not greater than the threshold (10.0)." {
 		t.Fatalf("after one good minute: %s %s", a.StateValue, aws.ToString(a.StateReason))
 	}
 	tick(12)
@@ -245,7 +245,7 @@ func TestEvaluateAlarms(t *testing.T) {
 	tick(15)
 	a := state()
 	if a.StateValue != types.StateValueAlarm ||
-		aws.ToString(a.StateReason) != "Threshold Crossed: 3 out of the last 3 datapoints [15.0 (29/11/26 10:03:00), 11.0 (29/11/26 10:02:00), 12.0 (29/11/26 10:01:00)] were greater than the threshold (10.0) (minimum 3 datapoints for OK -> ALARM transition)." {
+		aws.ToString(a.StateReason) != "Threshold Crossed: 3 datapoints [15.0 (29/11/26 10:03:00), 11.0 (29/11/26 10:02:00), 12.0 (29/11/26 10:01:00)] were greater than the threshold (10.0)." {
 		t.Fatalf("three breaching: %s %s", a.StateValue, aws.ToString(a.StateReason))
 	}
 	if len(acts.runs) != 1 || acts.runs[0] != policyArn+" ALARM 15" {

@@ -136,7 +136,7 @@ func (b *Backend) evaluateAlarm(ctx context.Context, s backend.Scope, a types.Me
 	if stat == "" {
 		stat = aws.ToString(a.ExtendedStatistic)
 	}
-	moved, err := b.transition(ctx, s, a, v.state, r.reason(v, a.StateValue), r.reasonData(v, now, start, stat, period), now)
+	moved, err := b.transition(ctx, s, a, v.state, r.reason(v, a.StateValue), r.reasonData(v, now, stat, string(a.Unit), period), now)
 	if moved == nil {
 		return err
 	}
