@@ -84,14 +84,25 @@ func deletionItem(a types.MetricAlarm, now time.Time) types.AlarmHistoryItem {
 		map[string]any{"type": "Delete", "version": "1.0", "deletedAlarm": alarmJSON(a)}, now)
 }
 
-// stateItem is the StateUpdate item of a move from old to a's state.
+// stateItem is the StateUpdate item of a move from old to a's state, its
+// HistoryData as the aws CLI's describe-alarm-history example shows it:
+// {"version":"1.0","oldState":{...},"newState":{...,"stateReasonData":{...}}}.
 func stateItem(a types.MetricAlarm, old types.StateValue, oldReason string, now time.Time) types.AlarmHistoryItem {
-	newState := map[string]any{"stateValue": a.StateValue, "stateReason": aws.ToString(a.StateReason)}
-	if d := aws.ToString(a.StateReasonData); d != "" {
-		newState["stateReasonData"] = json.RawMessage(d)
+	type state struct {
+		StateValue      types.StateValue `json:"stateValue"`
+		StateReason     string           `json:"stateReason"`
+		StateReasonData json.RawMessage  `json:"stateReasonData,omitempty"`
 	}
-	return historyItem(a, types.HistoryItemTypeStateUpdate, fmt.Sprintf("Alarm updated from %s to %s", old, a.StateValue),
-		map[string]any{"version": "1.0", "oldState": map[string]any{"stateValue": old, "stateReason": oldReason}, "newState": newState}, now)
+	newState := state{StateValue: a.StateValue, StateReason: aws.ToString(a.StateReason)}
+	if d := aws.ToString(a.StateReasonData); d != "" && json.Valid([]byte(d)) {
+		newState.StateReasonData = json.RawMessage(d)
+	}
+	data := struct {
+		Version  string `json:"version"`
+		OldState state  `json:"oldState"`
+		NewState state  `json:"newState"`
+	}{"1.0", state{StateValue: old, StateReason: oldReason}, newState}
+	return historyItem(a, types.HistoryItemTypeStateUpdate, fmt.Sprintf("Alarm updated from %s to %s", old, a.StateValue), data, now)
 }
 
 // actionItem is the Action item of one run of action arn: its success,
