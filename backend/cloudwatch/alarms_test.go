@@ -267,13 +267,13 @@ func TestEvaluateAlarms(t *testing.T) {
 	want := []string{
 		`ConfigurationUpdate: Alarm "cpu" created`,
 		"StateUpdate: Alarm updated from INSUFFICIENT_DATA to OK",
-		"Action: Failed to execute action arn:aws:sns:eu-west-1:123456789012:ops",
+		"Action: Failed to execute action arn:aws:sns:eu-west-1:123456789012:ops. Received error: \"berth does not run sns actions\"",
 		"StateUpdate: Alarm updated from OK to ALARM",
 		"Action: Successfully executed action " + policyArn,
-		"Action: Failed to execute action arn:aws:sns:eu-west-1:123456789012:ops",
+		"Action: Failed to execute action arn:aws:sns:eu-west-1:123456789012:ops. Received error: \"berth does not run sns actions\"",
 		"Action: Successfully executed action " + policyArn,
 		"StateUpdate: Alarm updated from ALARM to OK",
-		"Action: Failed to execute action arn:aws:sns:eu-west-1:123456789012:ops",
+		"Action: Failed to execute action arn:aws:sns:eu-west-1:123456789012:ops. Received error: \"berth does not run sns actions\"",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("history:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -338,7 +338,7 @@ func TestEvaluateAlarms(t *testing.T) {
 		t.Fatalf("enabled again: %q", acts.runs)
 	}
 	last, _ := b.DescribeAlarmHistory(ctx, &cw.DescribeAlarmHistoryInput{AlarmName: aws.String("cpu"), HistoryItemType: types.HistoryItemTypeAction, MaxRecords: aws.Int32(1)})
-	if it := last.AlarmHistoryItems[0]; aws.ToString(it.HistorySummary) != "Failed to execute action "+policyArn || !strings.Contains(aws.ToString(it.HistoryData), "policy gone") {
+	if it := last.AlarmHistoryItems[0]; aws.ToString(it.HistorySummary) != "Failed to execute action "+policyArn+`. Received error: "policy gone"` || !strings.Contains(aws.ToString(it.HistoryData), "policy gone") {
 		t.Fatalf("failed action: %+v", it)
 	}
 }

@@ -106,13 +106,22 @@ func stateItem(a types.MetricAlarm, old types.StateValue, oldReason string, now 
 }
 
 // actionItem is the Action item of one run of action arn: its success,
-// or its failure err.
+// or its failure err, in AWS's words ("Successfully executed action
+// arn:...", "Failed to execute action arn:... Received error: \"...\"",
+// https://github.com/aws/aws-cdk/issues/11121,
+// https://github.com/ASFHyP3/hyp3/issues/762) and with its HistoryData
+// fields (https://github.com/aws/aws-sdk-java/issues/1723).
 func actionItem(a types.MetricAlarm, arn string, err error, now time.Time) types.AlarmHistoryItem {
-	data := map[string]any{"actionState": "Succeeded", "stateUpdateTimestamp": aws.ToTime(a.StateUpdatedTimestamp).UnixMilli(), "notificationResource": arn}
+	data := struct {
+		Error                *string `json:"error"`
+		ActionState          string  `json:"actionState"`
+		NotificationResource string  `json:"notificationResource"`
+		StateUpdateTimestamp int64   `json:"stateUpdateTimestamp"`
+	}{ActionState: "Succeeded", NotificationResource: arn, StateUpdateTimestamp: aws.ToTime(a.StateUpdatedTimestamp).UnixMilli()}
 	summary := "Successfully executed action " + arn
 	if err != nil {
-		data["actionState"], data["error"] = "Failed", err.Error()
-		summary = "Failed to execute action " + arn
+		data.Error, data.ActionState = aws.String(err.Error()), "Failed"
+		summary = fmt.Sprintf("Failed to execute action %s. Received error: \"%s\"", arn, err.Error())
 	}
 	return historyItem(a, types.HistoryItemTypeAction, summary, data, now)
 }
