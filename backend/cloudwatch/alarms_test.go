@@ -111,6 +111,15 @@ func TestAlarmLifecycle(t *testing.T) {
 	if len(summaries) != 3 || summaries[0] != want[0] || summaries[1] != want[1] || summaries[2] != want[2] {
 		t.Fatalf("history = %q", summaries)
 	}
+	created := aws.ToString(h.AlarmHistoryItems[2].HistoryData)
+	if !strings.HasPrefix(created, `{"version":"1.0","type":"Create","createdAlarm":{"alarmName":"web-cpu","alarmArn":"arn:aws:cloudwatch:eu-west-1:123456789012:alarm:web-cpu",`) ||
+		!strings.Contains(created, `"dimensions":[{"value":"web","name":"Service"}],"threshold":10.0,"comparisonOperator":"GreaterThanThreshold","evaluationPeriods":3,"stateValue":"INSUFFICIENT_DATA",`) ||
+		!strings.HasSuffix(created, `"alarmActions":[],"insufficientDataActions":[],"okactions":[]}}`) {
+		t.Errorf("created HistoryData = %s", created)
+	}
+	if updated := aws.ToString(h.AlarmHistoryItems[1].HistoryData); !strings.Contains(updated, `"originalUpdatedFields":{"threshold":10.0}`) {
+		t.Errorf("updated HistoryData = %s", updated)
+	}
 	// History is kept 30 days.
 	now = now.Add(29 * 24 * time.Hour)
 	if _, err := b.ApplyRetention(ctx); err != nil {
