@@ -176,6 +176,14 @@ func TestPutMetricAlarmErrors(t *testing.T) {
 		t.Errorf("three queries returning data: %v", err)
 	}
 	math.Metrics[0].ReturnData, math.Metrics[1].ReturnData = aws.Bool(false), aws.Bool(false)
+	math.Metrics[2].Expression = aws.String("100 * a / c")
+	if _, err := b.PutMetricAlarm(ctx, math); code(err) != "InvalidParameterValue" {
+		t.Errorf("an expression on an unknown id: %v", err)
+	}
+	math.Metrics[2].Expression = aws.String("100 * a / b")
+	// The expression may come first, as Terraform configurations often
+	// write it.
+	math.Metrics = []types.MetricDataQuery{math.Metrics[2], math.Metrics[0], math.Metrics[1]}
 	if _, err := b.PutMetricAlarm(ctx, math); err != nil {
 		t.Errorf("metric math alarm: %v", err)
 	}
