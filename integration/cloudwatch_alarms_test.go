@@ -90,7 +90,7 @@ func TestCloudWatchAlarmsSDK(t *testing.T) {
 	for _, h := range history.AlarmHistoryItems {
 		summaries = append(summaries, string(h.HistoryItemType)+": "+aws.ToString(h.HistorySummary))
 	}
-	want := []string{"Action: Failed to execute action arn:aws:sns:" + c.region + ":000000000000:ops", "StateUpdate: Alarm updated from INSUFFICIENT_DATA to ALARM",
+	want := []string{"Action: Failed to execute action arn:aws:sns:" + c.region + `:000000000000:ops. Received error: "berth does not run sns actions"`, "StateUpdate: Alarm updated from INSUFFICIENT_DATA to ALARM",
 		`ConfigurationUpdate: Alarm "web-cpu-high" updated`, `ConfigurationUpdate: Alarm "web-cpu-high" created`}
 	if strings.Join(summaries, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("history:\n%s", strings.Join(summaries, "\n"))
@@ -149,7 +149,7 @@ func TestCloudWatchAlarmEvaluation(t *testing.T) {
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
 	dims := []types.Dimension{{Name: aws.String("Queue"), Value: aws.String("jobs")}}
 	try(cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("backlog"), Namespace: aws.String("Worker"), MetricName: aws.String("Backlog"),
-		Dimensions: dims, Statistic: types.StatisticMaximum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(2), Threshold: aws.Float64(10),
+		Dimensions: dims, Statistic: types.StatisticMaximum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(2), DatapointsToAlarm: aws.Int32(2), Threshold: aws.Float64(10),
 		ComparisonOperator: types.ComparisonOperatorGreaterThanThreshold, TreatMissingData: aws.String("notBreaching"),
 		AlarmActions: []string{"arn:aws:sns:us-east-1:000000000000:pager"}})).must(t)
 
@@ -209,7 +209,7 @@ func TestCloudWatchAlarmEvaluation(t *testing.T) {
 	// Missing datapoints are not breaching: the first evaluation, with
 	// one datapoint at most, is OK.
 	want := []string{`Alarm "backlog" created`, "Alarm updated from INSUFFICIENT_DATA to OK", "Alarm updated from OK to ALARM",
-		"Failed to execute action arn:aws:sns:us-east-1:000000000000:pager", "Alarm updated from ALARM to OK"}
+		`Failed to execute action arn:aws:sns:us-east-1:000000000000:pager. Received error: "berth does not run sns actions"`, "Alarm updated from ALARM to OK"}
 	if got := strings.Join(summaries, "\n"); got != strings.Join(want, "\n") {
 		t.Fatalf("history:\n%s", got)
 	}

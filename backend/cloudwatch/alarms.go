@@ -330,6 +330,26 @@ func checkAlarmMetrics(qs []types.MetricDataQuery) (int32, error) {
 	if returned != 1 {
 		return 0, errInvalid("Exactly one element of the metrics list must return data.")
 	}
+	// Expressions may use the metrics and the expressions before them,
+	// as they are evaluated (alarmSlots).
+	known := map[string]bool{}
+	for _, q := range qs {
+		if q.MetricStat != nil {
+			known[aws.ToString(q.Id)] = true
+		}
+	}
+	for _, q := range qs {
+		if q.Expression == nil {
+			continue
+		}
+		node, _ := parseExpr(*q.Expression) // checked by checkQueries
+		if _, err := node.eval(func(id string) (mathValue, bool) {
+			return mathValue{series: map[int64]float64{}, isSeries: true}, known[id]
+		}); err != nil {
+			return 0, errInvalid("Error in expression '%s': %v", aws.ToString(q.Id), err)
+		}
+		known[aws.ToString(q.Id)] = true
+	}
 	if period == 0 {
 		return 0, errMissing("Metrics.member.N.MetricStat.Period")
 	}

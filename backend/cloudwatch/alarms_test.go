@@ -111,6 +111,15 @@ func TestAlarmLifecycle(t *testing.T) {
 	if len(summaries) != 3 || summaries[0] != want[0] || summaries[1] != want[1] || summaries[2] != want[2] {
 		t.Fatalf("history = %q", summaries)
 	}
+	created := aws.ToString(h.AlarmHistoryItems[2].HistoryData)
+	if !strings.HasPrefix(created, `{"version":"1.0","type":"Create","createdAlarm":{"alarmName":"web-cpu","alarmArn":"arn:aws:cloudwatch:eu-west-1:123456789012:alarm:web-cpu",`) ||
+		!strings.Contains(created, `"dimensions":[{"value":"web","name":"Service"}],"threshold":10.0,"comparisonOperator":"GreaterThanThreshold","evaluationPeriods":3,"stateValue":"INSUFFICIENT_DATA",`) ||
+		!strings.HasSuffix(created, `"alarmActions":[],"insufficientDataActions":[],"okactions":[]}}`) {
+		t.Errorf("created HistoryData = %s", created)
+	}
+	if updated := aws.ToString(h.AlarmHistoryItems[1].HistoryData); !strings.Contains(updated, `"originalUpdatedFields":{"threshold":10.0}`) {
+		t.Errorf("updated HistoryData = %s", updated)
+	}
 	// History is kept 30 days.
 	now = now.Add(29 * 24 * time.Hour)
 	if _, err := b.ApplyRetention(ctx); err != nil {
@@ -167,6 +176,14 @@ func TestPutMetricAlarmErrors(t *testing.T) {
 		t.Errorf("three queries returning data: %v", err)
 	}
 	math.Metrics[0].ReturnData, math.Metrics[1].ReturnData = aws.Bool(false), aws.Bool(false)
+	math.Metrics[2].Expression = aws.String("100 * a / c")
+	if _, err := b.PutMetricAlarm(ctx, math); code(err) != "InvalidParameterValue" {
+		t.Errorf("an expression on an unknown id: %v", err)
+	}
+	math.Metrics[2].Expression = aws.String("100 * a / b")
+	// The expression may come first, as Terraform configurations often
+	// write it.
+	math.Metrics = []types.MetricDataQuery{math.Metrics[2], math.Metrics[0], math.Metrics[1]}
 	if _, err := b.PutMetricAlarm(ctx, math); err != nil {
 		t.Errorf("metric math alarm: %v", err)
 	}
@@ -234,7 +251,7 @@ func TestEvaluateAlarms(t *testing.T) {
 	}
 	tick(5)
 	if a := state(); a.StateValue != types.StateValueOk ||
-		aws.ToString(a.StateReason) != "Threshold Crossed: 1 out of the last 1 datapoints [5.0 (29/11/26 10:00:00)] was not greater than the threshold (10.0) (minimum 1 datapoint for INSUFFICIENT_DATA -> OK transition)." {
+		aws.ToString(a.StateReason) != "Threshold Crossed: 1 datapoint [5.0 (29/11/26 10:00:00)] was not greater than the threshold (10.0)." {
 		t.Fatalf("after one good minute: %s %s", a.StateValue, aws.ToString(a.StateReason))
 	}
 	tick(12)
@@ -245,7 +262,7 @@ func TestEvaluateAlarms(t *testing.T) {
 	tick(15)
 	a := state()
 	if a.StateValue != types.StateValueAlarm ||
-		aws.ToString(a.StateReason) != "Threshold Crossed: 3 out of the last 3 datapoints [15.0 (29/11/26 10:03:00), 11.0 (29/11/26 10:02:00), 12.0 (29/11/26 10:01:00)] were greater than the threshold (10.0) (minimum 3 datapoints for OK -> ALARM transition)." {
+		aws.ToString(a.StateReason) != "Threshold Crossed: 3 datapoints [15.0 (29/11/26 10:03:00), 11.0 (29/11/26 10:02:00), 12.0 (29/11/26 10:01:00)] were greater than the threshold (10.0)." {
 		t.Fatalf("three breaching: %s %s", a.StateValue, aws.ToString(a.StateReason))
 	}
 	if len(acts.runs) != 1 || acts.runs[0] != policyArn+" ALARM 15" {
@@ -267,13 +284,13 @@ func TestEvaluateAlarms(t *testing.T) {
 	want := []string{
 		`ConfigurationUpdate: Alarm "cpu" created`,
 		"StateUpdate: Alarm updated from INSUFFICIENT_DATA to OK",
-		"Action: Failed to execute action arn:aws:sns:eu-west-1:123456789012:ops",
+		"Action: Failed to execute action arn:aws:sns:eu-west-1:123456789012:ops. Received error: \"berth does not run sns actions\"",
 		"StateUpdate: Alarm updated from OK to ALARM",
 		"Action: Successfully executed action " + policyArn,
-		"Action: Failed to execute action arn:aws:sns:eu-west-1:123456789012:ops",
+		"Action: Failed to execute action arn:aws:sns:eu-west-1:123456789012:ops. Received error: \"berth does not run sns actions\"",
 		"Action: Successfully executed action " + policyArn,
 		"StateUpdate: Alarm updated from ALARM to OK",
-		"Action: Failed to execute action arn:aws:sns:eu-west-1:123456789012:ops",
+		"Action: Failed to execute action arn:aws:sns:eu-west-1:123456789012:ops. Received error: \"berth does not run sns actions\"",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("history:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -338,7 +355,7 @@ func TestEvaluateAlarms(t *testing.T) {
 		t.Fatalf("enabled again: %q", acts.runs)
 	}
 	last, _ := b.DescribeAlarmHistory(ctx, &cw.DescribeAlarmHistoryInput{AlarmName: aws.String("cpu"), HistoryItemType: types.HistoryItemTypeAction, MaxRecords: aws.Int32(1)})
-	if it := last.AlarmHistoryItems[0]; aws.ToString(it.HistorySummary) != "Failed to execute action "+policyArn || !strings.Contains(aws.ToString(it.HistoryData), "policy gone") {
+	if it := last.AlarmHistoryItems[0]; aws.ToString(it.HistorySummary) != "Failed to execute action "+policyArn+`. Received error: "policy gone"` || !strings.Contains(aws.ToString(it.HistoryData), "policy gone") {
 		t.Fatalf("failed action: %+v", it)
 	}
 }

@@ -1,14 +1,16 @@
-// Package cloudwatch is the metrics part of Amazon CloudWatch: metrics
-// published with PutMetricData, read with GetMetricStatistics and
-// GetMetricData (metric statistics and metric math), and listed with
-// ListMetrics.
+// Package cloudwatch is Amazon CloudWatch's metrics and metric alarms:
+// metrics published with PutMetricData (or by berth itself, Publish), read
+// with GetMetricStatistics and GetMetricData (metric statistics and metric
+// math), and listed with ListMetrics; alarms on them (PutMetricAlarm and
+// the rest), evaluated once a minute by RunAlarms, whose Auto Scaling
+// actions another service runs (AlarmActions).
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/Welcome.html
 //
 // Datapoints are kept as CloudWatch retains them
 // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#metrics-retention):
 // high-resolution (1-second) points for 3 hours, the others for 15 days,
-// and aggregated when read. Alarms (a later part) read metrics with
-// Backend.Statistics.
+// and aggregated when read; alarms read them as the API does
+// (Backend.Periods).
 //
 // Every exported method with an SDK signature is one CloudWatch operation
 // with the SDK client's signature minus its options.

@@ -90,14 +90,22 @@ type verdict struct {
 }
 
 // evaluate decides an alarm's state from the datapoints of its
-// evaluation range, oldest first (nil where a period has none). The
-// missing-data cases follow the table of
-// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-evaluating-missing-data.
+// evaluation range, oldest first (nil where a period has none), as the
+// tables of
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-evaluating-missing-data
+// show. With fewer than N real datapoints, missing and ignore fill in as
+// few missing ones as needed, from the most recent periods: M breaching
+// datapoints still mean ALARM and a non-breaching one OK; otherwise
+// ignore keeps the state, and missing goes to ALARM when the oldest
+// datapoint evaluated is a real (breaching) one ("X - - - -" in the
+// table) and to INSUFFICIENT_DATA when it is a missing one ("- - - - X").
 func (r rule) evaluate(slots []*datapoint) verdict {
 	var real []datapoint
+	oldestReal := -1
 	for i := len(slots) - 1; i >= 0; i-- {
 		if slots[i] != nil {
 			real = append(real, *slots[i])
+			oldestReal = i
 		}
 	}
 	v := verdict{used: real[:min(len(real), r.n)]}
@@ -112,37 +120,43 @@ func (r rule) evaluate(slots []*datapoint) verdict {
 		v.state = r.decide(v.breaching)
 		return v
 	}
+	fill := r.n - v.of
 	switch r.treat {
 	case "breaching":
-		v.filled, v.filledBreach = r.n-v.of, true
-		v.of, v.breaching = r.n, v.breaching+v.filled
+		v.filled, v.filledBreach = fill, true
+		v.of, v.breaching = r.n, v.breaching+fill
 		v.state = r.decide(v.breaching)
+		return v
 	case "notBreaching":
-		v.filled, v.of = r.n-v.of, r.n
+		v.filled, v.of = fill, r.n
 		v.state = r.decide(v.breaching)
-	case "ignore":
-		// The state moves only when the real datapoints settle it: M
-		// breaching, or too many good ones for M to be reached.
-		switch {
-		case v.breaching >= r.m:
-			v.state = types.StateValueAlarm
-		case good > r.n-r.m:
-			v.state = types.StateValueOk
-		}
-	default: // missing
-		// With no datapoint at all the alarm has insufficient data;
-		// with some, they decide alone: ALARM when every one breaches
-		// up to M of them (the table's last row: - - X - - is ALARM).
-		switch {
-		case v.of == 0:
-			v.state = types.StateValueInsufficientData
-		case v.breaching >= min(r.m, v.of):
-			v.state = types.StateValueAlarm
-		default:
-			v.state = types.StateValueOk
-		}
+		return v
+	}
+	switch {
+	case v.breaching >= r.m:
+		v.state = types.StateValueAlarm
+	case good > 0:
+		v.state = types.StateValueOk
+	case r.treat == "ignore":
+		// the state stays
+	case v.of > 0 && oldestReal < oldestFilled(slots, fill):
+		v.state = types.StateValueAlarm
+	default:
+		v.state = types.StateValueInsufficientData
 	}
 	return v
+}
+
+// oldestFilled is the position of the oldest of the fill most recent
+// missing periods of slots: the missing datapoints that stand in.
+func oldestFilled(slots []*datapoint, fill int) int {
+	pos := len(slots)
+	for i := len(slots) - 1; i >= 0 && fill > 0; i-- {
+		if slots[i] == nil {
+			pos, fill = i, fill-1
+		}
+	}
+	return pos
 }
 
 func (r rule) decide(breaching int) types.StateValue {
@@ -161,9 +175,14 @@ var operatorWords = map[types.ComparisonOperator]string{
 }
 
 // reason is the StateReason of a move from one state to v's, in AWS's
-// words: "Threshold Crossed: 3 out of the last 3 datapoints [12.0
-// (29/11/26 10:01:00), ...] were greater than the threshold (10.0)
-// (minimum 3 datapoints for OK -> ALARM transition)."
+// words. An alarm given DatapointsToAlarm says "Threshold Crossed: 3 out
+// of the last 3 datapoints [12.0 (29/11/26 10:01:00), ...] were greater
+// than the threshold (10.0) (minimum 3 datapoints for OK -> ALARM
+// transition)."; one without, such as Application Auto Scaling's target
+// tracking alarms, "Threshold Crossed: 2 datapoints [0.0 (09/01/23
+// 14:02:00), 1.0 (09/01/23 14:01:00)] were not greater than the threshold
+// (42.0)." (a DescribeAlarms answer recorded in
+// https://github.com/overmindtech/aws-source/blob/main/sources/cloudwatch/alarm_test.go).
 func (r rule) reason(v verdict, from types.StateValue) string {
 	if v.state == types.StateValueInsufficientData {
 		return "Insufficient Data: " + plural(r.n, "datapoint") + " " + wasWere(r.n) + " unknown."
@@ -187,42 +206,65 @@ func (r rule) reason(v verdict, from types.StateValue) string {
 	if !alarming {
 		words = "not " + words
 	}
+	if !r.mOfN {
+		return fmt.Sprintf("Threshold Crossed: %s [%s] %s %s the threshold (%s).",
+			plural(len(listed), "datapoint"), strings.Join(listed, ", "), wasWere(len(listed)), words, javaDouble(r.threshold))
+	}
 	count, minimum := v.breaching, r.m
 	if !alarming {
 		count, minimum = v.of-v.breaching, r.n-r.m+1
-	}
-	if v.of == 1 && r.n == 1 && !r.mOfN {
-		return fmt.Sprintf("Threshold Crossed: 1 datapoint [%s] was %s the threshold (%s).", strings.Join(listed, ", "), words, javaDouble(r.threshold))
 	}
 	return fmt.Sprintf("Threshold Crossed: %d out of the last %d datapoints [%s] %s %s the threshold (%s) (minimum %s for %s -> %s transition).",
 		count, v.of, strings.Join(listed, ", "), wasWere(count), words, javaDouble(r.threshold), plural(minimum, "datapoint"), from, v.state)
 }
 
-// reasonData is the StateReasonData JSON of an evaluation at now over the
-// range from start: the statistic ("" for metric math), period, the
-// datapoints evaluated.
-func (r rule) reasonData(v verdict, now, start time.Time, stat string, period int32) string {
+// javaNumber is a number that JSON shows as CloudWatch's StateReasonData
+// does (1.0, not 1).
+type javaNumber float64
+
+// MarshalJSON implements json.Marshaler.
+func (n javaNumber) MarshalJSON() ([]byte, error) {
+	if math.IsNaN(float64(n)) || math.IsInf(float64(n), 0) {
+		return []byte("null"), nil
+	}
+	return []byte(javaDouble(float64(n))), nil
+}
+
+// reasonData is the StateReasonData JSON of an evaluation at now, as AWS
+// writes it: the statistic ("" for metric math), unit, period, the
+// datapoints evaluated (recentDatapoints oldest first,
+// evaluatedDatapoints newest first) and startDate, the oldest one's time.
+func (r rule) reasonData(v verdict, now time.Time, stat, unit string, period int32) string {
 	type evaluated struct {
-		Timestamp   string  `json:"timestamp"`
-		SampleCount float64 `json:"sampleCount,omitempty"`
-		Value       float64 `json:"value"`
+		Timestamp   string      `json:"timestamp"`
+		SampleCount *javaNumber `json:"sampleCount,omitempty"`
+		Value       javaNumber  `json:"value"`
 	}
 	data := struct {
-		Version             string      `json:"version"`
-		QueryDate           string      `json:"queryDate"`
-		StartDate           string      `json:"startDate"`
-		Statistic           string      `json:"statistic,omitempty"`
-		Period              int32       `json:"period"`
-		RecentDatapoints    []float64   `json:"recentDatapoints"`
-		Threshold           float64     `json:"threshold"`
-		EvaluatedDatapoints []evaluated `json:"evaluatedDatapoints"`
-	}{Version: "1.0", QueryDate: now.UTC().Format(historyTime), StartDate: start.UTC().Format(historyTime), Statistic: stat,
-		Period: period, RecentDatapoints: []float64{}, Threshold: r.threshold, EvaluatedDatapoints: []evaluated{}}
+		Version             string       `json:"version"`
+		QueryDate           string       `json:"queryDate"`
+		StartDate           string       `json:"startDate,omitempty"`
+		Unit                string       `json:"unit,omitempty"`
+		Statistic           string       `json:"statistic,omitempty"`
+		Period              int32        `json:"period"`
+		RecentDatapoints    []javaNumber `json:"recentDatapoints"`
+		Threshold           javaNumber   `json:"threshold"`
+		EvaluatedDatapoints []evaluated  `json:"evaluatedDatapoints,omitempty"`
+	}{Version: "1.0", QueryDate: now.UTC().Format(historyTime), Unit: unit, Statistic: stat,
+		Period: period, RecentDatapoints: []javaNumber{}, Threshold: javaNumber(r.threshold)}
 	for i := len(v.used) - 1; i >= 0; i-- {
-		data.RecentDatapoints = append(data.RecentDatapoints, v.used[i].Value)
+		data.RecentDatapoints = append(data.RecentDatapoints, javaNumber(v.used[i].Value))
 	}
 	for _, d := range v.used {
-		data.EvaluatedDatapoints = append(data.EvaluatedDatapoints, evaluated{d.At.UTC().Format(historyTime), d.SampleCount, d.Value})
+		e := evaluated{Timestamp: d.At.UTC().Format(historyTime), Value: javaNumber(d.Value)}
+		if d.SampleCount > 0 {
+			c := javaNumber(d.SampleCount)
+			e.SampleCount = &c
+		}
+		data.EvaluatedDatapoints = append(data.EvaluatedDatapoints, e)
+	}
+	if n := len(v.used); n > 0 {
+		data.StartDate = v.used[n-1].At.UTC().Format(historyTime)
 	}
 	b, _ := json.Marshal(data)
 	return string(b)

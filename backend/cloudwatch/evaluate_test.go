@@ -1,7 +1,6 @@
 package cloudwatch
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -25,10 +24,10 @@ func slotsOf(row string, at time.Time, r rule) []*datapoint {
 	return slots
 }
 
-// TestMissingDataTable: the table of
+// TestMissingDataTable: the two tables of
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-evaluating-missing-data
-// (EvaluationPeriods 3, DatapointsToAlarm 3, an evaluation range of 5
-// periods), row by row, for each TreatMissingData; "" is "Retain current
+// (an evaluation range of 5 periods, oldest first; 3 out of 3, then 2 out
+// of 3), row by row, for each TreatMissingData; "" is "Retain current
 // state".
 func TestMissingDataTable(t *testing.T) {
 	at := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
@@ -38,19 +37,26 @@ func TestMissingDataTable(t *testing.T) {
 		none = types.StateValueInsufficientData
 	)
 	for _, c := range []struct {
+		m                                        int
 		row                                      string
 		missing, ignore, breaching, notBreaching types.StateValue
 	}{
-		{"0-X-X", ok, ok, ok, ok},
-		{"----0", ok, ok, ok, ok},
-		{"-----", none, "", al, ok},
-		{"0XX-X", al, al, al, al},
-		{"--X--", al, "", al, ok},
+		{3, "0-X-X", ok, ok, ok, ok},
+		{3, "0----", ok, ok, ok, ok},
+		{3, "-----", none, "", al, ok},
+		{3, "0XX-X", al, al, al, al},
+		{3, "----X", none, "", al, ok},
+		{3, "X----", al, "", al, ok},
+		{2, "0-X-X", al, al, al, al},
+		{2, "00X0X", al, al, al, al},
+		{2, "0-X--", ok, ok, al, ok},
+		{2, "----0", ok, ok, al, ok},
+		{2, "----X", none, "", al, ok},
 	} {
 		for treat, want := range map[string]types.StateValue{"missing": c.missing, "ignore": c.ignore, "breaching": c.breaching, "notBreaching": c.notBreaching} {
-			r := rule{op: types.ComparisonOperatorGreaterThanThreshold, threshold: 10, n: 3, m: 3, treat: treat}
+			r := rule{op: types.ComparisonOperatorGreaterThanThreshold, threshold: 10, n: 3, m: c.m, treat: treat}
 			if got := r.evaluate(slotsOf(c.row, at, r)).state; got != want {
-				t.Errorf("%s, %s: %q, want %q", c.row, treat, got, want)
+				t.Errorf("%d of 3, %s, %s: %q, want %q", c.m, c.row, treat, got, want)
 			}
 		}
 	}
@@ -88,13 +94,20 @@ func TestMOutOfN(t *testing.T) {
 	}
 }
 
-// TestStateReasons: the reasons in the words AWS's alarms use, as the
-// brief's example and AWS notifications show them ("Threshold Crossed: 3
-// out of the last 3 datapoints [...] were greater than the threshold
-// (10.0) (minimum 3 datapoints for OK -> ALARM transition).").
+// TestStateReasons: the reasons and reason data in AWS's words. With
+// DatapointsToAlarm, as in the brief's example and AWS notifications
+// ("Threshold Crossed: 1 out of the last 1 datapoints [3.0 (05/09/18
+// 07:09:00)] was greater than the threshold (0.0) (minimum 1 datapoint for
+// OK -> ALARM transition)."); without, as a target tracking alarm's
+// DescribeAlarms answer recorded in
+// https://github.com/overmindtech/aws-source/blob/main/sources/cloudwatch/alarm_test.go
+// shows it; with no data, as alarm notifications quote them ("Insufficient
+// Data: 5 datapoints were unknown.", "Threshold Crossed: no datapoints
+// were received for 2 periods and 2 missing datapoints were treated as
+// [Breaching].").
 func TestStateReasons(t *testing.T) {
 	at := time.Date(2026, 11, 29, 10, 1, 0, 0, time.UTC)
-	r := rule{op: types.ComparisonOperatorGreaterThanThreshold, threshold: 10, n: 3, m: 3, treat: "missing"}
+	r := rule{op: types.ComparisonOperatorGreaterThanThreshold, threshold: 10, n: 3, m: 3, treat: "missing", mOfN: true}
 	slots := []*datapoint{nil, nil, {At: at, Value: 12}, {At: at.Add(time.Minute), Value: 11}, {At: at.Add(2 * time.Minute), Value: 15}}
 	v := r.evaluate(slots)
 	want := "Threshold Crossed: 3 out of the last 3 datapoints [15.0 (29/11/26 10:03:00), 11.0 (29/11/26 10:02:00), 12.0 (29/11/26 10:01:00)] were greater than the threshold (10.0) (minimum 3 datapoints for OK -> ALARM transition)."
@@ -107,40 +120,41 @@ func TestStateReasons(t *testing.T) {
 	if got := r.reason(v, types.StateValueAlarm); v.state != types.StateValueOk || got != want {
 		t.Errorf("OK reason:\n got %s %s\nwant %s", v.state, got, want)
 	}
-	one := rule{op: types.ComparisonOperatorGreaterThanOrEqualToThreshold, threshold: 40, n: 1, m: 1, treat: "missing"}
-	v = one.evaluate([]*datapoint{{At: at, Value: 45.5}})
-	if got := one.reason(v, types.StateValueInsufficientData); got != "Threshold Crossed: 1 datapoint [45.5 (29/11/26 10:01:00)] was greater than or equal to the threshold (40.0)." {
-		t.Errorf("one datapoint: %s", got)
+	one := rule{op: types.ComparisonOperatorGreaterThanThreshold, threshold: 0, n: 1, m: 1, treat: "missing", mOfN: true}
+	v = one.evaluate([]*datapoint{{At: time.Date(2018, 9, 5, 7, 9, 0, 0, time.UTC), Value: 3}})
+	if got := one.reason(v, types.StateValueOk); got != "Threshold Crossed: 1 out of the last 1 datapoints [3.0 (05/09/18 07:09:00)] was greater than the threshold (0.0) (minimum 1 datapoint for OK -> ALARM transition)." {
+		t.Errorf("1 of 1: %s", got)
 	}
-	v = one.evaluate([]*datapoint{nil, nil})
-	if got := one.reason(v, types.StateValueOk); v.state != types.StateValueInsufficientData || got != "Insufficient Data: 1 datapoint was unknown." {
+
+	// The target tracking alarm: Sum, 60 s, 2 periods, > 42.
+	tt := rule{op: types.ComparisonOperatorGreaterThanThreshold, threshold: 42, n: 2, m: 2, treat: "missing"}
+	at = time.Date(2023, 1, 9, 14, 1, 0, 0, time.UTC)
+	v = tt.evaluate([]*datapoint{nil, nil, {At: at, Value: 1, SampleCount: 1}, {At: at.Add(time.Minute), Value: 0, SampleCount: 1}})
+	if got := tt.reason(v, types.StateValueInsufficientData); v.state != types.StateValueOk || got != "Threshold Crossed: 2 datapoints [0.0 (09/01/23 14:02:00), 1.0 (09/01/23 14:01:00)] were not greater than the threshold (42.0)." {
+		t.Errorf("without DatapointsToAlarm: %s %s", v.state, got)
+	}
+	data := tt.reasonData(v, time.Date(2023, 1, 9, 14, 7, 25, 504e6, time.UTC), "Sum", "", 60)
+	if want := `{"version":"1.0","queryDate":"2023-01-09T14:07:25.504+0000","startDate":"2023-01-09T14:01:00.000+0000","statistic":"Sum","period":60,"recentDatapoints":[1.0,0.0],"threshold":42.0,"evaluatedDatapoints":[{"timestamp":"2023-01-09T14:02:00.000+0000","sampleCount":1.0,"value":0.0}`; !strings.HasPrefix(data, want) {
+		t.Errorf("StateReasonData:\n got %s\nwant %s...", data, want)
+	}
+
+	five := rule{op: types.ComparisonOperatorGreaterThanThreshold, threshold: 1, n: 5, m: 5, treat: "missing"}
+	v = five.evaluate(make([]*datapoint, 7))
+	if got := five.reason(v, types.StateValueOk); v.state != types.StateValueInsufficientData || got != "Insufficient Data: 5 datapoints were unknown." {
 		t.Errorf("no data: %s %s", v.state, got)
 	}
 	br := rule{op: types.ComparisonOperatorGreaterThanThreshold, threshold: 1, n: 2, m: 2, treat: "breaching"}
-	v = br.evaluate([]*datapoint{nil, nil, nil, nil})
+	v = br.evaluate(make([]*datapoint, 4))
 	if got := br.reason(v, types.StateValueOk); got != "Threshold Crossed: no datapoints were received for 2 periods and 2 missing datapoints were treated as [Breaching]." {
 		t.Errorf("breaching fill: %s", got)
 	}
-
-	var data struct {
-		Version             string    `json:"version"`
-		Period              int       `json:"period"`
-		Statistic           string    `json:"statistic"`
-		RecentDatapoints    []float64 `json:"recentDatapoints"`
-		Threshold           float64   `json:"threshold"`
-		EvaluatedDatapoints []struct {
-			Timestamp string  `json:"timestamp"`
-			Value     float64 `json:"value"`
-		} `json:"evaluatedDatapoints"`
+	nb := rule{op: types.ComparisonOperatorGreaterThanThreshold, threshold: 1, n: 1, m: 1, treat: "notBreaching"}
+	v = nb.evaluate(make([]*datapoint, 3))
+	if got := nb.reason(v, types.StateValueAlarm); got != "Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint was treated as [NonBreaching]." {
+		t.Errorf("not breaching fill: %s", got)
 	}
-	v = r.evaluate(slots)
-	raw := r.reasonData(v, at.Add(3*time.Minute+5*time.Second), at.Add(-2*time.Minute), "Average", 60)
-	if err := json.Unmarshal([]byte(raw), &data); err != nil {
-		t.Fatal(err)
-	}
-	if data.Version != "1.0" || data.Period != 60 || data.Statistic != "Average" || data.Threshold != 10 || len(data.RecentDatapoints) != 3 ||
-		data.RecentDatapoints[2] != 5 || data.EvaluatedDatapoints[0].Timestamp != "2026-11-29T10:03:00.000+0000" || !strings.Contains(raw, `"queryDate":"2026-11-29T10:04:05.000+0000"`) {
-		t.Errorf("StateReasonData = %s", raw)
+	if data := nb.reasonData(v, at, "Sum", "Count", 60); data != `{"version":"1.0","queryDate":"2023-01-09T14:01:00.000+0000","unit":"Count","statistic":"Sum","period":60,"recentDatapoints":[],"threshold":1.0}` {
+		t.Errorf("StateReasonData without datapoints: %s", data)
 	}
 }
 

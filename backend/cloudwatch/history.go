@@ -20,8 +20,8 @@ import (
 // Alarm history
 // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmHistory.html):
 // configuration changes, state changes and action runs, kept when the
-// alarm is deleted, for 30 days
-// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarm-history).
+// alarm is deleted, for 30 days ("CloudWatch preserves alarm history for
+// 30 days", https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html).
 
 // kindHistory is one alarm history item, parented by its alarm's name,
 // named by its type; its id orders the items by time.
@@ -56,52 +56,82 @@ func historyItem(a types.MetricAlarm, typ types.HistoryItemType, summary string,
 		HistorySummary: aws.String(summary), HistoryData: aws.String(string(raw)), Timestamp: aws.Time(now)}
 }
 
-// configurationItem is the ConfigurationUpdate item of PutMetricAlarm:
-// the alarm created, or updated with the fields that changed.
+// configurationItem is the ConfigurationUpdate item of PutMetricAlarm
+// (or of Enable/DisableAlarmActions): the alarm created, or updated with
+// the earlier values of the fields that changed.
 func configurationItem(a, old types.MetricAlarm, created bool, now time.Time) types.AlarmHistoryItem {
 	name := aws.ToString(a.AlarmName)
 	if created {
-		return historyItem(a, types.HistoryItemTypeConfigurationUpdate, fmt.Sprintf("Alarm %q created", name),
-			map[string]any{"type": "Create", "version": "1.0", "createdAlarm": alarmJSON(a)}, now)
+		return historyItem(a, types.HistoryItemTypeConfigurationUpdate, fmt.Sprintf("Alarm %q created", name), struct {
+			Version      string        `json:"version"`
+			Type         string        `json:"type"`
+			CreatedAlarm alarmSnapshot `json:"createdAlarm"`
+		}{"1.0", "Create", snapshotOf(a)}, now)
 	}
-	was, is := alarmJSON(old), alarmJSON(a)
-	changed := map[string]any{}
+	var was, is map[string]json.RawMessage
+	json.Unmarshal([]byte(mustJSON(snapshotOf(old))), &was)
+	json.Unmarshal([]byte(mustJSON(snapshotOf(a))), &is)
+	changed := map[string]json.RawMessage{}
 	for k, v := range was {
-		if k == "alarmConfigurationUpdatedTimestamp" {
-			continue
-		}
-		if x, _ := json.Marshal(v); string(x) != mustJSON(is[k]) {
+		if k != "alarmConfigurationUpdatedTimestamp" && string(v) != string(is[k]) {
 			changed[k] = v
 		}
 	}
-	return historyItem(a, types.HistoryItemTypeConfigurationUpdate, fmt.Sprintf("Alarm %q updated", name),
-		map[string]any{"type": "Update", "version": "1.0", "updatedAlarm": is, "originalUpdatedFields": changed}, now)
+	return historyItem(a, types.HistoryItemTypeConfigurationUpdate, fmt.Sprintf("Alarm %q updated", name), struct {
+		Version               string                     `json:"version"`
+		Type                  string                     `json:"type"`
+		UpdatedAlarm          alarmSnapshot              `json:"updatedAlarm"`
+		OriginalUpdatedFields map[string]json.RawMessage `json:"originalUpdatedFields"`
+	}{"1.0", "Update", snapshotOf(a), changed}, now)
 }
 
 // deletionItem is the ConfigurationUpdate item of DeleteAlarms.
 func deletionItem(a types.MetricAlarm, now time.Time) types.AlarmHistoryItem {
-	return historyItem(a, types.HistoryItemTypeConfigurationUpdate, fmt.Sprintf("Alarm %q deleted", aws.ToString(a.AlarmName)),
-		map[string]any{"type": "Delete", "version": "1.0", "deletedAlarm": alarmJSON(a)}, now)
+	return historyItem(a, types.HistoryItemTypeConfigurationUpdate, fmt.Sprintf("Alarm %q deleted", aws.ToString(a.AlarmName)), struct {
+		Version      string        `json:"version"`
+		Type         string        `json:"type"`
+		DeletedAlarm alarmSnapshot `json:"deletedAlarm"`
+	}{"1.0", "Delete", snapshotOf(a)}, now)
 }
 
-// stateItem is the StateUpdate item of a move from old to a's state.
+// stateItem is the StateUpdate item of a move from old to a's state, its
+// HistoryData as the aws CLI's describe-alarm-history example shows it:
+// {"version":"1.0","oldState":{...},"newState":{...,"stateReasonData":{...}}}.
 func stateItem(a types.MetricAlarm, old types.StateValue, oldReason string, now time.Time) types.AlarmHistoryItem {
-	newState := map[string]any{"stateValue": a.StateValue, "stateReason": aws.ToString(a.StateReason)}
-	if d := aws.ToString(a.StateReasonData); d != "" {
-		newState["stateReasonData"] = json.RawMessage(d)
+	type state struct {
+		StateValue      types.StateValue `json:"stateValue"`
+		StateReason     string           `json:"stateReason"`
+		StateReasonData json.RawMessage  `json:"stateReasonData,omitempty"`
 	}
-	return historyItem(a, types.HistoryItemTypeStateUpdate, fmt.Sprintf("Alarm updated from %s to %s", old, a.StateValue),
-		map[string]any{"version": "1.0", "oldState": map[string]any{"stateValue": old, "stateReason": oldReason}, "newState": newState}, now)
+	newState := state{StateValue: a.StateValue, StateReason: aws.ToString(a.StateReason)}
+	if d := aws.ToString(a.StateReasonData); d != "" && json.Valid([]byte(d)) {
+		newState.StateReasonData = json.RawMessage(d)
+	}
+	data := struct {
+		Version  string `json:"version"`
+		OldState state  `json:"oldState"`
+		NewState state  `json:"newState"`
+	}{"1.0", state{StateValue: old, StateReason: oldReason}, newState}
+	return historyItem(a, types.HistoryItemTypeStateUpdate, fmt.Sprintf("Alarm updated from %s to %s", old, a.StateValue), data, now)
 }
 
 // actionItem is the Action item of one run of action arn: its success,
-// or its failure err.
+// or its failure err, in AWS's words ("Successfully executed action
+// arn:...", "Failed to execute action arn:... Received error: \"...\"",
+// https://github.com/aws/aws-cdk/issues/11121,
+// https://github.com/ASFHyP3/hyp3/issues/762) and with its HistoryData
+// fields (https://github.com/aws/aws-sdk-java/issues/1723).
 func actionItem(a types.MetricAlarm, arn string, err error, now time.Time) types.AlarmHistoryItem {
-	data := map[string]any{"actionState": "Succeeded", "stateUpdateTimestamp": aws.ToTime(a.StateUpdatedTimestamp).UnixMilli(), "notificationResource": arn}
+	data := struct {
+		Error                *string `json:"error"`
+		ActionState          string  `json:"actionState"`
+		NotificationResource string  `json:"notificationResource"`
+		StateUpdateTimestamp int64   `json:"stateUpdateTimestamp"`
+	}{ActionState: "Succeeded", NotificationResource: arn, StateUpdateTimestamp: aws.ToTime(a.StateUpdatedTimestamp).UnixMilli()}
 	summary := "Successfully executed action " + arn
 	if err != nil {
-		data["actionState"], data["error"] = "Failed", err.Error()
-		summary = "Failed to execute action " + arn
+		data.Error, data.ActionState = aws.String(err.Error()), "Failed"
+		summary = fmt.Sprintf("Failed to execute action %s. Received error: \"%s\"", arn, err.Error())
 	}
 	return historyItem(a, types.HistoryItemTypeAction, summary, data, now)
 }
@@ -111,42 +141,58 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-// alarmJSON is an alarm's configuration and state as HistoryData shows
-// it: the API's fields in camel case.
-func alarmJSON(a types.MetricAlarm) map[string]any {
-	out := map[string]any{
-		"alarmName": aws.ToString(a.AlarmName), "alarmArn": aws.ToString(a.AlarmArn),
-		"actionsEnabled": aws.ToBool(a.ActionsEnabled), "alarmActions": backend.OrEmpty(a.AlarmActions),
-		"oKActions": backend.OrEmpty(a.OKActions), "insufficientDataActions": backend.OrEmpty(a.InsufficientDataActions),
-		"evaluationPeriods": aws.ToInt32(a.EvaluationPeriods), "threshold": aws.ToFloat64(a.Threshold),
-		"comparisonOperator": a.ComparisonOperator, "treatMissingData": aws.ToString(a.TreatMissingData),
-		"stateValue": a.StateValue, "stateReason": aws.ToString(a.StateReason),
-		"alarmConfigurationUpdatedTimestamp": aws.ToTime(a.AlarmConfigurationUpdatedTimestamp).UTC().Format(historyTime),
+// alarmSnapshot is an alarm as ConfigurationUpdate items show it: the
+// API's fields in camel case, in the order of a created alarm's
+// HistoryData as describe-alarm-history output quoted in a public README
+// shows it ({"alarmName":...,"threshold":1.0,...,"okactions":[]}).
+type alarmSnapshot struct {
+	AlarmName                          string                  `json:"alarmName"`
+	AlarmDescription                   *string                 `json:"alarmDescription,omitempty"`
+	AlarmArn                           string                  `json:"alarmArn"`
+	AlarmConfigurationUpdatedTimestamp string                  `json:"alarmConfigurationUpdatedTimestamp"`
+	Namespace                          *string                 `json:"namespace,omitempty"`
+	MetricName                         *string                 `json:"metricName,omitempty"`
+	Statistic                          types.Statistic         `json:"statistic,omitempty"`
+	ExtendedStatistic                  *string                 `json:"extendedStatistic,omitempty"`
+	Period                             *int32                  `json:"period,omitempty"`
+	Dimensions                         []dimensionSnapshot     `json:"dimensions,omitempty"`
+	Metrics                            []types.MetricDataQuery `json:"metrics,omitempty"`
+	Unit                               types.StandardUnit      `json:"unit,omitempty"`
+	Threshold                          javaNumber              `json:"threshold"`
+	ComparisonOperator                 string                  `json:"comparisonOperator"`
+	EvaluationPeriods                  int32                   `json:"evaluationPeriods"`
+	DatapointsToAlarm                  *int32                  `json:"datapointsToAlarm,omitempty"`
+	TreatMissingData                   string                  `json:"treatMissingData,omitempty"`
+	StateValue                         types.StateValue        `json:"stateValue"`
+	StateUpdatedTimestamp              string                  `json:"stateUpdatedTimestamp"`
+	ActionsEnabled                     bool                    `json:"actionsEnabled"`
+	AlarmActions                       []string                `json:"alarmActions"`
+	InsufficientDataActions            []string                `json:"insufficientDataActions"`
+	OKActions                          []string                `json:"okactions"`
+}
+
+type dimensionSnapshot struct {
+	Value string `json:"value"`
+	Name  string `json:"name"`
+}
+
+func snapshotOf(a types.MetricAlarm) alarmSnapshot {
+	s := alarmSnapshot{
+		AlarmName: aws.ToString(a.AlarmName), AlarmDescription: a.AlarmDescription, AlarmArn: aws.ToString(a.AlarmArn),
+		AlarmConfigurationUpdatedTimestamp: aws.ToTime(a.AlarmConfigurationUpdatedTimestamp).UTC().Format(historyTime),
+		Namespace:                          a.Namespace, MetricName: a.MetricName, Statistic: a.Statistic, ExtendedStatistic: a.ExtendedStatistic, Period: a.Period,
+		Metrics: a.Metrics, Unit: a.Unit, Threshold: javaNumber(aws.ToFloat64(a.Threshold)), ComparisonOperator: string(a.ComparisonOperator),
+		EvaluationPeriods: aws.ToInt32(a.EvaluationPeriods), DatapointsToAlarm: a.DatapointsToAlarm, StateValue: a.StateValue,
+		StateUpdatedTimestamp: aws.ToTime(a.StateUpdatedTimestamp).UTC().Format(historyTime), ActionsEnabled: aws.ToBool(a.ActionsEnabled),
+		AlarmActions: backend.OrEmpty(a.AlarmActions), InsufficientDataActions: backend.OrEmpty(a.InsufficientDataActions), OKActions: backend.OrEmpty(a.OKActions),
 	}
-	if a.AlarmDescription != nil {
-		out["alarmDescription"] = *a.AlarmDescription
+	if t := aws.ToString(a.TreatMissingData); t != "missing" {
+		s.TreatMissingData = t
 	}
-	if a.DatapointsToAlarm != nil {
-		out["datapointsToAlarm"] = *a.DatapointsToAlarm
-	}
-	if a.Unit != "" {
-		out["unit"] = a.Unit
-	}
-	if len(a.Metrics) > 0 {
-		out["metrics"] = a.Metrics
-		return out
-	}
-	dims := make([]map[string]string, 0, len(a.Dimensions))
 	for _, d := range a.Dimensions {
-		dims = append(dims, map[string]string{"name": aws.ToString(d.Name), "value": aws.ToString(d.Value)})
+		s.Dimensions = append(s.Dimensions, dimensionSnapshot{aws.ToString(d.Value), aws.ToString(d.Name)})
 	}
-	out["namespace"], out["metricName"], out["dimensions"], out["period"] = aws.ToString(a.Namespace), aws.ToString(a.MetricName), dims, aws.ToInt32(a.Period)
-	if a.Statistic != "" {
-		out["statistic"] = a.Statistic
-	} else {
-		out["extendedStatistic"] = aws.ToString(a.ExtendedStatistic)
-	}
-	return out
+	return s
 }
 
 // DescribeAlarmHistory lists history items, newest first unless ScanBy

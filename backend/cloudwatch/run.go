@@ -136,7 +136,7 @@ func (b *Backend) evaluateAlarm(ctx context.Context, s backend.Scope, a types.Me
 	if stat == "" {
 		stat = aws.ToString(a.ExtendedStatistic)
 	}
-	moved, err := b.transition(ctx, s, a, v.state, r.reason(v, a.StateValue), r.reasonData(v, now, start, stat, period), now)
+	moved, err := b.transition(ctx, s, a, v.state, r.reason(v, a.StateValue), r.reasonData(v, now, stat, string(a.Unit), period), now)
 	if moved == nil {
 		return err
 	}
@@ -255,9 +255,11 @@ func (b *Backend) transition(ctx context.Context, s backend.Scope, a types.Metri
 }
 
 // isAutoScaling reports whether an action is an Auto Scaling policy's
-// (EC2 or Application Auto Scaling): those keep being run once a minute
-// while the alarm stays in the state
-// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-actions).
+// (EC2 or Application Auto Scaling): those keep being run while the
+// alarm stays in the state
+// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-actions),
+// "once each minute ..., regardless of the configured time period"
+// (https://repost.aws/knowledge-center/autoscaling-policy-cloudwatch-alarm).
 func isAutoScaling(arn string) bool {
 	return strings.HasPrefix(arn, "arn:aws:autoscaling:")
 }

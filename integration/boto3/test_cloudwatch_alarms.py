@@ -58,7 +58,7 @@ def test_alarm_lifecycle(aws):
 
     history = cw.describe_alarm_history(AlarmName="api-latency")["AlarmHistoryItems"]
     assert [(h["HistoryItemType"], h["HistorySummary"]) for h in history] == [
-        ("Action", "Failed to execute action arn:aws:sns:%s:%s:ops" % (REGION, ACCOUNT)),
+        ("Action", 'Failed to execute action arn:aws:sns:%s:%s:ops. Received error: "berth does not run sns actions"' % (REGION, ACCOUNT)),
         ("StateUpdate", "Alarm updated from INSUFFICIENT_DATA to OK"),
         ("ConfigurationUpdate", 'Alarm "api-latency" created'),
     ]
