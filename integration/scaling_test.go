@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	aas "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 )
@@ -154,3 +158,59 @@ func lbDimension(arn string) string {
 	return arn[strings.Index(arn, ":loadbalancer/")+len(":loadbalancer/"):]
 }
 func tgDimension(arn string) string { return arn[strings.LastIndex(arn, ":")+1:] }
+
+// TestDeploymentAlarmRollback: a rolling deployment watched by a
+// CloudWatch alarm on the ALB's HTTPCode_Target_5XX_Count fails when the
+// new revision's errors, counted by the load balancer that serves them,
+// put the alarm into ALARM, and the service rolls back to the revision
+// before.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html
+func TestDeploymentAlarmRollback(t *testing.T) {
+	t.Parallel()
+	b := startT(t, filepath.Join(t.TempDir(), "data"), "--cloudwatch-minute", "1s")
+	ctx, c := context.Background(), b.clients("us-east-1")
+	_, cw := scalingClients(b, c.region)
+	f := newFront(t, ctx, c, b, "alarmed", 1)
+	lb := try(c.elbv2.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{Names: []string{"alarmed"}})).must(t).LoadBalancers[0]
+	try(cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("web-5xx"), Namespace: aws.String("AWS/ApplicationELB"),
+		MetricName: aws.String("HTTPCode_Target_5XX_Count"), Statistic: cwtypes.StatisticSum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1),
+		Dimensions: []cwtypes.Dimension{{Name: aws.String("LoadBalancer"), Value: aws.String(lbDimension(*lb.LoadBalancerArn))},
+			{Name: aws.String("TargetGroup"), Value: aws.String(tgDimension(f.tg))}},
+		Threshold: aws.Float64(0), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold, TreatMissingData: aws.String("notBreaching")})).must(t)
+	register(t, ctx, c, "web", types.NetworkModeBridge, version("v1", false))
+	createBehind(t, ctx, c, f, 2, &types.DeploymentConfiguration{
+		Alarms: &types.DeploymentAlarms{AlarmNames: []string{"web-5xx"}, Enable: true, Rollback: true},
+	})
+	inService(t, ctx, c, f.tg, 2)
+	stable(t, ctx, c, "c", "web")
+	good := describeService(t, ctx, c, "web")
+
+	load := startPaced(f.url+"/", 2, 50*time.Millisecond)
+	defer load.end()
+	bad := version("v2", false)
+	bad.Environment = append(bad.Environment, types.KeyValuePair{Name: aws.String("ERRORS"), Value: aws.String("1")})
+	register(t, ctx, c, "web", types.NetworkModeBridge, bad)
+	updated := try(c.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("c"), Service: aws.String("web"), TaskDefinition: aws.String("web:2")})).must(t).Service
+	failedID := aws.ToString(updated.Deployments[0].Id)
+	within(t, 3*time.Minute, "the deployment failed on its alarm and rolled back", func() bool {
+		svc := describeService(t, ctx, c, "web")
+		return strings.HasSuffix(aws.ToString(svc.TaskDefinition), "web:1") && slices.ContainsFunc(svc.Deployments, func(d types.Deployment) bool {
+			return aws.ToString(d.Id) == failedID && d.RolloutState == types.DeploymentRolloutStateFailed &&
+				strings.Contains(aws.ToString(d.RolloutStateReason), "web-5xx")
+		})
+	})
+	stable(t, ctx, c, "c", "web")
+	svc := describeService(t, ctx, c, "web")
+	if d := svc.Deployments[0]; len(svc.Deployments) != 1 || aws.ToString(d.TaskDefinition) != aws.ToString(good.TaskDefinition) {
+		t.Fatalf("deployments after the rollback = %s", taskJSON(svc.Deployments))
+	}
+	sd := try(c.ecs.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{aws.ToString(updated.CurrentServiceDeployment)}})).must(t).ServiceDeployments[0]
+	if sd.Status != types.ServiceDeploymentStatusRollbackSuccessful || sd.Alarms == nil || sd.Alarms.Status != types.ServiceDeploymentRollbackMonitorsStatusTriggered ||
+		!slices.Equal(sd.Alarms.TriggeredAlarmNames, []string{"web-5xx"}) {
+		t.Fatalf("service deployment = %s", taskJSON(sd))
+	}
+	inService(t, ctx, c, f.tg, 2)
+	if body := get(t, f.url+"/"); !strings.Contains(body, `"app":"v1"`) {
+		t.Fatalf("after the rollback the ALB answers %s", body)
+	}
+}

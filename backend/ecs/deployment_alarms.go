@@ -45,13 +45,17 @@ func (b *Backend) watchedAlarms(ctx context.Context, s scope, dc *types.Deployme
 }
 
 // bakeTime is how long a deployment watched by alarms stays in progress
-// after it began: the longest of the alarms' evaluation windows.
-func bakeTime(alarms []cwtypes.MetricAlarm) time.Duration {
-	var bake time.Duration
+// after it began: the longest of the alarms' evaluation windows, in
+// CloudWatch minutes of length minute.
+func bakeTime(alarms []cwtypes.MetricAlarm, minute time.Duration) time.Duration {
+	var seconds int64
 	for _, a := range alarms {
-		bake = max(bake, time.Duration(aws.ToInt32(a.Period))*time.Duration(aws.ToInt32(a.EvaluationPeriods))*time.Second)
+		seconds = max(seconds, int64(aws.ToInt32(a.Period))*int64(aws.ToInt32(a.EvaluationPeriods)))
 	}
-	return bake
+	if minute <= 0 {
+		minute = time.Minute
+	}
+	return time.Duration(seconds) * minute / 60
 }
 
 // firing returns the names of the alarms that went into ALARM after the
@@ -95,11 +99,11 @@ func (b *Backend) checkAlarms(tx *sqlite.Tx, s scope, svc *types.Service, alarms
 
 // holdsForBake reports whether the deployment may not complete yet: its
 // alarms' bake time has not passed since it began.
-func holdsForBake(svc *types.Service, alarms []cwtypes.MetricAlarm, now time.Time) bool {
+func (b *Backend) holdsForBake(svc *types.Service, alarms []cwtypes.MetricAlarm, now time.Time) bool {
 	if len(alarms) == 0 || len(svc.Deployments) == 0 {
 		return false
 	}
-	return now.Before(aws.ToTime(svc.Deployments[0].CreatedAt).Add(bakeTime(alarms)))
+	return now.Before(aws.ToTime(svc.Deployments[0].CreatedAt).Add(bakeTime(alarms, b.AlarmMinute)))
 }
 
 // deploymentFailure is why a deployment failed, for failDeployment.

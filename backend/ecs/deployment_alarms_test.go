@@ -29,10 +29,13 @@ func TestFiringAlarms(t *testing.T) {
 	if got := firing(alarms, began); !slices.Equal(got, []string{"cpu", "errors"}) {
 		t.Errorf("firing = %v, want [cpu errors]", got)
 	}
-	if got := bakeTime(alarms); got != 3*time.Minute {
+	if got := bakeTime(alarms, 0); got != 3*time.Minute {
 		t.Errorf("bake time = %v, want the longest evaluation window, 3m", got)
 	}
-	if bakeTime(nil) != 0 {
+	if got := bakeTime(alarms, 2*time.Second); got != 6*time.Second {
+		t.Errorf("bake time in two-second minutes = %v, want 6s", got)
+	}
+	if bakeTime(nil, 0) != 0 {
 		t.Error("no alarms, yet a bake time")
 	}
 }

@@ -66,8 +66,12 @@ type Backend struct {
 	Secrets    SecretStore
 
 	// Alarms, when set, is CloudWatch: the alarms that watch services'
-	// deployments (deploymentConfiguration.alarms). Set it before serving.
-	Alarms Alarms
+	// deployments (deploymentConfiguration.alarms); AlarmMinute is how
+	// long its minute lasts (--cloudwatch-minute; zero for a minute),
+	// which the deployments' bake time is counted in. Set them before
+	// serving.
+	Alarms      Alarms
+	AlarmMinute time.Duration
 }
 
 // Registry resolves images that name ECR repositories to what the Docker

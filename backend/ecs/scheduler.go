@@ -140,7 +140,7 @@ func (a *Agent) scheduleService(ctx context.Context, s scope, arn string, tasks 
 		if throttled {
 			p.start = 0
 		}
-		p.hold = holdsForBake(&svc, alarms, *now)
+		p.hold = a.b.holdsForBake(&svc, alarms, *now)
 		before, err := json.Marshal(svc)
 		if err != nil {
 			return err

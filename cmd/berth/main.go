@@ -399,7 +399,8 @@ func run(args []string) error {
 		go asBackend.InstancesLeft(context.WithoutCancel(ctx), ids)
 	}
 	ecsBackend.LoadBalancers, ecsBackend.Logs, ecsBackend.Roles, ecsBackend.Network = elbBackend, logsBackend, iamBackend, ec2Backend
-	ecsBackend.AutoScaling, ecsBackend.Parameters, ecsBackend.Secrets, ecsBackend.Alarms = asBackend, ssmBackend, smBackend, cwBackend
+	ecsBackend.AutoScaling, ecsBackend.Parameters, ecsBackend.Secrets = asBackend, ssmBackend, smBackend
+	ecsBackend.Alarms, ecsBackend.AlarmMinute = cwBackend, c.cloudwatchMinute
 	var agent *ecs.Agent
 	reset := func(ctx context.Context) error {
 		if err := store.Wipe(ctx, backend.KindInstance, pki.Kind); err != nil {

@@ -94,6 +94,10 @@ func serve() {
 	host, _ := os.Hostname()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		if os.Getenv("ERRORS") == "1" { // a bad revision: healthy, yet every answer an error
+			http.Error(w, "broken", http.StatusInternalServerError)
+			return
+		}
 		json.NewEncoder(w).Encode(map[string]string{"hostname": host, "app": os.Getenv("APP_NAME")})
 	})
 	mux.HandleFunc("GET /env", func(w http.ResponseWriter, r *http.Request) {
