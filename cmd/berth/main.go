@@ -79,6 +79,7 @@ type config struct {
 	lbNetwork        string
 	taskEndpoint     string
 	registryListen   string
+	ecsMetrics       time.Duration
 	// show is the /_berth path whose answer a subcommand prints.
 	show string
 }
@@ -144,6 +145,7 @@ func parseFlags(args []string, env func(string) (string, bool), stderr io.Writer
 	fs.StringVar(&c.lbNetwork, "lb-network", "127.10.0.0/16", "local addresses for load balancers, one each; none: serve the API only, no listeners")
 	fs.StringVar(&c.registryListen, "registry-listen", "127.0.0.1:4567", "address of the ECR image registry (docker push and pull); none: no registry")
 	fs.StringVar(&c.taskEndpoint, "task-endpoint", "169.254.170.2/24", "address (and its network) of the task metadata and credentials endpoint containers reach; none: no endpoint")
+	fs.DurationVar(&c.ecsMetrics, "ecs-metrics-period", time.Minute, "how often berth publishes the AWS/ECS CPUUtilization and MemoryUtilization of services and clusters (a minute as ECS; shorter for tests and demos)")
 	fs.BoolVar(&c.cleanContainers, "clean-containers", false, "remove every container and network any berth created, then exit")
 
 	// The environment sets defaults: through each flag's own parser (so
@@ -203,6 +205,9 @@ func parseFlags(args []string, env func(string) (string, bool), stderr io.Writer
 	if len(misplaced) > 0 {
 		fs.Usage()
 		return c, usagef("the %s command does not take %s", command, strings.Join(misplaced, ", "))
+	}
+	if c.ecsMetrics < time.Second {
+		return c, usagef("--ecs-metrics-period %v: the period is a second at least", c.ecsMetrics)
 	}
 	switch command {
 	case "hosts":
@@ -452,6 +457,13 @@ func run(args []string) error {
 		agentDone := make(chan error, 1)
 		go func() { agentDone <- agent.Run(agentCtx) }()
 		defer func() { stopAgent(); <-agentDone }()
+		// The AWS/ECS utilization metrics, from the containers the agent
+		// runs: with --runtime none there are none, and nothing is
+		// published.
+		metrics := ecs.NewMetrics(ecsBackend, docker, instance, cwBackend, c.ecsMetrics, log.With().Str("component", "ecs-metrics").Logger())
+		metricsDone := make(chan struct{})
+		go func() { defer close(metricsDone); metrics.Run(agentCtx) }()
+		defer func() { stopAgent(); <-metricsDone }()
 	}
 
 	ln, err := net.Listen("tcp", c.listen)
