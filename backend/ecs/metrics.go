@@ -63,25 +63,28 @@ func NewMetrics(b *Backend, rt UsageReader, instance string, pub Publisher, peri
 	}
 }
 
-// Run samples and publishes until ctx ends.
+// Run samples and publishes until ctx ends. A sample that takes longer
+// than its share of the period delays the next one (the ticker drops
+// ticks), never the period's publication.
 func (m *Metrics) Run(ctx context.Context) {
-	tick := time.NewTicker(max(m.period/SamplesPerPeriod, time.Millisecond))
-	defer tick.Stop()
-	start, n := m.b.env.Clock(), 0
+	sample := time.NewTicker(max(m.period/SamplesPerPeriod, time.Millisecond))
+	defer sample.Stop()
+	publish := time.NewTicker(m.period)
+	defer publish.Stop()
+	start := m.b.env.Clock()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
-		}
-		if err := m.Sample(ctx); err != nil && ctx.Err() == nil {
-			m.log.Warn().Err(err).Msg("reading the usage of task containers")
-		}
-		if n++; n == SamplesPerPeriod {
+		case <-sample.C:
+			if err := m.Sample(ctx); err != nil && ctx.Err() == nil {
+				m.log.Warn().Err(err).Msg("reading the usage of task containers")
+			}
+		case <-publish.C:
 			if err := m.Publish(ctx, start); err != nil && ctx.Err() == nil {
 				m.log.Warn().Err(err).Msg("publishing the AWS/ECS metrics")
 			}
-			start, n = m.b.env.Clock(), 0
+			start = m.b.env.Clock()
 		}
 	}
 }

@@ -25,8 +25,11 @@ type Usage struct {
 }
 
 // usageCalls bounds the stats calls that Usages makes at once, so that a
-// host with many containers queues them in berth, not in the Engine.
-const usageCalls = 4
+// host with many containers queues them in berth, not in the Engine. A
+// call costs the Engine little CPU but may wait: Engines of API 1.41
+// (Docker 20.10) answer a one-shot call with the reading of their stats
+// collector's next round, up to a second later.
+const usageCalls = 8
 
 // statsDoc is the part of the Engine's stats document that Usage reads.
 // https://docs.docker.com/reference/api/engine/version/v1.47/#tag/Container/operation/ContainerStats
