@@ -34,7 +34,8 @@ type UsageReader interface {
 // services and clusters from the real usage of their tasks' containers,
 // as the ECS agent reports it: it reads every running container a few
 // times a period, and once a period publishes each service's and each
-// cluster's utilization, with its Minimum, Maximum and SampleCount.
+// cluster's utilization, with its Minimum, Maximum and SampleCount. Its
+// methods are for one goroutine at a time: Run's.
 // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cloudwatch-metrics.html
 type Metrics struct {
 	b        *Backend

@@ -1,15 +1,21 @@
 package ecs
 
 import (
+	"context"
+	"errors"
 	"math"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/rs/zerolog"
 
+	"berth/backend"
 	"berth/backend/runtime"
+	"berth/sqlite"
 )
 
 // stats returns the named metric's statistic set among data.
@@ -236,5 +242,127 @@ func TestSamplesAddUpPerTask(t *testing.T) {
 	m.add([]runtime.Usage{reading("a", 20*time.Second, 5*time.Second, 100*mib)})
 	if _, ok := m.last["b"]; ok {
 		t.Error("the reading of a container gone is kept")
+	}
+}
+
+// fakeUsage answers Usages with the readings of its next sample.
+type fakeUsage struct {
+	calls   int
+	samples [][]runtime.Usage
+}
+
+func (f *fakeUsage) Usages(context.Context, map[string]string) ([]runtime.Usage, error) {
+	f.calls++
+	if len(f.samples) == 0 {
+		return nil, nil
+	}
+	s := f.samples[0]
+	f.samples = f.samples[1:]
+	return s, nil
+}
+
+// published records what was published, by scope.
+type published map[backend.Scope][]cwtypes.MetricDatum
+
+func (p published) Publish(ctx context.Context, namespace string, data []cwtypes.MetricDatum) error {
+	if namespace != "AWS/ECS" {
+		return errors.New("namespace " + namespace)
+	}
+	s := backend.ScopeFrom(ctx)
+	p[s] = append(p[s], data...)
+	return nil
+}
+
+// find returns the datum of metric with exactly the dimension values
+// given, in dimension order.
+func find(data []cwtypes.MetricDatum, metric string, values ...string) *cwtypes.StatisticSet {
+	for _, d := range data {
+		if aws.ToString(d.MetricName) != metric || len(d.Dimensions) != len(values) {
+			continue
+		}
+		match := true
+		for i, v := range values {
+			match = match && aws.ToString(d.Dimensions[i].Value) == v
+		}
+		if match {
+			return d.StatisticValues
+		}
+	}
+	return nil
+}
+
+// A running service task, read twice ten seconds apart, is published in
+// its scope per service and per cluster; nothing is read while no task
+// runs.
+func TestMetricsSampleAndPublish(t *testing.T) {
+	b, ctx, now := testBackend(t)
+	rt := &fakeUsage{}
+	pub := published{}
+	m := NewMetrics(b, rt, "0123456789abcdef", pub, time.Minute, zerolog.Nop())
+	if err := m.Sample(ctx); err != nil || rt.calls != 0 {
+		t.Fatalf("with no task running, Sample read the runtime %d times (%v)", rt.calls, err)
+	}
+	if _, err := b.RegisterTaskDefinition(ctx, &ecsapi.RegisterTaskDefinitionInput{
+		Family: aws.String("burn"), ContainerDefinitions: []types.ContainerDefinition{
+			{Name: aws.String("app"), Image: aws.String("berth/testapp"), Cpu: 256, Memory: aws.Int32(128)},
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := b.RunTask(ctx, &ecsapi.RunTaskInput{Cluster: aws.String("c"), TaskDefinition: aws.String("burn"), Group: aws.String("service:web")})
+	if err != nil || len(out.Tasks) != 1 {
+		t.Fatalf("RunTask = %+v, %v", out, err)
+	}
+	task := out.Tasks[0]
+	s := scopeOf(ctx)
+	if err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		var stored types.Task
+		if err := tx.Get(s.Key(kindTask, *task.TaskArn), &stored); err != nil {
+			return err
+		}
+		stored.LastStatus = aws.String(statusRunning)
+		return putTask(tx, s.Scope, stored)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	reading := func(at, cpu time.Duration) []runtime.Usage {
+		return []runtime.Usage{{ContainerID: "c1", Labels: map[string]string{runtime.LabelTask: *task.TaskArn},
+			Read: now.Add(at), CPUNanos: uint64(cpu), MemoryBytes: 64 << 20}}
+	}
+	// A quarter of a vCPU (256 units) between the readings, and 64 MiB.
+	rt.samples = [][]runtime.Usage{reading(0, time.Second), reading(10*time.Second, 3500*time.Millisecond)}
+	for range 2 {
+		if err := m.Sample(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.Publish(ctx, *now); err != nil {
+		t.Fatal(err)
+	}
+	data := pub[s.Scope]
+	if len(pub) != 1 || len(data) != 4 {
+		t.Fatalf("published %+v, want 4 datapoints in %v", pub, s.Scope)
+	}
+	// The service: 256 of 256 units, 64 of 128 MiB. The cluster: the
+	// host's instance registers 2 CPUs (2,048 units) and 2,048 MiB.
+	for _, c := range []struct {
+		metric string
+		dims   []string
+		want   float64
+	}{
+		{"CPUUtilization", []string{"c", "web"}, 100},
+		{"MemoryUtilization", []string{"c", "web"}, 50},
+		{"CPUUtilization", []string{"c"}, 12.5},
+		{"MemoryUtilization", []string{"c"}, 3.125},
+	} {
+		set := find(data, c.metric, c.dims...)
+		if set == nil || !near(average(set), c.want) || *set.SampleCount != 1 {
+			t.Errorf("%s %v = %+v, want %v%% of one sample", c.metric, c.dims, set, c.want)
+		}
+	}
+	// The period's samples are spent: the next period starts empty.
+	clear(pub)
+	if err := m.Publish(ctx, now.Add(time.Minute)); err != nil || len(pub) != 0 {
+		t.Errorf("a period without samples published %+v (%v)", pub, err)
 	}
 }
