@@ -20,8 +20,8 @@ import (
 // one list and ten one-shot stats calls. It reports the CPU time berth
 // spends per container (its own process) and the CPU time the Engine
 // spends (dockerd, containerd and the shims, read from /proc, less what
-// they used over as long a time before the loop without calls: other
-// work on the machine still adds to it), and the wall time of a sample.
+// they use over as long a time right after without calls: other work on
+// the machine still blurs it), and the wall time of a sample.
 func BenchmarkECSMetricsSample(b *testing.B) {
 	const containers = 10
 	instance := fmt.Sprintf("bench-metrics-%d", os.Getpid())
@@ -46,24 +46,28 @@ func BenchmarkECSMetricsSample(b *testing.B) {
 	if u, err := d.Usages(ctx, labels); err != nil || len(u) != containers {
 		b.Fatalf("Usages = %d readings, %v", len(u), err)
 	}
-	quiet := time.Now()
-	engine := engineCPU()
-	time.Sleep(5 * time.Second)
-	idle := float64(engineCPU()-engine) / float64(time.Since(quiet)) // the Engine's CPU share without calls
-	self, engine := processCPU(), engineCPU()
-	start := time.Now()
+	// Each sample is followed by as long a time without calls, whose
+	// Engine CPU (other work on the machine) is subtracted from the
+	// sample's.
+	var self, busy, wall time.Duration
 	b.ResetTimer()
 	for range b.N {
+		engine, cpu, start := engineCPU(), processCPU(), time.Now()
 		if _, err := d.Usages(ctx, labels); err != nil {
 			b.Fatal(err)
 		}
+		took := time.Since(start)
+		self, wall = self+processCPU()-cpu, wall+took
+		during := engineCPU() - engine
+		engine = engineCPU()
+		time.Sleep(took)
+		busy += during - (engineCPU() - engine)
 	}
 	b.StopTimer()
 	per := float64(b.N * containers)
-	b.ReportMetric(float64((processCPU()-self).Microseconds())/per, "berth-cpu-µs/container")
-	busy := engineCPU() - engine - time.Duration(idle*float64(time.Since(start)))
+	b.ReportMetric(float64(self.Microseconds())/per, "berth-cpu-µs/container")
 	b.ReportMetric(float64(busy.Microseconds())/per, "engine-cpu-µs/container")
-	b.ReportMetric(float64(time.Since(start).Milliseconds())/float64(b.N), "wall-ms/sample")
+	b.ReportMetric(float64(wall.Milliseconds())/float64(b.N), "wall-ms/sample")
 }
 
 // processCPU is the CPU time (user and system) this process has used.
