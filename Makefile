@@ -52,8 +52,9 @@ fuzz:
 ## Store reads (GetParameter at concurrency 8), an API
 ## write while 50 HTTPS load balancers are published, GetLogEvents on growing streams, the store
 ## cache and RSS after 500k shipped log batches, and query decoding against the number of list
-## members (RegisterTargets with 1,000 / 8,000 / 64,000 targets), and the lean HTTP path with the load
-## balancer metric counters on and off
+## members (RegisterTargets with 1,000 / 8,000 / 64,000 targets), the lean HTTP path with the load
+## balancer metric counters on and off, and the CPU cost of one sample of the AWS/ECS utilization
+## metrics (one-shot Docker stats of 10 containers)
 bench: bench-deps
 	$(GO) test -count=1 -run '^$$' -bench 'DataPlane' -benchtime 1x -timeout 10m ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'ControlPlane' -benchtime 2000x -timeout 30m ./integration
@@ -63,6 +64,7 @@ bench: bench-deps
 	$(GO) test -count=1 -run '^$$' -bench 'ServiceSteady' -benchtime 5x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'ServiceBehindALB' -benchtime 5x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'RunningMemory' -benchtime 1x ./integration
+	$(GO) test -count=1 -run '^$$' -bench 'ECSMetricsSample' -benchtime 20x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'Registry' -benchtime 10x -timeout 10m ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'SecretsManagerGetSecretValue' -benchtime 5000x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'ParameterStore' -benchtime 5000x ./integration

@@ -495,6 +495,13 @@ func run(args []string) error {
 		agentDone := make(chan error, 1)
 		go func() { agentDone <- agent.Run(agentCtx) }()
 		defer func() { stopAgent(); <-agentDone }()
+		// The AWS/ECS utilization metrics, from the containers the agent
+		// runs: with --runtime none there are none, and nothing is
+		// published.
+		metrics := ecs.NewMetrics(ecsBackend, docker, instance, cwBackend, c.cloudwatchMinute, log.With().Str("component", "ecs-metrics").Logger())
+		metricsDone := make(chan struct{})
+		go func() { defer close(metricsDone); metrics.Run(agentCtx) }()
+		defer func() { stopAgent(); <-metricsDone }()
 	}
 
 	ln, err := net.Listen("tcp", c.listen)

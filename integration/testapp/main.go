@@ -14,7 +14,8 @@
 // (STS GetCallerIdentity with the AWS SDK's default configuration). It
 // writes "testapp listening on :PORT" when it starts, which with LISTEN_AFTER
 // (a Go duration) it does that long after it was started. With IGNORE_SIGTERM=1 the server ignores
-// SIGTERM; otherwise SIGTERM makes it exit 0.
+// SIGTERM; otherwise SIGTERM makes it exit 0. With BURN=1 it keeps one CPU
+// busy while it serves (a busy loop): a task whose CPU utilization is high.
 package main
 
 import (
@@ -165,6 +166,9 @@ func serve() {
 			os.Exit(0)
 		}
 	}()
+	if os.Getenv("BURN") == "1" {
+		go burn()
+	}
 	if d, err := time.ParseDuration(os.Getenv("LISTEN_AFTER")); err == nil {
 		time.Sleep(d) // an application that is slow to start
 	}
@@ -174,4 +178,14 @@ func serve() {
 		os.Exit(1)
 	}
 	select {} // shutting down: the signal handler exits
+}
+
+// spins is what burn has counted, so that its loop is not optimized away.
+var spins atomic.Uint64
+
+// burn spins forever on one CPU.
+func burn() {
+	for {
+		spins.Add(1)
+	}
 }
