@@ -3,11 +3,14 @@ package integration
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	aas "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -19,7 +22,8 @@ import (
 // publishes every 6 s, and reads their AWS/ECS CPUUtilization and
 // MemoryUtilization with aws-sdk-go-v2: per service (ClusterName and
 // ServiceName) with GetMetricStatistics, per cluster (ClusterName alone)
-// with GetMetricData.
+// with GetMetricData; then target tracking on the average CPU scales the
+// burning service out.
 func TestECSServiceMetrics(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -131,5 +135,32 @@ func TestECSServiceMetrics(t *testing.T) {
 				t.Errorf("cluster %s %v: want above 0 (and memory below 100)", aws.ToString(r.Id), v)
 			}
 		}
+	}
+
+	// Target tracking on the service's average CPU: the burning task, over
+	// 50 %, scales its service out (to its maximum of 2) once AlarmHigh
+	// has 3 datapoints over the target
+	// (https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-target-tracking.html).
+	as, _ := scalingClients(b, c.region)
+	res := aws.String("service/c/burn")
+	try(as.RegisterScalableTarget(ctx, &aas.RegisterScalableTargetInput{ServiceNamespace: aastypes.ServiceNamespaceEcs, ScalableDimension: ecsDimension,
+		ResourceId: res, MinCapacity: aws.Int32(1), MaxCapacity: aws.Int32(2)})).must(t)
+	try(as.PutScalingPolicy(ctx, &aas.PutScalingPolicyInput{ServiceNamespace: aastypes.ServiceNamespaceEcs, ScalableDimension: ecsDimension, ResourceId: res,
+		PolicyName: aws.String("cpu"), PolicyType: aastypes.PolicyTypeTargetTrackingScaling,
+		TargetTrackingScalingPolicyConfiguration: &aastypes.TargetTrackingScalingPolicyConfiguration{
+			TargetValue: aws.Float64(50), ScaleOutCooldown: aws.Int32(0), DisableScaleIn: aws.Bool(true),
+			PredefinedMetricSpecification: &aastypes.PredefinedMetricSpecification{PredefinedMetricType: aastypes.MetricTypeECSServiceAverageCPUUtilization},
+		}})).must(t)
+	within(t, 3*time.Minute, "the burning service scaled out to 2 running tasks", func() bool {
+		svc := describeService(t, ctx, c, "burn")
+		return svc.DesiredCount == 2 && svc.RunningCount == 2
+	})
+	acts := try(as.DescribeScalingActivities(ctx, &aas.DescribeScalingActivitiesInput{ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceId: res})).must(t).ScalingActivities
+	if len(acts) == 0 || !strings.Contains(aws.ToString(acts[0].Cause), "AlarmHigh") || aws.ToString(acts[0].Description) != "Setting desired count to 2." {
+		t.Fatalf("activities %s", taskJSON(acts))
+	}
+	// Stop burning the machine's CPU.
+	for _, name := range []string{"burn", "idle"} {
+		try(c.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("c"), Service: aws.String(name), DesiredCount: aws.Int32(0)})).must(t)
 	}
 }
