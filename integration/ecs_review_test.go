@@ -339,6 +339,11 @@ func TestReviewContainerInstances(t *testing.T) {
 	// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Resource.html
 	_, err := register("i-0000000000000000a", []types.Resource{{Name: aws.String("CPU"), Type: aws.String("FLOAT"), DoubleValue: 1}})
 	wantInvalid(t, "resource type FLOAT", err, "")
+	// Custom attributes given at registration follow API_Attribute too.
+	// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Attribute.html
+	_, err = c.ecs.RegisterContainerInstance(ctx, &ecs.RegisterContainerInstanceInput{Cluster: aws.String("c"),
+		Attributes: []types.Attribute{{Name: aws.String("stack"), Value: aws.String(" prod")}}, TotalResources: resources})
+	wantInvalid(t, "registration attribute with a leading space", err, "")
 
 	// RegisterContainerInstance is not idempotent: the same EC2 instance
 	// registered again without its container instance ARN is a second

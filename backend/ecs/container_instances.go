@@ -45,6 +45,11 @@ func (b *Backend) RegisterContainerInstance(ctx context.Context, in *ecsapi.Regi
 	if len(in.Attributes) > 10 {
 		return nil, errAttributeLimit()
 	}
+	for _, a := range in.Attributes {
+		if err := validAttribute(a); err != nil {
+			return nil, err
+		}
+	}
 	for _, r := range in.TotalResources {
 		// "Valid values: INTEGER, DOUBLE, LONG, or STRINGSET"; the message
 		// is berth's.
