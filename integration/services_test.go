@@ -115,7 +115,9 @@ func TestKilledContainerReplaced(t *testing.T) {
 func TestUnhealthyTaskReplaced(t *testing.T) {
 	ctx, c := setup(t)
 	checked := app("app")
-	checked.HealthCheck = &types.HealthCheck{Command: []string{"CMD", "/app", "check"}, Interval: aws.Int32(1), Timeout: aws.Int32(1), Retries: aws.Int32(1)}
+	// The shortest interval and timeout ECS takes: 5 and 2 seconds.
+	// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html
+	checked.HealthCheck = &types.HealthCheck{Command: []string{"CMD", "/app", "check"}, Interval: aws.Int32(5), Timeout: aws.Int32(2), Retries: aws.Int32(1)}
 	register(t, ctx, c, "checked", types.NetworkModeBridge, checked)
 	createService(t, ctx, c, "web", "checked", 1)
 	stable(t, ctx, c, "c", "web")

@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"context"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -53,6 +54,11 @@ func (b *Backend) changeAttributes(ctx context.Context, cluster *string, attrs [
 // PutAttributes adds or replaces custom attributes on container instances;
 // each may carry at most 10.
 func (b *Backend) PutAttributes(ctx context.Context, in *ecsapi.PutAttributesInput) (*ecsapi.PutAttributesOutput, error) {
+	for _, a := range in.Attributes {
+		if err := validAttribute(a); err != nil {
+			return nil, err
+		}
+	}
 	err := b.changeAttributes(ctx, in.Cluster, in.Attributes, func(have []types.Attribute, a types.Attribute) ([]types.Attribute, error) {
 		a.TargetId, a.TargetType = nil, ""
 		i := slices.IndexFunc(have, func(h types.Attribute) bool { return aws.ToString(h.Name) == *a.Name })
@@ -75,6 +81,29 @@ func (b *Backend) PutAttributes(ctx context.Context, in *ecsapi.PutAttributesInp
 		return nil, err
 	}
 	return &ecsapi.PutAttributesOutput{Attributes: in.Attributes}, nil
+}
+
+// Custom attribute names and values, as API_Attribute gives them: a name
+// of 1 to 128 letters, digits, hyphens, underscores, forward and back
+// slashes or periods; a value of 1 to 128 of those, at signs, colons or
+// spaces, with no leading or trailing space.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Attribute.html
+var (
+	attributeName  = regexp.MustCompile(`^[A-Za-z0-9_./\\-]{1,128}$`)
+	attributeValue = regexp.MustCompile(`^[A-Za-z0-9_./\\:@ -]{1,128}$`)
+)
+
+// validAttribute checks a custom attribute's name and value (a missing
+// name is answered where the attribute is applied). The messages are
+// berth's: ECS's are not on record.
+func validAttribute(a types.Attribute) error {
+	if a.Name != nil && *a.Name != "" && !attributeName.MatchString(*a.Name) {
+		return errInvalidParameter("Invalid attribute name %q: a name has 1 to 128 letters, numbers, hyphens, underscores, forward slashes, back slashes or periods.", *a.Name)
+	}
+	if v := a.Value; v != nil && (!attributeValue.MatchString(*v) || strings.TrimSpace(*v) != *v) {
+		return errInvalidParameter("Invalid attribute value %q for %s: a value has 1 to 128 letters, numbers, hyphens, underscores, periods, at signs, forward slashes, back slashes, colons or spaces, and no leading or trailing whitespace.", *v, aws.ToString(a.Name))
+	}
+	return nil
 }
 
 // DeleteAttributes removes custom attributes from container instances.

@@ -47,6 +47,9 @@ func launchTypeOf(launchType types.LaunchType, strategy []types.CapacityProvider
 // validCapacityProviders checks that every provider exists and that the
 // strategy uses only providers of the list.
 func validCapacityProviders(tx *sqlite.Tx, s scope, names []string, strategy []types.CapacityProviderStrategyItem) error {
+	if err := validCapacityProviderCount(strategy); err != nil {
+		return err
+	}
 	for _, n := range names {
 		if slices.Contains(fargateProviders, n) {
 			continue

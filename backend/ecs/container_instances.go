@@ -29,7 +29,13 @@ func (b *Backend) containerInstance(tx *sqlite.Tx, s scope, c types.Cluster, ref
 }
 
 // RegisterContainerInstance registers an EC2 instance (or, re-registering,
-// updates one) with its resources and attributes.
+// updates one) with its resources and attributes. Without a container
+// instance ARN it registers a new container instance, even for an EC2
+// instance already registered in the cluster: ECS's RegisterContainerInstance
+// is not idempotent, and an agent that lost its checkpoint leaves two
+// container instances with one EC2 instance id, as an ECS engineer
+// explained (https://github.com/aws/amazon-ecs-agent/issues/782; still an
+// open request: https://github.com/aws/containers-roadmap/issues/1901).
 // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterContainerInstance.html
 func (b *Backend) RegisterContainerInstance(ctx context.Context, in *ecsapi.RegisterContainerInstanceInput) (*ecsapi.RegisterContainerInstanceOutput, error) {
 	s := scopeOf(ctx)
@@ -38,6 +44,19 @@ func (b *Backend) RegisterContainerInstance(ctx context.Context, in *ecsapi.Regi
 	}
 	if len(in.Attributes) > 10 {
 		return nil, errAttributeLimit()
+	}
+	for _, a := range in.Attributes {
+		if err := validAttribute(a); err != nil {
+			return nil, err
+		}
+	}
+	for _, r := range in.TotalResources {
+		// "Valid values: INTEGER, DOUBLE, LONG, or STRINGSET"; the message
+		// is berth's.
+		// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Resource.html
+		if r.Type != nil && !slices.Contains([]string{"INTEGER", "DOUBLE", "LONG", "STRINGSET"}, *r.Type) {
+			return nil, errInvalidParameter("Invalid type %s for resource %s. Valid types are INTEGER, DOUBLE, LONG and STRINGSET.", *r.Type, aws.ToString(r.Name))
+		}
 	}
 	var identity struct{ InstanceId, AvailabilityZone string }
 	if in.InstanceIdentityDocument != nil {

@@ -45,6 +45,14 @@ func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 	if err := validDesiredCount(in.DesiredCount); err != nil {
 		return nil, err
 	}
+	if err := validLaunchLists(in.PlacementStrategy, in.CapacityProviderStrategy, nil); err != nil {
+		return nil, err
+	}
+	if strategy == types.SchedulingStrategyDaemon {
+		if err := validDaemon(in.DesiredCount, in.PlacementStrategy, in.DeploymentController); err != nil {
+			return nil, err
+		}
+	}
 	if in.LaunchType != "" && len(in.CapacityProviderStrategy) > 0 {
 		return nil, errInvalidParameter("Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.")
 	}
@@ -102,6 +110,9 @@ func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 				return errInvalidParameter("TaskDefinition is inactive")
 			}
 			td = &t
+		}
+		if err := validLaunch(resolvedLaunchType(in.LaunchType, in.CapacityProviderStrategy, c.DefaultCapacityProviderStrategy), in.PlatformVersion, in.NetworkConfiguration); err != nil {
+			return err
 		}
 		launchType := in.LaunchType
 		if launchType == "" && len(in.CapacityProviderStrategy) == 0 {
@@ -231,6 +242,13 @@ func deploymentConfiguration(in *types.DeploymentConfiguration, strategy types.S
 	}
 	if *dc.MaximumPercent < 100 && strategy == types.SchedulingStrategyReplica {
 		return nil, errInvalidParameter("maximumPercent must be greater than or equal to 100.")
+	}
+	// A daemon runs one task per instance: no room for a second during a
+	// deployment. ECS's words, as field reports quote them:
+	// https://github.com/hashicorp/terraform-provider-aws/pull/4825,
+	// https://github.com/aws/aws-cdk/issues/2209
+	if *dc.MaximumPercent > 100 && strategy == types.SchedulingStrategyDaemon {
+		return nil, errInvalidParameter("The daemon scheduling strategy does not support values above 100 for maximumPercent on a deployment configuration. Change the maximumPercent value to 100, and try again")
 	}
 	return &dc, nil
 }
@@ -533,6 +551,9 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 	if err := validConstraints(in.PlacementConstraints); err != nil {
 		return nil, err
 	}
+	if err := validLaunchLists(in.PlacementStrategy, in.CapacityProviderStrategy, nil); err != nil {
+		return nil, err
+	}
 	if err := b.validNetwork(ctx, in.NetworkConfiguration); err != nil {
 		return nil, err
 	}
@@ -544,6 +565,11 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 		}
 		if aws.ToString(current.Status) != "ACTIVE" {
 			return errServiceNotActive()
+		}
+		if current.SchedulingStrategy == types.SchedulingStrategyDaemon {
+			if err := validDaemon(in.DesiredCount, in.PlacementStrategy, nil); err != nil {
+				return err
+			}
 		}
 		svc = current
 		roll := in.ForceNewDeployment
@@ -574,6 +600,15 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 		change(&svc.PlacementConstraints, in.PlacementConstraints, false)
 		change(&svc.PlacementStrategy, in.PlacementStrategy, false)
 		change(&svc.HealthCheckGracePeriodSeconds, in.HealthCheckGracePeriodSeconds, false)
+		// The launch type the service's tasks get from now on: a capacity
+		// provider strategy replaces the launch type.
+		lt := svc.LaunchType
+		if len(svc.CapacityProviderStrategy) > 0 {
+			lt = ""
+		}
+		if err := validLaunch(resolvedLaunchType(lt, svc.CapacityProviderStrategy, c.DefaultCapacityProviderStrategy), in.PlatformVersion, in.NetworkConfiguration); err != nil {
+			return err
+		}
 		if in.PlatformVersion != nil {
 			if err := validPlatformVersion(svc.LaunchType, in.PlatformVersion); err != nil {
 				return err

@@ -119,6 +119,9 @@ func newTaskDefinition(in *ecsapi.RegisterTaskDefinitionInput) (*types.TaskDefin
 	if err != nil {
 		return nil, err
 	}
+	if err := validEphemeralStorage(in.EphemeralStorage); err != nil {
+		return nil, err
+	}
 	fargate := slices.Contains(in.RequiresCompatibilities, types.CompatibilityFargate)
 	for _, c := range in.RequiresCompatibilities {
 		switch c {
@@ -131,13 +134,11 @@ func newTaskDefinition(in *ecsapi.RegisterTaskDefinitionInput) (*types.TaskDefin
 		if err := fargateCompatible(mode, cpu, memory); err != nil {
 			return nil, err
 		}
-		// Fargate shares no process or IPC namespace with the host.
-		// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#task_definition_pidmode
-		if in.PidMode == types.PidModeHost {
-			return nil, errClient("The 'host' pidMode is not supported by the Fargate launch type.")
+		if err := fargateFeatures(in); err != nil {
+			return nil, err
 		}
-		if in.IpcMode != "" {
-			return nil, errClient("ipcMode is not supported by the Fargate launch type.")
+		if err := fargateExecutionRole(in); err != nil {
+			return nil, err
 		}
 	}
 	volumes := slices.Clone(backend.OrEmpty(in.Volumes))
@@ -180,6 +181,9 @@ func newTaskDefinition(in *ecsapi.RegisterTaskDefinitionInput) (*types.TaskDefin
 			}
 		}
 	}
+	if err := validContainerSizes(containers, cpu, memory); err != nil {
+		return nil, err
+	}
 	if !slices.ContainsFunc(containers, func(c types.ContainerDefinition) bool { return aws.ToBool(c.Essential) }) {
 		return nil, errClient("Task definition must have at least one essential container.")
 	}
@@ -208,7 +212,7 @@ func newTaskDefinition(in *ecsapi.RegisterTaskDefinitionInput) (*types.TaskDefin
 		RequiresCompatibilities: in.RequiresCompatibilities,
 		PlacementConstraints:    make([]types.TaskDefinitionPlacementConstraint, 0, len(in.PlacementConstraints)),
 		Status:                  types.TaskDefinitionStatusActive,
-		Compatibilities:         compatibilities(mode, cpu, memory, in.PidMode, in.IpcMode),
+		Compatibilities:         compatibilities(mode, fargateCompatible(mode, cpu, memory) == nil && fargateFeatures(in) == nil),
 	}
 	for _, pc := range in.PlacementConstraints {
 		// Only memberOf can be part of a task definition.
@@ -274,6 +278,9 @@ func validContainer(c types.ContainerDefinition, mode types.NetworkMode, taskMem
 	}
 	if c.Memory != nil && c.MemoryReservation != nil && *c.Memory < *c.MemoryReservation {
 		return errClient("Invalid 'memory' setting for container '%s'. 'memory' must be greater than or equal to 'memoryReservation'.", *c.Name)
+	}
+	if err := validHealthCheck(*c.Name, c.HealthCheck); err != nil {
+		return err
 	}
 	if len(c.Links) > 0 && mode != "" && mode != types.NetworkModeBridge {
 		return errClient("Links are not supported when networkMode=%s.", mode)
@@ -417,12 +424,14 @@ func fargateCompatible(mode types.NetworkMode, cpu, memory *string) error {
 	return nil
 }
 
-func compatibilities(mode types.NetworkMode, cpu, memory *string, pid types.PidMode, ipc types.IpcMode) []types.Compatibility {
+// compatibilities are the launch types a task definition suits: EC2;
+// EXTERNAL unless it uses awsvpc; FARGATE when it fits Fargate.
+func compatibilities(mode types.NetworkMode, fargate bool) []types.Compatibility {
 	out := []types.Compatibility{types.CompatibilityEc2}
 	if mode != types.NetworkModeAwsvpc {
 		out = append([]types.Compatibility{types.CompatibilityExternal}, out...)
 	}
-	if fargateCompatible(mode, cpu, memory) == nil && pid != types.PidModeHost && ipc == "" {
+	if fargate {
 		out = append(out, types.CompatibilityFargate)
 	}
 	return out

@@ -83,6 +83,9 @@ func (b *Backend) CreateTaskSet(ctx context.Context, in *ecsapi.CreateTaskSetInp
 	if err := validTags(in.Tags); err != nil {
 		return nil, err
 	}
+	if err := validCapacityProviderCount(in.CapacityProviderStrategy); err != nil {
+		return nil, err
+	}
 	if err := b.validNetwork(ctx, in.NetworkConfiguration); err != nil {
 		return nil, err
 	}
@@ -106,6 +109,13 @@ func (b *Backend) CreateTaskSet(ctx context.Context, in *ecsapi.CreateTaskSetInp
 		launchType := in.LaunchType
 		if launchType == "" && len(in.CapacityProviderStrategy) == 0 {
 			launchType = svc.LaunchType
+		}
+		providers := in.CapacityProviderStrategy
+		if in.LaunchType == "" && len(providers) == 0 {
+			providers = svc.CapacityProviderStrategy
+		}
+		if err := validLaunch(resolvedLaunchType(launchType, providers, c.DefaultCapacityProviderStrategy), in.PlatformVersion, in.NetworkConfiguration); err != nil {
+			return err
 		}
 		if err := validPlacement(&td, launchType, in.NetworkConfiguration, in.LoadBalancers, nil); err != nil {
 			return err

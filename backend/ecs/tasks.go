@@ -10,6 +10,7 @@ import (
 	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"berth/awsproto"
 	"berth/backend"
 	"berth/sqlite"
 )
@@ -38,6 +39,9 @@ func (b *Backend) RunTask(ctx context.Context, in *ecsapi.RunTaskInput) (*ecsapi
 	if err := validConstraints(in.PlacementConstraints); err != nil {
 		return nil, err
 	}
+	if err := validLaunchLists(in.PlacementStrategy, in.CapacityProviderStrategy, in.ReferenceId); err != nil {
+		return nil, err
+	}
 	tasks, failures, err := b.startTasks(ctx, spec, int(count), nil)
 	if err != nil {
 		return nil, err
@@ -56,6 +60,9 @@ func (b *Backend) StartTask(ctx context.Context, in *ecsapi.StartTaskInput) (*ec
 		network: in.NetworkConfiguration, overrides: in.Overrides, startedBy: in.StartedBy,
 		group: in.Group, tags: in.Tags, enableExecuteCommand: in.EnableExecuteCommand,
 		propagateTags: in.PropagateTags, managedTags: in.EnableECSManagedTags,
+	}
+	if err := validLaunchLists(nil, nil, in.ReferenceId); err != nil {
+		return nil, err
 	}
 	tasks, failures, err := b.startTasks(ctx, spec, len(in.ContainerInstances), in.ContainerInstances)
 	if err != nil {
@@ -166,6 +173,9 @@ func (b *Backend) startTasks(ctx context.Context, spec taskSpec, count int, inst
 		if err != nil {
 			return err
 		}
+		if err := validLaunch(resolvedLaunchType(spec.launchType, spec.capacityProviders, c.DefaultCapacityProviderStrategy), spec.platformVersion, spec.network); err != nil {
+			return err
+		}
 		td, err := b.taskDefinition(tx, s, *spec.taskDefinition)
 		if err != nil {
 			return errInvalidParameter("TaskDefinition not found.")
@@ -186,12 +196,13 @@ func (b *Backend) startTasks(ctx context.Context, spec taskSpec, count int, inst
 			return err
 		}
 		var instanceArns []string
-		for _, ref := range instances {
-			ci, err := b.containerInstance(tx, s, c, ref)
-			if err != nil {
+		if instances != nil {
+			var refused []types.Failure
+			if instanceArns, refused, err = b.startTargets(tx, s, c, instances); err != nil {
 				return err
 			}
-			instanceArns = append(instanceArns, *ci.ContainerInstanceArn)
+			failures = append(failures, refused...)
+			count = len(instanceArns)
 		}
 		for i := range count {
 			t := b.newTask(s, c, td, spec, launchType)
@@ -223,6 +234,35 @@ func (b *Backend) startTasks(ctx context.Context, spec taskSpec, count int, inst
 		return nil
 	})
 	return tasks, failures, err
+}
+
+// startTargets sorts the container instances StartTask names into those
+// it can start a task on and failures: MISSING for one not in the
+// cluster, INACTIVE for a deregistered one, as ECS reports them
+// (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/api_failures_messages.html,
+// StartTask); and DRAINING for one being drained, on which ECS places no
+// new tasks (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-instance-draining.html;
+// that reason is berth's wording).
+func (b *Backend) startTargets(tx *sqlite.Tx, s scope, c types.Cluster, refs []string) ([]string, []types.Failure, error) {
+	var arns []string
+	var failures []types.Failure
+	for _, ref := range refs {
+		ci, err := b.containerInstance(tx, s, c, ref)
+		if awsproto.HasCode(err, &types.InvalidParameterException{}) {
+			failures = append(failures, types.Failure{Arn: aws.String(ref), Reason: aws.String("MISSING")})
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		switch status := aws.ToString(ci.Status); status {
+		case "INACTIVE", "DRAINING":
+			failures = append(failures, types.Failure{Arn: ci.ContainerInstanceArn, Reason: aws.String(status)})
+			continue
+		}
+		arns = append(arns, *ci.ContainerInstanceArn)
+	}
+	return arns, failures, nil
 }
 
 func validOverrides(td *types.TaskDefinition, o *types.TaskOverride) error {
