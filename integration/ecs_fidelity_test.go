@@ -314,6 +314,13 @@ func TestPlacementWithoutRuntime(t *testing.T) {
 		t.Errorf("tasks on the instance: %d pending, %d running", got.PendingTasksCount, got.RunningTasksCount)
 	}
 
+	// StartTask onto the full instance fails as RunTask does (the hostile
+	// review started one there).
+	started := try(c.ecs.StartTask(ctx, &ecs.StartTaskInput{Cluster: aws.String("c"), TaskDefinition: aws.String("web"), ContainerInstances: []string{*ci.ContainerInstanceArn}})).must(t)
+	if len(started.Tasks) != 0 || len(started.Failures) != 1 || aws.ToString(started.Failures[0].Reason) != "RESOURCE:MEMORY" {
+		t.Errorf("StartTask on a full instance = %d tasks, failures %+v", len(started.Tasks), started.Failures)
+	}
+
 	// Nothing runs the tasks, yet a stopped one stops, frees its memory
 	// for the next, and a cluster whose tasks all stopped can go.
 	try(c.ecs.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("c"), Task: run.Tasks[0].TaskArn})).must(t)

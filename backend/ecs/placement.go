@@ -297,6 +297,21 @@ func (b *Backend) place(tx *sqlite.Tx, s scope, c types.Cluster, t types.Task, t
 	return "", closest, nil
 }
 
+// fits says why the container instance arn of cluster c cannot take task
+// t, as StartTask asks it to (RESOURCE:MEMORY, ...), or "" when it can.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/api_failures_messages.html
+func (b *Backend) fits(tx *sqlite.Tx, s scope, c types.Cluster, arn string, t types.Task, td types.TaskDefinition) (string, error) {
+	var ci types.ContainerInstance
+	if err := tx.Get(s.Key(kindContainerInstance, arn), &ci); err != nil {
+		return "", err
+	}
+	all, err := loads(tx, s, c)
+	if err != nil {
+		return "", err
+	}
+	return misfit(ci, all[arn], t, taskReservation(t, &td), nil), nil
+}
+
 // placeable returns the container instances of cluster c that take new
 // tasks: with a runtime, the host's (registered on first use), on which
 // every task runs; with none, the cluster's ACTIVE instances, oldest

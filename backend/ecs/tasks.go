@@ -208,6 +208,14 @@ func (b *Backend) startTasks(ctx context.Context, spec taskSpec, count int, inst
 			t := b.newTask(s, c, td, spec, launchType)
 			switch {
 			case instanceArns != nil:
+				reason, err := b.fits(tx, s, c, instanceArns[i], t, td)
+				if err != nil {
+					return err
+				}
+				if reason != "" {
+					failures = append(failures, types.Failure{Arn: aws.String(instanceArns[i]), Reason: aws.String(reason)})
+					continue
+				}
 				t.ContainerInstanceArn = aws.String(instanceArns[i])
 			case launchType == types.LaunchTypeEc2:
 				arn, failure, err := b.place(tx, s, c, t, td, spec.constraints)
