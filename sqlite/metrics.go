@@ -1,7 +1,8 @@
 package sqlite
 
 // CloudWatch metric datapoints live in a table of their own, one row per
-// published value or statistic set, indexed by metric and time, so that a
+// published value or statistic set, indexed by metric (a series number,
+// its scope and key stored once in metric_series) and time, so that a
 // query reads only its metric's window and retention is one range delete.
 
 // MetricPoint is one stored datapoint of a metric: a value published
@@ -16,32 +17,45 @@ type MetricPoint struct {
 }
 
 const (
-	metricAppendSQL = `INSERT INTO metric_points (account, region, metric, ts, hires, count, sum, min, max, unit, raw)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	metricRangeSQL = `SELECT ts, hires, count, sum, min, max, unit, raw FROM metric_points
-		WHERE account=? AND region=? AND metric=? AND ts >= ? AND ts < ? ORDER BY ts, id`
-	metricDeleteSQL      = `DELETE FROM metric_points WHERE ts < ?`
-	metricDeleteHiresSQL = `DELETE FROM metric_points WHERE hires=1 AND ts < ?`
+	// metricSeriesSQL returns a metric's series number, numbering it on
+	// first use.
+	metricSeriesSQL = `INSERT INTO metric_series (account, region, metric) VALUES (?, ?, ?)
+		ON CONFLICT (account, region, metric) DO UPDATE SET metric = excluded.metric RETURNING id`
+	metricAppendSQL = `INSERT INTO metric_data (series, ts, hires, count, sum, min, max, unit, raw)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	metricRangeSQL = `SELECT d.ts, d.hires, d.count, d.sum, d.min, d.max, d.unit, d.raw
+		FROM metric_series s JOIN metric_data d ON d.series = s.id
+		WHERE s.account=? AND s.region=? AND s.metric=? AND d.ts >= ? AND d.ts < ? ORDER BY d.ts, d.id`
+	metricDeleteSQL      = `DELETE FROM metric_data WHERE ts < ?`
+	metricDeleteHiresSQL = `DELETE FROM metric_data WHERE hires=1 AND ts < ?`
 	// High-resolution points past their retention become one statistic
 	// set per metric, minute and unit.
-	metricRollupSQL = `INSERT INTO metric_points (account, region, metric, ts, hires, count, sum, min, max, unit, raw)
-		SELECT account, region, metric, (ts / 60000) * 60000, 0, sum(count), sum(sum), min(min), max(max), unit, 0
-		FROM metric_points WHERE hires=1 AND ts < ? GROUP BY account, region, metric, ts / 60000, unit`
+	metricRollupSQL = `INSERT INTO metric_data (series, ts, hires, count, sum, min, max, unit, raw)
+		SELECT series, (ts / 60000) * 60000, 0, sum(count), sum(sum), min(min), max(max), unit, 0
+		FROM metric_data WHERE hires=1 AND ts < ? GROUP BY series, ts / 60000, unit`
 )
 
 func metricQueries() []string {
-	return []string{metricAppendSQL, metricRangeSQL, metricDeleteSQL, metricDeleteHiresSQL, metricRollupSQL}
+	return []string{metricSeriesSQL, metricAppendSQL, metricRangeSQL, metricDeleteSQL, metricDeleteHiresSQL, metricRollupSQL}
 }
 
 // AppendMetricPoints stores points of the metric (its canonical key) in
 // the scope.
 func (t *Tx) AppendMetricPoints(account, region, metric string, points []MetricPoint) error {
+	series, err := t.stmt(metricSeriesSQL)
+	if err != nil {
+		return err
+	}
+	var id int64
+	if err := series.QueryRowContext(t.ctx, account, region, metric).Scan(&id); err != nil {
+		return err
+	}
 	st, err := t.stmt(metricAppendSQL)
 	if err != nil {
 		return err
 	}
 	for _, p := range points {
-		if _, err := st.ExecContext(t.ctx, account, region, metric, p.Timestamp, p.HighResolution, p.Count, p.Sum, p.Min, p.Max, p.Unit, p.Raw); err != nil {
+		if _, err := st.ExecContext(t.ctx, id, p.Timestamp, p.HighResolution, p.Count, p.Sum, p.Min, p.Max, p.Unit, p.Raw); err != nil {
 			return err
 		}
 	}

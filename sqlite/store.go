@@ -186,7 +186,7 @@ func (s *Store) Wipe(ctx context.Context, keep ...string) error {
 	if _, err := s.writer.db.ExecContext(ctx, "DELETE FROM log_events"); err != nil {
 		return err
 	}
-	if _, err := s.writer.db.ExecContext(ctx, "DELETE FROM metric_points"); err != nil {
+	if _, err := s.writer.db.ExecContext(ctx, "DELETE FROM metric_data; DELETE FROM metric_series"); err != nil {
 		return err
 	}
 	s.cache.wipe()
@@ -266,6 +266,37 @@ var migrations = []string{
 	);
 	CREATE INDEX metric_points_by_metric ON metric_points (account, region, metric, ts);
 	CREATE INDEX metric_points_by_time ON metric_points (ts);`,
+	// Datapoints name their metric by a number: each metric's scope and
+	// key are stored once, in metric_series, not on every datapoint
+	// (433 bytes a datapoint on disk before, a day of 100 services'
+	// metrics 535 MB).
+	`CREATE TABLE metric_series (
+		id      INTEGER PRIMARY KEY,
+		account TEXT NOT NULL,
+		region  TEXT NOT NULL,
+		metric  TEXT NOT NULL,
+		UNIQUE (account, region, metric)
+	);
+	CREATE TABLE metric_data (
+		id     INTEGER PRIMARY KEY,
+		series INTEGER NOT NULL,
+		ts     INTEGER NOT NULL,
+		hires  INTEGER NOT NULL,
+		count  REAL NOT NULL,
+		sum    REAL NOT NULL,
+		min    REAL NOT NULL,
+		max    REAL NOT NULL,
+		unit   TEXT NOT NULL,
+		raw    INTEGER NOT NULL
+	);
+	CREATE INDEX metric_data_by_series ON metric_data (series, ts);
+	CREATE INDEX metric_data_by_time ON metric_data (ts);
+	INSERT INTO metric_series (account, region, metric) SELECT DISTINCT account, region, metric FROM metric_points;
+	INSERT INTO metric_data (series, ts, hires, count, sum, min, max, unit, raw)
+		SELECT s.id, p.ts, p.hires, p.count, p.sum, p.min, p.max, p.unit, p.raw
+		FROM metric_points p JOIN metric_series s ON s.account = p.account AND s.region = p.region AND s.metric = p.metric
+		ORDER BY p.id;
+	DROP TABLE metric_points;`,
 }
 
 func migrate(db *sql.DB) error {
