@@ -28,6 +28,7 @@ const (
 		WHERE s.account=? AND s.region=? AND s.metric=? AND d.ts >= ? AND d.ts < ? ORDER BY d.ts, d.id`
 	metricDeleteSQL      = `DELETE FROM metric_data WHERE ts < ?`
 	metricDeleteHiresSQL = `DELETE FROM metric_data WHERE hires=1 AND ts < ?`
+	metricForgetSQL      = `DELETE FROM metric_series WHERE NOT EXISTS (SELECT 1 FROM metric_data WHERE series = metric_series.id)`
 	// High-resolution points past their retention become one statistic
 	// set per metric, minute and unit.
 	metricRollupSQL = `INSERT INTO metric_data (series, ts, hires, count, sum, min, max, unit, raw)
@@ -36,7 +37,7 @@ const (
 )
 
 func metricQueries() []string {
-	return []string{metricSeriesSQL, metricAppendSQL, metricRangeSQL, metricDeleteSQL, metricDeleteHiresSQL, metricRollupSQL}
+	return []string{metricSeriesSQL, metricAppendSQL, metricRangeSQL, metricDeleteSQL, metricDeleteHiresSQL, metricRollupSQL, metricForgetSQL}
 }
 
 // AppendMetricPoints stores points of the metric (its canonical key) in
@@ -112,5 +113,11 @@ func (t *Tx) DeleteMetricPoints(before, hiresBefore int64) (int64, error) {
 		}
 		n += k
 	}
-	return n, nil
+	// A metric with no datapoint left keeps no series.
+	st, err := t.stmt(metricForgetSQL)
+	if err != nil {
+		return n, err
+	}
+	_, err = st.ExecContext(t.ctx)
+	return n, err
 }
