@@ -69,7 +69,7 @@ bench: bench-deps
 	$(GO) test -count=1 -run '^$$' -bench 'SecretsManagerGetSecretValue' -benchtime 5000x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'ParameterStore' -benchtime 5000x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'CloudWatchPutGet' -benchtime 2000x ./integration
-	$(GO) test -count=1 -run '^$$$$' -bench 'MetricStorage24h' -benchtime 1x -timeout 20m ./backend/cloudwatch
+	$(GO) test -count=1 -run '^$$' -bench 'MetricStorage24h' -benchtime 1x -timeout 20m ./backend/cloudwatch
 	$(GO) test -count=1 -run '^$$' -bench 'CreateTagsWhilePublishing' -benchtime 300x ./backend/elbv2
 	$(GO) test -count=1 -run '^$$' -bench 'GetLogEvents' -benchtime 200x ./backend/logs
 	$(GO) test -count=1 -run '^$$' -bench 'LogShipping' -benchtime 500000x -timeout 30m ./backend/logs
