@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -514,7 +515,7 @@ func (p *parser) value(v reflect.Value, path string, depth int) error {
 			}
 			found := false
 			for _, f := range fields {
-				if p.c.name(t, f) == k {
+				if p.c.named(t, f, k) {
 					if err := p.value(v.Field(f.Index), joinPath(path, k), depth+1); err != nil {
 						return err
 					}
@@ -540,6 +541,20 @@ func (p *parser) value(v reflect.Value, path string, depth int) error {
 		return serializationError("%s: unsupported member type %s", path, t)
 	}
 	return nil
+}
+
+// named reports whether k is the name of member f of struct type t, as
+// name does without building the name.
+func (c Codec) named(t reflect.Type, f awsproto.Field, k string) bool {
+	g := f.GoName
+	if g == "" || g[0] >= utf8.RuneSelf || c.KeepCase || slices.Contains(c.KeepCaseOf, t) {
+		return c.name(t, f) == k
+	}
+	lower := g[0]
+	if 'A' <= lower && lower <= 'Z' {
+		lower += 'a' - 'A'
+	}
+	return len(k) == len(g) && k[0] == lower && k[1:] == g[1:]
 }
 
 // key reads an object's member name and the colon after it.
