@@ -24,6 +24,9 @@ func BenchmarkServe(b *testing.B) {
 		return w
 	}
 	call("CreateCluster", `{"clusterName":"c"}`)
+	// One container instance with room for every task, as an agent
+	// registers it: EC2 tasks are placed on the cluster's instances.
+	call("RegisterContainerInstance", `{"cluster":"c","totalResources":[{"name":"CPU","type":"INTEGER","integerValue":1048576},{"name":"MEMORY","type":"INTEGER","integerValue":16777216}]}`)
 	call("RegisterTaskDefinition", `{"family":"web","containerDefinitions":[{"name":"app","image":"i","memory":64,"portMappings":[{"containerPort":8080,"hostPort":0}]}]}`)
 	var names []string
 	for i := range 1000 {

@@ -226,6 +226,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ev.Str("request_id", req.id).Str("service", req.service).Str("operation", req.operation).
 			Int("status", req.status).Dur("latency", time.Since(start)).Msg("request")
 	}()
+	if strings.HasPrefix(r.URL.Path, "/_berth/") || strings.HasPrefix(r.URL.Path, "/moto-api/") {
+		req.service = "berth"
+		if crossSite(r) {
+			req.status = http.StatusForbidden
+			http.Error(w, "berth refuses requests from web pages of other sites", req.status)
+			return
+		}
+	}
 	if r.URL.Path == "/_berth/health" {
 		req.service, req.operation, req.status = "berth", "health", http.StatusOK
 		w.Header().Set("Content-Type", "application/json")
@@ -368,29 +376,86 @@ func (s *Server) authenticate(r *http.Request, p protocol) ([]byte, caller, erro
 	return body, c, err
 }
 
+// tooLarge is the error for a body over maxBody.
+func tooLarge() *awsproto.Error {
+	return awsproto.StatusError(http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException", "The request body exceeds %d bytes.", maxBody)
+}
+
 // authenticateRaw is authenticate on the body as sent.
 func (s *Server) authenticateRaw(r *http.Request, p protocol) ([]byte, caller, error) {
-	c := caller{scope: backend.Scope{Account: s.cfg.DefaultAccount, Region: s.cfg.DefaultRegion}}
-	tooLarge := awsproto.StatusError(http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException", "The request body exceeds %d bytes.", maxBody)
+	body, err := readBody(r)
+	if err != nil {
+		return nil, s.anonymous(), err
+	}
+	c, err := s.verify(r, body, p)
+	return body, c, err
+}
+
+// readBody reads the request's body, up to maxBody.
+func readBody(r *http.Request) ([]byte, error) {
 	if r.ContentLength > maxBody {
-		return nil, c, tooLarge
+		return nil, tooLarge()
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
-		return nil, c, awsproto.ClientError("SerializationException", "could not read the request body: %v", err)
+		return nil, awsproto.ClientError("SerializationException", "could not read the request body: %v", err)
 	}
 	if len(body) > maxBody {
-		return nil, c, tooLarge
+		return nil, tooLarge()
 	}
+	return body, nil
+}
+
+// anonymous is the caller of an unsigned request.
+func (s *Server) anonymous() caller {
+	return caller{scope: backend.Scope{Account: s.cfg.DefaultAccount, Region: s.cfg.DefaultRegion}}
+}
+
+// validRegion reports whether region can be an AWS region's name: lower
+// case letters, digits and hyphens (us-east-1, us-gov-west-1), as it goes
+// into the ARNs of what the caller creates.
+func validRegion(region string) bool {
+	if region == "" || len(region) > 32 {
+		return false
+	}
+	for _, c := range []byte(region) {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// badRegion is the error for a credential scope whose region is no
+// region's name: AWS answers SignatureDoesNotMatch
+// (https://github.com/versity/versitygw/issues/192) or, in JSON services,
+// InvalidSignatureException
+// (https://github.com/aws/aws-sdk-js-v3/issues/5576), 403, "Credential
+// should be scoped to a valid region".
+func badRegion(p protocol, region string) *awsproto.Error {
+	code := "SignatureDoesNotMatch"
+	if p == protocolJSON {
+		code = "InvalidSignatureException"
+	}
+	return awsproto.StatusError(http.StatusForbidden, code, "Credential should be scoped to a valid region, not '%s'.", region)
+}
+
+// verify checks the signature of a request whose body (as sent) is body
+// and returns its caller.
+func (s *Server) verify(r *http.Request, body []byte, p protocol) (caller, error) {
+	c := s.anonymous()
 	cred, signed, err := sigv4.Parse(r)
 	if err != nil {
-		return body, c, err
+		return c, err
 	}
 	if !signed {
 		if s.cfg.VerifySignatures {
-			return body, c, missingSignature(p)
+			return c, missingSignature(p)
 		}
-		return body, c, nil
+		return c, nil
+	}
+	if !validRegion(cred.Region) {
+		return c, badRegion(p, cred.Region)
 	}
 	c.service, c.accessKey = cred.Service, cred.AccessKey
 	account, ok := s.cfg.Accounts[cred.AccessKey]
@@ -398,33 +463,61 @@ func (s *Server) authenticateRaw(r *http.Request, p protocol) ([]byte, caller, e
 	token := "" // the session token temporary credentials must carry
 	if s.sts != nil {
 		if tempAccount, tempSecret, tempToken, temporary, err := s.sts.Lookup(r.Context(), cred.AccessKey); err != nil {
-			return body, c, err
+			return c, err
 		} else if temporary {
 			account, ok, secret, token, known = tempAccount, true, tempSecret, tempToken, true
 		}
 	}
 	if s.cfg.VerifySignatures {
 		if !known {
-			return body, c, unknownKey(p)
+			return c, unknownKey(p)
 		}
 		// Temporary credentials need their session token, a long-term key
 		// none: AWS answers a missing, wrong or spare token as an invalid one.
 		if subtle.ConstantTimeCompare([]byte(token), []byte(sessionToken(r, cred))) != 1 {
-			return body, c, unknownKey(p)
+			return c, unknownKey(p)
 		}
 		now := time.Now
 		if s.cfg.Clock != nil {
 			now = s.cfg.Clock
 		}
 		if err := sigv4.Verify(r, body, cred, secret, now()); err != nil {
-			return body, c, err
+			return c, err
 		}
 	}
 	if ok {
 		c.scope.Account = account
 	}
 	c.scope.Region = cred.Region
-	return body, c, nil
+	return c, nil
+}
+
+// crossSite reports whether a web browser sent r for a page of another
+// site or origin (the Fetch metadata of
+// https://www.w3.org/TR/fetch-metadata/, or an Origin header naming
+// another host): the SDKs, the CLI and Terraform send neither, and
+// without --verify-signatures any page a developer visits could
+// otherwise drive berth.
+func crossSite(r *http.Request) bool {
+	switch strings.ToLower(r.Header.Get("Sec-Fetch-Site")) {
+	case "cross-site", "same-site":
+		return true
+	}
+	if origins := r.Header.Values("Origin"); len(origins) > 0 {
+		u, err := url.Parse(origins[0])
+		return err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host)
+	}
+	return false
+}
+
+// crossSiteError is the error for a request crossSite refuses: access
+// denied, 403, in the service's protocol.
+func crossSiteError(p protocol) *awsproto.Error {
+	code := "AccessDenied"
+	if p == protocolJSON {
+		code = "AccessDeniedException"
+	}
+	return awsproto.StatusError(http.StatusForbidden, code, "berth refuses requests from web pages of other sites (Sec-Fetch-Site or Origin).")
 }
 
 // decompress undoes a request's Content-Encoding gzip, which the SDKs
@@ -445,7 +538,7 @@ func decompress(r *http.Request, body []byte) ([]byte, error) {
 		return nil, awsproto.ClientError("SerializationException", "the gzip request body is malformed: %v", err)
 	}
 	if len(out) > maxBody {
-		return nil, awsproto.StatusError(http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException", "The request body exceeds %d bytes.", maxBody)
+		return nil, tooLarge()
 	}
 	return out, nil
 }
@@ -464,20 +557,33 @@ func sessionToken(r *http.Request, c sigv4.Credential) string {
 // serveJSON serves an AWS JSON 1.1 request (ECS, ACM), or JSON 1.0
 // (CloudWatch).
 func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, req *request, target string) {
-	var svc jsonService
+	// The service, from the target, comes first: every error, even of the
+	// signature or the body, is answered in its protocol.
+	prefix, name, _ := strings.Cut(target, ".")
+	svc, known := s.json[prefix]
+	req.service, req.operation = svc.name, name
 	fail := func(err error) { req.status = s.writeJSONError(w, req, svc, err) }
+	switch {
+	case crossSite(r):
+		fail(crossSiteError(protocolJSON))
+		return
+	// AWS JSON 1.0 and 1.1 requests are POST / (https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html).
+	case r.URL.Path != "/":
+		fail(awsproto.StatusError(http.StatusNotFound, "UnknownOperationException", "Unknown operation %s at path %s", target, r.URL.Path))
+		return
+	case r.Method != http.MethodPost:
+		fail(awsproto.StatusError(http.StatusMethodNotAllowed, "UnknownOperationException", "The HTTP method %s is not supported.", r.Method))
+		return
+	}
 	body, who, err := s.authenticate(r, protocolJSON)
 	if err != nil {
 		fail(err)
 		return
 	}
-	prefix, name, _ := strings.Cut(target, ".")
-	svc, ok := s.json[prefix]
-	if !ok {
+	if !known {
 		fail(awsproto.ClientError("UnknownOperationException", "Unknown operation %s", target))
 		return
 	}
-	req.service, req.operation = svc.name, name
 	op, ok := svc.ops[name]
 	if !ok {
 		if svc.known[name] {
@@ -513,10 +619,40 @@ func validUTF8(form url.Values) bool {
 
 // serveQuery serves an AWS query request (ELBv2, IAM, STS, Auto Scaling, and EC2 in its
 // dialect), routed by its signing name or, unsigned, by its API version.
+// The service is found first, from the credential scope or else the
+// Version parameter, so that every error, even of the signature or the
+// body, is answered in its format and namespace.
 func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, req *request) {
 	svc := s.query["elasticloadbalancing"]
 	fail := func(err error) { req.status = s.writeQueryError(w, req, svc, err) }
-	body, who, err := s.authenticate(r, protocolQuery)
+	cred, signed, _ := sigv4.Parse(r) // its error comes from verify, in the service's format
+	named, byName := s.query[cred.Service]
+	urlForm, urlErr := query.ParseForm(r.URL.RawQuery)
+	switch {
+	case byName:
+		svc = named
+	case urlErr == nil:
+		svc = s.queryVersion(svc, urlForm.Get("Version"))
+	}
+	if crossSite(r) {
+		fail(crossSiteError(protocolQuery))
+		return
+	}
+	raw, err := readBody(r)
+	if err != nil {
+		fail(err)
+		return
+	}
+	body, err := decompress(r, raw)
+	if err != nil {
+		fail(err)
+		return
+	}
+	form, formErr := query.ParseForm(string(body))
+	if formErr == nil && !byName && !signed {
+		svc = s.queryVersion(svc, form.Get("Version"))
+	}
+	who, err := s.verify(r, raw, protocolQuery)
 	if err != nil {
 		fail(err)
 		return
@@ -525,15 +661,14 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, req *request
 		fail(awsproto.StatusError(http.StatusMethodNotAllowed, "InvalidAction", "The HTTP method %s is not supported.", r.Method))
 		return
 	}
-	if named, ok := s.query[who.service]; ok { // before the form is read, so that its errors come in the service's namespace
-		svc = named
+	if formErr == nil {
+		formErr = urlErr
 	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		fail(awsproto.ClientError("MalformedQueryString", "The request body is not a valid form: %v", err))
+	if formErr != nil {
+		fail(awsproto.ClientError("MalformedQueryString", "The request is not a valid form: %v", formErr))
 		return
 	}
-	for k, v := range r.URL.Query() {
+	for k, v := range urlForm {
 		if _, ok := form[k]; !ok {
 			form[k] = v
 		}
@@ -547,14 +682,8 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, req *request
 		fail(awsproto.ClientError("MalformedQueryString", "The request body is not a valid form: not valid UTF-8"))
 		return
 	}
-	if named, ok := s.query[who.service]; ok {
-		svc = named
-	} else if who.service == "" {
-		for _, q := range s.query {
-			if q.version == form.Get("Version") {
-				svc = q
-			}
-		}
+	if !byName && !signed {
+		svc = s.queryVersion(svc, form.Get("Version"))
 	}
 	action := form.Get("Action")
 	if action == "" {
@@ -586,6 +715,16 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, req *request
 		return
 	}
 	query.WriteResponse(w, svc.xmlns, action, req.id, out)
+}
+
+// queryVersion is the query service whose API version is version, or def.
+func (s *Server) queryVersion(def queryService, version string) queryService {
+	for _, q := range s.query {
+		if version != "" && q.version == version {
+			return q
+		}
+	}
+	return def
 }
 
 // invoke calls op, turning a panic into an error so that a bug answers one
@@ -649,15 +788,16 @@ func (s *Server) serveCBOR(w http.ResponseWriter, r *http.Request, req *request)
 		rpcv2cbor.WriteError(w, req.id, svc.errorType(w, ae), ae)
 		req.status = ae.Status
 	}
-	body, who, err := s.authenticate(r, protocolJSON)
-	if err != nil {
-		fail(err)
-		return
-	}
+	// The service, from the path, comes first: every error, even of the
+	// signature or the body, is answered with its error shapes.
 	rest, found := strings.CutPrefix(r.URL.Path, "/service/")
 	service, name, _ := strings.Cut(rest, "/operation/")
 	svc, ok := s.cbor[service]
+	req.service, req.operation = svc.name, name
 	switch {
+	case crossSite(r):
+		fail(crossSiteError(protocolJSON))
+		return
 	case !found || !ok || strings.Contains(name, "/"):
 		fail(awsproto.StatusError(http.StatusNotFound, "UnknownOperationException", "Unknown operation %s", r.URL.Path))
 		return
@@ -665,7 +805,11 @@ func (s *Server) serveCBOR(w http.ResponseWriter, r *http.Request, req *request)
 		fail(awsproto.StatusError(http.StatusMethodNotAllowed, "UnknownOperationException", "The HTTP method %s is not supported.", r.Method))
 		return
 	}
-	req.service, req.operation = svc.name, name
+	body, who, err := s.authenticate(r, protocolJSON)
+	if err != nil {
+		fail(err)
+		return
+	}
 	op, ok := svc.ops[name]
 	if !ok {
 		if svc.known[name] {

@@ -10,7 +10,6 @@ package json11
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
@@ -52,155 +51,6 @@ func (c Codec) name(t reflect.Type, f awsproto.Field) string {
 	return f.JSONName()
 }
 
-// Decode fills the SDK input struct that v points to from a JSON body. An
-// empty body is an empty object. Malformed JSON and values of the wrong type
-// are a SerializationException, as AWS answers them.
-func (c Codec) Decode(body []byte, v any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil
-	}
-	// JSON is UTF-8 (RFC 8259 section 8.1); the decoder would quietly
-	// turn other bytes into U+FFFD and store what the client never sent.
-	if !utf8.Valid(body) {
-		return serializationError("malformed JSON body: not valid UTF-8")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return serializationError("malformed JSON body: %v", err)
-	}
-	if dec.More() {
-		return serializationError("malformed JSON body: trailing data")
-	}
-	if _, ok := doc.(map[string]any); !ok {
-		return serializationError("the request body must be a JSON object")
-	}
-	return c.assign(reflect.ValueOf(v).Elem(), doc, "")
-}
-
-func serializationError(format string, args ...any) *awsproto.Error {
-	return awsproto.ClientError("SerializationException", format, args...)
-}
-
-func (c Codec) assign(v reflect.Value, j any, path string) error {
-	if j == nil {
-		return nil // null is the same as absent
-	}
-	t := v.Type()
-	switch {
-	case t.Kind() == reflect.Pointer:
-		p := reflect.New(t.Elem())
-		if err := c.assign(p.Elem(), j, path); err != nil {
-			return err
-		}
-		v.Set(p)
-		return nil
-	case awsproto.IsTime(t):
-		n, ok := j.(json.Number)
-		if !ok {
-			return typeError(path, "Timestamp", j)
-		}
-		tm, err := epochSeconds(n.String())
-		if err != nil {
-			return typeError(path, "Timestamp", j)
-		}
-		v.Set(reflect.ValueOf(tm))
-		return nil
-	}
-	switch t.Kind() {
-	case reflect.String:
-		s, ok := j.(string)
-		if !ok {
-			return typeError(path, "String", j)
-		}
-		v.SetString(s)
-	case reflect.Bool:
-		b, ok := j.(bool)
-		if !ok {
-			return typeError(path, "Boolean", j)
-		}
-		v.SetBool(b)
-	case reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Int:
-		n, ok := j.(json.Number)
-		if !ok {
-			return typeError(path, "Integer", j)
-		}
-		i, err := strconv.ParseInt(n.String(), 10, t.Bits())
-		if err != nil {
-			return serializationError("%s: %s is not a valid %d-bit integer", path, n, t.Bits())
-		}
-		v.SetInt(i)
-	case reflect.Float32, reflect.Float64:
-		n, ok := j.(json.Number)
-		if !ok {
-			return typeError(path, "Double", j)
-		}
-		f, err := strconv.ParseFloat(n.String(), t.Bits())
-		if err != nil {
-			return serializationError("%s: %s is not a valid number", path, n)
-		}
-		v.SetFloat(f)
-	case reflect.Slice:
-		if t.Elem().Kind() == reflect.Uint8 { // blob
-			s, ok := j.(string)
-			if !ok {
-				return typeError(path, "Blob", j)
-			}
-			b, err := base64.StdEncoding.DecodeString(s)
-			if err != nil {
-				return serializationError("%s: not valid base64", path)
-			}
-			v.SetBytes(b)
-			return nil
-		}
-		arr, ok := j.([]any)
-		if !ok {
-			return typeError(path, "List", j)
-		}
-		out := reflect.MakeSlice(t, len(arr), len(arr))
-		for i, e := range arr {
-			if err := c.assign(out.Index(i), e, fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
-			}
-		}
-		v.Set(out)
-	case reflect.Map:
-		obj, ok := j.(map[string]any)
-		if !ok {
-			return typeError(path, "Map", j)
-		}
-		out := reflect.MakeMapWithSize(t, len(obj))
-		for k, e := range obj {
-			ev := reflect.New(t.Elem()).Elem()
-			if err := c.assign(ev, e, path+"."+k); err != nil {
-				return err
-			}
-			out.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), ev)
-		}
-		v.Set(out)
-	case reflect.Struct:
-		obj, ok := j.(map[string]any)
-		if !ok {
-			return typeError(path, "Structure", j)
-		}
-		for _, f := range awsproto.Fields(t) {
-			e, present := obj[c.name(t, f)]
-			if !present {
-				continue
-			}
-			if err := c.assign(v.Field(f.Index), e, joinPath(path, c.name(t, f))); err != nil {
-				return err
-			}
-		}
-	case reflect.Interface:
-		// Unions and documents: none of the operations berth serves take one.
-	default:
-		return serializationError("%s: unsupported member type %s", path, t)
-	}
-	return nil
-}
-
 // epochSeconds parses a JSON number of seconds since the epoch exactly
 // (decimal digits, not through a float) when it has no exponent.
 func epochSeconds(n string) (time.Time, error) {
@@ -234,21 +84,6 @@ func joinPath(path, name string) string {
 		return name
 	}
 	return path + "." + name
-}
-
-func typeError(path, want string, got any) error {
-	kind := "object"
-	switch got.(type) {
-	case string:
-		kind = "string"
-	case bool:
-		kind = "boolean"
-	case json.Number:
-		kind = "number"
-	case []any:
-		kind = "array"
-	}
-	return serializationError("Unexpected %s for member '%s': expected %s", kind, path, want)
 }
 
 // Encode appends the JSON form of the SDK struct v (a pointer) to buf.

@@ -28,7 +28,7 @@ const EC2Namespace = "http://ec2.amazonaws.com/doc/2016-11-15/"
 // DecodeEC2 fills the SDK input struct that v points to from an EC2 query
 // request's form values.
 func DecodeEC2(form url.Values, v any) error {
-	d := decoder{form: form, keys: indexKeys(form), dialect: ec2Query{}}
+	d := newDecoder(form, ec2Query{})
 	_, err := d.value(reflect.ValueOf(v).Elem(), "")
 	return err
 }

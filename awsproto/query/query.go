@@ -14,9 +14,12 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/xml"
+	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,9 +30,39 @@ import (
 // Decode fills the SDK input struct that v points to from form values. A
 // value that does not parse as its member's type is a ValidationError.
 func Decode(form url.Values, v any) error {
-	d := decoder{form: form, keys: indexKeys(form), dialect: awsQuery{}}
+	d := newDecoder(form, awsQuery{})
 	_, err := d.value(reflect.ValueOf(v).Elem(), "")
 	return err
+}
+
+// Bounds on a form, checked before it is parsed, so that no body costs
+// much more memory than its size: query keys nest a few segments deep
+// (Actions.member.1.ForwardConfig.TargetGroups.member.1.Weight).
+const (
+	// MaxParams bounds the parameters of one form: net/url's own bound
+	// (its defaultMaxParams, since Go 1.26), stated here so that the
+	// error is berth's.
+	MaxParams = 10_000
+	// MaxKeySegments bounds the dot-separated segments of one key.
+	MaxKeySegments = 32
+)
+
+// ParseForm parses a form-encoded query string or body within MaxParams
+// and MaxKeySegments.
+func ParseForm(s string) (url.Values, error) {
+	if n := strings.Count(s, "&") + 1; n > MaxParams {
+		return nil, fmt.Errorf("more than %d parameters", MaxParams)
+	}
+	form, err := url.ParseQuery(s)
+	if err != nil {
+		return nil, err
+	}
+	for k := range form {
+		if strings.Count(k, ".") >= MaxKeySegments {
+			return nil, fmt.Errorf("a parameter name has more than %d segments", MaxKeySegments)
+		}
+	}
+	return form, nil
 }
 
 // dialect is how a protocol names members and list items on the wire.
@@ -55,47 +88,24 @@ func (awsQuery) outputItem(reflect.Type, *awsproto.Field, reflect.Type) string {
 
 type decoder struct {
 	form    url.Values
-	keys    *keyTree
+	keys    []string // the form's keys, sorted
 	dialect dialect
 }
 
-// keyTree holds the form's keys split at their dots, so that whether any
-// key lies under a name is one walk down the name's segments, not a scan
-// of every key: decoding stays linear in the size of the form.
-type keyTree map[string]*keyTree
-
-// indexKeys builds the tree of the form's keys.
-func indexKeys(form url.Values) *keyTree {
-	root := keyTree{}
-	for k := range form {
-		node := &root
-		for rest, more := k, true; more; {
-			var segment string
-			segment, rest, more = strings.Cut(rest, ".")
-			child, ok := (*node)[segment]
-			if !ok {
-				child = &keyTree{}
-				(*node)[segment] = child
-			}
-			node = child
-		}
-	}
-	return &root
+func newDecoder(form url.Values, d dialect) decoder {
+	return decoder{form: form, keys: slices.Sorted(maps.Keys(form)), dialect: d}
 }
 
-// present reports whether any form key is name or starts with name + ".".
+// present reports whether any form key is name or starts with name + ".":
+// a binary search of the sorted keys, so that decoding stays within
+// O(n log n) of the form's size and builds nothing per key segment.
 func (d decoder) present(name string) bool {
-	node := d.keys
-	for rest, more := name, true; more; {
-		var segment string
-		segment, rest, more = strings.Cut(rest, ".")
-		child, ok := (*node)[segment]
-		if !ok {
-			return false
-		}
-		node = child
+	if _, ok := d.form[name]; ok {
+		return true
 	}
-	return true
+	prefix := name + "."
+	i, _ := slices.BinarySearch(d.keys, prefix)
+	return i < len(d.keys) && strings.HasPrefix(d.keys[i], prefix)
 }
 
 // value decodes the member at name into v and reports whether it was set.
@@ -137,6 +147,9 @@ func (d decoder) value(v reflect.Value, name string) (bool, error) {
 			if !d.present(item) {
 				break
 			}
+			if i > awsproto.MaxItems {
+				return false, tooMany(name)
+			}
 			e := reflect.New(t.Elem()).Elem()
 			if _, err := d.value(e, item); err != nil {
 				return false, err
@@ -155,6 +168,9 @@ func (d decoder) value(v reflect.Value, name string) (bool, error) {
 			if !d.present(entry) {
 				break
 			}
+			if i > awsproto.MaxItems {
+				return false, tooMany(name)
+			}
 			e := reflect.New(t.Elem()).Elem()
 			if _, err := d.value(e, entry+".value"); err != nil {
 				return false, err
@@ -172,6 +188,10 @@ func (d decoder) value(v reflect.Value, name string) (bool, error) {
 		return false, nil
 	}
 	return true, scalar(v, name, raw[0])
+}
+
+func tooMany(name string) error {
+	return awsproto.ClientError("ValidationError", "Parameter %s has more than %d members", name, awsproto.MaxItems)
 }
 
 func scalar(v reflect.Value, name, s string) error {

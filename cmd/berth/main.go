@@ -386,7 +386,9 @@ func run(args []string) error {
 		if err != nil {
 			return fmt.Errorf("--registry-listen: %w", err)
 		}
-		registry := &http.Server{Handler: ecrBackend.Registry(), ReadHeaderTimeout: 10 * time.Second}
+		// No ReadTimeout here: docker push streams a layer as it
+		// compresses it, which for a large layer may take minutes.
+		registry := &http.Server{Handler: ecrBackend.Registry(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: apiIdleTimeout}
 		go registry.Serve(ln)
 		defer registry.Close()
 		ecrBackend.Host = ln.Addr().String()
@@ -484,7 +486,7 @@ func run(args []string) error {
 			if err != nil {
 				log.Warn().Err(err).Msg("no task endpoint: code in tasks gets no metadata, credentials or API endpoint")
 			} else {
-				endpoint := &http.Server{Handler: agent.Endpoint(srv), ReadHeaderTimeout: 10 * time.Second}
+				endpoint := &http.Server{Handler: agent.Endpoint(srv), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: apiReadTimeout, IdleTimeout: apiIdleTimeout}
 				go endpoint.Serve(ln)
 				defer endpoint.Close()
 				agent.TaskEndpoint = base
@@ -508,7 +510,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	httpServer := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	httpServer := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: apiReadTimeout, IdleTimeout: apiIdleTimeout}
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
 	go asBackend.Resume(context.WithoutCancel(ctx))
@@ -528,6 +530,16 @@ func run(args []string) error {
 	defer cancel()
 	return httpServer.Shutdown(shutdown)
 }
+
+// apiReadTimeout bounds reading one API request, headers and body (at
+// most 16 MiB, which an SDK sends in well under a second on the networks
+// berth serves), so that a body trickled in holds no connection;
+// apiIdleTimeout closes keep-alive connections left idle, longer than the
+// SDKs keep theirs idle (90 s in aws-sdk-go-v2 and Go's transport).
+const (
+	apiReadTimeout = 60 * time.Second
+	apiIdleTimeout = 120 * time.Second
+)
 
 // lbDrainOnExit bounds how long the load balancers' requests in flight
 // may go on when berth stops (each listener drains for the longest

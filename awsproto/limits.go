@@ -1,0 +1,36 @@
+package awsproto
+
+// Bounds on what decoding one request body may build, so that the work and
+// memory of a decode are bounded by small multiples of the body's size
+// whatever its shape: a list of millions of empty objects would otherwise
+// cost far more in Go values than in bytes.
+const (
+	// MaxItems bounds the members of one list or map in a request. The
+	// longest lists AWS documents for the operations berth serves have a
+	// few thousand members (CloudWatch PutMetricData: 1,000 metrics of up
+	// to 150 values,
+	// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html).
+	MaxItems = 10_000
+	// MaxValues bounds the values (scalars, structures, list and map
+	// members) one request decodes to.
+	MaxValues = 1_000_000
+	// MaxDepth bounds the nesting of lists and objects in a request body,
+	// including members berth skips.
+	MaxDepth = 100
+	// MaxDecodedBytes bounds the memory the values decoded from one
+	// request take (their Go sizes and string lengths).
+	MaxDecodedBytes = 256 << 20
+)
+
+// Budget counts what one decode has built against the bounds above.
+type Budget struct {
+	values, bytes int
+}
+
+// Charge counts one value of size bytes; it is false once a bound is
+// passed.
+func (b *Budget) Charge(size int) bool {
+	b.values++
+	b.bytes += size
+	return b.values <= MaxValues && b.bytes <= MaxDecodedBytes
+}
