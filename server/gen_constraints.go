@@ -2,8 +2,9 @@
 
 // gen_constraints writes constraints_gen.go: the length, range and pattern
 // constraints of the members of every structure of the services berth
-// validates generically, read from botocore's service models (the
-// published API models, as the AWS CLI and boto3 carry them).
+// validates generically, of their list items and of their map keys and
+// values, read from botocore's service models (the published API models,
+// as the AWS CLI and boto3 carry them).
 //
 //	go generate ./server   (botocore installed: make deps)
 package main
@@ -33,6 +34,7 @@ import (
 var services = map[string]string{
 	"ecs": "ecs", "elasticloadbalancing": "elbv2", "autoscaling": "autoscaling", "logs": "logs", "ssm": "ssm",
 	"secretsmanager": "secretsmanager", "ecr": "ecr", "acm": "acm", "iam": "iam", "sts": "sts",
+	"monitoring": "cloudwatch",
 }
 
 type shape struct {
@@ -41,6 +43,7 @@ type shape struct {
 	Pattern   string
 	Sensitive bool
 	Member    *struct{ Shape string }
+	Key       *struct{ Shape string }
 	Value     *struct{ Shape string }
 	Members   map[string]struct{ Shape string }
 }
@@ -66,7 +69,7 @@ func main() {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	buf.WriteString("// modelConstraints are the constraints of each service's structure members, by \"Type.member\" (\"Type.member[]\" for a list's items).\nvar modelConstraints = map[string]map[string]constraint{\n")
+	buf.WriteString("// modelConstraints are the constraints of each service's structure members, by \"Type.member\" (\"Type.member[]\" for a list's items, \"Type.member{key}\" and \"Type.member{value}\" for a map's keys and values).\nvar modelConstraints = map[string]map[string]constraint{\n")
 	for _, name := range names {
 		m := load(data, services[name])
 		fmt.Fprintf(&buf, "%q: {\n", name)
@@ -87,6 +90,14 @@ func main() {
 					if t.Type == "list" && t.Member != nil {
 						if c := literal(m.Shapes[t.Member.Shape], ref.Shape, mname, t.Member.Shape); c != "" {
 							add(entries, key+"[]", c)
+						}
+					}
+					if t.Type == "map" && t.Key != nil && t.Value != nil {
+						if c := literal(m.Shapes[t.Key.Shape], ref.Shape, mname, t.Key.Shape); c != "" {
+							add(entries, key+"{key}", c)
+						}
+						if c := literal(m.Shapes[t.Value.Shape], ref.Shape, mname, t.Value.Shape); c != "" {
+							add(entries, key+"{value}", c)
 						}
 					}
 				}
