@@ -25,6 +25,7 @@ type violation struct {
 	value            *string
 	path, constraint string
 	enum             bool // a scalar member outside its enumeration
+	maxItems         int  // for a list longer than its maximum, that maximum
 }
 
 // maxViolations bounds the violations one refusal lists: AWS's common
@@ -98,7 +99,14 @@ func coralMessage(vs []violation) string {
 //	ValidationError: 1 validation error detected: Value '' at 'alarmName'
 //	failed to satisfy constraint: Member must have length greater than or equal to 1
 //
-// (https://github.com/aws/aws-sdk-js-v3/blob/main/clients/client-cloudwatch/test/e2e/query-compatibility.e2e.spec.ts).
+// (https://github.com/aws/aws-sdk-js-v3/blob/main/clients/client-cloudwatch/test/e2e/query-compatibility.e2e.spec.ts),
+// but for a list longer than its maximum, refused under code in
+// CloudWatch's words:
+//
+//	The collection MetricData.member.1.Values must not have a size greater than 150.
+//
+// (https://github.com/aws/aws-sdk-java-v2/issues/3080,
+// https://github.com/jmxtrans/jmxtrans/issues/665).
 func queryFault(code string) inputFault {
 	coral := coralFault("ValidationError")
 	return func(vs []violation) error {
@@ -107,6 +115,9 @@ func queryFault(code string) inputFault {
 		}
 		if set, ok := strings.CutPrefix(vs[0].constraint, "Member must satisfy enum value set: ["); ok && vs[0].enum {
 			return awsproto.ClientError(code, "The parameter %s must be a value in the set [ %s ].", queryPath(vs[0].path), strings.TrimSuffix(set, "]"))
+		}
+		if vs[0].maxItems > 0 {
+			return awsproto.ClientError(code, "The collection %s must not have a size greater than %d.", queryPath(vs[0].path), vs[0].maxItems)
 		}
 		return coral(vs)
 	}
@@ -221,7 +232,11 @@ func (val validator) walk(v reflect.Value, path string, vs *[]violation) {
 			key := v.Type().Name() + "." + f.JSONName()
 			if c, ok := val.constraints[key]; ok {
 				for _, constraint := range val.constrain(fv, c, false) {
-					report(vs, violation{value: echo(fv, c), path: name, constraint: constraint})
+					v := violation{value: echo(fv, c), path: name, constraint: constraint}
+					if fv.Kind() == reflect.Slice && c.hasMax && float64(fv.Len()) > c.max {
+						v.maxItems = int(c.max)
+					}
+					report(vs, v)
 				}
 			}
 			val.walk(fv, name, vs)

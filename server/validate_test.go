@@ -354,6 +354,10 @@ func TestCloudWatchConstraints(t *testing.T) {
 		{&cloudwatch.PutMetricDataInput{Namespace: aws.String("App"), MetricData: []cwtypes.MetricDatum{{MetricName: aws.String("m"), Unit: "Parsecs"}}},
 			"InvalidParameterValue: The parameter MetricData.member.1.Unit must be a value in the set [ Seconds,"},
 		{&cloudwatch.PutMetricDataInput{Namespace: aws.String("App"), MetricData: []cwtypes.MetricDatum{{MetricName: aws.String("m"), Value: aws.Float64(1), Unit: cwtypes.StandardUnitCount}}}, ""},
+		// A list over its maximum (30 dimensions, API_MetricDatum) in
+		// CloudWatch's words (https://github.com/aws/aws-sdk-java-v2/issues/3080).
+		{&cloudwatch.PutMetricDataInput{Namespace: aws.String("App"), MetricData: []cwtypes.MetricDatum{{MetricName: aws.String("m"), Dimensions: make([]cwtypes.Dimension, 31)}}},
+			"InvalidParameterValue: The collection MetricData.member.1.Dimensions must not have a size greater than 30."},
 	} {
 		err := val.check(reflect.ValueOf(tc.in))
 		switch {
