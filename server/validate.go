@@ -24,8 +24,9 @@ import (
 type violation struct {
 	value            *string
 	path, constraint string
-	enum             bool // a scalar member outside its enumeration
-	maxItems         int  // for a list longer than its maximum, that maximum
+	enum             []string // the value set, for a value outside it
+	index            int      // for a list's items, the first failing one's (from 1)
+	maxItems         int      // for a list longer than its maximum, that maximum
 }
 
 // maxViolations bounds the violations one refusal lists: AWS's common
@@ -87,10 +88,13 @@ func coralMessage(vs []violation) string {
 }
 
 // queryFault is CloudWatch's refusal. A value outside an enumeration is
-// refused under code, with the member named as in the query protocol, as
-// a field report shows it (https://github.com/awslabs/collectd-cloudwatch/pull/46):
+// refused under code, with the member (a list's item) named as in the
+// query protocol, as field reports show it
+// (https://github.com/awslabs/collectd-cloudwatch/pull/46,
+// https://github.com/arabold/aws-to-slack/issues/74):
 //
 //	The parameter MetricData.member.1.Unit must be a value in the set [ Seconds, ..., None ].
+//	The parameter Statistics.member.1 must be a value in the set [ Minimum, ... ].
 //
 // Every other constraint is the common validation's, under the unmodelled
 // code ValidationError, alike in the query, JSON and CBOR protocols, as
@@ -113,8 +117,12 @@ func queryFault(code string) inputFault {
 		if len(vs) == 0 {
 			return nil
 		}
-		if set, ok := strings.CutPrefix(vs[0].constraint, "Member must satisfy enum value set: ["); ok && vs[0].enum {
-			return awsproto.ClientError(code, "The parameter %s must be a value in the set [ %s ].", queryPath(vs[0].path), strings.TrimSuffix(set, "]"))
+		if v := vs[0]; v.enum != nil {
+			path := v.path
+			if v.index > 0 {
+				path = fmt.Sprintf("%s.%d.member", path, v.index)
+			}
+			return awsproto.ClientError(code, "The parameter %s must be a value in the set [ %s ].", queryPath(path), strings.Join(v.enum, ", "))
 		}
 		if vs[0].maxItems > 0 {
 			return awsproto.ClientError(code, "The collection %s must not have a size greater than %d.", queryPath(vs[0].path), vs[0].maxItems)
@@ -265,7 +273,7 @@ func (val validator) walk(v reflect.Value, path string, vs *[]violation) {
 	case reflect.String:
 		if value := v.String(); value != "" {
 			if allowed := enumValues(v.Type()); len(allowed) > 0 && !slices.Contains(allowed, value) {
-				report(vs, violation{value: &value, path: path, constraint: enumConstraint(allowed), enum: true})
+				report(vs, violation{value: &value, path: path, constraint: enumConstraint(allowed), enum: allowed})
 			}
 		}
 	}
@@ -403,19 +411,19 @@ func allConstraints(c constraint, t reflect.Type) []string {
 }
 
 // fails reports whether one item, key or value fails its constraint or
-// its enumeration.
-func (val validator) fails(v reflect.Value, c constraint) bool {
-	if len(val.constrain(v, c, true)) > 0 {
-		return true
-	}
+// its enumeration, and the enumeration's values if it is outside them.
+func (val validator) fails(v reflect.Value, c constraint) (bool, []string) {
+	failed := len(val.constrain(v, c, true)) > 0
 	for v.Kind() == reflect.Pointer && !v.IsNil() {
 		v = v.Elem()
 	}
 	if v.Kind() != reflect.String || v.Len() == 0 {
-		return false
+		return failed, nil
 	}
-	allowed := enumValues(v.Type())
-	return len(allowed) > 0 && !slices.Contains(allowed, v.String())
+	if allowed := enumValues(v.Type()); len(allowed) > 0 && !slices.Contains(allowed, v.String()) {
+		return true, allowed
+	}
+	return failed, nil
 }
 
 // items checks the items of a list against their constraint and their
@@ -442,8 +450,8 @@ func (val validator) items(list reflect.Value, path string, c constraint, vs *[]
 		return
 	}
 	for i := range list.Len() {
-		if val.fails(list.Index(i), c) {
-			report(vs, violation{value: echo(list, c), path: path, constraint: "Member must satisfy constraint: [" + strings.Join(all, ", ") + "]"})
+		if failed, enum := val.fails(list.Index(i), c); failed {
+			report(vs, violation{value: echo(list, c), path: path, constraint: "Member must satisfy constraint: [" + strings.Join(all, ", ") + "]", enum: enum, index: i + 1})
 			return
 		}
 	}
@@ -477,7 +485,7 @@ func (val validator) entries(m reflect.Value, path string, kc, vc constraint, vs
 			continue
 		}
 		for it := m.MapRange(); it.Next(); {
-			if val.fails(side.of(it), side.c) {
+			if failed, _ := val.fails(side.of(it), side.c); failed {
 				var value *string
 				if !kc.sensitive && !vc.sensitive {
 					shown := javaString(m)

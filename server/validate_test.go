@@ -354,6 +354,10 @@ func TestCloudWatchConstraints(t *testing.T) {
 		{&cloudwatch.PutMetricDataInput{Namespace: aws.String("App"), MetricData: []cwtypes.MetricDatum{{MetricName: aws.String("m"), Unit: "Parsecs"}}},
 			"InvalidParameterValue: The parameter MetricData.member.1.Unit must be a value in the set [ Seconds,"},
 		{&cloudwatch.PutMetricDataInput{Namespace: aws.String("App"), MetricData: []cwtypes.MetricDatum{{MetricName: aws.String("m"), Value: aws.Float64(1), Unit: cwtypes.StandardUnitCount}}}, ""},
+		// A list's item outside its set is named by its query path
+		// (https://github.com/arabold/aws-to-slack/issues/74).
+		{&cloudwatch.GetMetricStatisticsInput{Namespace: aws.String("App"), MetricName: aws.String("m"), Period: aws.Int32(60), Statistics: []cwtypes.Statistic{cwtypes.StatisticSum, "Median"}},
+			"InvalidParameterValue: The parameter Statistics.member.2 must be a value in the set [ SampleCount, Average, Sum, Minimum, Maximum ]."},
 		// A list over its maximum (30 dimensions, API_MetricDatum) in
 		// CloudWatch's words (https://github.com/aws/aws-sdk-java-v2/issues/3080).
 		{&cloudwatch.PutMetricDataInput{Namespace: aws.String("App"), MetricData: []cwtypes.MetricDatum{{MetricName: aws.String("m"), Dimensions: make([]cwtypes.Dimension, 31)}}},
