@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"path"
 	"reflect"
 	"regexp"
 	"slices"
@@ -201,8 +202,8 @@ func match(pattern, s string) bool {
 
 // check checks the decoded input v, a pointer to an SDK input struct, and
 // refuses it with every violation found (up to maxViolations), in the
-// order of the SDK's members, each member's own constraints before those
-// of what it holds.
+// order of the model's members, each member's own constraints before
+// those of what it holds.
 func (val validator) check(v reflect.Value) error {
 	if val.fault == nil {
 		return nil
@@ -235,7 +236,7 @@ func (val validator) walk(v reflect.Value, path string, vs *[]violation) {
 		if awsproto.IsTime(v.Type()) {
 			return
 		}
-		for _, f := range awsproto.Fields(v.Type()) {
+		for _, f := range modelFields(v.Type()) {
 			fv, name := v.Field(f.Index), join(path, f.JSONName())
 			key := v.Type().Name() + "." + f.JSONName()
 			if c, ok := val.constraints[key]; ok {
@@ -277,6 +278,32 @@ func (val validator) walk(v reflect.Value, path string, vs *[]violation) {
 			}
 		}
 	}
+}
+
+// ordered memoizes modelFields: immutable facts of the SDK's types and
+// the models, sorted once per type.
+var ordered sync.Map // reflect.Type -> []awsproto.Field
+
+// modelFields are the wire members of the SDK struct type t in the order
+// of its model (modelOrder), which the SDK does not keep (it puts the
+// required members first); members the model table does not name follow
+// in the SDK's order.
+func modelFields(t reflect.Type) []awsproto.Field {
+	if v, ok := ordered.Load(t); ok {
+		return v.([]awsproto.Field)
+	}
+	fields := slices.Clone(awsproto.Fields(t))
+	if order, ok := modelOrder[path.Base(strings.TrimSuffix(t.PkgPath(), "/types"))+"."+t.Name()]; ok {
+		rank := func(f awsproto.Field) int {
+			if i := slices.Index(order, f.JSONName()); i >= 0 {
+				return i
+			}
+			return len(order)
+		}
+		slices.SortStableFunc(fields, func(a, b awsproto.Field) int { return cmp.Compare(rank(a), rank(b)) })
+	}
+	ordered.Store(t, fields)
+	return fields
 }
 
 // isStruct reports whether t (through pointers) is a structure other than

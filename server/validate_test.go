@@ -79,7 +79,7 @@ func TestCheckEnums(t *testing.T) {
 func TestEnumMembersCounted(t *testing.T) {
 	counts := map[string]int{}
 	for name, client := range map[string]any{
-		"ecs": &ecs.Client{}, "elbv2": &elbv2.Client{}, "autoscaling": &autoscaling.Client{}, "iam": &iam.Client{},
+		"ecs": &ecs.Client{}, "elbv2": &elbv2.Client{}, "autoscaling": &autoscaling.Client{}, "iam": &iam.Client{}, "cloudwatch": &cloudwatch.Client{},
 		"sts": &sts.Client{}, "logs": &cloudwatchlogs.Client{}, "acm": &acm.Client{}, "ecr": &ecr.Client{}, "ssm": &ssm.Client{}, "secretsmanager": &secretsmanager.Client{},
 	} {
 		tab := newTable(client, &struct{}{}, validator{})
@@ -254,7 +254,7 @@ func TestMapConstraints(t *testing.T) {
 }
 
 // TestAllViolations: every violation is listed, not only the first, "; "
-// between them, in the SDK's member order, at most ten, each constraint a
+// between them, in the model's member order, at most ten, each constraint a
 // member fails its own violation (pattern before length), as AWS's common
 // validation lists them (recorded from AWS by
 // https://github.com/mhart/kinesalite/blob/master/test/createStream.js:
@@ -278,6 +278,14 @@ func TestAllViolations(t *testing.T) {
 		"Value '' at 'roleName' failed to satisfy constraint: Member must have length greater than or equal to 1"
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v\nwant  %s", err, want)
+	}
+
+	// In the model's member order (IAM's CreateRole: Path, RoleName, ...,
+	// https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html),
+	// not the SDK's (required members first).
+	err = iamVal.check(reflect.ValueOf(&iam.CreateRoleInput{RoleName: aws.String("a b"), Path: aws.String("x"), AssumeRolePolicyDocument: aws.String("{}")}))
+	if err == nil || !strings.HasPrefix(err.Error(), "ValidationError: 2 validation errors detected: Value 'x' at 'path' failed") || !strings.Contains(err.Error(), "; Value 'a b' at 'roleName' failed") {
+		t.Errorf("err = %v, want path before roleName", err)
 	}
 
 	// Twelve tags with empty keys: ten are listed.
