@@ -241,11 +241,11 @@ func (val validator) walk(v reflect.Value, path string, vs *[]violation) {
 			key := v.Type().Name() + "." + f.JSONName()
 			if c, ok := val.constraints[key]; ok {
 				for _, constraint := range val.constrain(fv, c, false) {
-					v := violation{value: echo(fv, c), path: name, constraint: constraint}
+					bad := violation{value: echo(fv, c), path: name, constraint: constraint}
 					if fv.Kind() == reflect.Slice && c.hasMax && float64(fv.Len()) > c.max {
-						v.maxItems = int(c.max)
+						bad.maxItems = int(c.max)
 					}
-					report(vs, v)
+					report(vs, bad)
 				}
 			}
 			val.walk(fv, name, vs)
@@ -260,14 +260,14 @@ func (val validator) walk(v reflect.Value, path string, vs *[]violation) {
 		if v.Type().Elem().Kind() == reflect.Uint8 {
 			return // a blob
 		}
-		for i := range v.Len() {
-			if isStruct(v.Index(i).Type()) {
+		if holdsMembers(v.Type().Elem()) { // a list of strings or numbers is checked whole (items)
+			for i := range v.Len() {
 				val.walk(v.Index(i), fmt.Sprintf("%s.%d.member", path, i+1), vs)
 			}
 		}
 	case reflect.Map:
-		for it := v.MapRange(); it.Next(); {
-			if isStruct(it.Value().Type()) {
+		if holdsMembers(v.Type().Elem()) { // as are its keys and values (entries)
+			for it := v.MapRange(); it.Next(); {
 				val.walk(it.Value(), path, vs)
 			}
 		}
@@ -306,13 +306,20 @@ func modelFields(t reflect.Type) []awsproto.Field {
 	return fields
 }
 
-// isStruct reports whether t (through pointers) is a structure other than
-// a time: what holds members of its own to check.
-func isStruct(t reflect.Type) bool {
+// holdsMembers reports whether a value of type t (through pointers) may
+// hold members of its own to check: a structure other than a time, a
+// union (an interface), a list or a map.
+func holdsMembers(t reflect.Type) bool {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	return t.Kind() == reflect.Struct && !awsproto.IsTime(t)
+	switch t.Kind() {
+	case reflect.Struct:
+		return !awsproto.IsTime(t)
+	case reflect.Interface, reflect.Slice, reflect.Map:
+		return true
+	}
+	return false
 }
 
 func enumConstraint(allowed []string) string {
