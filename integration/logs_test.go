@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -44,8 +45,11 @@ func TestLogs(t *testing.T) {
 	}
 	_, err = c.logs.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: group, LogStreamName: aws.String("ghost"), LogEvents: []types.InputLogEvent{{Timestamp: aws.Int64(1), Message: aws.String("x")}}})
 	wantErr[*types.ResourceNotFoundException](t, err)
+	// Timestamps within the group's retention: older events are rejected
+	// (API_PutLogEvents), as TestLogsRejectedEvents shows.
+	base := time.Now().Add(-time.Hour).UnixMilli()
 	event := func(ms int64, msg string) types.InputLogEvent {
-		return types.InputLogEvent{Timestamp: aws.Int64(ms), Message: aws.String(msg)}
+		return types.InputLogEvent{Timestamp: aws.Int64(base + ms), Message: aws.String(msg)}
 	}
 	try(c.logs.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: group, LogStreamName: aws.String("web/app/1"),
 		LogEvents: []types.InputLogEvent{event(3000, "GET /health 200"), event(1000, "listening on :8080")}})).must(t)
@@ -72,7 +76,7 @@ func TestLogs(t *testing.T) {
 	for _, e := range all {
 		order = append(order, aws.ToInt64(e.Timestamp))
 	}
-	if len(order) != 4 || order[0] != 1000 || order[1] != 2000 || order[2] != 3000 || order[3] != 4000 {
+	if len(order) != 4 || order[0] != base+1000 || order[1] != base+2000 || order[2] != base+3000 || order[3] != base+4000 {
 		t.Fatalf("FilterLogEvents interleaved = %v", order)
 	}
 	errs := try(c.logs.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: group, FilterPattern: aws.String(`"500 error"`)})).must(t).Events
@@ -80,7 +84,7 @@ func TestLogs(t *testing.T) {
 		t.Fatalf("FilterLogEvents by pattern = %+v", errs)
 	}
 	streams := try(c.logs.DescribeLogStreams(ctx, &cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: group, OrderBy: types.OrderByLastEventTime, Descending: aws.Bool(true)})).must(t).LogStreams
-	if len(streams) != 2 || aws.ToString(streams[0].LogStreamName) != "web/app/2" || aws.ToInt64(streams[0].LastEventTimestamp) != 4000 {
+	if len(streams) != 2 || aws.ToString(streams[0].LogStreamName) != "web/app/2" || aws.ToInt64(streams[0].LastEventTimestamp) != base+4000 {
 		t.Fatalf("DescribeLogStreams = %+v", streams)
 	}
 

@@ -2,8 +2,9 @@
 
 // gen_constraints writes constraints_gen.go: the length, range and pattern
 // constraints of the members of every structure of the services berth
-// validates generically, read from botocore's service models (the
-// published API models, as the AWS CLI and boto3 carry them).
+// validates generically, of their list items and of their map keys and
+// values, read from botocore's service models (the published API models,
+// as the AWS CLI and boto3 carry them).
 //
 //	go generate ./server   (botocore installed: make deps)
 package main
@@ -34,6 +35,15 @@ var services = map[string]string{
 	"ecs": "ecs", "elasticloadbalancing": "elbv2", "autoscaling": "autoscaling", "logs": "logs", "ssm": "ssm",
 	"secretsmanager": "secretsmanager", "ecr": "ecr", "acm": "acm", "iam": "iam", "sts": "sts",
 	"application-autoscaling": "application-autoscaling",
+	"monitoring": "cloudwatch",
+}
+
+// sdkPackages are the names of aws-sdk-go-v2's packages of each service,
+// by the name berth's server gives its table.
+var sdkPackages = map[string]string{
+	"ecs": "ecs", "elasticloadbalancing": "elasticloadbalancingv2", "autoscaling": "autoscaling", "logs": "cloudwatchlogs",
+	"ssm": "ssm", "secretsmanager": "secretsmanager", "ecr": "ecr", "acm": "acm", "iam": "iam", "sts": "sts", "monitoring": "cloudwatch",
+	"application-autoscaling": "applicationautoscaling",
 }
 
 type shape struct {
@@ -42,8 +52,11 @@ type shape struct {
 	Pattern   string
 	Sensitive bool
 	Member    *struct{ Shape string }
+	Key       *struct{ Shape string }
 	Value     *struct{ Shape string }
 	Members   map[string]struct{ Shape string }
+
+	MemberOrder []string `json:"-"` // the members' names, in the model's order
 }
 
 type model struct {
@@ -67,7 +80,8 @@ func main() {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	buf.WriteString("// modelConstraints are the constraints of each service's structure members, by \"Type.member\" (\"Type.member[]\" for a list's items).\nvar modelConstraints = map[string]map[string]constraint{\n")
+	orders := map[string]string{}
+	buf.WriteString("// modelConstraints are the constraints of each service's structure members, by \"Type.member\" (\"Type.member[]\" for a list's items, \"Type.member{key}\" and \"Type.member{value}\" for a map's keys and values).\nvar modelConstraints = map[string]map[string]constraint{\n")
 	for _, name := range names {
 		m := load(data, services[name])
 		fmt.Fprintf(&buf, "%q: {\n", name)
@@ -79,6 +93,13 @@ func main() {
 				continue
 			}
 			for _, goName := range goNames(m, sname) {
+				if len(s.Members) > 1 {
+					var names []string
+					for _, mname := range s.MemberOrder {
+						names = append(names, fmt.Sprintf("%q", lowerFirst(mname)))
+					}
+					orders[sdkPackages[name]+"."+goName] = "{" + strings.Join(names, ", ") + "}"
+				}
 				for mname, ref := range s.Members {
 					t := m.Shapes[ref.Shape]
 					key := goName + "." + lowerFirst(mname)
@@ -90,6 +111,14 @@ func main() {
 							add(entries, key+"[]", c)
 						}
 					}
+					if t.Type == "map" && t.Key != nil && t.Value != nil {
+						if c := literal(m.Shapes[t.Key.Shape], ref.Shape, mname, t.Key.Shape); c != "" {
+							add(entries, key+"{key}", c)
+						}
+						if c := literal(m.Shapes[t.Value.Shape], ref.Shape, mname, t.Value.Shape); c != "" {
+							add(entries, key+"{value}", c)
+						}
+					}
 				}
 			}
 		}
@@ -97,6 +126,11 @@ func main() {
 			fmt.Fprintf(&buf, "%q: %s,\n", k, entries[k])
 		}
 		buf.WriteString("},\n")
+	}
+	buf.WriteString("}\n\n")
+	buf.WriteString("// modelOrder lists the members of each structure as its model orders them, by \"package.Type\" (the SDK's package and Go type).\nvar modelOrder = map[string][]string{\n")
+	for _, k := range sortedKeys(orders) {
+		fmt.Fprintf(&buf, "%q: %s,\n", k, orders[k])
 	}
 	buf.WriteString("}\n")
 	src, err := format.Source(buf.Bytes())
@@ -162,11 +196,50 @@ func load(data, service string) model {
 	if zr, err := gzip.NewReader(f); err == nil {
 		r = zr
 	}
-	var m model
-	if err := json.NewDecoder(r).Decode(&m); err != nil {
+	raw, err := io.ReadAll(r)
+	if err != nil {
 		log.Fatal(path, ": ", err)
 	}
+	var m model
+	var ordered struct {
+		Shapes map[string]struct{ Members json.RawMessage }
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		log.Fatal(path, ": ", err)
+	}
+	if err := json.Unmarshal(raw, &ordered); err != nil {
+		log.Fatal(path, ": ", err)
+	}
+	for name, s := range m.Shapes {
+		s.MemberOrder = keyOrder(ordered.Shapes[name].Members)
+		m.Shapes[name] = s
+	}
 	return m
+}
+
+// keyOrder is the keys of a JSON object in the order it writes them (a Go
+// map forgets it).
+func keyOrder(obj json.RawMessage) []string {
+	if len(obj) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	if _, err := dec.Token(); err != nil { // {
+		log.Fatal(err)
+	}
+	var keys []string
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			log.Fatal(err)
+		}
+		keys = append(keys, key.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			log.Fatal(err)
+		}
+	}
+	return keys
 }
 
 // javaEscape is a \uXXXX escape of Java's regular expressions, which Go

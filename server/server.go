@@ -161,7 +161,7 @@ func New(cfg Config, b Backends, ids backend.IDs, log zerolog.Logger) *Server {
 	// CloudWatch answers in three protocols: the aws CLI and boto3 send
 	// AWS JSON 1.0, aws-sdk-go-v2 Smithy RPC v2 CBOR, older SDKs (and
 	// the Terraform provider's) the query protocol.
-	cloudWatch := newTable(&cloudwatch.Client{}, b.CloudWatch, validator{fault: queryFault("InvalidParameterValue")})
+	cloudWatch := newTable(&cloudwatch.Client{}, b.CloudWatch, validator{queryFault("InvalidParameterValue"), modelConstraints["monitoring"]})
 	cloudWatchJSON := jsonService{"monitoring", json11.Codec{KeepCase: true, JSON10: true}, cloudWatch, cloudWatchErrors}
 	return &Server{
 		cfg: cfg,

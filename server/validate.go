@@ -5,9 +5,12 @@ package server
 import (
 	"cmp"
 	"fmt"
+	"math"
+	"path"
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -15,44 +18,117 @@ import (
 	"berth/awsproto"
 )
 
-// inputFault is how a service refuses a member that fails a constraint of
-// the API model: the value (nil for a sensitive member, whose value is
-// never echoed), the member's path in the request and the constraint as
-// AWS words it. It returns nil for a member the service answers for
-// itself.
-type inputFault func(value *string, path, constraint string) error
+// violation is one member of a request failing one constraint of the API
+// model: the value as AWS echoes it (nil for a sensitive member, whose
+// value is never echoed), the member's path in the request and the
+// constraint as AWS words it.
+type violation struct {
+	value            *string
+	path, constraint string
+	enum             []string // the value set, for a value outside it
+	index            int      // for a list's items, the first failing one's (from 1)
+	maxItems         int      // for a list longer than its maximum, that maximum
+}
+
+// maxViolations bounds the violations one refusal lists: AWS's common
+// validation reports at most ten ("10 validation errors detected: ..."
+// for a Kinesis PutRecords of 501 records with empty partition keys, as
+// https://github.com/mhart/kinesalite/blob/master/test/putRecords.js
+// records it from AWS).
+const maxViolations = 10
+
+// inputFault is how a service refuses a request whose members fail
+// constraints of the API model (at least one violation; at most
+// maxViolations). It returns nil when the service answers for itself for
+// every one of them.
+type inputFault func([]violation) error
 
 // coralFault is the input validation error of the services AWS fronts
-// with its common request validation, under the service's own code:
+// with its common request validation, under the service's own code. It
+// lists every violation, "; " between them:
 //
 //	1 validation error detected: Value 'SOMETHING' at 'launchType' failed to
 //	satisfy constraint: Member must satisfy enum value set: [EC2, FARGATE, EXTERNAL]
 //
+//	3 validation errors detected: Value '0' at 'shardCount' failed to satisfy
+//	constraint: Member must have value greater than or equal to 1; Value ''
+//	at 'streamName' failed to satisfy constraint: ...; Value '' at ...
+//
 // as the ECS and ELBv2 references' common errors and users' reports show
-// it (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/CommonErrors.html).
+// it (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/CommonErrors.html;
+// https://github.com/mhart/kinesalite/blob/master/test/createStream.js;
+// eight at once from CodePipeline in
+// https://github.com/hashicorp/terraform-provider-aws/issues/41023).
 func coralFault(code string) inputFault {
-	return func(value *string, path, constraint string) error {
-		if value == nil {
-			return awsproto.ClientError(code, "1 validation error detected: Value at '%s' failed to satisfy constraint: %s", path, constraint)
+	return func(vs []violation) error {
+		if len(vs) == 0 {
+			return nil
 		}
-		return awsproto.ClientError(code, "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s", *value, path, constraint)
+		return awsproto.ClientError(code, "%s", coralMessage(vs))
 	}
 }
 
-// queryFault is CloudWatch's refusal of a value outside an enumeration,
-// with the member named as in the query protocol, as a field report shows
-// it (https://github.com/awslabs/collectd-cloudwatch/pull/46):
+func coralMessage(vs []violation) string {
+	var b strings.Builder
+	if len(vs) == 1 {
+		b.WriteString("1 validation error detected: ")
+	} else {
+		fmt.Fprintf(&b, "%d validation errors detected: ", len(vs))
+	}
+	for i, v := range vs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		if v.value == nil {
+			fmt.Fprintf(&b, "Value at '%s' failed to satisfy constraint: %s", v.path, v.constraint)
+		} else {
+			fmt.Fprintf(&b, "Value '%s' at '%s' failed to satisfy constraint: %s", *v.value, v.path, v.constraint)
+		}
+	}
+	return b.String()
+}
+
+// queryFault is CloudWatch's refusal. A value outside an enumeration is
+// refused under code, with the member (a list's item) named as in the
+// query protocol, as field reports show it
+// (https://github.com/awslabs/collectd-cloudwatch/pull/46,
+// https://github.com/arabold/aws-to-slack/issues/74):
 //
 //	The parameter MetricData.member.1.Unit must be a value in the set [ Seconds, ..., None ].
+//	The parameter Statistics.member.1 must be a value in the set [ Minimum, ... ].
 //
-// Other constraints read as the common validation words them.
+// Every other constraint is the common validation's, under the unmodelled
+// code ValidationError, alike in the query, JSON and CBOR protocols, as
+// the SDK's end-to-end test against CloudWatch has it:
+//
+//	ValidationError: 1 validation error detected: Value '' at 'alarmName'
+//	failed to satisfy constraint: Member must have length greater than or equal to 1
+//
+// (https://github.com/aws/aws-sdk-js-v3/blob/main/clients/client-cloudwatch/test/e2e/query-compatibility.e2e.spec.ts),
+// but for a list longer than its maximum, refused under code in
+// CloudWatch's words:
+//
+//	The collection MetricData.member.1.Values must not have a size greater than 150.
+//
+// (https://github.com/aws/aws-sdk-java-v2/issues/3080,
+// https://github.com/jmxtrans/jmxtrans/issues/665).
 func queryFault(code string) inputFault {
-	coral := coralFault(code)
-	return func(value *string, path, constraint string) error {
-		if set, ok := strings.CutPrefix(constraint, "Member must satisfy enum value set: ["); ok {
-			return awsproto.ClientError(code, "The parameter %s must be a value in the set [ %s ].", queryPath(path), strings.TrimSuffix(set, "]"))
+	coral := coralFault("ValidationError")
+	return func(vs []violation) error {
+		if len(vs) == 0 {
+			return nil
 		}
-		return coral(value, path, constraint)
+		if v := vs[0]; v.enum != nil {
+			path := v.path
+			if v.index > 0 {
+				path = fmt.Sprintf("%s.%d.member", path, v.index)
+			}
+			return awsproto.ClientError(code, "The parameter %s must be a value in the set [ %s ].", queryPath(path), strings.Join(v.enum, ", "))
+		}
+		if vs[0].maxItems > 0 {
+			return awsproto.ClientError(code, "The collection %s must not have a size greater than %d.", queryPath(vs[0].path), vs[0].maxItems)
+		}
+		return coral(vs)
 	}
 }
 
@@ -77,11 +153,12 @@ func queryPath(path string) string {
 // service answers for itself with an error of its own model (SSM's
 // UnsupportedParameterType for a PutParameter type, for one).
 func except(fault inputFault, paths ...string) inputFault {
-	return func(value *string, path, constraint string) error {
-		if slices.Contains(paths, path) {
+	return func(vs []violation) error {
+		vs = slices.DeleteFunc(slices.Clone(vs), func(v violation) bool { return slices.Contains(paths, v.path) })
+		if len(vs) == 0 {
 			return nil
 		}
-		return fault(value, path, constraint)
+		return fault(vs)
 	}
 }
 
@@ -123,75 +200,130 @@ func match(pattern, s string) bool {
 	return re.(*regexp.Regexp).MatchString(s)
 }
 
-// check checks the decoded input v, a pointer to an SDK input struct.
+// check checks the decoded input v, a pointer to an SDK input struct, and
+// refuses it with every violation found (up to maxViolations), in the
+// order of the model's members, each member's own constraints before
+// those of what it holds.
 func (val validator) check(v reflect.Value) error {
 	if val.fault == nil {
 		return nil
 	}
-	return val.walk(v, "")
+	var vs []violation
+	val.walk(v, "", &vs)
+	if len(vs) == 0 {
+		return nil
+	}
+	return val.fault(vs)
 }
 
-func (val validator) walk(v reflect.Value, path string) error {
+// report records a violation unless maxViolations are recorded already.
+func report(vs *[]violation, v violation) {
+	if len(*vs) < maxViolations {
+		*vs = append(*vs, v)
+	}
+}
+
+func (val validator) walk(v reflect.Value, path string, vs *[]violation) {
+	if len(*vs) >= maxViolations {
+		return
+	}
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
-		if v.IsNil() {
-			return nil
+		if !v.IsNil() {
+			val.walk(v.Elem(), path, vs)
 		}
-		return val.walk(v.Elem(), path)
 	case reflect.Struct:
 		if awsproto.IsTime(v.Type()) {
-			return nil
+			return
 		}
-		for _, f := range awsproto.Fields(v.Type()) {
+		for _, f := range modelFields(v.Type()) {
 			fv, name := v.Field(f.Index), join(path, f.JSONName())
 			key := v.Type().Name() + "." + f.JSONName()
 			if c, ok := val.constraints[key]; ok {
-				if err := val.constrain(fv, name, c, false); err != nil {
-					return err
+				for _, constraint := range val.constrain(fv, c, false) {
+					bad := violation{value: echo(fv, c), path: name, constraint: constraint}
+					if fv.Kind() == reflect.Slice && c.hasMax && float64(fv.Len()) > c.max {
+						bad.maxItems = int(c.max)
+					}
+					report(vs, bad)
 				}
 			}
-			if c, ok := val.constraints[key+"[]"]; ok && fv.Kind() == reflect.Slice {
-				if err := val.items(fv, name, c); err != nil {
-					return err
-				}
-			}
-			if err := val.walk(fv, name); err != nil {
-				return err
+			val.walk(fv, name, vs)
+			switch fv.Kind() {
+			case reflect.Slice:
+				val.items(fv, name, val.constraints[key+"[]"], vs)
+			case reflect.Map:
+				val.entries(fv, name, val.constraints[key+"{key}"], val.constraints[key+"{value}"], vs)
 			}
 		}
 	case reflect.Slice:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
-			return nil // a blob
+			return // a blob
 		}
-		for i := range v.Len() {
-			if err := val.walk(v.Index(i), fmt.Sprintf("%s.%d.member", path, i+1)); err != nil {
-				return err
+		if holdsMembers(v.Type().Elem()) { // a list of strings or numbers is checked whole (items)
+			for i := range v.Len() {
+				val.walk(v.Index(i), fmt.Sprintf("%s.%d.member", path, i+1), vs)
 			}
 		}
 	case reflect.Map:
-		for it := v.MapRange(); it.Next(); {
-			if err := val.walk(it.Value(), path); err != nil {
-				return err
+		if holdsMembers(v.Type().Elem()) { // as are its keys and values (entries)
+			for it := v.MapRange(); it.Next(); {
+				val.walk(it.Value(), path, vs)
 			}
 		}
 	case reflect.String:
-		return val.enum(v, path)
+		if value := v.String(); value != "" {
+			if allowed := enumValues(v.Type()); len(allowed) > 0 && !slices.Contains(allowed, value) {
+				report(vs, violation{value: &value, path: path, constraint: enumConstraint(allowed), enum: allowed})
+			}
+		}
 	}
-	return nil
 }
 
-// enum checks a string against its enumeration, if its type has one.
-// Unset (empty) members pass.
-func (val validator) enum(v reflect.Value, path string) error {
-	if v.Len() == 0 {
-		return nil
+// ordered memoizes modelFields: immutable facts of the SDK's types and
+// the models, sorted once per type.
+var ordered sync.Map // reflect.Type -> []awsproto.Field
+
+// modelFields are the wire members of the SDK struct type t in the order
+// of its model (modelOrder), which the SDK does not keep (it puts the
+// required members first); members the model table does not name follow
+// in the SDK's order.
+func modelFields(t reflect.Type) []awsproto.Field {
+	if v, ok := ordered.Load(t); ok {
+		return v.([]awsproto.Field)
 	}
-	allowed := enumValues(v.Type())
-	if len(allowed) == 0 || slices.Contains(allowed, v.String()) {
-		return nil
+	fields := slices.Clone(awsproto.Fields(t))
+	if order, ok := modelOrder[path.Base(strings.TrimSuffix(t.PkgPath(), "/types"))+"."+t.Name()]; ok {
+		rank := func(f awsproto.Field) int {
+			if i := slices.Index(order, f.JSONName()); i >= 0 {
+				return i
+			}
+			return len(order)
+		}
+		slices.SortStableFunc(fields, func(a, b awsproto.Field) int { return cmp.Compare(rank(a), rank(b)) })
 	}
-	value := v.String()
-	return val.fault(&value, path, "Member must satisfy enum value set: ["+strings.Join(allowed, ", ")+"]")
+	ordered.Store(t, fields)
+	return fields
+}
+
+// holdsMembers reports whether a value of type t (through pointers) may
+// hold members of its own to check: a structure other than a time, a
+// union (an interface), a list or a map.
+func holdsMembers(t reflect.Type) bool {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		return !awsproto.IsTime(t)
+	case reflect.Interface, reflect.Slice, reflect.Map:
+		return true
+	}
+	return false
+}
+
+func enumConstraint(allowed []string) string {
+	return "Member must satisfy enum value set: [" + strings.Join(allowed, ", ") + "]"
 }
 
 // enums memoizes enumValues: the value sets are immutable facts of the
@@ -215,10 +347,17 @@ func enumValues(t reflect.Type) []string {
 	return names
 }
 
-// constrain checks one set member, or one item of a list, against its
-// constraint, in Coral's words ("Member must have length less than or
-// equal to 32", ...).
-func (val validator) constrain(v reflect.Value, path string, c constraint, item bool) error {
+// constrain checks one set member, or one item of a list or key or value
+// of a map, against its constraint, and returns the constraints it fails
+// in Coral's words ("Member must have length less than or equal to 32",
+// ...): its pattern first, then its bounds, each its own violation, as
+// Kinesis refuses an empty stream name (recorded from AWS by
+// https://github.com/mhart/kinesalite/blob/master/test/createStream.js):
+//
+//	Value '' at 'streamName' failed to satisfy constraint: Member must satisfy
+//	regular expression pattern: [a-zA-Z0-9_.-]+; Value '' at 'streamName'
+//	failed to satisfy constraint: Member must have length greater than or equal to 1
+func (val validator) constrain(v reflect.Value, c constraint, item bool) []string {
 	switch {
 	case v.Kind() == reflect.Pointer && v.IsNil():
 		return nil
@@ -228,18 +367,17 @@ func (val validator) constrain(v reflect.Value, path string, c constraint, item 
 		return nil // a member without a pointer is unset at its zero value
 	}
 	var n float64
-	shown := ""
 	switch v.Kind() {
 	case reflect.String:
 		if c.kind != lengthOf {
 			return nil
 		}
-		n, shown = float64(utf8.RuneCountInString(v.String())), v.String()
+		n = float64(utf8.RuneCountInString(v.String()))
 	case reflect.Slice, reflect.Map:
 		if v.IsNil() || c.kind != lengthOf {
 			return nil
 		}
-		n, shown = float64(v.Len()), javaString(v)
+		n = float64(v.Len())
 	case reflect.Int32, reflect.Int64, reflect.Int:
 		n = float64(v.Int())
 	case reflect.Float32, reflect.Float64:
@@ -247,29 +385,84 @@ func (val validator) constrain(v reflect.Value, path string, c constraint, item 
 	default:
 		return nil
 	}
-	what := "length"
-	if c.kind == valueOf {
-		what = "value"
-		shown = fmt.Sprint(n)
+	var failed []string
+	if c.pattern != "" && v.Kind() == reflect.String && !match(c.pattern, v.String()) {
+		failed = append(failed, patternConstraint(c))
 	}
-	value := &shown
-	if c.sensitive || v.Type() == reflect.TypeFor[[]byte]() {
-		value = nil // a secret or a blob is never echoed
-	}
+	floating := v.Kind() == reflect.Float32 || v.Kind() == reflect.Float64
 	switch {
 	case c.hasMin && n < c.min:
-		return val.fault(value, path, fmt.Sprintf("Member must have %s greater than or equal to %v", what, c.min))
+		failed = append(failed, boundConstraint(c, false, floating))
 	case c.hasMax && n > c.max:
-		return val.fault(value, path, fmt.Sprintf("Member must have %s less than or equal to %v", what, c.max))
-	case c.pattern != "" && v.Kind() == reflect.String && !match(c.pattern, v.String()):
-		return val.fault(value, path, "Member must satisfy regular expression pattern: "+cmp.Or(c.shown, c.pattern))
+		failed = append(failed, boundConstraint(c, true, floating))
 	}
-	return nil
+	return failed
 }
 
-// items checks the items of a list against their constraint. AWS refuses
-// the list as a whole, at the list's path, with every constraint of its
-// items:
+func patternConstraint(c constraint) string {
+	return "Member must satisfy regular expression pattern: " + cmp.Or(c.shown, c.pattern)
+}
+
+// boundConstraint words c's upper or lower bound: a length or an
+// integer's value as an integer, a double's as Java prints a double.
+func boundConstraint(c constraint, upper, floating bool) string {
+	what, bound, side := "length", c.min, "greater"
+	if c.kind == valueOf {
+		what = "value"
+	}
+	if upper {
+		bound, side = c.max, "less"
+	}
+	shown := strconv.FormatFloat(bound, 'f', -1, 64)
+	if floating {
+		shown = javaDouble(bound)
+	}
+	return fmt.Sprintf("Member must have %s %s than or equal to %s", what, side, shown)
+}
+
+// allConstraints is every constraint of a list's items or a map's keys or
+// values, in the order AWS lists them when one item fails (its upper
+// bound, its lower bound, its pattern, its enumeration).
+func allConstraints(c constraint, t reflect.Type) []string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	floating := t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64
+	var all []string
+	if c.hasMax {
+		all = append(all, boundConstraint(c, true, floating))
+	}
+	if c.hasMin {
+		all = append(all, boundConstraint(c, false, floating))
+	}
+	if c.pattern != "" {
+		all = append(all, patternConstraint(c))
+	}
+	if allowed := enumValues(t); len(allowed) > 0 {
+		all = append(all, enumConstraint(allowed))
+	}
+	return all
+}
+
+// fails reports whether one item, key or value fails its constraint or
+// its enumeration, and the enumeration's values if it is outside them.
+func (val validator) fails(v reflect.Value, c constraint) (bool, []string) {
+	failed := len(val.constrain(v, c, true)) > 0
+	for v.Kind() == reflect.Pointer && !v.IsNil() {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.String || v.Len() == 0 {
+		return failed, nil
+	}
+	if allowed := enumValues(v.Type()); len(allowed) > 0 && !slices.Contains(allowed, v.String()) {
+		return true, allowed
+	}
+	return failed, nil
+}
+
+// items checks the items of a list against their constraint and their
+// enumeration. AWS refuses the list as a whole, once, at the list's path,
+// with every constraint of its items:
 //
 //	Value '[]' at 'targetGroupARNs' failed to satisfy constraint: Member must
 //	satisfy constraint: [Member must have length less than or equal to 511,
@@ -277,34 +470,102 @@ func (val validator) constrain(v reflect.Value, path string, c constraint, item 
 //	regular expression pattern: ...]
 //
 // as Auto Scaling answered a list holding one empty string (a field report:
-// https://github.com/zalando-incubator/kube-ingress-aws-controller/issues/248).
-func (val validator) items(list reflect.Value, path string, c constraint) error {
+// https://github.com/zalando-incubator/kube-ingress-aws-controller/issues/248),
+// and so for an enumeration ("Value '[CAPABILITY_NAMED_IAM, ...]' at
+// 'capabilities' failed to satisfy constraint: Member must satisfy
+// constraint: [Member must satisfy enum value set: [...]]",
+// https://github.com/CodeGenieApp/serverless-express/issues/59).
+func (val validator) items(list reflect.Value, path string, c constraint, vs *[]violation) {
+	if list.Type().Elem().Kind() == reflect.Uint8 {
+		return // a blob
+	}
+	all := allConstraints(c, list.Type().Elem())
+	if len(all) == 0 {
+		return
+	}
 	for i := range list.Len() {
-		if val.constrain(list.Index(i), path, c, true) == nil {
+		if failed, enum := val.fails(list.Index(i), c); failed {
+			report(vs, violation{value: echo(list, c), path: path, constraint: "Member must satisfy constraint: [" + strings.Join(all, ", ") + "]", enum: enum, index: i + 1})
+			return
+		}
+	}
+}
+
+// entries checks the keys and the values of a map against their
+// constraints and enumerations. AWS refuses the map at its path, once for
+// its keys and once for its values, keys first:
+//
+//	Value '{de onde?=$.detail.sourceIPAddress}' at
+//	'targets.1.member.inputTransformer.inputPathsMap' failed to satisfy
+//	constraint: Map keys must satisfy constraint: [Member must have length
+//	less than or equal to 256, Member must have length greater than or
+//	equal to 1, Member must satisfy regular expression pattern: [A-Za-z0-9\_\-]+]
+//
+// (EventBridge's, as a user recorded it) and "Map value must satisfy
+// constraint: [...]" for the values
+// (https://github.com/hashicorp/terraform-provider-aws/issues/41023).
+func (val validator) entries(m reflect.Value, path string, kc, vc constraint, vs *[]violation) {
+	for _, side := range []struct {
+		c     constraint
+		t     reflect.Type
+		words string
+		of    func(*reflect.MapIter) reflect.Value
+	}{
+		{kc, m.Type().Key(), "Map keys must satisfy constraint: [", (*reflect.MapIter).Key},
+		{vc, m.Type().Elem(), "Map value must satisfy constraint: [", (*reflect.MapIter).Value},
+	} {
+		all := allConstraints(side.c, side.t)
+		if len(all) == 0 {
 			continue
 		}
-		what := "length"
-		if c.kind == valueOf {
-			what = "value"
+		for it := m.MapRange(); it.Next(); {
+			if failed, _ := val.fails(side.of(it), side.c); failed {
+				var value *string
+				if !kc.sensitive && !vc.sensitive {
+					shown := javaString(m)
+					value = &shown
+				}
+				report(vs, violation{value: value, path: path, constraint: side.words + strings.Join(all, ", ") + "]"})
+				break
+			}
 		}
-		var all []string
-		if c.hasMax {
-			all = append(all, fmt.Sprintf("Member must have %s less than or equal to %v", what, c.max))
-		}
-		if c.hasMin {
-			all = append(all, fmt.Sprintf("Member must have %s greater than or equal to %v", what, c.min))
-		}
-		if c.pattern != "" {
-			all = append(all, "Member must satisfy regular expression pattern: "+cmp.Or(c.shown, c.pattern))
-		}
-		var value *string
-		if !c.sensitive {
-			shown := javaString(list)
-			value = &shown
-		}
-		return val.fault(value, path, "Member must satisfy constraint: ["+strings.Join(all, ", ")+"]")
 	}
-	return nil
+}
+
+// echo is a member's value as AWS echoes it in a refusal: a string as it
+// is, an integer as an integer, a double as Java prints it, a list or map
+// as Java prints it; nil for a secret or a blob, never echoed.
+func echo(v reflect.Value, c constraint) *string {
+	for v.Kind() == reflect.Pointer && !v.IsNil() {
+		v = v.Elem()
+	}
+	if c.sensitive || v.Type() == reflect.TypeFor[[]byte]() {
+		return nil
+	}
+	shown := javaString(v)
+	return &shown
+}
+
+// javaDouble is a double as Java's Double.toString prints it: 1.0, 0.5,
+// 1.0E10.
+func javaDouble(f float64) string {
+	if a := math.Abs(f); a != 0 && (a < 1e-3 || a >= 1e7) {
+		s := strconv.FormatFloat(f, 'E', -1, 64)
+		mant, exp, _ := strings.Cut(s, "E")
+		if !strings.Contains(mant, ".") {
+			mant += ".0"
+		}
+		sign, digits := "", strings.TrimPrefix(exp, "+")
+		if rest, ok := strings.CutPrefix(digits, "-"); ok {
+			sign, digits = "-", rest
+		}
+		return mant + "E" + sign + strings.TrimLeft(digits, "0")
+	}
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.Contains(s, ".") {
+		s += ".0"
+	}
+	return s
 }
 
 // javaString is a list or map as Java prints it in AWS's messages:
@@ -344,6 +605,12 @@ func javaString(v reflect.Value) string {
 			}
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.FormatInt(v.Int(), 10)
+	case reflect.Float32, reflect.Float64:
+		return javaDouble(v.Float())
+	case reflect.String:
+		return v.String()
 	}
 	return fmt.Sprint(v.Interface())
 }

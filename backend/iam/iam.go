@@ -98,6 +98,24 @@ func errInvalidInput(format string, args ...any) error {
 	return awsproto.Modeled(&types.InvalidInputException{}, format, args...)
 }
 
+// checkTags refuses tags that give one key twice. IAM's tag keys are case
+// insensitive ("you cannot have separate Department and department tag
+// keys": https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html),
+// and IAM answers in these words, as tests run against it record them
+// (https://github.com/getmoto/moto/blob/master/tests/test_iam/test_iam.py,
+// tag_role with the keys '0' and '0', and with 'a' and 'A').
+func checkTags(tags []types.Tag) error {
+	seen := make(map[string]bool, len(tags))
+	for _, t := range tags {
+		key := strings.ToLower(aws.ToString(t.Key))
+		if seen[key] {
+			return errInvalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+		}
+		seen[key] = true
+	}
+	return nil
+}
+
 var (
 	namePattern = regexp.MustCompile(`^[\w+=,.@-]+$`)
 	pathPattern = regexp.MustCompile(`^(/|/[\x21-\x7e]*/)$`)

@@ -66,6 +66,9 @@ func (b *Backend) CreateInstanceProfile(ctx context.Context, in *iamapi.CreateIn
 	if err != nil {
 		return nil, err
 	}
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
 	p := storedProfile{Profile: types.InstanceProfile{
 		Arn: aws.String(arn(s, "instance-profile"+path+name)), InstanceProfileName: aws.String(name), Path: aws.String(path),
 		InstanceProfileId: aws.String(b.uniqueID("AIPA")), CreateDate: b.now(), Roles: []types.Role{}, Tags: in.Tags,

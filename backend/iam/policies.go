@@ -65,6 +65,9 @@ func (b *Backend) CreatePolicy(ctx context.Context, in *iamapi.CreatePolicyInput
 	if err != nil {
 		return nil, err
 	}
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
 	now := b.now()
 	p := managedPolicy{Document: doc, Policy: types.Policy{
 		Arn: aws.String(arn(s, "policy"+path+name)), PolicyName: aws.String(name), Path: aws.String(path), PolicyId: aws.String(b.uniqueID("ANPA")),

@@ -53,6 +53,9 @@ func (b *Backend) CreateRole(ctx context.Context, in *iamapi.CreateRoleInput) (*
 	if err := validSessionDuration(in.MaxSessionDuration); err != nil {
 		return nil, err
 	}
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
 	r := types.Role{
 		Arn: aws.String(arn(s, "role"+path+name)), RoleName: aws.String(name), Path: aws.String(path), RoleId: aws.String(b.uniqueID("AROA")),
 		CreateDate: b.now(), AssumeRolePolicyDocument: aws.String(doc), Description: in.Description,
@@ -224,11 +227,16 @@ func (b *Backend) DeleteRole(ctx context.Context, in *iamapi.DeleteRoleInput) (*
 	return &iamapi.DeleteRoleOutput{}, nil
 }
 
-// TagRole adds or replaces tags of a role.
+// TagRole adds or replaces tags of a role. A role's tag keys are case
+// insensitive: department=hr replaces Department=finance
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html).
 func (b *Backend) TagRole(ctx context.Context, in *iamapi.TagRoleInput) (*iamapi.TagRoleOutput, error) {
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
 	err := b.changeRole(ctx, aws.ToString(in.RoleName), func(r *types.Role) error {
 		for _, t := range in.Tags {
-			r.Tags = slices.DeleteFunc(r.Tags, func(o types.Tag) bool { return aws.ToString(o.Key) == aws.ToString(t.Key) })
+			r.Tags = slices.DeleteFunc(r.Tags, func(o types.Tag) bool { return strings.EqualFold(aws.ToString(o.Key), aws.ToString(t.Key)) })
 			r.Tags = append(r.Tags, t)
 		}
 		if len(r.Tags) > 50 {

@@ -240,3 +240,55 @@ func rssKiB() int {
 	}
 	return 0
 }
+
+// TestPutLogEventsRejects: events more than two hours ahead, more than 14
+// days back, or older than the group's retention are not stored, and
+// rejectedLogEventsInfo tells which: the first too new (inclusive), the
+// end of the too old and of the expired (exclusive)
+// (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html,
+// https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_RejectedLogEventsInfo.html).
+func TestPutLogEventsRejects(t *testing.T) {
+	b, _, c, ctx := newBackend(t)
+	day := 24 * time.Hour
+	at := func(d time.Duration, msg string) types.InputLogEvent {
+		return types.InputLogEvent{Timestamp: aws.Int64(c.Now().Add(d).UnixMilli()), Message: aws.String(msg)}
+	}
+	put := func(evs ...types.InputLogEvent) *logsapi.PutLogEventsOutput {
+		t.Helper()
+		out, err := b.PutLogEvents(ctx, &logsapi.PutLogEventsInput{LogGroupName: aws.String("/ecs/web"), LogStreamName: aws.String("web/app/1"), LogEvents: evs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	// No retention: 14 days back and 2 hours ahead are the bounds.
+	out := put(at(-15*day, "old"), at(-14*day+time.Minute, "a"), at(0, "b"), at(2*time.Hour-time.Minute, "c"), at(2*time.Hour+time.Minute, "new"), at(3*time.Hour, "newer"))
+	r := out.RejectedLogEventsInfo
+	if r == nil || aws.ToInt32(r.TooOldLogEventEndIndex) != 1 || aws.ToInt32(r.TooNewLogEventStartIndex) != 4 || r.ExpiredLogEventEndIndex != nil {
+		t.Fatalf("rejected = %+v, want too old before 1, too new from 4", r)
+	}
+	// All within bounds: nothing rejected.
+	if out := put(at(-time.Hour, "d")); out.RejectedLogEventsInfo != nil {
+		t.Errorf("rejected = %+v", out.RejectedLogEventsInfo)
+	}
+	// A retention of 3 days: older events are expired.
+	if _, err := b.PutRetentionPolicy(ctx, &logsapi.PutRetentionPolicyInput{LogGroupName: aws.String("/ecs/web"), RetentionInDays: aws.Int32(3)}); err != nil {
+		t.Fatal(err)
+	}
+	out = put(at(-20*day, "ancient"), at(-5*day, "expired"), at(-4*day, "expired too"), at(-2*day, "e"))
+	r = out.RejectedLogEventsInfo
+	if r == nil || aws.ToInt32(r.TooOldLogEventEndIndex) != 1 || aws.ToInt32(r.ExpiredLogEventEndIndex) != 3 || r.TooNewLogEventStartIndex != nil {
+		t.Fatalf("rejected = %+v, want too old before 1, expired before 3", r)
+	}
+	head, err := b.GetLogEvents(ctx, &logsapi.GetLogEventsInput{LogGroupName: aws.String("/ecs/web"), LogStreamName: aws.String("web/app/1"), StartFromHead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := messages(head); got != "a,e,d,b,c" {
+		t.Errorf("stored %s, want a,e,d,b,c", got)
+	}
+	// A batch wholly rejected stores nothing and still takes a token.
+	if out := put(at(-30*day, "x")); out.RejectedLogEventsInfo == nil || out.NextSequenceToken == nil {
+		t.Errorf("out = %+v", out)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	logsapi "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -141,55 +142,119 @@ func invert(s string) string {
 }
 
 // PutLogEvents appends events to a stream. They need not be in order: they
-// are stored sorted by timestamp.
+// are stored sorted by timestamp. Events CloudWatch Logs would not take
+// are left out and reported in rejectedLogEventsInfo (see admit).
 // https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html
 func (b *Backend) PutLogEvents(ctx context.Context, in *logsapi.PutLogEventsInput) (*logsapi.PutLogEventsOutput, error) {
 	if len(in.LogEvents) == 0 || len(in.LogEvents) > 10000 {
 		return nil, errInvalid("1 validation error detected: Value at 'logEvents' failed to satisfy constraint: Member must have length between 1 and 10000")
 	}
-	n, err := b.Append(ctx, backend.ScopeFrom(ctx), aws.ToString(in.LogGroupName), aws.ToString(in.LogStreamName), in.LogEvents)
+	n, rejected, err := b.appendEvents(ctx, backend.ScopeFrom(ctx), aws.ToString(in.LogGroupName), aws.ToString(in.LogStreamName), in.LogEvents)
 	if err != nil {
 		return nil, err
 	}
-	return &logsapi.PutLogEventsOutput{NextSequenceToken: sequenceToken(n)}, nil
+	return &logsapi.PutLogEventsOutput{NextSequenceToken: sequenceToken(n), RejectedLogEventsInfo: rejected}, nil
 }
 
 // Append stores events in a stream of scope s and returns how many
 // batches the stream has taken. It is PutLogEvents for berth's own writers
-// (the awslogs driver of tasks).
+// (the awslogs driver of tasks), and leaves out the same events.
 func (b *Backend) Append(ctx context.Context, s backend.Scope, groupName, name string, events []types.InputLogEvent) (int, error) {
-	now := b.millis()
-	stored := make([]sqlite.LogEvent, 0, len(events))
-	bytes := int64(0)
-	first, last := int64(math.MaxInt64), int64(math.MinInt64)
-	for _, e := range events {
-		t := aws.ToInt64(e.Timestamp)
-		stored = append(stored, sqlite.LogEvent{Position: sqlite.Position{Timestamp: t}, Ingested: now, Message: aws.ToString(e.Message)})
-		bytes += int64(len(aws.ToString(e.Message)) + 26)
-		first, last = min(first, t), max(last, t)
+	n, _, err := b.appendEvents(ctx, s, groupName, name, events)
+	return n, err
+}
+
+// How far from now PutLogEvents takes an event's timestamp: at most two
+// hours ahead, at most 14 days back (API_PutLogEvents).
+const (
+	maxFuture = 2 * time.Hour
+	maxPast   = 14 * 24 * time.Hour
+)
+
+// admit sorts a batch into the events stored and those CloudWatch Logs
+// rejects, by their timestamps against now (milliseconds): more than two
+// hours in the future (too new), more than 14 days in the past (too old),
+// or older than the group's retention of retentionDays (expired). The
+// rejected info gives, as the API does, the index of the first event too
+// new (inclusive) and the index after the last event too old or expired
+// (exclusive; https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_RejectedLogEventsInfo.html);
+// it is nil when every event is stored.
+func admit(events []types.InputLogEvent, now int64, retentionDays int32) ([]types.InputLogEvent, *types.RejectedLogEventsInfo) {
+	newest, oldest := now+maxFuture.Milliseconds(), now-maxPast.Milliseconds()
+	retained := int64(math.MinInt64)
+	if retentionDays > 0 {
+		retained = now - int64(retentionDays)*24*time.Hour.Milliseconds()
 	}
+	var info types.RejectedLogEventsInfo
+	rejected := false
+	kept := make([]types.InputLogEvent, 0, len(events))
+	for i, e := range events {
+		t := aws.ToInt64(e.Timestamp)
+		switch {
+		case t > newest:
+			if info.TooNewLogEventStartIndex == nil {
+				info.TooNewLogEventStartIndex = aws.Int32(int32(i))
+			}
+		case t < oldest:
+			info.TooOldLogEventEndIndex = aws.Int32(int32(i + 1))
+		case t < retained:
+			info.ExpiredLogEventEndIndex = aws.Int32(int32(i + 1))
+		default:
+			kept = append(kept, e)
+			continue
+		}
+		rejected = true
+	}
+	if !rejected {
+		return kept, nil
+	}
+	return kept, &info
+}
+
+// appendEvents stores the events of a batch the group takes (see admit)
+// and returns how many batches the stream has taken and what it rejected.
+func (b *Backend) appendEvents(ctx context.Context, s backend.Scope, groupName, name string, events []types.InputLogEvent) (int, *types.RejectedLogEventsInfo, error) {
+	now := b.millis()
 	var count int
+	var rejected *types.RejectedLogEventsInfo
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		g, err := loadGroup(tx, s, groupName)
+		if err != nil {
+			return err
+		}
 		st, err := loadStream(tx, s, groupName, name)
 		if err != nil {
 			return err
 		}
-		if err := tx.AppendLogEvents(eventsOf(s, groupName, name), stored); err != nil {
-			return err
+		var kept []types.InputLogEvent
+		kept, rejected = admit(events, now, aws.ToInt32(g.Group.RetentionInDays))
+		stored := make([]sqlite.LogEvent, 0, len(kept))
+		bytes := int64(0)
+		first, last := int64(math.MaxInt64), int64(math.MinInt64)
+		for _, e := range kept {
+			t := aws.ToInt64(e.Timestamp)
+			stored = append(stored, sqlite.LogEvent{Position: sqlite.Position{Timestamp: t}, Ingested: now, Message: aws.ToString(e.Message)})
+			bytes += int64(len(aws.ToString(e.Message)) + 26)
+			first, last = min(first, t), max(last, t)
+		}
+		if len(stored) > 0 {
+			if err := tx.AppendLogEvents(eventsOf(s, groupName, name), stored); err != nil {
+				return err
+			}
+			if st.FirstEventTimestamp == nil || first < *st.FirstEventTimestamp {
+				st.FirstEventTimestamp = aws.Int64(first)
+			}
+			if st.LastEventTimestamp == nil || last > *st.LastEventTimestamp {
+				st.LastEventTimestamp = aws.Int64(last)
+			}
+			st.LastIngestionTime, st.StoredBytes = aws.Int64(now), aws.Int64(aws.ToInt64(st.StoredBytes)+bytes)
 		}
 		count, _ = strconv.Atoi(aws.ToString(st.UploadSequenceToken))
 		count++
-		if st.FirstEventTimestamp == nil || first < *st.FirstEventTimestamp {
-			st.FirstEventTimestamp = aws.Int64(first)
-		}
-		if st.LastEventTimestamp == nil || last > *st.LastEventTimestamp {
-			st.LastEventTimestamp = aws.Int64(last)
-		}
-		st.LastIngestionTime, st.StoredBytes = aws.Int64(now), aws.Int64(aws.ToInt64(st.StoredBytes)+bytes)
 		st.UploadSequenceToken = sequenceToken(count)
 		return putStream(tx, s, groupName, st)
 	})
-	return count, err
+	return count, rejected, err
 }
 
 // output converts stored events to the API's.
