@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 )
@@ -401,7 +403,11 @@ func TestTargets(t *testing.T) {
 	health := func(targets ...types.TargetDescription) []types.TargetHealthDescription {
 		return try(c.elbv2.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(s.tg), Targets: targets})).must(t).TargetHealthDescriptions
 	}
-	one := types.TargetDescription{Id: aws.String("i-0123456789abcdef0"), Port: aws.Int32(32768)}
+	// An instance target must be an instance that exists
+	// (elbv2_review_test.go, TestRegisterTargetsReviewRules).
+	instance := try(c.ec2.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: ecsImage(t, ctx, c).ImageId, MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		InstanceType: ec2types.InstanceTypeT3Micro})).must(t).Instances[0]
+	one := types.TargetDescription{Id: instance.InstanceId, Port: aws.Int32(32768)}
 	try(c.elbv2.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(s.tg), Targets: []types.TargetDescription{one}})).must(t)
 	h := health()
 	if len(h) != 1 || h[0].TargetHealth.State != types.TargetHealthStateEnumUnused || h[0].TargetHealth.Reason != types.TargetHealthReasonEnumNotInUse {
@@ -570,7 +576,8 @@ func TestELBv2Limits(t *testing.T) {
 
 	// Mutual TLS needs a trust store that exists; one in use cannot be deleted.
 	_, err = c.elbv2.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: https.ListenerArn,
-		MutualAuthentication: &types.MutualAuthenticationAttributes{Mode: aws.String("verify"), TrustStoreArn: aws.String(s.lb + "-no-store")}})
+		MutualAuthentication: &types.MutualAuthenticationAttributes{Mode: aws.String("verify"),
+			TrustStoreArn: aws.String("arn:aws:elasticloadbalancing:" + c.region + ":000000000000:truststore/no-store/0123456789abcdef")}})
 	wantErr[*types.TrustStoreNotFoundException](t, err)
 	ts := try(c.elbv2.CreateTrustStore(ctx, &elbv2.CreateTrustStoreInput{Name: aws.String("ca"), CaCertificatesBundleS3Bucket: aws.String("b"), CaCertificatesBundleS3Key: aws.String("k")})).must(t).TrustStores[0]
 	try(c.elbv2.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: https.ListenerArn,
