@@ -190,6 +190,14 @@ func TestCreateLoadBalancerReviewRules(t *testing.T) {
 		Subnets: nets[:1], IpAddressType: types.IpAddressTypeDualstack})
 	wantExactMessage(t, err, "ValidationError", "You must specify subnets with an associated IPv6 CIDR block.")
 
+	// The same for a load balancer turned dualstack later, by
+	// SetIpAddressType or SetSubnets.
+	alb := try(c.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("single"), Subnets: nets[:2]})).must(t).LoadBalancers[0]
+	_, err = c.elbv2.SetIpAddressType(ctx, &elbv2.SetIpAddressTypeInput{LoadBalancerArn: alb.LoadBalancerArn, IpAddressType: types.IpAddressTypeDualstack})
+	wantExactMessage(t, err, "ValidationError", "You must specify subnets with an associated IPv6 CIDR block.")
+	_, err = c.elbv2.SetSubnets(ctx, &elbv2.SetSubnetsInput{LoadBalancerArn: alb.LoadBalancerArn, Subnets: nets, IpAddressType: types.IpAddressTypeDualstack})
+	wantExactMessage(t, err, "ValidationError", "You must specify subnets with an associated IPv6 CIDR block.")
+
 	// No subnets: "You must specify either subnets or subnet mappings."
 	// (awsdocs/aws-cloudformation-user-guide#455).
 	for _, typ := range []types.LoadBalancerTypeEnum{types.LoadBalancerTypeEnumApplication, types.LoadBalancerTypeEnumNetwork} {

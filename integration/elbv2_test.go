@@ -99,8 +99,13 @@ func TestLoadBalancers(t *testing.T) {
 	wantErr[*types.InvalidSecurityGroupException](t, err)
 	_, err = c.elbv2.SetSecurityGroups(ctx, &elbv2.SetSecurityGroupsInput{LoadBalancerArn: created.LoadBalancerArn, SecurityGroups: []string{"sg-0123456789abcdef0"}})
 	wantErr[*types.InvalidSecurityGroupException](t, err)
-	ip := try(c.elbv2.SetIpAddressType(ctx, &elbv2.SetIpAddressTypeInput{LoadBalancerArn: created.LoadBalancerArn, IpAddressType: types.IpAddressTypeDualstack})).must(t)
-	if ip.IpAddressType != types.IpAddressTypeDualstack {
+	// Dualstack needs subnets with an IPv6 CIDR block, which berth's EC2
+	// does not give: "You must specify subnets with an associated IPv6
+	// CIDR block." (kubernetes-sigs/aws-load-balancer-controller#4852).
+	_, err = c.elbv2.SetIpAddressType(ctx, &elbv2.SetIpAddressTypeInput{LoadBalancerArn: created.LoadBalancerArn, IpAddressType: types.IpAddressTypeDualstack})
+	wantExactMessage(t, err, "ValidationError", "You must specify subnets with an associated IPv6 CIDR block.")
+	ip := try(c.elbv2.SetIpAddressType(ctx, &elbv2.SetIpAddressTypeInput{LoadBalancerArn: created.LoadBalancerArn, IpAddressType: types.IpAddressTypeIpv4})).must(t)
+	if ip.IpAddressType != types.IpAddressTypeIpv4 {
 		t.Fatalf("SetIpAddressType = %v", ip.IpAddressType)
 	}
 	cr := try(c.elbv2.DescribeCapacityReservation(ctx, &elbv2.DescribeCapacityReservationInput{LoadBalancerArn: created.LoadBalancerArn})).must(t)

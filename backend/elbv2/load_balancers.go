@@ -581,7 +581,31 @@ func (b *Backend) SetIpAddressType(ctx context.Context, in *elbv2api.SetIpAddres
 	if !slices.Contains(types.IpAddressType("").Values(), in.IpAddressType) {
 		return nil, errValidation("IP address type '%s' is not valid.", in.IpAddressType)
 	}
+	// Dualstack needs IPv6 subnets here as in CreateLoadBalancer: look
+	// the load balancer's subnets up in EC2 first.
+	var known map[string]ec2types.Subnet
+	if in.IpAddressType != types.IpAddressTypeIpv4 {
+		s := scopeOf(ctx)
+		var current types.LoadBalancer
+		if err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
+			current, err = b.loadBalancer(tx, s, aws.ToString(in.LoadBalancerArn))
+			return err
+		}); err != nil && !isNotFound(err) {
+			return nil, err
+		}
+		var ids []string
+		for _, z := range current.AvailabilityZones {
+			ids = append(ids, aws.ToString(z.SubnetId))
+		}
+		var err error
+		if known, err = b.subnets(ctx, ids, nil); err != nil {
+			return nil, err
+		}
+	}
 	lb, err := b.updateLoadBalancer(ctx, in.LoadBalancerArn, func(_ *sqlite.Tx, lb *types.LoadBalancer) error {
+		if err := requireIPv6(in.IpAddressType, lb.AvailabilityZones, known); err != nil {
+			return err
+		}
 		lb.IpAddressType = in.IpAddressType
 		return nil
 	})
