@@ -34,6 +34,10 @@ func TestELBv2MalformedARNs(t *testing.T) {
 	// balancer ARN" (ValidationError).
 	_, err := c.elbv2.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{LoadBalancerArns: []string{"garbage"}})
 	wantExactMessage(t, err, "ValidationError", "'garbage' is not a valid load balancer ARN")
+	cliFails(t, c.region, "ValidationError", "'garbage' is not a valid load balancer ARN",
+		"elbv2", "describe-load-balancers", "--load-balancer-arns", "garbage")
+	cliFails(t, c.region, "ValidationError", "'"+s.lb+"' is not a valid listener ARN",
+		"elbv2", "describe-listener-certificates", "--listener-arn", s.lb)
 	_, err = c.elbv2.DeleteLoadBalancer(ctx, &elbv2.DeleteLoadBalancerInput{LoadBalancerArn: aws.String("garbage")})
 	wantExactMessage(t, err, "ValidationError", "'garbage' is not a valid load balancer ARN")
 	_, err = c.elbv2.DescribeListeners(ctx, &elbv2.DescribeListenersInput{LoadBalancerArn: aws.String(s.tg)})
