@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 )
@@ -97,8 +99,13 @@ func TestLoadBalancers(t *testing.T) {
 	wantErr[*types.InvalidSecurityGroupException](t, err)
 	_, err = c.elbv2.SetSecurityGroups(ctx, &elbv2.SetSecurityGroupsInput{LoadBalancerArn: created.LoadBalancerArn, SecurityGroups: []string{"sg-0123456789abcdef0"}})
 	wantErr[*types.InvalidSecurityGroupException](t, err)
-	ip := try(c.elbv2.SetIpAddressType(ctx, &elbv2.SetIpAddressTypeInput{LoadBalancerArn: created.LoadBalancerArn, IpAddressType: types.IpAddressTypeDualstack})).must(t)
-	if ip.IpAddressType != types.IpAddressTypeDualstack {
+	// Dualstack needs subnets with an IPv6 CIDR block, which berth's EC2
+	// does not give: "You must specify subnets with an associated IPv6
+	// CIDR block." (kubernetes-sigs/aws-load-balancer-controller#4852).
+	_, err = c.elbv2.SetIpAddressType(ctx, &elbv2.SetIpAddressTypeInput{LoadBalancerArn: created.LoadBalancerArn, IpAddressType: types.IpAddressTypeDualstack})
+	wantExactMessage(t, err, "ValidationError", "You must specify subnets with an associated IPv6 CIDR block.")
+	ip := try(c.elbv2.SetIpAddressType(ctx, &elbv2.SetIpAddressTypeInput{LoadBalancerArn: created.LoadBalancerArn, IpAddressType: types.IpAddressTypeIpv4})).must(t)
+	if ip.IpAddressType != types.IpAddressTypeIpv4 {
 		t.Fatalf("SetIpAddressType = %v", ip.IpAddressType)
 	}
 	cr := try(c.elbv2.DescribeCapacityReservation(ctx, &elbv2.DescribeCapacityReservationInput{LoadBalancerArn: created.LoadBalancerArn})).must(t)
@@ -401,7 +408,11 @@ func TestTargets(t *testing.T) {
 	health := func(targets ...types.TargetDescription) []types.TargetHealthDescription {
 		return try(c.elbv2.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(s.tg), Targets: targets})).must(t).TargetHealthDescriptions
 	}
-	one := types.TargetDescription{Id: aws.String("i-0123456789abcdef0"), Port: aws.Int32(32768)}
+	// An instance target must be an instance that exists
+	// (elbv2_review_test.go, TestRegisterTargetsReviewRules).
+	instance := try(c.ec2.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: ecsImage(t, ctx, c).ImageId, MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		InstanceType: ec2types.InstanceTypeT3Micro})).must(t).Instances[0]
+	one := types.TargetDescription{Id: instance.InstanceId, Port: aws.Int32(32768)}
 	try(c.elbv2.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(s.tg), Targets: []types.TargetDescription{one}})).must(t)
 	h := health()
 	if len(h) != 1 || h[0].TargetHealth.State != types.TargetHealthStateEnumUnused || h[0].TargetHealth.Reason != types.TargetHealthReasonEnumNotInUse {
@@ -570,7 +581,8 @@ func TestELBv2Limits(t *testing.T) {
 
 	// Mutual TLS needs a trust store that exists; one in use cannot be deleted.
 	_, err = c.elbv2.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: https.ListenerArn,
-		MutualAuthentication: &types.MutualAuthenticationAttributes{Mode: aws.String("verify"), TrustStoreArn: aws.String(s.lb + "-no-store")}})
+		MutualAuthentication: &types.MutualAuthenticationAttributes{Mode: aws.String("verify"),
+			TrustStoreArn: aws.String("arn:aws:elasticloadbalancing:" + c.region + ":000000000000:truststore/no-store/0123456789abcdef")}})
 	wantErr[*types.TrustStoreNotFoundException](t, err)
 	ts := try(c.elbv2.CreateTrustStore(ctx, &elbv2.CreateTrustStoreInput{Name: aws.String("ca"), CaCertificatesBundleS3Bucket: aws.String("b"), CaCertificatesBundleS3Key: aws.String("k")})).must(t).TrustStores[0]
 	try(c.elbv2.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: https.ListenerArn,

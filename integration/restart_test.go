@@ -36,7 +36,11 @@ func TestRestart(t *testing.T) {
 	try(c.elbv2.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(s.listener), Priority: aws.Int32(5),
 		Conditions: []elbtypes.RuleCondition{{Field: aws.String("host-header"), Values: []string{"*.example.com"}}},
 		Actions:    []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(s.tg)}}})).must(t)
-	try(c.elbv2.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(s.tg), Targets: []elbtypes.TargetDescription{{Id: aws.String("i-0123456789abcdef0"), Port: aws.Int32(32768)}}})).must(t)
+	// An instance target must be an instance that exists: the host's,
+	// on which the task runs (elbv2_review_test.go).
+	hosts := try(c.ecs.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: aws.String("keep")})).must(t).ContainerInstanceArns
+	host := try(c.ecs.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("keep"), ContainerInstances: hosts})).must(t).ContainerInstances[0]
+	try(c.elbv2.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(s.tg), Targets: []elbtypes.TargetDescription{{Id: host.Ec2InstanceId, Port: aws.Int32(32768)}}})).must(t)
 
 	ecsCalls := [][2]string{
 		{"DescribeClusters", `{"clusters":["keep"],"include":["TAGS","SETTINGS","STATISTICS"]}`},

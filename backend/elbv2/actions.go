@@ -263,6 +263,15 @@ func legacyValues(field, config string, legacy, configured []string, hasConfig b
 	return legacy, nil
 }
 
+// errRegexValues refuses the regular-expression match values of a
+// condition (RegexValues in HostHeaderConfig, HttpHeaderConfig,
+// PathPatternConfig), which berth's rule matcher does not evaluate:
+// storing them would route requests otherwise than ALB does. The text is
+// berth's.
+func errRegexValues(config string) error {
+	return errValidation("%s.RegexValues is not supported by berth: use Values with the * and ? wildcards", config)
+}
+
 // validConditions checks a rule's conditions: at most one each of
 // host-header, http-request-method, path-pattern and source-ip; at most
 // three values per condition and five per rule; values not empty. It
@@ -291,10 +300,10 @@ func validConditions(in []types.RuleCondition) ([]types.RuleCondition, error) {
 			if values, err = legacyValues(field, "HostHeaderConfig", c.Values, configured, config != nil); err != nil {
 				return nil, err
 			}
-			c.HostHeaderConfig = &types.HostHeaderConditionConfig{Values: values}
-			if config != nil {
-				c.HostHeaderConfig.RegexValues = config.RegexValues
+			if config != nil && len(config.RegexValues) > 0 {
+				return nil, errRegexValues("HostHeaderConfig")
 			}
+			c.HostHeaderConfig = &types.HostHeaderConditionConfig{Values: values}
 			c.Values = values
 			for _, v := range values {
 				if len(v) > 128 || !hostPattern.MatchString(v) {
@@ -311,10 +320,10 @@ func validConditions(in []types.RuleCondition) ([]types.RuleCondition, error) {
 			if values, err = legacyValues(field, "PathPatternConfig", c.Values, configured, config != nil); err != nil {
 				return nil, err
 			}
-			c.PathPatternConfig = &types.PathPatternConditionConfig{Values: values}
-			if config != nil {
-				c.PathPatternConfig.RegexValues = config.RegexValues
+			if config != nil && len(config.RegexValues) > 0 {
+				return nil, errRegexValues("PathPatternConfig")
 			}
+			c.PathPatternConfig = &types.PathPatternConditionConfig{Values: values}
 			c.Values = values
 			for _, v := range values {
 				if len(v) > 128 {
@@ -325,6 +334,9 @@ func validConditions(in []types.RuleCondition) ([]types.RuleCondition, error) {
 			h := c.HttpHeaderConfig
 			if h == nil || aws.ToString(h.HttpHeaderName) == "" {
 				return nil, errValidation("An http-header condition needs an HTTP header name")
+			}
+			if len(h.RegexValues) > 0 {
+				return nil, errRegexValues("HttpHeaderConfig")
 			}
 			if strings.EqualFold(*h.HttpHeaderName, "host") {
 				return nil, errValidation("Use a host-header condition to match the Host header")

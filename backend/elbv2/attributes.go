@@ -197,6 +197,40 @@ func validStickiness(tg types.TargetGroup, after map[string]string) error {
 	return nil
 }
 
+// validTargetGroupAttributes checks a target group's attributes as they
+// are after a change: stickiness (validStickiness), then two rules of
+// API_TargetGroupAttribute whose texts are berth's: an application
+// cookie name must not start with a prefix the load balancer reserves
+// ("Names that start with the following prefixes are not allowed:
+// AWSALB, AWSALBAPP, and AWSALBTG"), and anomaly mitigation is only
+// for the weighted random algorithm.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetGroupAttribute.html
+func validTargetGroupAttributes(tg types.TargetGroup, after map[string]string) error {
+	if err := validStickiness(tg, after); err != nil {
+		return err
+	}
+	// AWSALB is a prefix of AWSALBAPP and AWSALBTG.
+	if name := after["stickiness.app_cookie.cookie_name"]; strings.HasPrefix(name, "AWSALB") {
+		return errValidation("The application cookie name '%s' is not valid: names starting with AWSALB, AWSALBAPP or AWSALBTG are reserved for the load balancer", name)
+	}
+	if after["load_balancing.algorithm.anomaly_mitigation"] == "on" && after["load_balancing.algorithm.type"] != "weighted_random" {
+		return errInvalidConfiguration("Anomaly mitigation can only be turned on with the 'weighted_random' load balancing algorithm")
+	}
+	return nil
+}
+
+// validALBAttributes checks an Application Load Balancer's attributes as
+// they are after a change: cross-zone load balancing cannot be turned
+// off ("The value is true or false. The default for Application Load
+// Balancers is true, and cannot be changed."; the text here is berth's).
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_LoadBalancerAttribute.html
+func validALBAttributes(_, after map[string]string) error {
+	if after["load_balancing.cross_zone.enabled"] != "true" {
+		return errInvalidConfiguration("Cross-zone load balancing is always on for Application Load Balancers: load_balancing.cross_zone.enabled cannot be '%s'", after["load_balancing.cross_zone.enabled"])
+	}
+	return nil
+}
+
 // validSecondaryIPs refuses to lower an NLB's
 // secondary_ips.auto_assigned.per_subnet: "After you set this value, you
 // can't decrease it." (API_LoadBalancerAttribute).

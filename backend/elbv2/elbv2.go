@@ -42,9 +42,9 @@ type Backend struct {
 	mu     sync.Mutex
 	failed map[string]string // by load balancer ARN: a listener that could not bind
 
-	// Network, when set, is EC2: subnets, security groups and target
-	// groups' VPCs must exist there, and a load balancer takes its
-	// subnets' zones and VPC. Set it before serving.
+	// Network, when set, is EC2: subnets, security groups, target
+	// groups' VPCs and instance targets must exist there, and a load
+	// balancer takes its subnets' zones and VPC. Set it before serving.
 	Network Network
 }
 
@@ -54,6 +54,7 @@ type Network interface {
 	DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput) (*ec2.DescribeSubnetsOutput, error)
 	DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSecurityGroupsInput) (*ec2.DescribeSecurityGroupsOutput, error)
 	DescribeVpcs(ctx context.Context, in *ec2.DescribeVpcsInput) (*ec2.DescribeVpcsOutput, error)
+	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput) (*ec2.DescribeInstancesOutput, error)
 }
 
 // New returns an ELBv2 backend over store whose listeners without a

@@ -118,6 +118,9 @@ func (b *Backend) CreateListener(ctx context.Context, in *elbv2api.CreateListene
 		if err != nil {
 			return err
 		}
+		if err := validListenerRequest(in.Protocol, in.Certificates, in.SslPolicy, in.MutualAuthentication); err != nil {
+			return err
+		}
 		l = types.Listener{
 			LoadBalancerArn:      lb.LoadBalancerArn,
 			Port:                 in.Port,
@@ -196,6 +199,9 @@ func validListener(tx *sqlite.Tx, s scope, lb types.LoadBalancer, l *types.Liste
 		}
 	}
 	if m := l.MutualAuthentication; m != nil && m.TrustStoreArn != nil {
+		if err := trustStoreArn.check(*m.TrustStoreArn); err != nil {
+			return err
+		}
 		if ok, err := tx.Exists(s.Key(kindTrustStore, *m.TrustStoreArn)); err != nil {
 			return err
 		} else if !ok {
@@ -210,8 +216,19 @@ func validListener(tx *sqlite.Tx, s scope, lb types.LoadBalancer, l *types.Liste
 		}
 		return nil
 	}
-	if len(l.Certificates) != 1 || !strings.HasPrefix(aws.ToString(l.Certificates[0].CertificateArn), "arn:") {
+	switch {
+	case len(l.Certificates) == 0:
 		return errValidation("A certificate must be specified for %s listeners", l.Protocol)
+	case len(l.Certificates) > 1:
+		// A listener takes one (default) certificate; others go through
+		// AddListenerCertificates: "Up to '1' certificate ARNs can be
+		// specified, but '2' were specified" (aws/aws-cdk#3757,
+		// aws/aws-cdk#16509, where CloudFormation reports it as a
+		// limit: TooManyCertificates).
+		return awsproto.Modeled(&types.TooManyCertificatesException{}, "Up to '1' certificate ARNs can be specified, but '%d' were specified", len(l.Certificates))
+	case !certificateArn.MatchString(aws.ToString(l.Certificates[0].CertificateArn)):
+		// The text is berth's, worded as for the other ARNs.
+		return errValidation("'%s' is not a valid certificate ARN", aws.ToString(l.Certificates[0].CertificateArn))
 	}
 	if l.SslPolicy == nil {
 		l.SslPolicy = aws.String(defaultSSLPolicy)
@@ -230,6 +247,46 @@ func validListener(tx *sqlite.Tx, s scope, lb types.LoadBalancer, l *types.Liste
 	return nil
 }
 
+// certificateArn matches an ACM certificate or IAM server certificate ARN.
+var certificateArn = regexp.MustCompile(`^arn:aws[a-z-]*:(acm:[a-z0-9-]+:\d{12}:certificate/.+|iam::\d{12}:server-certificate/.+)$`)
+
+// validListenerRequest checks what a CreateListener or ModifyListener
+// request gives against the protocol the listener will have. Certificates
+// and an SSL policy are for HTTPS and TLS listeners only: "A certificate
+// cannot be specified for HTTP listeners" (awslabs/fargatecli#104); "An
+// SSL policy cannot be specifed for HTTP listeners" (sic;
+// theopensystemslab/planx-new#1051), "... for TCP listeners"
+// (kubernetes-sigs/aws-load-balancer-controller#1661). IsDefault is not
+// the caller's to set: "You cannot set the isDefault parameter for a
+// certificate." (boto/boto3#1601). Mutual TLS is for HTTPS listeners, and
+// verify mode needs a trust store (API_MutualAuthenticationAttributes);
+// those two texts are berth's.
+func validListenerRequest(protocol types.ProtocolEnum, certs []types.Certificate, sslPolicy *string, mutual *types.MutualAuthenticationAttributes) error {
+	secure := protocol == types.ProtocolEnumHttps || protocol == types.ProtocolEnumTls
+	if !secure && protocol != "" && len(certs) > 0 {
+		return errValidation("A certificate cannot be specified for %s listeners", protocol)
+	}
+	if !secure && protocol != "" && sslPolicy != nil {
+		return errValidation("An SSL policy cannot be specifed for %s listeners", protocol)
+	}
+	for _, c := range certs {
+		if c.IsDefault != nil {
+			return errValidation("You cannot set the isDefault parameter for a certificate.")
+		}
+	}
+	if mutual == nil {
+		return nil
+	}
+	mode := aws.ToString(mutual.Mode)
+	if protocol != types.ProtocolEnumHttps && mode != "" && mode != "off" {
+		return errValidation("Mutual authentication can only be configured on HTTPS listeners, not on %s listeners", protocol)
+	}
+	if mode == "verify" && aws.ToString(mutual.TrustStoreArn) == "" {
+		return errValidation("A trust store ARN must be specified for mutual authentication in 'verify' mode")
+	}
+	return nil
+}
+
 // putListener stores a listener under its load balancer, indexed by port.
 func putListener(tx *sqlite.Tx, s scope, l types.Listener) error {
 	return tx.Put(s.Row(kindListener, *l.ListenerArn, *l.LoadBalancerArn, itoa(aws.ToInt32(l.Port))), l)
@@ -237,6 +294,9 @@ func putListener(tx *sqlite.Tx, s scope, l types.Listener) error {
 
 func (b *Backend) listener(tx *sqlite.Tx, s scope, arn string) (types.Listener, error) {
 	var l types.Listener
+	if err := listenerArn.check(arn); err != nil {
+		return l, err
+	}
 	err := tx.Get(s.Key(kindListener, arn), &l)
 	if isNotFound(err) {
 		return l, errListenerNotFound()
@@ -314,6 +374,9 @@ func (b *Backend) ModifyListener(ctx context.Context, in *elbv2api.ModifyListene
 		}
 		if in.MutualAuthentication != nil {
 			l.MutualAuthentication = in.MutualAuthentication
+		}
+		if err := validListenerRequest(l.Protocol, in.Certificates, in.SslPolicy, in.MutualAuthentication); err != nil {
+			return err
 		}
 		if err := validListener(tx, s, lb, &l, *l.ListenerArn); err != nil {
 			return err
@@ -437,6 +500,11 @@ func (b *Backend) AddListenerCertificates(ctx context.Context, in *elbv2api.AddL
 		}
 		if l.Protocol != types.ProtocolEnumHttps && l.Protocol != types.ProtocolEnumTls {
 			return errInvalidConfiguration("Certificates can only be added to HTTPS and TLS listeners")
+		}
+		for _, c := range in.Certificates {
+			if c.IsDefault != nil { // boto/boto3#3727
+				return errValidation("You cannot set the isDefault parameter for a certificate.")
+			}
 		}
 		n, err := tx.Count(s.Query(kindListenerCertificate, *l.ListenerArn))
 		if err != nil {

@@ -87,12 +87,24 @@ func (b *Backend) CreateLoadBalancer(ctx context.Context, in *elbv2api.CreateLoa
 	if !slices.Contains(types.IpAddressType("").Values(), ipType) {
 		return nil, errValidation("IP address type '%s' is not valid.", ipType)
 	}
+	// Gateway Load Balancers take neither a scheme nor security groups
+	// (API_CreateLoadBalancer: both are "[Application Load Balancers and
+	// Network Load Balancers]"); the texts are berth's.
+	if lbType == types.LoadBalancerTypeEnumGateway && in.Scheme != "" {
+		return nil, errValidation("A scheme cannot be specified for Gateway Load Balancers")
+	}
+	if lbType == types.LoadBalancerTypeEnumGateway && len(in.SecurityGroups) > 0 {
+		return nil, errInvalidConfiguration("Gateway load balancers do not support security groups")
+	}
 	known, err := b.subnets(ctx, in.Subnets, in.SubnetMappings)
 	if err != nil {
 		return nil, err
 	}
 	zones, err := availabilityZones(s, in.Subnets, in.SubnetMappings, lbType, known)
 	if err != nil {
+		return nil, err
+	}
+	if err := requireIPv6(ipType, zones, known); err != nil {
 		return nil, err
 	}
 	vpc := s.defaultVPC()
@@ -255,6 +267,26 @@ func (b *Backend) securityGroups(ctx context.Context, s scope, vpc string, ids [
 	return groups, nil
 }
 
+// requireIPv6 refuses dualstack addressing unless every subnet has an
+// IPv6 CIDR block, as EC2 knows it: "You must specify subnets with an
+// associated IPv6 CIDR block." (ValidationError,
+// kubernetes-sigs/aws-load-balancer-controller#4852). Without EC2
+// (known is nil) the subnets are taken as given.
+func requireIPv6(ipType types.IpAddressType, zones []types.AvailabilityZone, known map[string]ec2types.Subnet) error {
+	if ipType == types.IpAddressTypeIpv4 || known == nil {
+		return nil
+	}
+	for _, z := range zones {
+		sn := known[aws.ToString(z.SubnetId)]
+		if !slices.ContainsFunc(sn.Ipv6CidrBlockAssociationSet, func(a ec2types.SubnetIpv6CidrBlockAssociation) bool {
+			return a.Ipv6CidrBlock != nil && (a.Ipv6CidrBlockState == nil || a.Ipv6CidrBlockState.State == ec2types.SubnetCidrBlockStateCodeAssociated)
+		}) {
+			return errValidation("You must specify subnets with an associated IPv6 CIDR block.")
+		}
+	}
+	return nil
+}
+
 // availabilityZones places each subnet in its zone, as EC2 knows it, and
 // checks the ALB rule of two zones. Without EC2 (known is nil) a subnet is
 // placed in a zone of the region in order.
@@ -265,11 +297,13 @@ func availabilityZones(s scope, subnets []string, mappings []types.SubnetMapping
 	for _, id := range subnets {
 		mappings = append(mappings, types.SubnetMapping{SubnetId: aws.String(id)})
 	}
+	// "You must specify either subnets or subnet mappings."
+	// (awsdocs/aws-cloudformation-user-guide#455)
+	if len(mappings) == 0 {
+		return nil, errValidation("You must specify either subnets or subnet mappings.")
+	}
 	if t == types.LoadBalancerTypeEnumApplication && len(mappings) < 2 {
 		return nil, errValidation("At least two subnets in two different Availability Zones must be specified")
-	}
-	if len(mappings) == 0 {
-		return nil, errValidation("At least one subnet must be specified")
 	}
 	var zones []types.AvailabilityZone
 	for i, m := range mappings {
@@ -307,6 +341,9 @@ func availabilityZones(s scope, subnets []string, mappings []types.SubnetMapping
 
 func (b *Backend) loadBalancer(tx *sqlite.Tx, s scope, arn string) (types.LoadBalancer, error) {
 	var lb types.LoadBalancer
+	if err := loadBalancerArn.check(arn); err != nil {
+		return lb, err
+	}
 	err := tx.Get(s.Key(kindLoadBalancer, arn), &lb)
 	return lb, err
 }
@@ -484,7 +521,7 @@ func (b *Backend) SetSubnets(ctx context.Context, in *elbv2api.SetSubnetsInput) 
 		if in.IpAddressType != "" {
 			lb.IpAddressType = in.IpAddressType
 		}
-		return nil
+		return requireIPv6(lb.IpAddressType, zones, known)
 	})
 	if err != nil {
 		return nil, err
@@ -515,6 +552,14 @@ func (b *Backend) SetSecurityGroups(ctx context.Context, in *elbv2api.SetSecurit
 		if lb.Type == types.LoadBalancerTypeEnumGateway {
 			return errInvalidConfiguration("Gateway load balancers do not support security groups")
 		}
+		// "If you create a Network Load Balancer without associating
+		// any security groups, you can't associate them with the load
+		// balancer later on."
+		// https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-security-groups.html
+		// AWS's text: kubernetes-sigs/cluster-api-provider-aws#4790.
+		if lb.Type == types.LoadBalancerTypeEnumNetwork && len(lb.SecurityGroups) == 0 {
+			return errInvalidConfiguration("You cannot set security groups on a Network Load Balancer which was created without any security groups.")
+		}
 		lb.SecurityGroups = backend.OrEmpty(groups)
 		if in.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic != "" {
 			lb.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic = aws.String(string(in.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic))
@@ -536,7 +581,31 @@ func (b *Backend) SetIpAddressType(ctx context.Context, in *elbv2api.SetIpAddres
 	if !slices.Contains(types.IpAddressType("").Values(), in.IpAddressType) {
 		return nil, errValidation("IP address type '%s' is not valid.", in.IpAddressType)
 	}
+	// Dualstack needs IPv6 subnets here as in CreateLoadBalancer: look
+	// the load balancer's subnets up in EC2 first.
+	var known map[string]ec2types.Subnet
+	if in.IpAddressType != types.IpAddressTypeIpv4 {
+		s := scopeOf(ctx)
+		var current types.LoadBalancer
+		if err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
+			current, err = b.loadBalancer(tx, s, aws.ToString(in.LoadBalancerArn))
+			return err
+		}); err != nil && !isNotFound(err) {
+			return nil, err
+		}
+		var ids []string
+		for _, z := range current.AvailabilityZones {
+			ids = append(ids, aws.ToString(z.SubnetId))
+		}
+		var err error
+		if known, err = b.subnets(ctx, ids, nil); err != nil {
+			return nil, err
+		}
+	}
 	lb, err := b.updateLoadBalancer(ctx, in.LoadBalancerArn, func(_ *sqlite.Tx, lb *types.LoadBalancer) error {
+		if err := requireIPv6(in.IpAddressType, lb.AvailabilityZones, known); err != nil {
+			return err
+		}
 		lb.IpAddressType = in.IpAddressType
 		return nil
 	})
@@ -581,7 +650,12 @@ func (b *Backend) ModifyLoadBalancerAttributes(ctx context.Context, in *elbv2api
 	var lb types.LoadBalancer
 	attrs, err := b.modifyAttributes(ctx, b.lbAttributeSet(in.LoadBalancerArn, &lb), change, attributeRules{
 		unknown: func(key string) error { return unknownLoadBalancerAttribute(key, lb.Type) },
-		check:   validSecondaryIPs,
+		check: func(before, after map[string]string) error {
+			if lb.Type == types.LoadBalancerTypeEnumApplication {
+				return validALBAttributes(before, after)
+			}
+			return validSecondaryIPs(before, after)
+		},
 	})
 	if err != nil {
 		return nil, err

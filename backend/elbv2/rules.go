@@ -100,6 +100,9 @@ func (b *Backend) reuse(tx *sqlite.Tx, s scope, ruleArn, lbArn string, before, a
 
 func (b *Backend) rule(tx *sqlite.Tx, s scope, arn string) (types.Rule, error) {
 	var r types.Rule
+	if err := ruleArn.check(arn); err != nil {
+		return r, err
+	}
 	err := tx.Get(s.Key(kindRule, arn), &r)
 	if isNotFound(err) {
 		return r, errRuleNotFound()
@@ -132,6 +135,34 @@ func (b *Backend) listenerOfRule(tx *sqlite.Tx, s scope, ruleArn string) (types.
 func validPriority(p int32) error {
 	if p < 1 || p > 50000 {
 		return errValidation("Priority '%d' must be between 1 and 50000", p)
+	}
+	return nil
+}
+
+// maxRules is the quota of rules per Application Load Balancer, default
+// rules not counted: "Rules per Application Load Balancer (excluding
+// default rules): 100".
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html
+const maxRules = 100
+
+// ruleQuota refuses a new rule on a load balancer whose listeners have
+// maxRules rules besides their default rules. The quota is AWS's; the
+// message is berth's.
+func ruleQuota(tx *sqlite.Tx, s scope, lbArn string) error {
+	listeners, err := sqlite.ListAll[types.Listener](tx, s.Query(kindListener, lbArn))
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, l := range listeners {
+		c, err := tx.Count(s.Query(kindRule, *l.ListenerArn))
+		if err != nil {
+			return err
+		}
+		n += max(c-1, 0) // each listener has one default rule
+	}
+	if n >= maxRules {
+		return awsproto.Modeled(&types.TooManyRulesException{}, "You've reached the limit of %d rules per load balancer, default rules not counted", maxRules)
 	}
 	return nil
 }
@@ -174,10 +205,8 @@ func (b *Backend) CreateRule(ctx context.Context, in *elbv2api.CreateRuleInput) 
 		} else if n > 0 {
 			return errPriorityInUse(priority)
 		}
-		if n, err := tx.Count(s.Query(kindRule, *l.ListenerArn)); err != nil {
+		if err := ruleQuota(tx, s, *lb.LoadBalancerArn); err != nil {
 			return err
-		} else if n > 100 {
-			return awsproto.Modeled(&types.TooManyRulesException{}, "You've reached the limit of 100 rules per listener")
 		}
 		actions, tgs, err := b.validActions(tx, s, listenerContext{lb, l.Protocol}, in.Actions)
 		if err != nil {

@@ -76,19 +76,23 @@ func requireResource(tx *sqlite.Tx, s scope, arn string) error {
 	typ, _, _ := strings.Cut(resource, "/")
 	var kind string
 	var missing func() error
+	var form arnKind
 	switch typ {
 	case "loadbalancer":
-		kind, missing = kindLoadBalancer, func() error { return errLoadBalancerNotFound() }
+		kind, missing, form = kindLoadBalancer, func() error { return errLoadBalancerNotFound() }, loadBalancerArn
 	case "targetgroup":
-		kind, missing = kindTargetGroup, func() error { return errTargetGroupNotFound(arn) }
+		kind, missing, form = kindTargetGroup, func() error { return errTargetGroupNotFound(arn) }, targetGroupArn
 	case "listener":
-		kind, missing = kindListener, errListenerNotFound
+		kind, missing, form = kindListener, errListenerNotFound, listenerArn
 	case "listener-rule":
-		kind, missing = kindRule, errRuleNotFound
+		kind, missing, form = kindRule, errRuleNotFound, ruleArn
 	case "truststore":
-		kind, missing = kindTrustStore, errTrustStoreNotFound
+		kind, missing, form = kindTrustStore, errTrustStoreNotFound, trustStoreArn
 	default:
 		return errValidation("'%s' is not a valid ELBv2 resource ARN", arn)
+	}
+	if err := form.check(arn); err != nil {
+		return err
 	}
 	ok, err := tx.Exists(s.Key(kind, arn))
 	if err != nil {

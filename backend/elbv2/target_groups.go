@@ -150,6 +150,17 @@ func validMatcher(m types.Matcher, tg *types.TargetGroup) error {
 	} else if !isHTTP(tg.Protocol) {
 		hi = 599
 	}
+	// A matcher with only the other kind of code: "Health check matcher
+	// HTTP code cannot be empty" for a GrpcCode on an HTTP group
+	// (hashicorp/waypoint#4868, hashicorp/terraform#16690), "Health
+	// check matcher GRPC code can not be empty" (sic) for an HttpCode on
+	// a gRPC one (aws/copilot-cli#5958).
+	if code == "" && aws.ToString(tg.ProtocolVersion) == "GRPC" {
+		return errValidation("Health check matcher GRPC code can not be empty")
+	}
+	if code == "" {
+		return errValidation("Health check matcher HTTP code cannot be empty")
+	}
 	if !matcherPattern.MatchString(code) {
 		return errValidation("Matcher '%s' is not valid: give codes such as '200', '200,202' or '200-299'", code)
 	}
@@ -309,6 +320,9 @@ func (b *Backend) requireVPC(ctx context.Context, vpc *string) error {
 
 func (b *Backend) targetGroup(tx *sqlite.Tx, s scope, arn string) (types.TargetGroup, error) {
 	var tg types.TargetGroup
+	if err := targetGroupArn.check(arn); err != nil {
+		return tg, err
+	}
 	err := tx.Get(s.Key(kindTargetGroup, arn), &tg)
 	if isNotFound(err) {
 		return tg, errTargetGroupNotFound()
@@ -492,7 +506,7 @@ func (b *Backend) ModifyTargetGroupAttributes(ctx context.Context, in *elbv2api.
 	var tg types.TargetGroup
 	attrs, err := b.modifyAttributes(ctx, b.tgAttributeSet(in.TargetGroupArn, &tg), change, attributeRules{
 		unknown: unknownAttribute("Target group"),
-		check:   func(_, after map[string]string) error { return validStickiness(tg, after) },
+		check:   func(_, after map[string]string) error { return validTargetGroupAttributes(tg, after) },
 	})
 	if err != nil {
 		return nil, err

@@ -106,6 +106,9 @@ func (b *Backend) RegisterTargets(ctx context.Context, in *elbv2api.RegisterTarg
 	if len(in.Targets) == 0 {
 		return nil, errValidation("Targets must be specified")
 	}
+	if err := b.requireTargets(ctx, in); err != nil {
+		return nil, err
+	}
 	now := *b.now()
 	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		tg, err := b.targetGroup(tx, s, aws.ToString(in.TargetGroupArn))

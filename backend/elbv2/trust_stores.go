@@ -24,6 +24,9 @@ type trustStore struct {
 
 func (b *Backend) trustStore(tx *sqlite.Tx, s scope, arn string) (trustStore, error) {
 	var ts trustStore
+	if err := trustStoreArn.check(arn); err != nil {
+		return ts, err
+	}
 	err := tx.Get(s.Key(kindTrustStore, arn), &ts)
 	if isNotFound(err) {
 		return ts, errTrustStoreNotFound()
@@ -83,6 +86,11 @@ func (b *Backend) CreateTrustStore(ctx context.Context, in *elbv2api.CreateTrust
 // DescribeTrustStores describes trust stores by ARN, by name, or all.
 func (b *Backend) DescribeTrustStores(ctx context.Context, in *elbv2api.DescribeTrustStoresInput) (*elbv2api.DescribeTrustStoresOutput, error) {
 	s := scopeOf(ctx)
+	for _, arn := range in.TrustStoreArns {
+		if err := trustStoreArn.check(arn); err != nil {
+			return nil, err
+		}
+	}
 	out := &elbv2api.DescribeTrustStoresOutput{TrustStores: []types.TrustStore{}}
 	err := b.store.View(ctx, func(tx *sqlite.Tx) error {
 		q, err := page(s.Query(kindTrustStore, ""), in.Marker, in.PageSize, 400)
@@ -275,6 +283,12 @@ func (b *Backend) DescribeTrustStoreAssociations(ctx context.Context, in *elbv2a
 // DeleteSharedTrustStoreAssociation removes a cross-account association;
 // berth has no sharing, so there is never one to remove.
 func (b *Backend) DeleteSharedTrustStoreAssociation(ctx context.Context, in *elbv2api.DeleteSharedTrustStoreAssociationInput) (*elbv2api.DeleteSharedTrustStoreAssociationOutput, error) {
+	if err := trustStoreArn.check(aws.ToString(in.TrustStoreArn)); err != nil {
+		return nil, err
+	}
+	if err := loadBalancerArn.check(aws.ToString(in.ResourceArn)); err != nil {
+		return nil, err
+	}
 	return nil, awsproto.Modeled(&types.TrustStoreAssociationNotFoundException{}, "No shared trust store association found for resource '%s'", aws.ToString(in.ResourceArn))
 }
 
