@@ -39,10 +39,13 @@ func Decode(form url.Values, v any) error {
 // much more memory than its size: query keys nest a few segments deep
 // (Actions.member.1.ForwardConfig.TargetGroups.member.1.Weight).
 const (
-	// MaxParams bounds the parameters of one form: net/url's own bound
-	// (its defaultMaxParams, since Go 1.26), stated here so that the
-	// error is berth's.
-	MaxParams = 10_000
+	// MaxParams bounds the parameters of one form. A CloudWatch
+	// PutMetricData of 1,000 metrics with their dimensions, values and
+	// counts legitimately sends tens of thousands in its 1 MB
+	// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html),
+	// beyond net/url's default bound of 10,000, which cmd/berth raises to
+	// this (go:debug urlmaxqueryparams).
+	MaxParams = 200_000
 	// MaxKeySegments bounds the dot-separated segments of one key.
 	MaxKeySegments = 32
 )

@@ -21,7 +21,7 @@
 // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html).
 // The body bound (16 MiB) still bounds the count.
 //
-//go:debug urlmaxqueryparams=200000
+//go:debug urlmaxqueryparams=200001
 package main
 
 import (
