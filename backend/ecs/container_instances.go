@@ -283,3 +283,19 @@ func (b *Backend) DiscoverPollEndpoint(ctx context.Context, in *ecsapi.DiscoverP
 		ServiceConnectEndpoint: aws.String("https://ecs-sc." + s.Region + ".api.aws"),
 	}, nil
 }
+
+// HasContainerInstance reports whether an ACTIVE or DRAINING container
+// instance of any cluster in ctx's scope is the EC2 instance
+// ec2InstanceID: ELBv2 takes its id as an instance target.
+func (b *Backend) HasContainerInstance(ctx context.Context, ec2InstanceID string) (bool, error) {
+	s := scopeOf(ctx)
+	q := s.Query(kindContainerInstance, "")
+	q.Name = ec2InstanceID
+	var found bool
+	err := b.store.View(ctx, func(tx *sqlite.Tx) error {
+		instances, err := sqlite.ListAll[types.ContainerInstance](tx, q)
+		found = slices.ContainsFunc(instances, func(ci types.ContainerInstance) bool { return aws.ToString(ci.Status) != "INACTIVE" })
+		return err
+	})
+	return found, err
+}

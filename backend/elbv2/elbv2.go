@@ -46,6 +46,10 @@ type Backend struct {
 	// groups' VPCs and instance targets must exist there, and a load
 	// balancer takes its subnets' zones and VPC. Set it before serving.
 	Network Network
+
+	// ContainerInstances, when set, is ECS: instance targets it knows as
+	// container instances exist too. Set it before serving.
+	ContainerInstances ContainerInstances
 }
 
 // Network is the part of the EC2 API that places load balancers; the EC2

@@ -15,13 +15,14 @@ import (
 	"berth/sqlite"
 )
 
-// kindECSContainerInstance is the kind under which the ECS backend stores
-// container instances, named by their EC2 instance id. ECS registers the
-// tasks it places on an instance as targets with that id: the host's own
-// EC2-style id when berth runs the containers, or an instance an agent
-// registered. Those are instances as far as ELBv2 is concerned, though
-// berth's EC2 has no record of them.
-const kindECSContainerInstance = "ecs/container-instance"
+// ContainerInstances knows the EC2 instances ECS has as container
+// instances, which ECS registers the tasks it places there on with their
+// ids: the host's own EC2-style id when berth runs the containers, or an
+// instance an agent registered, which berth's EC2 may not know. The ECS
+// backend satisfies it.
+type ContainerInstances interface {
+	HasContainerInstance(ctx context.Context, ec2InstanceID string) (bool, error)
+}
 
 // privateRanges are the IPv4 addresses an ip target may have besides its
 // VPC's: "You can't specify publicly routable IP addresses", only the
@@ -94,30 +95,27 @@ func (b *Backend) requireInstances(ctx context.Context, s scope, targets []types
 		}
 	}
 	var missing, stopped []string
-	err = b.store.View(ctx, func(tx *sqlite.Tx) error {
-		for _, id := range ids {
-			switch st, ok := state[id]; {
-			case ok && st == ec2types.InstanceStateNameTerminated:
-				missing = append(missing, id)
-			case ok && st != ec2types.InstanceStateNameRunning && st != ec2types.InstanceStateNamePending:
-				// A pending instance is on its way to running, as
-				// right after RunInstances; berth takes it.
-				stopped = append(stopped, id)
-			case !ok:
-				q := s.Query(kindECSContainerInstance, "")
-				q.Name = id
-				if n, err := tx.Count(q); err != nil {
+	for _, id := range ids {
+		switch st, ok := state[id]; {
+		case ok && st == ec2types.InstanceStateNameTerminated:
+			missing = append(missing, id)
+		case ok && st != ec2types.InstanceStateNameRunning && st != ec2types.InstanceStateNamePending:
+			// A pending instance is on its way to running, as right
+			// after RunInstances; berth takes it.
+			stopped = append(stopped, id)
+		case !ok:
+			known := false
+			if b.ContainerInstances != nil {
+				if known, err = b.ContainerInstances.HasContainerInstance(ctx, id); err != nil {
 					return err
-				} else if n == 0 {
-					missing = append(missing, id)
 				}
 			}
+			if !known {
+				missing = append(missing, id)
+			}
 		}
-		return nil
-	})
+	}
 	switch {
-	case err != nil:
-		return err
 	case len(missing) > 0:
 		return errInvalidTarget("The following instances do not exist: %s", quoteList(missing))
 	case len(stopped) > 0:
