@@ -4,6 +4,8 @@ package integration
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,8 +72,10 @@ func TestMain(m *testing.M) {
 }
 
 // testImage is the image of integration/testapp that tasks run: built
-// locally FROM scratch, so no registry is needed.
-const testImage = "berth/testapp"
+// locally FROM scratch, so no registry is needed, and tagged with its
+// binary's hash, so that test runs of different trees on one Docker
+// Engine never run each other's app. TestMain sets it.
+var testImage string
 
 func buildTestImage(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -82,6 +86,12 @@ func buildTestImage(dir string) error {
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("%v: %s", err, out)
 	}
+	app, err := os.ReadFile(filepath.Join(dir, "app"))
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(app)
+	testImage = "berth/testapp:" + hex.EncodeToString(sum[:6])
 	dockerfile := "FROM scratch\nCOPY app /app\nENTRYPOINT [\"/app\"]\n"
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
 		return err

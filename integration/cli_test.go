@@ -80,7 +80,7 @@ func TestCLIWalkthrough(t *testing.T) {
 		t.Fatalf("create-cluster = %+v", cluster)
 	}
 	containers := func(name string) string {
-		return `[{"name":"` + name + `","image":"berth/testapp","memory":64,"essential":true,` +
+		return `[{"name":"` + name + `","image":"` + testImage + `","memory":64,"essential":true,` +
 			`"portMappings":[{"containerPort":8080,"hostPort":0}],"environment":[{"name":"APP_NAME","value":"` + name + `"}]}]`
 	}
 	var td struct {

@@ -100,7 +100,7 @@ func TestServiceDeployments(t *testing.T) {
 		t.Fatalf("DescribeServiceDeployments = %+v", d)
 	}
 	rev := try(c.ecs.DescribeServiceRevisions(ctx, &ecs.DescribeServiceRevisionsInput{ServiceRevisionArns: []string{*d.ServiceDeployments[0].TargetServiceRevision.Arn}})).must(t)
-	if len(rev.ServiceRevisions) != 1 || aws.ToString(rev.ServiceRevisions[0].ContainerImages[0].Image) != "berth/testapp" {
+	if len(rev.ServiceRevisions) != 1 || aws.ToString(rev.ServiceRevisions[0].ContainerImages[0].Image) != testImage {
 		t.Fatalf("DescribeServiceRevisions = %+v", rev)
 	}
 	_, err := c.ecs.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String("c"), Service: aws.String("ghost")})
