@@ -19,9 +19,14 @@ type Period struct {
 	Count, Sum, Min, Max float64
 	// Unit is the points' unit when they share one, else None.
 	Unit string
-	// raw are the published values and their counts, for percentiles
-	// (statistic sets have none).
-	raw []weighted
+	// raw are the published values and their counts, for percentiles;
+	// sets is whether a statistic set of several values is in the period,
+	// which leaves it no percentiles: CloudWatch computes them from
+	// statistic sets only when each holds one value (SampleCount 1,
+	// Minimum = Maximum = Sum).
+	// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Percentiles
+	raw  []weighted
+	sets bool
 }
 
 type weighted struct{ value, count float64 }
@@ -50,8 +55,13 @@ func aggregate(points []sqlite.MetricPoint, start time.Time, period time.Duratio
 		if agg.Unit != p.Unit {
 			agg.Unit = string(types.StandardUnitNone)
 		}
-		if p.Raw {
+		switch {
+		case p.Raw:
 			agg.raw = append(agg.raw, weighted{p.Min, p.Count})
+		case p.Count == 1 && p.Min == p.Max:
+			agg.raw = append(agg.raw, weighted{p.Min, 1})
+		default:
+			agg.sets = true
 		}
 	}
 	slices.Sort(order)
@@ -91,6 +101,9 @@ func (p Period) Value(stat string) (float64, bool) {
 		return p.Sum / p.Count, true
 	}
 	if !percentileStat.MatchString(stat) {
+		return 0, false
+	}
+	if p.sets {
 		return 0, false
 	}
 	pct, _ := strconv.ParseFloat(strings.TrimPrefix(stat, "p"), 64)

@@ -107,3 +107,29 @@ func TestExpressions(t *testing.T) {
 		}
 	}
 }
+
+// TestPercentilesOverSets: a period whose data include a statistic set of
+// several values has no percentile, while sets of one value (SampleCount
+// 1, Minimum = Maximum = Sum) count as values, as CloudWatch computes
+// them (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Percentiles;
+// the new-user review read a p99 below the period's Maximum).
+func TestPercentilesOverSets(t *testing.T) {
+	start := time.Date(2026, 11, 30, 6, 22, 0, 0, time.UTC)
+	at := start.UnixMilli()
+	single := []sqlite.MetricPoint{
+		{Timestamp: at, Count: 1, Sum: 0.002, Min: 0.002, Max: 0.002},
+		{Timestamp: at + 1, Count: 1, Sum: 0.004, Min: 0.004, Max: 0.004, Raw: true},
+	}
+	p := aggregate(single, start, time.Minute, 1)[0]
+	if v, ok := p.Value("p99"); !ok || v != 0.004 {
+		t.Errorf("p99 over single values = %v %v, want 0.004", v, ok)
+	}
+	mixed := append(single, sqlite.MetricPoint{Timestamp: at + 2, Count: 101, Sum: 0.5, Min: 0.001, Max: 0.0164})
+	p = aggregate(mixed, start, time.Minute, 1)[0]
+	if v, ok := p.Value("p99"); ok {
+		t.Errorf("p99 over a set of 101 values = %v, want none", v)
+	}
+	if v, _ := p.Value("Maximum"); v != 0.0164 {
+		t.Errorf("Maximum = %v", v)
+	}
+}
