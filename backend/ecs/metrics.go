@@ -64,15 +64,18 @@ func NewMetrics(b *Backend, rt UsageReader, instance string, pub Publisher, peri
 	}
 }
 
-// Run samples and publishes until ctx ends. A sample that takes longer
-// than its share of the period delays the next one (the ticker drops
-// ticks), never the period's publication.
+// Run samples and publishes until ctx ends. Periods line up on
+// multiples of the period, as CloudWatch's minutes do, and each is
+// published once, at its end, stamped with its start: a slow machine
+// merges a late period into the next rather than stamping two in one. A
+// sample that takes longer than its share of the period delays the next
+// one (the ticker drops ticks), never the period's publication.
 func (m *Metrics) Run(ctx context.Context) {
 	sample := time.NewTicker(max(m.period/SamplesPerPeriod, time.Millisecond))
 	defer sample.Stop()
-	publish := time.NewTicker(m.period)
+	end := m.b.env.Clock().Truncate(m.period).Add(m.period)
+	publish := time.NewTimer(end.Sub(m.b.env.Clock()))
 	defer publish.Stop()
-	start := m.b.env.Clock()
 	for {
 		select {
 		case <-ctx.Done():
@@ -82,10 +85,15 @@ func (m *Metrics) Run(ctx context.Context) {
 				m.log.Warn().Err(err).Msg("reading the usage of task containers")
 			}
 		case <-publish.C:
-			if err := m.Publish(ctx, start); err != nil && ctx.Err() == nil {
+			now := m.b.env.Clock()
+			for !end.Add(m.period).After(now) {
+				end = end.Add(m.period) // periods missed go with this one
+			}
+			if err := m.Publish(ctx, end.Add(-m.period)); err != nil && ctx.Err() == nil {
 				m.log.Warn().Err(err).Msg("publishing the AWS/ECS metrics")
 			}
-			start = m.b.env.Clock()
+			end = end.Add(m.period)
+			publish.Reset(end.Sub(m.b.env.Clock()))
 		}
 	}
 }
