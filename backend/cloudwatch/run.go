@@ -265,8 +265,10 @@ func isAutoScaling(arn string) bool {
 }
 
 // runActions runs the actions of alarm a's state, or, for an alarm that
-// stayed in it (repeat), only its Auto Scaling actions; each run is an
-// Action history item. value is the latest datapoint evaluated.
+// stayed in it (repeat), only its Auto Scaling actions; each run at a
+// state change is an Action history item, the repeats are not (they would
+// be one a minute for as long as the alarm stays; the scaling activities
+// tell what they did). value is the latest datapoint evaluated.
 func (b *Backend) runActions(ctx context.Context, s backend.Scope, a types.MetricAlarm, value float64, repeat bool) error {
 	if !aws.ToBool(a.ActionsEnabled) {
 		return nil
@@ -285,6 +287,9 @@ func (b *Backend) runActions(ctx context.Context, s backend.Scope, a types.Metri
 			continue
 		}
 		runErr := b.runAction(ctx, s, arn, a, value)
+		if repeat {
+			continue
+		}
 		err := b.store.Update(ctx, func(tx *sqlite.Tx) error { return b.record(tx, s, actionItem(a, arn, runErr, b.now())) })
 		if err != nil {
 			return err
