@@ -266,9 +266,10 @@ func isAutoScaling(arn string) bool {
 
 // runActions runs the actions of alarm a's state, or, for an alarm that
 // stayed in it (repeat), only its Auto Scaling actions; each run at a
-// state change is an Action history item, the repeats are not (they would
-// be one a minute for as long as the alarm stays; the scaling activities
-// tell what they did). value is the latest datapoint evaluated.
+// state change is an Action history item, a repeat only when it failed
+// (a successful one would be an item a minute for as long as the alarm
+// stays; the scaling activities tell what they did). value is the latest
+// datapoint evaluated.
 func (b *Backend) runActions(ctx context.Context, s backend.Scope, a types.MetricAlarm, value float64, repeat bool) error {
 	if !aws.ToBool(a.ActionsEnabled) {
 		return nil
@@ -287,7 +288,7 @@ func (b *Backend) runActions(ctx context.Context, s backend.Scope, a types.Metri
 			continue
 		}
 		runErr := b.runAction(ctx, s, arn, a, value)
-		if repeat {
+		if repeat && runErr == nil {
 			continue
 		}
 		err := b.store.Update(ctx, func(tx *sqlite.Tx) error { return b.record(tx, s, actionItem(a, arn, runErr, b.now())) })
