@@ -47,8 +47,21 @@ type (
 // mathFunctions are the functions berth evaluates.
 var mathFunctions = []string{"SUM", "AVG", "MIN", "MAX"}
 
+// Bounds of an expression, so that parsing and evaluating one costs
+// little whatever its shape: the API takes expressions of up to 2,048
+// characters
+// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDataQuery.html);
+// nesting deeper than maxExprDepth is refused.
+const (
+	maxExprLength = 2048
+	maxExprDepth  = 50
+)
+
 // parseExpr parses a metric math expression.
 func parseExpr(s string) (exprNode, error) {
+	if len(s) > maxExprLength {
+		return nil, fmt.Errorf("the expression is longer than %d characters", maxExprLength)
+	}
 	p := &exprParser{s: s}
 	n, err := p.expr()
 	if err != nil {
@@ -61,9 +74,21 @@ func parseExpr(s string) (exprNode, error) {
 }
 
 type exprParser struct {
-	s string
-	i int
+	s     string
+	i     int
+	depth int // of parentheses, calls and signs around the parser
 }
+
+// enter counts one more level of nesting, refusing more than maxExprDepth;
+// leave ends it.
+func (p *exprParser) enter() error {
+	if p.depth++; p.depth > maxExprDepth {
+		return fmt.Errorf("the expression nests deeper than %d levels", maxExprDepth)
+	}
+	return nil
+}
+
+func (p *exprParser) leave() { p.depth-- }
 
 func (p *exprParser) skip() {
 	for p.i < len(p.s) && p.s[p.i] == ' ' {
@@ -105,6 +130,10 @@ func (p *exprParser) term() (exprNode, error) {
 }
 
 func (p *exprParser) unary() (exprNode, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
 	if p.peek() == '-' {
 		p.i++
 		x, err := p.unary()

@@ -1,6 +1,7 @@
 package cloudwatch
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -131,5 +132,24 @@ func TestPercentilesOverSets(t *testing.T) {
 	}
 	if v, _ := p.Value("Maximum"); v != 0.0164 {
 		t.Errorf("Maximum = %v", v)
+	}
+}
+
+// TestExpressionBounds: a deeply nested or overlong expression is refused
+// when parsed, instead of recursing until the stack runs out (the hostile
+// review ended berth with 1,700,000 opening parentheses).
+func TestExpressionBounds(t *testing.T) {
+	for _, e := range []string{
+		strings.Repeat("(", 1_700_000),
+		strings.Repeat("(", 51) + "1" + strings.Repeat(")", 51),
+		strings.Repeat("-", 60) + "1",
+		"1" + strings.Repeat("+1", 1100),
+	} {
+		if _, err := parseExpr(e); err == nil {
+			t.Errorf("parsed %.20q… (%d characters)", e, len(e))
+		}
+	}
+	if _, err := parseExpr(strings.Repeat("(", 20) + "m1*2" + strings.Repeat(")", 20)); err != nil {
+		t.Errorf("20 levels: %v", err)
 	}
 }
