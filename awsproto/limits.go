@@ -1,5 +1,7 @@
 package awsproto
 
+import "math"
+
 // Bounds on what decoding one request body may build, so that the work and
 // memory of a decode are bounded by small multiples of the body's size
 // whatever its shape: a list of millions of empty objects would otherwise
@@ -33,4 +35,19 @@ func (b *Budget) Charge(size int) bool {
 	b.values++
 	b.bytes += size
 	return b.values <= MaxValues && b.bytes <= MaxDecodedBytes
+}
+
+// NonFinite is how the AWS protocols write a double that is not a number
+// or is infinite: "NaN", "Infinity" or "-Infinity" (as a string in JSON,
+// which has no such numbers; as text in XML), as the Smithy protocols
+// specify (https://smithy.io/2.0/aws/protocols/aws-json-1_0-protocol.html,
+// https://smithy.io/2.0/aws/protocols/aws-query-protocol.html).
+func NonFinite(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case f > 0:
+		return "Infinity"
+	}
+	return "-Infinity"
 }

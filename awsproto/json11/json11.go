@@ -115,6 +115,10 @@ func (c Codec) encode(buf *bytes.Buffer, v reflect.Value) {
 	case reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Int:
 		buf.WriteString(strconv.FormatInt(v.Int(), 10))
 	case reflect.Float32, reflect.Float64:
+		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			writeString(buf, awsproto.NonFinite(f)) // JSON has no such numbers
+			return
+		}
 		buf.WriteString(strconv.FormatFloat(v.Float(), 'g', -1, t.Bits()))
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {

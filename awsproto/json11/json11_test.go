@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"math"
 	"math/big"
 	"reflect"
 	"strings"
@@ -248,5 +250,18 @@ func TestWriteString(t *testing.T) {
 		if buf.String() != string(want) {
 			t.Errorf("writeString(%q) = %s, want %s", s, buf.String(), want)
 		}
+	}
+}
+
+// TestEncodeNonFinite: doubles that are not finite are written as the
+// strings the Smithy JSON protocols use, which the SDKs read back, rather
+// than as +Inf, which no JSON parser takes (the hostile review broke
+// boto3 with a GetMetricData whose values overflowed).
+// https://smithy.io/2.0/aws/protocols/aws-json-1_0-protocol.html
+func TestEncodeNonFinite(t *testing.T) {
+	var buf bytes.Buffer
+	Codec{KeepCase: true, JSON10: true}.Encode(&buf, &cwtypes.MetricDataResult{Values: []float64{math.Inf(1), math.Inf(-1), math.NaN(), 1.5}})
+	if got, want := buf.String(), `{"Values":["Infinity","-Infinity","NaN",1.5]}`; got != want {
+		t.Errorf("encoded %s, want %s", got, want)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -342,6 +343,10 @@ func (e encoder) element(name, item string, v reflect.Value) {
 	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Int64:
 		buf.WriteString(strconv.FormatInt(v.Int(), 10))
 	case t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64:
+		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			buf.WriteString(awsproto.NonFinite(f))
+			break
+		}
 		buf.WriteString(strconv.FormatFloat(v.Float(), 'g', -1, t.Bits()))
 	}
 	buf.WriteString("</" + name + ">")
