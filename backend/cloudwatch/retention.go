@@ -2,6 +2,7 @@ package cloudwatch
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -35,9 +36,35 @@ func (b *Backend) ApplyRetention(ctx context.Context) (n int64, err error) {
 		if err != nil {
 			return err
 		}
+		if err := forgetMetrics(tx, now.Add(-retention)); err != nil {
+			return err
+		}
 		return expireHistory(tx, now.Add(-historyRetention))
 	})
 	return n, err
+}
+
+// forgetMetrics deletes the metrics with no data since cutoff: their
+// datapoints are gone, and ListMetrics shows no metric without data in
+// the last two weeks
+// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_ListMetrics.html),
+// so that a burst of one-off dimension values leaves nothing behind.
+func forgetMetrics(tx *sqlite.Tx, cutoff time.Time) error {
+	var stale []sqlite.Key
+	err := tx.Scan(kindMetric, "", func(k sqlite.Key, body []byte) error {
+		var m struct{ LastPut int64 }
+		if json.Unmarshal(body, &m) == nil && m.LastPut < cutoff.UnixMilli() {
+			stale = append(stale, k)
+		}
+		return nil
+	})
+	for _, k := range stale {
+		if err != nil {
+			break
+		}
+		err = tx.Delete(k)
+	}
+	return err
 }
 
 // expireHistory deletes the alarm history items from before cutoff.
