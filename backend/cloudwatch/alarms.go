@@ -112,6 +112,9 @@ func (b *Backend) PutMetricAlarm(ctx context.Context, in *cw.PutMetricAlarmInput
 		return nil, err
 	}
 	s := backend.ScopeFrom(ctx)
+	if err := checkActionScopes(s, in); err != nil {
+		return nil, err
+	}
 	name := aws.ToString(in.AlarmName)
 	now := b.now()
 	var created bool
@@ -177,6 +180,30 @@ func alarmOf(in *cw.PutMetricAlarmInput, s backend.Scope) types.MetricAlarm {
 	a.Dimensions = backend.OrEmpty(sortedDimensions(in.Dimensions))
 	a.Statistic, a.ExtendedStatistic = in.Statistic, in.ExtendedStatistic
 	return a
+}
+
+// checkActionScopes refuses actions outside the alarm's partition and
+// region, as CloudWatch does ("Invalid partition aws specified. Only
+// aws-us-gov is supported.", ValidationError,
+// https://github.com/aws-samples/amazon-cloudwatch-auto-alarms/issues/61;
+// the region's answer in the same words), and Auto Scaling actions of
+// another account, whose policies an alarm cannot run (berth's words).
+func checkActionScopes(s backend.Scope, in *cw.PutMetricAlarmInput) error {
+	for _, list := range [][]string{in.AlarmActions, in.OKActions, in.InsufficientDataActions} {
+		for _, a := range list {
+			parts := strings.SplitN(a, ":", 6) // checked: at least six parts
+			partition, region, account := parts[1], parts[3], parts[4]
+			switch {
+			case partition != "aws":
+				return awsproto.ClientError("ValidationError", "Invalid partition %s specified. Only aws is supported.", partition)
+			case region != "" && region != s.Region:
+				return awsproto.ClientError("ValidationError", "Invalid region %s specified. Only %s is supported.", region, s.Region)
+			case isAutoScaling(a) && account != s.Account:
+				return awsproto.ClientError("ValidationError", "Invalid account %s specified in %s: an alarm runs the scaling policies of its own account only.", account, a)
+			}
+		}
+	}
+	return nil
 }
 
 // checkAlarm validates a PutMetricAlarm request.

@@ -404,3 +404,28 @@ func TestEvaluateMetricMathAndPublished(t *testing.T) {
 		t.Fatalf("DescribeAlarmsForMetric = %+v, %v", forMetric, err)
 	}
 }
+
+// TestActionScopes: an alarm's actions are of its partition and region,
+// and its Auto Scaling actions of its account: the hostile review scaled
+// another account's service, in another region too, through an alarm
+// whose action named that account's policy.
+func TestActionScopes(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	b, ctx := testBackend(t, &now) // account 123456789012, eu-west-1
+	for _, arn := range []string{
+		"arn:aws:autoscaling:eu-west-1:222222222222:scalingPolicy:1:resource/ecs/service/c/s:policyName/up",
+		"arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:1:resource/ecs/service/c/s:policyName/up",
+		"arn:aws-us-gov:sns:eu-west-1:123456789012:ops",
+	} {
+		in := cpuAlarm("foreign")
+		in.AlarmActions = []string{arn}
+		if _, err := b.PutMetricAlarm(ctx, in); code(err) != "ValidationError" {
+			t.Errorf("action %s: %v, want ValidationError", arn, err)
+		}
+	}
+	in := cpuAlarm("own")
+	in.AlarmActions = []string{"arn:aws:autoscaling:eu-west-1:123456789012:scalingPolicy:1:resource/ecs/service/c/s:policyName/up", "arn:aws:sns:eu-west-1:999999999999:shared-topic"}
+	if _, err := b.PutMetricAlarm(ctx, in); err != nil {
+		t.Errorf("own policy and another account's topic: %v", err)
+	}
+}
