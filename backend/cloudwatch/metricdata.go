@@ -191,7 +191,7 @@ func (r result) slice(from, to int) types.MetricDataResult {
 		if !r.ascending {
 			k = c.n - 1 - i // newest first
 		}
-		out.Timestamps = append(out.Timestamps, c.start.Add(time.Duration(k)*c.period).UTC())
+		out.Timestamps = append(out.Timestamps, time.UnixMilli(c.start.UnixMilli()+int64(k)*c.period.Milliseconds()).UTC())
 		out.Values = append(out.Values, c.value)
 	}
 	return out

@@ -45,3 +45,19 @@ func TestScalarExpressionPages(t *testing.T) {
 		t.Fatalf("last page: %d datapoints from %v, token %v", len(r.Values), r.Timestamps[0], out.NextToken)
 	}
 }
+
+// TestRangesBeyondDurations: a range longer than a time.Duration holds
+// (292 years) is counted in periods still: GetMetricStatistics refuses
+// it for asking more than 1,440 datapoints
+// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricStatistics.html),
+// instead of answering none (hostile review).
+func TestRangesBeyondDurations(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	b, ctx := testBackend(t, &now)
+	_, err := b.GetMetricStatistics(ctx, &cw.GetMetricStatisticsInput{Namespace: aws.String("N"), MetricName: aws.String("m"),
+		StartTime: aws.Time(time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)), EndTime: aws.Time(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)),
+		Period: aws.Int32(60), Statistics: []types.Statistic{types.StatisticSum}})
+	if code(err) != "InvalidParameterCombination" {
+		t.Errorf("1970 to 9999 by minutes: %v", err)
+	}
+}

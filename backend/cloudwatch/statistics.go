@@ -23,9 +23,9 @@ const maxDatapoints = 1440
 // is how the API operations, and alarms, read a metric.
 func (b *Backend) Periods(ctx context.Context, s backend.Scope, id Identity, unit string, start time.Time, period time.Duration, n int) ([]Period, error) {
 	var points []sqlite.MetricPoint
-	end := start.Add(time.Duration(n) * period)
+	end := start.UnixMilli() + int64(n)*period.Milliseconds()
 	err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
-		points, err = tx.MetricPoints(s.Account, s.Region, id.key(), start.UnixMilli(), end.UnixMilli())
+		points, err = tx.MetricPoints(s.Account, s.Region, id.key(), start.UnixMilli(), end)
 		return err
 	})
 	if err != nil {
@@ -55,8 +55,9 @@ func window(start, end *time.Time, period time.Duration) (time.Time, int, error)
 		return time.Time{}, 0, errInvalid("The parameter StartTime must be less than the parameter EndTime.")
 	}
 	from := alignStart(*start, period)
-	span := end.Sub(from)
-	n := int((span + period - 1) / period)
+	// In milliseconds, not a time.Duration, which ends at 292 years.
+	span, step := end.UnixMilli()-from.UnixMilli(), period.Milliseconds()
+	n := int((span + step - 1) / step)
 	return from, n, nil
 }
 

@@ -45,7 +45,7 @@ func aggregate(points []sqlite.MetricPoint, start time.Time, period time.Duratio
 		}
 		agg, ok := byIndex[i]
 		if !ok {
-			agg = &Period{Start: start.Add(time.Duration(i) * period), Min: p.Min, Max: p.Max, Unit: p.Unit}
+			agg = &Period{Start: time.UnixMilli(from + int64(i)*period.Milliseconds()).UTC(), Min: p.Min, Max: p.Max, Unit: p.Unit}
 			byIndex[i] = agg
 			order = append(order, i)
 		}
