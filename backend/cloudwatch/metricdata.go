@@ -257,6 +257,11 @@ func checkQueries(qs []types.MetricDataQuery) error {
 		if q.ReturnData == nil || *q.ReturnData {
 			returned++
 		}
+		if q.Expression != nil && q.Period != nil {
+			if err := checkPeriod(q.Period, path+".Period"); err != nil {
+				return err
+			}
+		}
 		if st := q.MetricStat; st != nil {
 			switch {
 			case st.Metric == nil:
