@@ -425,7 +425,7 @@ func (b *Backend) DescribeAlarms(ctx context.Context, in *cw.DescribeAlarmsInput
 	if len(in.AlarmTypes) > 0 && !slices.Contains(in.AlarmTypes, types.AlarmTypeMetricAlarm) {
 		return out, nil
 	}
-	all, err := b.alarms(ctx, backend.ScopeFrom(ctx))
+	all, err := b.alarms(ctx, backend.ScopeFrom(ctx), in.AlarmNames...)
 	if err != nil {
 		return nil, err
 	}
@@ -465,11 +465,26 @@ func hasActionPrefix(m types.MetricAlarm, prefix string) bool {
 }
 
 // alarms returns the alarms of scope s in name order.
-func (b *Backend) alarms(ctx context.Context, s backend.Scope) ([]alarm, error) {
+func (b *Backend) alarms(ctx context.Context, s backend.Scope, names ...string) ([]alarm, error) {
 	var all []alarm
 	err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
-		all, err = sqlite.ListAll[alarm](tx, s.Query(kindAlarm, ""))
-		return err
+		if len(names) == 0 {
+			all, err = sqlite.ListAll[alarm](tx, s.Query(kindAlarm, ""))
+			return err
+		}
+		// Named alarms are read by their keys, not found among all.
+		for _, name := range names {
+			var a alarm
+			switch err := tx.Get(s.Key(kindAlarm, name), &a); {
+			case err == nil:
+				if !slices.ContainsFunc(all, func(x alarm) bool { return aws.ToString(x.Alarm.AlarmName) == name }) {
+					all = append(all, a)
+				}
+			case !errors.Is(err, sqlite.ErrNotFound):
+				return err
+			}
+		}
+		return nil
 	})
 	slices.SortFunc(all, func(x, y alarm) int {
 		return strings.Compare(aws.ToString(x.Alarm.AlarmName), aws.ToString(y.Alarm.AlarmName))
