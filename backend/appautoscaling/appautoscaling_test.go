@@ -598,3 +598,22 @@ func TestAlarmActionOtherScope(t *testing.T) {
 		t.Errorf("own alarm: %v, desired %d", err, f.ecs.count("c/web"))
 	}
 }
+
+// A Schedule that overflows is a ValidationException of
+// PutScheduledAction (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScheduledAction.html),
+// not a crash, and stores nothing.
+func TestScheduledActionOverflow(t *testing.T) {
+	f := newFixture(t)
+	f.register(t, 1, 10)
+	for _, sch := range []string{"rate(6868900950696907 minutes)", "rate(+1 minute)", "cron(1/9223372036854775807 * * * ? *)", "cron(0 0 * * ? 1971/9223372036854775807)"} {
+		put := &aas.PutScheduledActionInput{ServiceNamespace: "ecs", ScalableDimension: "ecs:service:DesiredCount", ResourceId: aws.String("service/c/web"),
+			ScheduledActionName: aws.String("bad"), Schedule: aws.String(sch), ScalableTargetAction: &types.ScalableTargetAction{MinCapacity: aws.Int32(2)}}
+		if _, err := f.b.PutScheduledAction(f.ctx, put); code(err) != "ValidationException" {
+			t.Errorf("%s: %v", sch, err)
+		}
+	}
+	out, err := f.b.DescribeScheduledActions(f.ctx, &aas.DescribeScheduledActionsInput{ServiceNamespace: "ecs"})
+	if err != nil || len(out.ScheduledActions) != 0 {
+		t.Errorf("stored %+v, %v", out, err)
+	}
+}
