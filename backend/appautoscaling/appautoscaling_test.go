@@ -2,6 +2,7 @@ package appautoscaling
 
 import (
 	"context"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -534,5 +535,85 @@ func try[T any](out T, err error) func(*testing.T) T {
 			t.Fatal(err)
 		}
 		return out
+	}
+}
+
+// A TargetValue outside "8.515920e-109 to 1.174271e+108 (Base 10)"
+// (http://docs.aws.amazon.com/ApplicationAutoScaling/latest/APIReference/API_TargetTrackingScalingPolicyConfiguration.html)
+// is a ValidationException, and no alarm is made for it.
+func TestTargetValueRange(t *testing.T) {
+	f := newFixture(t)
+	f.register(t, 1, 8)
+	for _, v := range []float64{0, -70, 8e-109, 1.2e108, 1e308, math.NaN(), math.Inf(1)} {
+		if _, err := f.b.PutScalingPolicy(f.ctx, trackingCPU(v)); code(err) != "ValidationException" {
+			t.Errorf("TargetValue %v: %v", v, err)
+		}
+	}
+	if len(f.alarms.alarms) != 0 {
+		t.Errorf("alarms made for refused policies: %v", f.alarms.alarms)
+	}
+	for _, v := range []float64{8.515920e-109, 1.174271e+108} {
+		if _, err := f.b.PutScalingPolicy(f.ctx, trackingCPU(v)); err != nil {
+			t.Errorf("TargetValue %v: %v", v, err)
+		}
+	}
+}
+
+// An alarm runs only the policies of its own account and region: the
+// ARN of another's is refused, nothing scales, and the error is the same
+// whether that policy exists or not. (An alarm action names a resource
+// of the alarm's account and region: "arn:aws:autoscaling:region:account-id:scalingPolicy:...",
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html)
+func TestAlarmActionOtherScope(t *testing.T) {
+	f := newFixture(t)
+	f.register(t, 1, 8)
+	out, err := f.b.PutScalingPolicy(f.ctx, trackingCPU(70))
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(out.PolicyARN)
+	alarm := cwtypes.MetricAlarm{AlarmName: out.Alarms[0].AlarmName, StateValue: cwtypes.StateValueAlarm, Threshold: aws.Float64(70)}
+	missing := strings.Replace(arn, "policyName/cpu", "policyName/none", 1)
+	var msgs []string
+	for _, s := range []backend.Scope{{Account: "210987654321", Region: "us-east-1"}, {Account: "123456789012", Region: "eu-west-1"}} {
+		for _, a := range []string{arn, missing} {
+			err := f.b.RunAlarmAction(backend.WithScope(context.Background(), s), a, alarm, 140)
+			if code(err) != "ValidationException" {
+				t.Errorf("%v running %s: %v", s, a, err)
+				continue
+			}
+			msgs = append(msgs, err.Error())
+		}
+	}
+	for _, m := range msgs {
+		if m != msgs[0] || strings.Contains(m, "123456789012") || strings.Contains(m, "cpu") {
+			t.Errorf("the error tells about the other account: %q", m)
+		}
+	}
+	if n := f.ecs.count("c/web"); n != 2 || f.ecs.updates != 0 {
+		t.Errorf("desired %d after %d updates, want 2 untouched", n, f.ecs.updates)
+	}
+	// Its own account and region still run it: 2 × 140 / 70 = 4.
+	if err := f.b.RunAlarmAction(f.ctx, arn, alarm, 140); err != nil || f.ecs.count("c/web") != 4 {
+		t.Errorf("own alarm: %v, desired %d", err, f.ecs.count("c/web"))
+	}
+}
+
+// A Schedule that overflows is a ValidationException of
+// PutScheduledAction (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScheduledAction.html),
+// not a crash, and stores nothing.
+func TestScheduledActionOverflow(t *testing.T) {
+	f := newFixture(t)
+	f.register(t, 1, 10)
+	for _, sch := range []string{"rate(6868900950696907 minutes)", "rate(+1 minute)", "cron(1/9223372036854775807 * * * ? *)", "cron(0 0 * * ? 1971/9223372036854775807)"} {
+		put := &aas.PutScheduledActionInput{ServiceNamespace: "ecs", ScalableDimension: "ecs:service:DesiredCount", ResourceId: aws.String("service/c/web"),
+			ScheduledActionName: aws.String("bad"), Schedule: aws.String(sch), ScalableTargetAction: &types.ScalableTargetAction{MinCapacity: aws.Int32(2)}}
+		if _, err := f.b.PutScheduledAction(f.ctx, put); code(err) != "ValidationException" {
+			t.Errorf("%s: %v", sch, err)
+		}
+	}
+	out, err := f.b.DescribeScheduledActions(f.ctx, &aas.DescribeScheduledActionsInput{ServiceNamespace: "ecs"})
+	if err != nil || len(out.ScheduledActions) != 0 {
+		t.Errorf("stored %+v, %v", out, err)
 	}
 }

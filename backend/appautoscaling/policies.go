@@ -58,6 +58,17 @@ const maxPolicies = 50
 // https://docs.aws.amazon.com/autoscaling/application/APIReference/API_TargetTrackingScalingPolicyConfiguration.html
 const defaultCooldown = 300 * time.Second
 
+// The range of a target tracking policy's TargetValue: "The target
+// value for the metric. The range is 8.515920e-109 to 1.174271e+108
+// (Base 10) or 2e-360 to 2e360 (Base 2)."
+// http://docs.aws.amazon.com/ApplicationAutoScaling/latest/APIReference/API_TargetTrackingScalingPolicyConfiguration.html
+// Checked before any alarm is made, so that a value CloudWatch would
+// refuse as a threshold is a ValidationException of this call.
+const (
+	minTargetValue = 8.515920e-109
+	maxTargetValue = 1.174271e+108
+)
+
 // albLabel is the resource label of ALBRequestCountPerTarget:
 // app/<load-balancer-name>/<load-balancer-id>/targetgroup/<target-group-name>/<target-group-id>.
 // https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PredefinedMetricSpecification.html
@@ -76,6 +87,9 @@ func checkPolicy(in *aas.PutScalingPolicyInput) error {
 		}
 		if c.TargetValue == nil {
 			return errValidation("TargetValue is required.")
+		}
+		if v := *c.TargetValue; !(v >= minTargetValue && v <= maxTargetValue) { // NaN fails too
+			return errValidation("TargetValue %v is not valid: the range is %v to %v.", v, minTargetValue, maxTargetValue)
 		}
 		if c.ScaleInCooldown != nil && *c.ScaleInCooldown < 0 || c.ScaleOutCooldown != nil && *c.ScaleOutCooldown < 0 {
 			return errValidation("Cooldown periods must not be negative.")

@@ -22,7 +22,8 @@ import (
 // policy scales to bring the metric to its target, a step policy by the
 // step that value - threshold falls in; cooldowns, suspended states and
 // the target's bounds decide whether and how far. Nothing to do is not
-// an error; a policy that does not exist (any more) is.
+// an error; a policy that does not exist (any more) is, and so is one
+// of an account or region other than the alarm's (the scope in ctx).
 func (b *Backend) RunAlarmAction(ctx context.Context, arn string, alarm cwtypes.MetricAlarm, value float64) error {
 	if alarm.StateValue != cwtypes.StateValueAlarm {
 		return nil
@@ -31,8 +32,13 @@ func (b *Backend) RunAlarmAction(ctx context.Context, arn string, alarm cwtypes.
 	if !ok {
 		return errValidation("%s is not the ARN of an ECS scaling policy.", arn)
 	}
-	ctx = backend.WithScope(ctx, ref.scope)
-	s := ref.scope
+	// The alarm's scope (ctx) is the only one its actions may touch: a
+	// policy of another account or region runs nothing, with an error
+	// that says nothing of whether it exists there.
+	s := backend.ScopeFrom(ctx)
+	if ref.scope != s {
+		return errValidation("The policy is not in the alarm's account and region.")
+	}
 	tkey := targetKey(string(types.ServiceNamespaceEcs), ref.resourceID, string(types.ScalableDimensionECSServiceDesiredCount))
 	pkey := childKey(tkey, ref.name)
 

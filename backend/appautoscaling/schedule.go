@@ -2,6 +2,7 @@ package appautoscaling
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -42,13 +43,13 @@ func parseSchedule(expr string, loc *time.Location) (schedule, error) {
 		if len(f) != 2 {
 			return schedule{}, fmt.Errorf("rate(%s): a rate is rate(value unit)", body)
 		}
-		n, err := strconv.Atoi(f[0])
-		if err != nil || n < 1 {
-			return schedule{}, fmt.Errorf("rate(%s): the value is a positive whole number", body)
-		}
 		unit := map[string]time.Duration{"minute": time.Minute, "minutes": time.Minute, "hour": time.Hour, "hours": time.Hour, "day": 24 * time.Hour, "days": 24 * time.Hour}[f[1]]
 		if unit == 0 {
 			return schedule{}, fmt.Errorf("rate(%s): the unit is minute(s), hour(s) or day(s)", body)
+		}
+		n, ok := digits(f[0])
+		if !ok || n < 1 || n > math.MaxInt64/int(unit) {
+			return schedule{}, fmt.Errorf("rate(%s): the value is a positive whole number of at most %d %s", body, math.MaxInt64/int(unit), f[1])
 		}
 		return schedule{every: time.Duration(n) * unit, loc: loc}, nil
 	case "cron":
@@ -72,8 +73,10 @@ func (s schedule) next(after, anchor time.Time) (time.Time, bool) {
 		if after.Before(anchor) {
 			return anchor.Add(s.every), true
 		}
-		k := after.Sub(anchor)/s.every + 1
-		return anchor.Add(k * s.every), true
+		// Two steps: (k-1) × every is at most after - anchor, and
+		// adding every once more to a time cannot overflow a Duration.
+		k := after.Sub(anchor) / s.every
+		return anchor.Add(k * s.every).Add(s.every), true
 	}
 	return s.at, s.at.After(after)
 }
@@ -144,8 +147,8 @@ func parseCron(body string) (*cronExpr, error) {
 	case strings.Contains(dow, "#"):
 		d, k, _ := strings.Cut(dow, "#")
 		n, err := dayNumber(d)
-		kk, kerr := strconv.Atoi(k)
-		if err != nil || kerr != nil || kk < 1 || kk > 5 {
+		kk, kok := digits(k)
+		if err != nil || !kok || kk < 1 || kk > 5 {
 			return nil, fmt.Errorf("day-of-week: %q is not weekday#1-5", dow)
 		}
 		c.nthDOW, c.nth = n, kk
@@ -179,11 +182,21 @@ func value(s string, lo, hi int, names []string) (int, error) {
 			return lo + i, nil
 		}
 	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < lo || n > hi {
+	n, ok := digits(s)
+	if !ok || n < lo || n > hi {
 		return 0, fmt.Errorf("%q is not a value from %d to %d", s, lo, hi)
 	}
 	return n, nil
+}
+
+// digits reads a whole number written in decimal digits only (no sign),
+// that fits an int.
+func digits(s string) (int, bool) {
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil
 }
 
 // parseField checks a field of comma-separated items (*, v, a-b, with
@@ -193,9 +206,11 @@ func parseField(field string, lo, hi int, names []string, set []bool) error {
 		rng, stepText, stepped := strings.Cut(item, "/")
 		step := 1
 		if stepped {
-			var err error
-			if step, err = strconv.Atoi(stepText); err != nil || step < 1 {
-				return fmt.Errorf("%q: the step is a positive whole number", item)
+			// A step is at most the field's highest value, so that
+			// stepping past it cannot overflow.
+			var ok bool
+			if step, ok = digits(stepText); !ok || step < 1 || step > hi {
+				return fmt.Errorf("%q: the step is a whole number from 1 to %d", item, hi)
 			}
 		}
 		from, to := lo, hi

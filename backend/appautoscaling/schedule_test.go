@@ -124,3 +124,41 @@ func TestAtAndRate(t *testing.T) {
 		}
 	}
 }
+
+// A rate's value is a positive number ("rate(value unit)", "value: A
+// positive number",
+// https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScheduledAction.html)
+// written in digits, whose interval must fit; cron values and steps stay
+// within their field (minutes 0-59, year 1970-2199,
+// https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html#eb-cron-expressions).
+// Out of range, they are refused rather than wrapped or crashing.
+func TestScheduleOverflow(t *testing.T) {
+	for _, bad := range []string{
+		"rate(6868900950696907 minutes)", // n × 1 minute wraps a Duration
+		"rate(9223372036854775808 minutes)",
+		"rate(+1 minute)",
+		"rate(-1 minute)",
+		"cron(1/9223372036854775807 * * * ? *)",
+		"cron(0 0 * * ? 1971/9223372036854775807)",
+		"cron(0/60 * * * ? *)",
+		"cron(+5 * * * ? *)",
+		"cron(0 12 ? * 3#+2 *)",
+	} {
+		if _, err := parseSchedule(bad, time.UTC); err == nil {
+			t.Errorf("%s: accepted", bad)
+		}
+	}
+	// The longest rate that fits still fires after its interval, not
+	// sooner.
+	s, err := parseSchedule("rate(106751 days)", time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchor := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	if got, _ := s.next(anchor.Add(time.Hour), anchor); !got.Equal(anchor.AddDate(0, 0, 106751)) {
+		t.Errorf("rate(106751 days): %s", got)
+	}
+	if _, err := parseSchedule("cron(0/59 * * * ? 1970/2199)", time.UTC); err != nil {
+		t.Errorf("steps within range: %v", err)
+	}
+}
