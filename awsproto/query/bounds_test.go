@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -46,5 +47,20 @@ func TestDecodeListBound(t *testing.T) {
 	delete(form, fmt.Sprintf("Names.member.%d", awsproto.MaxItems+1))
 	if err := Decode(form, &in); err != nil || len(in.Names) != awsproto.MaxItems {
 		t.Fatalf("Decode = %v, %d names", err, len(in.Names))
+	}
+}
+
+// TestDecimalNumbers: a query number is decimal (or NaN and Infinity, as
+// the Smithy query protocol writes them), not one of Go's other number
+// forms, which AWS would not read as numbers (hostile review: 1_0 was
+// read as 10).
+func TestDecimalNumbers(t *testing.T) {
+	var f float64
+	for s, ok := range map[string]bool{"10": true, "-1.5": true, ".5": true, "1e3": true, "2.": true, "Infinity": true, "NaN": true,
+		"1_0": false, "0x1p4": false, "Inf": false, "+Inf": false, "1e": false, "": false} {
+		err := scalar(reflect.ValueOf(&f).Elem(), "Value", s)
+		if (err == nil) != ok {
+			t.Errorf("%q: %v", s, err)
+		}
 	}
 }

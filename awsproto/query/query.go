@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -198,6 +199,9 @@ func tooMany(name string) error {
 	return awsproto.ClientError("ValidationError", "Parameter %s has more than %d members", name, awsproto.MaxItems)
 }
 
+// decimal is the form of a decimal number.
+var decimal = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+
 func scalar(v reflect.Value, name, s string) error {
 	t := v.Type()
 	bad := func(want string) error {
@@ -227,8 +231,10 @@ func scalar(v reflect.Value, name, s string) error {
 		}
 		v.SetInt(i)
 	case reflect.Float32, reflect.Float64:
+		// Decimal numbers, and NaN and (-)Infinity as the Smithy query
+		// protocol writes them; not Go's other forms (1_0, 0x1p4, Inf).
 		f, err := strconv.ParseFloat(s, t.Bits())
-		if err != nil {
+		if err != nil || !decimal.MatchString(s) && s != "NaN" && s != "Infinity" && s != "-Infinity" {
 			return bad("number")
 		}
 		v.SetFloat(f)
