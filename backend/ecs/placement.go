@@ -149,6 +149,7 @@ type load struct {
 	used             reservation
 	running, pending int32
 	groups           []string
+	perGroup         map[string]int // tasks by group
 }
 
 // loads returns the load of each of cluster c's instances, by ARN.
@@ -189,6 +190,10 @@ func loads(tx *sqlite.Tx, s scope, c types.Cluster) (map[string]*load, error) {
 		if g := aws.ToString(t.Group); !slices.Contains(l.groups, g) {
 			l.groups = append(l.groups, g)
 		}
+		if l.perGroup == nil {
+			l.perGroup = map[string]int{}
+		}
+		l.perGroup[aws.ToString(t.Group)]++
 	}
 	return out, nil
 }
@@ -268,7 +273,7 @@ const noInstances = "No Container Instances were found in your cluster."
 // that runs a task of its group, memberOf off one its expression does
 // not select.
 // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement-constraints.html
-func (b *Backend) place(tx *sqlite.Tx, s scope, c types.Cluster, t types.Task, td types.TaskDefinition, constraints []types.PlacementConstraint) (string, *types.Failure, error) {
+func (b *Backend) place(tx *sqlite.Tx, s scope, c types.Cluster, t types.Task, td types.TaskDefinition, constraints []types.PlacementConstraint, strategy []types.PlacementStrategy) (string, *types.Failure, error) {
 	instances, err := b.placeable(tx, s, c)
 	if err != nil {
 		return "", nil, err
@@ -285,16 +290,94 @@ func (b *Backend) place(tx *sqlite.Tx, s scope, c types.Cluster, t types.Task, t
 	}
 	need := taskReservation(t, &td)
 	var closest *types.Failure
+	var fit []types.ContainerInstance
 	for _, ci := range instances {
 		reason := misfit(ci, all[*ci.ContainerInstanceArn], t, need, constraints)
 		if reason == "" {
-			return *ci.ContainerInstanceArn, nil, nil
-		}
-		if closest == nil {
+			fit = append(fit, ci)
+		} else if closest == nil {
 			closest = &types.Failure{Arn: ci.ContainerInstanceArn, Reason: aws.String(reason)}
 		}
 	}
-	return "", closest, nil
+	if len(fit) == 0 {
+		return "", closest, nil
+	}
+	return *b.choose(fit, instances, all, aws.ToString(t.Group), strategy).ContainerInstanceArn, nil, nil
+}
+
+// choose picks, among the instances that fit a task of group, the one
+// its placement strategies prefer, applied in order, each keeping the
+// best of what the one before kept: binpack the instances with the least
+// of the field (cpu or memory) remaining, spread those whose value of the
+// field (instanceId, host or attribute:<name>) holds the fewest tasks of
+// the group on all the cluster's instances, random one at random. Ties
+// after them all, and tasks without a strategy, go to the oldest
+// instance.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement-strategies.html
+func (b *Backend) choose(fit, instances []types.ContainerInstance, all map[string]*load, group string, strategy []types.PlacementStrategy) types.ContainerInstance {
+	for _, st := range strategy {
+		if len(fit) == 1 {
+			break
+		}
+		field := aws.ToString(st.Field)
+		switch st.Type {
+		case types.PlacementStrategyTypeBinpack:
+			fit = keepLeast(fit, func(ci types.ContainerInstance) int64 { return remaining(ci, all[*ci.ContainerInstanceArn], field) })
+		case types.PlacementStrategyTypeSpread:
+			perValue := map[string]int64{}
+			for _, ci := range instances {
+				if l := all[*ci.ContainerInstanceArn]; l != nil {
+					perValue[spreadValue(ci, field)] += int64(l.perGroup[group])
+				}
+			}
+			fit = keepLeast(fit, func(ci types.ContainerInstance) int64 { return perValue[spreadValue(ci, field)] })
+		case types.PlacementStrategyTypeRandom:
+			n, _ := strconv.ParseUint(b.env.IDs.Hex(8), 16, 64)
+			fit = fit[n%uint64(len(fit)) : n%uint64(len(fit))+1]
+		}
+	}
+	return fit[0]
+}
+
+// keepLeast keeps the instances whose score is the least, in order.
+func keepLeast(instances []types.ContainerInstance, score func(types.ContainerInstance) int64) []types.ContainerInstance {
+	var kept []types.ContainerInstance
+	var least int64
+	for _, ci := range instances {
+		switch v := score(ci); {
+		case len(kept) == 0 || v < least:
+			kept, least = []types.ContainerInstance{ci}, v
+		case v == least:
+			kept = append(kept, ci)
+		}
+	}
+	return kept
+}
+
+// remaining is how much of resource field (cpu or memory) instance ci
+// has left under load l.
+func remaining(ci types.ContainerInstance, l *load, field string) int64 {
+	l.fill(&ci)
+	for _, r := range ci.RemainingResources {
+		if strings.EqualFold(aws.ToString(r.Name), field) {
+			return int64(r.IntegerValue)
+		}
+	}
+	return 0
+}
+
+// spreadValue is instance ci's value of a spread strategy's field.
+func spreadValue(ci types.ContainerInstance, field string) string {
+	name, isAttribute := strings.CutPrefix(field, "attribute:")
+	if !isAttribute {
+		return aws.ToString(ci.Ec2InstanceId) // instanceId, host
+	}
+	for _, a := range ci.Attributes {
+		if aws.ToString(a.Name) == name {
+			return aws.ToString(a.Value)
+		}
+	}
+	return ""
 }
 
 // fits says why the container instance arn of cluster c cannot take task

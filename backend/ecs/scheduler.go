@@ -266,7 +266,7 @@ func (a *Agent) startServiceTasks(tx *sqlite.Tx, s scope, svc *types.Service, d 
 	for range n {
 		t := a.b.newTask(s, c, td, spec, launchType)
 		if launchType == types.LaunchTypeEc2 {
-			arn, failure, err := a.b.place(tx, s, c, t, td, svc.PlacementConstraints)
+			arn, failure, err := a.b.place(tx, s, c, t, td, svc.PlacementConstraints, svc.PlacementStrategy)
 			if err != nil {
 				return nil, err
 			}

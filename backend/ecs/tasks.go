@@ -34,7 +34,7 @@ func (b *Backend) RunTask(ctx context.Context, in *ecsapi.RunTaskInput) (*ecsapi
 		capacityProviders: in.CapacityProviderStrategy, network: in.NetworkConfiguration,
 		overrides: in.Overrides, startedBy: in.StartedBy, group: in.Group, tags: in.Tags,
 		platformVersion: in.PlatformVersion, enableExecuteCommand: in.EnableExecuteCommand,
-		propagateTags: in.PropagateTags, constraints: in.PlacementConstraints, managedTags: in.EnableECSManagedTags,
+		propagateTags: in.PropagateTags, constraints: in.PlacementConstraints, strategy: in.PlacementStrategy, managedTags: in.EnableECSManagedTags,
 	}
 	if err := validConstraints(in.PlacementConstraints); err != nil {
 		return nil, err
@@ -83,6 +83,7 @@ type taskSpec struct {
 	enableExecuteCommand                                       bool
 	propagateTags                                              types.PropagateTags
 	constraints                                                []types.PlacementConstraint
+	strategy                                                   []types.PlacementStrategy
 	// managedTags asks for ECS's managed tags on the task; service names
 	// the service that starts it, if one does.
 	managedTags bool
@@ -218,7 +219,7 @@ func (b *Backend) startTasks(ctx context.Context, spec taskSpec, count int, inst
 				}
 				t.ContainerInstanceArn = aws.String(instanceArns[i])
 			case launchType == types.LaunchTypeEc2:
-				arn, failure, err := b.place(tx, s, c, t, td, spec.constraints)
+				arn, failure, err := b.place(tx, s, c, t, td, spec.constraints, spec.strategy)
 				if err != nil {
 					return err
 				}
