@@ -69,6 +69,9 @@ func (b *Backend) GetMetricData(ctx context.Context, in *cw.GetMetricDataInput) 
 	// may use any result before it.
 	var windowStart time.Time
 	var windowPeriod time.Duration
+	// Queries of one metric, unit and period (several statistics of it,
+	// say) read and aggregate its datapoints once.
+	read := map[string][]Period{}
 	for _, q := range in.MetricDataQueries {
 		if q.MetricStat == nil {
 			continue
@@ -78,9 +81,15 @@ func (b *Backend) GetMetricData(ctx context.Context, in *cw.GetMetricDataInput) 
 		if windowPeriod == 0 || period < windowPeriod {
 			windowStart, windowPeriod = start, period
 		}
-		periods, err := b.Periods(ctx, s, identityOf(q.MetricStat.Metric), string(q.MetricStat.Unit), start, period, n)
-		if err != nil {
-			return nil, err
+		id := identityOf(q.MetricStat.Metric)
+		key := fmt.Sprint(id.key(), "|", q.MetricStat.Unit, "|", period)
+		periods, ok := read[key]
+		if !ok {
+			var err error
+			if periods, err = b.Periods(ctx, s, id, string(q.MetricStat.Unit), start, period, n); err != nil {
+				return nil, err
+			}
+			read[key] = periods
 		}
 		v := mathValue{series: map[int64]float64{}, isSeries: true}
 		for _, p := range periods {

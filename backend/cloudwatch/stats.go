@@ -68,6 +68,7 @@ func aggregate(points []sqlite.MetricPoint, start time.Time, period time.Duratio
 	out := make([]Period, len(order))
 	for k, i := range order {
 		out[k] = *byIndex[i]
+		slices.SortFunc(out[k].raw, byValue) // once, for every percentile asked
 	}
 	return out
 }
@@ -114,6 +115,16 @@ func (p Period) Value(stat string) (float64, bool) {
 // weighted values lie (nearest rank). There is none when a value is
 // negative, as in CloudWatch
 // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricStatistics.html).
+func byValue(a, b weighted) int {
+	switch {
+	case a.value < b.value:
+		return -1
+	case a.value > b.value:
+		return 1
+	}
+	return 0
+}
+
 func percentile(values []weighted, pct float64) (float64, bool) {
 	var total float64
 	for _, w := range values {
@@ -125,16 +136,11 @@ func percentile(values []weighted, pct float64) (float64, bool) {
 	if total == 0 {
 		return 0, false
 	}
-	sorted := slices.Clone(values)
-	slices.SortFunc(sorted, func(a, b weighted) int {
-		switch {
-		case a.value < b.value:
-			return -1
-		case a.value > b.value:
-			return 1
-		}
-		return 0
-	})
+	sorted := values
+	if !slices.IsSortedFunc(values, byValue) { // aggregate sorted them once
+		sorted = slices.Clone(values)
+		slices.SortFunc(sorted, byValue)
+	}
 	target := pct / 100 * total
 	var seen float64
 	for _, w := range sorted {
