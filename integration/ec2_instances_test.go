@@ -373,3 +373,24 @@ func TestEC2PublicAddressesNeedGateway(t *testing.T) {
 	try(c.ec2.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: eip.AllocationId})).must(t)
 	try(c.ec2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{*id}})).must(t)
 }
+
+// TestRunInstancesIdempotent: RunInstances retried with its client token
+// answers the first call's reservation and launches nothing more, as EC2
+// does (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html).
+// The SDK gives every RunInstances a token and keeps it on retries: a
+// run here once launched twice when an answer was lost and retried.
+func TestRunInstancesIdempotent(t *testing.T) {
+	ctx, c := setup(t)
+	in := &ec2.RunInstancesInput{ImageId: aws.String("ami-0123456789abcdef0"), MinCount: aws.Int32(2), MaxCount: aws.Int32(2),
+		InstanceType: types.InstanceTypeT3Micro, ClientToken: aws.String("launch-once")}
+	first := try(c.ec2.RunInstances(ctx, in)).must(t)
+	again := try(c.ec2.RunInstances(ctx, in)).must(t)
+	if aws.ToString(again.ReservationId) != aws.ToString(first.ReservationId) || len(again.Instances) != 2 ||
+		aws.ToString(again.Instances[0].InstanceId) != aws.ToString(first.Instances[0].InstanceId) {
+		t.Fatalf("retried RunInstances = %s, first %s", taskJSON(again.Instances), taskJSON(first.Instances))
+	}
+	all := try(c.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{})).must(t).Reservations
+	if len(all) != 1 || len(all[0].Instances) != 2 {
+		t.Fatalf("%d reservations after a retried RunInstances", len(all))
+	}
+}

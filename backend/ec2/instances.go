@@ -148,6 +148,9 @@ func (b *Backend) RunInstances(ctx context.Context, in *ec2api.RunInstancesInput
 	}
 	out := &ec2api.RunInstancesOutput{ReservationId: aws.String(b.id("r")), Groups: []types.GroupIdentifier{}}
 	err = b.update(ctx, func(tx *sqlite.Tx, s backend.Scope) error {
+		if done, err := launched(tx, s, aws.ToString(in.ClientToken), out); done || err != nil {
+			return err
+		}
 		sn, err := launchSubnet(tx, s, aws.ToString(nic.SubnetId), in.Placement)
 		if err != nil {
 			return err
@@ -224,6 +227,28 @@ func (b *Backend) RunInstances(ctx context.Context, in *ec2api.RunInstancesInput
 		return nil, err
 	}
 	return out, nil
+}
+
+// launched answers a RunInstances retried with the client token of one
+// that ran: its reservation again, nothing launched twice. The SDKs give
+// RunInstances a token of their own and keep it when they retry, so a
+// request whose answer was lost on the way back is not run twice.
+// https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html
+func launched(tx *sqlite.Tx, s backend.Scope, token string, out *ec2api.RunInstancesOutput) (bool, error) {
+	if token == "" {
+		return false, nil
+	}
+	instances, err := all[instance](tx, s, kindInstance, "")
+	if err != nil {
+		return false, err
+	}
+	for _, i := range instances {
+		if aws.ToString(i.Instance.ClientToken) == token {
+			out.ReservationId, out.OwnerId = aws.String(i.ReservationId), aws.String(s.Account)
+			out.Instances = append(out.Instances, i.Instance)
+		}
+	}
+	return len(out.Instances) > 0, nil
 }
 
 // defaultCredits is the CPU credit option a burstable performance
