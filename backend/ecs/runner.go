@@ -138,7 +138,7 @@ func (b *Backend) forgetStoppedTasks(ctx context.Context) error {
 				return err
 			}
 		}
-		return nil
+		return forgetRunTokens(tx, cutoff)
 	})
 }
 

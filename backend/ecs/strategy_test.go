@@ -101,3 +101,29 @@ func TestPlacementStrategies(t *testing.T) {
 		})
 	}
 }
+
+// TestRunTaskIdempotent: a RunTask retried with its clientToken answers
+// the first call's tasks and starts no more
+// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html#ECS-RunTask-request-clientToken);
+// another token starts others.
+func TestRunTaskIdempotent(t *testing.T) {
+	b, ctx, _ := threeZones(t)
+	run := func(token string) []types.Task {
+		out, err := b.RunTask(ctx, &ecsapi.RunTaskInput{Cluster: aws.String("c"), TaskDefinition: aws.String("web"), Count: aws.Int32(2), ClientToken: aws.String(token)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Tasks
+	}
+	first, again, other := run("once"), run("once"), run("twice")
+	if len(again) != 2 || *again[0].TaskArn != *first[0].TaskArn || *again[1].TaskArn != *first[1].TaskArn {
+		t.Fatalf("retried RunTask = %v, first %v", again, first)
+	}
+	if *other[0].TaskArn == *first[0].TaskArn {
+		t.Fatal("another token answered the first call's tasks")
+	}
+	list, err := b.ListTasks(ctx, &ecsapi.ListTasksInput{Cluster: aws.String("c"), Family: aws.String("web")})
+	if err != nil || len(list.TaskArns) != 4 {
+		t.Fatalf("tasks of web: %v %v, want 4", list, err)
+	}
+}

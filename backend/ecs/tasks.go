@@ -42,9 +42,24 @@ func (b *Backend) RunTask(ctx context.Context, in *ecsapi.RunTaskInput) (*ecsapi
 	if err := validLaunchLists(in.PlacementStrategy, in.CapacityProviderStrategy, in.ReferenceId); err != nil {
 		return nil, err
 	}
+	s, token := scopeOf(ctx), aws.ToString(in.ClientToken)
+	if token != "" {
+		tasks, failures, ran, err := b.ranBefore(ctx, s, token)
+		if err != nil {
+			return nil, err
+		}
+		if ran {
+			return &ecsapi.RunTaskOutput{Tasks: backend.OrEmpty(tasks), Failures: backend.OrEmpty(failures)}, nil
+		}
+	}
 	tasks, failures, err := b.startTasks(ctx, spec, int(count), nil)
 	if err != nil {
 		return nil, err
+	}
+	if token != "" {
+		if err := b.rememberRun(ctx, s, token, tasks, failures); err != nil {
+			return nil, err
+		}
 	}
 	b.poke()
 	return &ecsapi.RunTaskOutput{Tasks: backend.OrEmpty(tasks), Failures: failures}, nil
