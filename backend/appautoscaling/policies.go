@@ -280,24 +280,14 @@ func (b *Backend) DescribeScalingPolicies(ctx context.Context, in *aas.DescribeS
 	if in.ScalableDimension != "" && in.ResourceId == nil {
 		return nil, errValidation("ResourceId is required when ScalableDimension is given.")
 	}
-	s := backend.ScopeFrom(ctx)
-	var all []policy
-	err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
-		all, err = sqlite.ListAll[policy](tx, s.Query(kindPolicy, ""))
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	all = slices.DeleteFunc(all, func(p policy) bool {
+	page, next, err := describe(ctx, b, kindPolicy, in.MaxResults, in.NextToken, func(p policy) bool {
 		return p.ServiceNamespace != in.ServiceNamespace ||
 			in.ResourceId != nil && aws.ToString(p.ResourceId) != *in.ResourceId ||
 			in.ScalableDimension != "" && p.ScalableDimension != in.ScalableDimension ||
 			len(in.PolicyNames) > 0 && !slices.Contains(in.PolicyNames, aws.ToString(p.PolicyName))
-	})
-	page, next, err := backend.PageOf(all, func(p policy) string { return aws.ToString(p.PolicyARN) }, in.NextToken, in.MaxResults, 50)
+	}, func(p policy) string { return aws.ToString(p.PolicyARN) })
 	if err != nil {
-		return nil, errInvalidToken()
+		return nil, err
 	}
 	out := &aas.DescribeScalingPoliciesOutput{ScalingPolicies: []types.ScalingPolicy{}, NextToken: next}
 	for _, p := range page {

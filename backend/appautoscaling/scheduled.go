@@ -141,24 +141,14 @@ func (b *Backend) DescribeScheduledActions(ctx context.Context, in *aas.Describe
 	if in.ScalableDimension != "" && in.ResourceId == nil {
 		return nil, errValidation("ResourceId is required when ScalableDimension is given.")
 	}
-	s := backend.ScopeFrom(ctx)
-	var all []scheduled
-	err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
-		all, err = sqlite.ListAll[scheduled](tx, s.Query(kindScheduled, ""))
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	all = slices.DeleteFunc(all, func(a scheduled) bool {
+	page, next, err := describe(ctx, b, kindScheduled, in.MaxResults, in.NextToken, func(a scheduled) bool {
 		return a.ServiceNamespace != in.ServiceNamespace ||
 			in.ResourceId != nil && aws.ToString(a.ResourceId) != *in.ResourceId ||
 			in.ScalableDimension != "" && a.ScalableDimension != in.ScalableDimension ||
 			len(in.ScheduledActionNames) > 0 && !slices.Contains(in.ScheduledActionNames, aws.ToString(a.ScheduledActionName))
-	})
-	page, next, err := backend.PageOf(all, func(a scheduled) string { return aws.ToString(a.ScheduledActionARN) }, in.NextToken, in.MaxResults, 50)
+	}, func(a scheduled) string { return aws.ToString(a.ScheduledActionARN) })
 	if err != nil {
-		return nil, errInvalidToken()
+		return nil, err
 	}
 	out := &aas.DescribeScheduledActionsOutput{ScheduledActions: []types.ScheduledAction{}, NextToken: next}
 	for _, a := range page {

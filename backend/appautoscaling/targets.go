@@ -181,29 +181,39 @@ func (b *Backend) DescribeScalableTargets(ctx context.Context, in *aas.DescribeS
 	if err := checkMaxResults(in.MaxResults); err != nil {
 		return nil, err
 	}
-	s := backend.ScopeFrom(ctx)
-	var all []target
-	err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
-		all, err = sqlite.ListAll[target](tx, s.Query(kindTarget, ""))
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	all = slices.DeleteFunc(all, func(t target) bool {
+	page, next, err := describe(ctx, b, kindTarget, in.MaxResults, in.NextToken, func(t target) bool {
 		return t.ServiceNamespace != in.ServiceNamespace ||
 			in.ScalableDimension != "" && t.ScalableDimension != in.ScalableDimension ||
 			len(in.ResourceIds) > 0 && !slices.Contains(in.ResourceIds, aws.ToString(t.ResourceId))
-	})
-	page, next, err := backend.PageOf(all, func(t target) string { return aws.ToString(t.ScalableTargetARN) }, in.NextToken, in.MaxResults, 50)
+	}, func(t target) string { return aws.ToString(t.ScalableTargetARN) })
 	if err != nil {
-		return nil, errInvalidToken()
+		return nil, err
 	}
 	out := &aas.DescribeScalableTargetsOutput{ScalableTargets: []types.ScalableTarget{}, NextToken: next}
 	for _, t := range page {
 		out.ScalableTargets = append(out.ScalableTargets, t.ScalableTarget)
 	}
 	return out, nil
+}
+
+// describe is a Describe call's page: the stored resources of kind in
+// ctx's scope that drop keeps, in key order, at most maxResults (50 by
+// default, checked by the caller) after token, with the next page's
+// token.
+func describe[T any](ctx context.Context, b *Backend, kind string, maxResults *int32, token *string, drop func(T) bool, key func(T) string) ([]T, *string, error) {
+	var all []T
+	err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
+		all, err = sqlite.ListAll[T](tx, backend.ScopeFrom(ctx).Query(kind, ""))
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	page, next, err := backend.PageOf(slices.DeleteFunc(all, drop), key, token, maxResults, 50)
+	if err != nil {
+		return nil, nil, errInvalidToken()
+	}
+	return page, next, nil
 }
 
 // checkMaxResults checks a page size: 1 to 50, as every Describe of the
