@@ -51,3 +51,20 @@ func NonFinite(f float64) string {
 	}
 	return "-Infinity"
 }
+
+// SerializationError is a body that cannot be decoded: the
+// SerializationException of the JSON and CBOR protocols.
+func SerializationError(format string, args ...any) *Error {
+	return ClientError("SerializationException", format, args...)
+}
+
+// TooManyItems is a list or map at path with more than MaxItems members.
+func TooManyItems(path string) *Error {
+	return SerializationError("%s: more than %d members", path, MaxItems)
+}
+
+// BeyondBounds is a body that decodes to more than MaxValues values or
+// MaxDecodedBytes.
+func BeyondBounds() *Error {
+	return SerializationError("the request body decodes to more than berth's bounds (%d values, %d MiB)", MaxValues, MaxDecodedBytes>>20)
+}

@@ -29,7 +29,7 @@ func (c Codec) Decode(body []byte, v any) error {
 	// JSON is UTF-8 (RFC 8259 section 8.1); other bytes would have to
 	// become U+FFFD, storing what the client never sent.
 	if !utf8.Valid(body) {
-		return serializationError("malformed JSON body: not valid UTF-8")
+		return awsproto.SerializationError("malformed JSON body: not valid UTF-8")
 	}
 	p := &parser{c: c, b: body}
 	p.ws()
@@ -37,20 +37,16 @@ func (c Codec) Decode(body []byte, v any) error {
 		if err := p.skip(0); err != nil {
 			return err
 		}
-		return serializationError("the request body must be a JSON object")
+		return awsproto.SerializationError("the request body must be a JSON object")
 	}
 	if err := p.value(reflect.ValueOf(v).Elem(), "", 0); err != nil {
 		return err
 	}
 	p.ws()
 	if p.i < len(p.b) {
-		return serializationError("malformed JSON body: trailing data at offset %d", p.i)
+		return awsproto.SerializationError("malformed JSON body: trailing data at offset %d", p.i)
 	}
 	return nil
-}
-
-func serializationError(format string, args ...any) *awsproto.Error {
-	return awsproto.ClientError("SerializationException", format, args...)
 }
 
 // parser reads one JSON body.
@@ -82,9 +78,9 @@ func (p *parser) peek() byte {
 
 func (p *parser) syntax() error {
 	if p.i >= len(p.b) {
-		return serializationError("malformed JSON body: unexpected end of JSON input")
+		return awsproto.SerializationError("malformed JSON body: unexpected end of JSON input")
 	}
-	return serializationError("malformed JSON body: invalid character %q at offset %d", p.b[p.i], p.i)
+	return awsproto.SerializationError("malformed JSON body: invalid character %q at offset %d", p.b[p.i], p.i)
 }
 
 // expect consumes c after optional whitespace.
@@ -233,7 +229,7 @@ func (p *parser) str(keep bool) (string, error) {
 			if utf16.IsSurrogate(r) {
 				lo, ok := p.hex4(p.i + 3)
 				if r >= 0xdc00 || !ok || !bytes.HasPrefix(p.b[p.i+1:], []byte(`\u`)) || !utf16.IsSurrogate(rune(lo)) || lo < 0xdc00 {
-					return "", serializationError("malformed JSON body: lone UTF-16 surrogate \\u%04x at offset %d", u, p.i-5)
+					return "", awsproto.SerializationError("malformed JSON body: lone UTF-16 surrogate \\u%04x at offset %d", u, p.i-5)
 				}
 				r = utf16.DecodeRune(r, rune(lo))
 				p.i += 6
@@ -261,7 +257,7 @@ func (p *parser) hex4(at int) (uint16, bool) {
 // skip checks and passes over one value of any type without building it.
 func (p *parser) skip(depth int) error {
 	if depth > awsproto.MaxDepth {
-		return serializationError("malformed JSON body: nested more than %d deep", awsproto.MaxDepth)
+		return awsproto.SerializationError("malformed JSON body: nested more than %d deep", awsproto.MaxDepth)
 	}
 	p.ws()
 	switch p.peek() {
@@ -335,21 +331,13 @@ func (p *parser) typeError(path, want string, depth int) error {
 	if err := p.skip(depth); err != nil {
 		return err
 	}
-	return serializationError("Unexpected %s for member '%s': expected %s", got, path, want)
-}
-
-func tooMany(path string) error {
-	return serializationError("%s: more than %d members", path, awsproto.MaxItems)
-}
-
-func tooLarge() error {
-	return serializationError("the request body decodes to more than berth's bounds (%d values, %d MiB)", awsproto.MaxValues, awsproto.MaxDecodedBytes>>20)
+	return awsproto.SerializationError("Unexpected %s for member '%s': expected %s", got, path, want)
 }
 
 // value reads the next JSON value into v, of the SDK type at path.
 func (p *parser) value(v reflect.Value, path string, depth int) error {
 	if depth > awsproto.MaxDepth {
-		return serializationError("malformed JSON body: nested more than %d deep", awsproto.MaxDepth)
+		return awsproto.SerializationError("malformed JSON body: nested more than %d deep", awsproto.MaxDepth)
 	}
 	p.ws()
 	c := p.peek()
@@ -360,7 +348,7 @@ func (p *parser) value(v reflect.Value, path string, depth int) error {
 	// A pointer's target is charged as its own value; the pointer is in
 	// the size of what holds it.
 	if t.Kind() != reflect.Pointer && !p.budget.Charge(int(t.Size())) {
-		return tooLarge()
+		return awsproto.BeyondBounds()
 	}
 	switch {
 	case t.Kind() == reflect.Pointer:
@@ -380,7 +368,7 @@ func (p *parser) value(v reflect.Value, path string, depth int) error {
 		}
 		tm, err := epochSeconds(n)
 		if err != nil {
-			return serializationError("Unexpected number for member '%s': expected Timestamp", path)
+			return awsproto.SerializationError("Unexpected number for member '%s': expected Timestamp", path)
 		}
 		v.Set(reflect.ValueOf(tm))
 		return nil
@@ -395,7 +383,7 @@ func (p *parser) value(v reflect.Value, path string, depth int) error {
 			return err
 		}
 		if !p.budget.Charge(len(s)) {
-			return tooLarge()
+			return awsproto.BeyondBounds()
 		}
 		v.SetString(s)
 	case reflect.Bool:
@@ -417,7 +405,7 @@ func (p *parser) value(v reflect.Value, path string, depth int) error {
 		}
 		i, err := strconv.ParseInt(n, 10, t.Bits())
 		if err != nil {
-			return serializationError("%s: %s is not a valid %d-bit integer", path, n, t.Bits())
+			return awsproto.SerializationError("%s: %s is not a valid %d-bit integer", path, n, t.Bits())
 		}
 		v.SetInt(i)
 	case reflect.Float32, reflect.Float64:
@@ -430,7 +418,7 @@ func (p *parser) value(v reflect.Value, path string, depth int) error {
 		}
 		f, err := strconv.ParseFloat(n, t.Bits())
 		if err != nil {
-			return serializationError("%s: %s is not a valid number", path, n)
+			return awsproto.SerializationError("%s: %s is not a valid number", path, n)
 		}
 		v.SetFloat(f)
 	case reflect.Slice:
@@ -444,10 +432,10 @@ func (p *parser) value(v reflect.Value, path string, depth int) error {
 			}
 			b, err := base64.StdEncoding.DecodeString(s)
 			if err != nil {
-				return serializationError("%s: not valid base64", path)
+				return awsproto.SerializationError("%s: not valid base64", path)
 			}
 			if !p.budget.Charge(len(b)) {
-				return tooLarge()
+				return awsproto.BeyondBounds()
 			}
 			v.SetBytes(b)
 			return nil
@@ -459,7 +447,7 @@ func (p *parser) value(v reflect.Value, path string, depth int) error {
 		if !p.open(']') {
 			for i := 0; ; i++ {
 				if i == awsproto.MaxItems {
-					return tooMany(path)
+					return awsproto.TooManyItems(path)
 				}
 				out = reflect.Append(out, reflect.Zero(t.Elem()))
 				if err := p.value(out.Index(i), fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
@@ -481,7 +469,7 @@ func (p *parser) value(v reflect.Value, path string, depth int) error {
 		if !p.open('}') {
 			for n := 0; ; n++ {
 				if n == awsproto.MaxItems {
-					return tooMany(path)
+					return awsproto.TooManyItems(path)
 				}
 				k, err := p.key()
 				if err != nil {
@@ -538,7 +526,7 @@ func (p *parser) value(v reflect.Value, path string, depth int) error {
 		// Unions and documents: none of the operations berth serves take one.
 		return p.skip(depth)
 	default:
-		return serializationError("%s: unsupported member type %s", path, t)
+		return awsproto.SerializationError("%s: unsupported member type %s", path, t)
 	}
 	return nil
 }

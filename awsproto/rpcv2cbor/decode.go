@@ -29,19 +29,15 @@ func Decode(body []byte, v any) error {
 		if err := p.skip(0); err != nil {
 			return err
 		}
-		return serializationError("the request body must be a CBOR map")
+		return awsproto.SerializationError("the request body must be a CBOR map")
 	}
 	if err := p.value(reflect.ValueOf(v).Elem(), "", 0); err != nil {
 		return err
 	}
 	if p.i < len(p.b) {
-		return serializationError("malformed CBOR body: %d bytes after the body's map", len(p.b)-p.i)
+		return awsproto.SerializationError("malformed CBOR body: %d bytes after the body's map", len(p.b)-p.i)
 	}
 	return nil
-}
-
-func serializationError(format string, args ...any) *awsproto.Error {
-	return awsproto.ClientError("SerializationException", format, args...)
 }
 
 // The major types of RFC 8949 section 3.1.
@@ -79,7 +75,7 @@ type parser struct {
 }
 
 func (p *parser) malformed(format string, args ...any) error {
-	return serializationError("malformed CBOR body: "+format, args...)
+	return awsproto.SerializationError("malformed CBOR body: "+format, args...)
 }
 
 // peek is the next initial byte; ok is false at the end.
@@ -126,7 +122,7 @@ func (p *parser) count(n uint64, path string, perItem int) error {
 		return p.malformed("%s: a count of %d items exceeds the body", path, n)
 	}
 	if n != indefinite && n > awsproto.MaxItems {
-		return tooMany(path)
+		return awsproto.TooManyItems(path)
 	}
 	return nil
 }
@@ -274,15 +270,7 @@ func (p *parser) typeError(path, want string, depth int) error {
 	if err := p.skip(depth); err != nil {
 		return err
 	}
-	return serializationError("Unexpected %s for member '%s': expected %s", got, path, want)
-}
-
-func tooMany(path string) error {
-	return serializationError("%s: more than %d members", path, awsproto.MaxItems)
-}
-
-func tooLarge() error {
-	return serializationError("the request body decodes to more than berth's bounds (%d values, %d MiB)", awsproto.MaxValues, awsproto.MaxDecodedBytes>>20)
+	return awsproto.SerializationError("Unexpected %s for member '%s': expected %s", got, path, want)
 }
 
 // integer reads an integer item.
@@ -292,7 +280,7 @@ func (p *parser) integer(path string) (int64, error) {
 		return 0, err
 	}
 	if n > math.MaxInt64 {
-		return 0, serializationError("%s: the integer is out of range", path)
+		return 0, awsproto.SerializationError("%s: the integer is out of range", path)
 	}
 	if major == majorNegInt {
 		return -1 - int64(n), nil
@@ -355,7 +343,7 @@ func (p *parser) value(v reflect.Value, path string, depth int) error {
 	// A pointer's target is charged as its own value; the pointer is in
 	// the size of what holds it.
 	if t.Kind() != reflect.Pointer && !p.budget.Charge(int(t.Size())) {
-		return tooLarge()
+		return awsproto.BeyondBounds()
 	}
 	major := c >> 5
 	isNumber := major == majorUint || major == majorNegInt
@@ -386,7 +374,7 @@ func (p *parser) value(v reflect.Value, path string, depth int) error {
 			return err
 		}
 		if !p.budget.Charge(len(s)) {
-			return tooLarge()
+			return awsproto.BeyondBounds()
 		}
 		v.SetString(string(s))
 	case reflect.Bool:
@@ -404,7 +392,7 @@ func (p *parser) value(v reflect.Value, path string, depth int) error {
 			return err
 		}
 		if v.OverflowInt(i) {
-			return serializationError("%s: %d is not a valid %d-bit integer", path, i, t.Bits())
+			return awsproto.SerializationError("%s: %d is not a valid %d-bit integer", path, i, t.Bits())
 		}
 		v.SetInt(i)
 	case reflect.Float32, reflect.Float64:
@@ -421,7 +409,7 @@ func (p *parser) value(v reflect.Value, path string, depth int) error {
 				return err
 			}
 			if i > 1<<54 || i < -(1<<54) {
-				return serializationError("%s: %d is not exactly a double", path, i)
+				return awsproto.SerializationError("%s: %d is not exactly a double", path, i)
 			}
 			f = float64(i)
 		default:
@@ -438,7 +426,7 @@ func (p *parser) value(v reflect.Value, path string, depth int) error {
 				return err
 			}
 			if !p.budget.Charge(len(b)) {
-				return tooLarge()
+				return awsproto.BeyondBounds()
 			}
 			v.SetBytes(b)
 			return nil
@@ -461,7 +449,7 @@ func (p *parser) value(v reflect.Value, path string, depth int) error {
 				break
 			}
 			if i == awsproto.MaxItems {
-				return tooMany(path)
+				return awsproto.TooManyItems(path)
 			}
 			out = reflect.Append(out, reflect.Zero(t.Elem()))
 			if err := p.value(out.Index(i), fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
@@ -498,7 +486,7 @@ func (p *parser) value(v reflect.Value, path string, depth int) error {
 				break
 			}
 			if i == awsproto.MaxItems {
-				return tooMany(path)
+				return awsproto.TooManyItems(path)
 			}
 			if c, _ := p.peek(); c>>5 != majorText {
 				return p.malformed("%s: a map key is not a text string", path)
@@ -539,7 +527,7 @@ func (p *parser) value(v reflect.Value, path string, depth int) error {
 		// Unions and documents: none of the operations berth serves take one.
 		return p.skip(depth)
 	default:
-		return serializationError("%s: unsupported member type %s", path, t)
+		return awsproto.SerializationError("%s: unsupported member type %s", path, t)
 	}
 	return nil
 }
@@ -548,7 +536,7 @@ func (p *parser) value(v reflect.Value, path string, depth int) error {
 // (kept to the millisecond, as the SDK does).
 func (p *parser) time(path string) (time.Time, error) {
 	bad := func() (time.Time, error) {
-		return time.Time{}, serializationError("Unexpected value for member '%s': expected Timestamp", path)
+		return time.Time{}, awsproto.SerializationError("Unexpected value for member '%s': expected Timestamp", path)
 	}
 	if c := p.b[p.i]; c>>5 != majorTag {
 		return time.Time{}, p.typeError(path, "Timestamp", 0)
