@@ -398,7 +398,7 @@ func readBody(r *http.Request) ([]byte, error) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
-		return nil, awsproto.ClientError("SerializationException", "could not read the request body: %v", err)
+		return nil, awsproto.SerializationError("could not read the request body: %v", err)
 	}
 	if len(body) > maxBody {
 		return nil, tooLarge()
@@ -531,11 +531,11 @@ func decompress(r *http.Request, body []byte) ([]byte, error) {
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(body))
 	if err != nil {
-		return nil, awsproto.ClientError("SerializationException", "the gzip request body is malformed: %v", err)
+		return nil, awsproto.SerializationError("the gzip request body is malformed: %v", err)
 	}
 	out, err := io.ReadAll(io.LimitReader(zr, maxBody+1))
 	if err != nil {
-		return nil, awsproto.ClientError("SerializationException", "the gzip request body is malformed: %v", err)
+		return nil, awsproto.SerializationError("the gzip request body is malformed: %v", err)
 	}
 	if len(out) > maxBody {
 		return nil, tooLarge()
