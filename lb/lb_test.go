@@ -392,27 +392,13 @@ func TestUpgradeEcho(t *testing.T) {
 
 func TestTCPEcho(t *testing.T) {
 	h := newHarness(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.Copy(c, c); c.(*net.TCPConn).CloseWrite() }()
-		}
-	}()
-	p := ln.Addr().(*net.TCPAddr).Port
+	echo := tcpEcho(t)
 	addr := loopback()
 	port := freePort(t, addr)
 	cfg := Config{
 		TargetGroups: map[string]TargetGroup{"tg": {ARN: "tg", Protocol: "TCP",
 			HealthCheck: &health.Config{Protocol: "TCP", Port: "traffic-port", Interval: time.Second, Timeout: time.Second, HealthyThreshold: 2, UnhealthyThreshold: 2},
-			Targets:     []Target{{ID: "127.0.0.1", Port: p, Host: "127.0.0.1"}}}},
+			Targets:     []Target{echo}}},
 		LoadBalancers: []LoadBalancer{{ARN: "nlb", Type: "network", Address: addr,
 			Listeners: []Listener{{ARN: "l", Protocol: "TCP", Port: port, Rules: []Rule{{Action: forward("tg")}}}}}},
 	}

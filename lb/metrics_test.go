@@ -146,25 +146,12 @@ func TestMetricsOfALB(t *testing.T) {
 // TestMetricsOfNLB counts an NLB's TCP flow and its bytes both ways.
 func TestMetricsOfNLB(t *testing.T) {
 	h := newHarness(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.Copy(c, c); c.(*net.TCPConn).CloseWrite() }()
-		}
-	}()
+	echo := tcpEcho(t)
 	addr := loopback()
 	port := freePort(t, addr)
 	h.apply(Config{
 		TargetGroups: map[string]TargetGroup{"tg": {ARN: "tg", Protocol: "TCP",
-			Targets: []Target{{ID: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port, Host: "127.0.0.1"}}}},
+			Targets: []Target{echo}}},
 		LoadBalancers: []LoadBalancer{{ARN: "nlb", Type: "network", Address: addr,
 			Listeners: []Listener{{ARN: "l", Protocol: "TCP", Port: port, Rules: []Rule{{Action: forward("tg")}}}}}},
 	})
