@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	aas "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -26,9 +25,8 @@ import (
 // scalingClients are the Application Auto Scaling and CloudWatch clients
 // of b in a region.
 func scalingClients(b *berth, region string) (*aas.Client, *cloudwatch.Client) {
-	creds := credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")
-	return aas.New(aas.Options{Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer()}),
-		cloudwatch.New(cloudwatch.Options{Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer()})
+	c := b.clients(region)
+	return c.scaling, c.cloudwatch
 }
 
 const ecsDimension = aastypes.ScalableDimensionECSServiceDesiredCount

@@ -25,6 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -236,6 +238,8 @@ type clients struct {
 	ssm   *ssm.Client
 	// secretsmanager is the Secrets Manager client.
 	secretsmanager *secretsmanager.Client
+	cloudwatch     *cloudwatch.Client // Smithy RPC v2 CBOR, as this SDK speaks it
+	scaling        *applicationautoscaling.Client
 	region         string
 }
 
@@ -272,6 +276,12 @@ func (b *berth) clientsAs(region string, creds aws.CredentialsProvider) clients 
 			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer(),
 		}),
 		secretsmanager: secretsmanager.New(secretsmanager.Options{
+			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer(),
+		}),
+		cloudwatch: cloudwatch.New(cloudwatch.Options{
+			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer(),
+		}),
+		scaling: applicationautoscaling.New(applicationautoscaling.Options{
 			Region: region, BaseEndpoint: aws.String(b.url), Credentials: creds, Retryer: connectionRetryer(),
 		}),
 	}

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 )
@@ -145,8 +144,7 @@ func TestCloudWatchAlarmEvaluation(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	b := startT(t, filepath.Join(t.TempDir(), "data"), "--runtime", "none", "--lb-network", "none", "--cloudwatch-minute", "2s")
-	cw := cloudwatch.New(cloudwatch.Options{Region: "us-east-1", BaseEndpoint: aws.String(b.url), Retryer: connectionRetryer(),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
+	cw := b.clients("us-east-1").cloudwatch
 	dims := []types.Dimension{{Name: aws.String("Queue"), Value: aws.String("jobs")}}
 	try(cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("backlog"), Namespace: aws.String("Worker"), MetricName: aws.String("Backlog"),
 		Dimensions: dims, Statistic: types.StatisticMaximum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(2), DatapointsToAlarm: aws.Int32(2), Threshold: aws.Float64(10),

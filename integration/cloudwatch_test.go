@@ -9,19 +9,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 )
 
 // cloudWatch is an aws-sdk-go-v2 CloudWatch client of the shared berth in
 // region; this SDK speaks Smithy RPC v2 CBOR to CloudWatch.
-func cloudWatch(region string) *cloudwatch.Client {
-	return cloudwatch.New(cloudwatch.Options{
-		Region: region, BaseEndpoint: aws.String(shared.url), Retryer: connectionRetryer(),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
-	})
-}
+func cloudWatch(region string) *cloudwatch.Client { return shared.clients(region).cloudwatch }
 
 // TestCloudWatchMetricsSDK publishes values, value sets and statistic sets
 // with aws-sdk-go-v2 and reads them back with GetMetricStatistics,

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	aas "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -29,10 +28,7 @@ func TestECSServiceMetrics(t *testing.T) {
 	ctx := context.Background()
 	b := startT(t, filepath.Join(t.TempDir(), "data"), "--cloudwatch-minute", "6s")
 	c := b.clients("us-east-1")
-	cw := cloudwatch.New(cloudwatch.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(b.url), Retryer: connectionRetryer(),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
-	})
+	cw := c.cloudwatch
 	try(c.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("c")})).must(t)
 	for _, family := range []string{"burn", "idle"} {
 		app := webContainer("app")

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -31,10 +30,7 @@ func TestLoadBalancerMetrics(t *testing.T) {
 	t.Parallel()
 	b := startT(t, filepath.Join(t.TempDir(), "data"), "--cloudwatch-minute", "1s")
 	ctx, c := context.Background(), b.clients(newRegion())
-	cw := cloudwatch.New(cloudwatch.Options{
-		Region: c.region, BaseEndpoint: aws.String(b.url), Retryer: connectionRetryer(),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
-	})
+	cw := c.cloudwatch
 	began := time.Now().UTC().Truncate(time.Minute).Add(-time.Minute)
 
 	// An ALB whose listener forwards to a service's target group, with a
