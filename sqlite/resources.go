@@ -165,6 +165,27 @@ func (t *Tx) Delete(k Key) error {
 	return t.exec(deleteSQL, k.args()...)
 }
 
+// DeleteScanned removes every resource of kind, in every scope, for which
+// drop is true, given its key and raw JSON: the sweeps that expire what
+// has aged.
+func (t *Tx) DeleteScanned(kind string, drop func(k Key, body []byte) bool) error {
+	var dropped []Key
+	if err := t.Scan(kind, "", func(k Key, body []byte) error {
+		if drop(k, body) {
+			dropped = append(dropped, k)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range dropped {
+		if err := t.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // DeleteAll removes every resource matching q, such as the children of
 // one parent (q's Token and Limit are ignored).
 func (t *Tx) DeleteAll(q Query) error {

@@ -50,41 +50,17 @@ func (b *Backend) ApplyRetention(ctx context.Context) (n int64, err error) {
 // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_ListMetrics.html),
 // so that a burst of one-off dimension values leaves nothing behind.
 func forgetMetrics(tx *sqlite.Tx, cutoff time.Time) error {
-	var stale []sqlite.Key
-	err := tx.Scan(kindMetric, "", func(k sqlite.Key, body []byte) error {
+	return tx.DeleteScanned(kindMetric, func(_ sqlite.Key, body []byte) bool {
 		var m struct{ LastPut int64 }
-		if json.Unmarshal(body, &m) == nil && m.LastPut < cutoff.UnixMilli() {
-			stale = append(stale, k)
-		}
-		return nil
+		return json.Unmarshal(body, &m) == nil && m.LastPut < cutoff.UnixMilli()
 	})
-	for _, k := range stale {
-		if err != nil {
-			break
-		}
-		err = tx.Delete(k)
-	}
-	return err
 }
 
 // expireHistory deletes the alarm history items from before cutoff.
 func expireHistory(tx *sqlite.Tx, cutoff time.Time) error {
 	// A history item's id begins with its time (record).
 	oldest := fmt.Sprintf("%016d", cutoff.UnixMilli())
-	var expired []sqlite.Key
-	err := tx.Scan(kindHistory, "", func(k sqlite.Key, _ []byte) error {
-		if k.ID < oldest {
-			expired = append(expired, k)
-		}
-		return nil
-	})
-	for _, k := range expired {
-		if err != nil {
-			break
-		}
-		err = tx.Delete(k)
-	}
-	return err
+	return tx.DeleteScanned(kindHistory, func(k sqlite.Key, _ []byte) bool { return k.ID < oldest })
 }
 
 func sortByKey(ms []sqlite.Keyed[metric]) {

@@ -64,19 +64,8 @@ func (b *Backend) rememberRun(ctx context.Context, s scope, token string, tasks 
 
 // forgetRunTokens deletes the client tokens older than cutoff.
 func forgetRunTokens(tx *sqlite.Tx, cutoff time.Time) error {
-	var old []sqlite.Key
-	err := tx.Scan(kindRunToken, "", func(k sqlite.Key, body []byte) error {
+	return tx.DeleteScanned(kindRunToken, func(_ sqlite.Key, body []byte) bool {
 		var run runToken
-		if json.Unmarshal(body, &run) == nil && run.At < cutoff.UnixMilli() {
-			old = append(old, k)
-		}
-		return nil
+		return json.Unmarshal(body, &run) == nil && run.At < cutoff.UnixMilli()
 	})
-	for _, k := range old {
-		if err != nil {
-			break
-		}
-		err = tx.Delete(k)
-	}
-	return err
 }
