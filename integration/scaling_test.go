@@ -173,7 +173,12 @@ func TestDeploymentAlarmRollback(t *testing.T) {
 	f := newFront(t, ctx, c, b, "alarmed", 1)
 	lb := try(c.elbv2.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{Names: []string{"alarmed"}})).must(t).LoadBalancers[0]
 	try(cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("web-5xx"), Namespace: aws.String("AWS/ApplicationELB"),
-		MetricName: aws.String("HTTPCode_Target_5XX_Count"), Statistic: cwtypes.StatisticSum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1),
+		MetricName: aws.String("HTTPCode_Target_5XX_Count"), Statistic: cwtypes.StatisticSum, Period: aws.Int32(60),
+		// One breaching minute of ten: the deployment's bake time (the
+		// alarm's ten minutes, ten seconds here) outlasts the moment the
+		// new revision's errors reach the alarm, however fast its tasks
+		// turn healthy.
+		EvaluationPeriods: aws.Int32(10), DatapointsToAlarm: aws.Int32(1),
 		Dimensions: []cwtypes.Dimension{{Name: aws.String("LoadBalancer"), Value: aws.String(lbDimension(*lb.LoadBalancerArn))},
 			{Name: aws.String("TargetGroup"), Value: aws.String(tgDimension(f.tg))}},
 		Threshold: aws.Float64(0), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold, TreatMissingData: aws.String("notBreaching")})).must(t)
@@ -204,7 +209,12 @@ func TestDeploymentAlarmRollback(t *testing.T) {
 	if d := svc.Deployments[0]; len(svc.Deployments) != 1 || aws.ToString(d.TaskDefinition) != aws.ToString(good.TaskDefinition) {
 		t.Fatalf("deployments after the rollback = %s", taskJSON(svc.Deployments))
 	}
-	sd := try(c.ecs.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{aws.ToString(updated.CurrentServiceDeployment)}})).must(t).ServiceDeployments[0]
+	// The rollback completes once its own bake time has passed.
+	var sd types.ServiceDeployment
+	within(t, time.Minute, "the rollback completed", func() bool {
+		sd = try(c.ecs.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{aws.ToString(updated.CurrentServiceDeployment)}})).must(t).ServiceDeployments[0]
+		return sd.Status != types.ServiceDeploymentStatusRollbackInProgress
+	})
 	if sd.Status != types.ServiceDeploymentStatusRollbackSuccessful || sd.Alarms == nil || sd.Alarms.Status != types.ServiceDeploymentRollbackMonitorsStatusTriggered ||
 		!slices.Equal(sd.Alarms.TriggeredAlarmNames, []string{"web-5xx"}) {
 		t.Fatalf("service deployment = %s", taskJSON(sd))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -84,8 +85,13 @@ func TestMetricsOfALB(t *testing.T) {
 	}, tgroup("api", api), TargetGroup{ARN: "empty", Protocol: "HTTP"})
 	h.apply(cfg)
 	base := fmt.Sprintf("http://%s:%d", addr, port)
-	eventually(t, "target healthy", func() bool { _, body, _ := get(t, base+"/api/x"); return body == "api" })
-	h.m.Metrics() // what the wait sent
+	// Answering is not yet healthy: with no healthy target the ALB fails
+	// open and routes to all.
+	eventually(t, "target answering", func() bool { _, body, _ := get(t, base+"/api/x"); return body == "api" })
+	eventually(t, "target healthy", func() bool {
+		return slices.ContainsFunc(h.m.Metrics().TargetGroups, func(p TargetGroupMetrics) bool { return p.TargetGroupARN == "api" && p.Healthy == 1 })
+	})
+	h.m.Metrics() // what the waits sent
 
 	for range 7 {
 		if code, _, _ := get(t, base+"/api/x"); code != 200 {
