@@ -142,6 +142,19 @@ func (b *Backend) forgetStoppedTasks(ctx context.Context) error {
 	})
 }
 
+// markStopped records task t STOPPED at now, its containers stopped and
+// its network attachments deleted.
+func markStopped(t *types.Task, now *time.Time) {
+	t.LastStatus, t.StoppedAt, t.ExecutionStoppedAt = aws.String(statusStopped), now, now
+	for i := range t.Containers {
+		t.Containers[i].LastStatus = aws.String(statusStopped)
+		t.Containers[i].NetworkInterfaces = backend.OrEmpty(t.Containers[i].NetworkInterfaces)
+	}
+	for i := range t.Attachments {
+		t.Attachments[i].Status = aws.String("DELETED")
+	}
+}
+
 // stopStored asks the stored task arn to stop as the service scheduler
 // does (SERVICE_SCHEDULER_INITIATED), storing it with its next version if
 // it was not asked before; it returns the task and whether it was.
@@ -903,17 +916,7 @@ func (r *runner) stop(ctx context.Context) error {
 			r.log.Warn().Err(err).Str("container", name).Msg("removing container")
 		}
 	}
-	if _, err := r.update(ctx, func(t *types.Task) {
-		now := r.a.b.now()
-		t.LastStatus, t.StoppedAt, t.ExecutionStoppedAt = aws.String(statusStopped), now, now
-		for i := range t.Containers {
-			t.Containers[i].LastStatus = aws.String(statusStopped)
-			t.Containers[i].NetworkInterfaces = backend.OrEmpty(t.Containers[i].NetworkInterfaces)
-		}
-		for i := range t.Attachments {
-			t.Attachments[i].Status = aws.String("DELETED")
-		}
-	}); err != nil {
+	if _, err := r.update(ctx, func(t *types.Task) { markStopped(t, r.a.b.now()) }); err != nil {
 		return fmt.Errorf("recording the task stopped: %w", err)
 	}
 	r.log.Info().Msg("task stopped")

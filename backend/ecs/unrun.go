@@ -50,10 +50,7 @@ func (b *Backend) stopUnrun(ctx context.Context) error {
 			if aws.ToString(t.DesiredStatus) != statusStopped {
 				continue
 			}
-			t.LastStatus, t.StoppedAt, t.ExecutionStoppedAt = aws.String(statusStopped), now, now
-			for i := range t.Containers {
-				t.Containers[i].LastStatus = aws.String(statusStopped)
-			}
+			markStopped(&t, now)
 			t.Version++
 			if err := putTask(tx, backend.Scope{Account: k.Key.Account, Region: k.Key.Region}, t); err != nil {
 				return err
