@@ -51,7 +51,7 @@ func newTestServerWith(tb testing.TB, cfg Config, reset func(context.Context) er
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ec2Backend, ecsBackend, cwBackend := ec2.New(store, env), ecs.New(store, env, ecs.Host{}), cloudwatch.New(store, env)
+	ec2Backend, ecsBackend, cwBackend := ec2.New(store, env), ecs.New(store, env), cloudwatch.New(store, env)
 	return New(cfg,
 		Backends{
 			AutoScaling:    autoscaling.New(store, env, ec2Backend, nil),

@@ -21,11 +21,17 @@ import (
 // task that should run or is stopping, and a scheduler pass over the
 // services. It wakes on every API change, on the runtime's container
 // events, and on a periodic sweep, never by polling containers.
+//
+// Each host of the fleet has its own agent, which runs the tasks placed
+// on it on its engine; the local host's also runs Fargate tasks, the
+// tasks of instances that are no host's, and the service scheduler.
 type Agent struct {
 	b        *Backend
 	rt       runtime.Runtime
-	instance string
-	secret   []byte // the instance's secret key, which keys credentials ids
+	host     Host
+	instance string          // the berth instance id its labels carry
+	wake     <-chan struct{} // from Run on
+	secret   []byte          // the instance's secret key, which keys credentials ids
 	log      zerolog.Logger
 	sweep    time.Duration
 	// LoadBalancerHosts, when set, lists the "name:address" extra hosts
@@ -35,6 +41,10 @@ type Agent struct {
 	// TaskEndpoint, when set, is the base URL at which task containers
 	// reach Endpoint: task metadata, task role credentials, berth's API.
 	TaskEndpoint string
+	// Registry, when set, is the address (host:port) at which the host's
+	// engine reaches berth's image registry, when not at the address the
+	// registry serves locally: ECR images are pulled from there.
+	Registry string
 	// Credentials issues the task roles' credentials.
 	Credentials RoleSessions
 
@@ -52,12 +62,12 @@ type Agent struct {
 	restarts map[string]backoff // by task ARN: when a runner that failed may run again
 }
 
-// NewAgent returns the agent of berth instance (the stable id its labels
-// carry, and its secret key, backend.Secret) for the backend's tasks and
-// services.
-func NewAgent(b *Backend, rt runtime.Runtime, instance string, secret []byte, log zerolog.Logger) *Agent {
+// NewAgent returns the agent of host h, whose engine rt is, for the
+// backend's tasks (and, for the local host, its services); secret is the
+// berth instance's secret key (backend.Secret).
+func NewAgent(b *Backend, rt runtime.Runtime, h Host, secret []byte, log zerolog.Logger) *Agent {
 	return &Agent{
-		b: b, rt: rt, instance: instance, secret: secret, log: log, sweep: 10 * time.Second,
+		b: b, rt: rt, host: h, instance: h.Instance, secret: secret, log: log, sweep: 10 * time.Second,
 		starting: make(chan struct{}, 4), runners: map[string]*runner{}, retry: map[string]backoff{}, restarts: map[string]backoff{},
 		after: time.After,
 	}
@@ -128,7 +138,9 @@ func (a *Agent) networkName() string {
 // Run adopts what a previous run left, then reconciles until ctx ends. The
 // containers keep running when it returns; the next Run adopts them.
 func (a *Agent) Run(ctx context.Context) error {
+	a.wake = a.b.woken()
 	go a.events(ctx)
+	go a.heartbeat(ctx)
 	tick := time.NewTicker(a.sweep)
 	defer tick.Stop()
 	sweep := true
@@ -137,8 +149,10 @@ func (a *Agent) Run(ctx context.Context) error {
 			if err := a.removeOrphans(ctx); err != nil && ctx.Err() == nil {
 				a.log.Warn().Err(err).Msg("removing orphaned containers")
 			}
-			if err := a.b.forgetStoppedTasks(ctx); err != nil && ctx.Err() == nil {
-				a.log.Warn().Err(err).Msg("forgetting stopped tasks")
+			if a.local() {
+				if err := a.b.forgetStoppedTasks(ctx); err != nil && ctx.Err() == nil {
+					a.log.Warn().Err(err).Msg("forgetting stopped tasks")
+				}
 			}
 			a.wakeAll()
 		}
@@ -147,12 +161,69 @@ func (a *Agent) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			a.wg.Wait()
 			return nil
-		case <-a.b.wake:
+		case <-a.wake:
 			sweep = false
 		case <-tick.C:
 			sweep = true
 		}
 	}
+}
+
+// Heartbeats: how often an agent checks that its engine answers, how
+// long it waits for the answer, and how many checks in a row may fail
+// before the host is lost: its instance's agent is then disconnected, and
+// no task is placed on it until its engine answers again.
+const (
+	heartbeatInterval = 2 * time.Second
+	heartbeatTimeout  = 3 * time.Second
+	heartbeatMisses   = 3
+)
+
+// heartbeat pings the agent's engine every heartbeatInterval and records
+// whether it answers; a change wakes the scheduler and, once the engine is
+// back, every runner, so that the host reconciles.
+func (a *Agent) heartbeat(ctx context.Context) {
+	misses := 0
+	for ctx.Err() == nil {
+		err := a.ping(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if misses = misses + 1; err == nil {
+			misses = 0
+		}
+		if (err == nil || misses >= heartbeatMisses) && a.b.fleet.setConnected(a.host, err == nil) {
+			if err != nil {
+				a.log.Warn().Err(err).Msg("the host's Docker Engine does not answer: its agent is disconnected")
+			} else {
+				a.log.Info().Msg("the host's Docker Engine answers again: its agent is connected")
+				a.mu.Lock()
+				clear(a.restarts) // runners failed while it was lost: they reconcile now
+				a.mu.Unlock()
+				a.wakeAll()
+			}
+			a.b.poke()
+		}
+		select {
+		case <-ctx.Done():
+		case <-a.after(heartbeatInterval):
+		}
+	}
+}
+
+// ping checks that the engine answers within heartbeatTimeout and, for a
+// host of the fleet not yet sized, records the size its engine says.
+func (a *Agent) ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, heartbeatTimeout)
+	defer cancel()
+	if err := a.rt.Ping(ctx); err != nil || a.host.CPUs != 0 || a.b.fleet.sized(a.host).CPUs != 0 {
+		return err
+	}
+	h, err := a.rt.Host(ctx)
+	if err == nil {
+		a.b.fleet.setSize(a.host, h.CPUs, h.MemoryBytes>>20)
+	}
+	return err
 }
 
 // removeOrphans removes, in parallel, the containers of this instance that
@@ -230,8 +301,10 @@ func (a *Agent) wakeAll() {
 // reconcile runs the service scheduler, then makes sure every task that
 // should run or is stopping has a runner, and wakes those asked to stop.
 func (a *Agent) reconcile(ctx context.Context) {
-	if err := a.schedule(ctx); err != nil && ctx.Err() == nil {
-		a.log.Error().Err(err).Msg("service scheduler")
+	if a.local() {
+		if err := a.schedule(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error().Err(err).Msg("service scheduler")
+		}
 	}
 	var tasks []sqlite.Keyed[taskKeys]
 	err := a.b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
@@ -257,6 +330,9 @@ func (a *Agent) reconcile(ctx context.Context) {
 	}
 	for _, t := range tasks {
 		arn := t.Key.ID
+		if !a.runs(t.Value) {
+			continue
+		}
 		if r, ok := a.runners[arn]; ok {
 			if aws.ToString(t.Value.DesiredStatus) == statusStopped {
 				r.poke()
@@ -297,6 +373,18 @@ func (a *Agent) reconcile(ctx context.Context) {
 			a.b.poke()
 		}()
 	}
+}
+
+// local reports whether the agent is the local host's.
+func (a *Agent) local() bool { return a.host.Name == "" }
+
+// runs reports whether the agent runs task t: one placed on its host or,
+// for the local host's agent, any task placed on no host.
+func (a *Agent) runs(t taskKeys) bool {
+	if h, ok := a.b.fleet.host(aws.ToString(t.ContainerInstanceArn)); ok {
+		return h.Name == a.host.Name
+	}
+	return a.local()
 }
 
 // Reset forgets every task, for a store that was wiped: it stops

@@ -42,6 +42,8 @@ func (f *failingStops) Stop(context.Context, string, time.Duration) error {
 }
 
 func (f *failingStops) Create(context.Context, runtime.Spec) (string, error) { return "", errDiskFull }
+func (f *failingStops) Ping(context.Context) error                           { return nil }
+func (f *failingStops) Host(context.Context) (runtime.Host, error)           { return runtime.Host{CPUs: 2}, nil }
 func (f *failingStops) Start(context.Context, string) error                  { return errDiskFull }
 func (f *failingStops) Remove(context.Context, string) error                 { return errDiskFull }
 func (f *failingStops) Inspect(context.Context, string) (container.InspectResponse, error) {
@@ -75,7 +77,7 @@ func TestFailingStopBacksOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	rt := &failingStops{task: arn, now: func() time.Time { return *now }}
-	a := NewAgent(b, rt, "0123456789abcdef", []byte("test secret"), zerolog.Nop())
+	a := NewAgent(b, rt, Host{Instance: "0123456789abcdef"}, []byte("test secret"), zerolog.Nop())
 	a.after = func(time.Duration) <-chan time.Time { return nil } // the test moves the clock
 	idle := func() bool {
 		a.mu.Lock()

@@ -400,10 +400,10 @@ func (b *Backend) DeleteCluster(ctx context.Context, in *ecsapi.DeleteClusterInp
 			return awsproto.Modeled(&types.ClusterContainsServicesException{}, "The Cluster cannot be deleted while Services are active.")
 		case d.RunningTasksCount > 0 || d.PendingTasksCount > 0:
 			return awsproto.Modeled(&types.ClusterContainsTasksException{}, "The Cluster cannot be deleted while Tasks are active.")
-		case d.RegisteredContainerInstancesCount > 0 && !b.onlyHost(tx, s, c):
+		case d.RegisteredContainerInstancesCount > 0 && !b.onlyHosts(tx, s, c):
 			return awsproto.Modeled(&types.ClusterContainsContainerInstancesException{}, "The Cluster cannot be deleted while Container Instances are active or draining.")
 		}
-		if err := b.deregisterHost(tx, s, c); err != nil {
+		if err := b.deregisterHosts(tx, s, c); err != nil {
 			return err
 		}
 		c.Status = aws.String("INACTIVE")

@@ -164,6 +164,7 @@ func (b *Backend) DescribeContainerInstances(ctx context.Context, in *ecsapi.Des
 				continue
 			}
 			all[*ci.ContainerInstanceArn].fill(&ci)
+			b.fleet.live(&ci)
 			if slices.Contains(in.Include, types.ContainerInstanceFieldTags) {
 				if ci.Tags, err = tags(tx, s, *ci.ContainerInstanceArn); err != nil {
 					return err
@@ -208,6 +209,7 @@ func (b *Backend) ListContainerInstances(ctx context.Context, in *ecsapi.ListCon
 		q := s.Query(kindContainerInstance, *c.ClusterArn)
 		q.Token, q.Limit = ptrValue(in.NextToken), limit
 		page, next, err := sqlite.ListPage(tx, q, func(ci types.ContainerInstance) bool {
+			b.fleet.live(&ci)
 			if filter != nil && !filter.Match(queryable(ci, all[*ci.ContainerInstanceArn])) {
 				return false
 			}

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -31,8 +32,10 @@ import (
 type Backend struct {
 	store *sqlite.Store
 	env   backend.Env
-	host  Host          // where EC2 tasks are placed; zero for nowhere (no runtime)
-	wake  chan struct{} // tells the Agent that tasks or services changed
+	fleet *fleet // where EC2 tasks are placed; no hosts for nowhere (no runtime)
+
+	wakeMu sync.Mutex
+	wakes  []chan struct{} // one per agent: tasks or services changed
 
 	// LoadBalancers, when set, is the ELBv2 API that services with load
 	// balancers use: their target groups are validated against it and
@@ -166,22 +169,37 @@ func (b *Backend) assumableRoles(ctx context.Context, arns ...*string) error {
 	return nil
 }
 
-// New returns an ECS backend over store that places EC2 tasks on host (the
-// zero Host places them nowhere: tasks are only recorded).
-func New(store *sqlite.Store, env backend.Env, host Host) *Backend {
-	return &Backend{store: store, env: env, host: host, wake: make(chan struct{}, 1)}
+// New returns an ECS backend over store that places EC2 tasks on hosts,
+// the local engine first (none places them nowhere: tasks are only
+// recorded).
+func New(store *sqlite.Store, env backend.Env, hosts ...Host) *Backend {
+	return &Backend{store: store, env: env, fleet: newFleet(hosts)}
 }
 
 // Wake tells the service scheduler that something it watches outside ECS
 // changed: the health of targets.
 func (b *Backend) Wake() { b.poke() }
 
-// poke tells the agent, if one runs, that tasks or services changed.
+// poke tells the agents, if any run, that tasks or services changed.
 func (b *Backend) poke() {
-	select {
-	case b.wake <- struct{}{}:
-	default:
+	b.wakeMu.Lock()
+	defer b.wakeMu.Unlock()
+	for _, w := range b.wakes {
+		select {
+		case w <- struct{}{}:
+		default:
+		}
 	}
+}
+
+// woken returns a channel that receives after every poke (at most one
+// pending), for one agent.
+func (b *Backend) woken() <-chan struct{} {
+	w := make(chan struct{}, 1)
+	b.wakeMu.Lock()
+	defer b.wakeMu.Unlock()
+	b.wakes = append(b.wakes, w)
+	return w
 }
 
 // Stored resource kinds.

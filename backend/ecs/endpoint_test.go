@@ -22,15 +22,15 @@ import (
 func TestCredentialsIDNeedsTheSecret(t *testing.T) {
 	const instance = "0123456789abcdef"
 	arn := "arn:aws:ecs:us-east-1:000000000000:task/default/0123456789abcdef0123456789abcdef"
-	id := NewAgent(nil, nil, instance, []byte("secret one"), zerolog.Nop()).credentialsID(arn)
+	id := NewAgent(nil, nil, Host{Instance: instance}, []byte("secret one"), zerolog.Nop()).credentialsID(arn)
 	public := sha256.Sum256([]byte(instance + "\x00" + arn))
 	if id == backend.UUID(hex.EncodeToString(public[:16])) {
 		t.Fatal("the credentials id follows from the instance id and the task ARN")
 	}
-	if other := NewAgent(nil, nil, instance, []byte("secret two"), zerolog.Nop()).credentialsID(arn); other == id {
+	if other := NewAgent(nil, nil, Host{Instance: instance}, []byte("secret two"), zerolog.Nop()).credentialsID(arn); other == id {
 		t.Fatal("two secrets give the same credentials id")
 	}
-	if again := NewAgent(nil, nil, instance, []byte("secret one"), zerolog.Nop()).credentialsID(arn); again != id {
+	if again := NewAgent(nil, nil, Host{Instance: instance}, []byte("secret one"), zerolog.Nop()).credentialsID(arn); again != id {
 		t.Fatalf("the same secret gives %s, then %s", id, again)
 	}
 	if !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`).MatchString(id) {

@@ -2,8 +2,6 @@ package ecs
 
 import (
 	"errors"
-	"os"
-	goruntime "runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,96 +12,6 @@ import (
 	"berth/backend/ecs/clusterquery"
 	"berth/sqlite"
 )
-
-// Host is the one machine berth places EC2 tasks on: the Docker Engine's.
-// It is registered as a container instance in every cluster that runs an
-// EC2 task, with its real CPUs and memory.
-type Host struct {
-	Instance  string // the berth instance id, from which the EC2 instance id derives
-	CPUs      int
-	MemoryMiB int64
-}
-
-// LocalHost describes this machine, for when the Docker Engine cannot say.
-func LocalHost(instance string) Host {
-	h := Host{Instance: instance, CPUs: goruntime.NumCPU()}
-	meminfo, _ := os.ReadFile("/proc/meminfo")
-	for _, line := range strings.Split(string(meminfo), "\n") {
-		if f := strings.Fields(line); len(f) > 1 && f[0] == "MemTotal:" {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			h.MemoryMiB = kb / 1024
-		}
-	}
-	return h
-}
-
-// reservedPorts are the host ports the ECS agent reserves on every instance.
-// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerInstance.html
-var reservedPorts = []string{"22", "2375", "2376", "51678", "51679"}
-
-// Resolve returns the address at which the host's EC2 instance id (the
-// instance targets of its tasks) is reached: this machine. Other ids, and
-// every id when there is no host, have none.
-func (h Host) Resolve(instanceID string) string {
-	if h.Instance != "" && instanceID == h.ec2InstanceID() {
-		return "127.0.0.1"
-	}
-	return ""
-}
-
-// ec2InstanceID is the host's stable EC2-style instance id.
-func (h Host) ec2InstanceID() string { return "i-0" + (h.Instance + strings.Repeat("0", 16))[:16] }
-
-// hostInstance returns the host's container instance in cluster c,
-// registering it on first use.
-func (b *Backend) hostInstance(tx *sqlite.Tx, s scope, c types.Cluster) (types.ContainerInstance, error) {
-	id := (b.host.Instance + b.host.Instance + strings.Repeat("0", 32))[:32]
-	arn := s.arn("container-instance/" + *c.ClusterName + "/" + id)
-	var ci types.ContainerInstance
-	err := tx.Get(s.Key(kindContainerInstance, arn), &ci)
-	if !errors.Is(err, sqlite.ErrNotFound) {
-		return ci, err
-	}
-	resources := []types.Resource{
-		{Name: aws.String("CPU"), Type: aws.String("INTEGER"), IntegerValue: int32(b.host.CPUs * 1024)},
-		{Name: aws.String("MEMORY"), Type: aws.String("INTEGER"), IntegerValue: int32(b.host.MemoryMiB)},
-		{Name: aws.String("PORTS"), Type: aws.String("STRINGSET"), StringSetValue: reservedPorts},
-		{Name: aws.String("PORTS_UDP"), Type: aws.String("STRINGSET"), StringSetValue: []string{}},
-	}
-	ci = types.ContainerInstance{
-		ContainerInstanceArn: aws.String(arn),
-		Ec2InstanceId:        aws.String(b.host.ec2InstanceID()),
-		Version:              1,
-		Status:               aws.String("ACTIVE"),
-		AgentConnected:       true,
-		RegisteredAt:         b.now(),
-		RegisteredResources:  resources,
-		RemainingResources:   resources,
-		Attachments:          []types.Attachment{},
-		Attributes:           b.host.attributes(s.Region),
-		VersionInfo:          &types.VersionInfo{AgentVersion: aws.String("berth"), DockerVersion: aws.String("DockerVersion: local")},
-	}
-	return ci, tx.Put(s.Row(kindContainerInstance, arn, *c.ClusterArn, *ci.Ec2InstanceId), ci)
-}
-
-// attributes are the host instance's built-in attributes, which memberOf
-// placement constraints can select on.
-// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement-constraints.html#attributes
-func (h Host) attributes(region string) []types.Attribute {
-	arch := goruntime.GOARCH
-	if arch == "amd64" {
-		arch = "x86_64"
-	}
-	attr := func(name, value string) types.Attribute {
-		return types.Attribute{Name: aws.String(name), Value: aws.String(value)}
-	}
-	return []types.Attribute{
-		attr("ecs.os-type", "linux"),
-		attr("ecs.os-family", "LINUX"),
-		attr("ecs.cpu-architecture", arch),
-		attr("ecs.availability-zone", region+"a"), // where berth's tasks are
-	}
-}
 
 // reservation is what tasks hold of an instance.
 type reservation struct {
@@ -396,19 +304,29 @@ func (b *Backend) fits(tx *sqlite.Tx, s scope, c types.Cluster, arn string, t ty
 }
 
 // placeable returns the container instances of cluster c that take new
-// tasks: with a runtime, the host's (registered on first use), on which
-// every task runs; with none, the cluster's ACTIVE instances, oldest
-// first, as RegisterContainerInstance made them.
+// tasks, oldest first: with a runtime, the hosts' (each registered on
+// first use), on which every task runs; with none, the instances
+// RegisterContainerInstance made. Only ACTIVE instances take tasks.
 func (b *Backend) placeable(tx *sqlite.Tx, s scope, c types.Cluster) ([]types.ContainerInstance, error) {
-	if b.host.Instance != "" {
-		ci, err := b.hostInstance(tx, s, c)
-		return []types.ContainerInstance{ci}, err
-	}
-	instances, err := sqlite.ListAll[types.ContainerInstance](tx, s.Query(kindContainerInstance, *c.ClusterArn))
-	if err != nil {
-		return nil, err
+	var instances []types.ContainerInstance
+	if len(b.fleet.hosts) > 0 {
+		for _, h := range b.fleet.hosts {
+			ci, err := b.hostInstance(tx, s, c, h)
+			if err != nil {
+				return nil, err
+			}
+			instances = append(instances, ci)
+		}
+	} else {
+		var err error
+		if instances, err = sqlite.ListAll[types.ContainerInstance](tx, s.Query(kindContainerInstance, *c.ClusterArn)); err != nil {
+			return nil, err
+		}
 	}
 	instances = slices.DeleteFunc(instances, func(ci types.ContainerInstance) bool { return aws.ToString(ci.Status) != "ACTIVE" })
+	for i := range instances {
+		b.fleet.live(&instances[i])
+	}
 	slices.SortStableFunc(instances, func(a, b types.ContainerInstance) int {
 		if c := aws.ToTime(a.RegisteredAt).Compare(aws.ToTime(b.RegisteredAt)); c != 0 {
 			return c
@@ -421,6 +339,9 @@ func (b *Backend) placeable(tx *sqlite.Tx, s scope, c types.Cluster) ([]types.Co
 // misfit says why instance ci, carrying load l, cannot take task t, which
 // needs need: the reason ECS reports, or "" when it fits.
 func misfit(ci types.ContainerInstance, l *load, t types.Task, need reservation, constraints []types.PlacementConstraint) string {
+	if !ci.AgentConnected {
+		return "AGENT"
+	}
 	l.fill(&ci)
 	for _, pc := range constraints {
 		switch pc.Type {
@@ -489,22 +410,23 @@ func validExpression(expr *string) error {
 	return err
 }
 
-// onlyHost reports whether the host's instance, which berth registered by
-// itself, is the cluster's only active one: it does not keep the cluster
-// from being deleted.
-func (b *Backend) onlyHost(tx *sqlite.Tx, s scope, c types.Cluster) bool {
+// onlyHosts reports whether the hosts' instances, which berth registered
+// by itself, are the cluster's only active ones: they do not keep the
+// cluster from being deleted.
+func (b *Backend) onlyHosts(tx *sqlite.Tx, s scope, c types.Cluster) bool {
 	instances, err := sqlite.ListAll[types.ContainerInstance](tx, s.Query(kindContainerInstance, *c.ClusterArn))
 	return err == nil && !slices.ContainsFunc(instances, func(ci types.ContainerInstance) bool {
-		return aws.ToString(ci.Status) != "INACTIVE" && aws.ToString(ci.Ec2InstanceId) != b.host.ec2InstanceID()
+		return aws.ToString(ci.Status) != "INACTIVE" && !b.fleet.isHost(aws.ToString(ci.Ec2InstanceId))
 	})
 }
 
-// deregisterHost marks the host's instance in c INACTIVE, if it is there.
-func (b *Backend) deregisterHost(tx *sqlite.Tx, s scope, c types.Cluster) error {
-	q := s.Query(kindContainerInstance, *c.ClusterArn)
-	q.Name = b.host.ec2InstanceID() // instances are indexed by their EC2 instance id
-	instances, err := sqlite.ListAll[types.ContainerInstance](tx, q)
+// deregisterHosts marks the hosts' instances in c INACTIVE.
+func (b *Backend) deregisterHosts(tx *sqlite.Tx, s scope, c types.Cluster) error {
+	instances, err := sqlite.ListAll[types.ContainerInstance](tx, s.Query(kindContainerInstance, *c.ClusterArn))
 	for _, ci := range instances {
+		if !b.fleet.isHost(aws.ToString(ci.Ec2InstanceId)) {
+			continue
+		}
 		ci.Status, ci.AgentConnected = aws.String("INACTIVE"), false
 		if err := tx.Put(s.Row(kindContainerInstance, *ci.ContainerInstanceArn, *c.ClusterArn, *ci.Ec2InstanceId), ci); err != nil {
 			return err

@@ -519,6 +519,9 @@ func (r *runner) pull(ctx context.Context) error {
 			if ref, auth, ecr, err = r.a.b.Images.Resolve(ctx, image); err != nil {
 				return failStart("CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref %s: %v", image, err)
 			}
+			if _, path, ok := strings.Cut(ref, "/"); ok && ecr && r.a.Registry != "" {
+				ref = r.a.Registry + "/" + path
+			}
 		}
 		if pc.registryAuth != "" {
 			// repositoryCredentials: the container's own credentials,

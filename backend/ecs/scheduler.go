@@ -128,6 +128,10 @@ func (a *Agent) scheduleService(ctx context.Context, s scope, arn string, tasks 
 				}
 			}
 		}
+		draining, err := drainingInstances(tx, s, *svc.ClusterArn)
+		if err != nil {
+			return err
+		}
 		now := a.b.now()
 		grace := time.Duration(aws.ToInt32(svc.HealthCheckGracePeriodSeconds)) * time.Second
 		p := planService(svc, tasks, func(t taskKeys) verdict {
@@ -136,7 +140,7 @@ func (a *Agent) scheduleService(ctx context.Context, s scope, arn string, tasks 
 				lb = &h
 			}
 			return judge(t, aws.ToString(svc.ServiceName), checked[aws.ToString(t.TaskDefinitionArn)], lb, grace, *now)
-		})
+		}, draining)
 		if throttled {
 			p.start = 0
 		}
@@ -188,6 +192,19 @@ func (a *Agent) scheduleService(ctx context.Context, s scope, arn string, tasks 
 		}
 		return putService(tx, s, svc)
 	})
+}
+
+// drainingInstances returns the ARNs of cluster's DRAINING container
+// instances.
+func drainingInstances(tx *sqlite.Tx, s scope, cluster string) (map[string]bool, error) {
+	instances, err := sqlite.ListAll[struct{ ContainerInstanceArn, Status *string }](tx, s.Query(kindContainerInstance, cluster))
+	out := map[string]bool{}
+	for _, ci := range instances {
+		if aws.ToString(ci.Status) == "DRAINING" {
+			out[aws.ToString(ci.ContainerInstanceArn)] = true
+		}
+	}
+	return out, err
 }
 
 // hasHealthCheck reports whether an essential container of td has a
@@ -266,7 +283,12 @@ func (a *Agent) startServiceTasks(tx *sqlite.Tx, s scope, svc *types.Service, d 
 	for range n {
 		t := a.b.newTask(s, c, td, spec, launchType)
 		if launchType == types.LaunchTypeEc2 {
-			arn, failure, err := a.b.place(tx, s, c, t, td, svc.PlacementConstraints, svc.PlacementStrategy)
+			constraints := svc.PlacementConstraints
+			if svc.SchedulingStrategy == types.SchedulingStrategyDaemon {
+				// A daemon runs once on each container instance.
+				constraints = append(slices.Clip(constraints), types.PlacementConstraint{Type: types.PlacementConstraintTypeDistinctInstance})
+			}
+			arn, failure, err := a.b.place(tx, s, c, t, td, constraints, svc.PlacementStrategy)
 			if err != nil {
 				return nil, err
 			}
@@ -443,16 +465,19 @@ func judge(t taskKeys, service string, checked bool, lb *elbHealth, grace time.D
 
 // planService decides which tasks to start and stop. Tasks that failed
 // their health checks are replaced; the PRIMARY deployment grows to the
-// desired count within maximumPercent; older deployments' tasks stop while
-// enough healthy tasks remain for minimumHealthyPercent (rounded up).
-func planService(svc types.Service, tasks []taskKeys, health func(taskKeys) verdict) servicePlan {
+// desired count within maximumPercent; older deployments' tasks, and
+// those on the DRAINING container instances draining names, stop while
+// enough healthy tasks remain for minimumHealthyPercent (rounded up), as
+// ECS replaces a draining instance's service tasks.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-instance-draining.html
+func planService(svc types.Service, tasks []taskKeys, health func(taskKeys) verdict, draining map[string]bool) servicePlan {
 	primary := aws.ToString(svc.Deployments[0].Id)
 	desired := svc.DesiredCount
 	switch {
 	case aws.ToString(svc.Status) != "ACTIVE":
 		desired = 0
 	case svc.SchedulingStrategy == types.SchedulingStrategyDaemon:
-		desired = 1 // one container instance: the local host
+		desired = max(1, desired) // one task per host (CreateService counted them)
 	}
 	p := servicePlan{desired: desired, counts: map[string]deploymentCount{}}
 	verdicts := map[string]verdict{}
@@ -474,7 +499,7 @@ func planService(svc types.Service, tasks []taskKeys, health func(taskKeys) verd
 			stop(t, v.failed, v.event)
 			continue
 		}
-		if aws.ToString(t.StartedBy) == primary {
+		if aws.ToString(t.StartedBy) == primary && !draining[aws.ToString(t.ContainerInstanceArn)] {
 			mine = append(mine, t)
 		} else {
 			old = append(old, t)

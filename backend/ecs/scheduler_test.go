@@ -9,9 +9,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
-// fleet builds the tasks of a deployment: n of them, all in lastStatus
+// deploymentTasks builds the tasks of a deployment: n of them, all in lastStatus
 // (RUNNING counts as healthy when no health check is configured).
-func fleet(deployment, lastStatus string, n int) []taskKeys {
+func deploymentTasks(deployment, lastStatus string, n int) []taskKeys {
 	var out []taskKeys
 	for i := range n {
 		out = append(out, taskKeys{
@@ -55,27 +55,27 @@ func TestPlanService(t *testing.T) {
 		// (0) A new service starts its desired count.
 		{"create", service(3, 100, 200, "new"), nil, 3, 0},
 		// (1) Pending tasks count toward the desired count.
-		{"pending", service(3, 100, 200, "new"), fleet("new", "PENDING", 3), 0, 0},
+		{"pending", service(3, 100, 200, "new"), deploymentTasks("new", "PENDING", 3), 0, 0},
 		// (2) Scale in stops the excess.
-		{"scale in", service(1, 100, 200, "new"), fleet("new", "RUNNING", 3), 0, 2},
+		{"scale in", service(1, 100, 200, "new"), deploymentTasks("new", "RUNNING", 3), 0, 2},
 		// (3) Rolling 100/200: all new tasks start at once, old ones wait.
-		{"roll begins", service(3, 100, 200, "new", "old"), fleet("old", "RUNNING", 3), 3, 0},
+		{"roll begins", service(3, 100, 200, "new", "old"), deploymentTasks("old", "RUNNING", 3), 3, 0},
 		// (4) New tasks healthy: every old task may stop.
-		{"roll ends", service(3, 100, 200, "new", "old"), cat(fleet("new", "RUNNING", 3), fleet("old", "RUNNING", 3)), 0, 3},
+		{"roll ends", service(3, 100, 200, "new", "old"), cat(deploymentTasks("new", "RUNNING", 3), deploymentTasks("old", "RUNNING", 3)), 0, 3},
 		// (5) New tasks not yet healthy: old ones keep minimumHealthyPercent.
-		{"roll waits", service(3, 100, 200, "new", "old"), cat(fleet("new", "PENDING", 3), fleet("old", "RUNNING", 3)), 0, 0},
+		{"roll waits", service(3, 100, 200, "new", "old"), cat(deploymentTasks("new", "PENDING", 3), deploymentTasks("old", "RUNNING", 3)), 0, 0},
 		// (6) 50/100 on 2 tasks: no room to start, so one old task stops first (ceil(2*50%) = 1 stays).
-		{"50/100", service(2, 50, 100, "new", "old"), fleet("old", "RUNNING", 2), 0, 1},
+		{"50/100", service(2, 50, 100, "new", "old"), deploymentTasks("old", "RUNNING", 2), 0, 1},
 		// (7) 50/100 with one old left: room for one new task.
-		{"50/100 next", service(2, 50, 100, "new", "old"), fleet("old", "RUNNING", 1), 1, 0},
+		{"50/100 next", service(2, 50, 100, "new", "old"), deploymentTasks("old", "RUNNING", 1), 1, 0},
 		// (8) maximumPercent 150 on 4 tasks: room for 2 new tasks.
-		{"150", service(4, 100, 150, "new", "old"), fleet("old", "RUNNING", 4), 2, 0},
+		{"150", service(4, 100, 150, "new", "old"), deploymentTasks("old", "RUNNING", 4), 2, 0},
 		// (9) Old tasks that are not healthy always go.
-		{"unhealthy old", service(2, 100, 200, "new", "old"), fleet("old", "PENDING", 2), 2, 2},
+		{"unhealthy old", service(2, 100, 200, "new", "old"), deploymentTasks("old", "PENDING", 2), 2, 2},
 		// (10) A draining service stops everything.
-		{"draining", func() types.Service { s := service(2, 100, 200, "new"); s.Status = aws.String("DRAINING"); return s }(), fleet("new", "RUNNING", 2), 0, 2},
+		{"draining", func() types.Service { s := service(2, 100, 200, "new"); s.Status = aws.String("DRAINING"); return s }(), deploymentTasks("new", "RUNNING", 2), 0, 2},
 	} {
-		p := planService(tc.svc, tc.tasks, unchecked)
+		p := planService(tc.svc, tc.tasks, unchecked, nil)
 		if p.start != tc.start || len(p.stop) != tc.stop {
 			t.Errorf("(%s) start %d stop %d, want %d and %d", tc.name, p.start, len(p.stop), tc.start, tc.stop)
 		}
@@ -90,9 +90,9 @@ func TestPlanService(t *testing.T) {
 func TestDrainingCountsEveryTask(t *testing.T) {
 	svc := service(0, 100, 200, "new")
 	svc.Status = aws.String("DRAINING")
-	stopping := fleet("dropped", statusRunning, 1)
+	stopping := deploymentTasks("dropped", statusRunning, 1)
 	stopping[0].DesiredStatus = aws.String(statusStopped)
-	p := planService(svc, stopping, func(t taskKeys) verdict { return judge(t, "web", false, nil, 0, time.Unix(1000, 0)) })
+	p := planService(svc, stopping, func(t taskKeys) verdict { return judge(t, "web", false, nil, 0, time.Unix(1000, 0)) }, nil)
 	if p.present() != 1 {
 		t.Fatalf("present = %d, want the stopping task", p.present())
 	}
@@ -101,11 +101,11 @@ func TestDrainingCountsEveryTask(t *testing.T) {
 func TestPlanServiceHealth(t *testing.T) {
 	now := time.Unix(1000, 0)
 	svc := service(2, 100, 200, "new")
-	tasks := fleet("new", "RUNNING", 2)
+	tasks := deploymentTasks("new", "RUNNING", 2)
 	young, old := now.Add(-10*time.Second), now.Add(-2*time.Minute)
 	tasks[0].HealthStatus, tasks[0].StartedAt = types.HealthStatusUnhealthy, &young
 	tasks[1].HealthStatus, tasks[1].StartedAt = types.HealthStatusUnhealthy, &old
-	p := planService(svc, tasks, func(t taskKeys) verdict { return judge(t, "web", true, nil, time.Minute, now) })
+	p := planService(svc, tasks, func(t taskKeys) verdict { return judge(t, "web", true, nil, time.Minute, now) }, nil)
 	// The task within the grace period stays; the other is replaced.
 	if len(p.stop) != 1 || p.stop[0].arn != *tasks[1].TaskArn || p.stop[0].reason != "Task failed container health checks" || p.start != 1 {
 		t.Fatalf("plan = %+v", p)
@@ -123,7 +123,7 @@ func TestPlanServiceHealth(t *testing.T) {
 func TestJudgeLoadBalancedTask(t *testing.T) {
 	now := time.Unix(1000, 0)
 	started := now.Add(-30 * time.Second)
-	task := fleet("new", "RUNNING", 1)[0]
+	task := deploymentTasks("new", "RUNNING", 1)[0]
 	task.StartedAt = &started
 	tg := "arn:aws:elasticloadbalancing:r:1:targetgroup/web/0123456789abcdef"
 	failing := elbHealth{unhealthy: tg, target: "(port 32768)", reason: "Health checks failed with these codes: [503]"}
@@ -167,5 +167,53 @@ func TestBreakerThreshold(t *testing.T) {
 		if got := breakerThreshold(tc.dc, tc.desired); got != tc.want {
 			t.Errorf("threshold of %+v for %d = %d, want %d", tc.dc.DeploymentCircuitBreaker.ThresholdConfiguration, tc.desired, got, tc.want)
 		}
+	}
+}
+
+// TestPlanDrainingInstance: the service tasks of a DRAINING container
+// instance are replaced within the deployment configuration: "If
+// minimumHealthyPercent is below 100%, the scheduler can ignore
+// desiredCount temporarily during task replacement"; at 100/200 the
+// replacements start first and the drained tasks stop once they are
+// healthy.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-instance-draining.html
+func TestPlanDrainingInstance(t *testing.T) {
+	now := time.Unix(1000, 0)
+	unchecked := func(t taskKeys) verdict { return judge(t, "web", false, nil, 0, now) }
+	onInstances := func(tasks []taskKeys, instances ...string) []taskKeys {
+		for i := range tasks {
+			tasks[i].ContainerInstanceArn = aws.String(instances[i%len(instances)])
+		}
+		return tasks
+	}
+	drained := map[string]bool{"ci-2": true}
+	// Six tasks on three instances, two on the draining one: two
+	// replacements start, nothing stops yet (100% must stay healthy).
+	tasks := onInstances(deploymentTasks("new", statusRunning, 6), "ci-1", "ci-2", "ci-3")
+	if p := planService(service(6, 100, 200, "new"), tasks, unchecked, drained); p.start != 2 || len(p.stop) != 0 {
+		t.Errorf("start %d stop %d, want 2 and 0", p.start, len(p.stop))
+	}
+	// The replacements run: the two drained tasks stop, none other.
+	replaced := append(tasks, onInstances(deploymentTasks("new2", statusRunning, 2), "ci-1", "ci-3")...)
+	for i := 6; i < 8; i++ {
+		replaced[i].StartedBy = aws.String("new")
+		replaced[i].TaskArn = aws.String(fmt.Sprintf("arn:aws:ecs:r:1:task/c/replacement-%d", i))
+	}
+	p := planService(service(6, 100, 200, "new"), replaced, unchecked, drained)
+	if p.start != 0 || len(p.stop) != 2 {
+		t.Fatalf("start %d stop %d, want 0 and 2", p.start, len(p.stop))
+	}
+	for _, st := range p.stop {
+		for _, tk := range replaced {
+			if *tk.TaskArn == st.arn && *tk.ContainerInstanceArn != "ci-2" {
+				t.Errorf("stopped %s on %s, want only the draining instance's", st.arn, *tk.ContainerInstanceArn)
+			}
+		}
+	}
+	// At 50/100 there is no room above the desired count: both drained
+	// tasks stop first (the four others keep ceil(6 × 50%) = 3 healthy)
+	// and their replacements start on a later pass.
+	if p := planService(service(6, 50, 100, "new"), tasks, unchecked, drained); p.start != 0 || len(p.stop) != 2 {
+		t.Errorf("50/100: start %d stop %d, want 0 and 2", p.start, len(p.stop))
 	}
 }

@@ -157,8 +157,8 @@ func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 		if svc.PropagateTags == "" {
 			svc.PropagateTags = types.PropagateTagsNone
 		}
-		if strategy == types.SchedulingStrategyDaemon && b.host.Instance != "" {
-			svc.DesiredCount = 1 // one task per container instance: the Docker host
+		if strategy == types.SchedulingStrategyDaemon && len(b.fleet.hosts) > 0 {
+			svc.DesiredCount = int32(len(b.fleet.hosts)) // one task per container instance: per host
 		}
 		if svc.AvailabilityZoneRebalancing == "" {
 			// New REPLICA services rebalance across zones unless told not to.

@@ -26,7 +26,7 @@ func threeZones(t *testing.T) (*Backend, context.Context, []string) {
 	}
 	t.Cleanup(func() { store.Close() })
 	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
-	b := New(store, backend.Env{Clock: func() time.Time { now = now.Add(time.Second); return now }, IDs: &backend.SequentialIDs{}}, Host{})
+	b := New(store, backend.Env{Clock: func() time.Time { now = now.Add(time.Second); return now }, IDs: &backend.SequentialIDs{}})
 	ctx := backend.WithScope(context.Background(), backend.Scope{Account: "123456789012", Region: "us-east-1"})
 	if _, err := b.CreateCluster(ctx, &ecsapi.CreateClusterInput{ClusterName: aws.String("c")}); err != nil {
 		t.Fatal(err)

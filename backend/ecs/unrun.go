@@ -21,6 +21,7 @@ import (
 func (b *Backend) StopUnrun(ctx context.Context, sweep time.Duration, log zerolog.Logger) {
 	tick := time.NewTicker(sweep)
 	defer tick.Stop()
+	wake := b.woken()
 	for {
 		if err := b.stopUnrun(ctx); err != nil && ctx.Err() == nil {
 			log.Warn().Err(err).Msg("recording stopped tasks") // the next wake or sweep tries again
@@ -28,7 +29,7 @@ func (b *Backend) StopUnrun(ctx context.Context, sweep time.Duration, log zerolo
 		select {
 		case <-ctx.Done():
 			return
-		case <-b.wake:
+		case <-wake:
 		case <-tick.C:
 			if err := b.forgetStoppedTasks(ctx); err != nil && ctx.Err() == nil {
 				log.Warn().Err(err).Msg("forgetting stopped tasks")

@@ -44,7 +44,18 @@ type stored struct {
 
 // Load returns the authority of store, creating it on first use.
 func Load(ctx context.Context, store *sqlite.Store, now time.Time) (*Authority, error) {
-	key := sqlite.Key{Kind: Kind, ID: "self"}
+	return loadAs(ctx, store, "self", now)
+}
+
+// LoadEngines returns the authority of the fleet's Docker Engines,
+// creating it on first use: a second one, apart from Load's, so that no
+// certificate berth issues to its API's users (ACM's) opens an engine.
+func LoadEngines(ctx context.Context, store *sqlite.Store, now time.Time) (*Authority, error) {
+	return loadAs(ctx, store, "engines", now)
+}
+
+func loadAs(ctx context.Context, store *sqlite.Store, id string, now time.Time) (*Authority, error) {
+	key := sqlite.Key{Kind: Kind, ID: id}
 	var s stored
 	err := store.Update(ctx, func(tx *sqlite.Tx) error {
 		err := tx.Get(key, &s)
@@ -194,6 +205,33 @@ func (a *Authority) Issue(names []string, algorithm string, now time.Time) (cert
 		return nil, nil, nil, err
 	}
 	return encode("CERTIFICATE", der), a.pem, encode("PRIVATE KEY", keyDER), nil
+}
+
+// IssueClient signs a new client certificate for name (its common name,
+// with no subject alternative name), valid for 395 days, with a P-256
+// key. It returns the certificate and the private key, in PEM.
+func (a *Authority) IssueClient(name string, now time.Time) (cert, key []byte, err error) {
+	pk, err := generate("EC_prime256v1")
+	if err != nil {
+		return nil, nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      pkix.Name{CommonName: name},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.AddDate(0, 0, 395),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.cert, pk.Public(), a.key)
+	if err != nil {
+		return nil, nil, err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(pk)
+	if err != nil {
+		return nil, nil, err
+	}
+	return encode("CERTIFICATE", der), encode("PRIVATE KEY", keyDER), nil
 }
 
 // generate makes a private key of an ACM key algorithm.

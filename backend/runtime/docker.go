@@ -2,10 +2,12 @@ package runtime
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/netip"
 	"slices"
 	"strings"
@@ -40,6 +42,19 @@ type Docker struct {
 // default socket) names, acting for the berth instance.
 func NewDocker(instance string) (*Docker, error) {
 	c, err := client.New(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, err
+	}
+	return &Docker{c: c, instance: instance}, nil
+}
+
+// NewRemoteDocker returns the runtime of the Engine at host (tcp://addr:port)
+// reached over mutual TLS with config (its client certificate and the
+// authority the engine's certificate is checked against), acting for the
+// berth instance.
+func NewRemoteDocker(host string, config *tls.Config, instance string) (*Docker, error) {
+	transport := &http.Transport{TLSClientConfig: config, MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second}
+	c, err := client.New(client.WithHTTPClient(&http.Client{Transport: transport}), client.WithHost(host), client.WithAPIVersionNegotiation())
 	if err != nil {
 		return nil, err
 	}

@@ -67,6 +67,10 @@ type Host struct {
 // Runtime runs containers. Every method acts only on objects carrying the
 // labels given or berth's instance label, and returns within a bounded time.
 type Runtime interface {
+	// Ping checks that the engine answers.
+	Ping(ctx context.Context) error
+	// Host reports the CPUs and memory of the engine's machine.
+	Host(ctx context.Context) (Host, error)
 	// Create creates a container from spec and returns its id.
 	Create(ctx context.Context, spec Spec) (string, error)
 	// Start starts a created container.

@@ -87,6 +87,7 @@ type config struct {
 	lbNetwork        string
 	taskEndpoint     string
 	registryListen   string
+	engines          engines
 	// cloudwatchMinute is how long CloudWatch's minute lasts: alarms
 	// are evaluated once in it, over periods scaled by it.
 	cloudwatchMinute time.Duration
@@ -156,6 +157,7 @@ func parseFlags(args []string, env func(string) (string, bool), stderr io.Writer
 	fs.StringVar(&c.registryListen, "registry-listen", "127.0.0.1:4567", "address of the ECR image registry (docker push and pull); none: no registry")
 	fs.StringVar(&c.taskEndpoint, "task-endpoint", "169.254.170.2/24", "address (and its network) of the task metadata and credentials endpoint containers reach; none: no endpoint")
 	fs.DurationVar(&c.cloudwatchMinute, "cloudwatch-minute", time.Minute, "how long CloudWatch's minute lasts (at least 1s): alarms are evaluated and berth's own metrics published once a minute, a Period of P seconds lasts P/60 minutes; shorter for tests and demos")
+	fs.Var(&c.engines, "engine", "a Docker Engine of another host that joins the fleet (repeat for more): name=N,url=tcp://ADDRESS:PORT[,zone=LETTER][,gateway=IP][,type=INSTANCE_TYPE][,attribute:NAME=VALUE...]; see the README")
 	fs.BoolVar(&c.cleanContainers, "clean-containers", false, "remove every container and network any berth created, then exit")
 
 	// The environment sets defaults: through each flag's own parser (so
@@ -336,8 +338,24 @@ func run(args []string) error {
 			host.CPUs, host.MemoryMiB = h.CPUs, h.MemoryBytes>>20
 		}
 	case "none":
+		if len(c.engines) > 0 {
+			return usagef("--engine needs --runtime docker: the fleet's hosts run tasks")
+		}
 	default:
 		return fmt.Errorf("--runtime: unknown runtime %q", c.runtime)
+	}
+	fleet, err := joinEngines(ctx, store, c.dataDir, instance, c.engines, env.Clock())
+	if err != nil {
+		return fmt.Errorf("--engine: %w", err)
+	}
+	var hosts []ecs.Host
+	if docker != nil {
+		hosts = append(hosts, host)
+	}
+	for _, j := range fleet {
+		defer j.docker.Close()
+		hosts = append(hosts, j.host)
+		log.Info().Str("engine", j.name).Str("url", j.url).Str("dockerd_flags", j.dockerdFlags()).Msg("the fleet's host joins when its engine answers")
 	}
 	ca, err := pki.Load(ctx, store, env.Clock())
 	if err != nil {
@@ -346,7 +364,7 @@ func run(args []string) error {
 	if !ca.Constrained() {
 		log.Warn().Str("data_dir", c.dataDir).Msg("the local CA of this data directory, drawn by an older berth, may sign any name: if you trust it system-wide, untrust it and start berth with a new data directory")
 	}
-	ecsBackend := ecs.New(store, env, host)
+	ecsBackend := ecs.New(store, env, hosts...)
 	elbBackend := elbv2.New(store, env, ca)
 	logsBackend, ec2Backend := logs.New(store, env), ec2.New(store, env)
 	cwBackend := cloudwatch.New(store, env)
@@ -403,7 +421,7 @@ func run(args []string) error {
 	ecsBackend.LoadBalancers, ecsBackend.Logs, ecsBackend.Roles, ecsBackend.Network = elbBackend, logsBackend, iamBackend, ec2Backend
 	ecsBackend.AutoScaling, ecsBackend.Parameters, ecsBackend.Secrets = asBackend, ssmBackend, smBackend
 	ecsBackend.Alarms, ecsBackend.AlarmMinute = cwBackend, c.cloudwatchMinute
-	var agent *ecs.Agent
+	var agents []*ecs.Agent
 	reset := func(ctx context.Context) error {
 		if err := store.Wipe(ctx, backend.KindInstance, pki.Kind); err != nil {
 			return err
@@ -413,10 +431,11 @@ func run(args []string) error {
 			return err
 		}
 		ecsBackend.Wake()
-		if agent != nil {
-			return agent.Reset(ctx)
+		var errs []error
+		for _, a := range agents {
+			errs = append(errs, a.Reset(ctx))
 		}
-		return nil
+		return errors.Join(errs...)
 	}
 	srv := server.New(server.Config{
 		DefaultAccount: c.account, DefaultRegion: c.region,
@@ -441,7 +460,7 @@ func run(args []string) error {
 		published := make(chan struct{})
 		go func() {
 			defer close(published)
-			elbBackend.Publish(publishCtx, dataPlane, elbv2.Placement{Network: network, Resolve: host.Resolve}, log.With().Str("component", "lb").Logger())
+			elbBackend.Publish(publishCtx, dataPlane, elbv2.Placement{Network: network, Resolve: ecsBackend.InstanceAddress}, log.With().Str("component", "lb").Logger())
 		}()
 		defer func() { stopPublishing(); <-published; dataPlane.Shutdown(lbDrainOnExit) }()
 		// What the data plane counts goes to CloudWatch every interval,
@@ -467,7 +486,8 @@ func run(args []string) error {
 		defer func() { stopUnrun(); <-unrunDone }()
 	}
 	if docker != nil {
-		agent = ecs.NewAgent(ecsBackend, docker, instance, secret, log.With().Str("component", "agent").Logger())
+		agent := ecs.NewAgent(ecsBackend, docker, host, secret, log.With().Str("component", "agent").Logger())
+		agents = append(agents, agent)
 		if lbNetwork.IsValid() && !lbNetwork.Addr().IsLoopback() {
 			// Containers reach the host's non-loopback addresses, so the
 			// load balancers' names can point them there.
@@ -493,10 +513,21 @@ func run(args []string) error {
 				log.Info().Str("task_endpoint", base).Msg("serving tasks their metadata and credentials")
 			}
 		}
+		gateway := gatewayServices{api: srv, registryHost: ecrBackend.Host, credentials: stsBackend, secret: secret, log: log}
+		if c.registryListen != "none" {
+			gateway.registry = ecrBackend.Registry()
+		}
+		for _, j := range fleet {
+			agent, closeGateway := fleetAgent(ecsBackend, j, gateway)
+			defer closeGateway()
+			agents = append(agents, agent)
+		}
 		agentCtx, stopAgent := context.WithCancel(context.Background())
-		agentDone := make(chan error, 1)
-		go func() { agentDone <- agent.Run(agentCtx) }()
-		defer func() { stopAgent(); <-agentDone }()
+		var running sync.WaitGroup
+		for _, a := range agents {
+			running.Go(func() { a.Run(agentCtx) })
+		}
+		defer func() { stopAgent(); running.Wait() }()
 		// The AWS/ECS utilization metrics, from the containers the agent
 		// runs: with --runtime none there are none, and nothing is
 		// published.
