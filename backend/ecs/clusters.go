@@ -66,6 +66,17 @@ func (b *Backend) CreateCluster(ctx context.Context, in *ecsapi.CreateClusterInp
 		if err := tx.Put(s.Row(kindCluster, arn, "", name), c); err != nil {
 			return err
 		}
+		if len(b.fleet.hosts) > 1 {
+			// A fleet's hosts join every new cluster, as agents configured
+			// for it register; the local engine alone joins a cluster when
+			// it first places an EC2 task, so that a Fargate cluster shows
+			// no instance.
+			for _, h := range b.fleet.hosts {
+				if _, err := b.hostInstance(tx, s, c, h); err != nil {
+					return err
+				}
+			}
+		}
 		if err := tx.Delete(s.Key(kindTags, arn)); err != nil {
 			return err
 		}
