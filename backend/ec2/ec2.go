@@ -34,6 +34,10 @@ type Backend struct {
 	// Set it before serving.
 	Tasks TaskInterfaces
 
+	// Hosts, when set, lists the hosts that run ECS tasks: ECS. Each is an
+	// instance that DescribeInstances shows. Set it before serving.
+	Hosts Hosts
+
 	// Left, when set, learns of the instances a TerminateInstances or
 	// StopInstances call has just taken out of the running state: Auto
 	// Scaling, whose health checks replace the instances of its groups
@@ -43,6 +47,13 @@ type Backend struct {
 
 	// instanceLimit bounds the instances (not terminated) of a scope.
 	instanceLimit int
+}
+
+// Hosts lists the machines that run ECS tasks in a scope as instances:
+// their ids, types, private addresses and availability zones; EC2 fills
+// in the rest.
+type Hosts interface {
+	HostInstances(s backend.Scope) []types.Instance
 }
 
 // TaskInterfaces lists the elastic network interfaces that awsvpc tasks

@@ -578,7 +578,7 @@ var instanceFilter = filter[instance]{
 // DescribeInstances lists instances, terminated ones included, as AWS
 // shows them for a while, in their reservations.
 func (b *Backend) DescribeInstances(ctx context.Context, in *ec2api.DescribeInstancesInput) (*ec2api.DescribeInstancesOutput, error) {
-	found, next, err := describe(ctx, b, stored[instance](kindInstance), instanceFilter, in.InstanceIds, in.Filters, in.NextToken, in.MaxResults)
+	found, next, err := describe(ctx, b, b.instancesAndHosts, instanceFilter, in.InstanceIds, in.Filters, in.NextToken, in.MaxResults)
 	if err != nil {
 		return nil, err
 	}
@@ -592,6 +592,23 @@ func (b *Backend) DescribeInstances(ctx context.Context, in *ec2api.DescribeInst
 			n = len(out.Reservations) - 1
 		}
 		out.Reservations[n].Instances = append(out.Reservations[n].Instances, i.Instance)
+	}
+	return out, nil
+}
+
+// instancesAndHosts loads the scope's instances and the hosts that run
+// ECS tasks, each running in the default VPC's subnet of its zone.
+func (b *Backend) instancesAndHosts(tx *sqlite.Tx, s backend.Scope) ([]instance, error) {
+	out, err := all[instance](tx, s, kindInstance, "")
+	if err != nil || b.Hosts == nil {
+		return out, err
+	}
+	for _, i := range b.Hosts.HostInstances(s) {
+		if sn, err := launchSubnet(tx, s, "", i.Placement); err == nil {
+			i.SubnetId, i.VpcId = sn.SubnetId, sn.VpcId
+		}
+		i.State = &types.InstanceState{Name: types.InstanceStateNameRunning, Code: aws.Int32(16)}
+		out = append(out, instance{Instance: i, ReservationId: "r-" + strings.TrimPrefix(*i.InstanceId, "i-")})
 	}
 	return out, nil
 }

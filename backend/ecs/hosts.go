@@ -14,8 +14,10 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"berth/backend"
 	"berth/sqlite"
 )
 
@@ -214,6 +216,29 @@ func (b *Backend) InstanceAddress(instanceID string) string {
 		}
 	}
 	return ""
+}
+
+// HostInstances returns the fleet's hosts as EC2 instances of scope s:
+// their ids, types, private addresses and zones. The local engine alone
+// is none, as it is a cluster's instance only once it runs an EC2 task.
+func (b *Backend) HostInstances(s backend.Scope) []ec2types.Instance {
+	if len(b.fleet.hosts) < 2 {
+		return nil
+	}
+	var out []ec2types.Instance
+	for _, h := range b.fleet.hosts {
+		i := ec2types.Instance{
+			InstanceId:       aws.String(h.ec2InstanceID()),
+			PrivateIpAddress: aws.String(h.Address),
+			Placement:        &ec2types.Placement{AvailabilityZone: aws.String(h.zone(s.Region))},
+			Tags:             []ec2types.Tag{{Key: aws.String("Name"), Value: aws.String("berth host " + cmp.Or(h.Name, "local"))}},
+		}
+		if h.InstanceType != "" {
+			i.InstanceType = ec2types.InstanceType(h.InstanceType)
+		}
+		out = append(out, i)
+	}
+	return out
 }
 
 // hostInstance returns host h's container instance in cluster c,

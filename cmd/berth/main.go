@@ -412,7 +412,7 @@ func run(args []string) error {
 		ecrBackend.Host = ln.Addr().String()
 		ecsBackend.Images = ecrBackend
 	}
-	elbBackend.Network, elbBackend.ContainerInstances, ec2Backend.Tasks = ec2Backend, ecsBackend, ecsBackend
+	elbBackend.Network, elbBackend.ContainerInstances, ec2Backend.Tasks, ec2Backend.Hosts = ec2Backend, ecsBackend, ecsBackend, ecsBackend
 	ec2Backend.Left = func(ctx context.Context, ids []string) {
 		// Auto Scaling's health check notices a group's instance stopped
 		// or gone a moment after EC2 changed it, not within the call.
