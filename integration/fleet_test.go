@@ -448,6 +448,15 @@ func TestFleet(t *testing.T) {
 	// are replaced on a and b, and the listener answers every request
 	// again; found again, its stale containers are removed.
 	lost := hosts["c"]
+	var stale []string // the tasks on host c
+	for _, task := range must(webTasks()) {
+		if zoneOf[idOf(aws.ToString(task.ContainerInstanceArn))] == "c" {
+			stale = append(stale, aws.ToString(task.TaskArn))
+		}
+	}
+	if len(stale) != 3 {
+		t.Fatalf("%d of service web's tasks on host c, want 3", len(stale))
+	}
 	l = startLoad(url, 2)
 	began = time.Now()
 	lost.engine.cutLink(t)
@@ -482,7 +491,11 @@ func TestFleet(t *testing.T) {
 	waitFor(t, "host c's agent connected again", func() bool {
 		return !slices.ContainsFunc(describe("web"), func(ci types.ContainerInstance) bool { return !ci.AgentConnected })
 	})
-	waitFor(t, "host c's stale containers removed", func() bool { return len(lost.engineContainers(b)) == 0 })
+	waitFor(t, "host c's stale containers removed, its tasks STOPPED", func() bool {
+		return len(lost.engineContainers(b)) == 0 && !slices.ContainsFunc(tasksOf("web", stale), func(task types.Task) bool {
+			return aws.ToString(task.LastStatus) != "STOPPED"
+		})
+	})
 	t.Logf("host c found again: its stale containers removed after %v", time.Since(began).Round(time.Millisecond))
 	stableWithin(t, ctx, c, "web", "web")
 	if z := perZone(must(webTasks())); z["a"]+z["b"] != 6 || z["c"] != 0 {
