@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/moby/moby/api/types/container"
 	"github.com/rs/zerolog"
 
@@ -170,5 +171,24 @@ func TestFleetHostSizedWhenItAnswers(t *testing.T) {
 	}
 	if got := registered(); got["CPU"] != 4*1024 || got["MEMORY"] != 8*1024 {
 		t.Fatalf("once its engine answered, the host registered %v, want CPU 4096 and MEMORY 8192", got)
+	}
+}
+
+// TestDrainingWakesTheAgents: UpdateContainerInstancesState wakes the
+// agents, so that the service scheduler replaces a DRAINING instance's
+// service tasks at once, not at its next periodic sweep.
+func TestDrainingWakesTheAgents(t *testing.T) {
+	b, ctx, _ := testBackend(t)
+	task := runTask(t, b, ctx, ecsapi.RunTaskInput{}).Tasks[0]
+	wake := b.woken()
+	if _, err := b.UpdateContainerInstancesState(ctx, &ecsapi.UpdateContainerInstancesStateInput{
+		Cluster: aws.String("c"), ContainerInstances: []string{aws.ToString(task.ContainerInstanceArn)}, Status: types.ContainerInstanceStatusDraining,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-wake:
+	default:
+		t.Fatal("DRAINING an instance did not wake the agents")
 	}
 }
