@@ -5,16 +5,20 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/moby/moby/api/types/container"
 	"github.com/rs/zerolog"
 
+	"berth/backend"
 	"berth/backend/runtime"
+	"berth/sqlite"
 )
 
 // failingStops is a container runtime whose one container of the task
@@ -114,5 +118,77 @@ func TestFailingStopBacksOff(t *testing.T) {
 	}
 	if aws.ToString(out.Tasks[0].LastStatus) == statusStopped {
 		t.Fatal("the task is STOPPED while its container could not be stopped")
+	}
+}
+
+// sizedEngine is an engine that answers, with 4 CPUs and 8 GiB.
+type sizedEngine struct{ failingStops }
+
+func (*sizedEngine) Host(context.Context) (runtime.Host, error) {
+	return runtime.Host{CPUs: 4, MemoryBytes: 8 << 30}, nil
+}
+
+// TestFleetHostSizedWhenItAnswers: a cluster made before a fleet host's
+// engine answers has the host's instance with no CPU or memory known;
+// once its agent reaches the engine, the instance is registered with the
+// engine's CPUs (1024 CPU units per vCPU) and memory (in MiB), as an ECS
+// agent registers its instance's resources when it starts.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerInstance.html
+func TestFleetHostSizedWhenItAnswers(t *testing.T) {
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "berth.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	env := backend.Env{Clock: func() time.Time { return now }, IDs: &backend.SequentialIDs{}}
+	remote := Host{Instance: "0123456789abcdef", Name: "b", Address: "10.0.0.2", Zone: "b"}
+	b := New(store, env, Host{Instance: "0123456789abcdef", CPUs: 2, MemoryMiB: 2048}, remote)
+	ctx := backend.WithScope(context.Background(), backend.Scope{Account: "123456789012", Region: "us-east-1"})
+	if _, err := b.CreateCluster(ctx, &ecsapi.CreateClusterInput{ClusterName: aws.String("c")}); err != nil {
+		t.Fatal(err)
+	}
+	registered := func() map[string]int32 {
+		t.Helper()
+		out, err := b.DescribeContainerInstances(ctx, &ecsapi.DescribeContainerInstancesInput{
+			Cluster: aws.String("c"), ContainerInstances: []string{remote.containerInstanceID()},
+		})
+		if err != nil || len(out.ContainerInstances) != 1 {
+			t.Fatalf("DescribeContainerInstances = %+v, %v", out, err)
+		}
+		got := map[string]int32{}
+		for _, r := range out.ContainerInstances[0].RegisteredResources {
+			got[aws.ToString(r.Name)] = r.IntegerValue
+		}
+		return got
+	}
+	if got := registered(); got["CPU"] != 0 || got["MEMORY"] != 0 {
+		t.Fatalf("before its engine answered, the host registered %v", got)
+	}
+	a := NewAgent(b, &sizedEngine{}, remote, []byte("test secret"), zerolog.Nop())
+	if err := a.ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := registered(); got["CPU"] != 4*1024 || got["MEMORY"] != 8*1024 {
+		t.Fatalf("once its engine answered, the host registered %v, want CPU 4096 and MEMORY 8192", got)
+	}
+}
+
+// TestDrainingWakesTheAgents: UpdateContainerInstancesState wakes the
+// agents, so that the service scheduler replaces a DRAINING instance's
+// service tasks at once, not at its next periodic sweep.
+func TestDrainingWakesTheAgents(t *testing.T) {
+	b, ctx, _ := testBackend(t)
+	task := runTask(t, b, ctx, ecsapi.RunTaskInput{}).Tasks[0]
+	wake := b.woken()
+	if _, err := b.UpdateContainerInstancesState(ctx, &ecsapi.UpdateContainerInstancesStateInput{
+		Cluster: aws.String("c"), ContainerInstances: []string{aws.ToString(task.ContainerInstanceArn)}, Status: types.ContainerInstanceStatusDraining,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-wake:
+	default:
+		t.Fatal("DRAINING an instance did not wake the agents")
 	}
 }

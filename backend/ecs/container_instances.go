@@ -265,6 +265,7 @@ func (b *Backend) UpdateContainerInstancesState(ctx context.Context, in *ecsapi.
 	if err != nil {
 		return nil, err
 	}
+	b.poke() // a DRAINING instance's service tasks are replaced now
 	return out, nil
 }
 

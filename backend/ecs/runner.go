@@ -700,6 +700,13 @@ func (r *runner) monitor(ctx context.Context) error {
 		states, err := r.inspectAll(ctx)
 		if err != nil {
 			r.log.Warn().Err(err).Msg("inspecting the task's containers")
+			// A task asked to stop while its engine does not answer (its
+			// host lost) stops all the same: its targets are deregistered
+			// and drained at once, and its containers stopped once the
+			// engine answers again.
+			if errors.Is(r.unlessStopAsked(ctx), errStopAsked) {
+				return nil
+			}
 			continue
 		}
 		var f *failure
