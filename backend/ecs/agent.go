@@ -229,37 +229,6 @@ func (a *Agent) ping(ctx context.Context) error {
 	return err
 }
 
-// resized registers host h's instances anew with the size its engine
-// said, in every cluster that it joined before its engine answered (with
-// no CPU and no memory), as an ECS agent registers its instance's real
-// resources when it starts.
-func (b *Backend) resized(ctx context.Context, h Host) error {
-	return b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		instances, err := sqlite.ScanAll[types.ContainerInstance](tx, kindContainerInstance, h.ec2InstanceID())
-		if err != nil {
-			return err
-		}
-		for _, ci := range instances {
-			if aws.ToString(ci.Value.Status) == "INACTIVE" {
-				continue
-			}
-			s := scope{backend.Scope{Account: ci.Key.Account, Region: ci.Key.Region}}
-			// container-instance/<cluster>/<id>
-			path := strings.Split(aws.ToString(ci.Value.ContainerInstanceArn), "/")
-			var c types.Cluster
-			if err := tx.Get(s.Key(kindCluster, s.arn("cluster/"+path[len(path)-2])), &c); errors.Is(err, sqlite.ErrNotFound) {
-				continue
-			} else if err != nil {
-				return err
-			}
-			if _, err := b.hostInstance(tx, s, c, h); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
 // removeOrphans removes, in parallel, the containers of this instance that
 // belong to no task that is running or stopping: those a previous run left
 // for tasks that are gone, and those whose removal failed.

@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"cmp"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -292,4 +293,35 @@ func (b *Backend) hostInstance(tx *sqlite.Tx, s scope, c types.Cluster, h Host) 
 // isHost reports whether EC2 instance id is one of the fleet's hosts.
 func (f *fleet) isHost(ec2InstanceID string) bool {
 	return slices.ContainsFunc(f.hosts, func(h Host) bool { return h.ec2InstanceID() == ec2InstanceID })
+}
+
+// resized registers host h's instances anew with the size its engine
+// said, in every cluster that it joined before its engine answered (with
+// no CPU and no memory), as an ECS agent registers its instance's real
+// resources when it starts.
+func (b *Backend) resized(ctx context.Context, h Host) error {
+	return b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		instances, err := sqlite.ScanAll[types.ContainerInstance](tx, kindContainerInstance, h.ec2InstanceID())
+		if err != nil {
+			return err
+		}
+		for _, ci := range instances {
+			if aws.ToString(ci.Value.Status) == "INACTIVE" {
+				continue
+			}
+			s := scope{backend.Scope{Account: ci.Key.Account, Region: ci.Key.Region}}
+			// container-instance/<cluster>/<id>
+			path := strings.Split(aws.ToString(ci.Value.ContainerInstanceArn), "/")
+			var c types.Cluster
+			if err := tx.Get(s.Key(kindCluster, s.arn("cluster/"+path[len(path)-2])), &c); errors.Is(err, sqlite.ErrNotFound) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			if _, err := b.hostInstance(tx, s, c, h); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

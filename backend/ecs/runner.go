@@ -279,11 +279,21 @@ func (r *runner) run(ctx context.Context) error {
 	if aws.ToString(t.LastStatus) == statusStopped {
 		return nil
 	}
-	if t, err = r.adopt(ctx, t, td); err != nil {
-		return fmt.Errorf("adopting the task's containers: %w", err)
-	}
 	r.service = serviceOf(r.ref.Scope, taskKeys{Group: t.Group, StartedBy: t.StartedBy, ClusterArn: t.ClusterArn})
 	service := r.service
+	adopted, err := r.adopt(ctx, t, td)
+	if err != nil {
+		if aws.ToString(t.DesiredStatus) == statusStopped {
+			// Asked to stop while its engine does not answer (its host
+			// lost when berth started): its targets go all the same, its
+			// containers once the engine answers.
+			if err := r.deregister(ctx); err != nil && ctx.Err() == nil {
+				r.log.Warn().Err(err).Msg("deregistering the task's targets")
+			}
+		}
+		return fmt.Errorf("adopting the task's containers: %w", err)
+	}
+	t = adopted
 	if aws.ToString(t.DesiredStatus) != statusStopped {
 		var f *failure
 		err := r.start(ctx, t, td)
