@@ -54,7 +54,9 @@ fuzz:
 ## cache and RSS after 500k shipped log batches, and query decoding against the number of list
 ## members (RegisterTargets with 1,000 / 8,000 / 64,000 targets), the lean HTTP path with the load
 ## balancer metric counters on and off, and the CPU cost of one sample of the AWS/ECS utilization
-## metrics (one-shot Docker stats of 10 containers), and a day of 100 services' published metrics in the store
+## metrics (one-shot Docker stats of 10 containers), a day of 100 services' published metrics in the store,
+## and a fleet of three hosts (TestFleet's measured lines: CreateService to first 200 across hosts, a host's
+## loss to its traffic served again)
 bench: bench-deps
 	$(GO) test -count=1 -run '^$$' -bench 'DataPlane' -benchtime 1x -timeout 10m ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'ControlPlane' -benchtime 2000x -timeout 30m ./integration
@@ -69,6 +71,7 @@ bench: bench-deps
 	$(GO) test -count=1 -run '^$$' -bench 'SecretsManagerGetSecretValue' -benchtime 5000x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'ParameterStore' -benchtime 5000x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'CloudWatchPutGet' -benchtime 2000x ./integration
+	$(GO) test -count=1 -run '^TestFleet$$' -v -timeout 15m ./integration | grep -E 'measured:|^(ok|FAIL|---)'
 	$(GO) test -count=1 -run '^$$' -bench 'MetricStorage24h' -benchtime 1x -timeout 20m ./backend/cloudwatch
 	$(GO) test -count=1 -run '^$$' -bench 'CreateTagsWhilePublishing' -benchtime 300x ./backend/elbv2
 	$(GO) test -count=1 -run '^$$' -bench 'GetLogEvents' -benchtime 200x ./backend/logs

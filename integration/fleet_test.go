@@ -122,7 +122,7 @@ func TestFleet(t *testing.T) {
 			return !ci.AgentConnected || resource(ci, "CPU") <= 0 || resource(ci, "MEMORY") <= 0
 		})
 	})
-	t.Logf("the remote engines started and joined in %v", time.Since(began).Round(time.Millisecond))
+	t.Logf("measured: the remote engines started and joined in %v", time.Since(began).Round(time.Millisecond))
 	for _, ci := range instances {
 		zone := attribute(ci, "ecs.availability-zone")
 		letter := strings.TrimPrefix(zone, "us-east-1")
@@ -295,7 +295,7 @@ func TestFleet(t *testing.T) {
 	stableWithin(t, ctx, c, "web", "web")
 	tasks, names := webTasks()
 	seen := hostnames(f.url, names)
-	t.Logf("CreateService of 6 behind the ALB: first answer through the listener after %v, all 6 tasks on 3 hosts answered after %v",
+	t.Logf("measured: CreateService of 6 behind the ALB: first answer through the listener after %v, all 6 tasks on 3 hosts answered after %v",
 		firstAnswer.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
 	if z := perZone(tasks); len(tasks) != 6 || z["a"] != 2 || z["b"] != 2 || z["c"] != 2 {
 		t.Fatalf("service web's tasks by zone: %v", z)
@@ -351,7 +351,7 @@ func TestFleet(t *testing.T) {
 	})
 	inServiceWithin(t, ctx, c, f.tg, 6)
 	apps, failed := l.end()
-	t.Logf("draining host b moved its tasks in %v; %d requests meanwhile, %d failed", time.Since(began).Round(time.Millisecond), len(apps)+len(failed), len(failed))
+	t.Logf("measured: draining host b moved its tasks in %v; %d requests meanwhile, %d failed", time.Since(began).Round(time.Millisecond), len(apps)+len(failed), len(failed))
 	if len(failed) > 0 {
 		t.Fatalf("%d requests failed while host b drained, first %q", len(failed), failed[0])
 	}
@@ -428,7 +428,7 @@ func TestFleet(t *testing.T) {
 	inServiceWithin(t, ctx, c, f.tg, 6)
 	stableWithin(t, ctx, c, "web", "web")
 	hostnames(url, beforeNames)
-	t.Logf("restarted berth answered through the listener, its hosts connected, in %v", time.Since(began).Round(time.Millisecond))
+	t.Logf("measured: restarted berth answered through the listener, its hosts connected, in %v", time.Since(began).Round(time.Millisecond))
 	after, _ := webTasks()
 	afterTasks := append(taskArns(after), ecrArn)
 	slices.Sort(afterTasks)
@@ -476,12 +476,12 @@ func TestFleet(t *testing.T) {
 	})
 	recovered := time.Since(began)
 	apps, failed = l.end()
-	t.Logf("host c lost: agent disconnected after %v, 6 healthy targets on a and b after %v; %d requests meanwhile, %d failed (%v)",
+	t.Logf("measured: host c lost: agent disconnected after %v, 6 healthy targets on a and b after %v; %d requests meanwhile, %d failed (%v)",
 		disconnected.Round(time.Millisecond), recovered.Round(time.Millisecond), len(apps)+len(failed), len(failed), slices.Compact(slices.Sorted(slices.Values(failed))))
 	l = startLoad(url, 2)
 	time.Sleep(3 * time.Second)
 	apps, failed = l.end()
-	t.Logf("after the recovery: %d requests, %d failed", len(apps)+len(failed), len(failed))
+	t.Logf("measured: after the recovery: %d requests, %d failed", len(apps)+len(failed), len(failed))
 	if len(apps) == 0 || len(failed) > 0 {
 		t.Fatalf("after host c's tasks were replaced, %d requests answered and %d failed: %v", len(apps), len(failed), failed)
 	}
@@ -496,7 +496,7 @@ func TestFleet(t *testing.T) {
 			return aws.ToString(task.LastStatus) != "STOPPED"
 		})
 	})
-	t.Logf("host c found again: its stale containers removed after %v", time.Since(began).Round(time.Millisecond))
+	t.Logf("measured: host c found again: its stale containers removed after %v", time.Since(began).Round(time.Millisecond))
 	stableWithin(t, ctx, c, "web", "web")
 	if z := perZone(must(webTasks())); z["a"]+z["b"] != 6 || z["c"] != 0 {
 		t.Fatalf("after host c was lost, service web's tasks by zone: %v", z)
