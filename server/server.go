@@ -78,6 +78,9 @@ type Config struct {
 	// Registry is the host:port of berth's image registry, which
 	// /_berth/health reports.
 	Registry string
+	// DNS is the host:port of berth's DNS server ("" for none), which
+	// /_berth/health reports.
+	DNS string
 }
 
 // Backends are the services berth serves.
@@ -237,7 +240,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/_berth/health" {
 		req.service, req.operation, req.status = "berth", "health", http.StatusOK
 		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"status":"ok","instance":%q,"registry":%q}`, s.cfg.Instance, s.cfg.Registry)
+		fmt.Fprintf(w, `{"status":"ok","instance":%q,"registry":%q,"dns":%q}`, s.cfg.Instance, s.cfg.Registry, s.cfg.DNS)
 		return
 	}
 	if r.URL.Path == "/_berth/ca.pem" {

@@ -43,6 +43,9 @@ type Placement struct {
 	// Resolve returns the address of an EC2 instance target, or "" when
 	// berth cannot reach it.
 	Resolve func(instanceID string) string
+	// Names, when set, learns the load balancers' DNS names and
+	// addresses after each publication: berth's DNS server.
+	Names func([]Host)
 }
 
 // update runs fn in a write transaction and, when it commits, tells the
@@ -87,6 +90,11 @@ func (b *Backend) Publish(ctx context.Context, dp DataPlane, p Placement, log ze
 		if err != nil && ctx.Err() == nil {
 			log.Error().Err(err).Msg("publishing load balancer configuration")
 			next = b.env.Clock().Add(time.Second)
+		}
+		if p.Names != nil {
+			if hosts, err := b.Hosts(ctx); err == nil {
+				p.Names(hosts)
+			}
 		}
 		var timer <-chan time.Time
 		if !next.IsZero() {

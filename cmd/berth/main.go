@@ -88,6 +88,7 @@ type config struct {
 	taskEndpoint     string
 	registryListen   string
 	engines          engines
+	dnsListen        string
 	// cloudwatchMinute is how long CloudWatch's minute lasts: alarms
 	// are evaluated once in it, over periods scaled by it.
 	cloudwatchMinute time.Duration
@@ -157,6 +158,7 @@ func parseFlags(args []string, env func(string) (string, bool), stderr io.Writer
 	fs.StringVar(&c.registryListen, "registry-listen", "127.0.0.1:4567", "address of the ECR image registry (docker push and pull); none: no registry")
 	fs.StringVar(&c.taskEndpoint, "task-endpoint", "169.254.170.2/24", "address (and its network) of the task metadata and credentials endpoint containers reach; none: no endpoint")
 	fs.DurationVar(&c.cloudwatchMinute, "cloudwatch-minute", time.Minute, "how long CloudWatch's minute lasts (at least 1s): alarms are evaluated and berth's own metrics published once a minute, a Period of P seconds lasts P/60 minutes; shorter for tests and demos")
+	fs.StringVar(&c.dnsListen, "dns-listen", "auto", "address of berth's DNS server (UDP and TCP), which answers the load balancers' DNS names and forwards other questions to the host's resolvers; auto: port 53 of the --lb-network's last address but one; none: no DNS server")
 	fs.Var(&c.engines, "engine", "a Docker Engine of another host that joins the fleet (repeat for more): name=N,url=tcp://ADDRESS:PORT[,zone=LETTER][,gateway=IP][,type=INSTANCE_TYPE][,attribute:NAME=VALUE...]; see the README")
 	fs.BoolVar(&c.cleanContainers, "clean-containers", false, "remove every container and network any berth created, then exit")
 
@@ -437,9 +439,15 @@ func run(args []string) error {
 		}
 		return errors.Join(errs...)
 	}
+	dnsListen, err := dnsAddress(c.dnsListen, c.lbNetwork)
+	if err != nil {
+		return err
+	}
+	dnsServer, dnsBound, stopDNS := startDNS(dnsListen, log)
+	defer stopDNS()
 	srv := server.New(server.Config{
 		DefaultAccount: c.account, DefaultRegion: c.region,
-		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures, Clock: env.Clock, Instance: instance, Registry: ecrBackend.Host,
+		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures, Clock: env.Clock, Instance: instance, Registry: ecrBackend.Host, DNS: dnsBound,
 	}, server.Backends{
 		ECR: ecrBackend,
 		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), EC2: ec2Backend, AutoScaling: asBackend, AppAutoScaling: aasBackend, IAM: iamBackend, Logs: logsBackend, CloudWatch: cwBackend, STS: stsBackend, CA: ca.PEM(), Reset: reset,
@@ -460,7 +468,7 @@ func run(args []string) error {
 		published := make(chan struct{})
 		go func() {
 			defer close(published)
-			elbBackend.Publish(publishCtx, dataPlane, elbv2.Placement{Network: network, Resolve: ecsBackend.InstanceAddress}, log.With().Str("component", "lb").Logger())
+			elbBackend.Publish(publishCtx, dataPlane, elbv2.Placement{Network: network, Resolve: ecsBackend.InstanceAddress, Names: publishNames(dnsServer)}, log.With().Str("component", "lb").Logger())
 		}()
 		defer func() { stopPublishing(); <-published; dataPlane.Shutdown(lbDrainOnExit) }()
 		// What the data plane counts goes to CloudWatch every interval,
@@ -545,7 +553,7 @@ func run(args []string) error {
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
 	go asBackend.Resume(context.WithoutCancel(ctx))
-	log.Info().Str("listen", ln.Addr().String()).Str("registry", ecrBackend.Host).Str("data_dir", c.dataDir).Str("version", version).Str("instance", instance).Msg("berth is serving")
+	log.Info().Str("listen", ln.Addr().String()).Str("registry", ecrBackend.Host).Str("dns", dnsBound).Str("data_dir", c.dataDir).Str("version", version).Str("instance", instance).Msg("berth is serving")
 	if a, ok := ln.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() && !c.verifySignatures {
 		log.Warn().Str("listen", ln.Addr().String()).Msg("the API listens beyond loopback without --verify-signatures: whoever reaches it can run containers on this host")
 	}
