@@ -1,0 +1,269 @@
+package servicediscovery
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ec2api "github.com/aws/aws-sdk-go-v2/service/ec2"
+	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
+
+	"berth/awsproto"
+	"berth/backend"
+	"berth/backend/ec2"
+	"berth/sqlite"
+)
+
+var scope = backend.Scope{Account: "000000000000", Region: "us-east-1"}
+
+func newBackend(tb testing.TB) (*Backend, *ec2.Backend, context.Context) {
+	store, err := sqlite.Open(filepath.Join(tb.TempDir(), "berth.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { store.Close() })
+	now := func() time.Time { return time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC) }
+	env := backend.Env{Clock: now, IDs: &backend.SequentialIDs{}}
+	vpcs := ec2.New(store, env)
+	return New(store, env, vpcs), vpcs, backend.WithScope(context.Background(), scope)
+}
+
+func code(err error) string {
+	if ae, ok := err.(*awsproto.Error); ok {
+		return ae.Code
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+func records(ts ...types.RecordType) []types.DnsRecord {
+	var out []types.DnsRecord
+	for _, t := range ts {
+		out = append(out, types.DnsRecord{Type: t, TTL: aws.Int64(60)})
+	}
+	return out
+}
+
+// TestValidDNS: the record type combinations "A, AAAA, A and AAAA, SRV,
+// CNAME", and CNAME only with WEIGHTED and without HealthCheckConfig
+// (https://docs.aws.amazon.com/cloud-map/latest/api/API_DnsRecord.html).
+func TestValidDNS(t *testing.T) {
+	const (
+		A, AAAA, SRV, CNAME = types.RecordTypeA, types.RecordTypeAaaa, types.RecordTypeSrv, types.RecordTypeCname
+		multi, weighted     = types.RoutingPolicyMultivalue, types.RoutingPolicyWeighted
+	)
+	hc := &types.HealthCheckConfig{Type: types.HealthCheckTypeHttp}
+	for _, c := range []struct {
+		types  []types.RecordType
+		policy types.RoutingPolicy
+		hc     *types.HealthCheckConfig
+		code   string
+	}{
+		{[]types.RecordType{A}, multi, nil, ""},
+		{[]types.RecordType{AAAA}, weighted, nil, ""},
+		{[]types.RecordType{AAAA, A}, multi, hc, ""},
+		{[]types.RecordType{SRV}, multi, nil, ""},
+		{[]types.RecordType{CNAME}, weighted, nil, ""},
+		{nil, multi, nil, "InvalidInput"},                             // no record
+		{[]types.RecordType{A, A}, multi, nil, "InvalidInput"},        // a type twice
+		{[]types.RecordType{A, SRV}, multi, nil, "InvalidInput"},      // not a listed combination
+		{[]types.RecordType{CNAME, A}, weighted, nil, "InvalidInput"}, // CNAME alone
+		{[]types.RecordType{CNAME}, multi, nil, "InvalidInput"},       // CNAME needs WEIGHTED
+		{[]types.RecordType{CNAME}, weighted, hc, "InvalidInput"},     // CNAME with a health check
+	} {
+		if got := code(validDNS(records(c.types...), c.policy, c.hc)); got != c.code {
+			t.Errorf("validDNS(%v, %s, hc=%v) = %q, want %q", c.types, c.policy, c.hc != nil, got, c.code)
+		}
+	}
+}
+
+// TestValidHealth: HealthCheckConfig for public DNS and HTTP namespaces
+// only, not with HealthCheckCustomConfig
+// (https://docs.aws.amazon.com/cloud-map/latest/api/API_CreateService.html),
+// no ResourcePath for TCP
+// (https://docs.aws.amazon.com/cloud-map/latest/api/API_HealthCheckConfig.html).
+func TestValidHealth(t *testing.T) {
+	httpCheck := &types.HealthCheckConfig{Type: types.HealthCheckTypeHttp, ResourcePath: aws.String("/health")}
+	tcpPath := &types.HealthCheckConfig{Type: types.HealthCheckTypeTcp, ResourcePath: aws.String("/")}
+	custom := &types.HealthCheckCustomConfig{}
+	for _, c := range []struct {
+		ns     types.NamespaceType
+		hc     *types.HealthCheckConfig
+		custom *types.HealthCheckCustomConfig
+		code   string
+	}{
+		{types.NamespaceTypeDnsPublic, httpCheck, nil, ""},
+		{types.NamespaceTypeHttp, httpCheck, nil, ""},
+		{types.NamespaceTypeDnsPrivate, nil, custom, ""},
+		{types.NamespaceTypeDnsPrivate, httpCheck, nil, "InvalidInput"},
+		{types.NamespaceTypeDnsPublic, httpCheck, custom, "InvalidInput"},
+		{types.NamespaceTypeDnsPublic, tcpPath, nil, "InvalidInput"},
+	} {
+		if got := code(validHealth(c.ns, c.hc, c.custom)); got != c.code {
+			t.Errorf("validHealth(%s, %+v, %v) = %q, want %q", c.ns, c.hc, c.custom != nil, got, c.code)
+		}
+	}
+}
+
+// TestValidAttributes: the attributes each record type and health check
+// needs, and AWS_ALIAS_DNS_NAME's terms, from RegisterInstance's
+// Attributes
+// (https://docs.aws.amazon.com/cloud-map/latest/api/API_RegisterInstance.html).
+func TestValidAttributes(t *testing.T) {
+	svc := func(policy types.RoutingPolicy, hc *types.HealthCheckConfig, ts ...types.RecordType) service {
+		return service{DNS: &types.DnsConfig{DnsRecords: records(ts...), RoutingPolicy: policy}, HealthCheck: hc}
+	}
+	multi, weighted := types.RoutingPolicyMultivalue, types.RoutingPolicyWeighted
+	a := svc(multi, nil, types.RecordTypeA)
+	aWeighted := svc(weighted, nil, types.RecordTypeA)
+	aaaa := svc(multi, nil, types.RecordTypeAaaa)
+	srv := svc(multi, nil, types.RecordTypeSrv)
+	cname := svc(weighted, nil, types.RecordTypeCname)
+	checked := svc(multi, &types.HealthCheckConfig{Type: types.HealthCheckTypeHttp}, types.RecordTypeA)
+	httpSvc := service{}
+	dns, http := types.NamespaceTypeDnsPrivate, types.NamespaceTypeHttp
+	for i, c := range []struct {
+		attrs map[string]string
+		svc   service
+		ns    types.NamespaceType
+		code  string
+	}{
+		{map[string]string{AttrIPv4: "10.0.0.1"}, a, dns, ""},                                             // (0)
+		{map[string]string{AttrIPv6: "2001:db8::1"}, a, dns, "InvalidInput"},                              // (1) A needs IPv4
+		{map[string]string{AttrIPv6: "2001:db8::1"}, aaaa, dns, ""},                                       // (2)
+		{map[string]string{AttrIPv4: "10.0.0.1"}, aaaa, dns, "InvalidInput"},                              // (3) AAAA needs IPv6
+		{map[string]string{AttrIPv4: "10.0.0.1", AttrPort: "80"}, srv, dns, ""},                           // (4)
+		{map[string]string{AttrIPv4: "10.0.0.1"}, srv, dns, "InvalidInput"},                               // (5) SRV needs a port
+		{map[string]string{AttrPort: "80"}, srv, dns, "InvalidInput"},                                     // (6) SRV needs an address
+		{map[string]string{AttrCNAME: "db.example.com"}, cname, dns, ""},                                  // (7)
+		{map[string]string{AttrIPv4: "10.0.0.1"}, cname, dns, "InvalidInput"},                             // (8) CNAME needs AWS_INSTANCE_CNAME
+		{map[string]string{AttrIPv4: "10.0.0.1"}, checked, dns, "InvalidInput"},                           // (9) a health check needs a port
+		{map[string]string{AttrIPv4: "10.0.0.1", AttrPort: "8080"}, checked, dns, ""},                     // (10)
+		{map[string]string{AttrAliasDNSName: "lb.elb.amazonaws.com"}, aWeighted, dns, ""},                 // (11)
+		{map[string]string{AttrAliasDNSName: "lb.elb.amazonaws.com"}, a, dns, "InvalidInput"},             // (12) alias needs WEIGHTED
+		{map[string]string{AttrAliasDNSName: "lb", AttrIPv4: "10.0.0.1"}, aWeighted, dns, "InvalidInput"}, // (13) no AWS_INSTANCE_* beside an alias
+		{map[string]string{AttrAliasDNSName: "lb"}, srv, dns, "InvalidInput"},                             // (14) alias needs A or AAAA
+		{map[string]string{AttrInitHealth: "SICK"}, httpSvc, http, "InvalidInput"},                        // (15)
+		{map[string]string{AttrEC2Instance: "i-1", AttrInitHealth: "HEALTHY"}, httpSvc, http, ""},         // (16)
+		{map[string]string{AttrEC2Instance: "i-1", "color": "blue"}, httpSvc, http, "InvalidInput"},       // (17) only AWS_INIT_HEALTH_STATUS beside it
+		{map[string]string{"anything": "goes"}, httpSvc, http, ""},                                        // (18) an HTTP service needs nothing
+		{map[string]string{AttrIPv4: "10.0.0.300"}, a, dns, "InvalidInput"},                               // (19)
+		{map[string]string{AttrIPv4: "10.0.0.1", AttrPort: "0"}, srv, dns, "InvalidInput"},                // (20)
+	} {
+		if got := code(validAttributes(c.attrs, c.svc, c.ns)); got != c.code {
+			t.Errorf("(%d) validAttributes(%v) = %q, want %q", i, c.attrs, got, c.code)
+		}
+	}
+	many := map[string]string{}
+	for i := range 31 { // "You can add up to 30 custom attributes."
+		many[string(rune('a'+i%26))+string(rune('a'+i/26))] = "v"
+	}
+	if got := code(validAttributes(many, httpSvc, http)); got != "InvalidInput" {
+		t.Errorf("31 custom attributes = %q, want InvalidInput", got)
+	}
+}
+
+// TestDiscover: QueryParameters must all match; OptionalParameters narrow
+// the result only when some instance matches them; HealthStatus is
+// ignored without a health check, and HEALTHY_OR_ELSE_ALL fails open
+// (https://docs.aws.amazon.com/cloud-map/latest/api/API_DiscoverInstances.html).
+func TestDiscover(t *testing.T) {
+	inst := func(id, color string, health types.HealthStatus) instance {
+		return instance{ID: id, Attributes: map[string]string{"color": color, "stage": "prod"}, Health: health}
+	}
+	all := []instance{inst("a", "blue", types.HealthStatusHealthy), inst("b", "green", types.HealthStatusUnhealthy), inst("c", "blue", types.HealthStatusUnhealthy)}
+	ids := func(is []instance) (out []string) {
+		for _, i := range is {
+			out = append(out, i.ID)
+		}
+		return out
+	}
+	plain, custom := service{}, service{CustomHealth: &types.HealthCheckCustomConfig{}}
+	for _, c := range []struct {
+		svc             service
+		query, optional map[string]string
+		status          types.HealthStatusFilter
+		want            []string
+	}{
+		{plain, nil, nil, types.HealthStatusFilterHealthy, []string{"a", "b", "c"}},
+		{plain, map[string]string{"color": "blue", "stage": "prod"}, nil, "", []string{"a", "c"}},
+		{plain, map[string]string{"color": "red"}, nil, "", nil},
+		{plain, map[string]string{"stage": "prod"}, map[string]string{"color": "green"}, "", []string{"b"}},
+		{plain, map[string]string{"stage": "prod"}, map[string]string{"color": "red"}, "", []string{"a", "b", "c"}},
+		{custom, nil, nil, types.HealthStatusFilterHealthy, []string{"a"}},
+		{custom, nil, nil, types.HealthStatusFilterUnhealthy, []string{"b", "c"}},
+		{custom, nil, nil, types.HealthStatusFilterAll, []string{"a", "b", "c"}},
+		{custom, map[string]string{"color": "green"}, nil, types.HealthStatusFilterHealthyOrElseAll, []string{"b"}},
+		{custom, map[string]string{"color": "blue"}, nil, types.HealthStatusFilterHealthyOrElseAll, []string{"a"}},
+	} {
+		got := ids(discover(all, c.svc, c.query, c.optional, c.status))
+		if len(got) != len(c.want) || (len(got) > 0 && !equal(got, c.want)) {
+			t.Errorf("discover(query %v, optional %v, %s) = %v, want %v", c.query, c.optional, c.status, got, c.want)
+		}
+	}
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestNamespaceLifecycle: a private DNS namespace needs an existing VPC;
+// a retried create with the same CreatorRequestId is the same create, a
+// second with another is NamespaceAlreadyExists; a namespace with
+// services is ResourceInUse
+// (https://docs.aws.amazon.com/cloud-map/latest/api/API_CreatePrivateDnsNamespace.html,
+// https://docs.aws.amazon.com/cloud-map/latest/api/API_DeleteNamespace.html).
+func TestNamespaceLifecycle(t *testing.T) {
+	b, vpcs, ctx := newBackend(t)
+	_, err := b.CreatePrivateDnsNamespace(ctx, &sd.CreatePrivateDnsNamespaceInput{Name: aws.String("local"), Vpc: aws.String("vpc-nope"), CreatorRequestId: aws.String("r1")})
+	if code(err) != "InvalidInput" {
+		t.Fatalf("unknown VPC: %v", err)
+	}
+	vs, err := vpcs.DescribeVpcs(ctx, &ec2api.DescribeVpcsInput{})
+	if err != nil || len(vs.Vpcs) == 0 {
+		t.Fatalf("DescribeVpcs = %v, %v", vs, err)
+	}
+	vpc := vs.Vpcs[0].VpcId
+	first, err := b.CreatePrivateDnsNamespace(ctx, &sd.CreatePrivateDnsNamespaceInput{Name: aws.String("local"), Vpc: vpc, CreatorRequestId: aws.String("r1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := b.CreatePrivateDnsNamespace(ctx, &sd.CreatePrivateDnsNamespaceInput{Name: aws.String("local"), Vpc: vpc, CreatorRequestId: aws.String("r1")})
+	if err != nil || *again.OperationId != *first.OperationId {
+		t.Fatalf("retried create = %v, %v; want operation %s", again, err, *first.OperationId)
+	}
+	_, err = b.CreatePrivateDnsNamespace(ctx, &sd.CreatePrivateDnsNamespaceInput{Name: aws.String("local"), Vpc: vpc, CreatorRequestId: aws.String("r2")})
+	if code(err) != "NamespaceAlreadyExists" {
+		t.Fatalf("second create: %v", err)
+	}
+	op, err := b.GetOperation(ctx, &sd.GetOperationInput{OperationId: first.OperationId})
+	if err != nil || op.Operation.Status != types.OperationStatusSuccess || op.Operation.Type != types.OperationTypeCreateNamespace {
+		t.Fatalf("GetOperation = %+v, %v", op, err)
+	}
+	nsID := op.Operation.Targets["NAMESPACE"]
+	svc, err := b.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("web"), NamespaceId: aws.String(nsID),
+		DnsConfig: &types.DnsConfig{DnsRecords: records(types.RecordTypeA)}})
+	if err != nil || svc.Service.Type != types.ServiceTypeDnsHttp {
+		t.Fatalf("CreateService = %+v, %v", svc, err)
+	}
+	if _, err := b.DeleteNamespace(ctx, &sd.DeleteNamespaceInput{Id: aws.String(nsID)}); code(err) != "ResourceInUse" {
+		t.Fatalf("DeleteNamespace with a service: %v", err)
+	}
+	zones, err := b.Records(ctx)
+	if err != nil || len(zones) != 1 || zones[0].Name != "local" || !zones[0].Private || zones[0].Vpc != *vpc || len(zones[0].Services) != 1 {
+		t.Fatalf("Records = %+v, %v", zones, err)
+	}
+}
