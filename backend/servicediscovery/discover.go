@@ -105,6 +105,9 @@ func discover(all []instance, v service, query, optional map[string]string, stat
 // of its namespace and its name, that match the query.
 // https://docs.aws.amazon.com/cloud-map/latest/api/API_DiscoverInstances.html
 func (b *Backend) DiscoverInstances(ctx context.Context, in *sd.DiscoverInstancesInput) (*sd.DiscoverInstancesOutput, error) {
+	if err := validServiceName("serviceName", aws.ToString(in.ServiceName)); err != nil {
+		return nil, err
+	}
 	var n namespace
 	var v service
 	var all []instance
@@ -136,6 +139,9 @@ func (b *Backend) DiscoverInstances(ctx context.Context, in *sd.DiscoverInstance
 // increases.
 // https://docs.aws.amazon.com/cloud-map/latest/api/API_DiscoverInstancesRevision.html
 func (b *Backend) DiscoverInstancesRevision(ctx context.Context, in *sd.DiscoverInstancesRevisionInput) (*sd.DiscoverInstancesRevisionOutput, error) {
+	if err := validServiceName("serviceName", aws.ToString(in.ServiceName)); err != nil {
+		return nil, err
+	}
 	var v service
 	err := b.view(ctx, func(tx *sqlite.Tx, s backend.Scope) (err error) {
 		_, v, err = discovered(tx, s, aws.ToString(in.NamespaceName), aws.ToString(in.ServiceName))

@@ -137,6 +137,9 @@ func (b *Backend) createNamespace(ctx context.Context, req newNamespace) (string
 // DiscoverInstances.
 // https://docs.aws.amazon.com/cloud-map/latest/api/API_CreateHttpNamespace.html
 func (b *Backend) CreateHttpNamespace(ctx context.Context, in *sd.CreateHttpNamespaceInput) (*sd.CreateHttpNamespaceOutput, error) {
+	if err := validNamespaceName("name", aws.ToString(in.Name), httpNamePattern); err != nil {
+		return nil, err
+	}
 	op, err := b.createNamespace(ctx, newNamespace{typ: types.NamespaceTypeHttp, name: aws.ToString(in.Name),
 		description: aws.ToString(in.Description), client: aws.ToString(in.CreatorRequestId), tags: in.Tags})
 	if err != nil {
@@ -149,6 +152,9 @@ func (b *Backend) CreateHttpNamespace(ctx context.Context, in *sd.CreateHttpName
 // VPC, which must exist.
 // https://docs.aws.amazon.com/cloud-map/latest/api/API_CreatePrivateDnsNamespace.html
 func (b *Backend) CreatePrivateDnsNamespace(ctx context.Context, in *sd.CreatePrivateDnsNamespaceInput) (*sd.CreatePrivateDnsNamespaceOutput, error) {
+	if err := validNamespaceName("name", aws.ToString(in.Name), privateDNSNamePattern); err != nil {
+		return nil, err
+	}
 	req := newNamespace{typ: types.NamespaceTypeDnsPrivate, name: aws.ToString(in.Name), vpc: aws.ToString(in.Vpc),
 		description: aws.ToString(in.Description), client: aws.ToString(in.CreatorRequestId), tags: in.Tags}
 	if p := in.Properties; p != nil && p.DnsProperties != nil && p.DnsProperties.SOA != nil {

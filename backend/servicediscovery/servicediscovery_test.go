@@ -262,8 +262,48 @@ func TestNamespaceLifecycle(t *testing.T) {
 	if _, err := b.DeleteNamespace(ctx, &sd.DeleteNamespaceInput{Id: aws.String(nsID)}); code(err) != "ResourceInUse" {
 		t.Fatalf("DeleteNamespace with a service: %v", err)
 	}
+	// Records: the zone with its service's records and instances; a
+	// service without DNS records (here an HTTP one) is left out.
+	if _, err := b.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("jobs"), NamespaceId: aws.String(nsID)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.RegisterInstance(ctx, &sd.RegisterInstanceInput{ServiceId: svc.Service.Id, InstanceId: aws.String("i-1"),
+		Attributes: map[string]string{AttrIPv4: "10.0.0.5"}}); err != nil {
+		t.Fatal(err)
+	}
 	zones, err := b.Records(ctx)
-	if err != nil || len(zones) != 1 || zones[0].Name != "local" || !zones[0].Private || zones[0].Vpc != *vpc || len(zones[0].Services) != 1 {
+	if err != nil || len(zones) != 1 || zones[0].Name != "local" || !zones[0].Private || zones[0].Vpc != *vpc || zones[0].Scope != scope || len(zones[0].Services) != 1 {
 		t.Fatalf("Records = %+v, %v", zones, err)
+	}
+	web := zones[0].Services[0]
+	if web.Name != "web" || web.RoutingPolicy != types.RoutingPolicyMultivalue || len(web.Records) != 1 || len(web.Instances) != 1 ||
+		web.Instances[0].Attributes[AttrIPv4] != "10.0.0.5" || !web.Instances[0].Healthy {
+		t.Fatalf("Records' service = %+v", web)
+	}
+}
+
+// TestNames: the model's ServiceName pattern (dot-separated labels of
+// letters, digits, '-' and '_', not starting or ending with '-', at most
+// 127 characters, or ".") and the namespace names that are no ARNs
+// (https://docs.aws.amazon.com/cloud-map/latest/api/API_CreateService.html,
+// https://docs.aws.amazon.com/cloud-map/latest/api/API_CreateHttpNamespace.html).
+func TestNames(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		ok   bool
+	}{
+		{"web", true}, {"_exampleservice._tcp", true}, {"api-1.5", true}, {".", true}, {"a", true},
+		{"", false}, {"-web", false}, {"web-", false}, {"a..b", false}, {"we b", false}, {"web.", false},
+		{string(make([]byte, 128)), false},
+	} {
+		if err := validServiceName("name", c.name); (err == nil) != c.ok {
+			t.Errorf("validServiceName(%q) = %v, want ok %v", c.name, err, c.ok)
+		}
+	}
+	if err := validNamespaceName("name", "arn:aws:x", httpNamePattern); code(err) != "InvalidInput" {
+		t.Errorf("an ARN as a namespace name: %v", err)
+	}
+	if err := validNamespaceName("name", "my.namespace", httpNamePattern); err != nil {
+		t.Errorf("my.namespace: %v", err)
 	}
 }

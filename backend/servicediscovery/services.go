@@ -118,6 +118,9 @@ func validHealth(ns types.NamespaceType, hc *types.HealthCheckConfig, custom *ty
 // https://docs.aws.amazon.com/cloud-map/latest/api/API_CreateService.html
 // https://docs.aws.amazon.com/cloud-map/latest/api/API_Service.html
 func (b *Backend) CreateService(ctx context.Context, in *sd.CreateServiceInput) (*sd.CreateServiceOutput, error) {
+	if err := validServiceName("name", aws.ToString(in.Name)); err != nil {
+		return nil, err
+	}
 	if err := validTags(in.Tags); err != nil {
 		return nil, err
 	}
