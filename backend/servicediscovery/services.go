@@ -155,6 +155,8 @@ func (b *Backend) CreateService(ctx context.Context, in *sd.CreateServiceInput) 
 				return errInvalid("A service of Type HTTP takes no DnsConfig.")
 			}
 			dns := types.DnsConfig{DnsRecords: in.DnsConfig.DnsRecords, RoutingPolicy: in.DnsConfig.RoutingPolicy}
+			// The reference gives no default; MULTIVALUE is the Terraform
+			// provider's (aws_service_discovery_service's routing_policy).
 			if dns.RoutingPolicy == "" {
 				dns.RoutingPolicy = types.RoutingPolicyMultivalue
 			}
