@@ -40,7 +40,7 @@ func validServiceName(member, name string) error {
 // printable ASCII, not an ARN (the model's patterns; its length the
 // generic validation checks).
 func validNamespaceName(member, name, pattern string) error {
-	if strings.HasPrefix(name, "arn:") || strings.ContainsFunc(name, func(r rune) bool { return r < '!' || r > '~' }) {
+	if name == "" || strings.HasPrefix(name, "arn:") || strings.ContainsFunc(name, func(r rune) bool { return r < '!' || r > '~' }) {
 		return patternError(member, name, pattern)
 	}
 	return nil
@@ -50,4 +50,13 @@ func validNamespaceName(member, name, pattern string) error {
 // of AWS's common validation, under Cloud Map's InvalidInput.
 func patternError(member, value, pattern string) error {
 	return errInvalid("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", value, member, pattern)
+}
+
+// errNull is the refusal of a required member a request left out, in the
+// words of AWS's common validation ("1 validation error detected: Value
+// null at 'id' failed to satisfy constraint: Member must not be null",
+// https://github.com/aws/aws-sdk-java/issues/1973). The SDKs check
+// required members before sending; this answers the clients that don't.
+func errNull(member string) error {
+	return errInvalid("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", member)
 }

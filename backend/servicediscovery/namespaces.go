@@ -340,6 +340,9 @@ func (b *Backend) updateNamespace(ctx context.Context, id string, typ types.Name
 // UpdateHttpNamespace changes an HTTP namespace's description.
 // https://docs.aws.amazon.com/cloud-map/latest/api/API_UpdateHttpNamespace.html
 func (b *Backend) UpdateHttpNamespace(ctx context.Context, in *sd.UpdateHttpNamespaceInput) (*sd.UpdateHttpNamespaceOutput, error) {
+	if in.Namespace == nil {
+		return nil, errNull("namespace")
+	}
 	op, err := b.updateNamespace(ctx, aws.ToString(in.Id), types.NamespaceTypeHttp, func(n *namespace) {
 		n.Description = aws.ToString(in.Namespace.Description)
 	})
@@ -353,6 +356,9 @@ func (b *Backend) UpdateHttpNamespace(ctx context.Context, in *sd.UpdateHttpName
 // and SOA TTL.
 // https://docs.aws.amazon.com/cloud-map/latest/api/API_UpdatePrivateDnsNamespace.html
 func (b *Backend) UpdatePrivateDnsNamespace(ctx context.Context, in *sd.UpdatePrivateDnsNamespaceInput) (*sd.UpdatePrivateDnsNamespaceOutput, error) {
+	if in.Namespace == nil {
+		return nil, errNull("namespace")
+	}
 	op, err := b.updateNamespace(ctx, aws.ToString(in.Id), types.NamespaceTypeDnsPrivate, func(n *namespace) {
 		if in.Namespace.Description != nil {
 			n.Description = aws.ToString(in.Namespace.Description)
@@ -371,6 +377,9 @@ func (b *Backend) UpdatePrivateDnsNamespace(ctx context.Context, in *sd.UpdatePr
 // and SOA TTL.
 // https://docs.aws.amazon.com/cloud-map/latest/api/API_UpdatePublicDnsNamespace.html
 func (b *Backend) UpdatePublicDnsNamespace(ctx context.Context, in *sd.UpdatePublicDnsNamespaceInput) (*sd.UpdatePublicDnsNamespaceOutput, error) {
+	if in.Namespace == nil {
+		return nil, errNull("namespace")
+	}
 	op, err := b.updateNamespace(ctx, aws.ToString(in.Id), types.NamespaceTypeDnsPublic, func(n *namespace) {
 		if in.Namespace.Description != nil {
 			n.Description = aws.ToString(in.Namespace.Description)

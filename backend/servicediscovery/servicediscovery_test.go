@@ -307,3 +307,42 @@ func TestNames(t *testing.T) {
 		t.Errorf("my.namespace: %v", err)
 	}
 }
+
+// TestNullMembers: a required structure left out is InvalidInput, as
+// AWS's common validation answers it ("Value null at 'id' failed to
+// satisfy constraint: Member must not be null",
+// https://github.com/aws/aws-sdk-java/issues/1973), never a fault.
+func TestNullMembers(t *testing.T) {
+	b, _, ctx := newBackend(t)
+	op, err := b.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String("apps")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.GetOperation(ctx, &sd.GetOperationInput{OperationId: op.OperationId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.String(got.Operation.Targets["NAMESPACE"])
+	svc, err := b.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("jobs"), NamespaceId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, call := range map[string]func() error{
+		"UpdateHttpNamespace": func() error { _, err := b.UpdateHttpNamespace(ctx, &sd.UpdateHttpNamespaceInput{Id: id}); return err },
+		"UpdatePrivateDnsNamespace": func() error {
+			_, err := b.UpdatePrivateDnsNamespace(ctx, &sd.UpdatePrivateDnsNamespaceInput{Id: id})
+			return err
+		},
+		"UpdatePublicDnsNamespace": func() error {
+			_, err := b.UpdatePublicDnsNamespace(ctx, &sd.UpdatePublicDnsNamespaceInput{Id: id})
+			return err
+		},
+		"UpdateService":       func() error { _, err := b.UpdateService(ctx, &sd.UpdateServiceInput{Id: svc.Service.Id}); return err },
+		"CreateHttpNamespace": func() error { _, err := b.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{}); return err },
+		"CreateService":       func() error { _, err := b.CreateService(ctx, &sd.CreateServiceInput{NamespaceId: id}); return err },
+	} {
+		if err := call(); code(err) != "InvalidInput" {
+			t.Errorf("%s without a required member: %v", name, err)
+		}
+	}
+}

@@ -308,6 +308,9 @@ func (b *Backend) ListServices(ctx context.Context, in *sd.ListServicesInput) (*
 // ("The record type of a service specified in a DnsRecord object can't be
 // updated.")
 func (b *Backend) UpdateService(ctx context.Context, in *sd.UpdateServiceInput) (*sd.UpdateServiceOutput, error) {
+	if in.Service == nil {
+		return nil, errNull("service")
+	}
 	change := in.Service
 	var op string
 	err := b.update(ctx, func(tx *sqlite.Tx, s backend.Scope) error {
