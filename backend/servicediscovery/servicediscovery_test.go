@@ -346,3 +346,32 @@ func TestNullMembers(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPNames: a namespace whose name another namespace's HTTP name
+// has gets a generated suffix on its HttpName, by which DiscoverInstances
+// finds it ("if you reuse Name for namespace creation, a generated hash is
+// added to HttpName to distinguish the two",
+// https://docs.aws.amazon.com/cloud-map/latest/api/API_DiscoverInstances.html).
+func TestHTTPNames(t *testing.T) {
+	b, _, ctx := newBackend(t)
+	if _, err := b.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String("shop")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.CreatePublicDnsNamespace(ctx, &sd.CreatePublicDnsNamespaceInput{Name: aws.String("shop")}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := b.ListNamespaces(ctx, &sd.ListNamespacesInput{Filters: []types.NamespaceFilter{{Name: types.NamespaceFilterNameName, Values: []string{"shop"}}}})
+	if err != nil || len(list.Namespaces) != 2 {
+		t.Fatalf("ListNamespaces(NAME=shop) = %+v, %v", list, err)
+	}
+	names := map[types.NamespaceType]string{}
+	for _, n := range list.Namespaces {
+		names[n.Type] = aws.ToString(n.Properties.HttpProperties.HttpName)
+	}
+	if names[types.NamespaceTypeHttp] != "shop" || names[types.NamespaceTypeDnsPublic] == "shop" || len(names[types.NamespaceTypeDnsPublic]) <= len("shop") {
+		t.Fatalf("HttpNames = %v", names)
+	}
+	if _, err := b.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String("shop")}); code(err) != "NamespaceAlreadyExists" {
+		t.Fatalf("a second HTTP namespace shop: %v", err)
+	}
+}

@@ -254,11 +254,18 @@ func (b *Backend) ListServices(ctx context.Context, in *sd.ListServicesInput) (*
 		if f.Condition == types.FilterConditionBeginsWith {
 			return nil, errInvalid("Condition BEGINS_WITH is not supported for filter %s.", f.Name)
 		}
-		match, err := stringFilter(string(f.Name), f.Condition, f.Values, f.Name == types.ServiceFilterNameNamespaceId)
+		values := f.Values
+		if f.Name == types.ServiceFilterNameNamespaceId {
+			values = make([]string, len(f.Values))
+			for i, v := range f.Values {
+				values[i] = idOf(v) // an id or an ARN
+			}
+		}
+		match, err := stringFilter(string(f.Name), f.Condition, values, f.Name == types.ServiceFilterNameNamespaceId)
 		if err != nil {
 			return nil, err
 		}
-		keep = append(keep, func(v service) bool { return match(idOf(get(v))) })
+		keep = append(keep, func(v service) bool { return match(get(v)) })
 	}
 	type summary struct {
 		service
