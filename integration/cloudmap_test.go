@@ -78,7 +78,10 @@ func TestCloudMap(t *testing.T) {
 		t.Fatalf("retried create = %s, want %s", aws.ToString(again.OperationId), aws.ToString(created.OperationId))
 	}
 	_, err = cm.CreatePrivateDnsNamespace(ctx, &sd.CreatePrivateDnsNamespaceInput{Name: aws.String("local"), Vpc: aws.String(vpc), CreatorRequestId: aws.String("other")})
-	wantErr[*types.NamespaceAlreadyExists](t, err)
+	// The exception names the namespace and its creator's request id.
+	if e := wantErr[*types.NamespaceAlreadyExists](t, err); aws.ToString(e.NamespaceId) != local || aws.ToString(e.CreatorRequestId) != "create-local" {
+		t.Fatalf("NamespaceAlreadyExists = %+v", e)
+	}
 
 	ns := try(cm.GetNamespace(ctx, &sd.GetNamespaceInput{Id: aws.String(local)})).must(t).Namespace
 	// ns- and 16 characters; a Route 53 hosted zone id (Z and upper-case letters and digits).
@@ -145,7 +148,10 @@ func TestCloudMap(t *testing.T) {
 		t.Fatalf("CreateService = %+v", web)
 	}
 	_, err = cm.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("WEB"), NamespaceId: aws.String(local), DnsConfig: &types.DnsConfig{DnsRecords: a60}})
-	wantErr[*types.ServiceAlreadyExists](t, err) // DNS names differ not by case
+	// DNS names differ not by case; the exception names the service.
+	if e := wantErr[*types.ServiceAlreadyExists](t, err); aws.ToString(e.ServiceId) != aws.ToString(web.Id) || aws.ToString(e.ServiceArn) != aws.ToString(web.Arn) {
+		t.Fatalf("ServiceAlreadyExists = %+v", e)
+	}
 	api := try(cm.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("api"), NamespaceId: aws.String(local),
 		DnsConfig:               &types.DnsConfig{DnsRecords: []types.DnsRecord{{Type: types.RecordTypeSrv, TTL: aws.Int64(10)}}},
 		HealthCheckCustomConfig: &types.HealthCheckCustomConfig{}})).must(t).Service

@@ -766,7 +766,7 @@ func (s *Server) apiError(req *request, err error, internalCode string) *awsprot
 func (s *Server) writeJSONError(w http.ResponseWriter, req *request, svc jsonService, err error) int {
 	ae := s.apiError(req, err, "ServerException")
 	typ := svc.errorType(w, ae)
-	svc.codec.WriteError(w, req.id, &awsproto.Error{Code: typ, Message: ae.Message, Status: ae.Status, Sender: ae.Sender})
+	svc.codec.WriteError(w, req.id, &awsproto.Error{Code: typ, Message: ae.Message, Status: ae.Status, Sender: ae.Sender, Fields: ae.Fields})
 	return ae.Status
 }
 

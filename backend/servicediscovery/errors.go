@@ -30,12 +30,20 @@ func errOperationNotFound(id string) error {
 	return awsproto.Modeled(&types.OperationNotFound{}, "Operation not found: %s", id)
 }
 
-func errNamespaceExists(name string) error {
-	return awsproto.Modeled(&types.NamespaceAlreadyExists{}, "Namespace with name %s already exists", name)
+// errNamespaceExists names the namespace that has the name, and the
+// CreatorRequestId that created it, as the exception's shape does
+// (https://docs.aws.amazon.com/cloud-map/latest/api/API_CreateHttpNamespace.html).
+func errNamespaceExists(n namespace) error {
+	return awsproto.Modeled(&types.NamespaceAlreadyExists{}, "Namespace with name %s already exists", n.Name).
+		With("NamespaceId", n.ID).With("CreatorRequestId", n.CreatorRequestID)
 }
 
-func errServiceExists(name string) error {
-	return awsproto.Modeled(&types.ServiceAlreadyExists{}, "Service with name %s already exists", name)
+// errServiceExists names the service that has the name, as the
+// exception's shape does
+// (https://docs.aws.amazon.com/cloud-map/latest/api/API_CreateService.html).
+func errServiceExists(v service) error {
+	return awsproto.Modeled(&types.ServiceAlreadyExists{}, "Service with name %s already exists", v.Name).
+		With("ServiceId", v.ID).With("ServiceArn", v.ARN).With("CreatorRequestId", v.CreatorRequestID)
 }
 
 func errInUse(format string, args ...any) error {
@@ -46,8 +54,8 @@ func errResourceNotFound(arn string) error {
 	return awsproto.Modeled(&types.ResourceNotFoundException{}, "Resource not found: %s", arn)
 }
 
-func errTooManyTags() error {
-	return awsproto.Modeled(&types.TooManyTagsException{}, "A resource can have at most %d tags.", maxTags)
+func errTooManyTags(resource string) error {
+	return awsproto.Modeled(&types.TooManyTagsException{}, "A resource can have at most %d tags.", maxTags).With("ResourceName", resource)
 }
 
 func errCustomHealthNotFound(id string) error {

@@ -85,7 +85,7 @@ type newNamespace struct {
 // "CreatorRequestId ... allows failed CreatePrivateDnsNamespace requests
 // to be retried without the risk of running the operation twice").
 func (b *Backend) createNamespace(ctx context.Context, req newNamespace) (string, error) {
-	if err := validTags(req.tags); err != nil {
+	if err := validTags(req.name, req.tags); err != nil {
 		return "", err
 	}
 	if req.typ == types.NamespaceTypeDnsPrivate && b.vpcs != nil {
@@ -109,7 +109,7 @@ func (b *Backend) createNamespace(ctx context.Context, req newNamespace) (string
 				return nil
 			}
 			if strings.EqualFold(o.Name, req.name) && o.Type == req.typ && (req.typ != types.NamespaceTypeDnsPrivate || o.Vpc == req.vpc) {
-				return errNamespaceExists(req.name)
+				return errNamespaceExists(o)
 			}
 		}
 		if slices.ContainsFunc(all, func(o namespace) bool { return o.HTTPName == httpName }) {

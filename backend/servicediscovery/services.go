@@ -121,7 +121,7 @@ func (b *Backend) CreateService(ctx context.Context, in *sd.CreateServiceInput) 
 	if err := validServiceName("name", aws.ToString(in.Name)); err != nil {
 		return nil, err
 	}
-	if err := validTags(in.Tags); err != nil {
+	if err := validTags(aws.ToString(in.Name), in.Tags); err != nil {
 		return nil, err
 	}
 	nsID := aws.ToString(in.NamespaceId)
@@ -177,7 +177,7 @@ func (b *Backend) CreateService(ctx context.Context, in *sd.CreateServiceInput) 
 				return nil
 			}
 			if o.Name == v.Name || (n.dns() && strings.EqualFold(o.Name, v.Name)) {
-				return errServiceExists(v.Name)
+				return errServiceExists(o)
 			}
 		}
 		v.ID = b.id("srv-")

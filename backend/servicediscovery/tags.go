@@ -20,9 +20,9 @@ const maxTags = 50
 
 // validTags checks a request's tags: at most maxTags, keys of 1 to 128
 // characters and values of at most 256 (the model checks those too).
-func validTags(tags []types.Tag) error {
+func validTags(resource string, tags []types.Tag) error {
 	if len(tags) > maxTags {
-		return errTooManyTags()
+		return errTooManyTags(resource)
 	}
 	for _, t := range tags {
 		if k := aws.ToString(t.Key); k == "" || len(k) > 128 || len(aws.ToString(t.Value)) > 256 {
@@ -71,7 +71,7 @@ func (b *Backend) tagged(ctx context.Context, resource string, write bool, fn fu
 // of keys it has.
 // https://docs.aws.amazon.com/cloud-map/latest/api/API_TagResource.html
 func (b *Backend) TagResource(ctx context.Context, in *sd.TagResourceInput) (*sd.TagResourceOutput, error) {
-	if err := validTags(in.Tags); err != nil {
+	if err := validTags(aws.ToString(in.ResourceARN), in.Tags); err != nil {
 		return nil, err
 	}
 	err := b.tagged(ctx, aws.ToString(in.ResourceARN), true, func(tags []types.Tag) ([]types.Tag, error) {
@@ -84,7 +84,7 @@ func (b *Backend) TagResource(ctx context.Context, in *sd.TagResourceInput) (*sd
 			}
 		}
 		if len(tags) > maxTags {
-			return nil, errTooManyTags()
+			return nil, errTooManyTags(aws.ToString(in.ResourceARN))
 		}
 		return tags, nil
 	})
