@@ -3,6 +3,7 @@ package servicediscovery
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -373,5 +374,42 @@ func TestHTTPNames(t *testing.T) {
 	}
 	if _, err := b.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String("shop")}); code(err) != "NamespaceAlreadyExists" {
 		t.Fatalf("a second HTTP namespace shop: %v", err)
+	}
+}
+
+// TestOperationFilter: NAMESPACE_ID and SERVICE_ID take EQ with one value,
+// STATUS and TYPE EQ or IN, UPDATE_DATE BETWEEN a start and an end in Unix
+// time; EQ is the default
+// (https://docs.aws.amazon.com/cloud-map/latest/api/API_OperationFilter.html).
+func TestOperationFilter(t *testing.T) {
+	at := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
+	op := operation{Type: types.OperationTypeRegisterInstance, Status: types.OperationStatusSuccess, Updated: at,
+		Targets: map[string]string{"SERVICE": "srv-1", "INSTANCE": "i-1"}}
+	unix := func(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
+	for _, c := range []struct {
+		f    types.OperationFilter
+		want bool
+		code string
+	}{
+		{types.OperationFilter{Name: types.OperationFilterNameServiceId, Values: []string{"srv-1"}}, true, ""},
+		{types.OperationFilter{Name: types.OperationFilterNameNamespaceId, Values: []string{"ns-1"}}, false, ""},
+		{types.OperationFilter{Name: types.OperationFilterNameStatus, Condition: types.FilterConditionIn, Values: []string{"FAIL", "SUCCESS"}}, true, ""},
+		{types.OperationFilter{Name: types.OperationFilterNameType, Values: []string{"DEREGISTER_INSTANCE"}}, false, ""},
+		{types.OperationFilter{Name: types.OperationFilterNameUpdateDate, Condition: types.FilterConditionBetween,
+			Values: []string{unix(at.Add(-time.Hour)), unix(at.Add(time.Hour))}}, true, ""},
+		{types.OperationFilter{Name: types.OperationFilterNameUpdateDate, Condition: types.FilterConditionBetween,
+			Values: []string{unix(at.Add(time.Hour)), unix(at.Add(2 * time.Hour))}}, false, ""},
+		{types.OperationFilter{Name: types.OperationFilterNameServiceId, Condition: types.FilterConditionIn, Values: []string{"srv-1"}}, false, "InvalidInput"},
+		{types.OperationFilter{Name: types.OperationFilterNameUpdateDate, Values: []string{"1"}}, false, "InvalidInput"},
+		{types.OperationFilter{Name: types.OperationFilterNameStatus, Values: []string{"A", "B"}}, false, "InvalidInput"},
+	} {
+		match, err := operationFilter(c.f)
+		if code(err) != c.code {
+			t.Errorf("operationFilter(%+v) = %v, want %q", c.f, err, c.code)
+			continue
+		}
+		if err == nil && match(op) != c.want {
+			t.Errorf("operationFilter(%+v) matches = %v, want %v", c.f, !c.want, c.want)
+		}
 	}
 }
