@@ -21,6 +21,22 @@ type Error struct {
 	Message string
 	Status  int
 	Sender  bool
+	// Fields are the members an exception's shape has beside its message
+	// (Cloud Map's NamespaceAlreadyExists carries the NamespaceId), by
+	// their wire names; the JSON protocols write them beside __type.
+	Fields map[string]string
+}
+
+// With returns e with the member name set to value (nothing for "").
+func (e *Error) With(name, value string) *Error {
+	if value == "" {
+		return e
+	}
+	if e.Fields == nil {
+		e.Fields = map[string]string{}
+	}
+	e.Fields[name] = value
+	return e
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

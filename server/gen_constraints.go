@@ -34,7 +34,7 @@ import (
 var services = map[string]string{
 	"ecs": "ecs", "elasticloadbalancing": "elbv2", "autoscaling": "autoscaling", "logs": "logs", "ssm": "ssm",
 	"secretsmanager": "secretsmanager", "ecr": "ecr", "acm": "acm", "iam": "iam", "sts": "sts",
-	"application-autoscaling": "application-autoscaling",
+	"application-autoscaling": "application-autoscaling", "servicediscovery": "servicediscovery",
 	"monitoring": "cloudwatch",
 }
 
@@ -43,7 +43,7 @@ var services = map[string]string{
 var sdkPackages = map[string]string{
 	"ecs": "ecs", "elasticloadbalancing": "elasticloadbalancingv2", "autoscaling": "autoscaling", "logs": "cloudwatchlogs",
 	"ssm": "ssm", "secretsmanager": "secretsmanager", "ecr": "ecr", "acm": "acm", "iam": "iam", "sts": "sts", "monitoring": "cloudwatch",
-	"application-autoscaling": "applicationautoscaling",
+	"application-autoscaling": "applicationautoscaling", "servicediscovery": "servicediscovery",
 }
 
 type shape struct {

@@ -32,6 +32,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/rs/zerolog"
@@ -53,6 +54,7 @@ import (
 	iambackend "berth/backend/iam"
 	logsbackend "berth/backend/logs"
 	smbackend "berth/backend/secretsmanager"
+	sdbackend "berth/backend/servicediscovery"
 	ssmbackend "berth/backend/ssm"
 	stsbackend "berth/backend/sts"
 )
@@ -101,6 +103,8 @@ type Backends struct {
 	// SSM is Systems Manager Parameter Store.
 	SSM            *ssmbackend.Backend
 	SecretsManager *smbackend.Backend
+	// ServiceDiscovery is AWS Cloud Map.
+	ServiceDiscovery *sdbackend.Backend
 	// STS also vouches for the temporary credentials it issued.
 	STS *stsbackend.Backend
 	// CA is the PEM of berth's certificate authority, served at
@@ -178,7 +182,13 @@ func New(cfg Config, b Backends, ids backend.IDs, log zerolog.Logger) *Server {
 			"AmazonSSM":                            {"ssm", json11.Codec{KeepCase: true}, newTable(&ssm.Client{}, b.SSM, validator{except(coralFault("ValidationException"), "type"), modelConstraints["ssm"]}), nil},
 			"secretsmanager":                       {"secretsmanager", json11.Codec{KeepCase: true}, newTable(&secretsmanager.Client{}, b.SecretsManager, validator{coralFault("ValidationException"), modelConstraints["secretsmanager"]}), nil},
 			"GraniteServiceVersion20100801":        cloudWatchJSON,
-			"AnyScaleFrontendService":              {"application-autoscaling", json11.Codec{KeepCase: true}, newTable(&applicationautoscaling.Client{}, b.AppAutoScaling, validator{coralFault("ValidationException"), modelConstraints["application-autoscaling"]}), nil},
+			// Cloud Map refuses input failing the model's constraints with
+			// InvalidInput in the common validation's words ("1 validation
+			// error detected: Value null at 'id' failed to satisfy
+			// constraint: Member must not be null ... Error Code:
+			// InvalidInput", https://github.com/aws/aws-sdk-java/issues/1973).
+			"Route53AutoNaming_v20170314": {"servicediscovery", json11.Codec{KeepCase: true}, newTable(&servicediscovery.Client{}, b.ServiceDiscovery, validator{coralFault("InvalidInput"), modelConstraints["servicediscovery"]}), nil},
+			"AnyScaleFrontendService":     {"application-autoscaling", json11.Codec{KeepCase: true}, newTable(&applicationautoscaling.Client{}, b.AppAutoScaling, validator{coralFault("ValidationException"), modelConstraints["application-autoscaling"]}), nil},
 		},
 		cbor: map[string]jsonService{
 			"GraniteServiceVersion20100801": cloudWatchJSON,
@@ -759,7 +769,7 @@ func (s *Server) apiError(req *request, err error, internalCode string) *awsprot
 func (s *Server) writeJSONError(w http.ResponseWriter, req *request, svc jsonService, err error) int {
 	ae := s.apiError(req, err, "ServerException")
 	typ := svc.errorType(w, ae)
-	svc.codec.WriteError(w, req.id, &awsproto.Error{Code: typ, Message: ae.Message, Status: ae.Status, Sender: ae.Sender})
+	svc.codec.WriteError(w, req.id, &awsproto.Error{Code: typ, Message: ae.Message, Status: ae.Status, Sender: ae.Sender, Fields: ae.Fields})
 	return ae.Status
 }
 

@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"reflect"
@@ -246,6 +247,12 @@ func (c Codec) WriteError(w http.ResponseWriter, requestID string, err *awsproto
 	writeString(&buf, err.Code)
 	buf.WriteString(`,"message":`)
 	writeString(&buf, err.Message)
+	for _, k := range slices.Sorted(maps.Keys(err.Fields)) {
+		buf.WriteByte(',')
+		writeString(&buf, k)
+		buf.WriteByte(':')
+		writeString(&buf, err.Fields[k])
+	}
 	buf.WriteByte('}')
 	h := w.Header()
 	h.Set("Content-Type", ContentType)

@@ -7,6 +7,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"math"
 	"math/big"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -263,5 +264,18 @@ func TestEncodeNonFinite(t *testing.T) {
 	Codec{KeepCase: true, JSON10: true}.Encode(&buf, &cwtypes.MetricDataResult{Values: []float64{math.Inf(1), math.Inf(-1), math.NaN(), 1.5}})
 	if got, want := buf.String(), `{"Values":["Infinity","-Infinity","NaN",1.5]}`; got != want {
 		t.Errorf("encoded %s, want %s", got, want)
+	}
+}
+
+// TestWriteErrorFields: an exception's members beside its message go in
+// the body beside __type, by their wire names, as the SDKs' error
+// deserializers read them (Cloud Map's NamespaceAlreadyExists:
+// "NamespaceId", https://docs.aws.amazon.com/cloud-map/latest/api/API_CreateHttpNamespace.html).
+func TestWriteErrorFields(t *testing.T) {
+	w := httptest.NewRecorder()
+	e := awsproto.ClientError("NamespaceAlreadyExists", "exists").With("NamespaceId", "ns-1").With("CreatorRequestId", "")
+	Codec{KeepCase: true}.WriteError(w, "req", e)
+	if got, want := w.Body.String(), `{"__type":"NamespaceAlreadyExists","message":"exists","NamespaceId":"ns-1"}`; got != want {
+		t.Fatalf("WriteError = %s, want %s", got, want)
 	}
 }

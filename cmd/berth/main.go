@@ -61,6 +61,7 @@ import (
 	"berth/backend/pki"
 	"berth/backend/runtime"
 	"berth/backend/secretsmanager"
+	"berth/backend/servicediscovery"
 	"berth/backend/ssm"
 	"berth/backend/sts"
 	"berth/lb"
@@ -452,6 +453,7 @@ func run(args []string) error {
 		ECR: ecrBackend,
 		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), EC2: ec2Backend, AutoScaling: asBackend, AppAutoScaling: aasBackend, IAM: iamBackend, Logs: logsBackend, CloudWatch: cwBackend, STS: stsBackend, CA: ca.PEM(), Reset: reset,
 		SSM: ssmBackend, SecretsManager: smBackend,
+		ServiceDiscovery: servicediscovery.New(store, env, ec2Backend),
 	}, env.IDs, log)
 	var lbNetwork netip.Prefix
 	if c.lbNetwork != "none" {
