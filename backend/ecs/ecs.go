@@ -62,6 +62,11 @@ type Backend struct {
 	// pulled from berth's registry. Set it before serving.
 	Images Registry
 
+	// Discovery, when set, is AWS Cloud Map: the tasks of services with
+	// service registries register there while they run. Set it before
+	// serving.
+	Discovery ServiceDiscovery
+
 	// Parameters and Secrets, when set, are SSM Parameter Store and
 	// Secrets Manager: where the agent reads containers' secrets and
 	// registry credentials at task start. Set them before serving.

@@ -41,6 +41,10 @@ type taskTargets struct {
 	TaskArn       string
 	LoadBalancers []types.LoadBalancer
 	Registered    []registeredTarget
+	// Registries are the task's service registries and, once it runs,
+	// Discovered its instances in their Cloud Map services.
+	Registries []types.ServiceRegistry
+	Discovered []discoveredInstance
 }
 
 // registeredTarget is one target registered for a task.
@@ -217,6 +221,9 @@ func (r *runner) register(ctx context.Context) error {
 // deregister deregisters a stopping task's targets and waits until the
 // load balancers have drained them (deregistration_delay.timeout_seconds).
 func (r *runner) deregister(ctx context.Context) error {
+	if err := r.undiscover(ctx); err != nil {
+		return err
+	}
 	lbs := r.a.b.LoadBalancers
 	if lbs == nil {
 		return nil

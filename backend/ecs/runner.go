@@ -693,13 +693,20 @@ func (r *runner) inspectAll(ctx context.Context) (map[string]container.InspectRe
 // follows it until it should stop: an essential container exited or
 // vanished, or the task was asked to stop.
 func (r *runner) monitor(ctx context.Context) error {
-	registered := false
+	registered, discovered := false, false
 	for {
 		if !registered {
 			if err := r.register(ctx); err != nil {
 				r.log.Warn().Err(err).Msg("registering the task's targets")
 			} else {
 				registered = true
+			}
+		}
+		if !discovered {
+			if err := r.discover(ctx); err != nil {
+				r.log.Warn().Err(err).Msg("registering the task in Cloud Map")
+			} else {
+				discovered = true
 			}
 		}
 		select {

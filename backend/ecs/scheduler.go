@@ -241,13 +241,15 @@ type taskOrigin struct {
 	capacityProviders                   []types.CapacityProviderStrategyItem
 	network                             *types.NetworkConfiguration
 	loadBalancers                       []types.LoadBalancer
+	registries                          []types.ServiceRegistry
 }
 
 // primaryOrigin is the service's PRIMARY deployment as a task origin.
 func primaryOrigin(svc *types.Service) taskOrigin {
 	d := svc.Deployments[0]
 	return taskOrigin{id: d.Id, taskDefinition: d.TaskDefinition, platformVersion: d.PlatformVersion, launchType: d.LaunchType,
-		capacityProviders: d.CapacityProviderStrategy, network: d.NetworkConfiguration, loadBalancers: svc.LoadBalancers}
+		capacityProviders: d.CapacityProviderStrategy, network: d.NetworkConfiguration, loadBalancers: svc.LoadBalancers,
+		registries: svc.ServiceRegistries}
 }
 
 // startServiceTasks stores n new tasks of the service from origin.
@@ -307,8 +309,8 @@ func (a *Agent) startServiceTasks(tx *sqlite.Tx, s scope, svc *types.Service, d 
 		if err := putTask(tx, s.Scope, t); err != nil {
 			return nil, err
 		}
-		if len(d.loadBalancers) > 0 {
-			tt := taskTargets{TaskArn: *t.TaskArn, LoadBalancers: d.loadBalancers}
+		if len(d.loadBalancers) > 0 || len(d.registries) > 0 {
+			tt := taskTargets{TaskArn: *t.TaskArn, LoadBalancers: d.loadBalancers, Registries: d.registries}
 			if err := tx.Put(s.Row(kindTaskTargets, *t.TaskArn, *svc.ServiceArn, ""), tt); err != nil {
 				return nil, err
 			}

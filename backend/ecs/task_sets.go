@@ -410,7 +410,8 @@ func (a *Agent) scheduleTaskSets(ctx context.Context, s scope, arn string, tasks
 // taskSetOrigin is a task set as a task origin.
 func taskSetOrigin(ts types.TaskSet) taskOrigin {
 	return taskOrigin{id: ts.Id, taskDefinition: ts.TaskDefinition, platformVersion: ts.PlatformVersion, launchType: ts.LaunchType,
-		capacityProviders: ts.CapacityProviderStrategy, network: ts.NetworkConfiguration, loadBalancers: ts.LoadBalancers}
+		capacityProviders: ts.CapacityProviderStrategy, network: ts.NetworkConfiguration, loadBalancers: ts.LoadBalancers,
+		registries: ts.ServiceRegistries}
 }
 
 // cmpBool orders false before true.

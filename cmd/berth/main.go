@@ -423,7 +423,9 @@ func run(args []string) error {
 	}
 	ecsBackend.LoadBalancers, ecsBackend.Logs, ecsBackend.Roles, ecsBackend.Network = elbBackend, logsBackend, iamBackend, ec2Backend
 	ecsBackend.AutoScaling, ecsBackend.Parameters, ecsBackend.Secrets = asBackend, ssmBackend, smBackend
+	sdBackend := servicediscovery.New(store, env, ec2Backend)
 	ecsBackend.Alarms, ecsBackend.AlarmMinute = cwBackend, c.cloudwatchMinute
+	ecsBackend.Discovery = sdBackend
 	var agents []*ecs.Agent
 	reset := func(ctx context.Context) error {
 		if err := store.Wipe(ctx, backend.KindInstance, pki.Kind); err != nil {
@@ -453,7 +455,7 @@ func run(args []string) error {
 		ECR: ecrBackend,
 		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), EC2: ec2Backend, AutoScaling: asBackend, AppAutoScaling: aasBackend, IAM: iamBackend, Logs: logsBackend, CloudWatch: cwBackend, STS: stsBackend, CA: ca.PEM(), Reset: reset,
 		SSM: ssmBackend, SecretsManager: smBackend,
-		ServiceDiscovery: servicediscovery.New(store, env, ec2Backend),
+		ServiceDiscovery: sdBackend,
 	}, env.IDs, log)
 	var lbNetwork netip.Prefix
 	if c.lbNetwork != "none" {

@@ -1,0 +1,170 @@
+package ecs
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+
+	"berth/backend"
+	"berth/sqlite"
+)
+
+// ServiceDiscovery is AWS Cloud Map, where the tasks of services with
+// serviceRegistries register as instances: its API.
+type ServiceDiscovery interface {
+	RegisterInstance(context.Context, *servicediscovery.RegisterInstanceInput) (*servicediscovery.RegisterInstanceOutput, error)
+	DeregisterInstance(context.Context, *servicediscovery.DeregisterInstanceInput) (*servicediscovery.DeregisterInstanceOutput, error)
+}
+
+// discoveredInstance is a task's instance in one Cloud Map service.
+type discoveredInstance struct {
+	ServiceID, InstanceID string
+}
+
+// cloudMapServiceID is the id of a Cloud Map service ARN
+// (arn:aws:servicediscovery:<region>:<account>:service/srv-...).
+func cloudMapServiceID(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
+
+// instanceAttributes are the Cloud Map attributes of running task t in
+// registry sr, as ECS registers them: the task's address (its ENI's in
+// awsvpc mode, else its host's) and, when the registry names a port or
+// a container port, the port (the host port in bridge and host mode).
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-discovery.html
+func (b *Backend) instanceAttributes(tx *sqlite.Tx, s scope, t types.Task, sr types.ServiceRegistry) (map[string]string, error) {
+	attrs := map[string]string{
+		"ECS_CLUSTER_NAME":           resourceName(aws.ToString(t.ClusterArn), "cluster"),
+		"ECS_SERVICE_NAME":           strings.TrimPrefix(aws.ToString(t.Group), "service:"),
+		"ECS_TASK_DEFINITION_FAMILY": familyOf(aws.ToString(t.TaskDefinitionArn)),
+		"REGION":                     s.Region,
+		"AVAILABILITY_ZONE":          aws.ToString(t.AvailabilityZone),
+		"AWS_INIT_HEALTH_STATUS":     "HEALTHY",
+	}
+	port := aws.ToInt32(sr.Port)
+	for _, c := range t.Containers {
+		if len(c.NetworkInterfaces) > 0 && attrs["AWS_INSTANCE_IPV4"] == "" {
+			attrs["AWS_INSTANCE_IPV4"] = aws.ToString(c.NetworkInterfaces[0].PrivateIpv4Address)
+		}
+		if aws.ToString(c.Name) != aws.ToString(sr.ContainerName) || sr.ContainerPort == nil {
+			continue
+		}
+		port = aws.ToInt32(sr.ContainerPort)
+		for _, nb := range c.NetworkBindings {
+			if aws.ToInt32(nb.ContainerPort) == aws.ToInt32(sr.ContainerPort) {
+				port = aws.ToInt32(nb.HostPort)
+			}
+		}
+	}
+	if attrs["AWS_INSTANCE_IPV4"] == "" {
+		if arn := aws.ToString(t.ContainerInstanceArn); arn != "" {
+			var ci types.ContainerInstance
+			if err := tx.Get(s.Key(kindContainerInstance, arn), &ci); err != nil {
+				return nil, err
+			}
+			attrs["EC2_INSTANCE_ID"] = aws.ToString(ci.Ec2InstanceId)
+			attrs["AWS_INSTANCE_IPV4"] = b.InstanceAddress(aws.ToString(ci.Ec2InstanceId))
+		}
+	}
+	if attrs["AWS_INSTANCE_IPV4"] == "" {
+		return nil, fmt.Errorf("the task has no address to register in %s", aws.ToString(sr.RegistryArn))
+	}
+	if port != 0 {
+		attrs["AWS_INSTANCE_PORT"] = strconv.Itoa(int(port))
+	}
+	return attrs, nil
+}
+
+// familyOf is the family of a task definition ARN.
+func familyOf(arn string) string {
+	name := resourceName(arn, "task-definition")
+	family, _, _ := strings.Cut(name, ":")
+	return family
+}
+
+// discover registers a RUNNING service task in the Cloud Map services of
+// its service registries, once: the task's id is its instance id there.
+func (r *runner) discover(ctx context.Context) error {
+	sd := r.a.b.Discovery
+	if sd == nil {
+		return nil
+	}
+	s := scope{r.ref.Scope}
+	var tt taskTargets
+	var attrs []map[string]string
+	err := r.a.b.store.View(ctx, func(tx *sqlite.Tx) error {
+		if err := tx.Get(s.Key(kindTaskTargets, r.ref.arn), &tt); err != nil {
+			return notFound(err, func() error { return nil })
+		}
+		if len(tt.Registries) == 0 || len(tt.Discovered) > 0 {
+			return nil
+		}
+		var t types.Task
+		if err := tx.Get(r.ref.key(), &t); err != nil {
+			return err
+		}
+		for _, sr := range tt.Registries {
+			a, err := r.a.b.instanceAttributes(tx, s, t, sr)
+			if err != nil {
+				return err
+			}
+			attrs = append(attrs, a)
+		}
+		return nil
+	})
+	if err != nil || len(attrs) == 0 {
+		return err
+	}
+	scoped := backend.WithScope(ctx, s.Scope)
+	id := taskID(r.ref.arn)
+	var discovered []discoveredInstance
+	for i, sr := range tt.Registries {
+		service := cloudMapServiceID(aws.ToString(sr.RegistryArn))
+		if _, err := sd.RegisterInstance(scoped, &servicediscovery.RegisterInstanceInput{
+			ServiceId: aws.String(service), InstanceId: aws.String(id), Attributes: attrs[i], CreatorRequestId: aws.String(r.ref.arn),
+		}); err != nil {
+			return fmt.Errorf("registering in Cloud Map service %s: %w", service, err)
+		}
+		discovered = append(discovered, discoveredInstance{ServiceID: service, InstanceID: id})
+	}
+	return r.a.b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		var now taskTargets
+		if err := tx.Get(s.Key(kindTaskTargets, r.ref.arn), &now); err != nil {
+			return notFound(err, func() error { return nil })
+		}
+		now.Discovered = discovered
+		return tx.Put(s.Row(kindTaskTargets, r.ref.arn, r.service, ""), now)
+	})
+}
+
+// undiscover deregisters a stopping task from the Cloud Map services it
+// registered in, before it drains.
+func (r *runner) undiscover(ctx context.Context) error {
+	sd := r.a.b.Discovery
+	if sd == nil {
+		return nil
+	}
+	s := scope{r.ref.Scope}
+	var tt taskTargets
+	if err := r.a.b.store.View(ctx, func(tx *sqlite.Tx) error {
+		return notFound(tx.Get(s.Key(kindTaskTargets, r.ref.arn), &tt), func() error { return nil })
+	}); err != nil || len(tt.Discovered) == 0 {
+		return err
+	}
+	scoped := backend.WithScope(ctx, s.Scope)
+	for _, d := range tt.Discovered {
+		// An instance or a service deleted meanwhile is gone already.
+		sd.DeregisterInstance(scoped, &servicediscovery.DeregisterInstanceInput{ServiceId: aws.String(d.ServiceID), InstanceId: aws.String(d.InstanceID)})
+	}
+	return r.a.b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		var now taskTargets
+		if err := tx.Get(s.Key(kindTaskTargets, r.ref.arn), &now); err != nil {
+			return notFound(err, func() error { return nil })
+		}
+		now.Discovered = nil
+		return tx.Put(s.Row(kindTaskTargets, r.ref.arn, r.service, ""), now)
+	})
+}
