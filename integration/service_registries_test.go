@@ -75,5 +75,7 @@ func TestServiceRegistries(t *testing.T) {
 	try(c.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("c"), Service: aws.String("backend"), DesiredCount: aws.Int32(1)})).must(t)
 	eventually(t, "the stopped task gone from Cloud Map", func() bool { return same(1) })
 	try(c.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("c"), Service: aws.String("backend"), DesiredCount: aws.Int32(0)})).must(t)
-	eventually(t, "no task left in Cloud Map", func() bool { return len(discovered()) == 0 && slices.Equal(serviceTasks(t, ctx, c, "c", "backend"), nil) })
+	eventually(t, "no task left in Cloud Map", func() bool {
+		return len(discovered()) == 0 && slices.Equal(serviceTasks(t, ctx, c, "c", "backend"), nil)
+	})
 }
