@@ -258,6 +258,10 @@ func (b *Backend) UpdateContainerInstancesState(ctx context.Context, in *ecsapi.
 			if err := tx.Put(s.Row(kindContainerInstance, *ci.ContainerInstanceArn, *c.ClusterArn, *ci.Ec2InstanceId), ci); err != nil {
 				return err
 			}
+			if err := b.remaining(tx, s, c, &ci); err != nil { // as DescribeContainerInstances shows it
+				return err
+			}
+			b.fleet.live(&ci)
 			out.ContainerInstances = append(out.ContainerInstances, ci)
 		}
 		return nil

@@ -123,9 +123,13 @@ func (h Host) attributes(region string) []types.Attribute {
 // what their agents last said of their engines.
 type fleet struct {
 	hosts []Host
-	mu    sync.Mutex
-	lost  map[string]bool // EC2 instance ids of hosts whose engine does not answer
-	sizes map[string]size // by host name: CPUs and memory, as their engines said
+	// dropped are the hosts an earlier run had that this one has not
+	// (its --engine left out): their instances stay, disconnected, and
+	// no agent touches their tasks until they join again.
+	dropped []Host
+	mu      sync.Mutex
+	lost    map[string]bool // EC2 instance ids of hosts whose engine does not answer
+	sizes   map[string]size // by host name: CPUs and memory, as their engines said
 }
 
 // size is a host's CPUs and memory in MiB.
@@ -166,7 +170,7 @@ func (f *fleet) setSize(h Host, cpus int, memoryMiB int64) {
 // host returns the host of a container instance ARN, if it is one.
 func (f *fleet) host(containerInstanceArn string) (Host, bool) {
 	id := containerInstanceArn[strings.LastIndex(containerInstanceArn, "/")+1:]
-	for _, h := range f.hosts {
+	for _, h := range slices.Concat(f.hosts, f.dropped) {
 		if h.containerInstanceID() == id {
 			return h, true
 		}
@@ -292,7 +296,43 @@ func (b *Backend) hostInstance(tx *sqlite.Tx, s scope, c types.Cluster, h Host) 
 
 // isHost reports whether EC2 instance id is one of the fleet's hosts.
 func (f *fleet) isHost(ec2InstanceID string) bool {
-	return slices.ContainsFunc(f.hosts, func(h Host) bool { return h.ec2InstanceID() == ec2InstanceID })
+	return slices.ContainsFunc(slices.Concat(f.hosts, f.dropped), func(h Host) bool { return h.ec2InstanceID() == ec2InstanceID })
+}
+
+// kindFleetHost records, by name, the hosts of the fleet ("" for the
+// local engine), so that a later run knows the ones it dropped.
+const kindFleetHost = "ecs/fleet-host"
+
+// JoinFleet records the fleet's hosts and learns those an earlier run
+// had that this one has not: their instances show their agents
+// disconnected and take no task, and their tasks are left as they are,
+// their containers too, until the host joins again. Call it before the
+// agents run.
+func (b *Backend) JoinFleet(ctx context.Context) error {
+	f := b.fleet
+	if len(f.hosts) == 0 {
+		return nil
+	}
+	return b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		known, err := sqlite.ScanAll[struct{}](tx, kindFleetHost, "")
+		if err != nil {
+			return err
+		}
+		for _, k := range known {
+			if slices.ContainsFunc(f.hosts, func(h Host) bool { return h.Name == k.Key.ID }) {
+				continue
+			}
+			h := Host{Instance: f.hosts[0].Instance, Name: k.Key.ID}
+			f.dropped = append(f.dropped, h)
+			f.lost[h.ec2InstanceID()] = true
+		}
+		for _, h := range f.hosts {
+			if err := tx.Put(sqlite.Row{Key: sqlite.Key{Kind: kindFleetHost, ID: h.Name}}, struct{}{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // resized registers host h's instances anew with the size its engine

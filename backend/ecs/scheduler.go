@@ -290,7 +290,7 @@ func (a *Agent) startServiceTasks(tx *sqlite.Tx, s scope, svc *types.Service, d 
 				// A daemon runs once on each container instance.
 				constraints = append(slices.Clip(constraints), types.PlacementConstraint{Type: types.PlacementConstraintTypeDistinctInstance})
 			}
-			arn, failure, err := a.b.place(tx, s, c, t, td, constraints, svc.PlacementStrategy)
+			arn, failure, err := a.b.place(tx, s, c, t, td, constraints, serviceStrategy(*svc))
 			if err != nil {
 				return nil, err
 			}
@@ -321,6 +321,18 @@ func (a *Agent) startServiceTasks(tx *sqlite.Tx, s scope, svc *types.Service, d 
 		arns = append(arns, *t.TaskArn)
 	}
 	return arns, nil
+}
+
+// serviceStrategy is how a service's tasks are placed: its placement
+// strategy, or by default spread over availability zones: "For tasks
+// running as part of an Amazon ECS service, the task placement strategy
+// is spread using the attribute:ecs.availability-zone."
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement-strategies.html
+func serviceStrategy(svc types.Service) []types.PlacementStrategy {
+	if len(svc.PlacementStrategy) > 0 || svc.SchedulingStrategy == types.SchedulingStrategyDaemon {
+		return svc.PlacementStrategy
+	}
+	return []types.PlacementStrategy{{Type: types.PlacementStrategyTypeSpread, Field: aws.String("attribute:ecs.availability-zone")}}
 }
 
 // settleDeployments writes the plan's counts into the service and its

@@ -85,8 +85,11 @@ func (e *engines) Set(value string) error {
 			return fmt.Errorf("%s: %w", spec, err)
 		}
 		for _, other := range *e {
-			if other.name == en.name {
+			switch {
+			case other.name == en.name:
 				return fmt.Errorf("two engines are named %s", en.name)
+			case other.url == en.url:
+				return fmt.Errorf("engines %s and %s are one engine, %s", other.name, en.name, en.url)
 			}
 		}
 		*e = append(*e, en)

@@ -368,6 +368,9 @@ func run(args []string) error {
 		log.Warn().Str("data_dir", c.dataDir).Msg("the local CA of this data directory, drawn by an older berth, may sign any name: if you trust it system-wide, untrust it and start berth with a new data directory")
 	}
 	ecsBackend := ecs.New(store, env, hosts...)
+	if err := ecsBackend.JoinFleet(ctx); err != nil {
+		return err
+	}
 	elbBackend := elbv2.New(store, env, ca)
 	logsBackend, ec2Backend := logs.New(store, env), ec2.New(store, env)
 	cwBackend := cloudwatch.New(store, env)
