@@ -416,7 +416,7 @@ func validExpression(expr *string) error {
 func (b *Backend) onlyHosts(tx *sqlite.Tx, s scope, c types.Cluster) bool {
 	instances, err := sqlite.ListAll[types.ContainerInstance](tx, s.Query(kindContainerInstance, *c.ClusterArn))
 	return err == nil && !slices.ContainsFunc(instances, func(ci types.ContainerInstance) bool {
-		return aws.ToString(ci.Status) != "INACTIVE" && !b.fleet.isHost(aws.ToString(ci.Ec2InstanceId))
+		return aws.ToString(ci.Status) != "INACTIVE" && !b.fleet.isHost(aws.ToString(ci.ContainerInstanceArn))
 	})
 }
 
@@ -424,7 +424,7 @@ func (b *Backend) onlyHosts(tx *sqlite.Tx, s scope, c types.Cluster) bool {
 func (b *Backend) deregisterHosts(tx *sqlite.Tx, s scope, c types.Cluster) error {
 	instances, err := sqlite.ListAll[types.ContainerInstance](tx, s.Query(kindContainerInstance, *c.ClusterArn))
 	for _, ci := range instances {
-		if !b.fleet.isHost(aws.ToString(ci.Ec2InstanceId)) {
+		if !b.fleet.isHost(aws.ToString(ci.ContainerInstanceArn)) {
 			continue
 		}
 		ci.Status, ci.AgentConnected = aws.String("INACTIVE"), false

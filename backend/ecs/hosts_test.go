@@ -1,0 +1,96 @@
+package ecs
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"berth/awsproto"
+	"berth/backend"
+	"berth/sqlite"
+)
+
+// fleetBackend is a backend with the local host and a fleet host "b",
+// and a cluster "c", which both joined.
+func fleetBackend(t *testing.T) (*Backend, context.Context, Host) {
+	t.Helper()
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "berth.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	env := backend.Env{Clock: func() time.Time { return now }, IDs: &backend.SequentialIDs{}}
+	remote := Host{Instance: "0123456789abcdef", Name: "b", Address: "10.0.0.2", Zone: "b", CPUs: 4, MemoryMiB: 8192}
+	b := New(store, env, Host{Instance: "0123456789abcdef", CPUs: 2, MemoryMiB: 2048}, remote)
+	ctx := backend.WithScope(context.Background(), backend.Scope{Account: "123456789012", Region: "us-east-1"})
+	if _, err := b.CreateCluster(ctx, &ecsapi.CreateClusterInput{ClusterName: aws.String("c")}); err != nil {
+		t.Fatal(err)
+	}
+	return b, ctx, remote
+}
+
+// TestUserInstanceWithAHostsEC2ID: an instance a client registers is the
+// client's even when its identity document names a host's EC2 instance
+// (DescribeInstances lists their ids): it keeps its cluster from being
+// deleted, as any active container instance does ("You must deregister
+// all container instances from this cluster before you may delete it",
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteCluster.html),
+// and berth does not deregister it with the hosts' own.
+func TestUserInstanceWithAHostsEC2ID(t *testing.T) {
+	b, ctx, remote := fleetBackend(t)
+	doc := `{"instanceId":"` + remote.ec2InstanceID() + `","availabilityZone":"us-east-1b"}`
+	reg, err := b.RegisterContainerInstance(ctx, &ecsapi.RegisterContainerInstanceInput{
+		Cluster: aws.String("c"), InstanceIdentityDocument: aws.String(doc),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.DeleteCluster(ctx, &ecsapi.DeleteClusterInput{Cluster: aws.String("c")})
+	if !awsproto.HasCode(err, &types.ClusterContainsContainerInstancesException{}) {
+		t.Fatalf("DeleteCluster with a client's instance active = %v, want ClusterContainsContainerInstancesException", err)
+	}
+	out, err := b.DescribeContainerInstances(ctx, &ecsapi.DescribeContainerInstancesInput{
+		Cluster: aws.String("c"), ContainerInstances: []string{*reg.ContainerInstance.ContainerInstanceArn},
+	})
+	if err != nil || len(out.ContainerInstances) != 1 || aws.ToString(out.ContainerInstances[0].Status) != "ACTIVE" {
+		t.Fatalf("the client's instance after DeleteCluster: %+v, %v", out, err)
+	}
+}
+
+// TestHostInstanceNotReregistered: a host's container instance is
+// registered by berth's own agent; a client's RegisterContainerInstance
+// naming it (which an ECS agent uses to register its own instance again)
+// is refused, and leaves its EC2 instance id and resources as they were.
+func TestHostInstanceNotReregistered(t *testing.T) {
+	b, ctx, remote := fleetBackend(t)
+	arn := "arn:aws:ecs:us-east-1:123456789012:container-instance/c/" + remote.containerInstanceID()
+	_, err := b.RegisterContainerInstance(ctx, &ecsapi.RegisterContainerInstanceInput{
+		Cluster: aws.String("c"), ContainerInstanceArn: aws.String(arn),
+		InstanceIdentityDocument: aws.String(`{"instanceId":"i-0aaaaaaaaaaaaaaaa"}`),
+		TotalResources:           []types.Resource{{Name: aws.String("CPU"), Type: aws.String("INTEGER"), IntegerValue: 1 << 20}},
+	})
+	if err == nil {
+		t.Errorf("a host's instance was registered again by a client")
+	}
+	out, err := b.DescribeContainerInstances(ctx, &ecsapi.DescribeContainerInstancesInput{
+		Cluster: aws.String("c"), ContainerInstances: []string{arn},
+	})
+	if err != nil || len(out.ContainerInstances) != 1 {
+		t.Fatalf("DescribeContainerInstances = %+v, %v", out, err)
+	}
+	ci := out.ContainerInstances[0]
+	if aws.ToString(ci.Ec2InstanceId) != remote.ec2InstanceID() {
+		t.Errorf("the host's instance is now EC2 instance %s", aws.ToString(ci.Ec2InstanceId))
+	}
+	for _, r := range ci.RegisteredResources {
+		if aws.ToString(r.Name) == "CPU" && r.IntegerValue != 4*1024 {
+			t.Errorf("the host's instance registers %d CPU units, want 4096 (its 4 CPUs)", r.IntegerValue)
+		}
+	}
+}
