@@ -263,6 +263,7 @@ func (b *Backend) UpdateContainerInstancesState(ctx context.Context, in *ecsapi.
 			if err := tx.Put(s.Row(kindContainerInstance, *ci.ContainerInstanceArn, *c.ClusterArn, *ci.Ec2InstanceId), ci); err != nil {
 				return err
 			}
+			b.fleet.live(&ci) // as described, not as stored
 			out.ContainerInstances = append(out.ContainerInstances, ci)
 		}
 		return nil

@@ -94,3 +94,53 @@ func TestHostInstanceNotReregistered(t *testing.T) {
 		}
 	}
 }
+
+// TestStartTaskOnALostHost: StartTask on an instance whose agent is
+// disconnected fails with AGENT, "The container instance that you
+// attempted to launch a task onto has an agent that's currently
+// disconnected."
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/api_failures_messages.html
+func TestStartTaskOnALostHost(t *testing.T) {
+	b, ctx, remote := fleetBackend(t)
+	if _, err := b.RegisterTaskDefinition(ctx, &ecsapi.RegisterTaskDefinitionInput{
+		Family:               aws.String("web"),
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("berth/testapp"), Memory: aws.Int32(128)}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b.fleet.setConnected(remote, false)
+	out, err := b.StartTask(ctx, &ecsapi.StartTaskInput{
+		Cluster: aws.String("c"), TaskDefinition: aws.String("web"), ContainerInstances: []string{remote.containerInstanceID()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Tasks) != 0 || len(out.Failures) != 1 || aws.ToString(out.Failures[0].Reason) != "AGENT" {
+		t.Fatalf("StartTask on a lost host = %d tasks, failures %v; want the failure AGENT", len(out.Tasks), reasons(out.Failures))
+	}
+}
+
+// TestDrainingALostHost: UpdateContainerInstancesState answers with the
+// instance as DescribeContainerInstances shows it, its agent disconnected
+// while its host is lost, and stores no such thing: once the host answers
+// again, its agent is connected.
+func TestDrainingALostHost(t *testing.T) {
+	b, ctx, remote := fleetBackend(t)
+	b.fleet.setConnected(remote, false)
+	out, err := b.UpdateContainerInstancesState(ctx, &ecsapi.UpdateContainerInstancesStateInput{
+		Cluster: aws.String("c"), ContainerInstances: []string{remote.containerInstanceID()}, Status: types.ContainerInstanceStatusDraining,
+	})
+	if err != nil || len(out.ContainerInstances) != 1 {
+		t.Fatalf("UpdateContainerInstancesState = %+v, %v", out, err)
+	}
+	if out.ContainerInstances[0].AgentConnected {
+		t.Errorf("a lost host's instance answered with its agent connected")
+	}
+	b.fleet.setConnected(remote, true)
+	d, err := b.DescribeContainerInstances(ctx, &ecsapi.DescribeContainerInstancesInput{
+		Cluster: aws.String("c"), ContainerInstances: []string{remote.containerInstanceID()},
+	})
+	if err != nil || len(d.ContainerInstances) != 1 || !d.ContainerInstances[0].AgentConnected {
+		t.Fatalf("once the host answers: %+v, %v; want its agent connected", d, err)
+	}
+}

@@ -296,6 +296,7 @@ func (b *Backend) fits(tx *sqlite.Tx, s scope, c types.Cluster, arn string, t ty
 	if err := tx.Get(s.Key(kindContainerInstance, arn), &ci); err != nil {
 		return "", err
 	}
+	b.fleet.live(&ci) // a lost host's agent is disconnected: AGENT
 	all, err := loads(tx, s, c)
 	if err != nil {
 		return "", err
