@@ -291,6 +291,9 @@ type gatewayServices struct {
 	credentials  ecs.RoleSessions
 	secret       []byte
 	log          zerolog.Logger
+	// registries are where the registry is served at each gateway: once
+	// per gateway, which the hosts on one network share.
+	registries map[string]string
 }
 
 // fleetAgent returns the agent of a host of the fleet. When the host has
@@ -299,7 +302,7 @@ type gatewayServices struct {
 // a port the system picks (metadata; the SDKs take task role credentials
 // from a full URI only on loopback, so code on the host gets none). The
 // returned function closes those listeners.
-func fleetAgent(b *ecs.Backend, j joined, g gatewayServices) (*ecs.Agent, func()) {
+func fleetAgent(b *ecs.Backend, j joined, g *gatewayServices) (*ecs.Agent, func()) {
 	log := g.log.With().Str("component", "agent").Str("engine", j.name).Logger()
 	agent := ecs.NewAgent(b, j.docker, j.host, g.secret, log)
 	agent.Credentials = g.credentials
@@ -319,8 +322,13 @@ func fleetAgent(b *ecs.Backend, j joined, g gatewayServices) (*ecs.Agent, func()
 		return ln.Addr().String(), true
 	}
 	if _, port, err := net.SplitHostPort(g.registryHost); err == nil && g.registry != nil {
-		if addr, ok := serve(net.JoinHostPort(j.gateway, port), g.registry); ok {
+		if g.registries == nil {
+			g.registries = map[string]string{}
+		}
+		if addr, ok := g.registries[j.gateway]; ok {
 			agent.Registry = addr
+		} else if addr, ok := serve(net.JoinHostPort(j.gateway, port), g.registry); ok {
+			agent.Registry, g.registries[j.gateway] = addr, addr
 		}
 	}
 	if addr, ok := serve(net.JoinHostPort(j.gateway, "0"), agent.Endpoint(g.api)); ok {

@@ -4,11 +4,17 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"berth/backend"
+	"berth/backend/ecs"
 	"berth/backend/pki"
 	"berth/sqlite"
 )
@@ -166,5 +172,38 @@ func TestEngineTLSFiles(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(other); len(entries) > 0 {
 		t.Errorf("files written through the link: %v", entries)
+	}
+}
+
+// TestGatewaySharedByHosts: hosts on one network reach this machine at
+// one gateway; each of them pulls ECR images from the registry served
+// there, which is served once.
+func TestGatewaySharedByHosts(t *testing.T) {
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "berth.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	env := backend.Env{Clock: time.Now, IDs: &backend.SequentialIDs{}}
+	hb := ecs.Host{Instance: "0123456789abcdef", Name: "b", Address: "10.213.1.2"}
+	hc := ecs.Host{Instance: "0123456789abcdef", Name: "c", Address: "10.213.1.3"}
+	b := ecs.New(store, env, ecs.Host{Instance: "0123456789abcdef", CPUs: 1}, hb, hc)
+	// A port free now, where the registry "listens locally".
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	registryHost := ln.Addr().String()
+	ln.Close()
+	g := gatewayServices{api: http.NotFoundHandler(), registry: http.NotFoundHandler(), registryHost: registryHost, log: zerolog.Nop()}
+	var registries []string
+	for _, h := range []ecs.Host{hb, hc} {
+		j := joined{engine: engine{name: h.Name, address: h.Address, gateway: "127.0.0.1"}, host: h}
+		agent, closeGateway := fleetAgent(b, j, &g)
+		t.Cleanup(closeGateway)
+		registries = append(registries, agent.Registry)
+	}
+	if registries[0] == "" || registries[0] != registries[1] {
+		t.Errorf("the hosts pull ECR images from %q", registries)
 	}
 }
