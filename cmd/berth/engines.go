@@ -94,6 +94,11 @@ func (e *engines) Set(value string) error {
 			if sameAddress(other.address, en.address) {
 				return fmt.Errorf("engines %s and %s are both at %s", other.name, en.name, en.address)
 			}
+			// A gateway is this machine's address, whose engine is the
+			// local host.
+			if other.gateway != "" && sameAddress(other.gateway, en.address) || en.gateway != "" && sameAddress(en.gateway, other.address) {
+				return fmt.Errorf("engines %s and %s: an engine at a gateway, this machine's address, is the local engine", other.name, en.name)
+			}
 		}
 		*e = append(*e, en)
 	}
@@ -122,6 +127,9 @@ func (en *engine) check() error {
 	}
 	if len(en.zone) > 1 || en.zone != "" && (en.zone[0] < 'a' || en.zone[0] > 'z') {
 		return errors.New("zone: one lower-case letter, the availability zone's in every region")
+	}
+	if en.gateway != "" && sameAddress(en.gateway, en.address) {
+		return errors.New("gateway: this machine's address, not the host's own")
 	}
 	if en.gateway != "" {
 		// Never every interface (0.0.0.0): the task endpoint served there

@@ -50,6 +50,11 @@ func TestEngineSpecs(t *testing.T) {
 		// ambiguous, and one engine would run two hosts' tasks.
 		"name=a,url=tcp://10.213.1.2:2376;name=b,url=tcp://10.213.1.2:2377",
 		"name=a,url=tcp://10.213.1.2:2376;name=b,url=tcp://10.213.001.2:2376",
+		// A gateway is this machine's address: an engine there is the
+		// local one.
+		"name=a,url=tcp://10.213.1.2:2376,gateway=10.213.1.1;name=b,url=tcp://10.213.1.1:2376",
+		"name=a,url=tcp://10.213.1.1:2376;name=b,url=tcp://10.213.2.2:2376,gateway=10.213.1.1",
+		"name=a,url=tcp://10.213.1.2:2376,gateway=10.213.1.2",
 	} {
 		var list engines
 		if err := list.Set(spec); err == nil {
