@@ -9,9 +9,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ecsapi "github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/rs/zerolog"
 
 	"berth/awsproto"
 	"berth/backend"
+	"berth/backend/runtime"
 	"berth/sqlite"
 )
 
@@ -142,5 +144,54 @@ func TestDrainingALostHost(t *testing.T) {
 	})
 	if err != nil || len(d.ContainerInstances) != 1 || !d.ContainerInstances[0].AgentConnected {
 		t.Fatalf("once the host answers: %+v, %v; want its agent connected", d, err)
+	}
+}
+
+// resizableEngine is an engine that answers with the CPUs it is given.
+type resizableEngine struct {
+	failingStops
+	cpus int
+}
+
+func (e *resizableEngine) Host(context.Context) (runtime.Host, error) {
+	return runtime.Host{CPUs: e.cpus, MemoryBytes: 8 << 30}, nil
+}
+
+// TestHostResizedWhileLost: a host whose engine comes back after it was
+// lost may be another machine, or the same one resized; its instance is
+// registered with the size its engine says then, as an ECS agent
+// registers its instance's resources when it starts.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerInstance.html
+func TestHostResizedWhileLost(t *testing.T) {
+	b, ctx, _ := fleetBackend(t)
+	remote := Host{Instance: "0123456789abcdef", Name: "b", Address: "10.0.0.2", Zone: "b"}
+	b.fleet.hosts[1] = remote // not sized by berth's flags: by its engine
+	engine := &resizableEngine{cpus: 4}
+	a := NewAgent(b, engine, remote, []byte("test secret"), zerolog.Nop())
+	cpu := func() int32 {
+		t.Helper()
+		if err := a.ping(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		out, err := b.DescribeContainerInstances(ctx, &ecsapi.DescribeContainerInstancesInput{
+			Cluster: aws.String("c"), ContainerInstances: []string{remote.containerInstanceID()},
+		})
+		if err != nil || len(out.ContainerInstances) != 1 {
+			t.Fatalf("DescribeContainerInstances = %+v, %v", out, err)
+		}
+		for _, r := range out.ContainerInstances[0].RegisteredResources {
+			if aws.ToString(r.Name) == "CPU" {
+				return r.IntegerValue
+			}
+		}
+		return 0
+	}
+	if got := cpu(); got != 4*1024 {
+		t.Fatalf("registered %d CPU units, want 4096", got)
+	}
+	b.fleet.setConnected(remote, false)
+	engine.cpus = 8
+	if got := cpu(); got != 8*1024 {
+		t.Fatalf("after the host came back with 8 CPUs, registered %d CPU units, want 8192", got)
 	}
 }
