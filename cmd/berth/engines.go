@@ -125,6 +125,16 @@ func (en *engine) check() error {
 		// would refuse the certificate it gave the engine.
 		return fmt.Errorf("url: %s is not a private address or a name under %s", en.address, strings.Join(pki.PermittedDNSDomains, ", "))
 	}
+	if en.instanceType != "" {
+		if err := ecs.ValidHostAttribute("ecs.instance-type", en.instanceType); err != nil {
+			return fmt.Errorf("type: %w", err)
+		}
+	}
+	for name, value := range en.attributes {
+		if err := ecs.ValidHostAttribute(name, value); err != nil {
+			return fmt.Errorf("attribute:%s: %w", name, err)
+		}
+	}
 	if len(en.zone) > 1 || en.zone != "" && (en.zone[0] < 'a' || en.zone[0] > 'z') {
 		return errors.New("zone: one lower-case letter, the availability zone's in every region")
 	}

@@ -22,7 +22,7 @@ import (
 // TestEngineSpecs: --engine values that would join a host berth cannot
 // reach safely, or two names for one host, are refused when berth starts.
 func TestEngineSpecs(t *testing.T) {
-	ok := "name=a,url=tcp://10.213.1.2:2376,zone=b,gateway=10.213.1.1"
+	ok := "name=a,url=tcp://10.213.1.2:2376,zone=b,gateway=10.213.1.1,type=m5.large,attribute:stack=blue"
 	var list engines
 	if err := list.Set(ok); err != nil {
 		t.Fatalf("a valid engine: %v", err)
@@ -55,6 +55,14 @@ func TestEngineSpecs(t *testing.T) {
 		"name=a,url=tcp://10.213.1.2:2376,gateway=10.213.1.1;name=b,url=tcp://10.213.1.1:2376",
 		"name=a,url=tcp://10.213.1.1:2376;name=b,url=tcp://10.213.2.2:2376,gateway=10.213.1.1",
 		"name=a,url=tcp://10.213.1.2:2376,gateway=10.213.1.2",
+		// Attributes as PutAttributes takes them (API_Attribute): a
+		// name, and values of its characters.
+		"name=a,url=tcp://10.213.1.2:2376,attribute:=x",
+		"name=a,url=tcp://10.213.1.2:2376,attribute:a b=x",
+		"name=a,url=tcp://10.213.1.2:2376,attribute:stack=",
+		"name=a,url=tcp://10.213.1.2:2376,attribute:stack=blue!",
+		"name=a,url=tcp://10.213.1.2:2376,type=m5 large ,zone=b",
+		"name=a,url=tcp://10.213.1.2:2376,type=m5$large",
 	} {
 		var list engines
 		if err := list.Set(spec); err == nil {
