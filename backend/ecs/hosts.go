@@ -261,7 +261,10 @@ func (b *Backend) hostInstance(tx *sqlite.Tx, s scope, c types.Cluster, h Host) 
 		{Name: aws.String("PORTS_UDP"), Type: aws.String("STRINGSET"), StringSetValue: []string{}},
 	}
 	if err == nil {
-		if h.CPUs == 0 || slices.EqualFunc(ci.RegisteredResources[:2], resources[:2], func(a, b types.Resource) bool { return a.IntegerValue == b.IntegerValue }) {
+		same := len(ci.RegisteredResources) >= 2 && slices.EqualFunc(ci.RegisteredResources[:2], resources[:2], func(a, b types.Resource) bool {
+			return aws.ToString(a.Name) == aws.ToString(b.Name) && a.IntegerValue == b.IntegerValue
+		})
+		if h.CPUs == 0 || same {
 			return ci, nil
 		}
 		// The engine says another size than was registered (its machine

@@ -195,3 +195,32 @@ func TestHostResizedWhileLost(t *testing.T) {
 		t.Fatalf("after the host came back with 8 CPUs, registered %d CPU units, want 8192", got)
 	}
 }
+
+// TestHostInstanceWithoutResources: a host's instance stored without its
+// resources (as a client's RegisterContainerInstance of it left one,
+// before berth refused it) is registered anew with its engine's size;
+// placing a task on the cluster does not fail on it.
+func TestHostInstanceWithoutResources(t *testing.T) {
+	b, ctx, remote := fleetBackend(t)
+	s := scope{backend.Scope{Account: "123456789012", Region: "us-east-1"}}
+	arn := s.arn("container-instance/c/" + remote.containerInstanceID())
+	if err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		var ci types.ContainerInstance
+		if err := tx.Get(s.Key(kindContainerInstance, arn), &ci); err != nil {
+			return err
+		}
+		ci.RegisteredResources, ci.RemainingResources = []types.Resource{}, []types.Resource{}
+		return tx.Put(s.Row(kindContainerInstance, arn, s.arn("cluster/c"), *ci.Ec2InstanceId), ci)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.RegisterTaskDefinition(ctx, &ecsapi.RegisterTaskDefinitionInput{
+		Family:               aws.String("web"),
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("berth/testapp"), Memory: aws.Int32(128)}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.RunTask(ctx, &ecsapi.RunTaskInput{Cluster: aws.String("c"), TaskDefinition: aws.String("web")}); err != nil {
+		t.Fatalf("RunTask: %v", err)
+	}
+}
