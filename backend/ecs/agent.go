@@ -212,11 +212,14 @@ func (a *Agent) heartbeat(ctx context.Context) {
 }
 
 // ping checks that the engine answers within heartbeatTimeout and, for a
-// host of the fleet not yet sized, records the size its engine says.
+// host of the fleet not yet sized or coming back from lost (its machine
+// may have been resized or replaced meanwhile), records the size its
+// engine says.
 func (a *Agent) ping(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, heartbeatTimeout)
 	defer cancel()
-	if err := a.rt.Ping(ctx); err != nil || a.host.CPUs != 0 || a.b.fleet.sized(a.host).CPUs != 0 {
+	back := !a.b.fleet.connected(a.host.ec2InstanceID())
+	if err := a.rt.Ping(ctx); err != nil || a.host.CPUs != 0 || a.b.fleet.sized(a.host).CPUs != 0 && !back {
 		return err
 	}
 	h, err := a.rt.Host(ctx)

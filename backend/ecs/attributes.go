@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"slices"
 	"strings"
@@ -92,6 +93,15 @@ var (
 	attributeName  = regexp.MustCompile(`^[A-Za-z0-9_./\\-]{1,128}$`)
 	attributeValue = regexp.MustCompile(`^[A-Za-z0-9_./\\:@ -]{1,128}$`)
 )
+
+// ValidHostAttribute checks a fleet host's attribute (its --engine
+// type=, attribute:NAME=VALUE), as PutAttributes checks a client's.
+func ValidHostAttribute(name, value string) error {
+	if name == "" {
+		return errors.New("an attribute needs a name")
+	}
+	return validAttribute(types.Attribute{Name: &name, Value: &value})
+}
 
 // validAttribute checks a custom attribute's name and value (a missing
 // name is answered where the attribute is applied). The messages are

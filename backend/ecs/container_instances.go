@@ -74,6 +74,11 @@ func (b *Backend) RegisterContainerInstance(ctx context.Context, in *ecsapi.Regi
 			if ci, err = b.containerInstance(tx, s, c, *in.ContainerInstanceArn); err != nil {
 				return err
 			}
+			if b.fleet.isHost(*ci.ContainerInstanceArn) {
+				// berth's agent registers its hosts' instances; the
+				// message is berth's.
+				return errInvalidParameter("Container instance %s is a host of berth's fleet, registered by berth's own agent.", *ci.ContainerInstanceArn)
+			}
 			ci.Version++
 		} else {
 			id := b.env.IDs.Hex(32)

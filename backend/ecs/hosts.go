@@ -206,7 +206,7 @@ func (f *fleet) setConnected(h Host, up bool) bool {
 // live overlays what the agents know on a stored container instance: its
 // agent is connected only while its host's engine answers.
 func (f *fleet) live(ci *types.ContainerInstance) {
-	if ci.AgentConnected && !f.connected(aws.ToString(ci.Ec2InstanceId)) {
+	if h, ok := f.host(aws.ToString(ci.ContainerInstanceArn)); ok && ci.AgentConnected && !f.connected(h.ec2InstanceID()) {
 		ci.AgentConnected = false
 	}
 }
@@ -265,7 +265,10 @@ func (b *Backend) hostInstance(tx *sqlite.Tx, s scope, c types.Cluster, h Host) 
 		{Name: aws.String("PORTS_UDP"), Type: aws.String("STRINGSET"), StringSetValue: []string{}},
 	}
 	if err == nil {
-		if h.CPUs == 0 || slices.EqualFunc(ci.RegisteredResources[:2], resources[:2], func(a, b types.Resource) bool { return a.IntegerValue == b.IntegerValue }) {
+		same := len(ci.RegisteredResources) >= 2 && slices.EqualFunc(ci.RegisteredResources[:2], resources[:2], func(a, b types.Resource) bool {
+			return aws.ToString(a.Name) == aws.ToString(b.Name) && a.IntegerValue == b.IntegerValue
+		})
+		if h.CPUs == 0 || same {
 			return ci, nil
 		}
 		// The engine says another size than was registered (its machine
@@ -294,9 +297,12 @@ func (b *Backend) hostInstance(tx *sqlite.Tx, s scope, c types.Cluster, h Host) 
 	return ci, tx.Put(s.Row(kindContainerInstance, arn, *c.ClusterArn, *ci.Ec2InstanceId), ci)
 }
 
-// isHost reports whether EC2 instance id is one of the fleet's hosts.
-func (f *fleet) isHost(ec2InstanceID string) bool {
-	return slices.ContainsFunc(slices.Concat(f.hosts, f.dropped), func(h Host) bool { return h.ec2InstanceID() == ec2InstanceID })
+// isHost reports whether a container instance is one of the fleet's
+// hosts', which berth registered: by its ARN, as a client may register
+// an instance of its own with a host's EC2 instance id.
+func (f *fleet) isHost(containerInstanceArn string) bool {
+	_, ok := f.host(containerInstanceArn)
+	return ok
 }
 
 // kindFleetHost records, by name, the hosts of the fleet ("" for the
@@ -346,7 +352,8 @@ func (b *Backend) resized(ctx context.Context, h Host) error {
 			return err
 		}
 		for _, ci := range instances {
-			if aws.ToString(ci.Value.Status) == "INACTIVE" {
+			// A client's instance with the host's EC2 id is not its.
+			if aws.ToString(ci.Value.Status) == "INACTIVE" || !b.fleet.isHost(aws.ToString(ci.Value.ContainerInstanceArn)) {
 				continue
 			}
 			s := scope{backend.Scope{Account: ci.Key.Account, Region: ci.Key.Region}}

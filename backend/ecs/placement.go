@@ -296,6 +296,7 @@ func (b *Backend) fits(tx *sqlite.Tx, s scope, c types.Cluster, arn string, t ty
 	if err := tx.Get(s.Key(kindContainerInstance, arn), &ci); err != nil {
 		return "", err
 	}
+	b.fleet.live(&ci) // a lost host's agent is disconnected: AGENT
 	all, err := loads(tx, s, c)
 	if err != nil {
 		return "", err
@@ -416,7 +417,7 @@ func validExpression(expr *string) error {
 func (b *Backend) onlyHosts(tx *sqlite.Tx, s scope, c types.Cluster) bool {
 	instances, err := sqlite.ListAll[types.ContainerInstance](tx, s.Query(kindContainerInstance, *c.ClusterArn))
 	return err == nil && !slices.ContainsFunc(instances, func(ci types.ContainerInstance) bool {
-		return aws.ToString(ci.Status) != "INACTIVE" && !b.fleet.isHost(aws.ToString(ci.Ec2InstanceId))
+		return aws.ToString(ci.Status) != "INACTIVE" && !b.fleet.isHost(aws.ToString(ci.ContainerInstanceArn))
 	})
 }
 
@@ -424,7 +425,7 @@ func (b *Backend) onlyHosts(tx *sqlite.Tx, s scope, c types.Cluster) bool {
 func (b *Backend) deregisterHosts(tx *sqlite.Tx, s scope, c types.Cluster) error {
 	instances, err := sqlite.ListAll[types.ContainerInstance](tx, s.Query(kindContainerInstance, *c.ClusterArn))
 	for _, ci := range instances {
-		if !b.fleet.isHost(aws.ToString(ci.Ec2InstanceId)) {
+		if !b.fleet.isHost(aws.ToString(ci.ContainerInstanceArn)) {
 			continue
 		}
 		ci.Status, ci.AgentConnected = aws.String("INACTIVE"), false

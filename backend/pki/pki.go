@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"strings"
 	"time"
 
 	"berth/sqlite"
@@ -92,6 +93,26 @@ var PermittedDNSDomains = []string{
 // PermittedIPRanges are the only addresses the authority may sign for:
 // loopback and private networks, where berth's load balancers listen.
 var PermittedIPRanges = []string{"127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7"}
+
+// Permits reports whether the authority may sign for name, a DNS name or
+// an IP address: clients refuse its certificates for any other.
+func Permits(name string) bool {
+	if ip := net.ParseIP(name); ip != nil {
+		for _, r := range PermittedIPRanges {
+			if _, n, err := net.ParseCIDR(r); err == nil && n.Contains(ip) {
+				return true
+			}
+		}
+		return false
+	}
+	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	for _, d := range PermittedDNSDomains {
+		if name == d || strings.HasSuffix(name, "."+d) {
+			return true
+		}
+	}
+	return false
+}
 
 // create makes a new authority valid for ten years, constrained to the
 // permitted names.
@@ -171,6 +192,21 @@ func (a *Authority) PEM() []byte { return a.pem }
 // EC_prime256v1, ...). It returns the certificate, its chain (the
 // authority) and the private key, in PEM.
 func (a *Authority) Issue(names []string, algorithm string, now time.Time) (cert, chain, key []byte, err error) {
+	return a.issue(names, algorithm, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}, now)
+}
+
+// IssueServer signs a new certificate for names that serves TLS and
+// nothing else (a P-256 key, valid for 395 days): a fleet engine's, so
+// that the key handed to one host's dockerd is no client certificate that
+// another host's engine accepts (dockerd --tlsverify takes any of the
+// authority's whose extended key usage allows client authentication, RFC
+// 5280 section 4.2.1.12). It returns the certificate and the private key.
+func (a *Authority) IssueServer(names []string, now time.Time) (cert, key []byte, err error) {
+	cert, _, key, err = a.issue(names, "EC_prime256v1", []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, now)
+	return cert, key, err
+}
+
+func (a *Authority) issue(names []string, algorithm string, usages []x509.ExtKeyUsage, now time.Time) (cert, chain, key []byte, err error) {
 	if len(names) == 0 {
 		return nil, nil, nil, errors.New("pki: a certificate needs a name")
 	}
@@ -184,7 +220,7 @@ func (a *Authority) Issue(names []string, algorithm string, now time.Time) (cert
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.AddDate(0, 0, 395),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		ExtKeyUsage:  usages,
 	}
 	if _, ok := pk.(*rsa.PrivateKey); ok {
 		tmpl.KeyUsage |= x509.KeyUsageKeyEncipherment

@@ -93,3 +93,50 @@ func TestAuthorityNameConstrained(t *testing.T) {
 		}
 	}
 }
+
+// TestIssueServer: a server-only certificate is no client certificate of
+// the authority (RFC 5280 4.2.1.12: a certificate's extended key usage
+// limits what it is used for, and Go's verifier enforces it).
+func TestIssueServer(t *testing.T) {
+	a := load(t)
+	cert, _, err := a.IssueServer([]string{"10.213.1.2"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := parsePEM(t, cert)
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(a.PEM())
+	if _, err := c.Verify(x509.VerifyOptions{Roots: roots, DNSName: "10.213.1.2"}); err != nil {
+		t.Errorf("as a server: %v", err)
+	}
+	if _, err := c.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err == nil {
+		t.Errorf("verifies as a client certificate")
+	}
+}
+
+// TestPermits: the names the authority's constraints allow, as a client
+// enforcing them (RFC 5280 4.2.1.10) decides.
+func TestPermits(t *testing.T) {
+	for name, want := range map[string]bool{
+		"10.213.1.2": true, "192.168.0.7": true, "fd00::2": true, "host.internal": true, "a.b.example.com": true,
+		"203.0.113.5": false, "docker.corp": false, "notexample.com": false, "2001:db8::1": false,
+	} {
+		if got := Permits(name); got != want {
+			t.Errorf("Permits(%q) = %v, want %v", name, got, want)
+		}
+	}
+	// The verdict agrees with a verifier's.
+	a := load(t)
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(a.PEM())
+	for _, name := range []string{"10.213.1.2", "203.0.113.5", "docker.corp", "h.internal"} {
+		cert, _, _, err := a.Issue([]string{name}, "EC_prime256v1", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = parsePEM(t, cert).Verify(x509.VerifyOptions{Roots: roots, DNSName: name})
+		if (err == nil) != Permits(name) {
+			t.Errorf("%s: Permits says %v, the verifier: %v", name, Permits(name), err)
+		}
+	}
+}

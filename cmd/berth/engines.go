@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -91,6 +92,16 @@ func (e *engines) Set(value string) error {
 			case other.url == en.url:
 				return fmt.Errorf("engines %s and %s are one engine, %s", other.name, en.name, en.url)
 			}
+			// One address, one host: its instance targets are reached
+			// there, and one engine would otherwise run two hosts' tasks.
+			if sameAddress(other.address, en.address) {
+				return fmt.Errorf("engines %s and %s are both at %s", other.name, en.name, en.address)
+			}
+			// A gateway is this machine's address, whose engine is the
+			// local host.
+			if other.gateway != "" && sameAddress(other.gateway, en.address) || en.gateway != "" && sameAddress(en.gateway, other.address) {
+				return fmt.Errorf("engines %s and %s: an engine at a gateway, this machine's address, is the local engine", other.name, en.name)
+			}
 		}
 		*e = append(*e, en)
 	}
@@ -103,19 +114,54 @@ func (en *engine) check() error {
 		return errors.New("name: 1 to 32 lower-case letters, digits and dashes")
 	}
 	u, err := url.Parse(en.url)
-	if err != nil || u.Scheme != "tcp" || u.Port() == "" || u.Hostname() == "" || u.Path != "" {
+	if err != nil || u.Scheme != "tcp" || u.Port() == "" || u.Hostname() == "" || u.Path != "" ||
+		u.Opaque != "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 		return errors.New("url: tcp://<address>:<port> of an engine serving mutual TLS (dockerd --tlsverify)")
 	}
 	en.address = u.Hostname()
+	if ip, err := netip.ParseAddr(en.address); err == nil && !ip.IsGlobalUnicast() || strings.EqualFold(en.address, "localhost") {
+		// Loopback is this machine, whose engine is the local host.
+		return errors.New("url: the address of another host, private or global (not loopback, link-local, multicast or unspecified)")
+	}
+	if !pki.Permits(en.address) {
+		// The engines' authority signs for no other names, and berth
+		// would refuse the certificate it gave the engine.
+		return fmt.Errorf("url: %s is not a private address or a name under %s", en.address, strings.Join(pki.PermittedDNSDomains, ", "))
+	}
+	if en.instanceType != "" {
+		if err := ecs.ValidHostAttribute("ecs.instance-type", en.instanceType); err != nil {
+			return fmt.Errorf("type: %w", err)
+		}
+	}
+	for name, value := range en.attributes {
+		if err := ecs.ValidHostAttribute(name, value); err != nil {
+			return fmt.Errorf("attribute:%s: %w", name, err)
+		}
+	}
 	if len(en.zone) > 1 || en.zone != "" && (en.zone[0] < 'a' || en.zone[0] > 'z') {
 		return errors.New("zone: one lower-case letter, the availability zone's in every region")
 	}
+	if en.gateway != "" && sameAddress(en.gateway, en.address) {
+		return errors.New("gateway: this machine's address, not the host's own")
+	}
 	if en.gateway != "" {
-		if _, err := netip.ParseAddr(en.gateway); err != nil {
-			return errors.New("gateway: an IP address of this machine that the host reaches")
+		// Never every interface (0.0.0.0): the task endpoint served there
+		// hands out the tasks' role credentials.
+		if ip, err := netip.ParseAddr(en.gateway); err != nil || !ip.IsGlobalUnicast() || ip.Zone() != "" {
+			return errors.New("gateway: an IP address of this machine that the host reaches (not loopback, link-local, multicast or unspecified)")
 		}
 	}
 	return nil
+}
+
+// sameAddress reports whether two engines' addresses are one.
+func sameAddress(a, b string) bool {
+	x, errA := netip.ParseAddr(a)
+	y, errB := netip.ParseAddr(b)
+	if errA == nil && errB == nil {
+		return x.Unmap() == y.Unmap()
+	}
+	return strings.EqualFold(strings.TrimSuffix(a, "."), strings.TrimSuffix(b, "."))
 }
 
 // joined is an engine of the fleet, ready to run tasks.
@@ -169,16 +215,26 @@ func joinEngines(ctx context.Context, store *sqlite.Store, dataDir, instance str
 }
 
 // writeEngineTLS writes the authority, and a server certificate for
-// address with its key, into dir, unless the authority there is already
-// ca's.
+// address with its key, into dir, unless those there are already ca's
+// and the certificate names address. The folder and its files are made
+// private to berth's user whatever they were, and each file is replaced
+// by renaming a new one over it, so that a symbolic link planted in its
+// place is replaced, never written through; a folder that is a symbolic
+// link is refused.
 func writeEngineTLS(dir string, ca *pki.Authority, address string, now time.Time) error {
-	if have, err := os.ReadFile(filepath.Join(dir, "ca.pem")); err == nil && bytes.Equal(have, ca.PEM()) {
-		return nil
+	if fi, err := os.Lstat(dir); err == nil && !fi.IsDir() {
+		return fmt.Errorf("%s is not a folder (a symbolic link?): remove it", dir)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	cert, _, key, err := ca.Issue([]string{address}, "EC_prime256v1", now)
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return err
+	}
+	if engineTLSValid(dir, ca, address) {
+		return nil
+	}
+	cert, key, err := ca.IssueServer([]string{address}, now)
 	if err != nil {
 		return err
 	}
@@ -187,11 +243,57 @@ func writeEngineTLS(dir string, ca *pki.Authority, address string, now time.Time
 		name string
 		data []byte
 	}{{"server-key.pem", key}, {"server-cert.pem", cert}, {"ca.pem", ca.PEM()}} {
-		if err := os.WriteFile(filepath.Join(dir, f.name), f.data, 0o600); err != nil {
+		if err := replaceFile(filepath.Join(dir, f.name), f.data); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// engineTLSValid reports whether dir holds ca's authority and a server
+// certificate of it for address that serves TLS only, in regular files
+// private to berth's user.
+func engineTLSValid(dir string, ca *pki.Authority, address string) bool {
+	files := map[string][]byte{}
+	for _, name := range []string{"ca.pem", "server-cert.pem", "server-key.pem"} {
+		path := filepath.Join(dir, name)
+		fi, err := os.Lstat(path)
+		if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 != 0 {
+			return false
+		}
+		if files[name], err = os.ReadFile(path); err != nil {
+			return false
+		}
+	}
+	if !bytes.Equal(files["ca.pem"], ca.PEM()) {
+		return false
+	}
+	pair, err := tls.X509KeyPair(files["server-cert.pem"], files["server-key.pem"])
+	if err != nil {
+		return false
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca.PEM())
+	_, err = pair.Leaf.Verify(x509.VerifyOptions{Roots: roots, DNSName: address})
+	return err == nil && slices.Equal(pair.Leaf.ExtKeyUsage, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth})
+}
+
+// replaceFile writes data to a new file private to berth's user beside
+// path and renames it to path.
+func replaceFile(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // no-op once renamed
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 // dockerdFlags are the flags a host's dockerd serves berth with.
@@ -210,6 +312,9 @@ type gatewayServices struct {
 	credentials  ecs.RoleSessions
 	secret       []byte
 	log          zerolog.Logger
+	// registries are where the registry is served at each gateway: once
+	// per gateway, which the hosts on one network share.
+	registries map[string]string
 }
 
 // fleetAgent returns the agent of a host of the fleet. When the host has
@@ -218,7 +323,7 @@ type gatewayServices struct {
 // a port the system picks (metadata; the SDKs take task role credentials
 // from a full URI only on loopback, so code on the host gets none). The
 // returned function closes those listeners.
-func fleetAgent(b *ecs.Backend, j joined, g gatewayServices) (*ecs.Agent, func()) {
+func fleetAgent(b *ecs.Backend, j joined, g *gatewayServices) (*ecs.Agent, func()) {
 	log := g.log.With().Str("component", "agent").Str("engine", j.name).Logger()
 	agent := ecs.NewAgent(b, j.docker, j.host, g.secret, log)
 	agent.Credentials = g.credentials
@@ -238,8 +343,13 @@ func fleetAgent(b *ecs.Backend, j joined, g gatewayServices) (*ecs.Agent, func()
 		return ln.Addr().String(), true
 	}
 	if _, port, err := net.SplitHostPort(g.registryHost); err == nil && g.registry != nil {
-		if addr, ok := serve(net.JoinHostPort(j.gateway, port), g.registry); ok {
+		if g.registries == nil {
+			g.registries = map[string]string{}
+		}
+		if addr, ok := g.registries[j.gateway]; ok {
 			agent.Registry = addr
+		} else if addr, ok := serve(net.JoinHostPort(j.gateway, port), g.registry); ok {
+			agent.Registry, g.registries[j.gateway] = addr, addr
 		}
 	}
 	if addr, ok := serve(net.JoinHostPort(j.gateway, "0"), agent.Endpoint(g.api)); ok {

@@ -533,7 +533,7 @@ func run(args []string) error {
 			gateway.registry = ecrBackend.Registry()
 		}
 		for _, j := range fleet {
-			agent, closeGateway := fleetAgent(ecsBackend, j, gateway)
+			agent, closeGateway := fleetAgent(ecsBackend, j, &gateway)
 			defer closeGateway()
 			agents = append(agents, agent)
 		}
