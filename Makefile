@@ -55,8 +55,9 @@ fuzz:
 ## members (RegisterTargets with 1,000 / 8,000 / 64,000 targets), the lean HTTP path with the load
 ## balancer metric counters on and off, and the CPU cost of one sample of the AWS/ECS utilization
 ## metrics (one-shot Docker stats of 10 containers), a day of 100 services' published metrics in the store,
-## and a fleet of three hosts (TestFleet's measured lines: CreateService to first 200 across hosts, a host's
+## a fleet of three hosts (TestFleet's measured lines: CreateService to first 200 across hosts, a host's
 ## loss to its traffic served again)
+## and EC2 placement at scale without a runtime (1,000 container instances, 10,000 tasks placed by RunTask)
 bench: bench-deps
 	$(GO) test -count=1 -run '^$$' -bench 'DataPlane' -benchtime 1x -timeout 10m ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'ControlPlane' -benchtime 2000x -timeout 30m ./integration
@@ -67,6 +68,7 @@ bench: bench-deps
 	$(GO) test -count=1 -run '^$$' -bench 'ServiceBehindALB' -benchtime 5x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'RunningMemory' -benchtime 1x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'ECSMetricsSample' -benchtime 20x ./integration
+	$(GO) test -count=1 -run '^$$' -bench 'PlacementAtScale' -benchtime 1x -timeout 90m ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'Registry' -benchtime 10x -timeout 10m ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'SecretsManagerGetSecretValue' -benchtime 5000x ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'ParameterStore' -benchtime 5000x ./integration

@@ -81,30 +81,40 @@ func processCPU() time.Duration {
 // containerd, containerd-shim) have used, from /proc.
 func engineCPU() time.Duration {
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	var ticks int64
+	var total time.Duration
 	for _, p := range stats {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		s := string(data)
-		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-		if open < 0 || end < open {
-			continue
-		}
-		switch s[open+1 : end] {
+		switch name, cpu := procCPU(p); name {
 		case "dockerd", "containerd", "containerd-shim":
-		default:
-			continue
+			total += cpu
 		}
-		// After the name: state, then 10 fields to utime (14th) and stime (15th).
-		f := strings.Fields(s[end+1:])
-		if len(f) < 13 {
-			continue
-		}
-		u, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		ticks += u + st
 	}
-	return time.Duration(ticks) * time.Second / 100 // USER_HZ
+	return total
+}
+
+// pidCPU is the CPU time (user and system) process pid has used.
+func pidCPU(pid int) time.Duration {
+	_, cpu := procCPU(fmt.Sprintf("/proc/%d/stat", pid))
+	return cpu
+}
+
+// procCPU reads a process's name and the CPU time (user and system) it has
+// used from its /proc/<pid>/stat file; "" and 0 when it cannot.
+func procCPU(path string) (string, time.Duration) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", 0
+	}
+	s := string(data)
+	open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || end < open {
+		return "", 0
+	}
+	// After the name: state, then 10 fields to utime (14th) and stime (15th).
+	f := strings.Fields(s[end+1:])
+	if len(f) < 13 {
+		return "", 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return s[open+1 : end], time.Duration(u+st) * time.Second / 100 // USER_HZ
 }
