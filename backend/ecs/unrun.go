@@ -38,15 +38,17 @@ func (b *Backend) StopUnrun(ctx context.Context, sweep time.Duration, log zerolo
 	}
 }
 
-// stopUnrun records STOPPED every live task whose desired status is.
+// stopUnrun records STOPPED every live task whose desired status is:
+// those of the STOPPING index (taskIndex) alone, not every live task,
+// since it runs after each RunTask.
 func (b *Backend) stopUnrun(ctx context.Context) error {
 	return b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		live, err := scanLiveTasks[types.Task](tx)
+		stopping, err := sqlite.ScanAll[types.Task](tx, kindTask, statusStopping)
 		if err != nil {
 			return err
 		}
 		now := b.now()
-		for _, k := range live {
+		for _, k := range stopping {
 			t := k.Value
 			if aws.ToString(t.DesiredStatus) != statusStopped {
 				continue
