@@ -1,6 +1,7 @@
 package server
 
 //go:generate go run gen_constraints.go
+//go:generate go run gen_restxml.go
 
 import (
 	"cmp"
