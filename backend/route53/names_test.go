@@ -7,10 +7,10 @@ import "testing"
 // (lower case, "*" returned as \052, the trailing dot optional on input).
 func TestNormalize(t *testing.T) {
 	for in, want := range map[string]string{
-		"Example.COM":          "example.com.",
-		"www.example.com.":     "www.example.com.",
-		"*.example.com":        `\052.example.com.`,
-		`\052.example.com`:     `\052.example.com.`,
+		"Example.COM":           "example.com.",
+		"www.example.com.":      "www.example.com.",
+		"*.example.com":         `\052.example.com.`,
+		`\052.example.com`:      `\052.example.com.`,
 		"_sip._tcp.example.com": "_sip._tcp.example.com.",
 	} {
 		got, err := normalize(in)

@@ -17,9 +17,9 @@ import (
 // Limits of a change batch and of record sets.
 // https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html#limits-api-requests-changeresourcerecordsets
 const (
-	maxChanges      = 1000   // changes in one batch
-	maxRecordValues = 1000   // resource records in one ChangeResourceRecordSets
-	maxValueChars   = 32000  // characters of all values in one batch
+	maxChanges      = 1000    // changes in one batch
+	maxRecordValues = 1000    // resource records in one ChangeResourceRecordSets
+	maxValueChars   = 32000   // characters of all values in one batch
 	maxTTL          = 1 << 31 // TTL is an unsigned 32-bit number of seconds, of which DNS uses 31 bits (RFC 2181)
 	maxSetID        = 128
 )
@@ -303,4 +303,3 @@ func (b *Backend) ListResourceRecordSets(ctx context.Context, in *r53.ListResour
 	}
 	return out, nil
 }
-
