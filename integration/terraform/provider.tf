@@ -32,6 +32,7 @@ provider "aws" {
     cloudwatchlogs         = var.endpoint
     secretsmanager         = var.endpoint
     ssm                    = var.endpoint
+    route53                = var.endpoint
   }
 }
 
