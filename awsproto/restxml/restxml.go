@@ -73,7 +73,7 @@ func (s *Service) Match(method, escapedPath string) (op *Operation, labels map[s
 			best, op, labels = literals, o, l
 		}
 	}
-	return op, labels, op != nil, allowed
+	return op, labels, op != nil, allowed && op == nil
 }
 
 // splitPath splits a path into its segments, ignoring a trailing slash.
