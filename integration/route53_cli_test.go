@@ -36,7 +36,9 @@ func TestRoute53CLI(t *testing.T) {
 		{"Action": "CREATE", "ResourceRecordSet": {"Name": "www.`+name+`", "Type": "A", "TTL": 300, "ResourceRecords": [{"Value": "192.0.2.1"}]}},
 		{"Action": "CREATE", "ResourceRecordSet": {"Name": "*.`+name+`", "Type": "TXT", "TTL": 60, "ResourceRecords": [{"Value": "\"hello\""}]}}
 	]}`), 0o644)
-	var change struct{ ChangeInfo struct{ Id, Status, Comment string } }
+	var change struct {
+		ChangeInfo struct{ Id, Status, Comment string }
+	}
 	aws.run(&change, "route53", "change-resource-record-sets", "--hosted-zone-id", id, "--change-batch", "file://"+batch)
 	if change.ChangeInfo.Status != "PENDING" || change.ChangeInfo.Comment != "web" {
 		t.Fatalf("change-resource-record-sets = %+v", change)
