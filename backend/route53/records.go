@@ -242,9 +242,20 @@ func (b *Backend) ChangeResourceRecordSets(ctx context.Context, in *r53.ChangeRe
 		if err != nil {
 			return err
 		}
+		lookup := func(id string) *zone {
+			other, err := loadZone(tx, s, id)
+			if err != nil {
+				return nil
+			}
+			return other
+		}
 		var msgs []string
 		for _, ch := range in.ChangeBatch.Changes {
-			msgs = append(msgs, apply(z, ch)...)
+			problems := apply(z, ch)
+			if len(problems) == 0 && ch.Action != types.ChangeActionDelete {
+				problems = checkAlias(ch.ResourceRecordSet, z, lookup)
+			}
+			msgs = append(msgs, problems...)
 		}
 		if len(msgs) > 0 {
 			return errChangeBatch(msgs)
@@ -302,4 +313,33 @@ func (b *Backend) ListResourceRecordSets(ctx context.Context, in *r53.ListResour
 		out.NextRecordName, out.NextRecordType, out.NextRecordIdentifier = next.Name, next.Type, next.SetIdentifier
 	}
 	return out, nil
+}
+
+// checkAlias checks the alias target of a set being created or upserted
+// when it is a record set of one of the account's zones (looked up by
+// zone id; z is the zone the batch changes, as changed so far): its name
+// must lie within that zone and a record set of the same type must be
+// there, as Route 53 requires. Targets elsewhere (load balancers, other
+// AWS services) are taken as given.
+// https://docs.aws.amazon.com/Route53/latest/APIReference/API_AliasTarget.html
+func checkAlias(r *types.ResourceRecordSet, z *zone, lookup func(id string) *zone) []string {
+	a := r.AliasTarget
+	if a == nil {
+		return nil
+	}
+	targetID := bareID(aws.ToString(a.HostedZoneId))
+	target := z
+	if targetID != z.ID {
+		if target = lookup(targetID); target == nil {
+			return nil
+		}
+	}
+	dns := aws.ToString(a.DNSName)
+	if !within(dns, target.Name) {
+		return []string{fmt.Sprintf("Tried to create an alias that targets %s, type %s in zone %s, but the alias target name does not lie within the target zone", dns, r.Type, targetID)}
+	}
+	if !slices.ContainsFunc(target.Records, func(o types.ResourceRecordSet) bool { return aws.ToString(o.Name) == dns && o.Type == r.Type }) {
+		return []string{fmt.Sprintf("Tried to create an alias that targets %s, type %s in zone %s, but that target was not found", dns, r.Type, targetID)}
+	}
+	return nil
 }

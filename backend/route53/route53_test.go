@@ -272,3 +272,28 @@ func TestListPaging(t *testing.T) {
 		t.Fatalf("pages = %q, want %q", all, want)
 	}
 }
+
+// TestAliasWithinAccount: an alias to a record set of one of the
+// account's zones needs that set to exist
+// (https://docs.aws.amazon.com/Route53/latest/APIReference/API_AliasTarget.html:
+// "the alias target ... must exist"); a load balancer's is taken as given.
+func TestAliasWithinAccount(t *testing.T) {
+	b, ctx, _ := newBackend(t, 0)
+	z := zoneOf(t, b, ctx, "example.com")
+	bare := strings.TrimPrefix(z, "/hostedzone/")
+	alias := func(name, target string, zoneID string) types.Change {
+		return types.Change{Action: types.ChangeActionCreate, ResourceRecordSet: &types.ResourceRecordSet{Name: aws.String(name), Type: types.RRTypeA,
+			AliasTarget: &types.AliasTarget{HostedZoneId: aws.String(zoneID), DNSName: aws.String(target)}}}
+	}
+	err := changes(b, ctx, z, alias("apex.example.com", "www.example.com", bare))
+	if ae, ok := err.(*awsproto.Error); !ok || !strings.Contains(ae.Message, "Tried to create an alias that targets www.example.com., type A in zone "+bare+", but that target was not found") {
+		t.Fatalf("alias to nothing = %v", err)
+	}
+	// The target created earlier in the same batch counts.
+	if err := changes(b, ctx, z,
+		types.Change{Action: types.ChangeActionCreate, ResourceRecordSet: set("www.example.com", types.RRTypeA, "192.0.2.1")},
+		alias("example.com", "www.example.com", bare),
+		alias("lb.example.com", "my-lb-1.us-east-1.elb.amazonaws.com", "Z35SXDOTRQ7X7K")); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -265,7 +265,10 @@ func (b *Backend) allZones(ctx context.Context) ([]zone, error) {
 	return zones, err
 }
 
-// pageSize is a maxitems value, or def when it is unset.
+// pageSize is a maxitems value, or def when it is unset: def is also the
+// most a page holds ("If you specify a value greater than 100, Route 53
+// returns only the first 100", API_ListHostedZones.html; 300 record sets,
+// API_ListResourceRecordSets.html).
 func pageSize(max *int32, def int) (int, error) {
 	if max == nil {
 		return def, nil
@@ -273,7 +276,7 @@ func pageSize(max *int32, def int) (int, error) {
 	if *max < 1 {
 		return 0, errInvalidInput("1 validation error detected: Value '%d' at 'maxItems' failed to satisfy constraint: Member must be greater than or equal to 1", *max)
 	}
-	return min(int(*max), def*3), nil
+	return min(int(*max), def), nil
 }
 
 // ListHostedZones lists the account's zones in creation order, from the
