@@ -196,7 +196,7 @@ func TestZoneLifecycle(t *testing.T) {
 func TestPrivateZoneVPC(t *testing.T) {
 	b, ctx, _ := newBackend(t, 0)
 	private := &types.HostedZoneConfig{PrivateZone: true}
-	for _, c := range []struct {
+	for i, c := range []struct {
 		vpc  *types.VPC
 		code string
 	}{
@@ -204,8 +204,11 @@ func TestPrivateZoneVPC(t *testing.T) {
 		{&types.VPC{VPCId: aws.String("vpc-1"), VPCRegion: "us-west-2"}, "InvalidVPCId"},
 		{&types.VPC{VPCId: aws.String("vpc-9"), VPCRegion: "eu-west-1"}, "InvalidVPCId"},
 		{&types.VPC{VPCId: aws.String("vpc-1"), VPCRegion: "eu-west-1"}, ""},
+		// A second zone of the same name in the same VPC.
+		{&types.VPC{VPCId: aws.String("vpc-1"), VPCRegion: "eu-west-1"}, "ConflictingDomainExists"},
+		{&types.VPC{VPCId: aws.String("vpc-2"), VPCRegion: "eu-west-1"}, ""},
 	} {
-		_, err := b.CreateHostedZone(ctx, &r53.CreateHostedZoneInput{Name: aws.String("internal"), CallerReference: aws.String(fmt.Sprint(c)), HostedZoneConfig: private, VPC: c.vpc})
+		_, err := b.CreateHostedZone(ctx, &r53.CreateHostedZoneInput{Name: aws.String("internal"), CallerReference: aws.String(fmt.Sprint(i)), HostedZoneConfig: private, VPC: c.vpc})
 		if code(err) != c.code {
 			t.Errorf("VPC %+v: %v, want %q", c.vpc, err, c.code)
 		}

@@ -216,6 +216,14 @@ func (b *Backend) CreateHostedZone(ctx context.Context, in *r53.CreateHostedZone
 		if taken > 0 {
 			return awsproto.Modeled(&types.HostedZoneAlreadyExists{}, "A hosted zone has already been created with the specified caller reference.")
 		}
+		if private {
+			if other, err := conflicting(tx, s, name, "", *in.VPC); err != nil || other != nil {
+				if err != nil {
+					return err
+				}
+				return errConflictingDomain(*in.VPC, name)
+			}
+		}
 		if err := saveZone(tx, s, z); err != nil {
 			return err
 		}
@@ -442,6 +450,12 @@ func (b *Backend) AssociateVPCWithHostedZone(ctx context.Context, in *r53.Associ
 		if slices.ContainsFunc(z.VPCs, sameVPC(*in.VPC)) {
 			return awsproto.Modeled(&types.ConflictingDomainExists{}, "The VPC %s in region %s is already associated with the hosted zone %s with the same domain name.", aws.ToString(in.VPC.VPCId), in.VPC.VPCRegion, z.ID)
 		}
+		if other, err := conflicting(tx, s, z.Name, z.ID, *in.VPC); err != nil || other != nil {
+			if err != nil {
+				return err
+			}
+			return errConflictingDomain(*in.VPC, z.Name)
+		}
 		z.VPCs = append(z.VPCs, *in.VPC)
 		if err := saveZone(tx, s, z); err != nil {
 			return err
@@ -453,6 +467,27 @@ func (b *Backend) AssociateVPCWithHostedZone(ctx context.Context, in *r53.Associ
 		return nil, err
 	}
 	return &r53.AssociateVPCWithHostedZoneOutput{ChangeInfo: c.api(now, b.insync)}, nil
+}
+
+// conflicting is the private zone other than except of the account
+// named name and associated with vpc, if any: a VPC resolves a name
+// through one private zone.
+// https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/hosted-zone-private-considerations.html
+func conflicting(tx *sqlite.Tx, s backend.Scope, name, except string, vpc types.VPC) (*zone, error) {
+	zones, err := sqlite.ListAll[zone](tx, s.Query(kindZone, ""))
+	if err != nil {
+		return nil, err
+	}
+	for i := range zones {
+		if z := &zones[i]; z.Private && z.ID != except && z.Name == name && slices.ContainsFunc(z.VPCs, sameVPC(vpc)) {
+			return z, nil
+		}
+	}
+	return nil, nil
+}
+
+func errConflictingDomain(vpc types.VPC, name string) error {
+	return awsproto.Modeled(&types.ConflictingDomainExists{}, "The VPC %s in region %s is already associated with another private hosted zone that has the same name, %s.", aws.ToString(vpc.VPCId), vpc.VPCRegion, name)
 }
 
 func sameVPC(v types.VPC) func(types.VPC) bool {
