@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
 
 	"berth/sqlite"
@@ -19,8 +20,8 @@ type Zone struct {
 	// Private is true for a zone that answers only in its VPCs.
 	Private bool
 	VPCs    []types.VPC
-	// Records are the zone's record sets (names as Name), with their
-	// alias targets.
+	// Records are the zone's record sets (names, and alias targets' DNS
+	// names, as Name).
 	Records []types.ResourceRecordSet
 }
 
@@ -41,6 +42,12 @@ func (b *Backend) Zones(ctx context.Context) ([]Zone, error) {
 		for j := range records {
 			name := display(*records[j].Name)
 			records[j].Name = &name
+			if a := records[j].AliasTarget; a != nil {
+				target := *a
+				dns := display(aws.ToString(a.DNSName))
+				target.DNSName = &dns
+				records[j].AliasTarget = &target
+			}
 		}
 		out[i] = Zone{Account: k.Key.Account, ID: z.ID, Name: display(z.Name), Private: z.Private, VPCs: slices.Clone(z.VPCs), Records: records}
 	}
