@@ -200,7 +200,7 @@ func New(cfg Config, b Backends, ids backend.IDs, log zerolog.Logger) *Server {
 		rest: []restService{
 			// Route 53 checks its inputs' constraints in the backend,
 			// with its own InvalidInput messages.
-			{"route53", "/2013-04-01/", &route53Bindings, "InvalidInput", newTable(&route53.Client{}, b.Route53, validator{})},
+			{"route53", "/2013-04-01/", restxml.Route53(), "InvalidInput", newTable(&route53.Client{}, b.Route53, validator{})},
 		},
 		query: map[string]queryService{
 			// EC2 is no service of AWS's common input validation: each

@@ -1,7 +1,6 @@
 package server
 
 //go:generate go run gen_constraints.go
-//go:generate go run gen_restxml.go
 
 import (
 	"cmp"

@@ -11,6 +11,8 @@
 // <ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/>.
 package restxml
 
+//go:generate go run gen_models.go
+
 import (
 	"net/url"
 	"strings"

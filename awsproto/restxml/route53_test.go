@@ -1,4 +1,4 @@
-package server
+package restxml
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,8 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 
 	"berth/awsproto"
-	querypkg "berth/awsproto/query"
-	"berth/awsproto/restxml"
 )
 
 // captured is one request the SDK sent.
@@ -95,6 +94,7 @@ func FuzzRoute53Decode(f *testing.F) {
 		f.Add(seed)
 	}
 	client, last := route53Capture(f)
+	bindings := Route53()
 	ct := reflect.TypeOf(client)
 	f.Fuzz(func(t *testing.T, seed uint64) {
 		r := rand.New(rand.NewPCG(seed, seed^0x5eed))
@@ -112,16 +112,16 @@ func FuzzRoute53Decode(f *testing.F) {
 				continue // the SDK refused the input before sending it
 			}
 			req := last()
-			op, labels, found, _ := route53Bindings.Match(req.method, req.path)
+			op, labels, found, _ := bindings.Match(req.method, req.path)
 			if !found || op.Name != m.Name {
 				t.Fatalf("%s: %s %s matched %v", m.Name, req.method, req.path, op)
 			}
-			query, err := querypkg.ParseForm(req.rawQuery)
+			query, err := url.ParseQuery(req.rawQuery)
 			if err != nil {
 				t.Fatalf("%s: query %q: %v", m.Name, req.rawQuery, err)
 			}
 			got := reflect.New(in.Elem().Type())
-			if err := restxml.Decode(restxml.Request{Op: op, Labels: labels, Query: query, Header: req.header, Body: req.body, Invalid: "InvalidInput"}, got.Interface()); err != nil {
+			if err := Decode(Request{Op: op, Labels: labels, Query: query, Header: req.header, Body: req.body, Invalid: "InvalidInput"}, got.Interface()); err != nil {
 				t.Fatalf("%s: decode %s: %v", m.Name, req.body, err)
 			}
 			if !reflect.DeepEqual(got.Interface(), in.Interface()) {
