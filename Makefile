@@ -45,6 +45,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHeader$$' -fuzztime $(FUZZTIME) ./awsproto/sigv4
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./backend/ecs/clusterquery
 	$(GO) test -run '^$$' -fuzz '^FuzzLeanParse$$' -fuzztime $(FUZZTIME) ./lb
+	$(GO) test -run '^$$' -fuzz '^FuzzRoute53Decode$$' -fuzztime $(FUZZTIME) ./awsproto/restxml
 
 ## bench: control-plane benchmark with the aws-sdk-go-v2 clients, cold start, idle memory, task start,
 ## memory with 50 tasks, a service behind an ALB (CreateService to first request, a 2-task rollout), the

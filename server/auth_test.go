@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 )
@@ -296,5 +297,57 @@ func TestVerifySignaturesSessionToken(t *testing.T) {
 	_, err = ecs.NewFromConfig(cfg).ListClusters(ctx, &ecs.ListClustersInput{})
 	if code, status := apiError(err); code != "UnrecognizedClientException" || status != http.StatusForbidden {
 		t.Errorf("a long-term key with a session token: %s %d, want UnrecognizedClientException (403)", code, status)
+	}
+}
+
+// TestVerifySignaturesRoute53: Route 53's REST-XML requests (the SDK
+// signs them for us-east-1, service route53) verify like the others, and
+// an unsigned one is refused in Route 53's error envelope.
+func TestVerifySignaturesRoute53(t *testing.T) {
+	v := newVerifying(t)
+	client := route53.New(route53.Options{Region: "eu-west-1", BaseEndpoint: aws.String(v.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""), RetryMaxAttempts: 1})
+	zone, err := client.CreateHostedZone(context.Background(), &route53.CreateHostedZoneInput{Name: aws.String("example.com"), CallerReference: aws.String("r1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.ListResourceRecordSets(context.Background(), &route53.ListResourceRecordSetsInput{HostedZoneId: zone.HostedZone.Id, StartRecordName: aws.String("a b.example.com"), MaxItems: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	bad := route53.New(route53.Options{Region: "us-east-1", BaseEndpoint: aws.String(v.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "wrong", ""), RetryMaxAttempts: 1})
+	_, err = bad.GetHostedZoneCount(context.Background(), &route53.GetHostedZoneCountInput{})
+	if code, status := apiError(err); code != "SignatureDoesNotMatch" || status != http.StatusForbidden {
+		t.Fatalf("a wrong signature = %v", err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, v.URL+"/2013-04-01/hostedzonecount", nil)
+	if status, code := v.send(t, req, nil, "route53", "", "", signedAt, ""); status != http.StatusForbidden || code != "MissingAuthenticationToken" {
+		t.Fatalf("unsigned = %d %s", status, code)
+	}
+}
+
+// TestRoute53Routing: a path no operation has is 404, a method the path
+// does not take 405, both in Route 53's error envelope.
+func TestRoute53Routing(t *testing.T) {
+	srv := httptest.NewServer(newTestServerWith(t, Config{DefaultAccount: "000000000000", DefaultRegion: "us-east-1"}, nil))
+	t.Cleanup(srv.Close)
+	for _, c := range []struct {
+		method, path string
+		status       int
+	}{
+		{http.MethodGet, "/2013-04-01/nothing", http.StatusNotFound},
+		{http.MethodPut, "/2013-04-01/hostedzone", http.StatusMethodNotAllowed},
+		{http.MethodGet, "/2013-04-01/hostedzone/ZNOPE", http.StatusNotFound},
+	} {
+		req, _ := http.NewRequest(c.method, srv.URL+c.path, nil)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != c.status || !strings.Contains(string(body), `<ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">`) {
+			t.Errorf("%s %s = %d %s", c.method, c.path, res.StatusCode, body)
+		}
 	}
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -40,6 +41,7 @@ import (
 	"berth/awsproto"
 	"berth/awsproto/json11"
 	"berth/awsproto/query"
+	"berth/awsproto/restxml"
 	"berth/awsproto/rpcv2cbor"
 	"berth/awsproto/sigv4"
 	"berth/backend"
@@ -53,6 +55,7 @@ import (
 	elbv2backend "berth/backend/elbv2"
 	iambackend "berth/backend/iam"
 	logsbackend "berth/backend/logs"
+	r53backend "berth/backend/route53"
 	smbackend "berth/backend/secretsmanager"
 	sdbackend "berth/backend/servicediscovery"
 	ssmbackend "berth/backend/ssm"
@@ -105,6 +108,8 @@ type Backends struct {
 	SecretsManager *smbackend.Backend
 	// ServiceDiscovery is AWS Cloud Map.
 	ServiceDiscovery *sdbackend.Backend
+	// Route53 is Amazon Route 53's DNS API.
+	Route53 *r53backend.Backend
 	// STS also vouches for the temporary credentials it issued.
 	STS *stsbackend.Backend
 	// CA is the PEM of berth's certificate authority, served at
@@ -123,6 +128,7 @@ type Server struct {
 	json  map[string]jsonService  // by X-Amz-Target prefix
 	query map[string]queryService // by SigV4 signing name
 	cbor  map[string]jsonService  // Smithy RPC v2 CBOR, by service name
+	rest  []restService           // REST-XML services, by path prefix
 	sts   *stsbackend.Backend
 	hosts func(context.Context) ([]elbv2backend.Host, error)
 	ca    []byte
@@ -153,6 +159,17 @@ var cloudWatchErrors = map[string]string{
 	"LimitExceeded":               "LimitExceededFault",
 	"ResourceNotFound":            "ResourceNotFound",
 	"InvalidFormat":               "InvalidFormatFault",
+}
+
+// restService is a service of the REST-XML protocol, whose requests are
+// told by the API version that starts their paths (/2013-04-01/ for
+// Route 53).
+type restService struct {
+	name     string // its SigV4 signing name, as logged
+	prefix   string // the path prefix of its operations
+	bindings *restxml.Service
+	invalid  string // its error code for input that does not decode
+	table
 }
 
 // queryService is a service of the AWS query protocol.
@@ -192,6 +209,11 @@ func New(cfg Config, b Backends, ids backend.IDs, log zerolog.Logger) *Server {
 		},
 		cbor: map[string]jsonService{
 			"GraniteServiceVersion20100801": cloudWatchJSON,
+		},
+		rest: []restService{
+			// Route 53 checks its inputs' constraints in the backend,
+			// with its own InvalidInput messages.
+			{"route53", "/2013-04-01/", restxml.Route53(), "InvalidInput", newTable(&route53.Client{}, b.Route53, validator{})},
 		},
 		query: map[string]queryService{
 			// EC2 is no service of AWS's common input validation: each
@@ -276,6 +298,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		s.serveJSON(w, r, req, target)
 		return
+	}
+	for i := range s.rest {
+		if strings.HasPrefix(r.URL.Path, s.rest[i].prefix) {
+			s.serveREST(w, r, req, &s.rest[i])
+			return
+		}
 	}
 	s.serveQuery(w, r, req)
 }
@@ -849,4 +877,58 @@ func (s *Server) writeQueryError(w http.ResponseWriter, req *request, svc queryS
 		query.WriteError(w, svc.xmlns, req.id, ae)
 	}
 	return ae.Status
+}
+
+// serveREST serves a REST-XML request (Route 53): the operation is the one
+// whose method and URI pattern match.
+// https://smithy.io/2.0/aws/protocols/aws-restxml-protocol.html
+func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, req *request, svc *restService) {
+	req.service = svc.name
+	fail := func(err error) {
+		ae := s.apiError(req, err, "InternalFailure")
+		restxml.WriteError(w, svc.bindings, req.id, ae)
+		req.status = ae.Status
+		if st, ok := svc.bindings.Errors[ae.Code]; ok && ae.Status == http.StatusBadRequest {
+			req.status = st
+		}
+	}
+	if crossSite(r) {
+		fail(crossSiteError(protocolQuery))
+		return
+	}
+	body, who, err := s.authenticate(r, protocolQuery)
+	if err != nil {
+		fail(err)
+		return
+	}
+	bound, labels, found, allowed := svc.bindings.Match(r.Method, r.URL.EscapedPath())
+	switch {
+	case !found && allowed:
+		fail(awsproto.StatusError(http.StatusMethodNotAllowed, "MethodNotAllowed", "The HTTP method %s is not allowed for %s.", r.Method, r.URL.Path))
+		return
+	case !found:
+		fail(awsproto.StatusError(http.StatusNotFound, "UnknownOperationException", "Unknown operation %s %s", r.Method, r.URL.Path))
+		return
+	}
+	req.operation = bound.Name
+	op, ok := svc.ops[bound.Name]
+	if !ok {
+		fail(awsproto.ClientError("UnsupportedFeatureException", "berth does not support the Route 53 operation %s.", bound.Name))
+		return
+	}
+	q, err := query.ParseForm(r.URL.RawQuery)
+	if err != nil {
+		fail(awsproto.ClientError(svc.invalid, "The query string is not valid: %v", err))
+		return
+	}
+	decode := func(v any) error {
+		return restxml.Decode(restxml.Request{Op: bound, Labels: labels, Query: q, Header: r.Header, Body: body, Invalid: svc.invalid}, v)
+	}
+	out, err := s.invoke(who.context(r.Context()), op, decode)
+	if err != nil {
+		fail(err)
+		return
+	}
+	req.status = bound.Status
+	restxml.WriteResponse(w, svc.bindings, bound, req.id, out)
 }

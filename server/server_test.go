@@ -22,6 +22,7 @@ import (
 	"berth/backend/iam"
 	"berth/backend/logs"
 	"berth/backend/pki"
+	"berth/backend/route53"
 	"berth/backend/secretsmanager"
 	"berth/backend/servicediscovery"
 	"berth/backend/ssm"
@@ -61,6 +62,7 @@ func newTestServerWith(tb testing.TB, cfg Config, reset func(context.Context) er
 			EC2: ec2Backend, IAM: iam.New(store, env, sts.New(store, env)), Logs: logs.New(store, env), CloudWatch: cwBackend, STS: sts.New(store, env), CA: ca.PEM(),
 			SSM: ssm.New(store, env), SecretsManager: secretsmanager.New(store, env),
 			ServiceDiscovery: servicediscovery.New(store, env, ec2Backend),
+			Route53:          route53.New(store, env, ec2Backend, 0),
 			ECR:              registry, Reset: reset,
 		},
 		env.IDs, zerolog.Nop())
@@ -79,7 +81,10 @@ func TestREADMEListsEveryOperation(t *testing.T) {
 	for _, svc := range s.json {
 		tables[strings.ToUpper(svc.name)] = svc.table
 	}
-	least := map[string]int{"ECS": 20, "ELBv2": 20, "ACM": 9, "ECR": 20, "IAM": 25, "STS": 3, "LOGS": 14, "AutoScaling": 20, "MONITORING": 4, "APPLICATION-AUTOSCALING": 13, "SERVICEDISCOVERY": 30}
+	for _, svc := range s.rest {
+		tables[strings.ToUpper(svc.name)] = svc.table
+	}
+	least := map[string]int{"ROUTE53": 20, "ECS": 20, "ELBv2": 20, "ACM": 9, "ECR": 20, "IAM": 25, "STS": 3, "LOGS": 14, "AutoScaling": 20, "MONITORING": 4, "APPLICATION-AUTOSCALING": 13, "SERVICEDISCOVERY": 30}
 	for service, tbl := range tables {
 		if len(tbl.ops) < least[service] {
 			t.Errorf("%s serves only %d operations", service, len(tbl.ops))

@@ -59,6 +59,7 @@ import (
 	"berth/backend/iam"
 	"berth/backend/logs"
 	"berth/backend/pki"
+	"berth/backend/route53"
 	"berth/backend/runtime"
 	"berth/backend/secretsmanager"
 	"berth/backend/servicediscovery"
@@ -459,6 +460,7 @@ func run(args []string) error {
 		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), EC2: ec2Backend, AutoScaling: asBackend, AppAutoScaling: aasBackend, IAM: iamBackend, Logs: logsBackend, CloudWatch: cwBackend, STS: stsBackend, CA: ca.PEM(), Reset: reset,
 		SSM: ssmBackend, SecretsManager: smBackend,
 		ServiceDiscovery: sdBackend,
+		Route53:          route53.New(store, env, ec2Backend, 0),
 	}, env.IDs, log)
 	var lbNetwork netip.Prefix
 	if c.lbNetwork != "none" {

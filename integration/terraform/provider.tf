@@ -33,6 +33,7 @@ provider "aws" {
     secretsmanager         = var.endpoint
     ssm                    = var.endpoint
     servicediscovery       = var.endpoint
+    route53                = var.endpoint
   }
 }
 
