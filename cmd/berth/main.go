@@ -155,7 +155,7 @@ func parseFlags(args []string, env func(string) (string, bool), stderr io.Writer
 	fs.StringVar(&c.secrets, "secrets", "", "access key to secret map for --verify-signatures: AKID=secret,...")
 	fs.BoolVar(&c.verifySignatures, "verify-signatures", false, "refuse API calls and resets without a current SigV4 signature by a key of --secrets")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
-	fs.StringVar(&c.runtime, "runtime", "docker", "what runs tasks: docker (the local Docker Engine), or none (the API only: tasks are recorded, never run)")
+	fs.StringVar(&c.runtime, "runtime", "docker", "what runs tasks: docker (the local Docker Engine, and the fleet's engines: --engine), or none (the API only: tasks are recorded, never run)")
 	fs.StringVar(&c.lbNetwork, "lb-network", "127.10.0.0/16", "local addresses for load balancers, one each; none: serve the API only, no listeners")
 	fs.StringVar(&c.registryListen, "registry-listen", "127.0.0.1:4567", "address of the ECR image registry (docker push and pull); none: no registry")
 	fs.StringVar(&c.taskEndpoint, "task-endpoint", "169.254.170.2/24", "address (and its network) of the task metadata and credentials endpoint containers reach; none: no endpoint")
