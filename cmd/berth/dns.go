@@ -53,14 +53,8 @@ func startDNS(address string, log zerolog.Logger) (*dns.Server, string, func()) 
 	if address == "" {
 		return nil, "", func() {}
 	}
-	pc, err := net.ListenPacket("udp", address)
+	pc, ln, err := dns.Listen(address)
 	if err != nil {
-		log.Warn().Err(err).Str("dns_listen", address).Msg("no DNS server: the load balancers' names resolve only through /_berth/hosts")
-		return nil, "", func() {}
-	}
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		pc.Close()
 		log.Warn().Err(err).Str("dns_listen", address).Msg("no DNS server: the load balancers' names resolve only through /_berth/hosts")
 		return nil, "", func() {}
 	}

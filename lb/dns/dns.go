@@ -73,6 +73,30 @@ func (s *Server) Publish(records []Record) {
 	s.names.Store(&names)
 }
 
+// Listen binds address (host:port) over UDP and TCP, as a DNS server
+// serves both on one port. With port 0 the system picks a UDP port, which
+// may be taken over TCP: Listen then tries other ports, up to 20 times.
+func Listen(address string) (net.PacketConn, net.Listener, error) {
+	_, port, err := net.SplitHostPort(address)
+	if err != nil {
+		return nil, nil, err
+	}
+	for try := 0; ; try++ {
+		pc, err := net.ListenPacket("udp", address)
+		if err != nil {
+			return nil, nil, err
+		}
+		ln, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, ln, nil
+		}
+		pc.Close()
+		if port != "0" || try == 19 {
+			return nil, nil, err
+		}
+	}
+}
+
 // Serve answers questions on pc (UDP) and ln (TCP) until ctx ends.
 func (s *Server) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener) {
 	udp := &mdns.Server{PacketConn: pc, Handler: s}

@@ -2,7 +2,6 @@ package dns
 
 import (
 	"context"
-	"net"
 	"testing"
 
 	mdns "github.com/miekg/dns"
@@ -12,11 +11,7 @@ import (
 // serve starts s on loopback and returns its address.
 func serve(t *testing.T, s *Server) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
+	pc, ln, err := Listen("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
