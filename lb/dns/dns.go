@@ -9,7 +9,10 @@ package dns
 
 import (
 	"context"
+	"math/rand/v2"
 	"net"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,26 +27,60 @@ type Record struct {
 	Address string
 }
 
-// ttl is the time to live of berth's answers: load balancers' addresses
-// are kept for 60 s by AWS's resolvers.
+// Zone is what berth answers for one zone. With a Name (its apex), berth
+// is the zone's authority: a name at or under the apex that has no
+// records does not exist (NXDOMAIN), and negative answers carry the
+// zone's SOA record (its own at the apex in Sets, else berth's default).
+// Without one, Sets are loose names (load balancers' names): berth
+// answers them and forwards every other question.
+type Zone struct {
+	Name    string
+	Sets    []Set
+	Aliases []Alias
+}
+
+// Set is the records of one name and type (an RRset).
+type Set struct {
+	Records []mdns.RR
+	// Pick is how many of the records one answer carries, chosen at
+	// random when there are more (Cloud Map's MULTIVALUE answers up to 8,
+	// WEIGHTED one); 0 is all of them.
+	Pick int
+}
+
+// Alias is an alias record (Route 53's AliasTarget): a question of Type
+// about Name is answered with Target's records of that type, under Name.
+type Alias struct {
+	Name, Target string
+	Type         uint16
+}
+
+// ttl is the time to live of berth's answers about load balancers: their
+// addresses are kept for 60 s by AWS's resolvers.
 // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#dns-name
 const ttl = 60
 
 // forwardTimeout bounds one forwarded question.
 const forwardTimeout = 5 * time.Second
 
+// maxChain bounds the CNAME and alias records one answer follows.
+const maxChain = 8
+
 // Server answers DNS questions over UDP and TCP.
 type Server struct {
-	names     atomic.Pointer[map[string][]net.IP] // by lower-case name with the final dot
-	upstreams []string                            // host:port of the resolvers questions are forwarded to
+	mu      sync.Mutex        // serializes Publish and PublishZones
+	sources map[string][]Zone // what each source published, guarded by mu
+	table   atomic.Pointer[table]
+
+	upstreams []string // host:port of the resolvers questions are forwarded to
 	log       zerolog.Logger
 }
 
 // New returns a server that forwards what it cannot answer to upstreams
 // (host:port; none: it answers SERVFAIL).
 func New(upstreams []string, log zerolog.Logger) *Server {
-	s := &Server{upstreams: upstreams, log: log}
-	s.Publish(nil)
+	s := &Server{upstreams: upstreams, log: log, sources: map[string][]Zone{}}
+	s.table.Store(build(nil))
 	return s
 }
 
@@ -61,16 +98,51 @@ func Upstreams(resolvConf string) []string {
 	return out
 }
 
-// Publish replaces the records the server answers.
+// Publish replaces the load balancers' address records the server
+// answers.
 func (s *Server) Publish(records []Record) {
-	names := map[string][]net.IP{}
+	sets := map[string]*Set{}
+	var order []string
 	for _, r := range records {
-		if ip := net.ParseIP(r.Address); ip != nil {
-			name := mdns.CanonicalName(r.Name)
-			names[name] = append(names[name], ip)
+		ip := net.ParseIP(r.Address)
+		if ip == nil {
+			continue
 		}
+		hdr := mdns.RR_Header{Name: mdns.CanonicalName(r.Name), Class: mdns.ClassINET, Ttl: ttl}
+		var rr mdns.RR
+		if v4 := ip.To4(); v4 != nil {
+			hdr.Rrtype = mdns.TypeA
+			rr = &mdns.A{Hdr: hdr, A: v4}
+		} else {
+			hdr.Rrtype = mdns.TypeAAAA
+			rr = &mdns.AAAA{Hdr: hdr, AAAA: ip}
+		}
+		k := hdr.Name + "/" + mdns.TypeToString[hdr.Rrtype]
+		if sets[k] == nil {
+			sets[k] = &Set{}
+			order = append(order, k)
+		}
+		sets[k].Records = append(sets[k].Records, rr)
 	}
-	s.names.Store(&names)
+	z := Zone{}
+	for _, k := range order {
+		z.Sets = append(z.Sets, *sets[k])
+	}
+	s.PublishZones("load balancers", []Zone{z})
+}
+
+// PublishZones replaces what source (a name of the caller's choosing:
+// "cloud map", "route 53") publishes. Zones of one name from several
+// sources, or twice from one, answer together.
+func (s *Server) PublishZones(source string, zones []Zone) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sources[source] = zones
+	var all []Zone
+	for _, z := range s.sources {
+		all = append(all, z...)
+	}
+	s.table.Store(build(all))
 }
 
 // Listen binds address (host:port) over UDP and TCP, as a DNS server
@@ -129,7 +201,19 @@ func (s *Server) ServeDNS(w mdns.ResponseWriter, req *mdns.Msg) {
 			w.WriteMsg(m)
 		}
 	}()
-	w.WriteMsg(s.answer(req, w.RemoteAddr().Network()))
+	network := w.RemoteAddr().Network()
+	m := s.answer(req, network)
+	if network == "udp" {
+		// What does not fit the client's buffer (512 bytes, or its EDNS
+		// size) goes truncated; the client asks again over TCP (RFC 1035
+		// §4.2.1, RFC 6891).
+		size := mdns.MinMsgSize
+		if opt := req.IsEdns0(); opt != nil {
+			size = max(int(opt.UDPSize()), mdns.MinMsgSize)
+		}
+		m.Truncate(size)
+	}
+	w.WriteMsg(m)
 }
 
 // answer is the reply to req, received over network (udp or tcp).
@@ -141,24 +225,204 @@ func (s *Server) answer(req *mdns.Msg, network string) *mdns.Msg {
 		return m
 	}
 	q := req.Question[0]
-	ips, ours := (*s.names.Load())[mdns.CanonicalName(q.Name)]
-	if !ours {
+	t := s.table.Load()
+	name := mdns.CanonicalName(q.Name)
+	apex, inZone := t.zoneOf(name)
+	if !inZone && !t.names[name] {
 		return s.forward(req, network)
 	}
 	m.SetReply(req)
 	m.Authoritative = true
-	for _, ip := range ips {
-		hdr := mdns.RR_Header{Name: q.Name, Class: mdns.ClassINET, Ttl: ttl}
-		switch v4 := ip.To4(); {
-		case q.Qtype == mdns.TypeA && v4 != nil:
-			hdr.Rrtype = mdns.TypeA
-			m.Answer = append(m.Answer, &mdns.A{Hdr: hdr, A: v4})
-		case q.Qtype == mdns.TypeAAAA && v4 == nil:
-			hdr.Rrtype = mdns.TypeAAAA
-			m.Answer = append(m.Answer, &mdns.AAAA{Hdr: hdr, AAAA: ip})
-		}
+	m.Answer = s.lookup(t, name, q.Qtype, network, 0)
+	if len(m.Answer) > 0 {
+		return m
+	}
+	if t.owner(name) == "" {
+		m.Rcode = mdns.RcodeNameError
+	}
+	if inZone {
+		m.Ns = []mdns.RR{t.soa[apex]}
 	}
 	return m
+}
+
+// lookup is the answer about name (canonical) of type qtype: its records,
+// an alias's target's records under name, or a CNAME record followed by
+// its target's records; a target that is not berth's is asked upstream.
+func (s *Server) lookup(t *table, name string, qtype uint16, network string, depth int) []mdns.RR {
+	if depth > maxChain {
+		return nil
+	}
+	owner := t.owner(name)
+	if owner == "" {
+		return nil
+	}
+	if set := t.sets[setKey{owner, qtype}]; set != nil {
+		return set.answer(name)
+	}
+	if target, ok := t.aliases[setKey{owner, qtype}]; ok {
+		var out []mdns.RR
+		for _, rr := range s.lookup(t, target, qtype, network, depth+1) {
+			if rr.Header().Rrtype == qtype {
+				rr = mdns.Copy(rr)
+				rr.Header().Name = name
+				out = append(out, rr)
+			}
+		}
+		return out
+	}
+	if qtype == mdns.TypeCNAME {
+		return nil
+	}
+	set := t.sets[setKey{owner, mdns.TypeCNAME}]
+	if set == nil {
+		return nil
+	}
+	out := set.answer(name)
+	target := mdns.CanonicalName(out[0].(*mdns.CNAME).Target)
+	if _, inZone := t.zoneOf(target); inZone || t.names[target] {
+		return append(out, s.lookup(t, target, qtype, network, depth+1)...)
+	}
+	q := new(mdns.Msg)
+	q.SetQuestion(target, qtype)
+	if reply := s.forward(q, network); reply.Rcode == mdns.RcodeSuccess {
+		out = append(out, reply.Answer...)
+	}
+	return out
+}
+
+// setKey is a set's canonical owner name and type.
+type setKey struct {
+	name  string
+	rtype uint16
+}
+
+// table is one published state of every source, read without locks.
+type table struct {
+	sets    map[setKey]*Set
+	aliases map[setKey]string // alias name and type → target, canonical
+	// names are the names that exist: owners of sets and aliases, and
+	// the names between them and their zone's apex.
+	names map[string]bool
+	soa   map[string]mdns.RR // by zone apex, canonical
+}
+
+// build indexes zones into a table.
+func build(zones []Zone) *table {
+	t := &table{sets: map[setKey]*Set{}, aliases: map[setKey]string{}, names: map[string]bool{}, soa: map[string]mdns.RR{}}
+	for _, z := range zones {
+		apex := ""
+		if z.Name != "" {
+			apex = mdns.CanonicalName(z.Name)
+			t.names[apex] = true
+			if t.soa[apex] == nil {
+				t.soa[apex] = defaultSOA(apex)
+			}
+		}
+		exists := func(name string) {
+			for ; name != apex && !t.names[name]; name = parent(name) {
+				t.names[name] = true
+				if apex == "" || name == "." {
+					return
+				}
+			}
+		}
+		for _, set := range z.Sets {
+			if len(set.Records) == 0 {
+				continue
+			}
+			h := set.Records[0].Header()
+			k := setKey{mdns.CanonicalName(h.Name), h.Rrtype}
+			if old := t.sets[k]; old != nil {
+				merged := Set{Records: append(append([]mdns.RR(nil), old.Records...), set.Records...), Pick: max(old.Pick, set.Pick)}
+				set = merged
+			}
+			t.sets[k] = &set
+			exists(k.name)
+			if k.rtype == mdns.TypeSOA && k.name == apex {
+				t.soa[apex] = set.Records[0]
+			}
+		}
+		for _, a := range z.Aliases {
+			name := mdns.CanonicalName(a.Name)
+			t.aliases[setKey{name, a.Type}] = mdns.CanonicalName(a.Target)
+			exists(name)
+		}
+	}
+	return t
+}
+
+// parent is name without its first label ("." for a top-level name).
+func parent(name string) string {
+	if _, rest, ok := strings.Cut(name, "."); ok && rest != "" {
+		return rest
+	}
+	return "."
+}
+
+// zoneOf is the apex of the closest zone holding name.
+func (t *table) zoneOf(name string) (string, bool) {
+	for n := name; ; n = parent(n) {
+		if _, ok := t.soa[n]; ok {
+			return n, true
+		}
+		if n == "." {
+			return "", false
+		}
+	}
+}
+
+// owner is the name whose records answer for name: name itself when it
+// exists, else the wildcard of its closest existing ancestor in its zone,
+// if there is one (RFC 4592 §3.3.1); "" when neither exists.
+func (t *table) owner(name string) string {
+	if t.names[name] {
+		return name
+	}
+	apex, ok := t.zoneOf(name)
+	if !ok {
+		return ""
+	}
+	n := parent(name)
+	for !t.names[n] && n != apex {
+		n = parent(n)
+	}
+	if t.names["*."+n] {
+		return "*." + n
+	}
+	return ""
+}
+
+// answer is the set's records under name (a wildcard's take the name
+// asked), Pick of them at random when the set limits them.
+func (set *Set) answer(name string) []mdns.RR {
+	records := set.Records
+	if set.Pick > 0 && len(records) > set.Pick {
+		records = make([]mdns.RR, 0, set.Pick)
+		for _, i := range rand.Perm(len(set.Records))[:set.Pick] {
+			records = append(records, set.Records[i])
+		}
+	}
+	out := make([]mdns.RR, len(records))
+	for i, rr := range records {
+		if rr.Header().Name != name {
+			rr = mdns.Copy(rr)
+			rr.Header().Name = name
+		}
+		out[i] = rr
+	}
+	return out
+}
+
+// defaultSOA is the SOA record of a zone that publishes none, with the
+// values Route 53 gives a new hosted zone's.
+// https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/SOA-NSrecords.html
+func defaultSOA(apex string) mdns.RR {
+	return &mdns.SOA{
+		Hdr: mdns.RR_Header{Name: apex, Rrtype: mdns.TypeSOA, Class: mdns.ClassINET, Ttl: 900},
+		Ns:  "ns-2048.awsdns-64.net.", Mbox: "awsdns-hostmaster.amazon.com.",
+		Serial: 1, Refresh: 7200, Retry: 900, Expire: 1209600, Minttl: 86400,
+	}
 }
 
 // forward asks the upstream resolvers in turn and relays the first
