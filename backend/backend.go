@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/rs/zerolog"
 
 	"berth/sqlite"
 )
@@ -223,5 +224,33 @@ func Every(ctx context.Context, interval time.Duration, fn func(context.Context)
 		case <-tick.C:
 			fn(ctx)
 		}
+	}
+}
+
+// Republish calls publish now and again after every signal on wake, until
+// ctx ends; after a failure it tries again a second later. It is how a
+// backend keeps a server outside the store (a DNS table) up to date.
+func Republish(ctx context.Context, wake <-chan struct{}, publish func(context.Context) error, log zerolog.Logger) {
+	for {
+		var retry <-chan time.Time
+		if err := publish(ctx); err != nil && ctx.Err() == nil {
+			log.Error().Err(err).Msg("publishing")
+			retry = time.After(time.Second)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-retry:
+		}
+	}
+}
+
+// Signal wakes a Republish loop without blocking: one pending wake is
+// enough.
+func Signal(wake chan<- struct{}) {
+	select {
+	case wake <- struct{}{}:
+	default:
 	}
 }

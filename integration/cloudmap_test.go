@@ -31,8 +31,11 @@ func noHostPrefix(s *middleware.Stack) error {
 }
 
 // cloudMap is a Cloud Map client of the shared berth in region.
-func cloudMap(region string) *sd.Client {
-	return sd.New(sd.Options{Region: region, BaseEndpoint: aws.String(shared.url), Retryer: connectionRetryer(),
+func cloudMap(region string) *sd.Client { return cloudMapAt(shared.url, region) }
+
+// cloudMapAt is a Cloud Map client of the berth at url in region.
+func cloudMapAt(url, region string) *sd.Client {
+	return sd.New(sd.Options{Region: region, BaseEndpoint: aws.String(url), Retryer: connectionRetryer(),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""), APIOptions: []func(*middleware.Stack) error{noHostPrefix}})
 }
 

@@ -41,6 +41,11 @@ type Agent struct {
 	// TaskEndpoint, when set, is the base URL at which task containers
 	// reach Endpoint: task metadata, task role credentials, berth's API.
 	TaskEndpoint string
+	// Resolver, when set, is the address (host:53) of berth's DNS server
+	// that task containers reach: their resolver, unless the container
+	// definition names dnsServers, so that Cloud Map and Route 53 names
+	// resolve in tasks as in a VPC.
+	Resolver string
 	// Registry, when set, is the address (host:port) at which the host's
 	// engine reaches berth's image registry, when not at the address the
 	// registry serves locally: ECR images are pulled from there.

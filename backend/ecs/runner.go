@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -437,6 +438,14 @@ func (r *runner) start(ctx context.Context, t types.Task, td types.TaskDefinitio
 		cfg.Env = withSecrets(cfg.Env, secrets[pc.name].env)
 		cfg.Env = withEnvironment(cfg.Env, r.a.taskEnvironment(r.ref, t, td, pc.name))
 		pc.registryAuth = secrets[pc.name].registryAuth
+	}
+	if resolver, err := netip.ParseAddrPort(r.a.Resolver); err == nil {
+		for _, pc := range plan {
+			// In host mode the host's resolvers are the container's.
+			if hc := pc.spec.HostConfig; !hc.NetworkMode.IsContainer() && !hc.NetworkMode.IsHost() && len(hc.DNS) == 0 {
+				hc.DNS = []netip.Addr{resolver.Addr()}
+			}
+		}
 	}
 	if r.a.LoadBalancerHosts != nil {
 		hosts := r.a.LoadBalancerHosts(ctx)

@@ -2,11 +2,17 @@ package route53
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
+	mdns "github.com/miekg/dns"
+	"github.com/rs/zerolog"
 
+	"berth/backend"
+	"berth/lb/dns"
 	"berth/sqlite"
 )
 
@@ -52,4 +58,48 @@ func (b *Backend) Zones(ctx context.Context) ([]Zone, error) {
 		out[i] = Zone{Account: k.Key.Account, ID: z.ID, Name: display(z.Name), Private: z.Private, VPCs: slices.Clone(z.VPCs), Records: records}
 	}
 	return out, nil
+}
+
+// PublishDNS gives publish every hosted zone as berth's DNS server answers
+// it, now and after every change, until ctx ends.
+func (b *Backend) PublishDNS(ctx context.Context, publish func([]dns.Zone), log zerolog.Logger) {
+	backend.Republish(ctx, b.wake, func(ctx context.Context) error {
+		zones, err := b.Zones(ctx)
+		if err != nil {
+			return err
+		}
+		out := make([]dns.Zone, len(zones))
+		for i, z := range zones {
+			out[i] = z.DNS()
+		}
+		publish(out)
+		return nil
+	}, log)
+}
+
+// DNS is the zone as berth's DNS server answers it: every record set's
+// values, and alias records answered with their target's records (an
+// ELB's DNS name with or without Route 53's "dualstack." prefix). Record
+// sets of one name and type with set identifiers (weighted, latency,
+// failover, ...) answer together: berth applies no routing policy.
+// https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resource-record-sets-choosing-alias-non-alias.html
+func (z Zone) DNS() dns.Zone {
+	out := dns.Zone{Name: z.Name}
+	for _, r := range z.Records {
+		name, rtype := aws.ToString(r.Name), mdns.StringToType[string(r.Type)]
+		if a := r.AliasTarget; a != nil {
+			target := strings.TrimPrefix(strings.ToLower(aws.ToString(a.DNSName)), "dualstack.")
+			out.Aliases = append(out.Aliases, dns.Alias{Name: name, Type: rtype, Target: target})
+			continue
+		}
+		var set dns.Set
+		for _, v := range r.ResourceRecords {
+			rr, err := mdns.NewRR(fmt.Sprintf("%s %d IN %s %s", name, aws.ToInt64(r.TTL), r.Type, aws.ToString(v.Value)))
+			if err == nil && rr != nil {
+				set.Records = append(set.Records, rr)
+			}
+		}
+		out.Sets = append(out.Sets, set)
+	}
+	return out
 }

@@ -77,7 +77,7 @@ func (b *Backend) CreateHealthCheck(ctx context.Context, in *r53.CreateHealthChe
 	}
 	s := scopeOf(ctx)
 	h := &healthCheck{ID: backend.NewUUID(b.env.IDs), CallerReference: ref, Config: cfg, Version: 1}
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		prior, err := sqlite.ListAll[healthCheck](tx, sqlite.Query{Account: s.Account, Region: s.Region, Kind: kindHealthCheck, Name: ref})
 		if err != nil {
 			return err
@@ -148,7 +148,7 @@ func (b *Backend) ListHealthChecks(ctx context.Context, in *r53.ListHealthChecks
 // https://docs.aws.amazon.com/Route53/latest/APIReference/API_DeleteHealthCheck.html
 func (b *Backend) DeleteHealthCheck(ctx context.Context, in *r53.DeleteHealthCheckInput) (*r53.DeleteHealthCheckOutput, error) {
 	s := scopeOf(ctx)
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		h, err := loadHealthCheck(tx, s, aws.ToString(in.HealthCheckId))
 		if err != nil {
 			return err

@@ -237,7 +237,7 @@ func (b *Backend) ChangeResourceRecordSets(ctx context.Context, in *r53.ChangeRe
 	s := scopeOf(ctx)
 	now := b.env.Clock()
 	var c *change
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		z, err := loadZone(tx, s, aws.ToString(in.HostedZoneId))
 		if err != nil {
 			return err

@@ -33,13 +33,25 @@ type Backend struct {
 	vpcs  VPCs
 	// insync is how long after its submission a change is INSYNC.
 	insync time.Duration
+	// wake tells the DNS publisher that the records may have changed.
+	wake chan struct{}
+}
+
+// update runs fn in a write transaction and, when it commits, wakes the
+// DNS publisher.
+func (b *Backend) update(ctx context.Context, fn func(*sqlite.Tx) error) error {
+	err := b.store.Update(ctx, fn)
+	if err == nil {
+		backend.Signal(b.wake)
+	}
+	return err
 }
 
 // New returns a Route 53 backend over store that checks VPCs with vpcs.
 // A change reports INSYNC once insync has passed on env's clock (0 for at
 // once).
 func New(store *sqlite.Store, env backend.Env, vpcs VPCs, insync time.Duration) *Backend {
-	return &Backend{store: store, env: env, vpcs: vpcs, insync: insync}
+	return &Backend{store: store, env: env, vpcs: vpcs, insync: insync, wake: make(chan struct{}, 1)}
 }
 
 // globalRegion is the region Route 53's resources are stored under: none,

@@ -51,7 +51,7 @@ func (b *Backend) ChangeTagsForResource(ctx context.Context, in *r53.ChangeTagsF
 		}
 	case types.TagResourceTypeHealthcheck:
 		s := scopeOf(ctx)
-		err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		err := b.update(ctx, func(tx *sqlite.Tx) error {
 			h, err := loadHealthCheck(tx, s, id)
 			if err != nil {
 				return err

@@ -121,7 +121,7 @@ func saveZone(tx *sqlite.Tx, s backend.Scope, z *zone) error {
 // changeZone applies fn to the stored zone id in one transaction.
 func (b *Backend) changeZone(ctx context.Context, id string, fn func(*zone) error) error {
 	s := scopeOf(ctx)
-	return b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	return b.update(ctx, func(tx *sqlite.Tx) error {
 		z, err := loadZone(tx, s, id)
 		if err != nil {
 			return err
@@ -208,7 +208,7 @@ func (b *Backend) CreateHostedZone(ctx context.Context, in *r53.CreateHostedZone
 	}
 	z.Records = apexRecords(name, z.NameServers)
 	var change *change
-	err = b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err = b.update(ctx, func(tx *sqlite.Tx) error {
 		taken, err := tx.Count(sqlite.Query{Account: s.Account, Region: s.Region, Kind: kindZone, Name: ref})
 		if err != nil {
 			return err
@@ -390,7 +390,7 @@ func (b *Backend) DeleteHostedZone(ctx context.Context, in *r53.DeleteHostedZone
 	s := scopeOf(ctx)
 	now := b.env.Clock()
 	var c *change
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		z, err := loadZone(tx, s, aws.ToString(in.Id))
 		if err != nil {
 			return err
@@ -439,7 +439,7 @@ func (b *Backend) AssociateVPCWithHostedZone(ctx context.Context, in *r53.Associ
 	s := scopeOf(ctx)
 	now := b.env.Clock()
 	var c *change
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		z, err := loadZone(tx, s, aws.ToString(in.HostedZoneId))
 		if err != nil {
 			return err
@@ -506,7 +506,7 @@ func (b *Backend) DisassociateVPCFromHostedZone(ctx context.Context, in *r53.Dis
 	s := scopeOf(ctx)
 	now := b.env.Clock()
 	var c *change
-	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
+	err := b.update(ctx, func(tx *sqlite.Tx) error {
 		z, err := loadZone(tx, s, aws.ToString(in.HostedZoneId))
 		if err != nil {
 			return err

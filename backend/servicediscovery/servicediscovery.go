@@ -33,12 +33,14 @@ type Backend struct {
 	store *sqlite.Store
 	env   backend.Env
 	vpcs  VPCs
+	// wake tells the DNS publisher that the records may have changed.
+	wake chan struct{}
 }
 
 // New returns a Cloud Map backend over store that checks VPCs with vpcs
 // (nil: any VPC id is taken).
 func New(store *sqlite.Store, env backend.Env, vpcs VPCs) *Backend {
-	return &Backend{store: store, env: env, vpcs: vpcs}
+	return &Backend{store: store, env: env, vpcs: vpcs, wake: make(chan struct{}, 1)}
 }
 
 // The store kinds of Cloud Map's resources. A namespace and a service are
@@ -85,7 +87,11 @@ func arn(s backend.Scope, resource string) string {
 // update runs fn in a write transaction in the request's scope.
 func (b *Backend) update(ctx context.Context, fn func(tx *sqlite.Tx, s backend.Scope) error) error {
 	s := backend.ScopeFrom(ctx)
-	return b.store.Update(ctx, func(tx *sqlite.Tx) error { return fn(tx, s) })
+	err := b.store.Update(ctx, func(tx *sqlite.Tx) error { return fn(tx, s) })
+	if err == nil {
+		backend.Signal(b.wake)
+	}
+	return err
 }
 
 // view runs fn in a read transaction in the request's scope.

@@ -7,9 +7,13 @@ import (
 	"net/netip"
 	"slices"
 
+	"sync"
+
 	"github.com/rs/zerolog"
 
 	"berth/backend/elbv2"
+	"berth/backend/route53"
+	"berth/backend/servicediscovery"
 	"berth/lb/dns"
 )
 
@@ -44,33 +48,61 @@ func dnsAddress(listen, lbNetwork string) (string, error) {
 	return listen, nil
 }
 
-// startDNS starts berth's DNS server at address (none when ""), which
-// forwards to the resolvers of /etc/resolv.conf but itself. It returns
-// the server, the address it listens on ("" when it could not listen:
-// binding port 53 needs privileges, which berth may lack) and a stop
-// function.
-func startDNS(address string, log zerolog.Logger) (*dns.Server, string, func()) {
-	if address == "" {
-		return nil, "", func() {}
-	}
+// dnsListeners is berth's DNS server and the addresses it serves on.
+type dnsListeners struct {
+	server *dns.Server
+	log    zerolog.Logger
+	stops  []func()
+}
+
+// newDNS returns berth's DNS server, forwarding to the resolvers of
+// /etc/resolv.conf but those of own (the addresses berth may serve on).
+func newDNS(own []string, log zerolog.Logger) *dnsListeners {
+	upstreams := slices.DeleteFunc(dns.Upstreams("/etc/resolv.conf"), func(u string) bool { return slices.Contains(own, u) })
+	return &dnsListeners{server: dns.New(upstreams, log), log: log}
+}
+
+// serve answers on address (UDP and TCP) and returns where it listens, or
+// "" when it could not bind there (port 53 needs privileges, which berth
+// may lack): what it is for is then missing, as what says.
+func (d *dnsListeners) serve(address, what string) string {
 	pc, ln, err := dns.Listen(address)
 	if err != nil {
-		log.Warn().Err(err).Str("dns_listen", address).Msg("no DNS server: the load balancers' names resolve only through /_berth/hosts")
-		return nil, "", func() {}
+		d.log.Warn().Err(err).Str("dns_listen", address).Msg(what)
+		return ""
 	}
-	bound := pc.LocalAddr().String()
-	upstreams := slices.DeleteFunc(dns.Upstreams("/etc/resolv.conf"), func(u string) bool { return u == bound })
-	server := dns.New(upstreams, log.With().Str("component", "dns").Logger())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { server.Serve(ctx, pc, ln); close(done) }()
-	return server, bound, func() { cancel(); <-done }
+	go func() { d.server.Serve(ctx, pc, ln); close(done) }()
+	d.stops = append(d.stops, func() { cancel(); <-done })
+	return pc.LocalAddr().String()
+}
+
+// stop closes every listener.
+func (d *dnsListeners) stop() {
+	for _, stop := range d.stops {
+		stop()
+	}
+}
+
+// publishZones keeps the DNS server's Cloud Map and Route 53 zones up to
+// date until the returned function is called.
+func (d *dnsListeners) publishZones(cloudMap *servicediscovery.Backend, r53 *route53.Backend) func() {
+	ctx, cancel := context.WithCancel(context.Background())
+	var running sync.WaitGroup
+	running.Go(func() {
+		cloudMap.PublishDNS(ctx, func(z []dns.Zone) { d.server.PublishZones("cloud map", z) }, d.log)
+	})
+	running.Go(func() {
+		r53.PublishDNS(ctx, func(z []dns.Zone) { d.server.PublishZones("route 53", z) }, d.log)
+	})
+	return func() { cancel(); running.Wait() }
 }
 
 // publishNames returns the function that gives the DNS server (if any)
 // the load balancers' names.
-func publishNames(server *dns.Server) func([]elbv2.Host) {
-	if server == nil {
+func publishNames(d *dnsListeners) func([]elbv2.Host) {
+	if d == nil {
 		return nil
 	}
 	return func(hosts []elbv2.Host) {
@@ -78,6 +110,6 @@ func publishNames(server *dns.Server) func([]elbv2.Host) {
 		for _, h := range hosts {
 			records = append(records, dns.Record{Name: h.DNSName, Address: h.Address})
 		}
-		server.Publish(records)
+		d.server.Publish(records)
 	}
 }

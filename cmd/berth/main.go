@@ -158,7 +158,7 @@ func parseFlags(args []string, env func(string) (string, bool), stderr io.Writer
 	fs.StringVar(&c.runtime, "runtime", "docker", "what runs tasks: docker (the local Docker Engine, and the fleet's engines: --engine), or none (the API only: tasks are recorded, never run)")
 	fs.StringVar(&c.lbNetwork, "lb-network", "127.10.0.0/16", "local addresses for load balancers, one each; none: serve the API only, no listeners")
 	fs.StringVar(&c.registryListen, "registry-listen", "127.0.0.1:4567", "address of the ECR image registry (docker push and pull); none: no registry")
-	fs.StringVar(&c.taskEndpoint, "task-endpoint", "169.254.170.2/24", "address (and its network) of the task metadata and credentials endpoint containers reach; none: no endpoint")
+	fs.StringVar(&c.taskEndpoint, "task-endpoint", defaultTaskEndpoint, "address (and its network) of the task metadata and credentials endpoint containers reach; none: no endpoint")
 	fs.DurationVar(&c.cloudwatchMinute, "cloudwatch-minute", time.Minute, "how long CloudWatch's minute lasts (at least 1s): alarms are evaluated and berth's own metrics published once a minute, a Period of P seconds lasts P/60 minutes; shorter for tests and demos")
 	fs.StringVar(&c.dnsListen, "dns-listen", "auto", "address of berth's DNS server (UDP and TCP), which answers the load balancers' DNS names and forwards other questions to the host's resolvers; auto: port 53 of the --lb-network's last address but one; none: no DNS server")
 	fs.Var(&c.engines, "engine", "a Docker Engine of another host that joins the fleet (repeat for more): name=N,url=tcp://ADDRESS:PORT[,zone=LETTER][,gateway=IP][,type=INSTANCE_TYPE][,attribute:NAME=VALUE...]; see the README")
@@ -450,8 +450,23 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	dnsServer, dnsBound, stopDNS := startDNS(dnsListen, log)
-	defer stopDNS()
+	// The DNS server answers on dnsListen, for the host, and on the task
+	// endpoint's address, as tasks' resolver.
+	var taskDNS string
+	if prefix, err := netip.ParsePrefix(c.taskEndpoint); err == nil && docker != nil {
+		taskDNS = netip.AddrPortFrom(prefix.Addr(), 53).String()
+	}
+	var dnsServer *dnsListeners
+	var dnsBound string
+	if dnsListen != "" {
+		dnsServer = newDNS([]string{dnsListen, taskDNS}, log.With().Str("component", "dns").Logger())
+		defer dnsServer.stop()
+		dnsBound = dnsServer.serve(dnsListen, "no DNS server for the host: the load balancers' names resolve only through /_berth/hosts")
+	}
+	r53Backend := route53.New(store, env, ec2Backend, 0)
+	if dnsServer != nil {
+		defer dnsServer.publishZones(sdBackend, r53Backend)()
+	}
 	srv := server.New(server.Config{
 		DefaultAccount: c.account, DefaultRegion: c.region,
 		Accounts: accounts, Secrets: secrets, VerifySignatures: c.verifySignatures, Clock: env.Clock, Instance: instance, Registry: ecrBackend.Host, DNS: dnsBound,
@@ -460,7 +475,7 @@ func run(args []string) error {
 		ECS: ecsBackend, ELBv2: elbBackend, ACM: acm.New(store, env, ca), EC2: ec2Backend, AutoScaling: asBackend, AppAutoScaling: aasBackend, IAM: iamBackend, Logs: logsBackend, CloudWatch: cwBackend, STS: stsBackend, CA: ca.PEM(), Reset: reset,
 		SSM: ssmBackend, SecretsManager: smBackend,
 		ServiceDiscovery: sdBackend,
-		Route53:          route53.New(store, env, ec2Backend, 0),
+		Route53:          r53Backend,
 	}, env.IDs, log)
 	var lbNetwork netip.Prefix
 	if c.lbNetwork != "none" {
@@ -528,6 +543,9 @@ func run(args []string) error {
 				defer endpoint.Close()
 				agent.TaskEndpoint = base
 				log.Info().Str("task_endpoint", base).Msg("serving tasks their metadata and credentials")
+				if dnsServer != nil && dnsServer.serve(taskDNS, "tasks keep Docker's resolvers: Cloud Map and Route 53 names do not resolve in them") != "" {
+					agent.Resolver = taskDNS
+				}
 			}
 		}
 		gateway := gatewayServices{api: srv, registryHost: ecrBackend.Host, credentials: stsBackend, secret: secret, log: log}
@@ -597,6 +615,10 @@ const (
 // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html (stopTimeout)
 const lbDrainOnExit = 30 * time.Second
 
+// defaultTaskEndpoint is the task endpoint's address and network: the ECS
+// agent's address in AWS.
+const defaultTaskEndpoint = "169.254.170.2/24"
+
 // listenTaskEndpoint listens where task containers reach berth: on the
 // address of gateway (in AWS the ECS agent's, 169.254.170.2), made the
 // host's by a Docker network, at port 80 when it is free (another berth
@@ -606,7 +628,13 @@ func listenTaskEndpoint(ctx context.Context, docker *runtime.Docker, gateway str
 	if err != nil {
 		return nil, "", fmt.Errorf("--task-endpoint: %w", err)
 	}
-	if err := docker.HostAddress(ctx, "berth-task-endpoint", prefix); err != nil {
+	// The default address's network keeps its first name; another
+	// address (a second berth's) has a network of its own.
+	name := "berth-task-endpoint"
+	if gateway != defaultTaskEndpoint {
+		name += "-" + prefix.Addr().String()
+	}
+	if err := docker.HostAddress(ctx, name, prefix); err != nil {
 		return nil, "", err
 	}
 	host := prefix.Addr().String()

@@ -10,7 +10,8 @@
 // (200, or 503 after POST /health/fail until POST /health/ok, and from the
 // start with UNHEALTHY=1),
 // /slow?ms=N, /exit?code=N, /log?msg=M[&to=stderr] (writes M to its output),
-// /metadata?path=P (relays $ECS_CONTAINER_METADATA_URI_V4 + P) and /whoami
+// /metadata?path=P (relays $ECS_CONTAINER_METADATA_URI_V4 + P),
+// /lookup?name=N[&type=SRV] (what the container's resolver answers) and /whoami
 // (STS GetCallerIdentity with the AWS SDK's default configuration). It
 // writes "testapp listening on :PORT" when it starts, which with LISTEN_AFTER
 // (a Go duration) it does that long after it was started. With IGNORE_SIGTERM=1 the server ignores
@@ -23,10 +24,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -134,6 +138,28 @@ func serve() {
 		defer res.Body.Close()
 		w.WriteHeader(res.StatusCode)
 		io.Copy(w, res.Body)
+	})
+	mux.HandleFunc("GET /lookup", func(w http.ResponseWriter, r *http.Request) {
+		// What the container's resolver answers: ?name=&type=A|SRV, as
+		// sorted "address" or "target:port" lines.
+		name := r.URL.Query().Get("name")
+		var out []string
+		var err error
+		if r.URL.Query().Get("type") == "SRV" {
+			var srvs []*net.SRV
+			_, srvs, err = net.DefaultResolver.LookupSRV(r.Context(), "", "", name)
+			for _, s := range srvs {
+				out = append(out, fmt.Sprintf("%s:%d", s.Target, s.Port))
+			}
+		} else {
+			out, err = net.DefaultResolver.LookupHost(r.Context(), name)
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		slices.Sort(out)
+		fmt.Fprint(w, strings.Join(out, "\n"))
 	})
 	mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
 		cfg, err := config.LoadDefaultConfig(r.Context())

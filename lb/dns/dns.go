@@ -316,7 +316,7 @@ func build(zones []Zone) *table {
 			apex = mdns.CanonicalName(z.Name)
 			t.names[apex] = true
 			if t.soa[apex] == nil {
-				t.soa[apex] = defaultSOA(apex)
+				t.soa[apex] = SOA(apex, 900)
 			}
 		}
 		exists := func(name string) {
@@ -414,12 +414,12 @@ func (set *Set) answer(name string) []mdns.RR {
 	return out
 }
 
-// defaultSOA is the SOA record of a zone that publishes none, with the
-// values Route 53 gives a new hosted zone's.
+// SOA is an SOA record for apex with the values Route 53 gives a new
+// hosted zone's (a 900 s TTL), the SOA of a zone that publishes none.
 // https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/SOA-NSrecords.html
-func defaultSOA(apex string) mdns.RR {
+func SOA(apex string, ttl uint32) mdns.RR {
 	return &mdns.SOA{
-		Hdr: mdns.RR_Header{Name: apex, Rrtype: mdns.TypeSOA, Class: mdns.ClassINET, Ttl: 900},
+		Hdr: mdns.RR_Header{Name: mdns.CanonicalName(apex), Rrtype: mdns.TypeSOA, Class: mdns.ClassINET, Ttl: ttl},
 		Ns:  "ns-2048.awsdns-64.net.", Mbox: "awsdns-hostmaster.amazon.com.",
 		Serial: 1, Refresh: 7200, Retry: 900, Expire: 1209600, Minttl: 86400,
 	}
