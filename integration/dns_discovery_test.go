@@ -62,6 +62,37 @@ func TestDNSDiscovery(t *testing.T) {
 	bridge.PortMappings = []types.PortMapping{{ContainerPort: aws.Int32(8080), HostPort: aws.Int32(0)}}
 	try(c.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("bridge"), NetworkMode: types.NetworkModeBridge,
 		ContainerDefinitions: []types.ContainerDefinition{bridge}})).must(t)
+	// Registries ECS refuses, in its words (field reports cited in
+	// backend/ecs/service_registries.go).
+	subnet := &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: subnets(t, ctx, c)[:1]}}
+	for _, bad := range []struct {
+		family   string
+		registry types.ServiceRegistry
+		client   bool
+		message  string
+	}{
+		{"bridge", types.ServiceRegistry{RegistryArn: byPort.Arn}, false, "When specifying 'host' or 'bridge' for networkMode, values for 'containerName' and 'containerPort' must be specified from the task definition."},
+		{"vpc", types.ServiceRegistry{RegistryArn: byAddress.Arn, ContainerName: aws.String("app"), ContainerPort: aws.Int32(8080)}, false, "The values specified for serviceRegistries do not require a value for 'containerPort'. Remove the value and retry."},
+		{"vpc", types.ServiceRegistry{RegistryArn: byPort.Arn, Port: aws.Int32(8080), ContainerName: aws.String("app"), ContainerPort: aws.Int32(8080)}, false, "Specify a value for either 'port' or the 'containerName' and 'containerPort' combination, but not both. Remove one and retry."},
+		{"vpc", types.ServiceRegistry{RegistryArn: aws.String(strings.Replace(*byAddress.Arn, ":service/srv-", ":namespace/ns-", 1))}, false, "The format of the supplied service registry ARN is invalid"},
+		{"vpc", types.ServiceRegistry{RegistryArn: aws.String((*byAddress.Arn)[:strings.LastIndex(*byAddress.Arn, "/")] + "/srv-0000000000000000")}, true, `The service registry could not be validated. Route 53 error: "ServiceNotFound."`},
+	} {
+		in := &ecs.CreateServiceInput{Cluster: aws.String("c"), ServiceName: aws.String("refused"), TaskDefinition: aws.String(bad.family), DesiredCount: aws.Int32(1),
+			ServiceRegistries: []types.ServiceRegistry{bad.registry}}
+		if bad.family == "vpc" {
+			in.NetworkConfiguration = subnet
+		}
+		_, err := c.ecs.CreateService(ctx, in)
+		var message string
+		if bad.client {
+			message = aws.ToString(wantErr[*types.ClientException](t, err).Message)
+		} else {
+			message = aws.ToString(wantErr[*types.InvalidParameterException](t, err).Message)
+		}
+		if !strings.HasPrefix(message, bad.message) {
+			t.Errorf("%+v: %q, want %q", bad.registry, message, bad.message)
+		}
+	}
 	try(c.ecs.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("c"), ServiceName: aws.String("by-address"), TaskDefinition: aws.String("vpc"),
 		DesiredCount: aws.Int32(2), NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: subnets(t, ctx, c)[:1]}},
 		ServiceRegistries: []types.ServiceRegistry{{RegistryArn: byAddress.Arn}}})).must(t)

@@ -3,6 +3,7 @@ package ecs
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,6 +20,58 @@ import (
 type ServiceDiscovery interface {
 	RegisterInstance(context.Context, *servicediscovery.RegisterInstanceInput) (*servicediscovery.RegisterInstanceOutput, error)
 	DeregisterInstance(context.Context, *servicediscovery.DeregisterInstanceInput) (*servicediscovery.DeregisterInstanceOutput, error)
+	GetService(context.Context, *servicediscovery.GetServiceInput) (*servicediscovery.GetServiceOutput, error)
+}
+
+// validRegistries checks a service's registries against Cloud Map and the
+// task definition as CreateService and UpdateService do, in ECS's words
+// (field reports: hashicorp/terraform-provider-aws#4373, #17386, #3906;
+// cloudposse/terraform-aws-ecs-web-app#208;
+// umotif-public/terraform-aws-ecs-fargate#25;
+// techservicesillinois/terraform-aws-ecs-service#16).
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceRegistry.html
+func (b *Backend) validRegistries(ctx context.Context, td types.TaskDefinition, registries []types.ServiceRegistry) error {
+	if len(registries) == 0 || b.Discovery == nil {
+		return nil
+	}
+	for _, r := range registries {
+		arn := aws.ToString(r.RegistryArn)
+		if !strings.HasPrefix(arn, "arn:aws:servicediscovery:") || !strings.Contains(arn, ":service/srv-") {
+			return errInvalidParameter("The format of the supplied service registry ARN is invalid: %s.", arn)
+		}
+		got, err := b.Discovery.GetService(ctx, &servicediscovery.GetServiceInput{Id: aws.String(cloudMapServiceID(arn))})
+		if err != nil {
+			return errClient("The service registry could not be validated. Route 53 error: \"ServiceNotFound.\"")
+		}
+		srv := false
+		if dc := got.Service.DnsConfig; dc != nil {
+			for _, rec := range dc.DnsRecords {
+				srv = srv || rec.Type == "SRV"
+			}
+		}
+		byContainer := r.ContainerName != nil || r.ContainerPort != nil
+		switch mode := td.NetworkMode; {
+		case r.Port != nil && byContainer:
+			return errInvalidParameter("Specify a value for either 'port' or the 'containerName' and 'containerPort' combination, but not both. Remove one and retry.")
+		case (mode == "" || mode == types.NetworkModeBridge || mode == types.NetworkModeHost) && (r.ContainerName == nil || r.ContainerPort == nil):
+			return errInvalidParameter("When specifying 'host' or 'bridge' for networkMode, values for 'containerName' and 'containerPort' must be specified from the task definition. Registry: %s", arn)
+		case !srv && r.ContainerPort != nil && mode == types.NetworkModeAwsvpc:
+			return errInvalidParameter("The values specified for serviceRegistries do not require a value for 'containerPort'. Remove the value and retry.")
+		case !srv && r.Port != nil:
+			return errInvalidParameter("A port was provided but is not required by the specified service registry")
+		}
+		if r.ContainerName != nil {
+			name, port := aws.ToString(r.ContainerName), aws.ToInt32(r.ContainerPort)
+			i := slices.IndexFunc(td.ContainerDefinitions, func(c types.ContainerDefinition) bool { return aws.ToString(c.Name) == name })
+			if i < 0 {
+				return errInvalidParameter("The container %s does not exist in the task definition.", name)
+			}
+			if r.ContainerPort != nil && !slices.ContainsFunc(td.ContainerDefinitions[i].PortMappings, func(p types.PortMapping) bool { return aws.ToInt32(p.ContainerPort) == port }) {
+				return errInvalidParameter("The container %s did not have a container port %d defined.", name, port)
+			}
+		}
+	}
+	return nil
 }
 
 // discoveredInstance is a task's instance in one Cloud Map service.

@@ -125,6 +125,9 @@ func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 			if err := b.validLoadBalancers(ctx, *td, in.LoadBalancers); err != nil {
 				return err
 			}
+			if err := b.validRegistries(ctx, *td, in.ServiceRegistries); err != nil {
+				return err
+			}
 		}
 		now := b.now()
 		svc = types.Service{
@@ -650,6 +653,11 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 			}
 			if in.LoadBalancers != nil || in.TaskDefinition != nil {
 				if err := b.validLoadBalancers(ctx, td, svc.LoadBalancers); err != nil {
+					return err
+				}
+			}
+			if in.ServiceRegistries != nil || in.TaskDefinition != nil {
+				if err := b.validRegistries(ctx, td, svc.ServiceRegistries); err != nil {
 					return err
 				}
 			}
