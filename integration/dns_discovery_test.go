@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -192,5 +193,24 @@ func TestDNSDiscovery(t *testing.T) {
 	m.SetQuestion("api.example.test.", mdns.TypeA)
 	if r, _, err := new(mdns.Client).Exchange(m, health.DNS); err != nil || len(r.Answer) != 1 || r.Answer[0].(*mdns.A).A.String() != address {
 		t.Errorf("the alias on the host: %v, %v; want %s", r, err, address)
+	}
+
+	// An endpoint under localhost. keeps resolving when the SDK prefixes
+	// its host: DiscoverInstances goes to data-berth.localhost, which
+	// berth's DNS answers, with no setting that turns the prefix off.
+	resolver := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return new(net.Dialer).DialContext(ctx, network, health.DNS)
+	}}
+	var hosts []string
+	dialer := &net.Dialer{Resolver: resolver}
+	prefixed := sd.New(sd.Options{Region: "us-east-1", BaseEndpoint: aws.String(strings.Replace(b.url, "127.0.0.1", "berth.localhost", 1)),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+		HTTPClient: &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, address string) (net.Conn, error) {
+			hosts = append(hosts, address)
+			return dialer.DialContext(ctx, network, address)
+		}}}})
+	found := try(prefixed.DiscoverInstances(ctx, &sd.DiscoverInstancesInput{NamespaceName: aws.String("internal.local"), ServiceName: aws.String("backend")})).must(t)
+	if len(found.Instances) != 3 || len(hosts) == 0 || !strings.HasPrefix(hosts[0], "data-berth.localhost:") {
+		t.Errorf("DiscoverInstances through %v found %d instances, want 3 through data-berth.localhost", hosts, len(found.Instances))
 	}
 }

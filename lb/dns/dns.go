@@ -79,9 +79,24 @@ type Server struct {
 // New returns a server that forwards what it cannot answer to upstreams
 // (host:port; none: it answers SERVFAIL).
 func New(upstreams []string, log zerolog.Logger) *Server {
-	s := &Server{upstreams: upstreams, log: log, sources: map[string][]Zone{}}
-	s.table.Store(build(nil))
+	s := &Server{upstreams: upstreams, log: log, sources: map[string][]Zone{"localhost": {localhost()}}}
+	s.table.Store(build(s.sources["localhost"]))
 	return s
+}
+
+// localhost is the zone of localhost names: localhost. and every name
+// under it have the loopback addresses, as a DNS server answers them
+// without asking anyone (RFC 6761 §6.3). So an endpoint such as
+// http://berth.localhost:4566 keeps resolving when an SDK prefixes its
+// host (data-berth.localhost for Cloud Map's DiscoverInstances).
+func localhost() Zone {
+	z := Zone{Name: "localhost."}
+	for _, name := range []string{"localhost.", "*.localhost."} {
+		z.Sets = append(z.Sets,
+			Set{Records: []mdns.RR{&mdns.A{Hdr: mdns.RR_Header{Name: name, Rrtype: mdns.TypeA, Class: mdns.ClassINET, Ttl: 86400}, A: net.IPv4(127, 0, 0, 1).To4()}}},
+			Set{Records: []mdns.RR{&mdns.AAAA{Hdr: mdns.RR_Header{Name: name, Rrtype: mdns.TypeAAAA, Class: mdns.ClassINET, Ttl: 86400}, AAAA: net.IPv6loopback}}})
+	}
+	return z
 }
 
 // Upstreams returns the resolvers of a resolv.conf file (port 53 unless

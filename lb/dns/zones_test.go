@@ -167,3 +167,18 @@ func FuzzAnswer(f *testing.F) {
 		}
 	})
 }
+
+// TestLocalhost: localhost names are the loopback addresses, answered by
+// berth itself (RFC 6761 §6.3), so a prefixed endpoint host such as
+// data-berth.localhost resolves.
+func TestLocalhost(t *testing.T) {
+	addr := serve(t, New(nil, zerolog.Nop()))
+	for _, name := range []string{"localhost", "berth.localhost", "data-berth.localhost", "a.b.LOCALHOST"} {
+		if r := ask(t, "udp", addr, name, mdns.TypeA); len(r.Answer) != 1 || r.Answer[0].(*mdns.A).A.String() != "127.0.0.1" {
+			t.Errorf("%s A = %v", name, r.Answer)
+		}
+		if r := ask(t, "udp", addr, name, mdns.TypeAAAA); len(r.Answer) != 1 || r.Answer[0].(*mdns.AAAA).AAAA.String() != "::1" {
+			t.Errorf("%s AAAA = %v", name, r.Answer)
+		}
+	}
+}
