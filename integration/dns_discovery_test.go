@@ -174,6 +174,12 @@ func TestDNSDiscovery(t *testing.T) {
 	try(c.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("c"), Service: aws.String("by-port"), DesiredCount: aws.Int32(1)})).must(t)
 	follow("a third awsvpc task in the A records", addresses, "backend.internal.local", "A", 3)
 	follow("the stopped bridge task gone from the SRV records", targets, "_backend._tcp.internal.local", "SRV", 1)
+	// An awsvpc task resolves through Docker's embedded resolver, which
+	// forwards to berth's.
+	fromTask := client
+	client = "http://" + addresses()[0] + ":8080"
+	follow("the bridge task's SRV record from an awsvpc task", targets, "_backend._tcp.internal.local", "SRV", 1)
+	client = fromTask
 	if got := lookup("nothing.internal.local", "A"); !strings.HasPrefix(got, "404") {
 		t.Errorf("a name the namespace does not have: %q, want not found", got)
 	}
