@@ -75,11 +75,6 @@ func loads(tx *sqlite.Tx, s scope, c types.Cluster) (map[string]*load, error) {
 			l = &load{}
 			out[arn] = l
 		}
-		if aws.ToString(t.LastStatus) == statusRunning {
-			l.running++
-		} else {
-			l.pending++
-		}
 		// A task holds its static host ports from placement on, before
 		// its containers bind them, as ECS reserves them.
 		tdArn := aws.ToString(t.TaskDefinitionArn)
@@ -93,17 +88,26 @@ func loads(tx *sqlite.Tx, s scope, c types.Cluster) (map[string]*load, error) {
 			}
 			defs[tdArn] = td
 		}
-		r := taskReservation(t, td)
-		l.used.cpu, l.used.memory, l.used.ports = l.used.cpu+r.cpu, l.used.memory+r.memory, append(l.used.ports, r.ports...)
-		if g := aws.ToString(t.Group); !slices.Contains(l.groups, g) {
-			l.groups = append(l.groups, g)
-		}
-		if l.perGroup == nil {
-			l.perGroup = map[string]int{}
-		}
-		l.perGroup[aws.ToString(t.Group)]++
+		l.add(t, taskReservation(t, td))
 	}
 	return out, nil
+}
+
+// add counts task t, which holds r, in the load.
+func (l *load) add(t types.Task, r reservation) {
+	if aws.ToString(t.LastStatus) == statusRunning {
+		l.running++
+	} else {
+		l.pending++
+	}
+	l.used.cpu, l.used.memory, l.used.ports = l.used.cpu+r.cpu, l.used.memory+r.memory, append(l.used.ports, r.ports...)
+	if g := aws.ToString(t.Group); !slices.Contains(l.groups, g) {
+		l.groups = append(l.groups, g)
+	}
+	if l.perGroup == nil {
+		l.perGroup = map[string]int{}
+	}
+	l.perGroup[aws.ToString(t.Group)]++
 }
 
 // remaining fills the instance's remaining resources and task counts from
@@ -171,7 +175,29 @@ const (
 // service reports it in an event (mapbox/ecs-watchbot#302).
 const noInstances = "No Container Instances were found in your cluster."
 
-// place puts a new EC2 task on one of cluster c's container instances
+// placement is one placing pass over a cluster: its placeable instances
+// and their loads, read once, with each task placed added to them, so
+// that placing n tasks reads the cluster once rather than n times.
+type placement struct {
+	b         *Backend
+	instances []types.ContainerInstance
+	loads     map[string]*load
+}
+
+// newPlacement reads cluster c's placeable instances and their loads.
+func (b *Backend) newPlacement(tx *sqlite.Tx, s scope, c types.Cluster) (*placement, error) {
+	instances, err := b.placeable(tx, s, c)
+	if err != nil {
+		return nil, err
+	}
+	all, err := loads(tx, s, c)
+	if err != nil {
+		return nil, err
+	}
+	return &placement{b: b, instances: instances, loads: all}, nil
+}
+
+// place puts a new EC2 task on one of the cluster's container instances
 // and returns the instance's ARN, or the failure ECS reports for the
 // first instance that cannot take it when none can: a placement
 // constraint excludes it, or it lacks the task's memory, CPU or host
@@ -179,28 +205,20 @@ const noInstances = "No Container Instances were found in your cluster."
 // cluster has no instance at all (noInstances). Constraints were
 // validated when given: distinctInstance keeps the task off an instance
 // that runs a task of its group, memberOf off one its expression does
-// not select.
+// not select. The task counts in the instance's load from then on.
 // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement-constraints.html
-func (b *Backend) place(tx *sqlite.Tx, s scope, c types.Cluster, t types.Task, td types.TaskDefinition, constraints []types.PlacementConstraint, strategy []types.PlacementStrategy) (string, *types.Failure, error) {
-	instances, err := b.placeable(tx, s, c)
-	if err != nil {
-		return "", nil, err
-	}
-	if len(instances) == 0 {
-		return "", &types.Failure{Reason: aws.String(noInstances)}, nil
-	}
-	all, err := loads(tx, s, c)
-	if err != nil {
-		return "", nil, err
+func (p *placement) place(t types.Task, td types.TaskDefinition, constraints []types.PlacementConstraint, strategy []types.PlacementStrategy) (string, *types.Failure) {
+	if len(p.instances) == 0 {
+		return "", &types.Failure{Reason: aws.String(noInstances)}
 	}
 	for _, pc := range td.PlacementConstraints {
-		constraints = append(constraints, types.PlacementConstraint{Type: types.PlacementConstraintType(pc.Type), Expression: pc.Expression})
+		constraints = append(slices.Clip(constraints), types.PlacementConstraint{Type: types.PlacementConstraintType(pc.Type), Expression: pc.Expression})
 	}
 	need := taskReservation(t, &td)
 	var closest *types.Failure
 	var fit []types.ContainerInstance
-	for _, ci := range instances {
-		reason := misfit(ci, all[*ci.ContainerInstanceArn], t, need, constraints)
+	for _, ci := range p.instances {
+		reason := misfit(ci, p.loads[*ci.ContainerInstanceArn], t, need, constraints)
 		if reason == "" {
 			fit = append(fit, ci)
 		} else if closest == nil {
@@ -208,9 +226,16 @@ func (b *Backend) place(tx *sqlite.Tx, s scope, c types.Cluster, t types.Task, t
 		}
 	}
 	if len(fit) == 0 {
-		return "", closest, nil
+		return "", closest
 	}
-	return *b.choose(fit, instances, all, aws.ToString(t.Group), strategy).ContainerInstanceArn, nil, nil
+	arn := *p.b.choose(fit, p.instances, p.loads, aws.ToString(t.Group), strategy).ContainerInstanceArn
+	l := p.loads[arn]
+	if l == nil {
+		l = &load{}
+		p.loads[arn] = l
+	}
+	l.add(t, need)
+	return arn, nil
 }
 
 // choose picks, among the instances that fit a task of group, the one

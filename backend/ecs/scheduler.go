@@ -282,6 +282,7 @@ func (a *Agent) startServiceTasks(tx *sqlite.Tx, s scope, svc *types.Service, d 
 	}
 	launchType := launchTypeOf(d.launchType, d.capacityProviders)
 	var arns []string
+	var placing *placement
 	for range n {
 		t := a.b.newTask(s, c, td, spec, launchType)
 		if launchType == types.LaunchTypeEc2 {
@@ -290,10 +291,13 @@ func (a *Agent) startServiceTasks(tx *sqlite.Tx, s scope, svc *types.Service, d 
 				// A daemon runs once on each container instance.
 				constraints = append(slices.Clip(constraints), types.PlacementConstraint{Type: types.PlacementConstraintTypeDistinctInstance})
 			}
-			arn, failure, err := a.b.place(tx, s, c, t, td, constraints, serviceStrategy(*svc))
-			if err != nil {
-				return nil, err
+			if placing == nil {
+				var err error
+				if placing, err = a.b.newPlacement(tx, s, c); err != nil {
+					return nil, err
+				}
 			}
+			arn, failure := placing.place(t, td, constraints, serviceStrategy(*svc))
 			if failure != nil {
 				why := "Reason: " + noInstances
 				if failure.Arn != nil {

@@ -220,6 +220,7 @@ func (b *Backend) startTasks(ctx context.Context, spec taskSpec, count int, inst
 			failures = append(failures, refused...)
 			count = len(instanceArns)
 		}
+		var placing *placement
 		for i := range count {
 			t := b.newTask(s, c, td, spec, launchType)
 			switch {
@@ -234,10 +235,12 @@ func (b *Backend) startTasks(ctx context.Context, spec taskSpec, count int, inst
 				}
 				t.ContainerInstanceArn = aws.String(instanceArns[i])
 			case launchType == types.LaunchTypeEc2:
-				arn, failure, err := b.place(tx, s, c, t, td, spec.constraints, spec.strategy)
-				if err != nil {
-					return err
+				if placing == nil {
+					if placing, err = b.newPlacement(tx, s, c); err != nil {
+						return err
+					}
 				}
+				arn, failure := placing.place(t, td, spec.constraints, spec.strategy)
 				if failure != nil && failure.Arn == nil {
 					return errInvalidParameter(noInstances)
 				}
