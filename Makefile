@@ -58,7 +58,8 @@ fuzz:
 ## metrics (one-shot Docker stats of 10 containers), a day of 100 services' published metrics in the store,
 ## a fleet of three hosts (TestFleet's measured lines: CreateService to first 200 across hosts, a host's
 ## loss to its traffic served again)
-## and EC2 placement at scale without a runtime (1,000 container instances, 10,000 tasks placed by RunTask)
+## and EC2 placement at scale without a runtime (1,000 container instances, 10,000 tasks placed by RunTask),
+## and berth's DNS server answering a published table of 1,000 names to 8 UDP clients (queries/s, p99)
 bench: bench-deps
 	$(GO) test -count=1 -run '^$$' -bench 'DataPlane' -benchtime 1x -timeout 10m ./integration
 	$(GO) test -count=1 -run '^$$' -bench 'ControlPlane' -benchtime 2000x -timeout 30m ./integration
@@ -81,6 +82,7 @@ bench: bench-deps
 	$(GO) test -count=1 -run '^$$' -bench 'LogShipping' -benchtime 500000x -timeout 30m ./backend/logs
 	$(GO) test -count=1 -run '^$$' -bench 'DecodeRegisterTargets' ./awsproto/query
 	$(GO) test -count=6 -run '^$$' -bench 'ALBForward|RequestCounters' ./lb
+	$(GO) test -count=3 -run '^$$' -bench 'DNSQueries' -benchtime 200000x ./lb/dns
 
 ## deps: the clients the integration tests drive (the aws CLI, version 2 for `aws logs tail`, and
 ## boto3 with pytest: Debian's packages) and a running Docker Engine (started here when it is

@@ -341,27 +341,3 @@ func TestCloudMapCLI(t *testing.T) {
 		t.Fatalf("discover-instances = %+v", found)
 	}
 }
-
-// TestCloudMapTerraform applies namespaces, services and an instance with
-// the Terraform AWS provider (which waits on GetOperation for each
-// namespace), reads a namespace back by its data source, plans no changes
-// and destroys it all.
-func TestCloudMapTerraform(t *testing.T) {
-	t.Parallel()
-	tf := newTerraform(t, "cloudmap", newRegion())
-	ctx, cm := context.Background(), cloudMap(tf.region)
-	tf.lifecycle(func(out map[string]string) {
-		if !regexp.MustCompile(`^Z[0-9A-Z]{13,21}$`).MatchString(out["hosted_zone"]) || out["looked_up"] != "true" || out["http_name"] != "jobs" ||
-			!strings.HasPrefix(out["orders_arn"], "arn:aws:servicediscovery:"+tf.region+":000000000000:service/srv-") {
-			t.Errorf("outputs = %v", out)
-		}
-		found := try(cm.DiscoverInstances(ctx, &sd.DiscoverInstancesInput{NamespaceName: aws.String("internal.example"), ServiceName: aws.String("orders"),
-			QueryParameters: map[string]string{"stage": "prod"}})).must(t).Instances
-		if len(found) != 1 || found[0].Attributes["AWS_INSTANCE_IPV4"] != "10.0.7.1" {
-			t.Errorf("DiscoverInstances = %+v", found)
-		}
-	})
-	if left := try(cm.ListNamespaces(ctx, &sd.ListNamespacesInput{})).must(t).Namespaces; len(left) > 0 {
-		t.Errorf("namespaces left after destroy: %+v", left)
-	}
-}

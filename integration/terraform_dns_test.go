@@ -1,0 +1,113 @@
+package integration
+
+import (
+	"context"
+	"maps"
+	"net"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
+	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+)
+
+// TestTerraformDNS applies one configuration of Route 53, Cloud Map and
+// an ECS service registered in Cloud Map with the Terraform AWS provider,
+// plans no changes, and destroys it all: no zone, namespace, cluster or
+// container of it is left. One apply rather than one a service: the
+// provider waits 15 s after every Route 53 change and 30 s twice for the
+// ALB, and those waits now overlap the Cloud Map and ECS work.
+//
+//   - Route 53: public and private zones with A, CNAME and alias records
+//     (the alias to an internal ALB, by the canonical hosted zone id ELBv2
+//     reports).
+//   - Cloud Map: namespaces, services and an instance (the provider waits
+//     on GetOperation for each namespace), a namespace read back by its
+//     data source.
+//   - ECS service_registries: a service of bridge tasks with dynamic host
+//     ports registered in a service of SRV records by container name and
+//     port. Each running task is an instance there, under its task id, at
+//     its host's address and the host port of that container port, where
+//     the task answers.
+//     https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceRegistry.html
+//     ("If the task definition that your service task specifies uses the
+//     bridge or host network mode, you must specify a containerName and
+//     containerPort combination from the task definition.")
+func TestTerraformDNS(t *testing.T) {
+	t.Parallel()
+	tf := newTerraform(t, "dns", "ap-northeast-1", "-var", "image="+testImage)
+	ctx, r, cm, c := context.Background(), route53Client(), cloudMap(tf.region), shared.clients(tf.region)
+	tf.lifecycle(func(out map[string]string) {
+		t.Run("Route53", func(t *testing.T) {
+			if n := strings.Split(out["name_servers"], ","); len(n) != 4 || out["alias_fqdn"] != "web.berth-tf.example.com" {
+				t.Errorf("outputs = %v", out)
+			}
+			list := try(r.ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(out["public_zone_id"])})).must(t)
+			var seen []string
+			for _, s := range list.ResourceRecordSets {
+				seen = append(seen, aws.ToString(s.Name)+" "+string(s.Type))
+				if aws.ToString(s.Name) == "web.berth-tf.example.com." && (s.AliasTarget == nil || aws.ToString(s.AliasTarget.HostedZoneId) != out["lb_zone_id"]) {
+					t.Errorf("alias = %+v", s.AliasTarget)
+				}
+			}
+			want := []string{"berth-tf.example.com. NS", "berth-tf.example.com. SOA", "api.berth-tf.example.com. A", "web.berth-tf.example.com. A", "www.berth-tf.example.com. CNAME"}
+			if !slices.Equal(seen, want) {
+				t.Errorf("record sets = %q, want %q", seen, want)
+			}
+		})
+		t.Run("CloudMap", func(t *testing.T) {
+			if !regexp.MustCompile(`^Z[0-9A-Z]{13,21}$`).MatchString(out["hosted_zone"]) || out["looked_up"] != "true" || out["http_name"] != "jobs" ||
+				!strings.HasPrefix(out["orders_arn"], "arn:aws:servicediscovery:"+tf.region+":000000000000:service/srv-") {
+				t.Errorf("outputs = %v", out)
+			}
+			found := try(cm.DiscoverInstances(ctx, &sd.DiscoverInstancesInput{NamespaceName: aws.String("internal.example"), ServiceName: aws.String("orders"),
+				QueryParameters: map[string]string{"stage": "prod"}})).must(t).Instances
+			if len(found) != 1 || found[0].Attributes["AWS_INSTANCE_IPV4"] != "10.0.7.1" {
+				t.Errorf("DiscoverInstances = %+v", found)
+			}
+		})
+		t.Run("ServiceRegistries", func(t *testing.T) {
+			// The service is steady (wait_for_steady_state): its two tasks
+			// run, each registered at the host port of container port 8080.
+			want := map[string]string{}
+			arns := serviceTasks(t, ctx, c, "shop", "api")
+			if len(arns) != 2 {
+				t.Fatalf("tasks of the service = %v", arns)
+			}
+			for _, task := range try(c.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("shop"), Tasks: arns})).must(t).Tasks {
+				for _, nb := range task.Containers[0].NetworkBindings {
+					if aws.ToInt32(nb.ContainerPort) == 8080 {
+						want[(*task.TaskArn)[strings.LastIndex(*task.TaskArn, "/")+1:]] = strconv.Itoa(int(aws.ToInt32(nb.HostPort)))
+					}
+				}
+			}
+			got := map[string]string{}
+			for _, i := range try(cm.DiscoverInstances(ctx, &sd.DiscoverInstancesInput{NamespaceName: aws.String("internal.example"), ServiceName: aws.String("api")})).must(t).Instances {
+				got[aws.ToString(i.InstanceId)] = i.Attributes["AWS_INSTANCE_PORT"]
+				url := "http://" + net.JoinHostPort(i.Attributes["AWS_INSTANCE_IPV4"], i.Attributes["AWS_INSTANCE_PORT"]) + "/"
+				if code, body := fetch(url, ""); code != 200 || !strings.Contains(body, `"app":"api"`) {
+					t.Errorf("GET %s (instance %s) = %d %q", url, aws.ToString(i.InstanceId), code, body)
+				}
+			}
+			if len(want) != 2 || !maps.Equal(got, want) {
+				t.Errorf("instances of the api service (task id: port) = %v, want the tasks' host ports %v", got, want)
+			}
+		})
+	})
+	zones := try(r.ListHostedZones(ctx, &route53.ListHostedZonesInput{})).must(t).HostedZones
+	if i := slices.IndexFunc(zones, func(z r53types.HostedZone) bool { return strings.HasPrefix(aws.ToString(z.Name), "berth-tf.") }); i >= 0 {
+		t.Errorf("terraform destroy left %+v", zones[i])
+	}
+	if left := try(cm.ListNamespaces(ctx, &sd.ListNamespacesInput{})).must(t).Namespaces; len(left) > 0 {
+		t.Errorf("namespaces left after destroy: %+v", left)
+	}
+	if left := leftBehind(t, tf.region); len(left) > 0 {
+		t.Errorf("terraform destroy left %v", left)
+	}
+}
