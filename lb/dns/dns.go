@@ -234,14 +234,18 @@ func (s *Server) reply(req *mdns.Msg, network string) *mdns.Msg {
 	}
 	// What does not fit goes truncated, compressed first: over UDP the
 	// client's buffer (512 bytes, or its EDNS size, never less: RFC 1035
-	// §4.2.1, RFC 6891 §6.2.5), and the client asks again over TCP; over
-	// TCP the 65,535 bytes a message can have (RFC 1035 §4.2.2), where an
-	// answer that does not fit would otherwise not be sent at all.
+	// §4.2.1, RFC 6891 §6.2.5) but never more than berth's own udpSize
+	// (RFC 6891 §6.2.5 lets a responder use the smaller of the two; a
+	// question of 40 bytes claiming 65,535 would otherwise get a reply
+	// sixteen hundred times its size, to whatever source address it
+	// forged), and the client asks again over TCP; over TCP the 65,535
+	// bytes a message can have (RFC 1035 §4.2.2), where an answer that
+	// does not fit would otherwise not be sent at all.
 	size := mdns.MaxMsgSize
 	if network == "udp" {
 		size = mdns.MinMsgSize
 		if opt != nil {
-			size = max(int(opt.UDPSize()), mdns.MinMsgSize)
+			size = min(max(int(opt.UDPSize()), mdns.MinMsgSize), udpSize)
 		}
 	}
 	m.Truncate(size)

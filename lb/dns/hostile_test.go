@@ -108,7 +108,7 @@ func TestQuestionKinds(t *testing.T) {
 
 // TestLargeAnswers: an answer larger than a TCP message can be (65,535
 // bytes, RFC 1035 §4.2.2) comes compressed and truncated (TC) rather
-// than not at all; over UDP it fits the client's EDNS buffer.
+// than not at all; over UDP it fits the client's buffer and berth's.
 func TestLargeAnswers(t *testing.T) {
 	s := New(nil, zerolog.Nop())
 	var texts []string
@@ -121,11 +121,17 @@ func TestLargeAnswers(t *testing.T) {
 	if !r.Truncated || len(r.Answer) == 0 {
 		t.Errorf("TCP: truncated %v with %d records, want some, truncated", r.Truncated, len(r.Answer))
 	}
-	m := question("big.example.test.", mdns.TypeTXT)
-	m.SetEdns0(4096, false)
-	r = exchange(t, "udp", addr, m)
-	if b, err := r.Pack(); err != nil || len(b) > 4096 || !r.Truncated {
-		t.Errorf("UDP: %d bytes (%v), truncated %v; want at most 4096, truncated", len(b), err, r.Truncated)
+	// A UDP reply fits the client's buffer and berth's own (1232 bytes,
+	// DNS Flag Day 2020), the smaller (RFC 6891 §6.2.5).
+	for _, c := range []struct{ client, want int }{{0, 512}, {700, 700}, {4096, 1232}, {65535, 1232}} {
+		m := question("big.example.test.", mdns.TypeTXT)
+		if c.client > 0 {
+			m.SetEdns0(uint16(c.client), false)
+		}
+		r = exchange(t, "udp", addr, m)
+		if b, err := r.Pack(); err != nil || len(b) > c.want || !r.Truncated {
+			t.Errorf("UDP, client's buffer %d: %d bytes (%v), truncated %v; want at most %d, truncated", c.client, len(b), err, r.Truncated, c.want)
+		}
 	}
 }
 
