@@ -421,6 +421,7 @@ type table struct {
 // publishes none.
 func build(zones []Zone) *table {
 	t := &table{sets: map[setKey]*Set{}, aliases: map[setKey]string{}, names: map[string]bool{}, types: map[string][]uint16{}, soa: map[string]mdns.RR{}}
+	buf := make([]byte, mdns.MaxMsgSize)
 	for _, z := range zones {
 		apex := ""
 		if z.Name != "" {
@@ -440,6 +441,7 @@ func build(zones []Zone) *table {
 			}
 		}
 		for _, set := range z.Sets {
+			set.Records = slices.DeleteFunc(slices.Clone(set.Records), func(rr mdns.RR) bool { return unpackable(rr, buf) })
 			if len(set.Records) == 0 {
 				continue
 			}
@@ -476,6 +478,19 @@ func build(zones []Zone) *table {
 		slices.Sort(t.types[apex])
 	}
 	return t
+}
+
+// unpackable reports whether rr does not survive the wire (a name or
+// target longer than 255 bytes, RFC 1035 §3.1, as an instance id under a
+// long service and namespace name makes): miekg/dns packs it, but every
+// client fails to read a reply holding it, the rest of the set with it.
+// buf is room for the record (mdns.MaxMsgSize bytes), shared by calls.
+func unpackable(rr mdns.RR, buf []byte) bool {
+	n, err := mdns.PackRR(rr, buf, 0, nil, false)
+	if err == nil {
+		_, _, err = mdns.UnpackRR(buf[:n], 0)
+	}
+	return err != nil
 }
 
 // canonical is name as miekg/dns writes a question's name it unpacks:

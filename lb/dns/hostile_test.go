@@ -313,3 +313,25 @@ func TestSlowTCPClients(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestUnpackableRecords: a record that does not survive the wire (a
+// target of more than 255 bytes, RFC 1035 §3.1) is left out, and the rest
+// of its set answers in a reply a client reads.
+func TestUnpackableRecords(t *testing.T) {
+	long := strings.Repeat(strings.Repeat("a", 60)+".", 5) + "example.test."
+	s := New(nil, zerolog.Nop())
+	s.PublishZones("test", []Zone{{Name: "example.test", Sets: []Set{{Records: []mdns.RR{
+		&mdns.SRV{Hdr: mdns.RR_Header{Name: "_x._tcp.example.test.", Rrtype: mdns.TypeSRV, Class: mdns.ClassINET, Ttl: 60}, Priority: 1, Weight: 1, Port: 80, Target: long},
+		&mdns.SRV{Hdr: mdns.RR_Header{Name: "_x._tcp.example.test.", Rrtype: mdns.TypeSRV, Class: mdns.ClassINET, Ttl: 60}, Priority: 1, Weight: 1, Port: 81, Target: "ok.example.test."},
+	}}}}})
+	for _, network := range []string{"udp", "tcp"} {
+		r := s.reply(question("_x._tcp.example.test.", mdns.TypeSRV), network)
+		b, err := r.Pack()
+		if err == nil {
+			err = new(mdns.Msg).Unpack(b)
+		}
+		if err != nil || len(r.Answer) != 1 || r.Answer[0].(*mdns.SRV).Port != 81 {
+			t.Errorf("%s: %v (%v), want the SRV record of port 81", network, r, err)
+		}
+	}
+}
