@@ -335,3 +335,31 @@ func TestUnpackableRecords(t *testing.T) {
 		}
 	}
 }
+
+// TestPublishWhileAsked: zones replaced and removed while questions are
+// answered (a namespace or hosted zone deleted mid-query) answer from
+// one table or the next, never a mix that fails (run with -race).
+func TestPublishWhileAsked(t *testing.T) {
+	s := New(nil, zerolog.Nop())
+	zone := Zone{Name: "example.test", Sets: []Set{set(t, 8, "www.example.test. 60 IN A 192.0.2.1", "www.example.test. 60 IN A 192.0.2.2")}, Aliases: []Alias{{Name: "al.example.test", Type: mdns.TypeA, Target: "www.example.test"}}}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 200 {
+			if i%2 == 0 {
+				s.PublishZones("test", []Zone{zone})
+			} else {
+				s.PublishZones("test", nil)
+			}
+		}
+	}()
+	for range 200 {
+		for _, name := range []string{"www.example.test.", "al.example.test."} {
+			r := s.reply(question(name, mdns.TypeA), "udp")
+			if _, err := r.Pack(); err != nil || r.Rcode != mdns.RcodeSuccess && r.Rcode != mdns.RcodeServerFailure {
+				t.Fatalf("%s: %v (%v)", name, r, err)
+			}
+		}
+	}
+	<-done
+}
