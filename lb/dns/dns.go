@@ -230,7 +230,8 @@ func (s *Server) reply(req *mdns.Msg, network string) *mdns.Msg {
 			m.Rcode = mdns.RcodeServerFailure
 		}
 	} else if m.IsEdns0() == nil {
-		m.SetEdns0(udpSize, false)
+		// With the question's DO bit (RFC 3225 §3).
+		m.SetEdns0(udpSize, opt.Do())
 	}
 	// What does not fit goes truncated, compressed first: over UDP the
 	// client's buffer (512 bytes, or its EDNS size, never less: RFC 1035

@@ -50,6 +50,11 @@ func TestEDNS(t *testing.T) {
 		}
 	}
 	m := question("www.example.test.", mdns.TypeA)
+	m.SetEdns0(1232, true)
+	if r := exchange(t, "udp", addr, m); r.IsEdns0() == nil || !r.IsEdns0().Do() {
+		t.Errorf("DO bit: %v, want it copied (RFC 3225 §3)", r)
+	}
+	m = question("www.example.test.", mdns.TypeA)
 	m.SetEdns0(1232, false)
 	m.IsEdns0().SetVersion(1)
 	if r := exchange(t, "udp", addr, m); r.Rcode != mdns.RcodeBadVers || r.IsEdns0() == nil || r.IsEdns0().Version() != 0 {
