@@ -181,8 +181,9 @@ func Listen(address string) (net.PacketConn, net.Listener, error) {
 
 // Serve answers questions on pc (UDP) and ln (TCP) until ctx ends.
 func (s *Server) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener) {
-	udp := &mdns.Server{PacketConn: pc, Handler: s}
-	tcp := &mdns.Server{Listener: newLimitListener(ln, maxTCPClients, maxTCPPerClient), Handler: s, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+	safe := func(r mdns.Reader) mdns.Reader { return safeReader{Reader: r, check: unpack, log: s.log} }
+	udp := &mdns.Server{PacketConn: pc, Handler: s, DecorateReader: safe}
+	tcp := &mdns.Server{Listener: newLimitListener(ln, maxTCPClients, maxTCPPerClient), Handler: s, DecorateReader: safe, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
 	done := make(chan struct{}, 2)
 	for _, srv := range []*mdns.Server{udp, tcp} {
 		go func() {
