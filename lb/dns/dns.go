@@ -307,8 +307,15 @@ func (s *Server) answer(req *mdns.Msg, network string) *mdns.Msg {
 	m.SetReply(req)
 	m.Authoritative = true
 	m.RecursionAvailable = len(s.upstreams) > 0
-	m.Answer = s.lookup(t, name, q.Qtype, network, nil)
+	var missing bool
+	m.Answer, missing = s.lookup(t, name, q.Qtype, network, nil)
 	if len(m.Answer) > 0 {
+		// A chain of CNAME records ending at a name that does not exist
+		// is NXDOMAIN: the RCODE is the last name's (RFC 6604 §3, RFC
+		// 1034 §4.3.2).
+		if missing {
+			m.Rcode = mdns.RcodeNameError
+		}
 		return m
 	}
 	if t.owner(name) == "" {
@@ -336,32 +343,33 @@ func countOPT(extra []mdns.RR) int {
 // alias) followed by its target's records; a target that is not berth's
 // is asked upstream. seen are the names this answer went through: a name
 // met again ends a CNAME or alias loop (RFC 1034 §3.6.2), at most
-// maxChain of them end a chain.
-func (s *Server) lookup(t *table, name string, qtype uint16, network string, seen []string) []mdns.RR {
+// maxChain of them end a chain. missing is true when the name the answer
+// ends at does not exist (berth's NXDOMAIN, or the upstream's).
+func (s *Server) lookup(t *table, name string, qtype uint16, network string, seen []string) (answer []mdns.RR, missing bool) {
 	if len(seen) > maxChain || slices.Contains(seen, name) {
-		return nil
+		return nil, false
 	}
 	seen = append(seen, name)
 	owner := t.owner(name)
 	if owner == "" {
-		return nil
+		return nil, true
 	}
 	if qtype == mdns.TypeANY {
 		// One of the name's RRsets answers ANY (RFC 8482 §4.1).
 		types := t.types[owner]
 		if len(types) == 0 {
-			return nil
+			return nil, false
 		}
 		qtype = types[0]
 	}
 	if set := t.sets[setKey{owner, qtype}]; set != nil {
-		return set.answer(name)
+		return set.answer(name), false
 	}
 	if target, ok := t.aliases[setKey{owner, qtype}]; ok {
-		return s.aliased(t, name, target, qtype, network, seen)
+		return s.aliased(t, name, target, qtype, network, seen), false
 	}
 	if qtype == mdns.TypeCNAME {
-		return nil
+		return nil, false
 	}
 	var out []mdns.RR
 	if set := t.sets[setKey{owner, mdns.TypeCNAME}]; set != nil {
@@ -370,28 +378,31 @@ func (s *Server) lookup(t *table, name string, qtype uint16, network string, see
 		out = s.aliased(t, name, target, mdns.TypeCNAME, network, seen)
 	}
 	if len(out) == 0 {
-		return nil
+		return nil, false
 	}
 	// A name has one CNAME record (RFC 2181 §10.1): a set of several
 	// (Cloud Map instances of a CNAME service) answers one of them.
 	out = out[:1]
 	target := canonical(out[0].(*mdns.CNAME).Target)
 	if _, inZone := t.zoneOf(target); inZone || t.names[target] {
-		return append(out, s.lookup(t, target, qtype, network, seen)...)
+		rest, missing := s.lookup(t, target, qtype, network, seen)
+		return append(out, rest...), missing
 	}
 	q := new(mdns.Msg)
 	q.SetQuestion(target, qtype)
-	if reply := s.forward(q, network); reply.Rcode == mdns.RcodeSuccess {
+	reply := s.forward(q, network)
+	if reply.Rcode == mdns.RcodeSuccess {
 		out = append(out, reply.Answer...)
 	}
-	return out
+	return out, reply.Rcode == mdns.RcodeNameError
 }
 
 // aliased is the answer about name of an alias to target: target's
 // records of type qtype, under name.
 func (s *Server) aliased(t *table, name, target string, qtype uint16, network string, seen []string) []mdns.RR {
 	var out []mdns.RR
-	for _, rr := range s.lookup(t, target, qtype, network, seen) {
+	answer, _ := s.lookup(t, target, qtype, network, seen)
+	for _, rr := range answer {
 		if rr.Header().Rrtype == qtype {
 			rr = mdns.Copy(rr)
 			rr.Header().Name = name

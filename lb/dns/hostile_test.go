@@ -368,3 +368,31 @@ func TestPublishWhileAsked(t *testing.T) {
 	}
 	<-done
 }
+
+// TestChainToNowhere: a CNAME chain that ends at a name that does not
+// exist, berth's or the upstream's, is NXDOMAIN with the chain (RFC 6604
+// §3: the RCODE is the last name's; RFC 1034 §4.3.2 step 3c); one that
+// ends at a name without the type asked is NOERROR.
+func TestChainToNowhere(t *testing.T) {
+	upstream := New(nil, zerolog.Nop())
+	upstream.PublishZones("test", []Zone{{Name: "outside.test", Sets: []Set{set(t, 0, "www.outside.test. 60 IN TXT \"x\"")}}})
+	s := New([]string{serve(t, upstream)}, zerolog.Nop())
+	s.PublishZones("test", []Zone{{Name: "example.test", Sets: []Set{
+		set(t, 0, "gone.example.test. 60 IN CNAME nope.example.test."),
+		set(t, 0, "far.example.test. 60 IN CNAME nope.outside.test."),
+		set(t, 0, "notype.example.test. 60 IN CNAME www.outside.test."),
+	}}})
+	for _, c := range []struct {
+		name  string
+		rcode int
+	}{
+		{"gone.example.test.", mdns.RcodeNameError},
+		{"far.example.test.", mdns.RcodeNameError},
+		{"notype.example.test.", mdns.RcodeSuccess},
+	} {
+		r := s.reply(question(c.name, mdns.TypeA), "udp")
+		if r.Rcode != c.rcode || len(r.Answer) != 1 || r.Answer[0].Header().Rrtype != mdns.TypeCNAME {
+			t.Errorf("%s: %v, want the CNAME and %s", c.name, r, mdns.RcodeToString[c.rcode])
+		}
+	}
+}
