@@ -383,7 +383,11 @@ func (s *Server) lookup(t *table, name string, qtype uint16, network string, see
 	// A name has one CNAME record (RFC 2181 §10.1): a set of several
 	// (Cloud Map instances of a CNAME service) answers one of them.
 	out = out[:1]
-	target := canonical(out[0].(*mdns.CNAME).Target)
+	cname, ok := out[0].(*mdns.CNAME)
+	if !ok {
+		return nil, false
+	}
+	target := canonical(cname.Target)
 	if _, inZone := t.zoneOf(target); inZone || t.names[target] {
 		rest, missing := s.lookup(t, target, qtype, network, seen)
 		return append(out, rest...), missing
