@@ -75,20 +75,22 @@ type Server struct {
 	table   atomic.Pointer[table]
 
 	upstreams []string // host:port of the resolvers questions are forwarded to
-	// forwarding holds a token per question waiting for an upstream's
-	// answer, at most maxForwards.
-	forwarding chan struct{}
+	// forwarding counts the questions waiting for an upstream's answer.
+	forwarding *quota
 	token      []byte // marks the questions this server forwards
 	log        zerolog.Logger
 }
 
-// maxForwards bounds the questions forwarded at once.
-const maxForwards = 256
+// peer is where a question comes from: its transport (udp or tcp) and
+// its address (host, without port).
+type peer struct {
+	network, host string
+}
 
 // New returns a server that forwards what it cannot answer to upstreams
 // (host:port; none: it answers SERVFAIL).
 func New(upstreams []string, log zerolog.Logger) *Server {
-	s := &Server{upstreams: upstreams, log: log, sources: map[string][]Zone{}, forwarding: make(chan struct{}, maxForwards), token: make([]byte, 8)}
+	s := &Server{upstreams: upstreams, log: log, sources: map[string][]Zone{}, forwarding: newQuota(maxForwards, maxForwardsPerClient), token: make([]byte, 8)}
 	crand.Read(s.token)
 	s.table.Store(build(nil))
 	return s
@@ -183,7 +185,7 @@ func Listen(address string) (net.PacketConn, net.Listener, error) {
 func (s *Server) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener) {
 	safe := func(r mdns.Reader) mdns.Reader { return safeReader{Reader: r, check: unpack, log: s.log} }
 	udp := &mdns.Server{PacketConn: pc, Handler: s, DecorateReader: safe}
-	tcp := &mdns.Server{Listener: newLimitListener(ln, maxTCPClients, maxTCPPerClient), Handler: s, DecorateReader: safe, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+	tcp := &mdns.Server{Listener: &limitListener{Listener: ln, quota: newQuota(maxTCPClients, maxTCPPerClient)}, Handler: s, DecorateReader: safe, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
 	done := make(chan struct{}, 2)
 	for _, srv := range []*mdns.Server{udp, tcp} {
 		go func() {
@@ -212,13 +214,13 @@ func (s *Server) ServeDNS(w mdns.ResponseWriter, req *mdns.Msg) {
 			w.WriteMsg(m)
 		}
 	}()
-	w.WriteMsg(s.reply(req, w.RemoteAddr().Network()))
+	w.WriteMsg(s.reply(req, peer{network: w.RemoteAddr().Network(), host: host(w.RemoteAddr())}))
 }
 
-// reply is the message that answers req, received over network (udp or
-// tcp), as it goes on the wire.
-func (s *Server) reply(req *mdns.Msg, network string) *mdns.Msg {
-	m := s.answer(req, network)
+// reply is the message that answers req, from a client, as it goes on the
+// wire.
+func (s *Server) reply(req *mdns.Msg, from peer) *mdns.Msg {
+	m := s.answer(req, from)
 	// A reply carries an OPT record exactly when the question did (RFC
 	// 6891 §7): a forwarded reply may have one the client did not ask
 	// for (berth's own question carried one), or lack one it did.
@@ -244,7 +246,7 @@ func (s *Server) reply(req *mdns.Msg, network string) *mdns.Msg {
 	// bytes a message can have (RFC 1035 §4.2.2), where an answer that
 	// does not fit would otherwise not be sent at all.
 	size := mdns.MaxMsgSize
-	if network == "udp" {
+	if from.network == "udp" {
 		size = mdns.MinMsgSize
 		if opt != nil {
 			size = min(max(int(opt.UDPSize()), mdns.MinMsgSize), udpSize)
@@ -258,8 +260,8 @@ func (s *Server) reply(req *mdns.Msg, network string) *mdns.Msg {
 // avoids IP fragmentation on common paths (DNS Flag Day 2020).
 const udpSize = 1232
 
-// answer is the reply to req, received over network (udp or tcp).
-func (s *Server) answer(req *mdns.Msg, network string) *mdns.Msg {
+// answer is the reply to req, from a client.
+func (s *Server) answer(req *mdns.Msg, from peer) *mdns.Msg {
 	m := new(mdns.Msg)
 	switch {
 	case req.Opcode != mdns.OpcodeQuery:
@@ -302,13 +304,13 @@ func (s *Server) answer(req *mdns.Msg, network string) *mdns.Msg {
 	name := mdns.CanonicalName(q.Name)
 	apex, inZone := t.zoneOf(name)
 	if !inZone && !t.names[name] {
-		return s.forward(req, network)
+		return s.forward(req, from)
 	}
 	m.SetReply(req)
 	m.Authoritative = true
 	m.RecursionAvailable = len(s.upstreams) > 0
 	var missing bool
-	m.Answer, missing = s.lookup(t, name, q.Qtype, network, nil)
+	m.Answer, missing = s.lookup(t, name, q.Qtype, from, nil)
 	if len(m.Answer) > 0 {
 		// A chain of CNAME records ending at a name that does not exist
 		// is NXDOMAIN: the RCODE is the last name's (RFC 6604 §3, RFC
@@ -345,7 +347,7 @@ func countOPT(extra []mdns.RR) int {
 // met again ends a CNAME or alias loop (RFC 1034 §3.6.2), at most
 // maxChain of them end a chain. missing is true when the name the answer
 // ends at does not exist (berth's NXDOMAIN, or the upstream's).
-func (s *Server) lookup(t *table, name string, qtype uint16, network string, seen []string) (answer []mdns.RR, missing bool) {
+func (s *Server) lookup(t *table, name string, qtype uint16, from peer, seen []string) (answer []mdns.RR, missing bool) {
 	if len(seen) > maxChain || slices.Contains(seen, name) {
 		return nil, false
 	}
@@ -366,7 +368,7 @@ func (s *Server) lookup(t *table, name string, qtype uint16, network string, see
 		return set.answer(name), false
 	}
 	if target, ok := t.aliases[setKey{owner, qtype}]; ok {
-		return s.aliased(t, name, target, qtype, network, seen), false
+		return s.aliased(t, name, target, qtype, from, seen), false
 	}
 	if qtype == mdns.TypeCNAME {
 		return nil, false
@@ -375,7 +377,7 @@ func (s *Server) lookup(t *table, name string, qtype uint16, network string, see
 	if set := t.sets[setKey{owner, mdns.TypeCNAME}]; set != nil {
 		out = set.answer(name)
 	} else if target, ok := t.aliases[setKey{owner, mdns.TypeCNAME}]; ok {
-		out = s.aliased(t, name, target, mdns.TypeCNAME, network, seen)
+		out = s.aliased(t, name, target, mdns.TypeCNAME, from, seen)
 	}
 	if len(out) == 0 {
 		return nil, false
@@ -389,12 +391,12 @@ func (s *Server) lookup(t *table, name string, qtype uint16, network string, see
 	}
 	target := canonical(cname.Target)
 	if _, inZone := t.zoneOf(target); inZone || t.names[target] {
-		rest, missing := s.lookup(t, target, qtype, network, seen)
+		rest, missing := s.lookup(t, target, qtype, from, seen)
 		return append(out, rest...), missing
 	}
 	q := new(mdns.Msg)
 	q.SetQuestion(target, qtype)
-	reply := s.forward(q, network)
+	reply := s.forward(q, from)
 	if reply.Rcode == mdns.RcodeSuccess {
 		out = append(out, reply.Answer...)
 	}
@@ -403,9 +405,9 @@ func (s *Server) lookup(t *table, name string, qtype uint16, network string, see
 
 // aliased is the answer about name of an alias to target: target's
 // records of type qtype, under name.
-func (s *Server) aliased(t *table, name, target string, qtype uint16, network string, seen []string) []mdns.RR {
+func (s *Server) aliased(t *table, name, target string, qtype uint16, from peer, seen []string) []mdns.RR {
 	var out []mdns.RR
-	answer, _ := s.lookup(t, target, qtype, network, seen)
+	answer, _ := s.lookup(t, target, qtype, from, seen)
 	for _, rr := range answer {
 		if rr.Header().Rrtype == qtype {
 			rr = mdns.Copy(rr)
@@ -503,9 +505,11 @@ func build(zones []Zone) *table {
 // client fails to read a reply holding it, the rest of the set with it.
 // buf is room for the record (mdns.MaxMsgSize bytes), shared by calls.
 func unpackable(rr mdns.RR, buf []byte) bool {
-	n, err := mdns.PackRR(rr, buf, 0, nil, false)
+	// Packed in a message, as replies are: PackRR would write the
+	// record's Rdlength, racing with replies that pack the same record.
+	b, err := (&mdns.Msg{Answer: []mdns.RR{rr}}).PackBuffer(buf)
 	if err == nil {
-		_, _, err = mdns.UnpackRR(buf[:n], 0)
+		err = new(mdns.Msg).Unpack(b)
 	}
 	return err != nil
 }
@@ -639,21 +643,18 @@ func (s *Server) looped(req *mdns.Msg) bool {
 	return false
 }
 
-// forward asks the upstream resolvers in turn and relays the first
-// answer; SERVFAIL when none answers, and at once when maxForwards
-// questions are already waiting for theirs (an upstream that does not
-// answer holds each for forwardTimeout: a client sending faster would
-// otherwise hold a goroutine and a socket for each).
-func (s *Server) forward(req *mdns.Msg, network string) *mdns.Msg {
+// forward asks the upstream resolvers in turn, over the transport the
+// question came by, and relays the first answer; SERVFAIL when none
+// answers, and at once when maxForwards questions, or
+// maxForwardsPerClient of the client's, are already waiting for theirs.
+func (s *Server) forward(req *mdns.Msg, from peer) *mdns.Msg {
 	fail := new(mdns.Msg)
 	fail.SetRcode(req, mdns.RcodeServerFailure)
-	select {
-	case s.forwarding <- struct{}{}:
-		defer func() { <-s.forwarding }()
-	default:
-		s.log.Debug().Str("name", req.Question[0].Name).Msg("too many DNS questions forwarded at once")
+	if !s.forwarding.take(from.host) {
+		s.log.Debug().Str("name", req.Question[0].Name).Str("client", from.host).Msg("too many DNS questions forwarded at once")
 		return fail
 	}
+	defer s.forwarding.give(from.host)
 	q := req.Copy()
 	opt := q.IsEdns0()
 	if opt == nil {
@@ -663,7 +664,7 @@ func (s *Server) forward(req *mdns.Msg, network string) *mdns.Msg {
 	opt.Option = append(opt.Option, &mdns.EDNS0_LOCAL{Code: loopOption, Data: s.token})
 	// Over the transport the question came by: a truncated UDP answer
 	// goes back truncated, and the client asks again over TCP.
-	client := &mdns.Client{Net: network, Timeout: forwardTimeout}
+	client := &mdns.Client{Net: from.network, Timeout: forwardTimeout}
 	for _, upstream := range s.upstreams {
 		reply, _, err := client.Exchange(q, upstream)
 		if err == nil && reply != nil {

@@ -63,7 +63,7 @@ func TestEDNS(t *testing.T) {
 	m = question("www.example.test.", mdns.TypeA)
 	m.SetEdns0(1232, false)
 	m.Extra = append(m.Extra, m.Extra[0])
-	if r := s.reply(m, "udp"); r.Rcode != mdns.RcodeFormatError {
+	if r := s.reply(m, peer{"udp", "192.0.2.100"}); r.Rcode != mdns.RcodeFormatError {
 		t.Errorf("two OPT records: rcode %s, want FORMERR", mdns.RcodeToString[r.Rcode])
 	}
 }
@@ -87,24 +87,24 @@ func TestQuestionKinds(t *testing.T) {
 		{mdns.TypeMAILB, mdns.RcodeNotImplemented},
 	} {
 		for _, network := range []string{"udp", "tcp"} {
-			if r := s.reply(question("example.test.", c.qtype), network); r.Rcode != c.rcode || len(r.Answer) != 0 {
+			if r := s.reply(question("example.test.", c.qtype), peer{network, "192.0.2.100"}); r.Rcode != c.rcode || len(r.Answer) != 0 {
 				t.Errorf("%s over %s: %v, want %s", mdns.TypeToString[c.qtype], network, r, mdns.RcodeToString[c.rcode])
 			}
 		}
 	}
 	notify := question("example.test.", mdns.TypeSOA)
 	notify.Opcode = mdns.OpcodeNotify
-	if r := s.reply(notify, "udp"); r.Rcode != mdns.RcodeNotImplemented {
+	if r := s.reply(notify, peer{"udp", "192.0.2.100"}); r.Rcode != mdns.RcodeNotImplemented {
 		t.Errorf("NOTIFY: rcode %s, want NOTIMP", mdns.RcodeToString[r.Rcode])
 	}
 	for _, name := range []string{"www.example.test.", "example.test."} {
-		r := s.reply(question(name, mdns.TypeANY), "udp")
+		r := s.reply(question(name, mdns.TypeANY), peer{"udp", "192.0.2.100"})
 		if r.Rcode != mdns.RcodeSuccess || len(r.Answer) == 0 || !r.RecursionAvailable {
 			t.Errorf("ANY %s: %v, want one of its RRsets", name, r)
 		}
 	}
 	for _, qtype := range []uint16{mdns.TypeSOA, mdns.TypeNS} {
-		r := s.reply(question("EXAMPLE.test.", qtype), "udp")
+		r := s.reply(question("EXAMPLE.test.", qtype), peer{"udp", "192.0.2.100"})
 		if len(r.Answer) != 1 || r.Answer[0].Header().Rrtype != qtype || r.Answer[0].Header().Name != "example.test." {
 			t.Errorf("%s at the apex: %v", mdns.TypeToString[qtype], r)
 		}
@@ -161,19 +161,19 @@ func TestLoops(t *testing.T) {
 			{Name: "a2.example.test", Type: mdns.TypeA, Target: "a1.example.test"},
 		},
 	}})
-	r := s.reply(question("c1.example.test.", mdns.TypeA), "tcp")
+	r := s.reply(question("c1.example.test.", mdns.TypeA), peer{"tcp", "192.0.2.100"})
 	if len(r.Answer) != 2 {
 		t.Errorf("CNAME loop: %v, want c1 and c2's CNAME once each", r.Answer)
 	}
-	r = s.reply(question("al.example.test.", mdns.TypeA), "tcp")
+	r = s.reply(question("al.example.test.", mdns.TypeA), peer{"tcp", "192.0.2.100"})
 	if len(r.Answer) != 2 || r.Answer[0].Header().Name != "al.example.test." || r.Answer[0].(*mdns.CNAME).Target != "www.example.test." || r.Answer[1].(*mdns.A).A.String() != "192.0.2.1" {
 		t.Errorf("A of a CNAME alias: %v, want al CNAME www, www A", r.Answer)
 	}
-	if r := s.reply(question("a1.example.test.", mdns.TypeA), "tcp"); len(r.Answer) != 0 || r.Rcode != mdns.RcodeSuccess {
+	if r := s.reply(question("a1.example.test.", mdns.TypeA), peer{"tcp", "192.0.2.100"}); len(r.Answer) != 0 || r.Rcode != mdns.RcodeSuccess {
 		t.Errorf("alias loop: %v", r)
 	}
 	for range 10 {
-		if r := s.reply(question("multi.example.test.", mdns.TypeA), "tcp"); len(r.Answer) == 0 || countType(r.Answer, mdns.TypeCNAME, "multi.example.test.") != 1 {
+		if r := s.reply(question("multi.example.test.", mdns.TypeA), peer{"tcp", "192.0.2.100"}); len(r.Answer) == 0 || countType(r.Answer, mdns.TypeCNAME, "multi.example.test.") != 1 {
 			t.Errorf("CNAME set of two: %v, want one CNAME of multi", r.Answer)
 		}
 	}
@@ -220,12 +220,12 @@ func TestOddNames(t *testing.T) {
 		if err := req.Unpack(b); err != nil {
 			t.Fatal(err)
 		}
-		r := s.reply(req, "udp")
+		r := s.reply(req, peer{"udp", "192.0.2.100"})
 		if len(r.Answer) != 1 || r.Answer[0].(*mdns.A).A.String() != c.want {
 			t.Errorf("%s: %v, want %s", c.wire, r, c.want)
 		}
 	}
-	if r := s.reply(question("b.example.test.", mdns.TypeA), "udp"); r.Rcode != mdns.RcodeNameError {
+	if r := s.reply(question("b.example.test.", mdns.TypeA), peer{"udp", "192.0.2.100"}); r.Rcode != mdns.RcodeNameError {
 		t.Errorf(`b.example.test exists because of a\.b: %v`, r)
 	}
 }
@@ -247,20 +247,40 @@ func TestForwardLoop(t *testing.T) {
 	}
 }
 
-// TestForwardBound: with maxForwards questions waiting for upstreams,
-// another is SERVFAIL at once, not forwarded.
+// TestForwardBound: with maxForwardsPerClient of a client's questions
+// waiting for upstreams, another of its questions is SERVFAIL at once,
+// not forwarded, while another client's is; with maxForwards in all,
+// every client's is. A question answered through a CNAME to an outside
+// name counts too.
 func TestForwardBound(t *testing.T) {
 	upstream := New(nil, zerolog.Nop())
 	upstream.Publish([]Record{{Name: "outside.test", Address: "192.0.2.9"}})
 	s := New([]string{serve(t, upstream)}, zerolog.Nop())
-	if r := s.reply(question("outside.test.", mdns.TypeA), "udp"); len(r.Answer) != 1 {
-		t.Fatalf("forwarded: %v", r)
+	s.PublishZones("test", []Zone{{Name: "example.test", Sets: []Set{set(t, 0, "ext.example.test. 60 IN CNAME outside.test.")}}})
+	greedy, other := peer{"udp", "192.0.2.100"}, peer{"udp", "192.0.2.101"}
+	forwarded := func(from peer) bool {
+		r := s.reply(question("outside.test.", mdns.TypeA), from)
+		via := s.reply(question("ext.example.test.", mdns.TypeA), from)
+		return len(r.Answer) == 1 && len(via.Answer) == 2
 	}
-	for range maxForwards {
-		s.forwarding <- struct{}{}
+	if !forwarded(greedy) {
+		t.Fatal("not forwarded with nothing waiting")
 	}
-	if r := s.reply(question("outside.test.", mdns.TypeA), "udp"); r.Rcode != mdns.RcodeServerFailure || len(r.Answer) != 0 {
-		t.Errorf("beyond the bound: %v, want SERVFAIL", r)
+	for range maxForwardsPerClient {
+		s.forwarding.take(greedy.host)
+	}
+	if forwarded(greedy) || !forwarded(other) {
+		t.Errorf("with the greedy client's %d waiting: its forwarded %v, the other's %v; want false, true", maxForwardsPerClient, forwarded(greedy), forwarded(other))
+	}
+	for i := range maxForwards - maxForwardsPerClient {
+		s.forwarding.take(fmt.Sprint(i))
+	}
+	if forwarded(other) {
+		t.Errorf("with %d waiting, another client's question was forwarded", maxForwards)
+	}
+	s.forwarding.give(greedy.host)
+	if !forwarded(other) {
+		t.Error("with a place free, another client's question was not forwarded")
 	}
 }
 
@@ -330,7 +350,7 @@ func TestUnpackableRecords(t *testing.T) {
 		&mdns.SRV{Hdr: mdns.RR_Header{Name: "_x._tcp.example.test.", Rrtype: mdns.TypeSRV, Class: mdns.ClassINET, Ttl: 60}, Priority: 1, Weight: 1, Port: 81, Target: "ok.example.test."},
 	}}}}})
 	for _, network := range []string{"udp", "tcp"} {
-		r := s.reply(question("_x._tcp.example.test.", mdns.TypeSRV), network)
+		r := s.reply(question("_x._tcp.example.test.", mdns.TypeSRV), peer{network, "192.0.2.100"})
 		b, err := r.Pack()
 		if err == nil {
 			err = new(mdns.Msg).Unpack(b)
@@ -360,7 +380,7 @@ func TestPublishWhileAsked(t *testing.T) {
 	}()
 	for range 200 {
 		for _, name := range []string{"www.example.test.", "al.example.test."} {
-			r := s.reply(question(name, mdns.TypeA), "udp")
+			r := s.reply(question(name, mdns.TypeA), peer{"udp", "192.0.2.100"})
 			if _, err := r.Pack(); err != nil || r.Rcode != mdns.RcodeSuccess && r.Rcode != mdns.RcodeServerFailure {
 				t.Fatalf("%s: %v (%v)", name, r, err)
 			}
@@ -390,7 +410,7 @@ func TestChainToNowhere(t *testing.T) {
 		{"far.example.test.", mdns.RcodeNameError},
 		{"notype.example.test.", mdns.RcodeSuccess},
 	} {
-		r := s.reply(question(c.name, mdns.TypeA), "udp")
+		r := s.reply(question(c.name, mdns.TypeA), peer{"udp", "192.0.2.100"})
 		if r.Rcode != c.rcode || len(r.Answer) != 1 || r.Answer[0].Header().Rrtype != mdns.TypeCNAME {
 			t.Errorf("%s: %v, want the CNAME and %s", c.name, r, mdns.RcodeToString[c.rcode])
 		}

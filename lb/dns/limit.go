@@ -16,53 +16,84 @@ const (
 	maxTCPPerClient = 64
 )
 
-// limitListener accepts a connection only within the limits; it closes
-// at once one beyond them (the client may retry, over UDP or later).
-type limitListener struct {
-	net.Listener
+// maxForwards bounds the questions forwarded at once, and
+// maxForwardsPerClient those of one client address: an upstream that
+// does not answer holds each for forwardTimeout, with a goroutine and a
+// socket, and a client asking faster would otherwise exhaust them, or
+// take every place from the other clients.
+const (
+	maxForwards          = 256
+	maxForwardsPerClient = 64
+)
+
+// quota counts what clients hold (connections, questions waiting for an
+// upstream), at most total in all and perClient by one client address.
+type quota struct {
 	total, perClient int
 
 	mu     sync.Mutex
-	open   int
-	client map[string]int // open connections by remote address (no port)
+	held   int
+	client map[string]int // by client address (no port)
 }
 
-func newLimitListener(ln net.Listener, total, perClient int) *limitListener {
-	return &limitListener{Listener: ln, total: total, perClient: perClient, client: map[string]int{}}
+func newQuota(total, perClient int) *quota {
+	return &quota{total: total, perClient: perClient, client: map[string]int{}}
 }
 
-// Accept returns the next connection within the limits.
+// take reports whether client may hold one more, and counts it if so.
+func (q *quota) take(client string) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.held >= q.total || q.client[client] >= q.perClient {
+		return false
+	}
+	q.held++
+	q.client[client]++
+	return true
+}
+
+// give returns one that client held.
+func (q *quota) give(client string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.held--
+	if q.client[client]--; q.client[client] <= 0 {
+		delete(q.client, client)
+	}
+}
+
+// host is addr's host, without its port.
+func host(addr net.Addr) string {
+	if addr == nil {
+		return ""
+	}
+	h, _, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	return h
+}
+
+// limitListener accepts a connection only within its quota; it closes at
+// once one beyond it (the client may retry, over UDP or later).
+type limitListener struct {
+	net.Listener
+	quota *quota
+}
+
+// Accept returns the next connection within the quota.
 func (l *limitListener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
 		if err != nil {
 			return nil, err
 		}
-		host := c.RemoteAddr().String()
-		if h, _, err := net.SplitHostPort(host); err == nil {
-			host = h
-		}
-		l.mu.Lock()
-		ok := l.open < l.total && l.client[host] < l.perClient
-		if ok {
-			l.open++
-			l.client[host]++
-		}
-		l.mu.Unlock()
-		if !ok {
+		client := host(c.RemoteAddr())
+		if !l.quota.take(client) {
 			c.Close()
 			continue
 		}
-		return &limitedConn{Conn: c, release: func() { l.release(host) }}, nil
-	}
-}
-
-func (l *limitListener) release(host string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.open--
-	if l.client[host]--; l.client[host] == 0 {
-		delete(l.client, host)
+		return &limitedConn{Conn: c, release: func() { l.quota.give(client) }}, nil
 	}
 }
 

@@ -166,7 +166,7 @@ func FuzzAnswer(f *testing.F) {
 			return
 		}
 		for _, network := range []string{"udp", "tcp"} {
-			reply := s.reply(req, network)
+			reply := s.reply(req, peer{network, "192.0.2.100"})
 			out, err := reply.Pack()
 			if err != nil {
 				t.Fatalf("reply to %v does not pack: %v", req, err)
