@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,8 +21,9 @@ import (
 type Zone struct {
 	Account string
 	ID      string
-	// Name is the zone's name, lower case with a trailing dot, escapes
-	// read (*.example.com., not \052.example.com.).
+	// Name is the zone's name, lower case with a trailing dot, in DNS
+	// presentation form (*.example.com., not \052.example.com.; see
+	// presentation).
 	Name string
 	// Private is true for a zone that answers only in its VPCs.
 	Private bool
@@ -46,16 +48,16 @@ func (b *Backend) Zones(ctx context.Context) ([]Zone, error) {
 		z := k.Value
 		records := slices.Clone(z.Records)
 		for j := range records {
-			name := display(*records[j].Name)
+			name := presentation(*records[j].Name)
 			records[j].Name = &name
 			if a := records[j].AliasTarget; a != nil {
 				target := *a
-				dns := display(aws.ToString(a.DNSName))
+				dns := presentation(aws.ToString(a.DNSName))
 				target.DNSName = &dns
 				records[j].AliasTarget = &target
 			}
 		}
-		out[i] = Zone{Account: k.Key.Account, ID: z.ID, Name: display(z.Name), Private: z.Private, VPCs: slices.Clone(z.VPCs), Records: records}
+		out[i] = Zone{Account: k.Key.Account, ID: z.ID, Name: presentation(z.Name), Private: z.Private, VPCs: slices.Clone(z.VPCs), Records: records}
 	}
 	return out, nil
 }
@@ -102,4 +104,42 @@ func (z Zone) DNS() dns.Zone {
 		out.Sets = append(out.Sets, set)
 	}
 	return out
+}
+
+// presentation is a name as Route 53 stores and returns it, with its
+// escapes (a backslash and three octal digits for every character other
+// than a-z, 0-9, - and _), written as a DNS server reads names (RFC 1035
+// §5.1: a backslash and three decimal digits), so that every escaped
+// character stays a byte of its label: a\040b.example.com. is the label
+// "a b" under example.com, where reading the escapes as bytes gave a
+// record set "a b.example.com. 60 IN A ...", which no zone file parser
+// reads (nor a name holding ; or parentheses), and the set was dropped.
+// * (\052) stays *, the wildcard Route 53 makes of it.
+// https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DomainNameFormat.html
+func presentation(name string) string {
+	var b strings.Builder
+	write := func(c byte) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '*':
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "\\%03d", c)
+		}
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c == '\\' && i+3 < len(name) {
+			if v, err := strconv.ParseUint(name[i+1:i+4], 8, 8); err == nil {
+				write(byte(v))
+				i += 3
+				continue
+			}
+		}
+		if c == '.' {
+			b.WriteByte(c)
+			continue
+		}
+		write(c)
+	}
+	return b.String()
 }

@@ -74,16 +74,6 @@ func unescape(name string) (string, error) {
 	return b.String(), nil
 }
 
-// display is a stored name as people write it: escapes read (\052 is *).
-// It is what the DNS server answers for.
-func display(name string) string {
-	s, err := unescape(name)
-	if err != nil {
-		return name
-	}
-	return s
-}
-
 // sortKey orders names as Route 53 lists record sets: by their labels
 // from the right (com.example.www), so that a zone's names group under
 // their parents.

@@ -8,10 +8,12 @@
 package dns
 
 import (
+	"bytes"
 	"context"
+	crand "crypto/rand"
 	"math/rand/v2"
 	"net"
-	"strings"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,13 +75,23 @@ type Server struct {
 	table   atomic.Pointer[table]
 
 	upstreams []string // host:port of the resolvers questions are forwarded to
-	log       zerolog.Logger
+	// forwarding counts the questions waiting for an upstream's answer.
+	forwarding *quota
+	token      []byte // marks the questions this server forwards
+	log        zerolog.Logger
+}
+
+// peer is where a question comes from: its transport (udp or tcp) and
+// its address (host, without port).
+type peer struct {
+	network, host string
 }
 
 // New returns a server that forwards what it cannot answer to upstreams
 // (host:port; none: it answers SERVFAIL).
 func New(upstreams []string, log zerolog.Logger) *Server {
-	s := &Server{upstreams: upstreams, log: log, sources: map[string][]Zone{"localhost": {localhost()}}}
+	s := &Server{upstreams: upstreams, log: log, sources: map[string][]Zone{"localhost": {localhost()}}, forwarding: newQuota(maxForwards, maxForwardsPerClient), token: make([]byte, 8)}
+	crand.Read(s.token)
 	s.table.Store(build(s.sources["localhost"]))
 	return s
 }
@@ -186,8 +198,9 @@ func Listen(address string) (net.PacketConn, net.Listener, error) {
 
 // Serve answers questions on pc (UDP) and ln (TCP) until ctx ends.
 func (s *Server) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener) {
-	udp := &mdns.Server{PacketConn: pc, Handler: s}
-	tcp := &mdns.Server{Listener: ln, Handler: s, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+	safe := func(r mdns.Reader) mdns.Reader { return safeReader{Reader: r, check: unpack, log: s.log} }
+	udp := &mdns.Server{PacketConn: pc, Handler: s, DecorateReader: safe}
+	tcp := &mdns.Server{Listener: &limitListener{Listener: ln, quota: newQuota(maxTCPClients, maxTCPPerClient)}, Handler: s, DecorateReader: safe, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
 	done := make(chan struct{}, 2)
 	for _, srv := range []*mdns.Server{udp, tcp} {
 		go func() {
@@ -216,40 +229,110 @@ func (s *Server) ServeDNS(w mdns.ResponseWriter, req *mdns.Msg) {
 			w.WriteMsg(m)
 		}
 	}()
-	network := w.RemoteAddr().Network()
-	m := s.answer(req, network)
-	if network == "udp" {
-		// What does not fit the client's buffer (512 bytes, or its EDNS
-		// size) goes truncated; the client asks again over TCP (RFC 1035
-		// §4.2.1, RFC 6891).
-		size := mdns.MinMsgSize
-		if opt := req.IsEdns0(); opt != nil {
-			size = max(int(opt.UDPSize()), mdns.MinMsgSize)
-		}
-		m.Truncate(size)
-	}
-	w.WriteMsg(m)
+	w.WriteMsg(s.reply(req, peer{network: w.RemoteAddr().Network(), host: host(w.RemoteAddr())}))
 }
 
-// answer is the reply to req, received over network (udp or tcp).
-func (s *Server) answer(req *mdns.Msg, network string) *mdns.Msg {
+// reply is the message that answers req, from a client, as it goes on the
+// wire.
+func (s *Server) reply(req *mdns.Msg, from peer) *mdns.Msg {
+	m := s.answer(req, from)
+	// A reply carries an OPT record exactly when the question did (RFC
+	// 6891 §7): a forwarded reply may have one the client did not ask
+	// for (berth's own question carried one), or lack one it did.
+	opt := req.IsEdns0()
+	if opt == nil {
+		m.Extra = slices.DeleteFunc(m.Extra, func(rr mdns.RR) bool { return rr.Header().Rrtype == mdns.TypeOPT })
+		if m.Rcode > 0xF {
+			// An extended RCODE lives in the OPT record; without one
+			// the reply cannot say it.
+			m.Rcode = mdns.RcodeServerFailure
+		}
+	} else if m.IsEdns0() == nil {
+		// With the question's DO bit (RFC 3225 §3).
+		m.SetEdns0(udpSize, opt.Do())
+	}
+	// What does not fit goes truncated, compressed first: over UDP the
+	// client's buffer (512 bytes, or its EDNS size, never less: RFC 1035
+	// §4.2.1, RFC 6891 §6.2.5) but never more than berth's own udpSize
+	// (RFC 6891 §6.2.5 lets a responder use the smaller of the two; a
+	// question of 40 bytes claiming 65,535 would otherwise get a reply
+	// sixteen hundred times its size, to whatever source address it
+	// forged), and the client asks again over TCP; over TCP the 65,535
+	// bytes a message can have (RFC 1035 §4.2.2), where an answer that
+	// does not fit would otherwise not be sent at all.
+	size := mdns.MaxMsgSize
+	if from.network == "udp" {
+		size = mdns.MinMsgSize
+		if opt != nil {
+			size = min(max(int(opt.UDPSize()), mdns.MinMsgSize), udpSize)
+		}
+	}
+	m.Truncate(size)
+	return m
+}
+
+// udpSize is the UDP payload berth's replies advertise: the size that
+// avoids IP fragmentation on common paths (DNS Flag Day 2020).
+const udpSize = 1232
+
+// answer is the reply to req, from a client.
+func (s *Server) answer(req *mdns.Msg, from peer) *mdns.Msg {
 	m := new(mdns.Msg)
-	// One question a message, as every resolver sends (RFC 9619).
-	if req.Opcode != mdns.OpcodeQuery || len(req.Question) != 1 {
+	switch {
+	case req.Opcode != mdns.OpcodeQuery:
+		// miekg/dns answers NOTIMP to every opcode but QUERY and
+		// NOTIFY itself; berth takes no NOTIFY either (RFC 1996 §3.12).
+		m.SetRcode(req, mdns.RcodeNotImplemented)
+		return m
+	case len(req.Question) != 1 || countOPT(req.Extra) > 1:
+		// One question a message, as every resolver sends (RFC 9619);
+		// at most one OPT record (RFC 6891 §6.1.1).
 		m.SetRcode(req, mdns.RcodeFormatError)
+		return m
+	case req.IsEdns0() != nil && req.IsEdns0().Version() != 0:
+		// berth speaks EDNS version 0 (RFC 6891 §6.1.3); ServeDNS adds
+		// the OPT record that carries BADVERS.
+		m.SetRcode(req, mdns.RcodeBadVers)
+		return m
+	case s.looped(req):
+		// A question berth forwarded came back: the upstream resolvers
+		// lead to berth itself.
+		s.log.Warn().Str("name", req.Question[0].Name).Msg("a forwarded DNS question came back to berth: an upstream resolver forwards to berth")
+		m.SetRcode(req, mdns.RcodeServerFailure)
 		return m
 	}
 	q := req.Question[0]
+	switch q.Qtype {
+	case mdns.TypeAXFR, mdns.TypeIXFR:
+		// berth transfers no zones: REFUSED, as RFC 1035 §4.1.1 gives
+		// for a zone transfer a server will not do.
+		m.SetRcode(req, mdns.RcodeRefused)
+		return m
+	case mdns.TypeOPT, mdns.TypeTKEY, mdns.TypeTSIG, mdns.TypeMAILA, mdns.TypeMAILB:
+		// Meta types no question is about (RFC 6895 §3.1), or obsolete
+		// ones: a kind of query berth does not support (NOTIMP, RFC 1035
+		// §4.1.1).
+		m.SetRcode(req, mdns.RcodeNotImplemented)
+		return m
+	}
 	t := s.table.Load()
 	name := mdns.CanonicalName(q.Name)
 	apex, inZone := t.zoneOf(name)
 	if !inZone && !t.names[name] {
-		return s.forward(req, network)
+		return s.forward(req, from)
 	}
 	m.SetReply(req)
 	m.Authoritative = true
-	m.Answer = s.lookup(t, name, q.Qtype, network, 0)
+	m.RecursionAvailable = len(s.upstreams) > 0
+	var missing bool
+	m.Answer, missing = s.lookup(t, name, q.Qtype, from, nil)
 	if len(m.Answer) > 0 {
+		// A chain of CNAME records ending at a name that does not exist
+		// is NXDOMAIN: the RCODE is the last name's (RFC 6604 §3, RFC
+		// 1034 §4.3.2).
+		if missing {
+			m.Rcode = mdns.RcodeNameError
+		}
 		return m
 	}
 	if t.owner(name) == "" {
@@ -261,47 +344,91 @@ func (s *Server) answer(req *mdns.Msg, network string) *mdns.Msg {
 	return m
 }
 
-// lookup is the answer about name (canonical) of type qtype: its records,
-// an alias's target's records under name, or a CNAME record followed by
-// its target's records; a target that is not berth's is asked upstream.
-func (s *Server) lookup(t *table, name string, qtype uint16, network string, depth int) []mdns.RR {
-	if depth > maxChain {
-		return nil
+// countOPT is how many OPT records extra holds.
+func countOPT(extra []mdns.RR) int {
+	n := 0
+	for _, rr := range extra {
+		if rr.Header().Rrtype == mdns.TypeOPT {
+			n++
+		}
 	}
+	return n
+}
+
+// lookup is the answer about name (canonical) of type qtype: its records,
+// an alias's target's records under name, or a CNAME record (or a CNAME
+// alias) followed by its target's records; a target that is not berth's
+// is asked upstream. seen are the names this answer went through: a name
+// met again ends a CNAME or alias loop (RFC 1034 §3.6.2), at most
+// maxChain of them end a chain. missing is true when the name the answer
+// ends at does not exist (berth's NXDOMAIN, or the upstream's).
+func (s *Server) lookup(t *table, name string, qtype uint16, from peer, seen []string) (answer []mdns.RR, missing bool) {
+	if len(seen) > maxChain || slices.Contains(seen, name) {
+		return nil, false
+	}
+	seen = append(seen, name)
 	owner := t.owner(name)
 	if owner == "" {
-		return nil
+		return nil, true
+	}
+	if qtype == mdns.TypeANY {
+		// One of the name's RRsets answers ANY (RFC 8482 §4.1).
+		types := t.types[owner]
+		if len(types) == 0 {
+			return nil, false
+		}
+		qtype = types[0]
 	}
 	if set := t.sets[setKey{owner, qtype}]; set != nil {
-		return set.answer(name)
+		return set.answer(name), false
 	}
 	if target, ok := t.aliases[setKey{owner, qtype}]; ok {
-		var out []mdns.RR
-		for _, rr := range s.lookup(t, target, qtype, network, depth+1) {
-			if rr.Header().Rrtype == qtype {
-				rr = mdns.Copy(rr)
-				rr.Header().Name = name
-				out = append(out, rr)
-			}
-		}
-		return out
+		return s.aliased(t, name, target, qtype, from, seen), false
 	}
 	if qtype == mdns.TypeCNAME {
-		return nil
+		return nil, false
 	}
-	set := t.sets[setKey{owner, mdns.TypeCNAME}]
-	if set == nil {
-		return nil
+	var out []mdns.RR
+	if set := t.sets[setKey{owner, mdns.TypeCNAME}]; set != nil {
+		out = set.answer(name)
+	} else if target, ok := t.aliases[setKey{owner, mdns.TypeCNAME}]; ok {
+		out = s.aliased(t, name, target, mdns.TypeCNAME, from, seen)
 	}
-	out := set.answer(name)
-	target := mdns.CanonicalName(out[0].(*mdns.CNAME).Target)
+	if len(out) == 0 {
+		return nil, false
+	}
+	// A name has one CNAME record (RFC 2181 §10.1): a set of several
+	// (Cloud Map instances of a CNAME service) answers one of them.
+	out = out[:1]
+	cname, ok := out[0].(*mdns.CNAME)
+	if !ok {
+		return nil, false
+	}
+	target := canonical(cname.Target)
 	if _, inZone := t.zoneOf(target); inZone || t.names[target] {
-		return append(out, s.lookup(t, target, qtype, network, depth+1)...)
+		rest, missing := s.lookup(t, target, qtype, from, seen)
+		return append(out, rest...), missing
 	}
 	q := new(mdns.Msg)
 	q.SetQuestion(target, qtype)
-	if reply := s.forward(q, network); reply.Rcode == mdns.RcodeSuccess {
+	reply := s.forward(q, from)
+	if reply.Rcode == mdns.RcodeSuccess {
 		out = append(out, reply.Answer...)
+	}
+	return out, reply.Rcode == mdns.RcodeNameError
+}
+
+// aliased is the answer about name of an alias to target: target's
+// records of type qtype, under name.
+func (s *Server) aliased(t *table, name, target string, qtype uint16, from peer, seen []string) []mdns.RR {
+	var out []mdns.RR
+	answer, _ := s.lookup(t, target, qtype, from, seen)
+	for _, rr := range answer {
+		if rr.Header().Rrtype == qtype {
+			rr = mdns.Copy(rr)
+			rr.Header().Name = name
+			out = append(out, rr)
+		}
 	}
 	return out
 }
@@ -319,22 +446,27 @@ type table struct {
 	// names are the names that exist: owners of sets and aliases, and
 	// the names between them and their zone's apex.
 	names map[string]bool
-	soa   map[string]mdns.RR // by zone apex, canonical
+	types map[string][]uint16 // the types of each owner's sets and aliases, in order
+	soa   map[string]mdns.RR  // by zone apex, canonical
 }
 
-// build indexes zones into a table.
+// build indexes zones into a table. Every zone has an SOA and an NS set
+// at its apex (RFC 1034 §4.2.1): berth's default (SOA) for one that
+// publishes none.
 func build(zones []Zone) *table {
-	t := &table{sets: map[setKey]*Set{}, aliases: map[setKey]string{}, names: map[string]bool{}, soa: map[string]mdns.RR{}}
+	t := &table{sets: map[setKey]*Set{}, aliases: map[setKey]string{}, names: map[string]bool{}, types: map[string][]uint16{}, soa: map[string]mdns.RR{}}
+	buf := make([]byte, mdns.MaxMsgSize)
 	for _, z := range zones {
 		apex := ""
 		if z.Name != "" {
-			apex = mdns.CanonicalName(z.Name)
+			apex = canonical(z.Name)
 			t.names[apex] = true
-			if t.soa[apex] == nil {
-				t.soa[apex] = SOA(apex, 900)
-			}
 		}
-		exists := func(name string) {
+		exists := func(name string, rtype uint16) {
+			if !slices.Contains(t.types[name], rtype) {
+				t.types[name] = append(t.types[name], rtype)
+				slices.Sort(t.types[name])
+			}
 			for ; name != apex && !t.names[name]; name = parent(name) {
 				t.names[name] = true
 				if apex == "" || name == "." {
@@ -343,34 +475,89 @@ func build(zones []Zone) *table {
 			}
 		}
 		for _, set := range z.Sets {
+			set.Records = slices.DeleteFunc(slices.Clone(set.Records), func(rr mdns.RR) bool { return unpackable(rr, buf) })
 			if len(set.Records) == 0 {
 				continue
 			}
 			h := set.Records[0].Header()
-			k := setKey{mdns.CanonicalName(h.Name), h.Rrtype}
+			k := setKey{canonical(h.Name), h.Rrtype}
 			if old := t.sets[k]; old != nil {
 				merged := Set{Records: append(append([]mdns.RR(nil), old.Records...), set.Records...), Pick: max(old.Pick, set.Pick)}
 				set = merged
 			}
 			t.sets[k] = &set
-			exists(k.name)
+			exists(k.name, k.rtype)
 			if k.rtype == mdns.TypeSOA && k.name == apex {
 				t.soa[apex] = set.Records[0]
 			}
 		}
 		for _, a := range z.Aliases {
-			name := mdns.CanonicalName(a.Name)
-			t.aliases[setKey{name, a.Type}] = mdns.CanonicalName(a.Target)
-			exists(name)
+			name := canonical(a.Name)
+			t.aliases[setKey{name, a.Type}] = canonical(a.Target)
+			exists(name, a.Type)
 		}
+		if apex != "" && t.soa[apex] == nil {
+			t.soa[apex] = SOA(apex, 900)
+		}
+	}
+	for apex, soa := range t.soa {
+		if t.sets[setKey{apex, mdns.TypeSOA}] == nil {
+			t.sets[setKey{apex, mdns.TypeSOA}] = &Set{Records: []mdns.RR{soa}}
+			t.types[apex] = append(t.types[apex], mdns.TypeSOA)
+		}
+		if t.sets[setKey{apex, mdns.TypeNS}] == nil {
+			t.sets[setKey{apex, mdns.TypeNS}] = &Set{Records: []mdns.RR{NS(apex, soa)}}
+			t.types[apex] = append(t.types[apex], mdns.TypeNS)
+		}
+		slices.Sort(t.types[apex])
 	}
 	return t
 }
 
-// parent is name without its first label ("." for a top-level name).
+// unpackable reports whether rr does not survive the wire (a name or
+// target longer than 255 bytes, RFC 1035 §3.1, as an instance id under a
+// long service and namespace name makes): miekg/dns packs it, but every
+// client fails to read a reply holding it, the rest of the set with it.
+// buf is room for the record (mdns.MaxMsgSize bytes), shared by calls.
+func unpackable(rr mdns.RR, buf []byte) bool {
+	// Packed in a message, as replies are: PackRR would write the
+	// record's Rdlength, racing with replies that pack the same record.
+	b, err := (&mdns.Msg{Answer: []mdns.RR{rr}}).PackBuffer(buf)
+	if err == nil {
+		err = new(mdns.Msg).Unpack(b)
+	}
+	return err != nil
+}
+
+// canonical is name as miekg/dns writes a question's name it unpacks:
+// fully qualified, lower case, and every byte as it escapes it (odd@id
+// as odd\@id, a dot inside a label as \.), so that a name given in any
+// presentation (an instance id's raw bytes, a zone file's escapes)
+// matches the question about it.
+func canonical(name string) string {
+	name = mdns.Fqdn(name)
+	buf := make([]byte, 256)
+	if n, err := mdns.PackDomainName(name, buf, 0, nil, false); err == nil {
+		if unpacked, _, err := mdns.UnpackDomainName(buf[:n], 0); err == nil {
+			name = unpacked
+		}
+	}
+	return mdns.CanonicalName(name)
+}
+
+// parent is name (canonical) without its first label ("." for a
+// top-level name); an escaped dot (\.) is part of its label.
 func parent(name string) string {
-	if _, rest, ok := strings.Cut(name, "."); ok && rest != "" {
-		return rest
+	for i := 0; i < len(name); i++ {
+		switch name[i] {
+		case '\\':
+			i++ // the escaped byte, or the first digit of \DDD (no dot follows)
+		case '.':
+			if i+1 < len(name) {
+				return name[i+1:]
+			}
+			return "."
+		}
 	}
 	return "."
 }
@@ -440,21 +627,66 @@ func SOA(apex string, ttl uint32) mdns.RR {
 	}
 }
 
-// forward asks the upstream resolvers in turn and relays the first
-// answer; SERVFAIL when none answers.
-func (s *Server) forward(req *mdns.Msg, network string) *mdns.Msg {
+// NS is the NS record at apex naming soa's primary name server, with the
+// TTL Route 53 gives a new hosted zone's NS records (172800 s): the NS
+// set of a zone that publishes none.
+// https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/SOA-NSrecords.html
+func NS(apex string, soa mdns.RR) mdns.RR {
+	ns := "ns-2048.awsdns-64.net."
+	if s, ok := soa.(*mdns.SOA); ok {
+		ns = s.Ns
+	}
+	return &mdns.NS{Hdr: mdns.RR_Header{Name: canonical(apex), Rrtype: mdns.TypeNS, Class: mdns.ClassINET, Ttl: 172800}, Ns: ns}
+}
+
+// loopOption is the EDNS option code (of the range for local use, RFC
+// 6891 §9) whose value, the server's token, marks the questions berth
+// forwards: one that comes back to it went through a loop.
+const loopOption = mdns.EDNS0LOCALSTART + 0x42
+
+// looped reports whether req is a question this server forwarded.
+func (s *Server) looped(req *mdns.Msg) bool {
+	opt := req.IsEdns0()
+	if opt == nil {
+		return false
+	}
+	for _, o := range opt.Option {
+		if l, ok := o.(*mdns.EDNS0_LOCAL); ok && l.Code == loopOption && bytes.Equal(l.Data, s.token) {
+			return true
+		}
+	}
+	return false
+}
+
+// forward asks the upstream resolvers in turn, over the transport the
+// question came by, and relays the first answer; SERVFAIL when none
+// answers, and at once when maxForwards questions, or
+// maxForwardsPerClient of the client's, are already waiting for theirs.
+func (s *Server) forward(req *mdns.Msg, from peer) *mdns.Msg {
+	fail := new(mdns.Msg)
+	fail.SetRcode(req, mdns.RcodeServerFailure)
+	if !s.forwarding.take(from.host) {
+		s.log.Debug().Str("name", req.Question[0].Name).Str("client", from.host).Msg("too many DNS questions forwarded at once")
+		return fail
+	}
+	defer s.forwarding.give(from.host)
+	q := req.Copy()
+	opt := q.IsEdns0()
+	if opt == nil {
+		q.SetEdns0(mdns.MinMsgSize, false)
+		opt = q.IsEdns0()
+	}
+	opt.Option = append(opt.Option, &mdns.EDNS0_LOCAL{Code: loopOption, Data: s.token})
 	// Over the transport the question came by: a truncated UDP answer
 	// goes back truncated, and the client asks again over TCP.
-	client := &mdns.Client{Net: network, Timeout: forwardTimeout}
+	client := &mdns.Client{Net: from.network, Timeout: forwardTimeout}
 	for _, upstream := range s.upstreams {
-		reply, _, err := client.Exchange(req, upstream)
+		reply, _, err := client.Exchange(q, upstream)
 		if err == nil && reply != nil {
 			reply.Id = req.Id
 			return reply
 		}
 		s.log.Debug().Err(err).Str("upstream", upstream).Msg("forwarding a DNS question")
 	}
-	m := new(mdns.Msg)
-	m.SetRcode(req, mdns.RcodeServerFailure)
-	return m
+	return fail
 }

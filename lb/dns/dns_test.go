@@ -2,6 +2,7 @@ package dns
 
 import (
 	"context"
+	"net"
 	"testing"
 
 	mdns "github.com/miekg/dns"
@@ -15,6 +16,12 @@ func serve(t *testing.T, s *Server) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveOn(t, s, pc, ln)
+}
+
+// serveOn starts s on pc and ln and returns its address.
+func serveOn(t *testing.T, s *Server, pc net.PacketConn, ln net.Listener) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { s.Serve(ctx, pc, ln); close(done) }()

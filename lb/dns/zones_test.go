@@ -137,14 +137,18 @@ func TestPickAndTruncate(t *testing.T) {
 	}
 }
 
-// FuzzAnswer: any message miekg/dns unpacks gets a reply that packs, from
+// FuzzAnswer: any message miekg/dns unpacks gets a reply that packs and
+// fits, over UDP and TCP, from
 // a table with zones, wildcards, aliases and CNAME loops; nothing panics.
 func FuzzAnswer(f *testing.F) {
-	for _, q := range []string{"www.example.test.", "x.apps.example.test.", "loop.example.test.", "api.example.test.", "nope.example.test.", "."} {
-		m := new(mdns.Msg)
-		m.SetQuestion(q, mdns.TypeA)
-		b, _ := m.Pack()
-		f.Add(b)
+	for _, q := range []string{"www.example.test.", "x.apps.example.test.", "loop.example.test.", "api.example.test.", "al.example.test.", "nope.example.test.", "example.test.", "."} {
+		for _, qtype := range []uint16{mdns.TypeA, mdns.TypeANY, mdns.TypeSOA} {
+			m := new(mdns.Msg)
+			m.SetQuestion(q, qtype)
+			m.SetEdns0(600, false)
+			b, _ := m.Pack()
+			f.Add(b)
+		}
 	}
 	s := New(nil, zerolog.Nop())
 	s.PublishZones("test", []Zone{{
@@ -154,16 +158,32 @@ func FuzzAnswer(f *testing.F) {
 			{Records: []mdns.RR{&mdns.CNAME{Hdr: mdns.RR_Header{Name: "loop.example.test.", Rrtype: mdns.TypeCNAME, Class: mdns.ClassINET, Ttl: 1}, Target: "loop.example.test."}}},
 			{Records: []mdns.RR{&mdns.A{Hdr: mdns.RR_Header{Name: "*.apps.example.test.", Rrtype: mdns.TypeA, Class: mdns.ClassINET, Ttl: 1}, A: []byte{192, 0, 2, 3}}}, Pick: 1},
 		},
-		Aliases: []Alias{{Name: "api.example.test", Type: mdns.TypeA, Target: "api.example.test"}},
+		Aliases: []Alias{{Name: "api.example.test", Type: mdns.TypeA, Target: "api.example.test"}, {Name: "al.example.test", Type: mdns.TypeCNAME, Target: "loop.example.test"}},
 	}})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		req := new(mdns.Msg)
 		if req.Unpack(b) != nil {
 			return
 		}
-		reply := s.answer(req, "udp")
-		if _, err := reply.Pack(); err != nil {
-			t.Fatalf("reply to %v does not pack: %v", req, err)
+		for _, network := range []string{"udp", "tcp"} {
+			reply := s.reply(req, peer{network, "192.0.2.100"})
+			out, err := reply.Pack()
+			if err != nil {
+				t.Fatalf("reply to %v does not pack: %v", req, err)
+			}
+			// A UDP reply fits the client's buffer (RFC 1035 §4.2.1,
+			// RFC 6891 §6.2.5); it has an OPT record exactly when the
+			// question has one (RFC 6891 §7).
+			size := mdns.MinMsgSize
+			if opt := req.IsEdns0(); opt != nil {
+				size = min(max(size, int(opt.UDPSize())), udpSize)
+			}
+			if network == "udp" && len(out) > size {
+				t.Fatalf("UDP reply of %d bytes to a client of %d", len(out), size)
+			}
+			if (req.IsEdns0() == nil) != (reply.IsEdns0() == nil) {
+				t.Fatalf("reply %v to %v: OPT records do not match", reply, req)
+			}
 		}
 	})
 }
