@@ -54,3 +54,13 @@ func TestDNSResolvesLoadBalancers(t *testing.T) {
 		return len(r.Answer) == 0
 	})
 }
+
+// sharedDNS is where the shared berth's DNS server listens.
+func sharedDNS(t *testing.T) string {
+	t.Helper()
+	var health struct{ DNS string }
+	if err := json.Unmarshal([]byte(get(t, shared.url+"/_berth/health")), &health); err != nil || health.DNS == "" {
+		t.Fatalf("the shared berth has no DNS server: %+v, %v", health, err)
+	}
+	return health.DNS
+}

@@ -12,9 +12,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	mdns "github.com/miekg/dns"
 )
 
 // TestTerraformDNS applies one configuration of Route 53, Cloud Map and
@@ -56,10 +58,35 @@ func TestTerraformDNS(t *testing.T) {
 					t.Errorf("alias = %+v", s.AliasTarget)
 				}
 			}
-			want := []string{"berth-tf.example.com. NS", "berth-tf.example.com. SOA", "api.berth-tf.example.com. A", "web.berth-tf.example.com. A", "www.berth-tf.example.com. CNAME"}
-			if !slices.Equal(seen, want) {
+			want := []string{"berth-tf.example.com. NS", "berth-tf.example.com. SOA", "api.berth-tf.example.com. A", "web.berth-tf.example.com. A",
+				out["validation_fqdn"] + ". CNAME", "www.berth-tf.example.com. CNAME"}
+			slices.Sort(want[4:])
+			if !strings.HasPrefix(out["validation_fqdn"], "_") || !strings.HasSuffix(out["validation_fqdn"], ".web.berth-tf.example.com") || !slices.Equal(seen, want) {
 				t.Errorf("record sets = %q, want %q", seen, want)
 			}
+		})
+		t.Run("DNS", func(t *testing.T) {
+			// berth's DNS answers the zone: the ALB behind its alias, and
+			// ACM's validation record as the certificate asked for it.
+			// https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html
+			dnsAddress := sharedDNS(t)
+			lb := try(c.elbv2.DescribeLoadBalancers(ctx, &elasticloadbalancingv2.DescribeLoadBalancersInput{Names: []string{"web-dns"}})).must(t).LoadBalancers[0]
+			ask := func(name string, qtype uint16) []mdns.RR {
+				m := new(mdns.Msg)
+				m.SetQuestion(mdns.Fqdn(name), qtype)
+				r, _, err := new(mdns.Client).Exchange(m, dnsAddress)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return r.Answer
+			}
+			if a := ask("web.berth-tf.example.com", mdns.TypeA); len(a) != 1 || a[0].(*mdns.A).A.String() != hostAddress(t, shared, *lb.DNSName) {
+				t.Errorf("web.berth-tf.example.com A = %v, want the ALB's address", a)
+			}
+			if a := ask(out["validation_fqdn"], mdns.TypeCNAME); len(a) != 1 || a[0].(*mdns.CNAME).Target != mdns.Fqdn(out["validation_target"]) {
+				t.Errorf("%s CNAME = %v, want %s", out["validation_fqdn"], a, out["validation_target"])
+			}
+
 		})
 		t.Run("CloudMap", func(t *testing.T) {
 			if !regexp.MustCompile(`^Z[0-9A-Z]{13,21}$`).MatchString(out["hosted_zone"]) || out["looked_up"] != "true" || out["http_name"] != "jobs" ||

@@ -34,6 +34,7 @@ provider "aws" {
     ssm                    = var.endpoint
     servicediscovery       = var.endpoint
     route53                = var.endpoint
+    acm                    = var.endpoint
   }
 }
 

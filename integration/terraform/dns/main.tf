@@ -78,6 +78,57 @@ resource "aws_route53_record" "alias" {
   }
 }
 
+# HTTPS on the ALB with a certificate validated by a DNS record in the
+# public zone, as the ACM guide and most public stacks write it.
+resource "aws_acm_certificate" "web" {
+  domain_name       = "web.berth-tf.example.com"
+  validation_method = "DNS"
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_route53_record" "validation" {
+  for_each = {
+    for dvo in aws_acm_certificate.web.domain_validation_options : dvo.domain_name => {
+      name   = dvo.resource_record_name
+      record = dvo.resource_record_value
+      type   = dvo.resource_record_type
+    }
+  }
+
+  allow_overwrite = true
+  name            = each.value.name
+  records         = [each.value.record]
+  ttl             = 60
+  type            = each.value.type
+  zone_id         = aws_route53_zone.public.zone_id
+}
+
+resource "aws_acm_certificate_validation" "web" {
+  certificate_arn         = aws_acm_certificate.web.arn
+  validation_record_fqdns = [for record in aws_route53_record.validation : record.fqdn]
+}
+
+resource "aws_lb_listener" "https" {
+  load_balancer_arn = aws_lb.web.arn
+  port              = 443
+  protocol          = "HTTPS"
+  ssl_policy        = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+  certificate_arn   = aws_acm_certificate_validation.web.certificate_arn
+
+  default_action {
+    type = "fixed-response"
+
+    fixed_response {
+      content_type = "text/plain"
+      message_body = "web"
+      status_code  = "200"
+    }
+  }
+}
+
 resource "aws_route53_record" "db" {
   zone_id = aws_route53_zone.private.zone_id
   name    = "db.berth-tf.internal"
@@ -215,4 +266,12 @@ output "alias_fqdn" {
 
 output "lb_zone_id" {
   value = aws_lb.web.zone_id
+}
+
+output "validation_fqdn" {
+  value = one([for record in aws_route53_record.validation : record.fqdn])
+}
+
+output "validation_target" {
+  value = one([for record in aws_route53_record.validation : one(record.records)])
 }
