@@ -155,85 +155,6 @@ func TestAppAutoScalingSDK(t *testing.T) {
 	try(c.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("c"), Service: aws.String("web"), DesiredCount: aws.Int32(0)})).must(t)
 }
 
-func TestAppAutoScalingCLI(t *testing.T) {
-	ctx, c := setup(t)
-	register(t, ctx, c, "api", types.NetworkModeBridge, app("app"))
-	createService(t, ctx, c, "api", "api", 0)
-	aws := cli{t, shared.url, c.region}
-	ns := []string{"--service-namespace", "ecs", "--scalable-dimension", "ecs:service:DesiredCount", "--resource-id", "service/c/api"}
-
-	aws.fails("ValidationException", append([]string{"application-autoscaling", "register-scalable-target", "--min-capacity", "1", "--max-capacity", "2"},
-		"--service-namespace", "ecs", "--scalable-dimension", "ecs:service:DesiredCount", "--resource-id", "service/c/missing")...)
-	aws.fails("ObjectNotFoundException", append([]string{"application-autoscaling", "deregister-scalable-target"}, ns...)...)
-	var reg struct{ ScalableTargetARN string }
-	aws.run(&reg, append([]string{"application-autoscaling", "register-scalable-target", "--min-capacity", "0", "--max-capacity", "3"}, ns...)...)
-	if !strings.HasPrefix(reg.ScalableTargetARN, "arn:aws:application-autoscaling:"+c.region+":") {
-		t.Errorf("ARN %q", reg.ScalableTargetARN)
-	}
-	var targets struct {
-		ScalableTargets []struct {
-			ResourceID     string `json:"ResourceId"`
-			MinCapacity    int
-			MaxCapacity    int
-			SuspendedState map[string]bool
-		}
-	}
-	aws.run(&targets, "application-autoscaling", "describe-scalable-targets", "--service-namespace", "ecs")
-	if len(targets.ScalableTargets) != 1 || targets.ScalableTargets[0].MaxCapacity != 3 || len(targets.ScalableTargets[0].SuspendedState) != 3 {
-		t.Fatalf("targets %+v", targets)
-	}
-	// The User Guide's ALBRequestCountPerTarget policy, as the CLI sends it.
-	var put struct {
-		PolicyARN string
-		Alarms    []struct{ AlarmName string }
-	}
-	aws.run(&put, append([]string{"application-autoscaling", "put-scaling-policy", "--policy-name", "requests", "--policy-type", "TargetTrackingScaling",
-		"--target-tracking-scaling-policy-configuration", `{"TargetValue":1000,"PredefinedMetricSpecification":{"PredefinedMetricType":"ALBRequestCountPerTarget","ResourceLabel":"app/web/0123456789abcdef/targetgroup/api/fedcba9876543210"},"ScaleInCooldown":120,"DisableScaleIn":false}`}, ns...)...)
-	if !strings.Contains(put.PolicyARN, ":scalingPolicy:") || !strings.HasSuffix(put.PolicyARN, ":resource/ecs/service/c/api:policyName/requests") || len(put.Alarms) != 2 {
-		t.Fatalf("put %+v", put)
-	}
-	aws.fails("ValidationException", append([]string{"application-autoscaling", "put-scaling-policy", "--policy-name", "bad", "--policy-type", "TargetTrackingScaling",
-		"--target-tracking-scaling-policy-configuration", `{"TargetValue":1000,"PredefinedMetricSpecification":{"PredefinedMetricType":"ALBRequestCountPerTarget"}}`}, ns...)...)
-	var alarms struct {
-		MetricAlarms []struct{ MetricName, Statistic string }
-	}
-	aws.run(&alarms, "cloudwatch", "describe-alarms", "--alarm-names", put.Alarms[0].AlarmName)
-	if len(alarms.MetricAlarms) != 1 || alarms.MetricAlarms[0].MetricName != "RequestCountPerTarget" || alarms.MetricAlarms[0].Statistic != "Sum" {
-		t.Errorf("alarm %+v", alarms)
-	}
-	var policies struct {
-		ScalingPolicies []struct {
-			PolicyName                               string
-			TargetTrackingScalingPolicyConfiguration struct{ TargetValue float64 }
-		}
-	}
-	aws.run(&policies, "application-autoscaling", "describe-scaling-policies", "--service-namespace", "ecs", "--policy-names", "requests")
-	if len(policies.ScalingPolicies) != 1 || policies.ScalingPolicies[0].TargetTrackingScalingPolicyConfiguration.TargetValue != 1000 {
-		t.Errorf("policies %+v", policies)
-	}
-	aws.run(nil, append([]string{"application-autoscaling", "put-scheduled-action", "--scheduled-action-name", "nightly", "--schedule", "cron(0 22 ? * MON-FRI *)",
-		"--timezone", "Europe/Berlin", "--scalable-target-action", "MinCapacity=0,MaxCapacity=1"}, ns...)...)
-	var sched struct {
-		ScheduledActions []struct{ Schedule, Timezone string }
-	}
-	aws.run(&sched, "application-autoscaling", "describe-scheduled-actions", "--service-namespace", "ecs", "--resource-id", "service/c/api")
-	if len(sched.ScheduledActions) != 1 || sched.ScheduledActions[0].Timezone != "Europe/Berlin" {
-		t.Errorf("scheduled %+v", sched)
-	}
-	aws.fails("ObjectNotFoundException", append([]string{"application-autoscaling", "delete-scheduled-action", "--scheduled-action-name", "nope"}, ns...)...)
-	aws.run(nil, "application-autoscaling", "tag-resource", "--resource-arn", reg.ScalableTargetARN, "--tags", "env=test")
-	var tags struct{ Tags map[string]string }
-	aws.run(&tags, "application-autoscaling", "list-tags-for-resource", "--resource-arn", reg.ScalableTargetARN)
-	if tags.Tags["env"] != "test" {
-		t.Errorf("tags %v", tags)
-	}
-	aws.run(nil, append([]string{"application-autoscaling", "deregister-scalable-target"}, ns...)...)
-	aws.run(&alarms, "cloudwatch", "describe-alarms", "--alarm-name-prefix", "TargetTracking-")
-	if len(alarms.MetricAlarms) != 0 {
-		t.Errorf("alarms after deregistering: %+v", alarms)
-	}
-}
-
 // TestAppAutoScalingStepAlarm runs a step policy through the alarm path:
 // a CloudWatch alarm over a metric the test publishes, whose action is
 // the policy, on a berth whose CloudWatch minute lasts a second.
@@ -280,40 +201,5 @@ func TestAppAutoScalingStepAlarm(t *testing.T) {
 	if len(acts) == 0 || aws.ToString(acts[0].Cause) != "monitor alarm backlog-high in state ALARM triggered policy backlog-out" ||
 		aws.ToString(acts[0].Description) != "Setting desired count to 3." || acts[0].StatusCode != aastypes.ScalingActivityStatusCodeSuccessful {
 		t.Fatalf("activities %+v", acts)
-	}
-}
-
-// TestTerraformAppAutoScaling applies an ECS service behind an ALB with
-// aws_appautoscaling_target, target tracking policies on CPU and on
-// ALBRequestCountPerTarget, a step policy with an
-// aws_cloudwatch_metric_alarm, and two aws_appautoscaling_scheduled_action;
-// a plan after the apply has no changes; destroy leaves no target, policy,
-// scheduled action or alarm behind.
-func TestTerraformAppAutoScaling(t *testing.T) {
-	t.Parallel()
-	tf := newTerraform(t, "appautoscaling", "sa-east-1", "-var", "image="+testImage)
-	ctx := context.Background()
-	as, cw := scalingClients(shared, tf.region)
-	tf.lifecycle(func(out map[string]string) {
-		if alarms := strings.Split(out["cpu_alarms"], ","); len(alarms) != 2 || !strings.Contains(alarms[0], ":alarm:TargetTracking-service/scaled/web-Alarm") {
-			t.Errorf("cpu alarms %q", out["cpu_alarms"])
-		}
-		policies := try(as.DescribeScalingPolicies(ctx, &aas.DescribeScalingPoliciesInput{ServiceNamespace: aastypes.ServiceNamespaceEcs})).must(t).ScalingPolicies
-		if len(policies) != 3 {
-			t.Errorf("policies %+v", policies)
-		}
-		actions := try(as.DescribeScheduledActions(ctx, &aas.DescribeScheduledActionsInput{ServiceNamespace: aastypes.ServiceNamespaceEcs})).must(t).ScheduledActions
-		if len(actions) != 2 {
-			t.Errorf("scheduled actions %+v", actions)
-		}
-	})
-	if left := leftBehind(t, tf.region); len(left) > 0 {
-		t.Fatalf("terraform destroy left %v", left)
-	}
-	if targets := try(as.DescribeScalableTargets(ctx, &aas.DescribeScalableTargetsInput{ServiceNamespace: aastypes.ServiceNamespaceEcs})).must(t).ScalableTargets; len(targets) != 0 {
-		t.Errorf("targets left: %+v", targets)
-	}
-	if alarms := try(cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{})).must(t).MetricAlarms; len(alarms) != 0 {
-		t.Errorf("alarms left: %+v", alarms)
 	}
 }
