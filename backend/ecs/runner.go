@@ -438,8 +438,16 @@ func (r *runner) start(ctx context.Context, t types.Task, td types.TaskDefinitio
 		cfg.Env = withEnvironment(cfg.Env, r.a.taskEnvironment(r.ref, t, td, pc.name))
 		pc.registryAuth = secrets[pc.name].registryAuth
 	}
+	var hosts []string
 	if r.a.LoadBalancerHosts != nil {
-		hosts := r.a.LoadBalancerHosts(ctx)
+		hosts = r.a.LoadBalancerHosts(ctx)
+	}
+	connect, err := r.serviceConnectHosts(ctx)
+	if err != nil {
+		return err
+	}
+	hosts = append(hosts, connect...)
+	if len(hosts) > 0 {
 		for _, pc := range plan {
 			if hc := pc.spec.HostConfig; !hc.NetworkMode.IsContainer() {
 				hc.ExtraHosts = append(hc.ExtraHosts, hosts...)
@@ -693,8 +701,14 @@ func (r *runner) inspectAll(ctx context.Context) (map[string]container.InspectRe
 // follows it until it should stop: an essential container exited or
 // vanished, or the task was asked to stop.
 func (r *runner) monitor(ctx context.Context) error {
-	registered, discovered := false, false
+	registered, discovered, joined := false, false, false
 	for {
+		if !joined {
+			var err error
+			if joined, err = r.joinServiceConnect(ctx); err != nil {
+				r.log.Warn().Err(err).Msg("adding the task to Service Connect")
+			}
+		}
 		if !registered {
 			if err := r.register(ctx); err != nil {
 				r.log.Warn().Err(err).Msg("registering the task's targets")
