@@ -359,6 +359,9 @@ func (b *Backend) targetHealth(ctx context.Context, s scope, serviceArn string) 
 	}
 	out := map[string]elbHealth{}
 	for _, row := range rows {
+		if len(row.LoadBalancers) == 0 {
+			continue // in Cloud Map or Service Connect only: no load balancer's say
+		}
 		h := elbHealth{healthy: len(row.Registered) > 0}
 		for _, t := range row.Registered {
 			th := reported[t.key()]

@@ -10,7 +10,8 @@
 // (200, or 503 after POST /health/fail until POST /health/ok, and from the
 // start with UNHEALTHY=1),
 // /slow?ms=N, /exit?code=N, /log?msg=M[&to=stderr] (writes M to its output),
-// /metadata?path=P (relays $ECS_CONTAINER_METADATA_URI_V4 + P) and /whoami
+// /metadata?path=P (relays $ECS_CONTAINER_METADATA_URI_V4 + P), /call?url=U
+// (GETs U and relays its answer: a client of another service) and /whoami
 // (STS GetCallerIdentity with the AWS SDK's default configuration). It
 // writes "testapp listening on :PORT" when it starts, which with LISTEN_AFTER
 // (a Go duration) it does that long after it was started. With IGNORE_SIGTERM=1 the server ignores
@@ -127,6 +128,17 @@ func serve() {
 	})
 	mux.HandleFunc("GET /metadata", func(w http.ResponseWriter, r *http.Request) {
 		res, err := http.Get(os.Getenv("ECS_CONTAINER_METADATA_URI_V4") + r.URL.Query().Get("path"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer res.Body.Close()
+		w.WriteHeader(res.StatusCode)
+		io.Copy(w, res.Body)
+	})
+	caller := &http.Client{Timeout: 15 * time.Second}
+	mux.HandleFunc("GET /call", func(w http.ResponseWriter, r *http.Request) {
+		res, err := caller.Get(r.URL.Query().Get("url"))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
