@@ -664,11 +664,7 @@ func (b *Backend) defaultNamespace(ctx context.Context, in *types.ClusterService
 	}
 	ref := *in.Namespace
 	_, err := b.resolveNamespace(ctx, ref)
-	var nf *types.NamespaceNotFoundException
-	if !errors.As(err, &nf) {
-		return err
-	}
-	if strings.HasPrefix(ref, "arn:") {
+	if e := (*awsproto.Error)(nil); !errors.As(err, &e) || e.Code != "NamespaceNotFoundException" || strings.HasPrefix(ref, "arn:") {
 		return err
 	}
 	_, err = b.ServiceConnect.CreateHttpNamespace(ctx, &servicediscovery.CreateHttpNamespaceInput{Name: aws.String(ref), CreatorRequestId: aws.String("ecs-service-connect-defaults:" + ref)})
