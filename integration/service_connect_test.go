@@ -1,11 +1,13 @@
 package integration
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -13,10 +15,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	sdtypes "github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // TestServiceConnect: a client-only Service Connect service (frontend)
@@ -228,4 +232,77 @@ func TestServiceConnect(t *testing.T) {
 	if len(failed) > 4 || calls == 0 {
 		t.Fatalf("task killed: %d calls, failed %d (more than the 4 in flight): %v", calls, len(failed), failed)
 	}
+}
+
+// TestServiceConnectRestart: berth killed and started again over its data
+// directory serves Service Connect again from what it stored, to the
+// tasks that kept running: the proxy's configuration is rebuilt from the
+// store on start. Its own proxy address (--service-connect-address) and an
+// alias port unlike the container's keep it apart from TestServiceConnect.
+func TestServiceConnectRestart(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	flags := []string{"--service-connect-address", "169.254.181.1/24"}
+	b := startT(t, dir, flags...)
+	ctx, c := context.Background(), b.clients("us-east-1")
+	cm := sd.New(sd.Options{Region: "us-east-1", BaseEndpoint: aws.String(b.url), Retryer: connectionRetryer(),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""), APIOptions: []func(*middleware.Stack) error{noHostPrefix}})
+	// The cluster's default namespace, which ECS creates in Cloud Map.
+	try(c.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("c"),
+		ServiceConnectDefaults: &types.ClusterServiceConnectDefaultsRequest{Namespace: aws.String("restart")}})).must(t)
+	if ns := try(cm.ListNamespaces(ctx, &sd.ListNamespacesInput{})).must(t).Namespaces; len(ns) != 1 || aws.ToString(ns[0].Name) != "restart" {
+		t.Fatalf("Cloud Map namespaces = %+v", ns)
+	}
+	check := &types.HealthCheck{Command: []string{"CMD", "/app", "check"}, Interval: aws.Int32(5), Timeout: aws.Int32(2), Retries: aws.Int32(1)}
+	for _, name := range []string{"backend", "frontend"} {
+		try(c.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String(name), NetworkMode: types.NetworkModeAwsvpc,
+			RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate}, Cpu: aws.String("256"), Memory: aws.String("512"),
+			ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(testImage), Essential: aws.Bool(true), HealthCheck: check,
+				Environment:  []types.KeyValuePair{{Name: aws.String("APP_NAME"), Value: aws.String(name)}},
+				PortMappings: []types.PortMapping{{Name: aws.String("api"), ContainerPort: aws.Int32(8080), AppProtocol: types.ApplicationProtocolHttp}}}}})).must(t)
+	}
+	network := &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: subnets(t, ctx, c)[:1]}}
+	try(c.ecs.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("c"), ServiceName: aws.String("backend"), TaskDefinition: aws.String("backend"),
+		DesiredCount: aws.Int32(1), LaunchType: types.LaunchTypeFargate, NetworkConfiguration: network,
+		ServiceConnectConfiguration: &types.ServiceConnectConfiguration{Enabled: true, Services: []types.ServiceConnectService{{PortName: aws.String("api"),
+			ClientAliases: []types.ServiceConnectClientAlias{{Port: aws.Int32(9090), DnsName: aws.String("api.internal")}}}}}})).must(t)
+	try(c.ecs.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("c"), ServiceName: aws.String("frontend"), TaskDefinition: aws.String("frontend"),
+		DesiredCount: aws.Int32(1), LaunchType: types.LaunchTypeFargate, NetworkConfiguration: network,
+		ServiceConnectConfiguration: &types.ServiceConnectConfiguration{Enabled: true}})).must(t)
+	var front string
+	eventually(t, "the frontend task running", func() bool {
+		for _, task := range describeAll(t, ctx, c, "frontend") {
+			if aws.ToString(task.LastStatus) == "RUNNING" && len(task.Containers[0].NetworkInterfaces) > 0 {
+				front = aws.ToString(task.Containers[0].NetworkInterfaces[0].PrivateIpv4Address)
+			}
+		}
+		return front != ""
+	})
+	client := &http.Client{Timeout: 5 * time.Second}
+	reaches := func() bool {
+		resp, err := client.Get("http://" + front + ":8080/call?url=http://api.internal:9090/")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var who struct{ App string }
+		return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&who) == nil && who.App == "backend"
+	}
+	eventually(t, "frontend reaches backend at api.internal:9090", reaches)
+	b.kill()
+	if reaches() {
+		t.Fatal("the proxy answers with berth down")
+	}
+	b = startT(t, dir, flags...)
+	eventually(t, "frontend reaches backend again after the restart", reaches)
+}
+
+// describeAll describes the tasks of a service of cluster c.
+func describeAll(t *testing.T, ctx context.Context, c clients, service string) []types.Task {
+	t.Helper()
+	arns := serviceTasks(t, ctx, c, "c", service)
+	if len(arns) == 0 {
+		return nil
+	}
+	return try(c.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("c"), Tasks: arns})).must(t).Tasks
 }

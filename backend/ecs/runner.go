@@ -137,6 +137,12 @@ func (b *Backend) forgetStoppedTasks(ctx context.Context) error {
 			if err := tx.Delete(tags); err != nil {
 				return err
 			}
+			// Service Connect endpoints a task stopped while berth was
+			// down never removed.
+			s := backend.Scope{Account: t.Key.Account, Region: t.Key.Region}
+			if err := tx.DeleteAll(s.Query(kindSCEndpoint, t.Key.ID)); err != nil {
+				return err
+			}
 		}
 		return forgetRunTokens(tx, cutoff)
 	})

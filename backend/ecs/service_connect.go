@@ -470,6 +470,13 @@ func (b *Backend) PublishServiceConnect(ctx context.Context, dp ProxyPlane, addr
 			}
 			rows, err := sqlite.ScanAll[scEndpoint](tx, kindSCEndpoint, "")
 			for _, r := range rows {
+				// A task that stopped while berth was down left its rows:
+				// only live tasks are targets.
+				var t types.Task
+				s := backend.Scope{Account: r.Key.Account, Region: r.Key.Region}
+				if err := tx.Get(s.Key(kindTask, r.Value.TaskArn), &t); err != nil || aws.ToString(t.LastStatus) == statusStopped {
+					continue
+				}
 				endpoints = append(endpoints, r.Value)
 			}
 			return err

@@ -645,7 +645,9 @@ func serveServiceConnect(ctx context.Context, docker *runtime.Docker, b *ecs.Bac
 	if err != nil {
 		return "", nil, fmt.Errorf("--service-connect-address: %w", err)
 	}
-	if err := docker.HostAddress(ctx, "berth-service-connect", p); err != nil {
+	// The network is named by its address, so that berths with proxies
+	// on different addresses share a host.
+	if err := docker.HostAddress(ctx, "berth-service-connect-"+strings.ReplaceAll(p.Addr().String(), ".", "-"), p); err != nil {
 		return "", nil, err
 	}
 	address := p.Addr().String()
