@@ -194,6 +194,7 @@ func (b *Backend) Wake() { b.poke() }
 
 // poke tells the agents, if any run, that tasks or services changed.
 func (b *Backend) poke() {
+	b.scPoke() // a service's Service Connect aliases may have changed
 	b.wakeMu.Lock()
 	defer b.wakeMu.Unlock()
 	for _, w := range b.wakes {
