@@ -237,7 +237,9 @@ func TestServiceConnect(t *testing.T) {
 // TestServiceConnectRestart: berth killed and started again over its data
 // directory serves Service Connect again from what it stored, to the
 // tasks that kept running: the proxy's configuration is rebuilt from the
-// store on start. Its own proxy address (--service-connect-address) and an
+// store on start. backend runs in bridge mode (the proxy reaches it at the
+// instance address and its dynamic host port). Its own proxy address
+// (--service-connect-address) and an
 // alias port unlike the container's keep it apart from TestServiceConnect.
 func TestServiceConnectRestart(t *testing.T) {
 	t.Parallel()
@@ -253,17 +255,24 @@ func TestServiceConnectRestart(t *testing.T) {
 	if ns := try(cm.ListNamespaces(ctx, &sd.ListNamespacesInput{})).must(t).Namespaces; len(ns) != 1 || aws.ToString(ns[0].Name) != "restart" {
 		t.Fatalf("Cloud Map namespaces = %+v", ns)
 	}
+	// backend runs in bridge mode on a dynamic host port (the proxy
+	// reaches it at the instance's address), frontend in awsvpc mode.
 	check := &types.HealthCheck{Command: []string{"CMD", "/app", "check"}, Interval: aws.Int32(5), Timeout: aws.Int32(2), Retries: aws.Int32(1)}
 	for _, name := range []string{"backend", "frontend"} {
-		try(c.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String(name), NetworkMode: types.NetworkModeAwsvpc,
+		in := &ecs.RegisterTaskDefinitionInput{Family: aws.String(name), NetworkMode: types.NetworkModeAwsvpc,
 			RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate}, Cpu: aws.String("256"), Memory: aws.String("512"),
 			ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(testImage), Essential: aws.Bool(true), HealthCheck: check,
 				Environment:  []types.KeyValuePair{{Name: aws.String("APP_NAME"), Value: aws.String(name)}},
-				PortMappings: []types.PortMapping{{Name: aws.String("api"), ContainerPort: aws.Int32(8080), AppProtocol: types.ApplicationProtocolHttp}}}}})).must(t)
+				PortMappings: []types.PortMapping{{Name: aws.String("api"), ContainerPort: aws.Int32(8080), AppProtocol: types.ApplicationProtocolHttp}}}}}
+		if name == "backend" {
+			in.NetworkMode, in.RequiresCompatibilities = types.NetworkModeBridge, nil
+			in.ContainerDefinitions[0].PortMappings[0].HostPort = aws.Int32(0)
+		}
+		try(c.ecs.RegisterTaskDefinition(ctx, in)).must(t)
 	}
 	network := &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: subnets(t, ctx, c)[:1]}}
 	try(c.ecs.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("c"), ServiceName: aws.String("backend"), TaskDefinition: aws.String("backend"),
-		DesiredCount: aws.Int32(1), LaunchType: types.LaunchTypeFargate, NetworkConfiguration: network,
+		DesiredCount: aws.Int32(1),
 		ServiceConnectConfiguration: &types.ServiceConnectConfiguration{Enabled: true, Services: []types.ServiceConnectService{{PortName: aws.String("api"),
 			ClientAliases: []types.ServiceConnectClientAlias{{Port: aws.Int32(9090), DnsName: aws.String("api.internal")}}}}}})).must(t)
 	try(c.ecs.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("c"), ServiceName: aws.String("frontend"), TaskDefinition: aws.String("frontend"),
