@@ -83,6 +83,11 @@ func TestServiceConnect(t *testing.T) {
 	}) {
 		t.Fatalf("Cloud Map services = %+v, want %s", cmServices, aws.ToString(res[0].DiscoveryArn))
 	}
+	// A discovery name is one service's in its namespace
+	// (API_ServiceConnectService: unique within the Cloud Map namespace).
+	_, err = c.ecs.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("c"), ServiceName: aws.String("copy"), TaskDefinition: aws.String("backend"),
+		DesiredCount: aws.Int32(0), LaunchType: types.LaunchTypeFargate, NetworkConfiguration: network, ServiceConnectConfiguration: backendSC("shop", "api")})
+	wantErr[*types.InvalidParameterException](t, err)
 	frontend := try(create("frontend", 1, &types.ServiceConnectConfiguration{Enabled: true, Namespace: aws.String("shop")})).must(t).Service
 	described := try(c.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("c"), Services: []string{"backend"}})).must(t).Services[0]
 	if got := described.Deployments[0].ServiceConnectResources; len(got) != 1 || aws.ToString(got[0].DiscoveryArn) != aws.ToString(res[0].DiscoveryArn) {
@@ -239,8 +244,8 @@ func TestServiceConnect(t *testing.T) {
 // tasks that kept running: the proxy's configuration is rebuilt from the
 // store on start. backend runs in bridge mode (the proxy reaches it at the
 // instance address and its dynamic host port). Its own proxy address
-// (--service-connect-address) and an
-// alias port unlike the container's keep it apart from TestServiceConnect.
+// (--service-connect-address) and an alias port unlike the container's
+// keep it apart from TestServiceConnect.
 func TestServiceConnectRestart(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")

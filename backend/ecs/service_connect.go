@@ -209,12 +209,13 @@ func (b *Backend) resolveNamespace(ctx context.Context, ref string) (scNamespace
 
 // serviceConnect validates a service's serviceConnectConfiguration
 // against its cluster and task definition, and creates the Cloud Map
-// services of its discovery names (or finds those it created before). It
+// services of its discovery names (or finds those it created before);
+// self is the service's name, whose own discovery names are its to keep. It
 // returns the configuration as deployments show it (the namespace as an
 // ARN, defaults filled in) and their serviceConnectResources. It runs
 // before the transaction that stores the service, as Cloud Map writes to
 // the same store.
-func (b *Backend) serviceConnect(ctx context.Context, s scope, cluster, taskDefinition *string, in *types.ServiceConnectConfiguration) (*types.ServiceConnectConfiguration, []types.ServiceConnectServiceResource, error) {
+func (b *Backend) serviceConnect(ctx context.Context, s scope, cluster, taskDefinition *string, self string, in *types.ServiceConnectConfiguration) (*types.ServiceConnectConfiguration, []types.ServiceConnectServiceResource, error) {
 	if in == nil {
 		return nil, nil, nil
 	}
@@ -259,6 +260,34 @@ func (b *Backend) serviceConnect(ctx context.Context, s scope, cluster, taskDefi
 		return nil, nil, err
 	}
 	out.Namespace = aws.String(ns.ARN)
+	// A discovery name is one service's in its namespace.
+	if err := b.store.View(ctx, func(tx *sqlite.Tx) error {
+		services, err := sqlite.ListAll[types.Service](tx, s.Query(kindService, ""))
+		if err != nil {
+			return err
+		}
+		for _, other := range services {
+			if aws.ToString(other.Status) != "ACTIVE" || aws.ToString(other.ServiceName) == self && aws.ToString(other.ClusterArn) == aws.ToString(c.ClusterArn) {
+				continue
+			}
+			for _, d := range other.Deployments {
+				sc := d.ServiceConnectConfiguration
+				if sc == nil || !sc.Enabled || aws.ToString(sc.Namespace) != ns.ARN {
+					continue
+				}
+				for _, theirs := range sc.Services {
+					for _, ours := range out.Services {
+						if aws.ToString(theirs.DiscoveryName) == aws.ToString(ours.DiscoveryName) {
+							return errInvalidParameter("The discoveryName %s is already used by service %s in namespace %s.", aws.ToString(ours.DiscoveryName), aws.ToString(other.ServiceArn), ns.Name)
+						}
+					}
+				}
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, nil, err
+	}
 	var resources []types.ServiceConnectServiceResource
 	for _, svc := range out.Services {
 		name := aws.ToString(svc.DiscoveryName)

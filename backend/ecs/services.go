@@ -82,7 +82,7 @@ func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 	if err := b.validNetwork(ctx, in.NetworkConfiguration); err != nil {
 		return nil, err
 	}
-	sc, scResources, err := b.serviceConnect(ctx, s, in.Cluster, in.TaskDefinition, in.ServiceConnectConfiguration)
+	sc, scResources, err := b.serviceConnect(ctx, s, in.Cluster, in.TaskDefinition, *in.ServiceName, in.ServiceConnectConfiguration)
 	if err != nil {
 		return nil, err
 	}
@@ -576,7 +576,7 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 			}
 		}
 		var err error
-		if sc, scResources, err = b.serviceConnect(ctx, s, cluster, taskDefinition, in.ServiceConnectConfiguration); err != nil {
+		if sc, scResources, err = b.serviceConnect(ctx, s, cluster, taskDefinition, resourceName(*in.Service, "service"), in.ServiceConnectConfiguration); err != nil {
 			return nil, err
 		}
 	}
