@@ -58,6 +58,15 @@ const serviceConnectDrain = 3 * time.Second
 // https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/cluster/v3/outlier_detection.proto
 var serviceConnectOutlier = balance.Outlier{Consecutive: 5, Ejection: 30 * time.Second}
 
+// The proxy's idle timeouts, Service Connect's defaults (timeout.
+// idleTimeoutSeconds): 5 minutes for HTTP, HTTP2 and GRPC, an hour for
+// TCP. berth applies no service's own timeout.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TimeoutConfiguration.html
+const (
+	scIdleHTTP = 5 * time.Minute
+	scIdleTCP  = time.Hour
+)
+
 // scTarget is a task's part in one Service Connect service, recorded when
 // the task is created: the Cloud Map service it registers in and the
 // container port it serves.
@@ -422,6 +431,9 @@ func serviceConnectConfig(address string, aliases []scAlias, endpoints []scEndpo
 				proto = "HTTP"
 			}
 			l = &lb.Listener{ARN: "service-connect/listener/" + strconv.Itoa(int(a.Port)), Protocol: proto, Port: int(a.Port)}
+			if proto == "TCP" {
+				l.IdleTimeout = scIdleTCP
+			}
 			listeners[a.Port] = l
 			ports = append(ports, a.Port)
 		case l.Protocol != "HTTP" || !a.HTTP:
@@ -437,7 +449,7 @@ func serviceConnectConfig(address string, aliases []scAlias, endpoints []scEndpo
 			Conditions: []rules.Condition{{Field: "host-header", Values: []string{a.DNSName}}}})
 	}
 	slices.Sort(ports)
-	balancer := lb.LoadBalancer{ARN: "service-connect", Name: "service-connect", DNSName: address, Type: "application", Address: address}
+	balancer := lb.LoadBalancer{ARN: "service-connect", Name: "service-connect", DNSName: address, Type: "application", Address: address, IdleTimeout: scIdleHTTP}
 	for _, p := range ports {
 		l := listeners[p]
 		if l.Protocol == "HTTP" {

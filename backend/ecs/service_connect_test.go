@@ -96,7 +96,9 @@ func TestServiceConnectConfig(t *testing.T) {
 		t.Fatalf("load balancers = %+v", cfg.LoadBalancers)
 	}
 	b := cfg.LoadBalancers[0]
-	if b.Address != "169.254.171.1" || len(b.Listeners) != 2 {
+	// Service Connect's default idle timeouts: 5 minutes for HTTP, an hour
+	// for TCP (API_TimeoutConfiguration).
+	if b.Address != "169.254.171.1" || len(b.Listeners) != 2 || b.IdleTimeout != 5*time.Minute || b.Listeners[0].IdleTimeout != time.Hour {
 		t.Fatalf("load balancer = %+v", b)
 	}
 	tcp, http := b.Listeners[0], b.Listeners[1]
