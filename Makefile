@@ -57,7 +57,7 @@ fuzz:
 ## balancer metric counters on and off, and the CPU cost of one sample of the AWS/ECS utilization
 ## metrics (one-shot Docker stats of 10 containers), a day of 100 services' published metrics in the store,
 ## a fleet of three hosts (TestFleet's measured lines: CreateService to first 200 across hosts, a host's
-## loss to its traffic served again)
+## loss to its traffic served again), the p50 latency a Service Connect proxy hop adds to a call
 ## and EC2 placement at scale without a runtime (1,000 container instances, 10,000 tasks placed by RunTask),
 ## and berth's DNS server answering a published table of 1,000 names to 8 UDP clients (queries/s, p99)
 bench: bench-deps
@@ -83,6 +83,7 @@ bench: bench-deps
 	$(GO) test -count=1 -run '^$$' -bench 'DecodeRegisterTargets' ./awsproto/query
 	$(GO) test -count=6 -run '^$$' -bench 'ALBForward|RequestCounters' ./lb
 	$(GO) test -count=3 -run '^$$' -bench 'DNSQueries' -benchtime 200000x ./lb/dns
+	$(GO) test -count=3 -run '^$$' -bench 'ServiceConnectHop' -benchtime 20000x ./lb
 
 ## deps: the clients the integration tests drive (the aws CLI, version 2 for `aws logs tail`, and
 ## boto3 with pytest: Debian's packages) and a running Docker Engine (started here when it is

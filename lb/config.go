@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"time"
 
+	"berth/lb/balance"
 	"berth/lb/health"
 	"berth/lb/rules"
 )
@@ -121,7 +122,11 @@ type TargetGroup struct {
 	ProxyProtocol bool
 	// HealthCheck is nil when health checks are disabled.
 	HealthCheck *health.Config
-	Targets     []Target
+	// Outlier, when set, ejects a target whose requests fail in a row for
+	// a while (passive health checking, as ECS Service Connect's proxy
+	// does); ELBv2 target groups have none.
+	Outlier *balance.Outlier
+	Targets []Target
 }
 
 // Stickiness is a target group's stickiness.* attributes.

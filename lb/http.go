@@ -290,6 +290,10 @@ func (h *httpListener) forward(w http.ResponseWriter, r *http.Request, rt *route
 	mem := g.members.Load()
 	bal := g.balancer.Load()
 	available := balance.Available(mem.balance)
+	outlier := g.cfg.Load().Outlier
+	if outlier != nil {
+		available = balance.Unejected(available, h.m.now())
+	}
 	out := outgoing(r, rt, peer)
 	body := &retryableBody{body: r.Body}
 	if r.Body != nil && r.Body != http.NoBody {
@@ -317,6 +321,9 @@ func (h *httpListener) forward(w http.ResponseWriter, r *http.Request, rt *route
 		status, err := h.proxy(w, out, rt, wg, t)
 		if err != nil && isDialError(err) {
 			wg.stats.connectFailed()
+		}
+		if outlier != nil && bt.Outcome(outlier, err != nil || status >= 500, h.m.now()) {
+			h.m.log.Info().Str("target_group", g.arn).Str("target", bt.Key).Dur("for", outlier.Ejection).Msg("outlier ejected")
 		}
 		if err != nil && isDialError(err) && !body.read.Load() {
 			tried = append(tried, bt)

@@ -276,6 +276,10 @@ func (h *httpListener) leanForward(c *leanConn, n int, rt *routes, wg *weighted,
 	g := wg.g
 	mem, bal := g.members.Load(), g.balancer.Load()
 	available := balance.Available(mem.balance)
+	outlier := g.cfg.Load().Outlier
+	if outlier != nil {
+		available = balance.Unejected(available, h.m.now())
+	}
 	trace := leanTrace(r)
 	var tried []*balance.Target
 	for {
@@ -294,6 +298,9 @@ func (h *httpListener) leanForward(c *leanConn, n int, rt *routes, wg *weighted,
 		}
 		t := mem.byKey[bt.Key]
 		status, alive, err := h.leanExchange(c, n, rt, wg.stats, t, host, trace)
+		if outlier != nil && bt.Outcome(outlier, err != nil || status >= 500, h.m.now()) {
+			h.m.log.Info().Str("target_group", g.arn).Str("target", bt.Key).Dur("for", outlier.Ejection).Msg("outlier ejected")
+		}
 		if err != nil && isDialError(err) {
 			wg.stats.connectFailed()
 			tried = append(tried, bt)

@@ -38,6 +38,11 @@ type Agent struct {
 	// that every task container gets: the load balancers' DNS names, so
 	// that calls through a load balancer work from inside tasks.
 	LoadBalancerHosts func(context.Context) []string
+
+	// ServiceConnectAddress, when set, is where this agent's task
+	// containers reach the Service Connect proxy: the tasks of Service
+	// Connect services get their namespace's aliases there in /etc/hosts.
+	ServiceConnectAddress string
 	// TaskEndpoint, when set, is the base URL at which task containers
 	// reach Endpoint: task metadata, task role credentials, berth's API.
 	TaskEndpoint string

@@ -35,6 +35,9 @@ func (b *Backend) CreateCluster(ctx context.Context, in *ecsapi.CreateClusterInp
 	if err := validSettings(in.Settings); err != nil {
 		return nil, err
 	}
+	if err := b.defaultNamespace(ctx, in.ServiceConnectDefaults); err != nil {
+		return nil, err
+	}
 	var out *types.Cluster
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
 		arn := s.arn("cluster/" + name)
@@ -287,6 +290,9 @@ func (b *Backend) UpdateCluster(ctx context.Context, in *ecsapi.UpdateClusterInp
 		return nil, errInvalidParameter("Cluster must be specified.")
 	}
 	if err := validSettings(in.Settings); err != nil {
+		return nil, err
+	}
+	if err := b.defaultNamespace(ctx, in.ServiceConnectDefaults); err != nil {
 		return nil, err
 	}
 	c, err := b.updateCluster(ctx, in.Cluster, func(c *types.Cluster) error {

@@ -80,6 +80,13 @@ type Backend struct {
 	// serving.
 	Alarms      Alarms
 	AlarmMinute time.Duration
+
+	// ServiceConnect, when set, is AWS Cloud Map as Service Connect uses
+	// it: services' namespaces are resolved there, and their discovery
+	// names created. Set it before serving.
+	ServiceConnect ServiceConnectDiscovery
+	// scWake wakes the Service Connect publisher (service_connect.go).
+	scWake chan struct{}
 }
 
 // Registry resolves images that name ECR repositories to what the Docker
@@ -178,7 +185,7 @@ func (b *Backend) assumableRoles(ctx context.Context, arns ...*string) error {
 // the local engine first (none places them nowhere: tasks are only
 // recorded).
 func New(store *sqlite.Store, env backend.Env, hosts ...Host) *Backend {
-	return &Backend{store: store, env: env, fleet: newFleet(hosts)}
+	return &Backend{store: store, env: env, fleet: newFleet(hosts), scWake: make(chan struct{}, 1)}
 }
 
 // Wake tells the service scheduler that something it watches outside ECS
@@ -187,6 +194,7 @@ func (b *Backend) Wake() { b.poke() }
 
 // poke tells the agents, if any run, that tasks or services changed.
 func (b *Backend) poke() {
+	b.scPoke() // a service's Service Connect aliases may have changed
 	b.wakeMu.Lock()
 	defer b.wakeMu.Unlock()
 	for _, w := range b.wakes {

@@ -45,6 +45,11 @@ type taskTargets struct {
 	// Discovered its instances in their Cloud Map services.
 	Registries []types.ServiceRegistry
 	Discovered []discoveredInstance
+	// Connect are the task's Service Connect services, and
+	// ConnectNamespace the namespace of its service's Service Connect
+	// configuration (a client-only service has one and no services).
+	Connect          []scTarget
+	ConnectNamespace string
 }
 
 // registeredTarget is one target registered for a task.
@@ -221,6 +226,21 @@ func (r *runner) register(ctx context.Context) error {
 // deregister deregisters a stopping task's targets and waits until the
 // load balancers have drained them (deregistration_delay.timeout_seconds).
 func (r *runner) deregister(ctx context.Context) error {
+	// Service Connect's proxy drains the task first, beside the load
+	// balancers: its containers get their signal once both have.
+	drained, err := r.leaveServiceConnect(ctx)
+	if err != nil {
+		return err
+	}
+	if err := r.deregisterTargets(ctx); err != nil {
+		return err
+	}
+	return drained()
+}
+
+// deregisterTargets deregisters a stopping task from Cloud Map and its
+// target groups, and waits until the load balancers have drained it.
+func (r *runner) deregisterTargets(ctx context.Context) error {
 	if err := r.undiscover(ctx); err != nil {
 		return err
 	}
@@ -339,6 +359,9 @@ func (b *Backend) targetHealth(ctx context.Context, s scope, serviceArn string) 
 	}
 	out := map[string]elbHealth{}
 	for _, row := range rows {
+		if len(row.LoadBalancers) == 0 {
+			continue // in Cloud Map or Service Connect only: no load balancer's say
+		}
 		h := elbHealth{healthy: len(row.Registered) > 0}
 		for _, t := range row.Registered {
 			th := reported[t.key()]

@@ -138,6 +138,12 @@ func (b *Backend) forgetStoppedTasks(ctx context.Context) error {
 			if err := tx.Delete(tags); err != nil {
 				return err
 			}
+			// Service Connect endpoints a task stopped while berth was
+			// down never removed.
+			s := backend.Scope{Account: t.Key.Account, Region: t.Key.Region}
+			if err := tx.DeleteAll(s.Query(kindSCEndpoint, t.Key.ID)); err != nil {
+				return err
+			}
 		}
 		return forgetRunTokens(tx, cutoff)
 	})
@@ -447,8 +453,16 @@ func (r *runner) start(ctx context.Context, t types.Task, td types.TaskDefinitio
 			}
 		}
 	}
+	var hosts []string
 	if r.a.LoadBalancerHosts != nil {
-		hosts := r.a.LoadBalancerHosts(ctx)
+		hosts = r.a.LoadBalancerHosts(ctx)
+	}
+	connect, err := r.serviceConnectHosts(ctx)
+	if err != nil {
+		return err
+	}
+	hosts = append(hosts, connect...)
+	if len(hosts) > 0 {
 		for _, pc := range plan {
 			if hc := pc.spec.HostConfig; !hc.NetworkMode.IsContainer() {
 				hc.ExtraHosts = append(hc.ExtraHosts, hosts...)
@@ -702,8 +716,14 @@ func (r *runner) inspectAll(ctx context.Context) (map[string]container.InspectRe
 // follows it until it should stop: an essential container exited or
 // vanished, or the task was asked to stop.
 func (r *runner) monitor(ctx context.Context) error {
-	registered, discovered := false, false
+	registered, discovered, joined := false, false, false
 	for {
+		if !joined {
+			var err error
+			if joined, err = r.joinServiceConnect(ctx); err != nil {
+				r.log.Warn().Err(err).Msg("adding the task to Service Connect")
+			}
+		}
 		if !registered {
 			if err := r.register(ctx); err != nil {
 				r.log.Warn().Err(err).Msg("registering the task's targets")

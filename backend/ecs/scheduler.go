@@ -242,6 +242,9 @@ type taskOrigin struct {
 	network                             *types.NetworkConfiguration
 	loadBalancers                       []types.LoadBalancer
 	registries                          []types.ServiceRegistry
+	// deployment is the PRIMARY deployment, for its Service Connect
+	// configuration; nil for a task set.
+	deployment *types.Deployment
 }
 
 // primaryOrigin is the service's PRIMARY deployment as a task origin.
@@ -249,7 +252,7 @@ func primaryOrigin(svc *types.Service) taskOrigin {
 	d := svc.Deployments[0]
 	return taskOrigin{id: d.Id, taskDefinition: d.TaskDefinition, platformVersion: d.PlatformVersion, launchType: d.LaunchType,
 		capacityProviders: d.CapacityProviderStrategy, network: d.NetworkConfiguration, loadBalancers: svc.LoadBalancers,
-		registries: svc.ServiceRegistries}
+		registries: svc.ServiceRegistries, deployment: &d}
 }
 
 // startServiceTasks stores n new tasks of the service from origin.
@@ -313,8 +316,17 @@ func (a *Agent) startServiceTasks(tx *sqlite.Tx, s scope, svc *types.Service, d 
 		if err := putTask(tx, s.Scope, t); err != nil {
 			return nil, err
 		}
-		if len(d.loadBalancers) > 0 || len(d.registries) > 0 {
-			tt := taskTargets{TaskArn: *t.TaskArn, LoadBalancers: d.loadBalancers, Registries: d.registries}
+		var connect []scTarget
+		var namespace string
+		if d.deployment != nil && d.deployment.ServiceConnectConfiguration != nil && d.deployment.ServiceConnectConfiguration.Enabled {
+			connect, namespace = scTargets(*d.deployment, td), aws.ToString(d.deployment.ServiceConnectConfiguration.Namespace)
+		}
+		if len(d.loadBalancers) > 0 || len(d.registries) > 0 || namespace != "" {
+			tt := taskTargets{TaskArn: *t.TaskArn, LoadBalancers: d.loadBalancers, Registries: slices.Clone(d.registries),
+				Connect: connect, ConnectNamespace: namespace}
+			for _, c := range connect {
+				tt.Registries = append(tt.Registries, c.registry())
+			}
 			if err := tx.Put(s.Row(kindTaskTargets, *t.TaskArn, *svc.ServiceArn, ""), tt); err != nil {
 				return nil, err
 			}

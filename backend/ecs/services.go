@@ -82,6 +82,10 @@ func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 	if err := b.validNetwork(ctx, in.NetworkConfiguration); err != nil {
 		return nil, err
 	}
+	sc, scResources, err := b.serviceConnect(ctx, s, in.Cluster, in.TaskDefinition, *in.ServiceName, in.ServiceConnectConfiguration)
+	if err != nil {
+		return nil, err
+	}
 	var svc types.Service
 	err = b.store.Update(ctx, func(tx *sqlite.Tx) error {
 		c, err := b.activeCluster(tx, s, in.Cluster)
@@ -182,6 +186,7 @@ func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 		if td != nil {
 			svc.TaskDefinition = td.TaskDefinitionArn
 			svc.Deployments = []types.Deployment{b.newDeployment(&svc, now)}
+			svc.Deployments[0].ServiceConnectConfiguration, svc.Deployments[0].ServiceConnectResources = sc, scResources
 			if err := b.recordDeployment(tx, s, c, &svc); err != nil {
 				return err
 			}
@@ -356,6 +361,12 @@ func (b *Backend) newDeployment(svc *types.Service, now *time.Time) types.Deploy
 		RolloutState:             types.DeploymentRolloutStateInProgress,
 		RolloutStateReason:       aws.String("ECS deployment " + id + " in progress."),
 	}
+	if len(svc.Deployments) > 0 {
+		// The Service Connect configuration carries over from the PRIMARY
+		// deployment this one replaces.
+		d.ServiceConnectConfiguration = svc.Deployments[0].ServiceConnectConfiguration
+		d.ServiceConnectResources = svc.Deployments[0].ServiceConnectResources
+	}
 	if d.DesiredCount == 0 {
 		d.RolloutState = types.DeploymentRolloutStateCompleted
 		d.RolloutStateReason = aws.String("ECS deployment " + id + " completed.")
@@ -503,19 +514,12 @@ func (b *Backend) ListServicesByNamespace(ctx context.Context, in *ecsapi.ListSe
 	if err != nil {
 		return nil, err
 	}
+	ns, err := b.resolveNamespace(ctx, *in.Namespace)
+	if err != nil {
+		return nil, err
+	}
 	out := &ecsapi.ListServicesByNamespaceOutput{ServiceArns: []string{}}
 	err = b.store.View(ctx, func(tx *sqlite.Tx) error {
-		// berth has no Cloud Map: a namespace exists while a cluster's
-		// Service Connect defaults name it.
-		clusters, err := sqlite.ListAll[types.Cluster](tx, s.Query(kindCluster, ""))
-		if err != nil {
-			return err
-		}
-		if !slices.ContainsFunc(clusters, func(c types.Cluster) bool {
-			return aws.ToString(c.Status) == "ACTIVE" && c.ServiceConnectDefaults != nil && aws.ToString(c.ServiceConnectDefaults.Namespace) == *in.Namespace
-		}) {
-			return awsproto.Modeled(&types.NamespaceNotFoundException{}, "The specified namespace %s was not found.", *in.Namespace)
-		}
 		q := s.Query(kindService, "")
 		q.Name, q.Token, q.Limit = "ACTIVE", ptrValue(in.NextToken), limit
 		page, next, err := sqlite.ListPage(tx, q, func(svc types.Service) bool {
@@ -523,7 +527,7 @@ func (b *Backend) ListServicesByNamespace(ctx context.Context, in *ecsapi.ListSe
 				return false
 			}
 			sc := svc.Deployments[0].ServiceConnectConfiguration
-			return sc != nil && aws.ToString(sc.Namespace) == *in.Namespace
+			return sc != nil && sc.Enabled && aws.ToString(sc.Namespace) == ns.ARN
 		})
 		for _, svc := range page {
 			out.ServiceArns = append(out.ServiceArns, *svc.ServiceArn)
@@ -559,6 +563,25 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 	}
 	if err := b.validNetwork(ctx, in.NetworkConfiguration); err != nil {
 		return nil, err
+	}
+	var sc *types.ServiceConnectConfiguration
+	var scResources []types.ServiceConnectServiceResource
+	if in.ServiceConnectConfiguration != nil {
+		taskDefinition := in.TaskDefinition
+		cluster := in.Cluster
+		if taskDefinition == nil {
+			if err := b.store.View(ctx, func(tx *sqlite.Tx) error {
+				c, current, err := b.service(tx, s, in.Cluster, *in.Service)
+				taskDefinition, cluster = current.TaskDefinition, c.ClusterArn
+				return err
+			}); err != nil {
+				return nil, err
+			}
+		}
+		var err error
+		if sc, scResources, err = b.serviceConnect(ctx, s, cluster, taskDefinition, resourceName(*in.Service, "service"), in.ServiceConnectConfiguration); err != nil {
+			return nil, err
+		}
 	}
 	var svc types.Service
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
@@ -662,6 +685,10 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 				}
 			}
 		}
+		if in.ServiceConnectConfiguration != nil && (len(svc.Deployments) == 0 ||
+			!reflect.DeepEqual(svc.Deployments[0].ServiceConnectConfiguration, sc) || !reflect.DeepEqual(svc.Deployments[0].ServiceConnectResources, scResources)) {
+			roll = true
+		}
 		now := b.now()
 		if roll {
 			// The running PRIMARY is replaced; a deployment with no tasks
@@ -674,7 +701,11 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 				d.Status = aws.String("ACTIVE")
 				kept = append(kept, d)
 			}
-			svc.Deployments = append([]types.Deployment{b.newDeployment(&svc, now)}, kept...)
+			next := b.newDeployment(&svc, now)
+			if in.ServiceConnectConfiguration != nil {
+				next.ServiceConnectConfiguration, next.ServiceConnectResources = sc, scResources
+			}
+			svc.Deployments = append([]types.Deployment{next}, kept...)
 			if err := b.recordDeployment(tx, s, c, &svc); err != nil {
 				return err
 			}

@@ -88,6 +88,7 @@ type config struct {
 	runtime          string
 	lbNetwork        string
 	taskEndpoint     string
+	serviceConnect   string
 	registryListen   string
 	engines          engines
 	dnsListen        string
@@ -159,6 +160,7 @@ func parseFlags(args []string, env func(string) (string, bool), stderr io.Writer
 	fs.StringVar(&c.lbNetwork, "lb-network", "127.10.0.0/16", "local addresses for load balancers, one each; none: serve the API only, no listeners")
 	fs.StringVar(&c.registryListen, "registry-listen", "127.0.0.1:4567", "address of the ECR image registry (docker push and pull); none: no registry")
 	fs.StringVar(&c.taskEndpoint, "task-endpoint", defaultTaskEndpoint, "address (and its network) of the task metadata and credentials endpoint containers reach; none: no endpoint")
+	fs.StringVar(&c.serviceConnect, "service-connect-address", "169.254.171.1/24", "address (and its network) of the ECS Service Connect proxy that task containers reach; none: no Service Connect proxy")
 	fs.DurationVar(&c.cloudwatchMinute, "cloudwatch-minute", time.Minute, "how long CloudWatch's minute lasts (at least 1s): alarms are evaluated and berth's own metrics published once a minute, a Period of P seconds lasts P/60 minutes; shorter for tests and demos")
 	fs.StringVar(&c.dnsListen, "dns-listen", "auto", "address of berth's DNS server (UDP and TCP), which answers the load balancers' DNS names and forwards other questions to the host's resolvers; auto: port 53 of the --lb-network's last address but one; none: no DNS server")
 	fs.Var(&c.engines, "engine", "a Docker Engine of another host that joins the fleet (repeat for more): name=N,url=tcp://ADDRESS:PORT[,zone=LETTER][,gateway=IP][,type=INSTANCE_TYPE][,attribute:NAME=VALUE...]; see the README")
@@ -429,7 +431,7 @@ func run(args []string) error {
 	ecsBackend.AutoScaling, ecsBackend.Parameters, ecsBackend.Secrets = asBackend, ssmBackend, smBackend
 	sdBackend := servicediscovery.New(store, env, ec2Backend)
 	ecsBackend.Alarms, ecsBackend.AlarmMinute = cwBackend, c.cloudwatchMinute
-	ecsBackend.Discovery = sdBackend
+	ecsBackend.Discovery, ecsBackend.ServiceConnect = sdBackend, sdBackend
 	var agents []*ecs.Agent
 	reset := func(ctx context.Context) error {
 		if err := store.Wipe(ctx, backend.KindInstance, pki.Kind); err != nil {
@@ -533,6 +535,16 @@ func run(args []string) error {
 			}
 		}
 		agent.Credentials = stsBackend
+		if c.serviceConnect != "none" {
+			address, stopProxy, err := serveServiceConnect(ctx, docker, ecsBackend, c.serviceConnect, env.Clock, log.With().Str("component", "service-connect").Logger())
+			if err != nil {
+				log.Warn().Err(err).Msg("no Service Connect proxy: tasks of Service Connect services cannot reach their aliases")
+			} else {
+				defer stopProxy()
+				agent.ServiceConnectAddress = address
+				log.Info().Str("service_connect", address).Msg("serving the Service Connect proxy")
+			}
+		}
 		if c.taskEndpoint != "none" {
 			ln, base, err := listenTaskEndpoint(ctx, docker, c.taskEndpoint)
 			if err != nil {
@@ -650,6 +662,31 @@ func listenTaskEndpoint(ctx context.Context, docker *runtime.Docker, gateway str
 		base += ":" + strconv.Itoa(port)
 	}
 	return ln, base, nil
+}
+
+// serveServiceConnect runs the Service Connect proxy: a data plane of its
+// own whose one load balancer listens on the address of prefix, made the
+// host's by a Docker network as the task endpoint's is, and serves what
+// the ECS backend publishes. It returns the address and what stops it.
+func serveServiceConnect(ctx context.Context, docker *runtime.Docker, b *ecs.Backend, prefix string, clock func() time.Time, log zerolog.Logger) (string, func(), error) {
+	p, err := netip.ParsePrefix(prefix)
+	if err != nil {
+		return "", nil, fmt.Errorf("--service-connect-address: %w", err)
+	}
+	// The network is named by its address, so that berths with proxies
+	// on different addresses share a host.
+	if err := docker.HostAddress(ctx, "berth-service-connect-"+strings.ReplaceAll(p.Addr().String(), ".", "-"), p); err != nil {
+		return "", nil, err
+	}
+	address := p.Addr().String()
+	proxy := lb.New(log, clock, nil)
+	publishCtx, stopPublishing := context.WithCancel(context.Background())
+	published := make(chan struct{})
+	go func() {
+		defer close(published)
+		b.PublishServiceConnect(publishCtx, proxy, address, log)
+	}()
+	return address, func() { stopPublishing(); <-published; proxy.Shutdown(lbDrainOnExit) }, nil
 }
 
 // show copies the answer of the berth at listen to a GET of path to stdout.

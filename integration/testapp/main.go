@@ -10,7 +10,8 @@
 // (200, or 503 after POST /health/fail until POST /health/ok, and from the
 // start with UNHEALTHY=1),
 // /slow?ms=N, /exit?code=N, /log?msg=M[&to=stderr] (writes M to its output),
-// /metadata?path=P (relays $ECS_CONTAINER_METADATA_URI_V4 + P),
+// /metadata?path=P (relays $ECS_CONTAINER_METADATA_URI_V4 + P), /call?url=U
+// (GETs U and relays its answer: a client of another service),
 // /lookup?name=N[&type=SRV] (what the container's resolver answers) and /whoami
 // (STS GetCallerIdentity with the AWS SDK's default configuration). It
 // writes "testapp listening on :PORT" when it starts, which with LISTEN_AFTER
@@ -160,6 +161,17 @@ func serve() {
 		}
 		slices.Sort(out)
 		fmt.Fprint(w, strings.Join(out, "\n"))
+	})
+	caller := &http.Client{Timeout: 15 * time.Second}
+	mux.HandleFunc("GET /call", func(w http.ResponseWriter, r *http.Request) {
+		res, err := caller.Get(r.URL.Query().Get("url"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer res.Body.Close()
+		w.WriteHeader(res.StatusCode)
+		io.Copy(w, res.Body)
 	})
 	mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
 		cfg, err := config.LoadDefaultConfig(r.Context())

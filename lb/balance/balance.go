@@ -36,6 +36,8 @@ type Target struct {
 	// healthySince is when the target last became healthy (Unix nanos),
 	// the start of its slow start.
 	healthySince atomic.Int64
+	// outlier is its outlier detection's record (outlier.go).
+	outlier outlierState
 }
 
 // Health returns the target's health.

@@ -1,0 +1,724 @@
+package ecs
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	sdtypes "github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
+	"github.com/rs/zerolog"
+
+	"berth/awsproto"
+	"berth/backend"
+	"berth/lb"
+	"berth/lb/balance"
+	"berth/lb/rules"
+	"berth/sqlite"
+)
+
+// ECS Service Connect: a service's serviceConnectConfiguration publishes a
+// named port mapping of its task definition under a discovery name in a
+// Cloud Map namespace, and every task of a Service Connect service in
+// that namespace reaches it at its client aliases (dnsName:port).
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-connect.html
+//
+// AWS runs a proxy in each task; berth runs one shared proxy in its data
+// plane, a second lb.Manager, fed with lb.Config snapshots built here
+// from the store: one load balancer on a host-local address
+// (--service-connect-address), one listener per alias port, one rule per
+// alias (host-header dnsName), one target group per (namespace,
+// discoveryName) whose targets are the service's running tasks. Task
+// containers get each alias of their namespace in /etc/hosts, pointing at
+// the proxy.
+
+// kindSCEndpoint is a running task's endpoint in one Service Connect
+// service: a target of the proxy, from the moment it runs (and, with a
+// container health check, is HEALTHY) until its drain ends.
+const kindSCEndpoint = "ecs/service-connect-endpoint"
+
+// serviceConnectDrain is how long a stopping task stays in the proxy,
+// out of selection, for the calls in flight to it to finish before its
+// containers get their stop signal. AWS documents no figure for the
+// proxy's drain; berth keeps it short, a few seconds, so that rolling
+// deployments stay quick.
+const serviceConnectDrain = 3 * time.Second
+
+// serviceConnectOutlier is the proxy's outlier detection: five failures
+// in a row (connection failures or 5xx answers) eject a task for 30 s.
+// Service Connect's proxy is Envoy, and these are Envoy's defaults for
+// consecutive_5xx and base_ejection_time.
+// https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/cluster/v3/outlier_detection.proto
+var serviceConnectOutlier = balance.Outlier{Consecutive: 5, Ejection: 30 * time.Second}
+
+// The proxy's idle timeouts, Service Connect's defaults (timeout.
+// idleTimeoutSeconds): 5 minutes for HTTP, HTTP2 and GRPC, an hour for
+// TCP. berth applies no service's own timeout.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TimeoutConfiguration.html
+const (
+	scIdleHTTP = 5 * time.Minute
+	scIdleTCP  = time.Hour
+)
+
+// scTarget is a task's part in one Service Connect service, recorded when
+// the task is created: the Cloud Map service it registers in and the
+// container port it serves.
+type scTarget struct {
+	Namespace, DiscoveryName, DiscoveryArn string
+	ContainerName                          string
+	ContainerPort                          int32
+}
+
+// scEndpoint is a task's row of kindSCEndpoint.
+type scEndpoint struct {
+	TaskArn                  string
+	Namespace, DiscoveryName string
+	Host                     string
+	Port                     int32
+	// DrainUntil is when a stopping task's drain ends; zero while it
+	// serves.
+	DrainUntil time.Time
+}
+
+// scAlias is one client alias of a Service Connect service.
+type scAlias struct {
+	Namespace, DiscoveryName, DNSName string
+	Port                              int32
+	// HTTP is false for a port mapping with no (or a TCP) appProtocol.
+	HTTP bool
+	// created orders aliases: the first service to claim dnsName:port
+	// keeps it.
+	created time.Time
+}
+
+// ServiceConnectDiscovery is the part of Cloud Map that Service Connect
+// uses: namespaces are found by name or ARN, and ECS creates a Cloud Map
+// service per discovery name.
+type ServiceConnectDiscovery interface {
+	ListNamespaces(context.Context, *servicediscovery.ListNamespacesInput) (*servicediscovery.ListNamespacesOutput, error)
+	CreateService(context.Context, *servicediscovery.CreateServiceInput) (*servicediscovery.CreateServiceOutput, error)
+	CreateHttpNamespace(context.Context, *servicediscovery.CreateHttpNamespaceInput) (*servicediscovery.CreateHttpNamespaceOutput, error)
+}
+
+// scNamespace is a resolved Cloud Map namespace.
+type scNamespace struct{ ID, ARN, Name string }
+
+// discoveryNamePattern is what discoveryName may hold: up to 64
+// lowercase letters, digits, underscores and hyphens, not starting with a
+// hyphen (ServiceConnectService.discoveryName).
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectService.html
+var discoveryNamePattern = regexp.MustCompile(`^[a-z0-9_][a-z0-9_-]{0,63}$`)
+
+// validServiceConnect checks a serviceConnectConfiguration against the
+// task definition, resolving defaults: discoveryName is portName when
+// unset, an alias's dnsName is discoveryName.namespace when unset. It
+// does not look the namespace up.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectService.html
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectClientAlias.html
+func validServiceConnect(in types.ServiceConnectConfiguration, td *types.TaskDefinition, namespaceName string) (types.ServiceConnectConfiguration, error) {
+	out := in
+	out.Services = nil
+	seen := map[string]bool{}
+	aliases := map[string]bool{}
+	for _, svc := range in.Services {
+		port := aws.ToString(svc.PortName)
+		if port == "" {
+			return out, errInvalidParameter("portName must be specified for each Service Connect service.")
+		}
+		if td != nil {
+			if _, _, ok := namedPort(td, port); !ok {
+				return out, errInvalidParameter("The portName %s does not match any portMappings name in task definition %s.", port, aws.ToString(td.TaskDefinitionArn))
+			}
+		}
+		name := aws.ToString(svc.DiscoveryName)
+		if name == "" {
+			name = port
+		}
+		if !discoveryNamePattern.MatchString(name) {
+			return out, errInvalidParameter("discoveryName %s is invalid: it may hold up to 64 lowercase letters, numbers, underscores and hyphens, and may not start with a hyphen.", name)
+		}
+		if seen[name] {
+			return out, errInvalidParameter("Duplicate discoveryName %s in the Service Connect configuration: discovery names must be unique in the namespace.", name)
+		}
+		seen[name] = true
+		if len(svc.ClientAliases) > 1 {
+			return out, errInvalidParameter("clientAliases can have at most 1 item.")
+		}
+		s := svc
+		s.DiscoveryName = aws.String(name)
+		s.ClientAliases = nil
+		for _, a := range svc.ClientAliases {
+			if a.Port == nil || *a.Port < 1 || *a.Port > 65535 {
+				return out, errInvalidParameter("The client alias port must be between 1 and 65535.")
+			}
+			dns := aws.ToString(a.DnsName)
+			if dns == "" {
+				dns = name + "." + namespaceName
+			}
+			key := strings.ToLower(dns) + ":" + strconv.Itoa(int(*a.Port))
+			if aliases[key] {
+				return out, errInvalidParameter("Duplicate client alias %s in the Service Connect configuration.", key)
+			}
+			aliases[key] = true
+			a.DnsName = aws.String(dns)
+			s.ClientAliases = append(s.ClientAliases, a)
+		}
+		out.Services = append(out.Services, s)
+	}
+	return out, nil
+}
+
+// namedPort finds the port mapping named name in the task definition:
+// its container and the mapping.
+func namedPort(td *types.TaskDefinition, name string) (string, types.PortMapping, bool) {
+	for _, cd := range td.ContainerDefinitions {
+		for _, pm := range cd.PortMappings {
+			if aws.ToString(pm.Name) == name {
+				return aws.ToString(cd.Name), pm, true
+			}
+		}
+	}
+	return "", types.PortMapping{}, false
+}
+
+// resolveNamespace finds a Cloud Map namespace by name or ARN, as
+// serviceConnectConfiguration.namespace names it; ECS answers an unknown
+// one with NamespaceNotFoundException ("Failed to retrieve namespace for
+// <name>", as field reports quote it:
+// https://github.com/terraform-aws-modules/terraform-aws-ecs/issues/116).
+func (b *Backend) resolveNamespace(ctx context.Context, ref string) (scNamespace, error) {
+	if b.ServiceConnect == nil {
+		return scNamespace{}, awsproto.Modeled(&types.NamespaceNotFoundException{}, "Failed to retrieve namespace for %s", ref)
+	}
+	in := &servicediscovery.ListNamespacesInput{}
+	for {
+		out, err := b.ServiceConnect.ListNamespaces(ctx, in)
+		if err != nil {
+			return scNamespace{}, err
+		}
+		for _, n := range out.Namespaces {
+			if aws.ToString(n.Arn) == ref || aws.ToString(n.Name) == ref || aws.ToString(n.Id) == ref {
+				return scNamespace{ID: aws.ToString(n.Id), ARN: aws.ToString(n.Arn), Name: aws.ToString(n.Name)}, nil
+			}
+		}
+		if out.NextToken == nil {
+			break
+		}
+		in.NextToken = out.NextToken
+	}
+	return scNamespace{}, awsproto.Modeled(&types.NamespaceNotFoundException{}, "Failed to retrieve namespace for %s", ref)
+}
+
+// serviceConnect validates a service's serviceConnectConfiguration
+// against its cluster and task definition, and creates the Cloud Map
+// services of its discovery names (or finds those it created before);
+// self is the service's name, whose own discovery names are its to keep. It
+// returns the configuration as deployments show it (the namespace as an
+// ARN, defaults filled in) and their serviceConnectResources. It runs
+// before the transaction that stores the service, as Cloud Map writes to
+// the same store.
+func (b *Backend) serviceConnect(ctx context.Context, s scope, cluster, taskDefinition *string, self string, in *types.ServiceConnectConfiguration) (*types.ServiceConnectConfiguration, []types.ServiceConnectServiceResource, error) {
+	if in == nil {
+		return nil, nil, nil
+	}
+	if !in.Enabled {
+		if len(in.Services) > 0 {
+			return nil, nil, errInvalidParameter("Service Connect services cannot be specified when Service Connect is not enabled.")
+		}
+		out := *in
+		return &out, nil, nil
+	}
+	var c types.Cluster
+	var td *types.TaskDefinition
+	if err := b.store.View(ctx, func(tx *sqlite.Tx) error {
+		var err error
+		if c, err = b.activeCluster(tx, s, cluster); err != nil {
+			return err
+		}
+		if taskDefinition != nil {
+			t, err := b.taskDefinition(tx, s, *taskDefinition)
+			if err != nil {
+				return errInvalidParameter("TaskDefinition not found.")
+			}
+			td = &t
+		}
+		return nil
+	}); err != nil {
+		return nil, nil, err
+	}
+	ref := aws.ToString(in.Namespace)
+	if ref == "" && c.ServiceConnectDefaults != nil {
+		ref = aws.ToString(c.ServiceConnectDefaults.Namespace)
+	}
+	if ref == "" {
+		return nil, nil, errInvalidParameter("Service Connect namespace must be specified, in the service or in the cluster's serviceConnectDefaults.")
+	}
+	ns, err := b.resolveNamespace(ctx, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	out, err := validServiceConnect(*in, td, ns.Name)
+	if err != nil {
+		return nil, nil, err
+	}
+	out.Namespace = aws.String(ns.ARN)
+	// A discovery name is one service's in its namespace.
+	if err := b.store.View(ctx, func(tx *sqlite.Tx) error {
+		services, err := sqlite.ListAll[types.Service](tx, s.Query(kindService, ""))
+		if err != nil {
+			return err
+		}
+		for _, other := range services {
+			if aws.ToString(other.Status) != "ACTIVE" || aws.ToString(other.ServiceName) == self && aws.ToString(other.ClusterArn) == aws.ToString(c.ClusterArn) {
+				continue
+			}
+			for _, d := range other.Deployments {
+				sc := d.ServiceConnectConfiguration
+				if sc == nil || !sc.Enabled || aws.ToString(sc.Namespace) != ns.ARN {
+					continue
+				}
+				for _, theirs := range sc.Services {
+					for _, ours := range out.Services {
+						if aws.ToString(theirs.DiscoveryName) == aws.ToString(ours.DiscoveryName) {
+							return errInvalidParameter("The discoveryName %s is already used by service %s in namespace %s.", aws.ToString(ours.DiscoveryName), aws.ToString(other.ServiceArn), ns.Name)
+						}
+					}
+				}
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, nil, err
+	}
+	var resources []types.ServiceConnectServiceResource
+	for _, svc := range out.Services {
+		name := aws.ToString(svc.DiscoveryName)
+		// ECS creates the Cloud Map service; the request id makes it
+		// find the one it created before rather than fail.
+		created, err := b.ServiceConnect.CreateService(ctx, &servicediscovery.CreateServiceInput{
+			Name: aws.String(name), NamespaceId: aws.String(ns.ID), CreatorRequestId: aws.String("ecs-service-connect:" + ns.ID + ":" + name),
+			Description: aws.String("Managed by Amazon ECS"),
+			Tags:        []sdtypes.Tag{{Key: aws.String("AmazonECSManaged"), Value: aws.String("true")}},
+		})
+		if err != nil {
+			var e *awsproto.Error
+			if errors.As(err, &e) {
+				return nil, nil, errInvalidParameter("Unable to create the Cloud Map service %s in namespace %s: %s", name, ns.Name, e.Message)
+			}
+			return nil, nil, err
+		}
+		resources = append(resources, types.ServiceConnectServiceResource{DiscoveryName: aws.String(name), DiscoveryArn: created.Service.Arn})
+	}
+	return &out, resources, nil
+}
+
+// scTargets are the Service Connect services a task of deployment d
+// serves, by its task definition.
+func scTargets(d types.Deployment, td types.TaskDefinition) []scTarget {
+	sc := d.ServiceConnectConfiguration
+	if sc == nil || !sc.Enabled {
+		return nil
+	}
+	var out []scTarget
+	for i, svc := range sc.Services {
+		container, pm, ok := namedPort(&td, aws.ToString(svc.PortName))
+		if !ok || i >= len(d.ServiceConnectResources) {
+			continue
+		}
+		out = append(out, scTarget{Namespace: aws.ToString(sc.Namespace), DiscoveryName: aws.ToString(svc.DiscoveryName),
+			DiscoveryArn: aws.ToString(d.ServiceConnectResources[i].DiscoveryArn), ContainerName: container, ContainerPort: aws.ToInt32(pm.ContainerPort)})
+	}
+	return out
+}
+
+// registries are the Cloud Map registrations of a task's Service Connect
+// services: ECS registers the task in each.
+func (t scTarget) registry() types.ServiceRegistry {
+	return types.ServiceRegistry{RegistryArn: aws.String(t.DiscoveryArn), ContainerName: aws.String(t.ContainerName), ContainerPort: aws.Int32(t.ContainerPort)}
+}
+
+// scAliases lists the client aliases of every ACTIVE service, oldest
+// service first.
+func scAliases(tx *sqlite.Tx) ([]scAlias, error) {
+	services, err := sqlite.ScanAll[types.Service](tx, kindService, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []scAlias
+	for _, k := range services {
+		svc := k.Value
+		if aws.ToString(svc.Status) != "ACTIVE" {
+			continue
+		}
+		seen := map[string]bool{}
+		for _, d := range svc.Deployments {
+			sc := d.ServiceConnectConfiguration
+			if sc == nil || !sc.Enabled {
+				continue
+			}
+			var td types.TaskDefinition
+			s := backend.Scope{Account: k.Key.Account, Region: k.Key.Region}
+			_ = tx.Get(s.Key(kindTaskDefinition, aws.ToString(d.TaskDefinition)), &td)
+			for _, cs := range sc.Services {
+				_, pm, _ := namedPort(&td, aws.ToString(cs.PortName))
+				http := pm.AppProtocol != ""
+				aliases := cs.ClientAliases
+				if len(aliases) == 0 && pm.ContainerPort != nil {
+					aliases = []types.ServiceConnectClientAlias{{DnsName: cs.DiscoveryName, Port: pm.ContainerPort}}
+				}
+				for _, a := range aliases {
+					key := aws.ToString(sc.Namespace) + "|" + strings.ToLower(aws.ToString(a.DnsName)) + ":" + strconv.Itoa(int(aws.ToInt32(a.Port)))
+					if seen[key] {
+						continue
+					}
+					seen[key] = true
+					out = append(out, scAlias{Namespace: aws.ToString(sc.Namespace), DiscoveryName: aws.ToString(cs.DiscoveryName),
+						DNSName: aws.ToString(a.DnsName), Port: aws.ToInt32(a.Port), HTTP: http, created: aws.ToTime(svc.CreatedAt)})
+				}
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b scAlias) int { return a.created.Compare(b.created) })
+	return out, nil
+}
+
+// scTargetGroup is the ARN-like key of the proxy's target group of a
+// discovery name in a namespace.
+func scTargetGroup(namespace, discoveryName string) string {
+	return "service-connect/" + namespace + "/" + discoveryName
+}
+
+// serviceConnectConfig compiles the proxy's snapshot: the aliases (in
+// precedence order: the first to claim dnsName:port, or a port's
+// protocol, keeps it) and the endpoints of the tasks that serve them. It
+// returns when the next drain ends (zero if none drains).
+func serviceConnectConfig(address string, aliases []scAlias, endpoints []scEndpoint, now time.Time) (lb.Config, time.Time) {
+	cfg := lb.Config{TargetGroups: map[string]lb.TargetGroup{}}
+	var next time.Time
+	groups := map[string]*lb.TargetGroup{}
+	group := func(namespace, discoveryName string, http bool) string {
+		arn := scTargetGroup(namespace, discoveryName)
+		if groups[arn] == nil {
+			proto := "TCP"
+			if http {
+				proto = "HTTP"
+			}
+			groups[arn] = &lb.TargetGroup{ARN: arn, Name: discoveryName, Protocol: proto, Algorithm: balance.RoundRobin,
+				DeregistrationDelay: serviceConnectDrain, Outlier: &serviceConnectOutlier}
+		}
+		return arn
+	}
+	listeners := map[int32]*lb.Listener{}
+	var ports []int32
+	claimed := map[string]bool{}
+	for _, a := range aliases {
+		key := strings.ToLower(a.DNSName) + ":" + strconv.Itoa(int(a.Port))
+		if claimed[key] {
+			continue // another namespace's alias has it
+		}
+		l := listeners[a.Port]
+		switch {
+		case l == nil:
+			proto := "TCP"
+			if a.HTTP {
+				proto = "HTTP"
+			}
+			l = &lb.Listener{ARN: "service-connect/listener/" + strconv.Itoa(int(a.Port)), Protocol: proto, Port: int(a.Port)}
+			if proto == "TCP" {
+				l.IdleTimeout = scIdleTCP
+			}
+			listeners[a.Port] = l
+			ports = append(ports, a.Port)
+		case l.Protocol != "HTTP" || !a.HTTP:
+			continue // a TCP port serves one alias; HTTP and TCP do not share a port
+		}
+		claimed[key] = true
+		forward := lb.Action{Type: "forward", Forward: &lb.Forward{Groups: []lb.WeightedGroup{{ARN: group(a.Namespace, a.DiscoveryName, a.HTTP), Weight: 1}}}}
+		if l.Protocol == "TCP" {
+			l.Rules = []lb.Rule{{ARN: l.ARN + "/default", Action: forward}}
+			continue
+		}
+		l.Rules = append(l.Rules, lb.Rule{ARN: l.ARN + "/" + strings.ToLower(a.DNSName), Action: forward,
+			Conditions: []rules.Condition{{Field: "host-header", Values: []string{a.DNSName}}}})
+	}
+	slices.Sort(ports)
+	balancer := lb.LoadBalancer{ARN: "service-connect", Name: "service-connect", DNSName: address, Type: "application", Address: address, IdleTimeout: scIdleHTTP}
+	for _, p := range ports {
+		l := listeners[p]
+		if l.Protocol == "HTTP" {
+			// No alias matched the Host header: the proxy has no route.
+			l.Rules = append(l.Rules, lb.Rule{ARN: l.ARN + "/default", Action: lb.Action{Type: "fixed-response",
+				Fixed: &lb.FixedResponse{StatusCode: 404, ContentType: "text/plain", Body: "no Service Connect alias for this host\n"}}})
+		}
+		balancer.Listeners = append(balancer.Listeners, *l)
+	}
+	if len(balancer.Listeners) > 0 {
+		cfg.LoadBalancers = []lb.LoadBalancer{balancer}
+	}
+	slices.SortFunc(endpoints, func(a, b scEndpoint) int { return cmp.Compare(a.TaskArn, b.TaskArn) })
+	for _, e := range endpoints {
+		g := groups[scTargetGroup(e.Namespace, e.DiscoveryName)]
+		if g == nil || e.Host == "" {
+			continue
+		}
+		if !e.DrainUntil.IsZero() {
+			if !now.Before(e.DrainUntil) {
+				continue
+			}
+			if next.IsZero() || e.DrainUntil.Before(next) {
+				next = e.DrainUntil
+			}
+		}
+		g.Targets = append(g.Targets, lb.Target{ID: taskID(e.TaskArn), Port: int(e.Port), Host: e.Host, DrainUntil: e.DrainUntil})
+	}
+	for arn, g := range groups {
+		cfg.TargetGroups[arn] = *g
+	}
+	return cfg, next
+}
+
+// ProxyPlane is what serves Service Connect: an *lb.Manager of its own.
+type ProxyPlane interface {
+	Apply(cfg lb.Config) map[string]error
+}
+
+// scPoke wakes the Service Connect publisher.
+func (b *Backend) scPoke() {
+	select {
+	case b.scWake <- struct{}{}:
+	default:
+	}
+}
+
+// PublishServiceConnect serves the Service Connect proxy's configuration
+// on dp, the proxy listening on address, until ctx ends: at once (from
+// what the store says, after a restart too), on every change, and when a
+// drain ends.
+func (b *Backend) PublishServiceConnect(ctx context.Context, dp ProxyPlane, address string, log zerolog.Logger) {
+	for {
+		var aliases []scAlias
+		var endpoints []scEndpoint
+		err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
+			if aliases, err = scAliases(tx); err != nil {
+				return err
+			}
+			rows, err := sqlite.ScanAll[scEndpoint](tx, kindSCEndpoint, "")
+			for _, r := range rows {
+				// A task that stopped while berth was down left its rows:
+				// only live tasks are targets.
+				var t types.Task
+				s := backend.Scope{Account: r.Key.Account, Region: r.Key.Region}
+				if err := tx.Get(s.Key(kindTask, r.Value.TaskArn), &t); err != nil || aws.ToString(t.LastStatus) == statusStopped {
+					continue
+				}
+				endpoints = append(endpoints, r.Value)
+			}
+			return err
+		})
+		var next time.Time
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			log.Error().Err(err).Msg("building the Service Connect configuration")
+			next = b.env.Clock().Add(time.Second)
+		} else {
+			var cfg lb.Config
+			cfg, next = serviceConnectConfig(address, aliases, endpoints, b.env.Clock())
+			for arn, err := range dp.Apply(cfg) {
+				log.Error().Err(err).Str("listener", arn).Msg("cannot bind a Service Connect port")
+			}
+		}
+		var timer <-chan time.Time
+		if !next.IsZero() {
+			timer = time.After(max(next.Sub(b.env.Clock()), 0))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-b.scWake:
+		case <-timer:
+		}
+	}
+}
+
+// serviceConnectHosts are the "dnsName:address" extra hosts of a task in
+// the namespace: every alias there, pointing at the proxy.
+func (b *Backend) serviceConnectHosts(ctx context.Context, namespace, address string) ([]string, error) {
+	var aliases []scAlias
+	err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
+		aliases, err = scAliases(tx)
+		return err
+	})
+	seen := map[string]bool{}
+	var out []string
+	for _, a := range aliases {
+		name := strings.ToLower(a.DNSName)
+		if a.Namespace != namespace || seen[name] {
+			continue
+		}
+		seen[name] = true
+		out = append(out, a.DNSName+":"+address)
+	}
+	return out, err
+}
+
+// joinServiceConnect adds a running task to the proxy as an endpoint of
+// its Service Connect services, once it is ready: RUNNING and, when its
+// containers have health checks, HEALTHY. It reports whether the task has
+// joined (or has nothing to join).
+func (r *runner) joinServiceConnect(ctx context.Context) (bool, error) {
+	s := scope{r.ref.Scope}
+	var rows []scEndpoint
+	ready := true
+	err := r.a.b.store.View(ctx, func(tx *sqlite.Tx) error {
+		var tt taskTargets
+		if err := tx.Get(s.Key(kindTaskTargets, r.ref.arn), &tt); err != nil {
+			return notFound(err, func() error { return nil })
+		}
+		if len(tt.Connect) == 0 {
+			return nil
+		}
+		var t types.Task
+		if err := tx.Get(r.ref.key(), &t); err != nil {
+			return err
+		}
+		var td types.TaskDefinition
+		if err := tx.Get(s.Key(kindTaskDefinition, aws.ToString(t.TaskDefinitionArn)), &td); err != nil {
+			return err
+		}
+		if aws.ToString(t.LastStatus) != statusRunning || !healthy(t, td) {
+			ready = false
+			return nil
+		}
+		for _, c := range tt.Connect {
+			attrs, err := r.a.b.instanceAttributes(tx, s, t, c.registry())
+			if err != nil {
+				return err
+			}
+			port, _ := strconv.Atoi(attrs["AWS_INSTANCE_PORT"])
+			rows = append(rows, scEndpoint{TaskArn: r.ref.arn, Namespace: c.Namespace, DiscoveryName: c.DiscoveryName,
+				Host: attrs["AWS_INSTANCE_IPV4"], Port: int32(port)})
+		}
+		return nil
+	})
+	if err != nil || !ready || len(rows) == 0 {
+		return ready && err == nil, err
+	}
+	if err := r.a.b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		for _, e := range rows {
+			if err := tx.Put(s.Row(kindSCEndpoint, e.TaskArn+"|"+e.DiscoveryName, e.TaskArn, ""), e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return false, err
+	}
+	r.a.b.scPoke()
+	return true, nil
+}
+
+// healthy reports whether every container of the task that has a health
+// check passes it.
+func healthy(t types.Task, td types.TaskDefinition) bool {
+	for _, cd := range td.ContainerDefinitions {
+		if cd.HealthCheck == nil {
+			continue
+		}
+		for _, c := range t.Containers {
+			if aws.ToString(c.Name) == aws.ToString(cd.Name) && c.HealthStatus != types.HealthStatusHealthy {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// leaveServiceConnect takes a stopping task out of the proxy's selection
+// and returns when its drain ends; forget then removes its endpoints.
+func (r *runner) leaveServiceConnect(ctx context.Context) (wait func() error, err error) {
+	s := scope{r.ref.Scope}
+	none := func() error { return nil }
+	var until time.Time
+	var any bool
+	err = r.a.b.store.Update(ctx, func(tx *sqlite.Tx) error {
+		rows, err := sqlite.ListAll[scEndpoint](tx, s.Query(kindSCEndpoint, r.ref.arn))
+		if err != nil || len(rows) == 0 {
+			return err
+		}
+		any = true
+		until = r.a.b.env.Clock().Add(serviceConnectDrain)
+		for _, e := range rows {
+			if !e.DrainUntil.IsZero() {
+				until = e.DrainUntil // drained before (the agent restarted)
+				continue
+			}
+			e.DrainUntil = until
+			if err := tx.Put(s.Row(kindSCEndpoint, e.TaskArn+"|"+e.DiscoveryName, e.TaskArn, ""), e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil || !any {
+		return none, err
+	}
+	r.a.b.scPoke()
+	return func() error {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(max(until.Sub(r.a.b.env.Clock()), 0)):
+		}
+		err := r.a.b.store.Update(ctx, func(tx *sqlite.Tx) error { return tx.DeleteAll(s.Query(kindSCEndpoint, r.ref.arn)) })
+		r.a.b.scPoke()
+		return err
+	}, nil
+}
+
+// serviceConnectHosts are the extra hosts of the task's containers: the
+// aliases of its Service Connect namespace, as AWS writes them into
+// /etc/hosts. Only an agent whose containers reach the proxy has an
+// address for it (the local host's).
+func (r *runner) serviceConnectHosts(ctx context.Context) ([]string, error) {
+	if r.a.ServiceConnectAddress == "" {
+		return nil, nil
+	}
+	s := scope{r.ref.Scope}
+	var tt taskTargets
+	if err := r.a.b.store.View(ctx, func(tx *sqlite.Tx) error {
+		return notFound(tx.Get(s.Key(kindTaskTargets, r.ref.arn), &tt), func() error { return nil })
+	}); err != nil || tt.ConnectNamespace == "" {
+		return nil, err
+	}
+	return r.a.b.serviceConnectHosts(ctx, tt.ConnectNamespace, r.a.ServiceConnectAddress)
+}
+
+// defaultNamespace makes sure the namespace a cluster's
+// serviceConnectDefaults name exists: a name that Cloud Map does not
+// know gets an HTTP namespace, as ECS creates one.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ClusterServiceConnectDefaultsRequest.html
+func (b *Backend) defaultNamespace(ctx context.Context, in *types.ClusterServiceConnectDefaultsRequest) error {
+	if in == nil || aws.ToString(in.Namespace) == "" || b.ServiceConnect == nil {
+		return nil
+	}
+	ref := *in.Namespace
+	_, err := b.resolveNamespace(ctx, ref)
+	if e := (*awsproto.Error)(nil); !errors.As(err, &e) || e.Code != "NamespaceNotFoundException" || strings.HasPrefix(ref, "arn:") {
+		return err
+	}
+	_, err = b.ServiceConnect.CreateHttpNamespace(ctx, &servicediscovery.CreateHttpNamespaceInput{Name: aws.String(ref), CreatorRequestId: aws.String("ecs-service-connect-defaults:" + ref)})
+	var e *awsproto.Error
+	if errors.As(err, &e) {
+		return errInvalidParameter("Unable to create the Cloud Map namespace %s: %s", ref, e.Message)
+	}
+	return err
+}

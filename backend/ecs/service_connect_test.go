@@ -1,0 +1,142 @@
+package ecs
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"berth/awsproto"
+	"berth/lb"
+)
+
+// scTaskDefinition has one container with the named port mapping "api"
+// (http, 8080) and one unnamed.
+func scTaskDefinition() *types.TaskDefinition {
+	return &types.TaskDefinition{TaskDefinitionArn: aws.String("arn:aws:ecs:us-east-1:000000000000:task-definition/backend:1"),
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), PortMappings: []types.PortMapping{
+			{Name: aws.String("api"), ContainerPort: aws.Int32(8080), AppProtocol: types.ApplicationProtocolHttp},
+			{ContainerPort: aws.Int32(9090)},
+		}}}}
+}
+
+// TestValidServiceConnect checks ServiceConnectService's rules: portName
+// names one of the task definition's port mappings; discoveryName
+// defaults to portName and is unique; an alias's dnsName defaults to
+// discoveryName.namespace; at most one client alias.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectService.html
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectClientAlias.html
+func TestValidServiceConnect(t *testing.T) {
+	t.Parallel()
+	td := scTaskDefinition()
+	svc := func(port, discovery string, aliases ...types.ServiceConnectClientAlias) types.ServiceConnectService {
+		s := types.ServiceConnectService{PortName: aws.String(port), ClientAliases: aliases}
+		if discovery != "" {
+			s.DiscoveryName = aws.String(discovery)
+		}
+		return s
+	}
+	alias := func(dns string, port int32) types.ServiceConnectClientAlias {
+		a := types.ServiceConnectClientAlias{Port: aws.Int32(port)}
+		if dns != "" {
+			a.DnsName = aws.String(dns)
+		}
+		return a
+	}
+	out, err := validServiceConnect(types.ServiceConnectConfiguration{Enabled: true, Services: []types.ServiceConnectService{svc("api", "", alias("", 80))}}, td, "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := out.Services[0]; aws.ToString(s.DiscoveryName) != "api" || aws.ToString(s.ClientAliases[0].DnsName) != "api.shop" {
+		t.Fatalf("defaults: discoveryName %q dnsName %q", aws.ToString(s.DiscoveryName), aws.ToString(s.ClientAliases[0].DnsName))
+	}
+	for name, cfg := range map[string]types.ServiceConnectConfiguration{
+		"unknown portName":       {Enabled: true, Services: []types.ServiceConnectService{svc("nope", "")}},
+		"no portName":            {Enabled: true, Services: []types.ServiceConnectService{{}}},
+		"duplicate discovery":    {Enabled: true, Services: []types.ServiceConnectService{svc("api", "x"), svc("api", "x")}},
+		"discovery with capital": {Enabled: true, Services: []types.ServiceConnectService{svc("api", "Backend")}},
+		"discovery with hyphen":  {Enabled: true, Services: []types.ServiceConnectService{svc("api", "-b")}},
+		"two aliases":            {Enabled: true, Services: []types.ServiceConnectService{svc("api", "", alias("a", 80), alias("b", 80))}},
+		"alias port 0":           {Enabled: true, Services: []types.ServiceConnectService{svc("api", "", alias("a", 0))}},
+	} {
+		_, err := validServiceConnect(cfg, td, "shop")
+		var e *awsproto.Error
+		if !errors.As(err, &e) || e.Code != "InvalidParameterException" || e.Status != 400 {
+			t.Errorf("%s: err = %v, want InvalidParameterException", name, err)
+		}
+	}
+}
+
+// TestServiceConnectConfig checks the proxy's snapshot: one listener per
+// alias port, one host-header rule per alias, a 404 default, one target
+// group per discovery name with the running tasks, draining ones until
+// their drain ends, and the first alias to claim a name and port keeping
+// it.
+func TestServiceConnectConfig(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	aliases := []scAlias{
+		{Namespace: "ns1", DiscoveryName: "backend", DNSName: "backend", Port: 8080, HTTP: true},
+		{Namespace: "ns1", DiscoveryName: "users", DNSName: "users", Port: 8080, HTTP: true},
+		{Namespace: "ns2", DiscoveryName: "other", DNSName: "BACKEND", Port: 8080, HTTP: true}, // taken by ns1
+		{Namespace: "ns1", DiscoveryName: "db", DNSName: "db", Port: 5432},
+		{Namespace: "ns2", DiscoveryName: "db2", DNSName: "db2", Port: 5432}, // a TCP port serves one alias
+	}
+	endpoints := []scEndpoint{
+		{TaskArn: "arn:aws:ecs:r:1:task/c/b", Namespace: "ns1", DiscoveryName: "backend", Host: "10.0.0.2", Port: 8080},
+		{TaskArn: "arn:aws:ecs:r:1:task/c/a", Namespace: "ns1", DiscoveryName: "backend", Host: "10.0.0.1", Port: 8080},
+		{TaskArn: "arn:aws:ecs:r:1:task/c/d", Namespace: "ns1", DiscoveryName: "backend", Host: "10.0.0.3", Port: 8080, DrainUntil: now.Add(2 * time.Second)},
+		{TaskArn: "arn:aws:ecs:r:1:task/c/e", Namespace: "ns1", DiscoveryName: "backend", Host: "10.0.0.4", Port: 8080, DrainUntil: now},
+		{TaskArn: "arn:aws:ecs:r:1:task/c/f", Namespace: "ns1", DiscoveryName: "gone", Host: "10.0.0.5", Port: 8080},
+	}
+	cfg, next := serviceConnectConfig("169.254.171.1", aliases, endpoints, now)
+	if len(cfg.LoadBalancers) != 1 {
+		t.Fatalf("load balancers = %+v", cfg.LoadBalancers)
+	}
+	b := cfg.LoadBalancers[0]
+	// Service Connect's default idle timeouts: 5 minutes for HTTP, an hour
+	// for TCP (API_TimeoutConfiguration).
+	if b.Address != "169.254.171.1" || len(b.Listeners) != 2 || b.IdleTimeout != 5*time.Minute || b.Listeners[0].IdleTimeout != time.Hour {
+		t.Fatalf("load balancer = %+v", b)
+	}
+	tcp, http := b.Listeners[0], b.Listeners[1]
+	if tcp.Port != 5432 || tcp.Protocol != "TCP" || len(tcp.Rules) != 1 || tcp.Rules[0].Action.Forward.Groups[0].ARN != scTargetGroup("ns1", "db") {
+		t.Fatalf("TCP listener = %+v", tcp)
+	}
+	if http.Port != 8080 || http.Protocol != "HTTP" || len(http.Rules) != 3 {
+		t.Fatalf("HTTP listener = %+v", http)
+	}
+	for i, want := range []struct{ host, group string }{{"backend", scTargetGroup("ns1", "backend")}, {"users", scTargetGroup("ns1", "users")}} {
+		r := http.Rules[i]
+		if len(r.Conditions) != 1 || r.Conditions[0].Field != "host-header" || r.Conditions[0].Values[0] != want.host || r.Action.Forward.Groups[0].ARN != want.group {
+			t.Errorf("rule %d = %+v", i, r)
+		}
+	}
+	if d := http.Rules[2]; d.Action.Type != "fixed-response" || d.Action.Fixed.StatusCode != 404 {
+		t.Errorf("default rule = %+v", d)
+	}
+	g := cfg.TargetGroups[scTargetGroup("ns1", "backend")]
+	want := []lb.Target{{ID: "a", Port: 8080, Host: "10.0.0.1"}, {ID: "b", Port: 8080, Host: "10.0.0.2"}, {ID: "d", Port: 8080, Host: "10.0.0.3", DrainUntil: now.Add(2 * time.Second)}}
+	if len(g.Targets) != len(want) {
+		t.Fatalf("targets = %+v", g.Targets)
+	}
+	for i := range want {
+		if g.Targets[i] != want[i] {
+			t.Errorf("target %d = %+v, want %+v", i, g.Targets[i], want[i])
+		}
+	}
+	if g.HealthCheck != nil || g.Outlier == nil || g.Outlier.Consecutive != 5 || g.Outlier.Ejection != 30*time.Second {
+		t.Errorf("target group health = %+v, outlier %+v", g.HealthCheck, g.Outlier)
+	}
+	if !next.Equal(now.Add(2 * time.Second)) {
+		t.Errorf("next = %v", next)
+	}
+	if _, ok := cfg.TargetGroups[scTargetGroup("ns2", "other")]; ok {
+		t.Error("the alias ns1 claimed first has a target group in ns2")
+	}
+	if empty, _ := serviceConnectConfig("169.254.171.1", nil, nil, now); len(empty.LoadBalancers) != 0 {
+		t.Errorf("no aliases: %+v", empty.LoadBalancers)
+	}
+}
