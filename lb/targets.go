@@ -67,11 +67,18 @@ func (m *Manager) newTarget(t Target) *target {
 	return &target{
 		Target: &balance.Target{Key: key, Addr: addr},
 		cfg:    t,
-		upstream: newUpstream(addr, func(ctx context.Context) (net.Conn, error) {
+		upstream: newUpstream(addr, func(request context.Context) (net.Conn, error) {
 			if t.Host == "" {
 				return nil, dialError{errors.New("target " + key + " has no address berth can reach")}
 			}
-			conn, err := m.dial(ctx, "tcp", addr)
+			// A dial ends with the target too: one to a task that died
+			// (its SYNs unanswered) is not kept waiting for the dial
+			// timeout once the target leaves the snapshot, and the
+			// request is tried on another target.
+			dialing, stop := context.WithCancel(request)
+			defer stop()
+			defer context.AfterFunc(ctx, stop)()
+			conn, err := m.dial(dialing, "tcp", addr)
 			if err != nil {
 				return nil, dialError{err}
 			}
