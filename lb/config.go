@@ -126,7 +126,9 @@ type TargetGroup struct {
 	// a while (passive health checking, as ECS Service Connect's proxy
 	// does); ELBv2 target groups have none.
 	Outlier *balance.Outlier
-	Targets []Target
+	// ConnectTimeout bounds a connection to a target; zero is ALB's 10 s.
+	ConnectTimeout time.Duration
+	Targets        []Target
 }
 
 // Stickiness is a target group's stickiness.* attributes.

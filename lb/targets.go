@@ -60,7 +60,7 @@ func isDialError(err error) bool {
 	return errors.As(err, &d)
 }
 
-func (m *Manager) newTarget(t Target) *target {
+func (m *Manager) newTarget(t Target, connectTimeout time.Duration) *target {
 	key := targetKey(t.ID, t.Port)
 	addr := net.JoinHostPort(t.Host, strconv.Itoa(t.Port))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -76,6 +76,9 @@ func (m *Manager) newTarget(t Target) *target {
 			// timeout once the target leaves the snapshot, and the
 			// request is tried on another target.
 			dialing, stop := context.WithCancel(request)
+			if connectTimeout > 0 {
+				dialing, stop = context.WithTimeout(request, connectTimeout)
+			}
 			defer stop()
 			defer context.AfterFunc(ctx, stop)()
 			conn, err := m.dial(dialing, "tcp", addr)
@@ -121,7 +124,7 @@ func (m *Manager) syncGroup(g *group, cfg TargetGroup) {
 			t = nil
 		}
 		if t == nil {
-			t = m.newTarget(tc)
+			t = m.newTarget(tc, cfg.ConnectTimeout)
 			g.targets[key] = t
 			m.checkHealth(g, t, &cfg, tc.Health)
 		} else if healthChanged {

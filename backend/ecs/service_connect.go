@@ -51,12 +51,23 @@ const kindSCEndpoint = "ecs/service-connect-endpoint"
 // deployments stay quick.
 const serviceConnectDrain = 3 * time.Second
 
-// serviceConnectOutlier is the proxy's outlier detection: five failures
-// in a row (connection failures or 5xx answers) eject a task for 30 s.
-// Service Connect's proxy is Envoy, and these are Envoy's defaults for
-// consecutive_5xx and base_ejection_time.
+// Service Connect's proxy is Envoy, and berth's proxy takes Envoy's
+// defaults where AWS documents none:
+//   - outlier detection: five failures in a row (connection failures or
+//     5xx answers) eject a task for 30 s (consecutive_5xx,
+//     base_ejection_time);
+//   - a connection to a task is given up after 5 s (connect_timeout), and
+//     the call tried on another task: a task that died without a reset
+//     (its address gone, or already another task's) costs that much, not
+//     TCP's SYN retries.
+//
 // https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/cluster/v3/outlier_detection.proto
-var serviceConnectOutlier = balance.Outlier{Consecutive: 5, Ejection: 30 * time.Second}
+// https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/cluster/v3/cluster.proto (connect_timeout)
+const (
+	serviceConnectConsecutive    = 5
+	serviceConnectEjection       = 30 * time.Second
+	serviceConnectConnectTimeout = 5 * time.Second
+)
 
 // The proxy's idle timeouts, Service Connect's defaults (timeout.
 // idleTimeoutSeconds): 5 minutes for HTTP, HTTP2 and GRPC, an hour for
@@ -411,7 +422,8 @@ func serviceConnectConfig(address string, aliases []scAlias, endpoints []scEndpo
 				proto = "HTTP"
 			}
 			groups[arn] = &lb.TargetGroup{ARN: arn, Name: discoveryName, Protocol: proto, Algorithm: balance.RoundRobin,
-				DeregistrationDelay: serviceConnectDrain, Outlier: &serviceConnectOutlier}
+				DeregistrationDelay: serviceConnectDrain, ConnectTimeout: serviceConnectConnectTimeout,
+				Outlier: &balance.Outlier{Consecutive: serviceConnectConsecutive, Ejection: serviceConnectEjection}}
 		}
 		return arn
 	}
