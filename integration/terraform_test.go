@@ -142,22 +142,33 @@ func leftBehind(t *testing.T, region string) []string {
 	return left
 }
 
-// TestTerraformEC2BridgeALB applies an ECS service of the EC2 launch type
-// (bridge networking, dynamic host ports) behind an ALB that routes
-// /api/* to it, with the AWS provider; a plan after the apply has no
-// changes; a request through the ALB reaches the service; destroy leaves
-// nothing behind.
-func TestTerraformEC2BridgeALB(t *testing.T) {
+// TestTerraformLoadBalancers applies, in one configuration, an ECS service
+// of the EC2 launch type (bridge networking, dynamic host ports) behind an
+// ALB that routes /api/* to it, and a TCP service behind an internal NLB,
+// with the AWS provider; a plan after the apply has no changes; a request
+// through the ALB reaches the service, and a TCP connection through the
+// NLB reaches the other; destroy leaves nothing behind. One apply rather
+// than one a load balancer: the provider waits 30 s twice for each, and
+// the waits overlap.
+func TestTerraformLoadBalancers(t *testing.T) {
 	t.Parallel()
-	tf := newTerraform(t, "ec2-bridge-alb", "eu-west-1", "-var", "image="+testImage)
+	tf := newTerraform(t, "ec2-alb-nlb", "eu-west-1", "-var", "image="+testImage)
 	tf.lifecycle(func(out map[string]string) {
-		base := "http://" + hostAddress(t, shared, out["dns_name"])
-		if code, body := fetch(base+"/api/users", ""); code != 200 || !strings.Contains(body, `"app":"api"`) {
-			t.Fatalf("GET /api/users through the ALB = %d %q", code, body)
-		}
-		if code, body := fetch(base+"/", ""); code != 404 || body != "not here" {
-			t.Fatalf("GET / through the ALB = %d %q, want the fixed 404", code, body)
-		}
+		t.Run("ALB", func(t *testing.T) {
+			base := "http://" + hostAddress(t, shared, out["alb_dns_name"])
+			if code, body := fetch(base+"/api/users", ""); code != 200 || !strings.Contains(body, `"app":"api"`) {
+				t.Errorf("GET /api/users through the ALB = %d %q", code, body)
+			}
+			if code, body := fetch(base+"/", ""); code != 404 || body != "not here" {
+				t.Errorf("GET / through the ALB = %d %q, want the fixed 404", code, body)
+			}
+		})
+		t.Run("NLB", func(t *testing.T) {
+			url := "http://" + net.JoinHostPort(hostAddress(t, shared, out["nlb_dns_name"]), "7000") + "/"
+			if code, body := fetch(url, ""); code != 200 || !strings.Contains(body, `"app":"echo"`) {
+				t.Errorf("GET through the NLB = %d %q", code, body)
+			}
+		})
 	})
 	if left := leftBehind(t, tf.region); len(left) > 0 {
 		t.Fatalf("terraform destroy left %v", left)
@@ -198,22 +209,6 @@ func TestTerraformFargateVpc(t *testing.T) {
 				})).must(t).Events
 				return len(events) == 2
 			})
-		}
-	})
-	if left := leftBehind(t, tf.region); len(left) > 0 {
-		t.Fatalf("terraform destroy left %v", left)
-	}
-}
-
-// TestTerraformNLB applies a TCP service behind an internal NLB; a TCP
-// connection through the NLB reaches the service.
-func TestTerraformNLB(t *testing.T) {
-	t.Parallel()
-	tf := newTerraform(t, "nlb-tcp", "ap-southeast-1", "-var", "image="+testImage)
-	tf.lifecycle(func(out map[string]string) {
-		url := "http://" + net.JoinHostPort(hostAddress(t, shared, out["dns_name"]), "7000") + "/"
-		if code, body := fetch(url, ""); code != 200 || !strings.Contains(body, `"app":"echo"`) {
-			t.Fatalf("GET through the NLB = %d %q", code, body)
 		}
 	})
 	if left := leftBehind(t, tf.region); len(left) > 0 {
