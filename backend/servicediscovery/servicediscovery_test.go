@@ -70,9 +70,10 @@ func TestValidDNS(t *testing.T) {
 		{[]types.RecordType{AAAA, A}, multi, hc, ""},
 		{[]types.RecordType{SRV}, multi, nil, ""},
 		{[]types.RecordType{CNAME}, weighted, nil, ""},
-		{nil, multi, nil, "InvalidInput"},                             // no record
-		{[]types.RecordType{A, A}, multi, nil, "InvalidInput"},        // a type twice
-		{[]types.RecordType{A, SRV}, multi, nil, "InvalidInput"},      // not a listed combination
+		{nil, multi, nil, "InvalidInput"},                      // no record
+		{[]types.RecordType{A, A}, multi, nil, "InvalidInput"}, // a type twice
+		{[]types.RecordType{A, SRV}, multi, nil, ""},           // taken (aws/aws-cdk#18894, hashicorp/consul-aws#20)
+		{[]types.RecordType{SRV, AAAA, A}, multi, nil, ""},
 		{[]types.RecordType{CNAME, A}, weighted, nil, "InvalidInput"}, // CNAME alone
 		{[]types.RecordType{CNAME}, multi, nil, "InvalidInput"},       // CNAME needs WEIGHTED
 		{[]types.RecordType{CNAME}, weighted, hc, "InvalidInput"},     // CNAME with a health check

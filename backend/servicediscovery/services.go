@@ -41,18 +41,13 @@ func putService(tx *sqlite.Tx, s backend.Scope, v service) error {
 	return tx.Put(s.Row(kindService, v.ID, v.NamespaceID, strings.ToLower(v.Name)), v)
 }
 
-// recordSets are the combinations of record types a service may have:
-// "A, AAAA, A and AAAA, SRV, CNAME".
-// https://docs.aws.amazon.com/cloud-map/latest/api/API_DnsRecord.html
-var recordSets = [][]types.RecordType{
-	{types.RecordTypeA}, {types.RecordTypeAaaa}, {types.RecordTypeA, types.RecordTypeAaaa},
-	{types.RecordTypeSrv}, {types.RecordTypeCname},
-}
-
 // validDNS checks a service's DNS records, routing policy and health
-// check as Cloud Map does: at least one record, of one of recordSets, each
-// type once; a CNAME record only with the WEIGHTED routing policy and no
-// Route 53 health check.
+// check as Cloud Map does: at least one record, each type once; a CNAME
+// record alone, only with the WEIGHTED routing policy and no Route 53
+// health check; A, AAAA and SRV in any combination. The reference lists
+// "A, AAAA, A and AAAA, SRV, CNAME", yet its SRV paragraph describes the A
+// and AAAA records made beside an SRV record, and Cloud Map takes A with
+// SRV (field reports aws/aws-cdk#18894, hashicorp/consul-aws#20).
 // https://docs.aws.amazon.com/cloud-map/latest/api/API_DnsRecord.html
 // ("You must specify WEIGHTED for the value of RoutingPolicy. You can't
 // specify both CNAME for Type and settings for HealthCheckConfig. If you
@@ -69,12 +64,8 @@ func validDNS(records []types.DnsRecord, policy types.RoutingPolicy, hc *types.H
 		set = append(set, r.Type)
 	}
 	slices.Sort(set)
-	if !slices.ContainsFunc(recordSets, func(allowed []types.RecordType) bool {
-		a := slices.Clone(allowed)
-		slices.Sort(a)
-		return slices.Equal(a, set)
-	}) {
-		return errInvalid("DnsRecords may hold A, AAAA, A and AAAA, SRV or CNAME records, not %v.", set)
+	if len(set) > 1 && slices.Contains(set, types.RecordTypeCname) {
+		return errInvalid("DnsRecords may hold A, AAAA and SRV records, or a CNAME record alone, not %v.", set)
 	}
 	if set[0] == types.RecordTypeCname {
 		if policy != types.RoutingPolicyWeighted {
