@@ -76,6 +76,7 @@ func TestDNSDiscovery(t *testing.T) {
 		{"vpc", types.ServiceRegistry{RegistryArn: byAddress.Arn, ContainerName: aws.String("app"), ContainerPort: aws.Int32(8080)}, false, "The values specified for serviceRegistries do not require a value for 'containerPort'. Remove the value and retry."},
 		{"vpc", types.ServiceRegistry{RegistryArn: byPort.Arn, Port: aws.Int32(8080), ContainerName: aws.String("app"), ContainerPort: aws.Int32(8080)}, false, "Specify a value for either 'port' or the 'containerName' and 'containerPort' combination, but not both. Remove one and retry."},
 		{"vpc", types.ServiceRegistry{RegistryArn: aws.String(strings.Replace(*byAddress.Arn, ":service/srv-", ":namespace/ns-", 1))}, false, "The format of the supplied service registry ARN is invalid"},
+		{"vpc", types.ServiceRegistry{RegistryArn: byPort.Arn}, false, "A service registry with SRV records needs either 'port' or the 'containerName' and 'containerPort' combination."},
 		{"vpc", types.ServiceRegistry{RegistryArn: aws.String((*byAddress.Arn)[:strings.LastIndex(*byAddress.Arn, "/")] + "/srv-0000000000000000")}, true, `The service registry could not be validated. Route 53 error: "ServiceNotFound."`},
 	} {
 		in := &ecs.CreateServiceInput{Cluster: aws.String("c"), ServiceName: aws.String("refused"), TaskDefinition: aws.String(bad.family), DesiredCount: aws.Int32(1),
@@ -94,6 +95,11 @@ func TestDNSDiscovery(t *testing.T) {
 			t.Errorf("%+v: %q, want %q", bad.registry, message, bad.message)
 		}
 	}
+	// "Each service may be associated with one service registry."
+	// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceRegistry.html
+	_, err := c.ecs.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("c"), ServiceName: aws.String("refused"), TaskDefinition: aws.String("vpc"), DesiredCount: aws.Int32(1),
+		NetworkConfiguration: subnet, ServiceRegistries: []types.ServiceRegistry{{RegistryArn: byAddress.Arn}, {RegistryArn: byAddress.Arn}}})
+	wantErr[*types.InvalidParameterException](t, err)
 	try(c.ecs.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("c"), ServiceName: aws.String("by-address"), TaskDefinition: aws.String("vpc"),
 		DesiredCount: aws.Int32(2), NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: subnets(t, ctx, c)[:1]}},
 		ServiceRegistries: []types.ServiceRegistry{{RegistryArn: byAddress.Arn}}})).must(t)
@@ -174,6 +180,11 @@ func TestDNSDiscovery(t *testing.T) {
 	try(c.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("c"), Service: aws.String("by-port"), DesiredCount: aws.Int32(1)})).must(t)
 	follow("a third awsvpc task in the A records", addresses, "backend.internal.local", "A", 3)
 	follow("the stopped bridge task gone from the SRV records", targets, "_backend._tcp.internal.local", "SRV", 1)
+	// The SRV record leads a task to the bridge task: its target resolves
+	// to an address where tasks reach the host port.
+	if code, body := fetch(client+"/call?url="+url.QueryEscape("http://"+targets()[0]+"/"), ""); code != 200 || !strings.Contains(body, "hostname") {
+		t.Errorf("a call by the SRV record from a task: %d %q", code, body)
+	}
 	// An awsvpc task resolves through Docker's embedded resolver, which
 	// forwards to berth's.
 	fromTask := client

@@ -34,6 +34,11 @@ type Host struct {
 	// Address is where the host's instance targets (its tasks' host
 	// ports) are reached: 127.0.0.1 for the local engine.
 	Address string
+	// TaskAddress, when set, is where the host's tasks reach it and the
+	// host ports of other tasks on it (the local engine's Docker bridge
+	// gateway, as 127.0.0.1 is each container's own): the address berth
+	// registers bridge and host tasks at in Cloud Map. Address otherwise.
+	TaskAddress string
 	// Zone is the letter of the host's availability zone in every region
 	// ("b": us-east-1b); "" is "a".
 	Zone string
@@ -218,6 +223,17 @@ func (b *Backend) InstanceAddress(instanceID string) string {
 	for _, h := range b.fleet.hosts {
 		if instanceID == h.ec2InstanceID() {
 			return h.Address
+		}
+	}
+	return ""
+}
+
+// InstanceTaskAddress returns the address at which tasks reach an EC2
+// instance id's host and its host ports ("" when it is no host's).
+func (b *Backend) InstanceTaskAddress(instanceID string) string {
+	for _, h := range b.fleet.hosts {
+		if instanceID == h.ec2InstanceID() {
+			return cmp.Or(h.TaskAddress, h.Address)
 		}
 	}
 	return ""

@@ -34,6 +34,11 @@ func (b *Backend) validRegistries(ctx context.Context, td types.TaskDefinition, 
 	if len(registries) == 0 || b.Discovery == nil {
 		return nil
 	}
+	// "Each service may be associated with one service registry." The
+	// message is berth's.
+	if len(registries) > 1 {
+		return errInvalidParameter("serviceRegistries can have at most 1 item: each service may be associated with one service registry.")
+	}
 	for _, r := range registries {
 		arn := aws.ToString(r.RegistryArn)
 		if !strings.HasPrefix(arn, "arn:aws:servicediscovery:") || !strings.Contains(arn, ":service/srv-") {
@@ -59,6 +64,12 @@ func (b *Backend) validRegistries(ctx context.Context, td types.TaskDefinition, 
 			return errInvalidParameter("The values specified for serviceRegistries do not require a value for 'containerPort'. Remove the value and retry.")
 		case !srv && r.Port != nil:
 			return errInvalidParameter("A port was provided but is not required by the specified service registry")
+		case srv && r.Port == nil && !byContainer:
+			// "If the task definition uses the awsvpc network mode and a
+			// type SRV DNS record is used, you must specify a
+			// containerName and containerPort combination or a port
+			// value." The message is berth's.
+			return errInvalidParameter("A service registry with SRV records needs either 'port' or the 'containerName' and 'containerPort' combination. Registry: %s", arn)
 		}
 		if r.ContainerName != nil {
 			name, port := aws.ToString(r.ContainerName), aws.ToInt32(r.ContainerPort)
@@ -163,6 +174,12 @@ func (r *runner) discover(ctx context.Context) error {
 			a, err := r.a.b.instanceAttributes(tx, s, t, sr)
 			if err != nil {
 				return err
+			}
+			// A bridge or host task is registered where other tasks
+			// reach its host, as ECS registers the instance's private
+			// address.
+			if addr := r.a.b.InstanceTaskAddress(a["EC2_INSTANCE_ID"]); a["EC2_INSTANCE_ID"] != "" && addr != "" {
+				a["AWS_INSTANCE_IPV4"] = addr
 			}
 			attrs = append(attrs, a)
 		}

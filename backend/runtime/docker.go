@@ -353,6 +353,29 @@ func (d *Docker) HostAddress(ctx context.Context, name string, gateway netip.Pre
 	return err
 }
 
+// BridgeGateway is the address of the host on Docker's default bridge
+// network (docker0's, 172.17.0.1 by default): where containers reach the
+// host, and the host ports published for them.
+func (d *Docker) BridgeGateway(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	n, err := d.c.NetworkInspect(ctx, "bridge", client.NetworkInspectOptions{})
+	if err != nil {
+		return "", err
+	}
+	for _, c := range n.Network.IPAM.Config {
+		switch {
+		case c.Gateway.IsValid() && c.Gateway.Is4():
+			return c.Gateway.String(), nil
+		case c.Subnet.IsValid() && c.Subnet.Addr().Is4():
+			// The engine may list the subnet alone: its gateway is then
+			// the subnet's first address, which dockerd gives docker0.
+			return c.Subnet.Masked().Addr().Next().String(), nil
+		}
+	}
+	return "", fmt.Errorf("docker's bridge network has no IPv4 gateway")
+}
+
 // Host reports the engine machine's CPUs and memory.
 func (d *Docker) Host(ctx context.Context) (Host, error) {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)

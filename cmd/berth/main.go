@@ -343,6 +343,9 @@ func run(args []string) error {
 		} else {
 			host.CPUs, host.MemoryMiB = h.CPUs, h.MemoryBytes>>20
 		}
+		if gateway, err := docker.BridgeGateway(ctx); err == nil {
+			host.TaskAddress = gateway
+		}
 	case "none":
 		if len(c.engines) > 0 {
 			return usagef("--engine needs --runtime docker: the fleet's hosts run tasks")
