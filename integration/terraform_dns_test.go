@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"net"
 	"regexp"
@@ -41,6 +42,9 @@ import (
 //     ("If the task definition that your service task specifies uses the
 //     bridge or host network mode, you must specify a containerName and
 //     containerPort combination from the task definition.")
+//   - ECS Service Connect: a client-only service calls another by its
+//     client alias; destroying the services deletes the Cloud Map
+//     services ECS created, so that the namespace can go too.
 func TestTerraformDNS(t *testing.T) {
 	t.Parallel()
 	tf := newTerraform(t, "dns", "ap-northeast-1", "-var", "image="+testImage)
@@ -124,6 +128,25 @@ func TestTerraformDNS(t *testing.T) {
 			}
 			if len(want) != 2 || !maps.Equal(got, want) {
 				t.Errorf("instances of the api service (task id: port) = %v, want the tasks' host ports %v", got, want)
+			}
+		})
+		t.Run("ServiceConnect", func(t *testing.T) {
+			// frontend, a client-only service of the namespace, reaches
+			// backend's tasks by backend's client alias.
+			// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-connect-concepts.html
+			svc := try(c.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("shop"), Services: []string{"backend"}})).must(t).Services[0]
+			if res := svc.Deployments[0].ServiceConnectResources; len(res) != 1 || aws.ToString(res[0].DiscoveryName) != "backend" {
+				t.Errorf("backend's serviceConnectResources = %+v", res)
+			}
+			arns := serviceTasks(t, ctx, c, "shop", "frontend")
+			if len(arns) != 1 {
+				t.Fatalf("tasks of frontend = %v", arns)
+			}
+			task := try(c.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("shop"), Tasks: arns})).must(t).Tasks[0]
+			nb := task.Containers[0].NetworkBindings[0]
+			url := fmt.Sprintf("http://127.0.0.1:%d/call?url=http://backend.shop:8080/", aws.ToInt32(nb.HostPort))
+			if code, body := fetch(url, ""); code != 200 || !strings.Contains(body, `"app":"backend"`) {
+				t.Errorf("GET %s = %d %q", url, code, body)
 			}
 		})
 	})

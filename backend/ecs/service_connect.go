@@ -116,6 +116,7 @@ type ServiceConnectDiscovery interface {
 	ListNamespaces(context.Context, *servicediscovery.ListNamespacesInput) (*servicediscovery.ListNamespacesOutput, error)
 	CreateService(context.Context, *servicediscovery.CreateServiceInput) (*servicediscovery.CreateServiceOutput, error)
 	CreateHttpNamespace(context.Context, *servicediscovery.CreateHttpNamespaceInput) (*servicediscovery.CreateHttpNamespaceOutput, error)
+	DeleteService(context.Context, *servicediscovery.DeleteServiceInput) (*servicediscovery.DeleteServiceOutput, error)
 }
 
 // scNamespace is a resolved Cloud Map namespace.
@@ -712,6 +713,60 @@ func (r *runner) serviceConnectHosts(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	return r.a.b.serviceConnectHosts(ctx, tt.ConnectNamespace, r.a.ServiceConnectAddress)
+}
+
+// retireServiceConnect deletes the Cloud Map services ECS created for the
+// discovery names of a service that is no longer ACTIVE, once their
+// instances are gone and no ACTIVE or DRAINING service uses them: what ECS
+// created goes with the service, so that the namespace can be deleted
+// after it (Cloud Map refuses to delete a namespace that has services, or
+// a service that has instances:
+// https://docs.aws.amazon.com/cloud-map/latest/api/API_DeleteNamespace.html,
+// https://docs.aws.amazon.com/cloud-map/latest/api/API_DeleteService.html).
+// AWS does not document when ECS deletes them; a Terraform destroy of an
+// ECS service and its namespace, as the public modules write them, needs
+// them gone. A service that still has instances (tasks still draining)
+// is left to the last task to leave; ctx carries the service's scope.
+func (b *Backend) retireServiceConnect(ctx context.Context, s scope, serviceArn string) error {
+	if b.ServiceConnect == nil {
+		return nil
+	}
+	retired := map[string]bool{}
+	if err := b.store.View(ctx, func(tx *sqlite.Tx) error {
+		services, err := sqlite.ListAll[types.Service](tx, s.Query(kindService, ""))
+		if err != nil {
+			return err
+		}
+		for _, svc := range services {
+			if aws.ToString(svc.ServiceArn) != serviceArn || aws.ToString(svc.Status) == "ACTIVE" {
+				continue
+			}
+			for _, d := range svc.Deployments {
+				for _, r := range d.ServiceConnectResources {
+					retired[aws.ToString(r.DiscoveryArn)] = true
+				}
+			}
+		}
+		for _, svc := range services {
+			if aws.ToString(svc.ServiceArn) == serviceArn || aws.ToString(svc.Status) == "INACTIVE" {
+				continue
+			}
+			for _, d := range svc.Deployments {
+				for _, r := range d.ServiceConnectResources {
+					delete(retired, aws.ToString(r.DiscoveryArn)) // another service's now
+				}
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for arn := range retired {
+		// Instances left (tasks of the service still draining) keep it
+		// for now: the last task to leave deletes it.
+		b.ServiceConnect.DeleteService(ctx, &servicediscovery.DeleteServiceInput{Id: aws.String(cloudMapServiceID(arn))})
+	}
+	return nil
 }
 
 // defaultNamespace makes sure the namespace a cluster's

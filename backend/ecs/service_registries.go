@@ -211,7 +211,8 @@ func (r *runner) discover(ctx context.Context) error {
 }
 
 // undiscover deregisters a stopping task from the Cloud Map services it
-// registered in, before it drains.
+// registered in, before it drains, and retires the Cloud Map services ECS
+// created for its service's Service Connect once that service is going.
 func (r *runner) undiscover(ctx context.Context) error {
 	sd := r.a.b.Discovery
 	if sd == nil {
@@ -221,20 +222,28 @@ func (r *runner) undiscover(ctx context.Context) error {
 	var tt taskTargets
 	if err := r.a.b.store.View(ctx, func(tx *sqlite.Tx) error {
 		return notFound(tx.Get(s.Key(kindTaskTargets, r.ref.arn), &tt), func() error { return nil })
-	}); err != nil || len(tt.Discovered) == 0 {
+	}); err != nil {
 		return err
 	}
 	scoped := backend.WithScope(ctx, s.Scope)
-	for _, d := range tt.Discovered {
-		// An instance or a service deleted meanwhile is gone already.
-		sd.DeregisterInstance(scoped, &servicediscovery.DeregisterInstanceInput{ServiceId: aws.String(d.ServiceID), InstanceId: aws.String(d.InstanceID)})
-	}
-	return r.a.b.store.Update(ctx, func(tx *sqlite.Tx) error {
-		var now taskTargets
-		if err := tx.Get(s.Key(kindTaskTargets, r.ref.arn), &now); err != nil {
-			return notFound(err, func() error { return nil })
+	if len(tt.Discovered) > 0 {
+		for _, d := range tt.Discovered {
+			// An instance or a service deleted meanwhile is gone already.
+			sd.DeregisterInstance(scoped, &servicediscovery.DeregisterInstanceInput{ServiceId: aws.String(d.ServiceID), InstanceId: aws.String(d.InstanceID)})
 		}
-		now.Discovered = nil
-		return tx.Put(s.Row(kindTaskTargets, r.ref.arn, r.service, ""), now)
-	})
+		if err := r.a.b.store.Update(ctx, func(tx *sqlite.Tx) error {
+			var now taskTargets
+			if err := tx.Get(s.Key(kindTaskTargets, r.ref.arn), &now); err != nil {
+				return notFound(err, func() error { return nil })
+			}
+			now.Discovered = nil
+			return tx.Put(s.Row(kindTaskTargets, r.ref.arn, r.service, ""), now)
+		}); err != nil {
+			return err
+		}
+	}
+	if len(tt.Connect) == 0 {
+		return nil
+	}
+	return r.a.b.retireServiceConnect(scoped, s, r.service)
 }

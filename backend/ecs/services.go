@@ -794,6 +794,12 @@ func (b *Backend) DeleteService(ctx context.Context, in *ecsapi.DeleteServiceInp
 		return nil, err
 	}
 	b.poke()
+	if aws.ToString(svc.Status) == "INACTIVE" {
+		// No task is left to delete what ECS created in Cloud Map.
+		if err := b.retireServiceConnect(ctx, s, *svc.ServiceArn); err != nil {
+			return nil, err
+		}
+	}
 	return &ecsapi.DeleteServiceOutput{Service: &svc}, nil
 }
 

@@ -11,6 +11,10 @@
 #   ports) that registers its tasks in a Cloud Map service of SRV records
 #   of the namespace, by container name and port: each task's record holds
 #   its host port.
+# - ECS Service Connect, as the public ECS module's examples write it: an
+#   HTTP namespace that is the cluster's default, a service that publishes
+#   its port under a client alias, and a client-only service that calls it
+#   by that alias.
 
 variable "image" {
   type = string
@@ -198,6 +202,80 @@ resource "aws_service_discovery_service" "api" {
 
 resource "aws_ecs_cluster" "shop" {
   name = "shop"
+
+  service_connect_defaults {
+    namespace = aws_service_discovery_http_namespace.connect.arn
+  }
+}
+
+resource "aws_service_discovery_http_namespace" "connect" {
+  name        = "shop.connect"
+  description = "Service Connect for the shop"
+}
+
+resource "aws_ecs_task_definition" "connect" {
+  for_each = toset(["backend", "frontend"])
+
+  family                   = each.key
+  requires_compatibilities = ["EC2"]
+  network_mode             = "bridge"
+
+  container_definitions = jsonencode([{
+    name        = each.key
+    image       = var.image
+    memory      = 64
+    essential   = true
+    environment = [{ name = "APP_NAME", value = each.key }]
+    portMappings = [{
+      name          = "http"
+      containerPort = 8080
+      hostPort      = 0
+      protocol      = "tcp"
+      appProtocol   = "http"
+    }]
+  }])
+}
+
+resource "aws_ecs_service" "backend" {
+  name            = "backend"
+  cluster         = aws_ecs_cluster.shop.id
+  task_definition = aws_ecs_task_definition.connect["backend"].arn
+  desired_count   = 2
+  launch_type     = "EC2"
+
+  service_connect_configuration {
+    enabled   = true
+    namespace = aws_service_discovery_http_namespace.connect.arn
+
+    service {
+      discovery_name = "backend"
+      port_name      = "http"
+
+      client_alias {
+        dns_name = "backend.shop"
+        port     = 8080
+      }
+    }
+  }
+
+  wait_for_steady_state = true
+}
+
+# A client only: it publishes nothing, and calls backend.shop:8080.
+resource "aws_ecs_service" "frontend" {
+  name            = "frontend"
+  cluster         = aws_ecs_cluster.shop.id
+  task_definition = aws_ecs_task_definition.connect["frontend"].arn
+  desired_count   = 1
+  launch_type     = "EC2"
+
+  service_connect_configuration {
+    enabled   = true
+    namespace = aws_service_discovery_http_namespace.connect.arn
+  }
+
+  wait_for_steady_state = true
+  depends_on            = [aws_ecs_service.backend]
 }
 
 resource "aws_ecs_task_definition" "api" {
