@@ -281,7 +281,10 @@ func TestHealthAndWaiters(t *testing.T) {
 	if h := health(a); h.State != types.TargetHealthStateEnumDraining || h.Reason != types.TargetHealthReasonEnumDeregistrationInProgress {
 		t.Errorf("deregistered target: %+v", h)
 	}
-	time.Sleep(200 * time.Millisecond) // the snapshot is applied
+	// DeregisterTargets answers once the change is stored; the data plane
+	// applies it when its next snapshot is published, a moment later on a
+	// busy machine. From then on, no new request goes to a.
+	eventually(t, "the deregistration applied", func() bool { return served(1)["b"] == 1 && served(1)["b"] == 1 })
 	if got := served(10); got["b"] != 10 {
 		t.Errorf("new requests during draining: %v", got)
 	}
