@@ -17,12 +17,17 @@ build:
 ## than GOMAXPROCS: the Terraform ones mostly wait out the provider's fixed pauses), the race
 ## detector over the packages with goroutines of their own (-short: the EC2 quota test already ran
 ## without it), short fuzzing (an execution count, not a duration: a duration races the fuzz
-## coordinator's deadline, golang/go#75804)
+## coordinator's deadline, golang/go#75804). The race and fuzz phases, mostly compiling, run beside
+## the tests, whose integration package mostly waits on Docker and Terraform; their output follows.
 test: deps guard
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 30m -parallel 4 ./...
-	$(GO) test -count=1 -race -short ./sqlite ./lb/... ./backend/...
-	$(MAKE) fuzz FUZZTIME=100000x
+	@side=$$(mktemp); \
+	{ $(GO) test -count=1 -race -short ./sqlite ./lb/... ./backend/... && \
+	  $(MAKE) --no-print-directory fuzz FUZZTIME=100000x; } >$$side 2>&1 & pid=$$!; \
+	$(GO) test -count=1 -timeout 30m -parallel 4 ./...; tests=$$?; \
+	wait $$pid; beside=$$?; \
+	echo "--- the race detector and fuzzing:"; cat $$side; rm -f $$side; \
+	[ $$tests -eq 0 ] && [ $$beside -eq 0 ]
 
 test-unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /integration)
