@@ -227,21 +227,27 @@ func Every(ctx context.Context, interval time.Duration, fn func(context.Context)
 	}
 }
 
-// Republish calls publish now and again after every signal on wake, until
-// ctx ends; after a failure it tries again a second later. It is how a
-// backend keeps a server outside the store (a DNS table) up to date.
-func Republish(ctx context.Context, wake <-chan struct{}, publish func(context.Context) error, log zerolog.Logger) {
+// Republish calls publish now, again after every signal on wake, and at
+// the time publish last returned (the next drain to end, say; zero for
+// none) by clock, until ctx ends; after a failure it tries again a second
+// later. It is how a backend keeps what serves outside the store (a load
+// balancer's snapshot, a DNS table) up to date.
+func Republish(ctx context.Context, wake <-chan struct{}, clock func() time.Time, publish func(context.Context) (next time.Time, err error), log zerolog.Logger) {
 	for {
-		var retry <-chan time.Time
-		if err := publish(ctx); err != nil && ctx.Err() == nil {
+		next, err := publish(ctx)
+		if err != nil && ctx.Err() == nil {
 			log.Error().Err(err).Msg("publishing")
-			retry = time.After(time.Second)
+			next = clock().Add(time.Second)
+		}
+		var timer <-chan time.Time
+		if !next.IsZero() {
+			timer = time.After(max(next.Sub(clock()), 0))
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-wake:
-		case <-retry:
+		case <-timer:
 		}
 	}
 }

@@ -515,7 +515,7 @@ func (b *Backend) scPoke() {
 // what the store says, after a restart too), on every change, and when a
 // drain ends.
 func (b *Backend) PublishServiceConnect(ctx context.Context, dp ProxyPlane, address string, log zerolog.Logger) {
-	for {
+	backend.Republish(ctx, b.scWake, b.env.Clock, func(ctx context.Context) (time.Time, error) {
 		var aliases []scAlias
 		var endpoints []scEndpoint
 		err := b.store.View(ctx, func(tx *sqlite.Tx) (err error) {
@@ -535,31 +535,15 @@ func (b *Backend) PublishServiceConnect(ctx context.Context, dp ProxyPlane, addr
 			}
 			return err
 		})
-		var next time.Time
 		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			log.Error().Err(err).Msg("building the Service Connect configuration")
-			next = b.env.Clock().Add(time.Second)
-		} else {
-			var cfg lb.Config
-			cfg, next = serviceConnectConfig(address, aliases, endpoints, b.env.Clock())
-			for arn, err := range dp.Apply(cfg) {
-				log.Error().Err(err).Str("listener", arn).Msg("cannot bind a Service Connect port")
-			}
+			return time.Time{}, err
 		}
-		var timer <-chan time.Time
-		if !next.IsZero() {
-			timer = time.After(max(next.Sub(b.env.Clock()), 0))
+		cfg, next := serviceConnectConfig(address, aliases, endpoints, b.env.Clock())
+		for arn, err := range dp.Apply(cfg) {
+			log.Error().Err(err).Str("listener", arn).Msg("cannot bind a Service Connect port")
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-b.scWake:
-		case <-timer:
-		}
-	}
+		return next, nil
+	}, log)
 }
 
 // serviceConnectHosts are the "dnsName:address" extra hosts of a task in

@@ -85,28 +85,15 @@ func (b *Backend) listenerFailure(lbArn string) string {
 // ends: at once, after every change, and when a draining target's delay
 // ends.
 func (b *Backend) Publish(ctx context.Context, dp DataPlane, p Placement, log zerolog.Logger) {
-	for {
+	backend.Republish(ctx, b.wake, b.env.Clock, func(ctx context.Context) (time.Time, error) {
 		next, err := b.publish(ctx, dp, p)
-		if err != nil && ctx.Err() == nil {
-			log.Error().Err(err).Msg("publishing load balancer configuration")
-			next = b.env.Clock().Add(time.Second)
-		}
 		if p.Names != nil {
 			if hosts, err := b.Hosts(ctx); err == nil {
 				p.Names(hosts)
 			}
 		}
-		var timer <-chan time.Time
-		if !next.IsZero() {
-			timer = time.After(max(next.Sub(b.env.Clock()), 0))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-b.wake:
-		case <-timer:
-		}
-	}
+		return next, err
+	}, log)
 }
 
 // publish applies one snapshot and returns when the next draining target

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
@@ -65,17 +66,13 @@ func (b *Backend) Zones(ctx context.Context) ([]Zone, error) {
 // PublishDNS gives publish every hosted zone as berth's DNS server answers
 // it, now and after every change, until ctx ends.
 func (b *Backend) PublishDNS(ctx context.Context, publish func([]dns.Zone), log zerolog.Logger) {
-	backend.Republish(ctx, b.wake, func(ctx context.Context) error {
+	backend.Republish(ctx, b.wake, b.env.Clock, func(ctx context.Context) (time.Time, error) {
 		zones, err := b.Zones(ctx)
 		if err != nil {
-			return err
+			return time.Time{}, err
 		}
-		out := make([]dns.Zone, len(zones))
-		for i, z := range zones {
-			out[i] = z.DNS()
-		}
-		publish(out)
-		return nil
+		publish(dns.ZonesOf(zones))
+		return time.Time{}, nil
 	}, log)
 }
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
@@ -23,17 +24,13 @@ const multivalueAnswers = 8
 // PublishDNS gives publish the zones of every DNS namespace, now and after
 // every change, until ctx ends.
 func (b *Backend) PublishDNS(ctx context.Context, publish func([]dns.Zone), log zerolog.Logger) {
-	backend.Republish(ctx, b.wake, func(ctx context.Context) error {
+	backend.Republish(ctx, b.wake, b.env.Clock, func(ctx context.Context) (time.Time, error) {
 		zones, err := b.Records(ctx)
 		if err != nil {
-			return err
+			return time.Time{}, err
 		}
-		out := make([]dns.Zone, len(zones))
-		for i, z := range zones {
-			out[i] = z.DNS()
-		}
-		publish(out)
-		return nil
+		publish(dns.ZonesOf(zones))
+		return time.Time{}, nil
 	}, log)
 }
 

@@ -41,6 +41,16 @@ type Zone struct {
 	Aliases []Alias
 }
 
+// ZonesOf converts what a backend keeps (a Route 53 hosted zone, a Cloud
+// Map namespace) into the zones the server answers.
+func ZonesOf[Z interface{ DNS() Zone }](in []Z) []Zone {
+	out := make([]Zone, len(in))
+	for i, z := range in {
+		out[i] = z.DNS()
+	}
+	return out
+}
+
 // Set is the records of one name and type (an RRset).
 type Set struct {
 	Records []mdns.RR
