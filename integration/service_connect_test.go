@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -234,21 +233,14 @@ func TestServiceConnect(t *testing.T) {
 		return !still && len(now) == 2
 	})
 	calls, failed = stop()
-	// Calls in flight to the killed task fail at once (their connections
-	// reset). A known gap: now and then a call begun just after the kill
-	// waits until frontend's 15 s client timeout; such calls are counted
-	// and logged here, not held against the bound.
-	var inFlight, stalled []error
-	for _, err := range failed {
-		if strings.Contains(err.Error(), "Client.Timeout exceeded") {
-			stalled = append(stalled, err)
-		} else {
-			inFlight = append(inFlight, err)
-		}
-	}
-	t.Logf("task killed: %d calls, %d failed at once, %d stalled until the client's timeout: %v", calls, len(inFlight), len(stalled), failed)
-	if len(inFlight) > 4 || calls == 0 {
-		t.Fatalf("task killed: %d calls, %d failed at once (more than the 4 in flight): %v", calls, len(inFlight), inFlight)
+	// Calls in flight to the killed task may fail (their connections
+	// reset); a call begun after the kill is retried on the other task
+	// (Envoy retries a request whose connection failed on another
+	// endpoint), so no other call fails, nor waits for frontend's client
+	// timeout.
+	t.Logf("task killed: %d calls, %d failed: %v", calls, len(failed), failed)
+	if len(failed) > 4 || calls == 0 {
+		t.Fatalf("task killed: %d calls, %d failed (more than the 4 in flight): %v", calls, len(failed), failed)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -614,5 +615,75 @@ func TestFramingKept(t *testing.T) {
 		if code, body := d.answer("GET"); code != 200 || body != want {
 			t.Errorf("client %d got %d %q, want its own answer", i, code, body)
 		}
+	}
+}
+
+// TestRetryWhenTargetDies: a target dies with a pooled connection of the
+// listener's open (a task killed): the next request written on it is
+// reset, the target's address refuses a new connection, and the request,
+// a GET, which may be sent again (RFC 9110 9.2.2), goes to another
+// target, as Envoy retries a request whose connection failed on another
+// endpoint; with no other target it is answered 502 (ALB's answer when
+// the target cannot be reached: Troubleshoot your Application Load
+// Balancers, HTTP 502). Either way the requests pipelined behind it on
+// the client's connection are answered in turn, each once: the request
+// tried on a second target is taken from the client's connection once.
+// Both the lean path (origin-form) and net/http (absolute-form) serve
+// them.
+func TestRetryWhenTargetDies(t *testing.T) {
+	for _, c := range []struct {
+		name, prefix string
+		other        bool
+		want         int
+	}{
+		{"lean, another target", "", true, 200},
+		{"lean, no other target", "", false, 502},
+		{"net/http, another target", "http://x", true, 200},
+		{"net/http, no other target", "http://x", false, 502},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var dead atomic.Bool
+			victim := newRawTarget(t, func(conn net.Conn, req *http.Request, n int) bool {
+				if dead.Load() {
+					conn.(*net.TCPConn).SetLinger(0) // reset: the task's process is gone
+					return false
+				}
+				return echoPath(conn, req, n)
+			})
+			tg := TargetGroup{ARN: "tg", Targets: []Target{victim.target()}}
+			if c.other {
+				tg.Targets = append(tg.Targets, newRawTarget(t, echoPath).target())
+			}
+			h := newHarness(t)
+			addr := loopback()
+			port := freePort(t, addr)
+			h.apply(alb(addr, port, []Rule{{Action: forward("tg")}}, tg))
+			a := dialRaw(t, net.JoinHostPort(addr, strconv.Itoa(port)))
+			// Round robin: the warm-up leaves a pooled connection to each
+			// target.
+			for range len(tg.Targets) {
+				a.send("GET " + c.prefix + "/warm HTTP/1.1\r\nHost: x\r\n\r\n")
+				if code, _ := a.answer("GET"); code != 200 {
+					t.Fatalf("warm-up answered %d", code)
+				}
+			}
+			dead.Store(true)
+			victim.ln.Close()
+			// One of two requests in a row goes to the victim; the
+			// third stands behind them.
+			paths := []string{"/1", "/2", "/3"}
+			var raw string
+			for _, p := range paths {
+				raw += "GET " + c.prefix + p + " HTTP/1.1\r\nHost: x\r\n\r\n"
+			}
+			a.send(raw)
+			a.conn.(*net.TCPConn).CloseWrite()
+			for _, p := range paths {
+				code, body := a.answer("GET")
+				if code != c.want || c.want == 200 && body != "GET "+p {
+					t.Fatalf("GET %s: answered %d %q; want %d", p, code, body, c.want)
+				}
+			}
+		})
 	}
 }

@@ -281,6 +281,10 @@ func (h *httpListener) leanForward(c *leanConn, n int, rt *routes, wg *weighted,
 		available = balance.Unejected(available, h.m.now())
 	}
 	trace := leanTrace(r)
+	// consumed says whether the request's head has left c's buffer: a
+	// target tried before may have taken it, and died, before the
+	// request came to this one.
+	consumed := false
 	var tried []*balance.Target
 	for {
 		bt := bal.Pick(available, tried...)
@@ -289,7 +293,9 @@ func (h *httpListener) leanForward(c *leanConn, n int, rt *routes, wg *weighted,
 			if len(tried) > 0 {
 				status = http.StatusBadGateway
 			}
-			c.br.Discard(n)
+			if !consumed {
+				c.br.Discard(n)
+			}
 			rt.stats.answered(status)
 			return status, "", trace, leanError(c, &rt.listener.Headers, status, bodyLen)
 		}
@@ -297,7 +303,7 @@ func (h *httpListener) leanForward(c *leanConn, n int, rt *routes, wg *weighted,
 			wg.stats.chosen() // once, however many targets it takes
 		}
 		t := mem.byKey[bt.Key]
-		status, alive, err := h.leanExchange(c, n, rt, wg.stats, t, host, trace)
+		status, alive, err := h.leanExchange(c, n, &consumed, rt, wg.stats, t, host, trace)
 		if outlier != nil && bt.Outcome(outlier, err != nil || status >= 500, h.m.now()) {
 			h.m.log.Info().Str("target_group", g.arn).Str("target", bt.Key).Dur("for", outlier.Ejection).Msg("outlier ejected")
 		}
@@ -335,16 +341,22 @@ func leanError(c *leanConn, hd *Headers, status int, bodyLen int64) bool {
 	return c.bw.Flush() == nil && !c.req.close
 }
 
-// leanExchange sends the request to t and relays the answer. A dial error
-// means nothing was sent or consumed; otherwise the request has been
-// consumed and answered, and alive says whether the connection can go on.
-func (h *httpListener) leanExchange(c *leanConn, n int, rt *routes, ps *pairStats, t *target, host, trace string) (status int, alive bool, err error) {
+// leanExchange sends the request to t and relays the answer. The
+// request's head is the first n bytes of c's buffer until *consumed,
+// which leanExchange sets when it takes them: once per request, however
+// many targets it is tried on. A dial error means the request may go to
+// another target: t could not be reached, or took a request without a
+// body on a pooled connection and was then gone; the head stays where it
+// was in the buffer (nothing reads from the client meanwhile) for the
+// next target. Otherwise the request has been consumed and answered, and
+// alive says whether the connection can go on.
+func (h *httpListener) leanExchange(c *leanConn, n int, consumed *bool, rt *routes, ps *pairStats, t *target, host, trace string) (status int, alive bool, err error) {
 	end := t.Begin()
 	defer end()
 	idle := rt.lb.idleTimeout()
 	r := &c.req
 	bodyLen := max(r.length, 0)
-	fresh, sent := false, false
+	fresh := false
 	for {
 		uc, reused, err := t.upstream.get(t.ctx, fresh, rt.stats)
 		if err != nil {
@@ -353,9 +365,9 @@ func (h *httpListener) leanExchange(c *leanConn, n int, rt *routes, ps *pairStat
 		left := time.Now() // when the request leaves for the target
 		uc.SetDeadline(left.Add(idle))
 		writeLeanHead(uc.bw, c, rt, host, trace)
-		if !sent {
+		if !*consumed {
 			c.br.Discard(n) // the head is still in the buffer for a retry: nothing has read since
-			sent = true
+			*consumed = true
 		}
 		if bodyLen > 0 {
 			if _, err := io.CopyN(uc.bw, c.br, bodyLen); err != nil {
