@@ -69,6 +69,14 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	shared.stop()
 	shared.removeContainers()
+	if code != 0 {
+		// berth logs warnings and errors only: what it said helps read a
+		// failure, in CI too, where the data directory is gone.
+		if log, err := os.ReadFile(shared.log); err == nil {
+			lines := strings.Split(strings.TrimSpace(string(log)), "\n")
+			fmt.Fprintf(os.Stderr, "the shared berth's log (last %d lines):\n%s\n", min(len(lines), 200), strings.Join(lines[max(len(lines)-200, 0):], "\n"))
+		}
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -717,16 +717,22 @@ func (r *runner) inspectAll(ctx context.Context) (map[string]container.InspectRe
 // vanished, or the task was asked to stop.
 func (r *runner) monitor(ctx context.Context) error {
 	registered, discovered, joined := false, false, false
+	backoff := time.Second
 	for {
+		// What failed is tried again a while later (1 s, doubling up to
+		// 30 s): the next event the task sees may be a long way off.
+		failed := false
 		if !joined {
 			var err error
 			if joined, err = r.joinServiceConnect(ctx); err != nil {
 				r.log.Warn().Err(err).Msg("adding the task to Service Connect")
+				failed = true
 			}
 		}
 		if !registered {
 			if err := r.register(ctx); err != nil {
 				r.log.Warn().Err(err).Msg("registering the task's targets")
+				failed = true
 			} else {
 				registered = true
 			}
@@ -734,14 +740,21 @@ func (r *runner) monitor(ctx context.Context) error {
 		if !discovered {
 			if err := r.discover(ctx); err != nil {
 				r.log.Warn().Err(err).Msg("registering the task in Cloud Map")
+				failed = true
 			} else {
 				discovered = true
 			}
+		}
+		var retry <-chan time.Time
+		if failed {
+			retry = time.After(backoff)
+			backoff = min(2*backoff, 30*time.Second)
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-r.wake:
+		case <-retry:
 		}
 		states, err := r.inspectAll(ctx)
 		if err != nil {
