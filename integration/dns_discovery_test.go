@@ -272,6 +272,11 @@ func TestDNSDiscovery(t *testing.T) {
 	follow("the public zone's alias, in the other VPC's task", func() []string { return []string{address} }, "api.example.test", "A", 1)
 	client = "http://" + addresses()[0] + ":8080"
 	follow("the namespace, in the default VPC's task", addresses, "backend.internal.local", "A", 3)
+	// A bridge task asks from its own address, which no VPC has: berth's
+	// hosts are in none, and it sees both zones, as the host does.
+	client = fromTask
+	both := func() []string { out := append(addresses(), "192.0.2.77"); slices.Sort(out); return out }
+	follow("both zones in the bridge task", both, "backend.internal.local", "A", 4)
 	m.SetQuestion("backend.internal.local.", mdns.TypeA)
 	if r, _, err := new(mdns.Client).Exchange(m, health.DNS); err != nil || len(r.Answer) != 4 {
 		t.Errorf("both zones on the host: %v, %v; want 4 addresses", r, err)

@@ -38,9 +38,9 @@ type Record struct {
 // answers them and forwards every other question.
 type Zone struct {
 	Name string
-	// VPCs are a private zone's VPCs (their ids): berth answers it to the
-	// clients it knows in one of them, and to the clients it knows in no
-	// VPC (see PublishClients); none, a public zone, answered to every
+	// VPCs are a private zone's VPCs (their ids): berth answers it to
+	// the clients in one of them, and to the clients in no VPC it knows
+	// of (see PublishClients); none: a public zone, answered to every
 	// client.
 	VPCs    []string
 	Sets    []Set
@@ -197,7 +197,7 @@ func (s *Server) PublishZones(source string, zones []Zone) {
 // VPC. A client not in the table (the host, the load balancers, a
 // developer's tools) is answered every zone: it sees what berth serves
 // from no VPC in particular, as through a Resolver inbound endpoint in
-// each.
+// each. The server keeps clients: the caller does not change it after.
 func (s *Server) PublishClients(clients map[netip.Addr]string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
