@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -30,7 +31,9 @@ import (
 // _backend._tcp.internal.local the SRV records (host address and dynamic
 // host port) of a bridge service's tasks, and both follow the tasks as
 // they start and stop. A Route 53 alias to a load balancer resolves to
-// the load balancer's address, in the task and on the host.
+// the load balancer's address, in the task and on the host. Private
+// zones (the namespace, a private Route 53 zone) answer the tasks of
+// their VPCs only; the host sees every zone.
 // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-discovery.html
 // https://docs.aws.amazon.com/cloud-map/latest/api/API_DnsRecord.html
 // https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-to-elb-load-balancer.html
@@ -229,5 +232,53 @@ func TestDNSDiscovery(t *testing.T) {
 	found := try(prefixed.DiscoverInstances(ctx, &sd.DiscoverInstancesInput{NamespaceName: aws.String("internal.local"), ServiceName: aws.String("backend")})).must(t)
 	if len(found.Instances) != 3 || len(hosts) == 0 || !strings.HasPrefix(hosts[0], "data-berth.localhost:") {
 		t.Errorf("DiscoverInstances through %v found %d instances, want 3 through data-berth.localhost", hosts, len(found.Instances))
+	}
+
+	// Private zones answer in their VPCs only. In a VPC of its own, an
+	// awsvpc task and a private Route 53 zone of the namespace's name:
+	// the task resolves that zone's name, not the namespace's (the
+	// default VPC's), and gets NXDOMAIN for a name the namespace has but
+	// its zone lacks; it resolves the public zone's alias. The awsvpc
+	// tasks of the default VPC still resolve the namespace alone; the
+	// host, in no VPC, sees both zones.
+	// https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/hosted-zones-private.html
+	// https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/hosted-zone-private-considerations.html
+	// ("If there's a matching private hosted zone but there's no record
+	// that matches the domain name and type in the request, Resolver
+	// doesn't forward the request to a public DNS resolver. Instead, it
+	// returns NXDOMAIN")
+	other := try(c.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.20.0.0/16")})).must(t).Vpc.VpcId
+	otherSubnet := try(c.ec2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: other, CidrBlock: aws.String("10.20.1.0/24"), AvailabilityZone: aws.String("us-east-1a")})).must(t).Subnet.SubnetId
+	private := try(r53.CreateHostedZone(ctx, &route53.CreateHostedZoneInput{Name: aws.String("internal.local"), CallerReference: aws.String("other-vpc"),
+		HostedZoneConfig: &r53types.HostedZoneConfig{PrivateZone: true}, VPC: &r53types.VPC{VPCId: other, VPCRegion: r53types.VPCRegionUsEast1}})).must(t).HostedZone
+	try(r53.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{HostedZoneId: private.Id, ChangeBatch: &r53types.ChangeBatch{Changes: []r53types.Change{{
+		Action: r53types.ChangeActionCreate, ResourceRecordSet: &r53types.ResourceRecordSet{Name: aws.String("backend.internal.local"), Type: r53types.RRTypeA,
+			TTL: aws.Int64(5), ResourceRecords: []r53types.ResourceRecord{{Value: aws.String("192.0.2.77")}}},
+	}}}})).must(t)
+	outsider := try(c.ecs.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("c"), TaskDefinition: aws.String("vpc"),
+		NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{*otherSubnet}}}})).must(t).Tasks[0]
+	eventually(t, "the task in the other VPC running", func() bool {
+		task := try(c.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("c"), Tasks: []string{*outsider.TaskArn}})).must(t).Tasks[0]
+		if aws.ToString(task.LastStatus) != "RUNNING" || len(task.Containers[0].NetworkInterfaces) == 0 {
+			return false
+		}
+		client = "http://" + aws.ToString(task.Containers[0].NetworkInterfaces[0].PrivateIpv4Address) + ":8080"
+		return true
+	})
+	follow("the private zone of its VPC, in the other VPC's task", func() []string { return []string{"192.0.2.77"} }, "backend.internal.local", "A", 1)
+	if got := lookup("_backend._tcp.internal.local", "SRV"); !strings.HasPrefix(got, "404") {
+		t.Errorf("the namespace's SRV name, from the other VPC: %q, want not found", got)
+	}
+	follow("the public zone's alias, in the other VPC's task", func() []string { return []string{address} }, "api.example.test", "A", 1)
+	client = "http://" + addresses()[0] + ":8080"
+	follow("the namespace, in the default VPC's task", addresses, "backend.internal.local", "A", 3)
+	// A bridge task asks from its own address, which no VPC has: berth's
+	// hosts are in none, and it sees both zones, as the host does.
+	client = fromTask
+	both := func() []string { out := append(addresses(), "192.0.2.77"); slices.Sort(out); return out }
+	follow("both zones in the bridge task", both, "backend.internal.local", "A", 4)
+	m.SetQuestion("backend.internal.local.", mdns.TypeA)
+	if r, _, err := new(mdns.Client).Exchange(m, health.DNS); err != nil || len(r.Answer) != 4 {
+		t.Errorf("both zones on the host: %v, %v; want 4 addresses", r, err)
 	}
 }

@@ -87,6 +87,8 @@ type Backend struct {
 	ServiceConnect ServiceConnectDiscovery
 	// scWake wakes the Service Connect publisher (service_connect.go).
 	scWake chan struct{}
+	// dnsWake wakes the DNS clients' publisher (dns_clients.go).
+	dnsWake chan struct{}
 }
 
 // Registry resolves images that name ECR repositories to what the Docker
@@ -185,7 +187,7 @@ func (b *Backend) assumableRoles(ctx context.Context, arns ...*string) error {
 // the local engine first (none places them nowhere: tasks are only
 // recorded).
 func New(store *sqlite.Store, env backend.Env, hosts ...Host) *Backend {
-	return &Backend{store: store, env: env, fleet: newFleet(hosts), scWake: make(chan struct{}, 1)}
+	return &Backend{store: store, env: env, fleet: newFleet(hosts), scWake: make(chan struct{}, 1), dnsWake: make(chan struct{}, 1)}
 }
 
 // Wake tells the service scheduler that something it watches outside ECS
@@ -195,6 +197,7 @@ func (b *Backend) Wake() { b.poke() }
 // poke tells the agents, if any run, that tasks or services changed.
 func (b *Backend) poke() {
 	b.scPoke() // a service's Service Connect aliases may have changed
+	backend.Signal(b.dnsWake)
 	b.wakeMu.Lock()
 	defer b.wakeMu.Unlock()
 	for _, w := range b.wakes {

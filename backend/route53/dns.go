@@ -76,7 +76,8 @@ func (b *Backend) PublishDNS(ctx context.Context, publish func([]dns.Zone), log 
 	}, log)
 }
 
-// DNS is the zone as berth's DNS server answers it: every record set's
+// DNS is the zone as berth's DNS server answers it, a private zone to its
+// VPCs' clients: every record set's
 // values, and alias records answered with their target's records (an
 // ELB's DNS name with or without Route 53's "dualstack." prefix). Record
 // sets of one name and type with set identifiers (weighted, latency,
@@ -84,6 +85,13 @@ func (b *Backend) PublishDNS(ctx context.Context, publish func([]dns.Zone), log 
 // https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resource-record-sets-choosing-alias-non-alias.html
 func (z Zone) DNS() dns.Zone {
 	out := dns.Zone{Name: z.Name}
+	if z.Private {
+		// A private zone answers in the VPCs associated with it.
+		// https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/hosted-zones-private.html
+		for _, v := range z.VPCs {
+			out.VPCs = append(out.VPCs, aws.ToString(v.VPCId))
+		}
+	}
 	for _, r := range z.Records {
 		name, rtype := aws.ToString(r.Name), mdns.StringToType[string(r.Type)]
 		if a := r.AliasTarget; a != nil {

@@ -35,12 +35,18 @@ func (b *Backend) PublishDNS(ctx context.Context, publish func([]dns.Zone), log 
 }
 
 // DNS is the zone as berth's DNS server answers it, as Route 53 answers a
-// namespace's hosted zone: each service's records under
-// <service>.<namespace>, one per instance, of its healthy instances (all
-// of them when none is healthy).
+// namespace's hosted zone (a private namespace's to the clients in its
+// VPC): each service's records under <service>.<namespace>, one per
+// instance, of its healthy instances (all of them when none is healthy).
 // https://docs.aws.amazon.com/cloud-map/latest/api/API_DnsRecord.html
 func (z Zone) DNS() dns.Zone {
 	out := dns.Zone{Name: z.Name}
+	if z.Private && z.Vpc != "" {
+		// A private DNS namespace's hosted zone is associated with its
+		// VPC.
+		// https://docs.aws.amazon.com/cloud-map/latest/api/API_CreatePrivateDnsNamespace.html
+		out.VPCs = []string{z.Vpc}
+	}
 	if z.SOATTL != nil {
 		out.Sets = append(out.Sets, dns.Set{Records: []mdns.RR{dns.SOA(z.Name, uint32(min(max(*z.SOATTL, 0), math.MaxInt32)))}})
 	}

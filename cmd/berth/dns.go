@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"berth/backend/ecs"
 	"berth/backend/elbv2"
 	"berth/backend/route53"
 	"berth/backend/servicediscovery"
@@ -85,9 +86,10 @@ func (d *dnsListeners) stop() {
 	}
 }
 
-// publishZones keeps the DNS server's Cloud Map and Route 53 zones up to
-// date until the returned function is called.
-func (d *dnsListeners) publishZones(cloudMap *servicediscovery.Backend, r53 *route53.Backend) func() {
+// publishZones keeps the DNS server's Cloud Map and Route 53 zones, and
+// the table of the tasks in VPCs their private zones answer, up to date
+// until the returned function is called.
+func (d *dnsListeners) publishZones(cloudMap *servicediscovery.Backend, r53 *route53.Backend, tasks *ecs.Backend) func() {
 	ctx, cancel := context.WithCancel(context.Background())
 	var running sync.WaitGroup
 	running.Go(func() {
@@ -96,6 +98,7 @@ func (d *dnsListeners) publishZones(cloudMap *servicediscovery.Backend, r53 *rou
 	running.Go(func() {
 		r53.PublishDNS(ctx, func(z []dns.Zone) { d.server.PublishZones("route 53", z) }, d.log)
 	})
+	running.Go(func() { tasks.PublishDNSClients(ctx, d.server.PublishClients, d.log) })
 	return func() { cancel(); running.Wait() }
 }
 

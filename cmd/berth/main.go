@@ -470,7 +470,7 @@ func run(args []string) error {
 	}
 	r53Backend := route53.New(store, env, ec2Backend, 0)
 	if dnsServer != nil {
-		defer dnsServer.publishZones(sdBackend, r53Backend)()
+		defer dnsServer.publishZones(sdBackend, r53Backend, ecsBackend)()
 	}
 	srv := server.New(server.Config{
 		DefaultAccount: c.account, DefaultRegion: c.region,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"slices"
 	"sync"
 	"testing"
@@ -29,7 +30,26 @@ const benchClients = 8
 //
 // It uses only the package's entry points (New, Publish, Listen, Serve),
 // so that it measures whatever the server's insides are.
-func BenchmarkDNSQueries(b *testing.B) {
+func BenchmarkDNSQueries(b *testing.B) { benchQueries(b, nil) }
+
+// BenchmarkDNSQueriesInVPC is BenchmarkDNSQueries with a table of
+// benchNames clients in VPCs, the benchmark's among them (127.0.0.1, in
+// a VPC that a private zone is associated with), as a berth running
+// awsvpc tasks has: each question finds its client's VPC first.
+func BenchmarkDNSQueriesInVPC(b *testing.B) {
+	benchQueries(b, func(s *Server) {
+		clients := map[netip.Addr]string{netip.MustParseAddr("127.0.0.1"): "vpc-0"}
+		for i := 1; i < benchNames; i++ {
+			clients[netip.AddrFrom4([4]byte{10, byte(i / 250), byte(i % 250), 1})] = fmt.Sprintf("vpc-%d", i%4)
+		}
+		s.PublishClients(clients)
+		s.PublishZones("cloud map", []Zone{{Name: "internal.local", VPCs: []string{"vpc-0"}}, {Name: "internal.local", VPCs: []string{"vpc-1"}}})
+	})
+}
+
+// benchQueries is BenchmarkDNSQueries, after setup (if any) has
+// published more to the server.
+func benchQueries(b *testing.B, setup func(*Server)) {
 	records := make([]Record, benchNames)
 	for i := range records {
 		records[i] = Record{
@@ -39,6 +59,9 @@ func BenchmarkDNSQueries(b *testing.B) {
 	}
 	s := New(nil, zerolog.Nop())
 	s.Publish(records)
+	if setup != nil {
+		setup(s)
+	}
 	pc, ln, err := Listen("127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)

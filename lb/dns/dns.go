@@ -13,6 +13,7 @@ import (
 	crand "crypto/rand"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -36,7 +37,12 @@ type Record struct {
 // Without one, Sets are loose names (load balancers' names): berth
 // answers them and forwards every other question.
 type Zone struct {
-	Name    string
+	Name string
+	// VPCs are a private zone's VPCs (their ids): berth answers it to
+	// the clients in one of them, and to the clients in no VPC it knows
+	// of (see PublishClients); none: a public zone, answered to every
+	// client.
+	VPCs    []string
 	Sets    []Set
 	Aliases []Alias
 }
@@ -80,9 +86,10 @@ const maxChain = 8
 
 // Server answers DNS questions over UDP and TCP.
 type Server struct {
-	mu      sync.Mutex        // serializes Publish and PublishZones
-	sources map[string][]Zone // what each source published, guarded by mu
-	table   atomic.Pointer[table]
+	mu      sync.Mutex            // serializes Publish, PublishZones and PublishClients
+	sources map[string][]Zone     // what each source published, guarded by mu
+	clients map[netip.Addr]string // the last clients published, guarded by mu
+	views   atomic.Pointer[views]
 
 	upstreams []string // host:port of the resolvers questions are forwarded to
 	// forwarding counts the questions waiting for an upstream's answer.
@@ -102,7 +109,7 @@ type peer struct {
 func New(upstreams []string, log zerolog.Logger) *Server {
 	s := &Server{upstreams: upstreams, log: log, sources: map[string][]Zone{"localhost": {localhost()}}, forwarding: newQuota(maxForwards, maxForwardsPerClient), token: make([]byte, 8)}
 	crand.Read(s.token)
-	s.table.Store(build(s.sources["localhost"]))
+	s.views.Store(buildViews(s.sources["localhost"], nil))
 	return s
 }
 
@@ -179,7 +186,111 @@ func (s *Server) PublishZones(source string, zones []Zone) {
 	for _, z := range s.sources {
 		all = append(all, z...)
 	}
-	s.table.Store(build(all))
+	s.views.Store(buildViews(all, s.clients))
+}
+
+// PublishClients replaces the table of the clients berth knows in a VPC:
+// a client address (the source address of its questions) → the VPC id
+// it is in. A client in a VPC is answered the public zones and the
+// private zones of its VPC; a private zone of a name hides the public
+// zones at and under that name there, as Route 53 Resolver answers in a
+// VPC. A client not in the table (the host, the load balancers, a
+// developer's tools) is answered every zone: it sees what berth serves
+// from no VPC in particular, as through a Resolver inbound endpoint in
+// each. The server keeps clients: the caller does not change it after.
+func (s *Server) PublishClients(clients map[netip.Addr]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clients = clients
+	v := *s.views.Load()
+	v.clients = clients
+	s.views.Store(&v)
+}
+
+// views are the tables of one published state, one for each place a
+// client may be in, read without locks.
+type views struct {
+	all     *table            // for clients in no known VPC: every zone
+	public  *table            // for clients in a VPC of no private zone: the public zones
+	private map[string]*table // by VPC id, for clients in a VPC of a private zone
+	clients map[netip.Addr]string
+}
+
+// of is the table answering a client at host (an address, without port).
+func (v *views) of(host string) *table {
+	if len(v.clients) == 0 {
+		return v.all
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return v.all
+	}
+	vpc, ok := v.clients[addr.Unmap().WithZone("")]
+	if !ok {
+		return v.all
+	}
+	if t := v.private[vpc]; t != nil {
+		return t
+	}
+	return v.public
+}
+
+// buildViews indexes zones into the tables of each place a client may be
+// in, for clients.
+func buildViews(zones []Zone, clients map[netip.Addr]string) *views {
+	zones = packable(zones)
+	v := &views{all: build(zones), private: map[string]*table{}, clients: clients}
+	var public []Zone
+	seen := map[string]bool{}
+	var vpcs []string
+	for _, z := range zones {
+		if len(z.VPCs) == 0 {
+			public = append(public, z)
+		}
+		for _, vpc := range z.VPCs {
+			if !seen[vpc] {
+				seen[vpc] = true
+				vpcs = append(vpcs, vpc)
+			}
+		}
+	}
+	v.public = build(public)
+	for _, vpc := range vpcs {
+		// Route 53 Resolver answers a name under a private zone of the
+		// VPC from that zone alone, the public zones at and under its
+		// name unasked.
+		// https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/hosted-zone-private-considerations.html
+		var apexes []string
+		var in []Zone
+		for _, z := range zones {
+			if slices.Contains(z.VPCs, vpc) {
+				in = append(in, z)
+				if z.Name != "" {
+					apexes = append(apexes, canonical(z.Name))
+				}
+			}
+		}
+		for _, z := range public {
+			if z.Name == "" || !slices.ContainsFunc(apexes, func(apex string) bool { return under(canonical(z.Name), apex) }) {
+				in = append(in, z)
+			}
+		}
+		v.private[vpc] = build(in)
+	}
+	return v
+}
+
+// under reports whether name is apex or a name under it (both
+// canonical).
+func under(name, apex string) bool {
+	for n := name; ; n = parent(n) {
+		if n == apex {
+			return true
+		}
+		if n == "." {
+			return false
+		}
+	}
 }
 
 // Listen binds address (host:port) over UDP and TCP, as a DNS server
@@ -325,7 +436,7 @@ func (s *Server) answer(req *mdns.Msg, from peer) *mdns.Msg {
 		m.SetRcode(req, mdns.RcodeNotImplemented)
 		return m
 	}
-	t := s.table.Load()
+	t := s.views.Load().of(from.host)
 	name := mdns.CanonicalName(q.Name)
 	apex, inZone := t.zoneOf(name)
 	if !inZone && !t.names[name] {
@@ -460,12 +571,30 @@ type table struct {
 	soa   map[string]mdns.RR  // by zone apex, canonical
 }
 
-// build indexes zones into a table. Every zone has an SOA and an NS set
-// at its apex (RFC 1034 §4.2.1): berth's default (SOA) for one that
-// publishes none.
+// packable is zones without the records that do not survive the wire
+// (see unpackable), and their sets left empty.
+func packable(zones []Zone) []Zone {
+	buf := make([]byte, mdns.MaxMsgSize)
+	out := make([]Zone, len(zones))
+	for i, z := range zones {
+		sets := make([]Set, 0, len(z.Sets))
+		for _, set := range z.Sets {
+			set.Records = slices.DeleteFunc(slices.Clone(set.Records), func(rr mdns.RR) bool { return unpackable(rr, buf) })
+			if len(set.Records) > 0 {
+				sets = append(sets, set)
+			}
+		}
+		z.Sets = sets
+		out[i] = z
+	}
+	return out
+}
+
+// build indexes zones (packable) into a table. Every zone has an SOA and
+// an NS set at its apex (RFC 1034 §4.2.1): berth's default (SOA) for one
+// that publishes none.
 func build(zones []Zone) *table {
 	t := &table{sets: map[setKey]*Set{}, aliases: map[setKey]string{}, names: map[string]bool{}, types: map[string][]uint16{}, soa: map[string]mdns.RR{}}
-	buf := make([]byte, mdns.MaxMsgSize)
 	for _, z := range zones {
 		apex := ""
 		if z.Name != "" {
@@ -485,10 +614,6 @@ func build(zones []Zone) *table {
 			}
 		}
 		for _, set := range z.Sets {
-			set.Records = slices.DeleteFunc(slices.Clone(set.Records), func(rr mdns.RR) bool { return unpackable(rr, buf) })
-			if len(set.Records) == 0 {
-				continue
-			}
 			h := set.Records[0].Header()
 			k := setKey{canonical(h.Name), h.Rrtype}
 			if old := t.sets[k]; old != nil {
