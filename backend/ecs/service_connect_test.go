@@ -140,3 +140,22 @@ func TestServiceConnectConfig(t *testing.T) {
 		t.Errorf("no aliases: %+v", empty.LoadBalancers)
 	}
 }
+
+// TestNamespaceDefaults checks that an empty namespace in
+// serviceConnectDefaults removes the cluster's default rather than
+// keeping an empty one: "If you update the cluster with an empty string
+// "" for the namespace name, the cluster configuration for Service
+// Connect is removed."
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ClusterServiceConnectDefaultsRequest.html
+func TestNamespaceDefaults(t *testing.T) {
+	t.Parallel()
+	if d := namespaceDefaults(&types.ClusterServiceConnectDefaultsRequest{Namespace: aws.String("")}); d != nil {
+		t.Fatalf("empty namespace: %+v, want no defaults", d)
+	}
+	if d := namespaceDefaults(nil); d != nil {
+		t.Fatalf("nil: %+v, want no defaults", d)
+	}
+	if d := namespaceDefaults(&types.ClusterServiceConnectDefaultsRequest{Namespace: aws.String("shop")}); d == nil || aws.ToString(d.Namespace) != "shop" {
+		t.Fatalf("shop: %+v", d)
+	}
+}
