@@ -128,6 +128,12 @@ type TargetGroup struct {
 	Outlier *balance.Outlier
 	// ConnectTimeout bounds a connection to a target; zero is ALB's 10 s.
 	ConnectTimeout time.Duration
+	// RequestTimeout bounds the wait for a target's whole response to a
+	// request, from when the request leaves for it (ECS Service Connect's
+	// perRequestTimeout): a response not begun by then is answered 504, one
+	// under way is cut short. Zero is none, as with ELBv2 target groups,
+	// whose load balancer's idle timeout alone applies.
+	RequestTimeout time.Duration
 	Targets        []Target
 }
 

@@ -687,3 +687,43 @@ func TestRetryWhenTargetDies(t *testing.T) {
 		})
 	}
 }
+
+// TestRequestTimeout: with a request timeout, a target that has not begun
+// its response in time is answered 504, and one whose response stalls
+// midway is cut short, on both request paths; Service Connect's proxy
+// (Envoy) bounds a request so, perRequestTimeout.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TimeoutConfiguration.html
+func TestRequestTimeout(t *testing.T) {
+	for _, prefix := range []string{"", "http://x"} { // the lean path, net/http's
+		for _, c := range []struct {
+			name string
+			path string
+			want int // 0: cut short
+		}{
+			{"no head", "/silent", 504},
+			{"stalled body", "/half", 0},
+		} {
+			t.Run(fmt.Sprintf("%q %s", prefix, c.name), func(t *testing.T) {
+				stuck := make(chan struct{})
+				t.Cleanup(func() { close(stuck) })
+				target := newRawTarget(t, func(conn net.Conn, req *http.Request, n int) bool {
+					if req.URL.Path == "/half" {
+						io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf")
+					}
+					<-stuck // until the test ends: only the timeout answers
+					return false
+				})
+				tg := TargetGroup{ARN: "tg", RequestTimeout: 100 * time.Millisecond, Targets: []Target{target.target()}}
+				h := newHarness(t)
+				addr := loopback()
+				port := freePort(t, addr)
+				h.apply(alb(addr, port, []Rule{{Action: forward("tg")}}, tg))
+				a := dialRaw(t, net.JoinHostPort(addr, strconv.Itoa(port)))
+				a.send("GET " + prefix + c.path + " HTTP/1.1\r\nHost: x\r\n\r\n")
+				if code, body := a.answer("GET"); code != c.want {
+					t.Fatalf("GET %s answered %d %q; want %d", c.path, code, body, c.want)
+				}
+			})
+		}
+	}
+}

@@ -528,9 +528,12 @@ func (h *httpListener) proxy(w http.ResponseWriter, out *http.Request, rt *route
 	end := t.Begin()
 	defer end()
 	g := wg.g
-	idle := rt.lb.idleTimeout()
 	sent := time.Now()
-	c, resp, err := t.exchange(w, out, idle, rt.stats)
+	wait := waits{idle: rt.lb.idleTimeout()}
+	if timeout := g.cfg.Load().RequestTimeout; timeout > 0 {
+		wait.until = sent.Add(timeout)
+	}
+	c, resp, err := t.exchange(w, out, wait, rt.stats)
 	if err == nil {
 		wg.stats.responded(resp.StatusCode, time.Since(sent))
 	}
@@ -564,7 +567,7 @@ func (h *httpListener) proxy(w http.ResponseWriter, out *http.Request, rt *route
 	}
 	w.WriteHeader(resp.StatusCode)
 	switch {
-	case !copyBody(w, resp, c, idle, &h.m.buffers):
+	case !copyBody(w, resp, c, wait, &h.m.buffers):
 		t.upstream.discard(c)
 		abort(w)
 	case !resp.Close && !out.Close && c.br.Buffered() == 0: // nothing more than the response
@@ -591,14 +594,14 @@ func abort(w http.ResponseWriter) {
 // final response head. A pooled connection the target closed while idle
 // is replaced by a new one when the request is idempotent and nothing of
 // its body was sent.
-func (t *target) exchange(w http.ResponseWriter, out *http.Request, idle time.Duration, stats *lbStats) (*upConn, *http.Response, error) {
+func (t *target) exchange(w http.ResponseWriter, out *http.Request, wait waits, stats *lbStats) (*upConn, *http.Response, error) {
 	fresh := false
 	for {
 		c, reused, err := t.upstream.get(out.Context(), fresh, stats)
 		if err != nil {
 			return nil, nil, err
 		}
-		c.SetDeadline(time.Now().Add(idle))
+		c.SetDeadline(wait.deadline())
 		err = out.Write(c.bw)
 		if err == nil {
 			err = c.bw.Flush()
@@ -695,7 +698,7 @@ func hasCookie(resp *http.Response, name string) bool {
 // length is unknown (a stream: server-sent events, chunked output). It
 // reports whether the body was read to its end, so that the connection
 // can serve again.
-func copyBody(w http.ResponseWriter, resp *http.Response, c *upConn, idle time.Duration, buffers *sync.Pool) bool {
+func copyBody(w http.ResponseWriter, resp *http.Response, c *upConn, wait waits, buffers *sync.Pool) bool {
 	bp := buffers.Get().(*[]byte)
 	defer buffers.Put(bp)
 	buf := *bp
@@ -710,7 +713,7 @@ func copyBody(w http.ResponseWriter, resp *http.Response, c *upConn, idle time.D
 			if flush {
 				rc.Flush()
 			}
-			c.SetReadDeadline(time.Now().Add(idle))
+			c.SetReadDeadline(wait.deadline())
 		}
 		if err != nil {
 			return err == io.EOF

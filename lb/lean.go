@@ -303,7 +303,7 @@ func (h *httpListener) leanForward(c *leanConn, n int, rt *routes, wg *weighted,
 			wg.stats.chosen() // once, however many targets it takes
 		}
 		t := mem.byKey[bt.Key]
-		status, alive, err := h.leanExchange(c, n, &consumed, rt, wg.stats, t, host, trace)
+		status, alive, err := h.leanExchange(c, n, &consumed, rt, wg.stats, t, g.cfg.Load().RequestTimeout, host, trace)
 		if outlier != nil && bt.Outcome(outlier, err != nil || status >= 500, h.m.now()) {
 			h.m.log.Info().Str("target_group", g.arn).Str("target", bt.Key).Dur("for", outlier.Ejection).Msg("outlier ejected")
 		}
@@ -350,10 +350,9 @@ func leanError(c *leanConn, hd *Headers, status int, bodyLen int64) bool {
 // was in the buffer (nothing reads from the client meanwhile) for the
 // next target. Otherwise the request has been consumed and answered, and
 // alive says whether the connection can go on.
-func (h *httpListener) leanExchange(c *leanConn, n int, consumed *bool, rt *routes, ps *pairStats, t *target, host, trace string) (status int, alive bool, err error) {
+func (h *httpListener) leanExchange(c *leanConn, n int, consumed *bool, rt *routes, ps *pairStats, t *target, timeout time.Duration, host, trace string) (status int, alive bool, err error) {
 	end := t.Begin()
 	defer end()
-	idle := rt.lb.idleTimeout()
 	r := &c.req
 	bodyLen := max(r.length, 0)
 	fresh := false
@@ -363,7 +362,11 @@ func (h *httpListener) leanExchange(c *leanConn, n int, consumed *bool, rt *rout
 			return 0, false, dialError{err} // nothing was sent
 		}
 		left := time.Now() // when the request leaves for the target
-		uc.SetDeadline(left.Add(idle))
+		wait := waits{idle: rt.lb.idleTimeout()}
+		if timeout > 0 {
+			wait.until = left.Add(timeout)
+		}
+		uc.SetDeadline(wait.deadline())
 		writeLeanHead(uc.bw, c, rt, host, trace)
 		if !*consumed {
 			c.br.Discard(n) // the head is still in the buffer for a retry: nothing has read since
@@ -410,7 +413,7 @@ func (h *httpListener) leanExchange(c *leanConn, n int, consumed *bool, rt *rout
 			return status, leanError(c, &rt.listener.Headers, status, 0), err
 		}
 		ps.responded(c.resp.status, time.Since(left))
-		status, alive := relayResponse(c, &rt.listener.Headers, uc, raw, r.first[0], idle)
+		status, alive := relayResponse(c, &rt.listener.Headers, uc, raw, r.first[0], wait)
 		if alive.upstream {
 			t.upstream.put(uc)
 		} else {
@@ -501,7 +504,7 @@ type alive struct{ client, upstream bool }
 // relayResponse writes the response head (hop-by-hop fields removed) and
 // relays the body with its framing. A body of unknown length ends with
 // the target's connection, and so then does the client's.
-func relayResponse(c *leanConn, hd *Headers, uc *upConn, raw, method []byte, idle time.Duration) (int, alive) {
+func relayResponse(c *leanConn, hd *Headers, uc *upConn, raw, method []byte, wait waits) (int, alive) {
 	resp := &c.resp
 	w := c.bw
 	w.Write(resp.first[0][:len("HTTP/1.")])
@@ -531,11 +534,11 @@ func relayResponse(c *leanConn, hd *Headers, uc *upConn, raw, method []byte, idl
 	switch {
 	case bodyless:
 	case resp.chunked:
-		ok = relayChunked(w, uc, idle)
+		ok = relayChunked(w, uc, wait)
 	case resp.length >= 0:
-		ok = relayN(w, uc, resp.length, idle)
+		ok = relayN(w, uc, resp.length, wait)
 	default:
-		relayN(w, uc, -1, idle)
+		relayN(w, uc, -1, wait)
 		ok = false
 	}
 	if w.Flush() != nil {
@@ -549,13 +552,13 @@ func relayResponse(c *leanConn, hd *Headers, uc *upConn, raw, method []byte, idl
 // relayN copies n bytes (all until EOF when n < 0) from the target to the
 // client, flushing what it has whenever the target has sent nothing more,
 // so that a stream reaches the client as it comes.
-func relayN(w *bufio.Writer, uc *upConn, n int64, idle time.Duration) bool {
+func relayN(w *bufio.Writer, uc *upConn, n int64, wait waits) bool {
 	for n != 0 {
 		if uc.br.Buffered() == 0 {
 			if w.Flush() != nil {
 				return false
 			}
-			uc.SetReadDeadline(time.Now().Add(idle))
+			uc.SetReadDeadline(wait.deadline())
 			if _, err := uc.br.Peek(1); err != nil {
 				return n < 0 && err == io.EOF
 			}
@@ -578,9 +581,9 @@ func relayN(w *bufio.Writer, uc *upConn, n int64, idle time.Duration) bool {
 // included, as it is. Any fault in its framing (RFC 9112 7.1) ends the
 // relay, and so the target's connection: what follows a fault cannot be
 // told from the next response.
-func relayChunked(w *bufio.Writer, uc *upConn, idle time.Duration) bool {
+func relayChunked(w *bufio.Writer, uc *upConn, wait waits) bool {
 	for {
-		line, ok := relayLine(w, uc, idle)
+		line, ok := relayLine(w, uc, wait)
 		if !ok {
 			return false
 		}
@@ -591,15 +594,15 @@ func relayChunked(w *bufio.Writer, uc *upConn, idle time.Duration) bool {
 		if size == 0 {
 			break
 		}
-		if !relayN(w, uc, size, idle) {
+		if !relayN(w, uc, size, wait) {
 			return false
 		}
-		if end, ok := relayLine(w, uc, idle); !ok || len(end) > 0 { // the data's CRLF
+		if end, ok := relayLine(w, uc, wait); !ok || len(end) > 0 { // the data's CRLF
 			return false
 		}
 	}
 	for { // the trailer: fields, then an empty line
-		line, ok := relayLine(w, uc, idle)
+		line, ok := relayLine(w, uc, wait)
 		if !ok {
 			return false
 		}
@@ -637,12 +640,12 @@ func chunkSize(line []byte) (int64, bool) {
 
 // relayLine copies one CRLF-ended line and returns it without its end.
 // A line with a bare CR or LF is a fault.
-func relayLine(w *bufio.Writer, uc *upConn, idle time.Duration) ([]byte, bool) {
+func relayLine(w *bufio.Writer, uc *upConn, wait waits) ([]byte, bool) {
 	if uc.br.Buffered() == 0 {
 		if w.Flush() != nil {
 			return nil, false
 		}
-		uc.SetReadDeadline(time.Now().Add(idle))
+		uc.SetReadDeadline(wait.deadline())
 	}
 	line, err := uc.br.ReadSlice('\n')
 	if err != nil || len(line) < 2 || line[len(line)-2] != '\r' {

@@ -121,3 +121,20 @@ func (u *upstream) close() {
 		c.Close()
 	}
 }
+
+// waits bound the reads from a target: each within the load balancer's
+// idle timeout, and all before a request's deadline (until), if it has
+// one.
+type waits struct {
+	idle  time.Duration
+	until time.Time
+}
+
+// deadline is when the next read from the target must end.
+func (w waits) deadline() time.Time {
+	d := time.Now().Add(w.idle)
+	if !w.until.IsZero() && w.until.Before(d) {
+		return w.until
+	}
+	return d
+}

@@ -71,12 +71,28 @@ const (
 
 // The proxy's idle timeouts, Service Connect's defaults (timeout.
 // idleTimeoutSeconds): 5 minutes for HTTP, HTTP2 and GRPC, an hour for
-// TCP. berth applies no service's own timeout.
+// TCP; berth applies no service's own. A call through an HTTP alias is
+// given the service's timeout.perRequestTimeoutSeconds (0: none) to
+// answer whole, and without one Envoy's route timeout, 15 s.
 // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TimeoutConfiguration.html
+// https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto (RouteAction.timeout)
 const (
-	scIdleHTTP = 5 * time.Minute
-	scIdleTCP  = time.Hour
+	scIdleHTTP       = 5 * time.Minute
+	scIdleTCP        = time.Hour
+	scRequestTimeout = 15 * time.Second
 )
+
+// requestTimeout is how long a call through an HTTP alias of a service
+// with timeout t has to answer whole (zero: as long as it takes).
+func requestTimeout(http bool, t *types.TimeoutConfiguration) time.Duration {
+	switch {
+	case !http:
+		return 0
+	case t == nil || t.PerRequestTimeoutSeconds == nil:
+		return scRequestTimeout
+	}
+	return time.Duration(max(*t.PerRequestTimeoutSeconds, 0)) * time.Second
+}
 
 // scTarget is a task's part in one Service Connect service, recorded when
 // the task is created: the Cloud Map service it registers in and the
@@ -104,6 +120,8 @@ type scAlias struct {
 	Port                              int32
 	// HTTP is false for a port mapping with no (or a TCP) appProtocol.
 	HTTP bool
+	// RequestTimeout bounds a call's whole answer (zero: none).
+	RequestTimeout time.Duration
 	// created orders aliases: the first service to claim dnsName:port
 	// keeps it.
 	created time.Time
@@ -145,8 +163,14 @@ func validServiceConnect(in types.ServiceConnectConfiguration, td *types.TaskDef
 			return out, errInvalidParameter("portName must be specified for each Service Connect service.")
 		}
 		if td != nil {
-			if _, _, ok := namedPort(td, port); !ok {
+			_, pm, ok := namedPort(td, port)
+			if !ok {
 				return out, errInvalidParameter("The portName %s does not match any portMappings name in task definition %s.", port, aws.ToString(td.TaskDefinitionArn))
+			}
+			// API_TimeoutConfiguration: a TCP port takes an idle
+			// timeout only.
+			if pm.AppProtocol == "" && svc.Timeout != nil && svc.Timeout.PerRequestTimeoutSeconds != nil {
+				return out, errInvalidParameter("perRequestTimeoutSeconds can only be set for a portName whose appProtocol is http, http2 or grpc: %s has none.", port)
 			}
 		}
 		name := aws.ToString(svc.DiscoveryName)
@@ -392,7 +416,7 @@ func scAliases(tx *sqlite.Tx) ([]scAlias, error) {
 					}
 					seen[key] = true
 					out = append(out, scAlias{Namespace: aws.ToString(sc.Namespace), DiscoveryName: aws.ToString(cs.DiscoveryName),
-						DNSName: aws.ToString(a.DnsName), Port: aws.ToInt32(a.Port), HTTP: http, created: aws.ToTime(svc.CreatedAt)})
+						DNSName: aws.ToString(a.DnsName), Port: aws.ToInt32(a.Port), HTTP: http, RequestTimeout: requestTimeout(http, cs.Timeout), created: aws.ToTime(svc.CreatedAt)})
 				}
 			}
 		}
@@ -415,15 +439,15 @@ func serviceConnectConfig(address string, aliases []scAlias, endpoints []scEndpo
 	cfg := lb.Config{TargetGroups: map[string]lb.TargetGroup{}}
 	var next time.Time
 	groups := map[string]*lb.TargetGroup{}
-	group := func(namespace, discoveryName string, http bool) string {
-		arn := scTargetGroup(namespace, discoveryName)
+	group := func(a scAlias) string {
+		arn := scTargetGroup(a.Namespace, a.DiscoveryName)
 		if groups[arn] == nil {
 			proto := "TCP"
-			if http {
+			if a.HTTP {
 				proto = "HTTP"
 			}
-			groups[arn] = &lb.TargetGroup{ARN: arn, Name: discoveryName, Protocol: proto, Algorithm: balance.RoundRobin,
-				DeregistrationDelay: serviceConnectDrain, ConnectTimeout: serviceConnectConnectTimeout,
+			groups[arn] = &lb.TargetGroup{ARN: arn, Name: a.DiscoveryName, Protocol: proto, Algorithm: balance.RoundRobin,
+				DeregistrationDelay: serviceConnectDrain, ConnectTimeout: serviceConnectConnectTimeout, RequestTimeout: a.RequestTimeout,
 				Outlier: &balance.Outlier{Consecutive: serviceConnectConsecutive, Ejection: serviceConnectEjection}}
 		}
 		return arn
@@ -453,7 +477,7 @@ func serviceConnectConfig(address string, aliases []scAlias, endpoints []scEndpo
 			continue // a TCP port serves one alias; HTTP and TCP do not share a port
 		}
 		claimed[key] = true
-		forward := lb.Action{Type: "forward", Forward: &lb.Forward{Groups: []lb.WeightedGroup{{ARN: group(a.Namespace, a.DiscoveryName, a.HTTP), Weight: 1}}}}
+		forward := lb.Action{Type: "forward", Forward: &lb.Forward{Groups: []lb.WeightedGroup{{ARN: group(a), Weight: 1}}}}
 		if l.Protocol == "TCP" {
 			l.Rules = []lb.Rule{{ARN: l.ARN + "/default", Action: forward}}
 			continue

@@ -13,12 +13,13 @@ import (
 )
 
 // scTaskDefinition has one container with the named port mapping "api"
-// (http, 8080) and one unnamed.
+// (http, 8080), one unnamed, and "tcp" (no appProtocol, 5432).
 func scTaskDefinition() *types.TaskDefinition {
 	return &types.TaskDefinition{TaskDefinitionArn: aws.String("arn:aws:ecs:us-east-1:000000000000:task-definition/backend:1"),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), PortMappings: []types.PortMapping{
 			{Name: aws.String("api"), ContainerPort: aws.Int32(8080), AppProtocol: types.ApplicationProtocolHttp},
 			{ContainerPort: aws.Int32(9090)},
+			{Name: aws.String("tcp"), ContainerPort: aws.Int32(5432)},
 		}}}}
 }
 
@@ -60,6 +61,10 @@ func TestValidServiceConnect(t *testing.T) {
 		"discovery with hyphen":  {Enabled: true, Services: []types.ServiceConnectService{svc("api", "-b")}},
 		"two aliases":            {Enabled: true, Services: []types.ServiceConnectService{svc("api", "", alias("a", 80), alias("b", 80))}},
 		"alias port 0":           {Enabled: true, Services: []types.ServiceConnectService{svc("api", "", alias("a", 0))}},
+		// API_TimeoutConfiguration: "perRequestTimeout can only be set if
+		// Service Connect appProtocol isn't TCP."
+		"perRequestTimeout on a TCP port": {Enabled: true, Services: []types.ServiceConnectService{{PortName: aws.String("tcp"),
+			Timeout: &types.TimeoutConfiguration{PerRequestTimeoutSeconds: aws.Int32(5)}}}},
 	} {
 		_, err := validServiceConnect(cfg, td, "shop")
 		var e *awsproto.Error
@@ -157,5 +162,36 @@ func TestNamespaceDefaults(t *testing.T) {
 	}
 	if d := namespaceDefaults(&types.ClusterServiceConnectDefaultsRequest{Namespace: aws.String("shop")}); d == nil || aws.ToString(d.Namespace) != "shop" {
 		t.Fatalf("shop: %+v", d)
+	}
+}
+
+// TestRequestTimeout: a call through an HTTP alias has the service's
+// perRequestTimeoutSeconds to answer (0 disables it), and without one
+// Envoy's route timeout, 15 s; a TCP alias has none
+// (API_TimeoutConfiguration; RouteAction.timeout,
+// https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto).
+func TestRequestTimeout(t *testing.T) {
+	t.Parallel()
+	seconds := func(n int32) *types.TimeoutConfiguration {
+		return &types.TimeoutConfiguration{PerRequestTimeoutSeconds: aws.Int32(n)}
+	}
+	for _, c := range []struct {
+		http bool
+		t    *types.TimeoutConfiguration
+		want time.Duration
+	}{
+		{true, nil, 15 * time.Second},
+		{true, &types.TimeoutConfiguration{IdleTimeoutSeconds: aws.Int32(60)}, 15 * time.Second},
+		{true, seconds(3), 3 * time.Second},
+		{true, seconds(0), 0},
+		{false, nil, 0},
+	} {
+		if got := requestTimeout(c.http, c.t); got != c.want {
+			t.Errorf("requestTimeout(%v, %+v) = %v, want %v", c.http, c.t, got, c.want)
+		}
+	}
+	cfg, _ := serviceConnectConfig("169.254.171.1", []scAlias{{Namespace: "ns", DiscoveryName: "api", DNSName: "api", Port: 80, HTTP: true, RequestTimeout: 3 * time.Second}}, nil, time.Now())
+	if g := cfg.TargetGroups[scTargetGroup("ns", "api")]; g.RequestTimeout != 3*time.Second {
+		t.Errorf("target group's request timeout = %v", g.RequestTimeout)
 	}
 }
