@@ -128,6 +128,22 @@ type scNamespace struct{ ID, ARN, Name string }
 // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectService.html
 var discoveryNamePattern = regexp.MustCompile(`^[a-z0-9_][a-z0-9_-]{0,63}$`)
 
+// dnsNamePattern is what a client alias's dnsName may hold: a valid DNS
+// name of up to 127 lowercase letters, digits, underscores, hyphens and
+// periods, not starting with a hyphen (ServiceConnectClientAlias.dnsName);
+// a label is never empty (no leading, trailing or doubled period) nor
+// longer than DNS's 63 bytes (RFC 1035 section 2.3.4).
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectClientAlias.html
+var dnsNamePattern = regexp.MustCompile(`^[a-z0-9_][a-z0-9_-]{0,62}(\.[a-z0-9_-]{1,63})*$`)
+
+// validDNSName reports whether name is a client alias's dnsName as ECS
+// takes it. It is also what keeps a task's hosts file whole: an alias is
+// a line there, so a space, a newline or a colon in one would break
+// every task of its namespace.
+func validDNSName(name string) bool {
+	return len(name) <= 127 && dnsNamePattern.MatchString(name)
+}
+
 // validServiceConnect checks a serviceConnectConfiguration against the
 // task definition, resolving defaults: discoveryName is portName when
 // unset, an alias's dnsName is discoveryName.namespace when unset. It
@@ -173,6 +189,8 @@ func validServiceConnect(in types.ServiceConnectConfiguration, td *types.TaskDef
 			dns := aws.ToString(a.DnsName)
 			if dns == "" {
 				dns = name + "." + namespaceName
+			} else if !validDNSName(dns) {
+				return out, errInvalidParameter("The client alias dnsName %q is invalid: it must be a valid DNS name of up to 127 lowercase letters, numbers, underscores, hyphens and periods, and may not start with a hyphen.", dns)
 			}
 			key := strings.ToLower(dns) + ":" + strconv.Itoa(int(*a.Port))
 			if aliases[key] {
@@ -357,7 +375,7 @@ func (t scTarget) registry() types.ServiceRegistry {
 }
 
 // scAliases lists the client aliases of every ACTIVE service, oldest
-// service first.
+// service first, leaving out those whose name is no DNS name.
 func scAliases(tx *sqlite.Tx) ([]scAlias, error) {
 	services, err := sqlite.ScanAll[types.Service](tx, kindService, "")
 	if err != nil {
@@ -386,6 +404,13 @@ func scAliases(tx *sqlite.Tx) ([]scAlias, error) {
 					aliases = []types.ServiceConnectClientAlias{{DnsName: cs.DiscoveryName, Port: pm.ContainerPort}}
 				}
 				for _, a := range aliases {
+					if !validHostsName(aws.ToString(a.DnsName)) {
+						// An alias stored before its name was checked, or
+						// a default one of a namespace whose name is no
+						// DNS name: neither a hosts file line nor a
+						// proxy rule.
+						continue
+					}
 					key := aws.ToString(sc.Namespace) + "|" + strings.ToLower(aws.ToString(a.DnsName)) + ":" + strconv.Itoa(int(aws.ToInt32(a.Port)))
 					if seen[key] {
 						continue
@@ -566,6 +591,11 @@ func (b *Backend) serviceConnectHosts(ctx context.Context, namespace, address st
 	}
 	return out, err
 }
+
+// validHostsName reports whether name can be a hosts file's name: a
+// default dnsName (discoveryName.namespace) holds the namespace's name,
+// whose letters may be uppercase.
+func validHostsName(name string) bool { return validDNSName(strings.ToLower(name)) }
 
 // joinServiceConnect adds a running task to the proxy as an endpoint of
 // its Service Connect services, once it is ready: RUNNING and, when its
