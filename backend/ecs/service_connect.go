@@ -268,9 +268,18 @@ func (b *Backend) serviceConnect(ctx context.Context, s scope, cluster, taskDefi
 	var c types.Cluster
 	var td *types.TaskDefinition
 	if err := b.store.View(ctx, func(tx *sqlite.Tx) error {
+		// A read: the default cluster that CreateService creates on first
+		// use is created by its own transaction, after this one.
 		var err error
-		if c, err = b.activeCluster(tx, s, cluster); err != nil {
+		c, err = b.cluster(tx, s, cluster)
+		isDefault := cluster == nil || *cluster == "" || *cluster == defaultCluster
+		switch {
+		case isDefault && (isNotFound(err) || err == nil && aws.ToString(c.Status) != "ACTIVE"):
+			c = types.Cluster{ClusterArn: aws.String(s.arn("cluster/" + defaultCluster))}
+		case err != nil:
 			return err
+		case aws.ToString(c.Status) != "ACTIVE":
+			return errClusterNotFound()
 		}
 		if taskDefinition != nil {
 			t, err := b.taskDefinition(tx, s, *taskDefinition)
