@@ -738,46 +738,46 @@ func (r *runner) serviceConnectHosts(ctx context.Context) ([]string, error) {
 	return r.a.b.serviceConnectHosts(ctx, tt.ConnectNamespace, r.a.ServiceConnectAddress)
 }
 
-// retireServiceConnect deletes the Cloud Map services ECS created for the
-// discovery names of a service that is no longer ACTIVE, once their
-// instances are gone and no ACTIVE or DRAINING service uses them: what ECS
-// created goes with the service, so that the namespace can be deleted
-// after it (Cloud Map refuses to delete a namespace that has services, or
-// a service that has instances:
+// retireServiceConnect deletes those of the Cloud Map services ECS
+// created for discovery names (candidates, their ARNs) that no service
+// uses any more: no ACTIVE service's PRIMARY deployment publishes it, nor
+// names it in its serviceRegistries, and it has no instances (Cloud Map
+// refuses to delete a service that has any: a task still running or
+// draining in it keeps it, and the last one to leave retires it). They
+// are the discovery names of a service deleted, of a deployment replaced
+// by one that publishes other names or none, and those a CreateService
+// or UpdateService that failed created: what ECS created goes with its
+// use, so that the namespace can be deleted after it (Cloud Map refuses
+// to delete a namespace that has services:
 // https://docs.aws.amazon.com/cloud-map/latest/api/API_DeleteNamespace.html,
 // https://docs.aws.amazon.com/cloud-map/latest/api/API_DeleteService.html).
 // AWS does not document when ECS deletes them; a Terraform destroy of an
 // ECS service and its namespace, as the public modules write them, needs
-// them gone. A service that still has instances (tasks still draining)
-// is left to the last task to leave; ctx carries the service's scope.
-func (b *Backend) retireServiceConnect(ctx context.Context, s scope, serviceArn string) error {
-	if b.ServiceConnect == nil {
+// them gone. The caller holds b.scMu; ctx carries the scope s.
+func (b *Backend) retireServiceConnect(ctx context.Context, s scope, candidates []string) error {
+	if b.ServiceConnect == nil || len(candidates) == 0 {
 		return nil
 	}
 	retired := map[string]bool{}
+	for _, arn := range candidates {
+		retired[arn] = true
+	}
 	if err := b.store.View(ctx, func(tx *sqlite.Tx) error {
 		services, err := sqlite.ListAll[types.Service](tx, s.Query(kindService, ""))
 		if err != nil {
 			return err
 		}
 		for _, svc := range services {
-			if aws.ToString(svc.ServiceArn) != serviceArn || aws.ToString(svc.Status) == "ACTIVE" {
+			if aws.ToString(svc.Status) != "ACTIVE" {
 				continue
 			}
-			for _, d := range svc.Deployments {
-				for _, r := range d.ServiceConnectResources {
-					retired[aws.ToString(r.DiscoveryArn)] = true
+			if len(svc.Deployments) > 0 {
+				for _, r := range svc.Deployments[0].ServiceConnectResources {
+					delete(retired, aws.ToString(r.DiscoveryArn))
 				}
 			}
-		}
-		for _, svc := range services {
-			if aws.ToString(svc.ServiceArn) == serviceArn || aws.ToString(svc.Status) == "INACTIVE" {
-				continue
-			}
-			for _, d := range svc.Deployments {
-				for _, r := range d.ServiceConnectResources {
-					delete(retired, aws.ToString(r.DiscoveryArn)) // another service's now
-				}
+			for _, r := range svc.ServiceRegistries {
+				delete(retired, aws.ToString(r.RegistryArn))
 			}
 		}
 		return nil
@@ -785,11 +785,22 @@ func (b *Backend) retireServiceConnect(ctx context.Context, s scope, serviceArn 
 		return err
 	}
 	for arn := range retired {
-		// Instances left (tasks of the service still draining) keep it
-		// for now: the last task to leave deletes it.
+		// One with instances left stays, for now (ResourceInUse).
 		b.ServiceConnect.DeleteService(ctx, &servicediscovery.DeleteServiceInput{Id: aws.String(cloudMapServiceID(arn))})
 	}
 	return nil
+}
+
+// discoveryArns are the Cloud Map services of the deployments' Service
+// Connect resources.
+func discoveryArns(deployments ...types.Deployment) []string {
+	var out []string
+	for _, d := range deployments {
+		for _, r := range d.ServiceConnectResources {
+			out = append(out, aws.ToString(r.DiscoveryArn))
+		}
+	}
+	return out
 }
 
 // defaultNamespace makes sure the namespace a cluster's

@@ -2,6 +2,8 @@ package ecs
 
 import (
 	"context"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 
+	"berth/awsproto"
 	"berth/backend"
 	cloudmap "berth/backend/servicediscovery"
 )
@@ -61,5 +64,107 @@ func TestServiceConnectOnTheDefaultCluster(t *testing.T) {
 	if _, err := b.UpdateService(ctx, &ecsapi.UpdateServiceInput{Service: out.Service.ServiceArn, TaskDefinition: aws.String("sc"),
 		ServiceConnectConfiguration: scConfig("api")}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// cloudMapServices are the names of the Cloud Map services in the scope.
+func cloudMapServices(t *testing.T, sd *cloudmap.Backend, ctx context.Context) []string {
+	t.Helper()
+	out, err := sd.ListServices(ctx, &servicediscovery.ListServicesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range out.Services {
+		names = append(names, aws.ToString(s.Name))
+	}
+	slices.Sort(names)
+	return names
+}
+
+// TestServiceConnectLeavesNoCloudMapServiceBehind checks that the Cloud
+// Map services ECS creates for discovery names go once nothing uses them:
+// those of a CreateService or UpdateService that failed, of a deployment
+// replaced by one with other discovery names or Service Connect off, and
+// of a deleted service, so that the namespace can then be deleted (Cloud
+// Map refuses a namespace that has services: "ResourceInUse").
+// https://docs.aws.amazon.com/cloud-map/latest/api/API_DeleteNamespace.html
+func TestServiceConnectLeavesNoCloudMapServiceBehind(t *testing.T) {
+	t.Parallel()
+	b, sd, ctx, _ := scBackend(t)
+	create := func(name, discovery string, lt types.LaunchType) error {
+		_, err := b.CreateService(ctx, &ecsapi.CreateServiceInput{Cluster: aws.String("c"), ServiceName: aws.String(name), TaskDefinition: aws.String("sc"),
+			DesiredCount: aws.Int32(0), LaunchType: lt, ServiceConnectConfiguration: scConfig(discovery)})
+		return err
+	}
+	if err := create("api", "api", ""); err != nil {
+		t.Fatal(err)
+	}
+	// Refused after the discovery name's Cloud Map service was made: a
+	// bridge task definition on FARGATE, a service that exists.
+	if err := create("other", "leak1", types.LaunchTypeFargate); err == nil {
+		t.Fatal("FARGATE with a bridge task definition was taken")
+	}
+	if err := create("api", "leak2", ""); err == nil {
+		t.Fatal("a second service api was taken")
+	}
+	if got := cloudMapServices(t, sd, ctx); !slices.Equal(got, []string{"api"}) {
+		t.Fatalf("after refused CreateService: Cloud Map services %q, want [api]", got)
+	}
+	update := func(sc *types.ServiceConnectConfiguration) {
+		t.Helper()
+		if _, err := b.UpdateService(ctx, &ecsapi.UpdateServiceInput{Cluster: aws.String("c"), Service: aws.String("api"), ServiceConnectConfiguration: sc}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(scConfig("api2"))
+	if got := cloudMapServices(t, sd, ctx); !slices.Equal(got, []string{"api2"}) {
+		t.Fatalf("after a new discovery name: Cloud Map services %q, want [api2]", got)
+	}
+	update(&types.ServiceConnectConfiguration{Enabled: false})
+	if got := cloudMapServices(t, sd, ctx); len(got) != 0 {
+		t.Fatalf("with Service Connect off: Cloud Map services %q, want none", got)
+	}
+	update(scConfig("api3"))
+	if _, err := b.DeleteService(ctx, &ecsapi.DeleteServiceInput{Cluster: aws.String("c"), Service: aws.String("api")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := cloudMapServices(t, sd, ctx); len(got) != 0 {
+		t.Fatalf("after DeleteService: Cloud Map services %q, want none", got)
+	}
+}
+
+// TestServiceConnectDiscoveryNameRace checks that of services created at
+// once in different clusters with the same discovery name in one
+// namespace, one gets it: the name must be unique within the namespace
+// (API_ServiceConnectService's discoveryName).
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectService.html
+func TestServiceConnectDiscoveryNameRace(t *testing.T) {
+	t.Parallel()
+	b, _, ctx, _ := scBackend(t)
+	const n = 8
+	for i := range n {
+		if _, err := b.CreateCluster(ctx, &ecsapi.CreateClusterInput{ClusterName: aws.String("c" + strconv.Itoa(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := b.CreateService(ctx, &ecsapi.CreateServiceInput{Cluster: aws.String("c" + strconv.Itoa(i)), ServiceName: aws.String("api"),
+				TaskDefinition: aws.String("sc"), DesiredCount: aws.Int32(0), ServiceConnectConfiguration: scConfig("api")})
+			errs <- err
+		}()
+	}
+	ok := 0
+	for range n {
+		if err := <-errs; err == nil {
+			ok++
+		} else if !awsproto.HasCode(err, &types.InvalidParameterException{}) {
+			t.Errorf("err = %v, want InvalidParameterException", err)
+		}
+	}
+	if ok != 1 {
+		t.Errorf("%d services got discovery name api, want 1", ok)
 	}
 }
