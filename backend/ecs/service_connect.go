@@ -308,7 +308,10 @@ func (b *Backend) serviceConnect(ctx context.Context, s scope, cluster, taskDefi
 		return nil, nil, err
 	}
 	out.Namespace = aws.String(ns.ARN)
-	// A discovery name is one service's in its namespace.
+	// A discovery name, and a client alias's name and port, are one
+	// service's in its namespace (ServiceConnectService.discoveryName,
+	// ServiceConnectClientAlias: "Each name and port mapping must be
+	// unique within the namespace").
 	if err := b.store.View(ctx, func(tx *sqlite.Tx) error {
 		services, err := sqlite.ListAll[types.Service](tx, s.Query(kindService, ""))
 		if err != nil {
@@ -327,6 +330,16 @@ func (b *Backend) serviceConnect(ctx context.Context, s scope, cluster, taskDefi
 					for _, ours := range out.Services {
 						if aws.ToString(theirs.DiscoveryName) == aws.ToString(ours.DiscoveryName) {
 							return errInvalidParameter("The discoveryName %s is already used by service %s in namespace %s.", aws.ToString(ours.DiscoveryName), aws.ToString(other.ServiceArn), ns.Name)
+						}
+						// Each name and port of a client alias is unique
+						// within the namespace too: a second one would
+						// reach the first's tasks.
+						for _, a := range ours.ClientAliases {
+							for _, b := range theirs.ClientAliases {
+								if strings.EqualFold(aws.ToString(a.DnsName), aws.ToString(b.DnsName)) && aws.ToInt32(a.Port) == aws.ToInt32(b.Port) {
+									return errInvalidParameter("The client alias %s:%d is already used by service %s in namespace %s.", aws.ToString(a.DnsName), aws.ToInt32(a.Port), aws.ToString(other.ServiceArn), ns.Name)
+								}
+							}
 						}
 					}
 				}

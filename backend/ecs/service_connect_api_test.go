@@ -168,3 +168,35 @@ func TestServiceConnectDiscoveryNameRace(t *testing.T) {
 		t.Errorf("%d services got discovery name api, want 1", ok)
 	}
 }
+
+// TestServiceConnectAliasUniqueInNamespace checks that a client alias's
+// name and port are one service's in a namespace: "Each name and port
+// mapping must be unique within the namespace"; its own service may keep
+// it through UpdateService.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectClientAlias.html
+func TestServiceConnectAliasUniqueInNamespace(t *testing.T) {
+	t.Parallel()
+	b, _, ctx, _ := scBackend(t)
+	withAlias := func(discovery, dns string, port int32) *types.ServiceConnectConfiguration {
+		sc := scConfig(discovery)
+		sc.Services[0].ClientAliases = []types.ServiceConnectClientAlias{{DnsName: aws.String(dns), Port: aws.Int32(port)}}
+		return sc
+	}
+	create := func(name string, sc *types.ServiceConnectConfiguration) error {
+		_, err := b.CreateService(ctx, &ecsapi.CreateServiceInput{Cluster: aws.String("c"), ServiceName: aws.String(name), TaskDefinition: aws.String("sc"),
+			DesiredCount: aws.Int32(0), ServiceConnectConfiguration: sc})
+		return err
+	}
+	if err := create("one", withAlias("one", "db", 5432)); err != nil {
+		t.Fatal(err)
+	}
+	if err := create("two", withAlias("two", "DB", 5432)); !awsproto.HasCode(err, &types.InvalidParameterException{}) {
+		t.Errorf("second db:5432: err = %v, want InvalidParameterException", err)
+	}
+	if err := create("three", withAlias("three", "db", 5433)); err != nil {
+		t.Errorf("db:5433: %v", err)
+	}
+	if _, err := b.UpdateService(ctx, &ecsapi.UpdateServiceInput{Cluster: aws.String("c"), Service: aws.String("one"), ServiceConnectConfiguration: withAlias("one", "db", 5432)}); err != nil {
+		t.Errorf("its own alias: %v", err)
+	}
+}
