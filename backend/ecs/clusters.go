@@ -97,8 +97,13 @@ func (b *Backend) CreateCluster(ctx context.Context, in *ecsapi.CreateClusterInp
 	return &ecsapi.CreateClusterOutput{Cluster: out}, nil
 }
 
+// namespaceDefaults is the cluster's serviceConnectDefaults as the
+// request sets them: none for an empty namespace ("If you update the
+// cluster with an empty string "" for the namespace name, the cluster
+// configuration for Service Connect is removed").
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ClusterServiceConnectDefaultsRequest.html
 func namespaceDefaults(in *types.ClusterServiceConnectDefaultsRequest) *types.ClusterServiceConnectDefaults {
-	if in == nil {
+	if in == nil || aws.ToString(in.Namespace) == "" {
 		return nil
 	}
 	return &types.ClusterServiceConnectDefaults{Namespace: in.Namespace}

@@ -818,13 +818,17 @@ func discoveryArns(deployments ...types.Deployment) []string {
 
 // defaultNamespace makes sure the namespace a cluster's
 // serviceConnectDefaults name exists: a name that Cloud Map does not
-// know gets an HTTP namespace, as ECS creates one.
+// know gets an HTTP namespace, as ECS creates one. A name has up to 1024
+// characters and no >, <, " or /.
 // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ClusterServiceConnectDefaultsRequest.html
 func (b *Backend) defaultNamespace(ctx context.Context, in *types.ClusterServiceConnectDefaultsRequest) error {
 	if in == nil || aws.ToString(in.Namespace) == "" || b.ServiceConnect == nil {
 		return nil
 	}
 	ref := *in.Namespace
+	if len(ref) > 1024 || strings.ContainsAny(ref, `<>"/`) && !strings.HasPrefix(ref, "arn:") {
+		return errInvalidParameter("The serviceConnectDefaults namespace %q is invalid: a name of up to 1024 characters without >, <, \" or /, or an ARN.", ref)
+	}
 	_, err := b.resolveNamespace(ctx, ref)
 	if e := (*awsproto.Error)(nil); !errors.As(err, &e) || e.Code != "NamespaceNotFoundException" || strings.HasPrefix(ref, "arn:") {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,5 +199,38 @@ func TestServiceConnectAliasUniqueInNamespace(t *testing.T) {
 	}
 	if _, err := b.UpdateService(ctx, &ecsapi.UpdateServiceInput{Cluster: aws.String("c"), Service: aws.String("one"), ServiceConnectConfiguration: withAlias("one", "db", 5432)}); err != nil {
 		t.Errorf("its own alias: %v", err)
+	}
+}
+
+// TestClusterServiceConnectDefaults checks a cluster's
+// serviceConnectDefaults: a name of up to 1024 characters without >, <,
+// " or / (longer ones InvalidParameterException, with no namespace made
+// in Cloud Map), and an empty name removing them.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ClusterServiceConnectDefaultsRequest.html
+func TestClusterServiceConnectDefaults(t *testing.T) {
+	t.Parallel()
+	b, sd, ctx, _ := scBackend(t)
+	for _, name := range []string{strings.Repeat("a", 1025), "a/b", "a<b"} {
+		_, err := b.UpdateCluster(ctx, &ecsapi.UpdateClusterInput{Cluster: aws.String("c"), ServiceConnectDefaults: &types.ClusterServiceConnectDefaultsRequest{Namespace: aws.String(name)}})
+		if !awsproto.HasCode(err, &types.InvalidParameterException{}) {
+			t.Errorf("namespace %.20q: err = %v, want InvalidParameterException", name, err)
+		}
+	}
+	if out, err := sd.ListNamespaces(ctx, &servicediscovery.ListNamespacesInput{}); err != nil || len(out.Namespaces) != 1 {
+		t.Fatalf("namespaces after refused defaults: %+v, %v", out, err)
+	}
+	set := func(name string) *types.Cluster {
+		t.Helper()
+		out, err := b.UpdateCluster(ctx, &ecsapi.UpdateClusterInput{Cluster: aws.String("c"), ServiceConnectDefaults: &types.ClusterServiceConnectDefaultsRequest{Namespace: aws.String(name)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Cluster
+	}
+	if c := set("shop"); c.ServiceConnectDefaults == nil || aws.ToString(c.ServiceConnectDefaults.Namespace) != "shop" {
+		t.Errorf("defaults = %+v, want shop", c.ServiceConnectDefaults)
+	}
+	if c := set(""); c.ServiceConnectDefaults != nil {
+		t.Errorf("defaults after \"\" = %+v, want none", c.ServiceConnectDefaults)
 	}
 }
