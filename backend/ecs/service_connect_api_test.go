@@ -234,3 +234,26 @@ func TestClusterServiceConnectDefaults(t *testing.T) {
 		t.Errorf("defaults after \"\" = %+v, want none", c.ServiceConnectDefaults)
 	}
 }
+
+// TestServiceConnectKeepsItsPortName checks that UpdateService to a task
+// definition without the named port mapping a Service Connect service
+// publishes is refused: "The portName must match the name of one of the
+// portMappings from all the containers in the task definition of this
+// Amazon ECS service".
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectService.html
+func TestServiceConnectKeepsItsPortName(t *testing.T) {
+	t.Parallel()
+	b, _, ctx, _ := scBackend(t)
+	if _, err := b.CreateService(ctx, &ecsapi.CreateServiceInput{Cluster: aws.String("c"), ServiceName: aws.String("api"), TaskDefinition: aws.String("sc"),
+		DesiredCount: aws.Int32(0), ServiceConnectConfiguration: scConfig("api")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := b.UpdateService(ctx, &ecsapi.UpdateServiceInput{Cluster: aws.String("c"), Service: aws.String("api"), TaskDefinition: aws.String("web")})
+	if !awsproto.HasCode(err, &types.InvalidParameterException{}) {
+		t.Errorf("a task definition without port api: err = %v, want InvalidParameterException", err)
+	}
+	if _, err := b.UpdateService(ctx, &ecsapi.UpdateServiceInput{Cluster: aws.String("c"), Service: aws.String("api"), TaskDefinition: aws.String("web"),
+		ServiceConnectConfiguration: &types.ServiceConnectConfiguration{Enabled: false}}); err != nil {
+		t.Errorf("with Service Connect turned off: %v", err)
+	}
+}

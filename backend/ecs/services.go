@@ -694,6 +694,19 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 					return err
 				}
 			}
+			// A new task definition keeps the Service Connect services'
+			// port names: "The portName must match the name of one of
+			// the portMappings from all the containers in the task
+			// definition of this Amazon ECS service" (API_ServiceConnectService).
+			if in.TaskDefinition != nil && in.ServiceConnectConfiguration == nil && len(svc.Deployments) > 0 {
+				if sc := svc.Deployments[0].ServiceConnectConfiguration; sc != nil && sc.Enabled {
+					for _, cs := range sc.Services {
+						if _, _, ok := namedPort(&td, aws.ToString(cs.PortName)); !ok {
+							return errInvalidParameter("The portName %s does not match any portMappings name in task definition %s.", aws.ToString(cs.PortName), aws.ToString(td.TaskDefinitionArn))
+						}
+					}
+				}
+			}
 		}
 		if in.ServiceConnectConfiguration != nil && (len(svc.Deployments) == 0 ||
 			!reflect.DeepEqual(svc.Deployments[0].ServiceConnectConfiguration, sc) || !reflect.DeepEqual(svc.Deployments[0].ServiceConnectResources, scResources)) {
