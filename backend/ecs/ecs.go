@@ -89,6 +89,12 @@ type Backend struct {
 	scWake chan struct{}
 	// dnsWake wakes the DNS clients' publisher (dns_clients.go).
 	dnsWake chan struct{}
+	// scMu orders what ECS does in Cloud Map for Service Connect: the
+	// discovery names CreateService and UpdateService check and create
+	// (until the service that uses them is stored) and those retired
+	// when unused, so that none is taken twice or retired while a
+	// service is about to use it.
+	scMu sync.Mutex
 }
 
 // Registry resolves images that name ECR repositories to what the Docker

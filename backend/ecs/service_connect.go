@@ -146,6 +146,22 @@ type scNamespace struct{ ID, ARN, Name string }
 // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectService.html
 var discoveryNamePattern = regexp.MustCompile(`^[a-z0-9_][a-z0-9_-]{0,63}$`)
 
+// dnsNamePattern is what a client alias's dnsName may hold: a valid DNS
+// name of up to 127 lowercase letters, digits, underscores, hyphens and
+// periods, not starting with a hyphen (ServiceConnectClientAlias.dnsName);
+// a label is never empty (no leading, trailing or doubled period) nor
+// longer than DNS's 63 bytes (RFC 1035 section 2.3.4).
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectClientAlias.html
+var dnsNamePattern = regexp.MustCompile(`^[a-z0-9_][a-z0-9_-]{0,62}(\.[a-z0-9_-]{1,63})*$`)
+
+// validDNSName reports whether name is a client alias's dnsName as ECS
+// takes it. It is also what keeps a task's hosts file whole: an alias is
+// a line there, so a space, a newline or a colon in one would break
+// every task of its namespace.
+func validDNSName(name string) bool {
+	return len(name) <= 127 && dnsNamePattern.MatchString(name)
+}
+
 // validServiceConnect checks a serviceConnectConfiguration against the
 // task definition, resolving defaults: discoveryName is portName when
 // unset, an alias's dnsName is discoveryName.namespace when unset. It
@@ -197,6 +213,8 @@ func validServiceConnect(in types.ServiceConnectConfiguration, td *types.TaskDef
 			dns := aws.ToString(a.DnsName)
 			if dns == "" {
 				dns = name + "." + namespaceName
+			} else if !validDNSName(dns) {
+				return out, errInvalidParameter("The client alias dnsName %q is invalid: it must be a valid DNS name of up to 127 lowercase letters, numbers, underscores, hyphens and periods, and may not start with a hyphen.", dns)
 			}
 			key := strings.ToLower(dns) + ":" + strconv.Itoa(int(*a.Port))
 			if aliases[key] {
@@ -274,9 +292,18 @@ func (b *Backend) serviceConnect(ctx context.Context, s scope, cluster, taskDefi
 	var c types.Cluster
 	var td *types.TaskDefinition
 	if err := b.store.View(ctx, func(tx *sqlite.Tx) error {
+		// A read: the default cluster that CreateService creates on first
+		// use is created by its own transaction, after this one.
 		var err error
-		if c, err = b.activeCluster(tx, s, cluster); err != nil {
+		c, err = b.cluster(tx, s, cluster)
+		isDefault := cluster == nil || *cluster == "" || *cluster == defaultCluster
+		switch {
+		case isDefault && (isNotFound(err) || err == nil && aws.ToString(c.Status) != "ACTIVE"):
+			c = types.Cluster{ClusterArn: aws.String(s.arn("cluster/" + defaultCluster))}
+		case err != nil:
 			return err
+		case aws.ToString(c.Status) != "ACTIVE":
+			return errClusterNotFound()
 		}
 		if taskDefinition != nil {
 			t, err := b.taskDefinition(tx, s, *taskDefinition)
@@ -305,7 +332,10 @@ func (b *Backend) serviceConnect(ctx context.Context, s scope, cluster, taskDefi
 		return nil, nil, err
 	}
 	out.Namespace = aws.String(ns.ARN)
-	// A discovery name is one service's in its namespace.
+	// A discovery name, and a client alias's name and port, are one
+	// service's in its namespace (ServiceConnectService.discoveryName,
+	// ServiceConnectClientAlias: "Each name and port mapping must be
+	// unique within the namespace").
 	if err := b.store.View(ctx, func(tx *sqlite.Tx) error {
 		services, err := sqlite.ListAll[types.Service](tx, s.Query(kindService, ""))
 		if err != nil {
@@ -324,6 +354,16 @@ func (b *Backend) serviceConnect(ctx context.Context, s scope, cluster, taskDefi
 					for _, ours := range out.Services {
 						if aws.ToString(theirs.DiscoveryName) == aws.ToString(ours.DiscoveryName) {
 							return errInvalidParameter("The discoveryName %s is already used by service %s in namespace %s.", aws.ToString(ours.DiscoveryName), aws.ToString(other.ServiceArn), ns.Name)
+						}
+						// Each name and port of a client alias is unique
+						// within the namespace too: a second one would
+						// reach the first's tasks.
+						for _, a := range ours.ClientAliases {
+							for _, b := range theirs.ClientAliases {
+								if strings.EqualFold(aws.ToString(a.DnsName), aws.ToString(b.DnsName)) && aws.ToInt32(a.Port) == aws.ToInt32(b.Port) {
+									return errInvalidParameter("The client alias %s:%d is already used by service %s in namespace %s.", aws.ToString(a.DnsName), aws.ToInt32(a.Port), aws.ToString(other.ServiceArn), ns.Name)
+								}
+							}
 						}
 					}
 				}
@@ -381,7 +421,7 @@ func (t scTarget) registry() types.ServiceRegistry {
 }
 
 // scAliases lists the client aliases of every ACTIVE service, oldest
-// service first.
+// service first, leaving out those whose name is no DNS name.
 func scAliases(tx *sqlite.Tx) ([]scAlias, error) {
 	services, err := sqlite.ScanAll[types.Service](tx, kindService, "")
 	if err != nil {
@@ -410,6 +450,13 @@ func scAliases(tx *sqlite.Tx) ([]scAlias, error) {
 					aliases = []types.ServiceConnectClientAlias{{DnsName: cs.DiscoveryName, Port: pm.ContainerPort}}
 				}
 				for _, a := range aliases {
+					if !validHostsName(aws.ToString(a.DnsName)) {
+						// An alias stored before its name was checked, or
+						// a default one of a namespace whose name is no
+						// DNS name: neither a hosts file line nor a
+						// proxy rule.
+						continue
+					}
 					key := aws.ToString(sc.Namespace) + "|" + strings.ToLower(aws.ToString(a.DnsName)) + ":" + strconv.Itoa(int(aws.ToInt32(a.Port)))
 					if seen[key] {
 						continue
@@ -591,6 +638,11 @@ func (b *Backend) serviceConnectHosts(ctx context.Context, namespace, address st
 	return out, err
 }
 
+// validHostsName reports whether name can be a hosts file's name: a
+// default dnsName (discoveryName.namespace) holds the namespace's name,
+// whose letters may be uppercase.
+func validHostsName(name string) bool { return validDNSName(strings.ToLower(name)) }
+
 // joinServiceConnect adds a running task to the proxy as an endpoint of
 // its Service Connect services, once it is ready: RUNNING and, when its
 // containers have health checks, HEALTHY. It reports whether the task has
@@ -723,46 +775,46 @@ func (r *runner) serviceConnectHosts(ctx context.Context) ([]string, error) {
 	return r.a.b.serviceConnectHosts(ctx, tt.ConnectNamespace, r.a.ServiceConnectAddress)
 }
 
-// retireServiceConnect deletes the Cloud Map services ECS created for the
-// discovery names of a service that is no longer ACTIVE, once their
-// instances are gone and no ACTIVE or DRAINING service uses them: what ECS
-// created goes with the service, so that the namespace can be deleted
-// after it (Cloud Map refuses to delete a namespace that has services, or
-// a service that has instances:
+// retireServiceConnect deletes those of the Cloud Map services ECS
+// created for discovery names (candidates, their ARNs) that no service
+// uses any more: no ACTIVE service's PRIMARY deployment publishes it, nor
+// names it in its serviceRegistries, and it has no instances (Cloud Map
+// refuses to delete a service that has any: a task still running or
+// draining in it keeps it, and the last one to leave retires it). They
+// are the discovery names of a service deleted, of a deployment replaced
+// by one that publishes other names or none, and those a CreateService
+// or UpdateService that failed created: what ECS created goes with its
+// use, so that the namespace can be deleted after it (Cloud Map refuses
+// to delete a namespace that has services:
 // https://docs.aws.amazon.com/cloud-map/latest/api/API_DeleteNamespace.html,
 // https://docs.aws.amazon.com/cloud-map/latest/api/API_DeleteService.html).
 // AWS does not document when ECS deletes them; a Terraform destroy of an
 // ECS service and its namespace, as the public modules write them, needs
-// them gone. A service that still has instances (tasks still draining)
-// is left to the last task to leave; ctx carries the service's scope.
-func (b *Backend) retireServiceConnect(ctx context.Context, s scope, serviceArn string) error {
-	if b.ServiceConnect == nil {
+// them gone. The caller holds b.scMu; ctx carries the scope s.
+func (b *Backend) retireServiceConnect(ctx context.Context, s scope, candidates []string) error {
+	if b.ServiceConnect == nil || len(candidates) == 0 {
 		return nil
 	}
 	retired := map[string]bool{}
+	for _, arn := range candidates {
+		retired[arn] = true
+	}
 	if err := b.store.View(ctx, func(tx *sqlite.Tx) error {
 		services, err := sqlite.ListAll[types.Service](tx, s.Query(kindService, ""))
 		if err != nil {
 			return err
 		}
 		for _, svc := range services {
-			if aws.ToString(svc.ServiceArn) != serviceArn || aws.ToString(svc.Status) == "ACTIVE" {
+			if aws.ToString(svc.Status) != "ACTIVE" {
 				continue
 			}
-			for _, d := range svc.Deployments {
-				for _, r := range d.ServiceConnectResources {
-					retired[aws.ToString(r.DiscoveryArn)] = true
+			if len(svc.Deployments) > 0 {
+				for _, r := range svc.Deployments[0].ServiceConnectResources {
+					delete(retired, aws.ToString(r.DiscoveryArn))
 				}
 			}
-		}
-		for _, svc := range services {
-			if aws.ToString(svc.ServiceArn) == serviceArn || aws.ToString(svc.Status) == "INACTIVE" {
-				continue
-			}
-			for _, d := range svc.Deployments {
-				for _, r := range d.ServiceConnectResources {
-					delete(retired, aws.ToString(r.DiscoveryArn)) // another service's now
-				}
+			for _, r := range svc.ServiceRegistries {
+				delete(retired, aws.ToString(r.RegistryArn))
 			}
 		}
 		return nil
@@ -770,22 +822,37 @@ func (b *Backend) retireServiceConnect(ctx context.Context, s scope, serviceArn 
 		return err
 	}
 	for arn := range retired {
-		// Instances left (tasks of the service still draining) keep it
-		// for now: the last task to leave deletes it.
+		// One with instances left stays, for now (ResourceInUse).
 		b.ServiceConnect.DeleteService(ctx, &servicediscovery.DeleteServiceInput{Id: aws.String(cloudMapServiceID(arn))})
 	}
 	return nil
 }
 
+// discoveryArns are the Cloud Map services of the deployments' Service
+// Connect resources.
+func discoveryArns(deployments ...types.Deployment) []string {
+	var out []string
+	for _, d := range deployments {
+		for _, r := range d.ServiceConnectResources {
+			out = append(out, aws.ToString(r.DiscoveryArn))
+		}
+	}
+	return out
+}
+
 // defaultNamespace makes sure the namespace a cluster's
 // serviceConnectDefaults name exists: a name that Cloud Map does not
-// know gets an HTTP namespace, as ECS creates one.
+// know gets an HTTP namespace, as ECS creates one. A name has up to 1024
+// characters and no >, <, " or /.
 // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ClusterServiceConnectDefaultsRequest.html
 func (b *Backend) defaultNamespace(ctx context.Context, in *types.ClusterServiceConnectDefaultsRequest) error {
 	if in == nil || aws.ToString(in.Namespace) == "" || b.ServiceConnect == nil {
 		return nil
 	}
 	ref := *in.Namespace
+	if len(ref) > 1024 || strings.ContainsAny(ref, `<>"/`) && !strings.HasPrefix(ref, "arn:") {
+		return errInvalidParameter("The serviceConnectDefaults namespace %q is invalid: a name of up to 1024 characters without >, <, \" or /, or an ARN.", ref)
+	}
 	_, err := b.resolveNamespace(ctx, ref)
 	if e := (*awsproto.Error)(nil); !errors.As(err, &e) || e.Code != "NamespaceNotFoundException" || strings.HasPrefix(ref, "arn:") {
 		return err

@@ -2,6 +2,8 @@ package ecs
 
 import (
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 
 	"berth/awsproto"
 	"berth/lb"
+	"berth/sqlite"
 )
 
 // scTaskDefinition has one container with the named port mapping "api"
@@ -53,6 +56,11 @@ func TestValidServiceConnect(t *testing.T) {
 	if s := out.Services[0]; aws.ToString(s.DiscoveryName) != "api" || aws.ToString(s.ClientAliases[0].DnsName) != "api.shop" {
 		t.Fatalf("defaults: discoveryName %q dnsName %q", aws.ToString(s.DiscoveryName), aws.ToString(s.ClientAliases[0].DnsName))
 	}
+	for _, dns := range []string{"db", "my_db-1.internal", strings.Repeat("a.", 63) + "a", strings.Repeat("a", 63) + ".b"} {
+		if _, err := validServiceConnect(types.ServiceConnectConfiguration{Enabled: true, Services: []types.ServiceConnectService{svc("api", "", alias(dns, 80))}}, td, "shop"); err != nil {
+			t.Errorf("dnsName %q: %v", dns, err)
+		}
+	}
 	for name, cfg := range map[string]types.ServiceConnectConfiguration{
 		"unknown portName":       {Enabled: true, Services: []types.ServiceConnectService{svc("nope", "")}},
 		"no portName":            {Enabled: true, Services: []types.ServiceConnectService{{}}},
@@ -65,6 +73,18 @@ func TestValidServiceConnect(t *testing.T) {
 		// Service Connect appProtocol isn't TCP."
 		"perRequestTimeout on a TCP port": {Enabled: true, Services: []types.ServiceConnectService{{PortName: aws.String("tcp"),
 			Timeout: &types.TimeoutConfiguration{PerRequestTimeoutSeconds: aws.Int32(5)}}}},
+		// dnsName: a valid DNS name of up to 127 lowercase letters,
+		// numbers, underscores, hyphens and periods, not starting with a
+		// hyphen (API_ServiceConnectClientAlias).
+		"dnsName with a newline": {Enabled: true, Services: []types.ServiceConnectService{svc("api", "", alias("a b\n1.2.3.4 evil", 80))}},
+		"dnsName with a colon":   {Enabled: true, Services: []types.ServiceConnectService{svc("api", "", alias("x:1", 80))}},
+		"dnsName wildcard":       {Enabled: true, Services: []types.ServiceConnectService{svc("api", "", alias("*", 80))}},
+		"dnsName uppercase":      {Enabled: true, Services: []types.ServiceConnectService{svc("api", "", alias("Api", 80))}},
+		"dnsName hyphen first":   {Enabled: true, Services: []types.ServiceConnectService{svc("api", "", alias("-api", 80))}},
+		"dnsName empty label":    {Enabled: true, Services: []types.ServiceConnectService{svc("api", "", alias("a..b", 80))}},
+		"dnsName a period":       {Enabled: true, Services: []types.ServiceConnectService{svc("api", "", alias(".", 80))}},
+		"dnsName 128 characters": {Enabled: true, Services: []types.ServiceConnectService{svc("api", "", alias(strings.Repeat("a.", 63)+"ab", 80))}},
+		"dnsName label of 64":    {Enabled: true, Services: []types.ServiceConnectService{svc("api", "", alias(strings.Repeat("a", 64), 80))}},
 	} {
 		_, err := validServiceConnect(cfg, td, "shop")
 		var e *awsproto.Error
@@ -193,5 +213,39 @@ func TestRequestTimeout(t *testing.T) {
 	cfg, _ := serviceConnectConfig("169.254.171.1", []scAlias{{Namespace: "ns", DiscoveryName: "api", DNSName: "api", Port: 80, HTTP: true, RequestTimeout: 3 * time.Second}}, nil, time.Now())
 	if g := cfg.TargetGroups[scTargetGroup("ns", "api")]; g.RequestTimeout != 3*time.Second {
 		t.Errorf("target group's request timeout = %v", g.RequestTimeout)
+	}
+}
+
+// TestServiceConnectHostsSkipBadNames checks that an alias whose name is
+// no DNS name (stored before dnsName was checked, or the default name of
+// an HTTP namespace named with other printable characters, which Cloud
+// Map allows: API_CreateHttpNamespace's Name, [!-~]{1,1024}) neither
+// reaches a task's hosts file, where a space, a newline or a colon would
+// break every task of the namespace, nor the proxy.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectClientAlias.html
+// https://docs.aws.amazon.com/cloud-map/latest/api/API_CreateHttpNamespace.html
+func TestServiceConnectHostsSkipBadNames(t *testing.T) {
+	t.Parallel()
+	b, ctx, now := testBackend(t)
+	s := scopeOf(ctx)
+	ns := "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-1"
+	var services []types.ServiceConnectService
+	for i, dns := range []string{"good.shop", "a b\n1.2.3.4 evil", "x:1", "*", "Upper.Shop"} {
+		services = append(services, types.ServiceConnectService{PortName: aws.String("api"), DiscoveryName: aws.String("d" + string(rune('a'+i))),
+			ClientAliases: []types.ServiceConnectClientAlias{{DnsName: aws.String(dns), Port: aws.Int32(int32(80 + i))}}})
+	}
+	svc := types.Service{ServiceArn: aws.String(s.arn("service/c/odd")), ServiceName: aws.String("odd"), ClusterArn: aws.String(s.arn("cluster/c")),
+		Status: aws.String("ACTIVE"), CreatedAt: now, TaskDefinition: aws.String(s.arn("task-definition/web:1")),
+		Deployments: []types.Deployment{{TaskDefinition: aws.String(s.arn("task-definition/web:1")),
+			ServiceConnectConfiguration: &types.ServiceConnectConfiguration{Enabled: true, Namespace: aws.String(ns), Services: services}}}}
+	if err := b.store.Update(ctx, func(tx *sqlite.Tx) error { return putService(tx, s, svc) }); err != nil {
+		t.Fatal(err)
+	}
+	hosts, err := b.serviceConnectHosts(ctx, ns, "169.254.171.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"good.shop:169.254.171.1", "Upper.Shop:169.254.171.1"}; !slices.Equal(hosts, want) {
+		t.Errorf("hosts = %q, want %q", hosts, want)
 	}
 }

@@ -245,5 +245,23 @@ func (r *runner) undiscover(ctx context.Context) error {
 	if len(tt.Connect) == 0 {
 		return nil
 	}
-	return r.a.b.retireServiceConnect(scoped, s, r.service)
+	// What the task registered in, and whatever its service published
+	// before, may be unused now.
+	var candidates []string
+	for _, c := range tt.Connect {
+		candidates = append(candidates, c.DiscoveryArn)
+	}
+	r.a.b.scMu.Lock()
+	defer r.a.b.scMu.Unlock()
+	if err := r.a.b.store.View(ctx, func(tx *sqlite.Tx) error {
+		var svc types.Service
+		if err := tx.Get(s.Key(kindService, r.service), &svc); err != nil {
+			return notFound(err, func() error { return nil })
+		}
+		candidates = append(candidates, discoveryArns(svc.Deployments...)...)
+		return nil
+	}); err != nil {
+		return err
+	}
+	return r.a.b.retireServiceConnect(scoped, s, candidates)
 }

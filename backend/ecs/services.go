@@ -82,6 +82,10 @@ func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 	if err := b.validNetwork(ctx, in.NetworkConfiguration); err != nil {
 		return nil, err
 	}
+	if in.ServiceConnectConfiguration != nil {
+		b.scMu.Lock()
+		defer b.scMu.Unlock()
+	}
 	sc, scResources, err := b.serviceConnect(ctx, s, in.Cluster, in.TaskDefinition, *in.ServiceName, in.ServiceConnectConfiguration)
 	if err != nil {
 		return nil, err
@@ -208,6 +212,8 @@ func (b *Backend) CreateService(ctx context.Context, in *ecsapi.CreateServiceInp
 		return nil
 	})
 	if err != nil {
+		// What Cloud Map got for a service that is not: none uses it.
+		b.retireServiceConnect(ctx, s, discoveryArns(types.Deployment{ServiceConnectResources: scResources}))
 		return nil, err
 	}
 	b.poke()
@@ -567,6 +573,8 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 	var sc *types.ServiceConnectConfiguration
 	var scResources []types.ServiceConnectServiceResource
 	if in.ServiceConnectConfiguration != nil {
+		b.scMu.Lock()
+		defer b.scMu.Unlock()
 		taskDefinition := in.TaskDefinition
 		cluster := in.Cluster
 		if taskDefinition == nil {
@@ -584,6 +592,7 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 		}
 	}
 	var svc types.Service
+	var before []types.Deployment
 	err := b.store.Update(ctx, func(tx *sqlite.Tx) error {
 		c, current, err := b.service(tx, s, in.Cluster, *in.Service)
 		if err != nil {
@@ -598,6 +607,7 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 			}
 		}
 		svc = current
+		before = current.Deployments
 		roll := in.ForceNewDeployment
 		if in.TaskDefinition != nil {
 			td, err := b.taskDefinition(tx, s, *in.TaskDefinition)
@@ -684,6 +694,19 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 					return err
 				}
 			}
+			// A new task definition keeps the Service Connect services'
+			// port names: "The portName must match the name of one of
+			// the portMappings from all the containers in the task
+			// definition of this Amazon ECS service" (API_ServiceConnectService).
+			if in.TaskDefinition != nil && in.ServiceConnectConfiguration == nil && len(svc.Deployments) > 0 {
+				if sc := svc.Deployments[0].ServiceConnectConfiguration; sc != nil && sc.Enabled {
+					for _, cs := range sc.Services {
+						if _, _, ok := namedPort(&td, aws.ToString(cs.PortName)); !ok {
+							return errInvalidParameter("The portName %s does not match any portMappings name in task definition %s.", aws.ToString(cs.PortName), aws.ToString(td.TaskDefinitionArn))
+						}
+					}
+				}
+			}
 		}
 		if in.ServiceConnectConfiguration != nil && (len(svc.Deployments) == 0 ||
 			!reflect.DeepEqual(svc.Deployments[0].ServiceConnectConfiguration, sc) || !reflect.DeepEqual(svc.Deployments[0].ServiceConnectResources, scResources)) {
@@ -716,9 +739,21 @@ func (b *Backend) UpdateService(ctx context.Context, in *ecsapi.UpdateServiceInp
 		return putService(tx, s, svc)
 	})
 	if err != nil {
+		// What Cloud Map got for a configuration that is not: none uses it.
+		if in.ServiceConnectConfiguration != nil {
+			b.retireServiceConnect(ctx, s, discoveryArns(types.Deployment{ServiceConnectResources: scResources}))
+		}
 		return nil, err
 	}
 	b.poke()
+	if in.ServiceConnectConfiguration != nil {
+		// A deployment that replaced one publishing other discovery
+		// names leaves those unused once their tasks are gone: the ones
+		// with none left go now.
+		if err := b.retireServiceConnect(ctx, s, discoveryArns(before...)); err != nil {
+			return nil, err
+		}
+	}
 	return &ecsapi.UpdateServiceOutput{Service: &svc}, nil
 }
 
@@ -794,11 +829,12 @@ func (b *Backend) DeleteService(ctx context.Context, in *ecsapi.DeleteServiceInp
 		return nil, err
 	}
 	b.poke()
-	if aws.ToString(svc.Status) == "INACTIVE" {
-		// No task is left to delete what ECS created in Cloud Map.
-		if err := b.retireServiceConnect(ctx, s, *svc.ServiceArn); err != nil {
-			return nil, err
-		}
+	// What ECS created in Cloud Map for the service goes with it; those
+	// that still have tasks go with the last one.
+	b.scMu.Lock()
+	defer b.scMu.Unlock()
+	if err := b.retireServiceConnect(ctx, s, discoveryArns(svc.Deployments...)); err != nil {
+		return nil, err
 	}
 	return &ecsapi.DeleteServiceOutput{Service: &svc}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	r53 "github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
+	mdns "github.com/miekg/dns"
 
 	"berth/sqlite"
 )
@@ -108,12 +109,25 @@ func setIDText(r *types.ResourceRecordSet) string {
 	return *r.SetIdentifier
 }
 
-// checkValues checks the values of a record set of a type whose form is
-// simple to tell: addresses.
+// maxCharacterString is the length of a TXT or SPF value's strings: a
+// DNS character-string (RFC 1035 section 3.3), refused longer as
+// "CharacterStringTooLong" (a field report: boto/boto3#1462).
+const maxCharacterString = 255
+
+// checkValues checks the values of a record set: addresses by Route 53's
+// rules, and every value (one line) as the DNS server reads it, so that
+// none is taken that it cannot answer (a value it could not read was
+// dropped from the zone, its name answered NXDOMAIN).
 func checkValues(r *types.ResourceRecordSet) []string {
 	var msgs []string
 	for _, v := range r.ResourceRecords {
 		value := aws.ToString(v.Value)
+		if r.Type != types.RRTypeA && r.Type != types.RRTypeAaaa {
+			if m := checkRDATA(r.Type, value); m != "" {
+				msgs = append(msgs, m)
+				continue
+			}
+		}
 		switch r.Type {
 		case types.RRTypeA:
 			if a, err := netip.ParseAddr(value); err != nil || !a.Is4() {
@@ -131,6 +145,55 @@ func checkValues(r *types.ResourceRecordSet) []string {
 	}
 	return msgs
 }
+
+// checkRDATA checks one value of a record set of type t as a zone file's
+// RDATA, as the DNS server reads it (Zone.DNS), returning Route 53's
+// complaint or "".
+func checkRDATA(t types.RRType, value string) string {
+	bad := fmt.Sprintf("Invalid Resource Record: 'FATAL problem: %sRRDATAIllegal (Value is not a valid %s record) encountered with '%s''", t, t, value)
+	if strings.ContainsAny(value, "\n\r") {
+		return bad
+	}
+	rr, err := mdns.NewRR("x. 60 IN " + string(t) + " " + value)
+	if err != nil || rr == nil {
+		return bad
+	}
+	if (t == types.RRTypeTxt || t == types.RRTypeSpf) && longestString(value) > maxCharacterString {
+		// The DNS server's reader splits a long string; Route 53 refuses it.
+		return fmt.Sprintf("Invalid Resource Record: 'FATAL problem: CharacterStringTooLong (Value is too long) encountered with '%s''", value)
+	}
+	return ""
+}
+
+// longestString is the length of the longest character-string of a TXT
+// value: quoted strings, or words outside quotes; an escape (\X or \DDD)
+// is one character.
+func longestString(value string) int {
+	longest, n, quoted := 0, 0, false
+	end := func() { longest, n = max(longest, n), 0 }
+	for i := 0; i < len(value); i++ {
+		switch c := value[i]; {
+		case c == '\\':
+			if i+3 < len(value) && isDigit(value[i+1]) && isDigit(value[i+2]) && isDigit(value[i+3]) {
+				i += 3
+			} else {
+				i++
+			}
+			n++
+		case c == '"':
+			end()
+			quoted = !quoted
+		case !quoted && (c == ' ' || c == '\t'):
+			end()
+		default:
+			n++
+		}
+	}
+	end()
+	return longest
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // apply applies one change to the record sets of z, returning the
 // problems that make the batch invalid in Route 53's words.

@@ -150,10 +150,27 @@ func TestCNAMERules(t *testing.T) {
 		{set("example.com", types.RRTypeCname, "b.example.com"), "RRSet of type CNAME with DNS name example.com. is not permitted at apex in zone example.com."},
 		{set("a.other.com", types.RRTypeA, "192.0.2.1"), "RRSet with DNS name a.other.com. is not permitted in zone example.com."},
 		{set("x.example.com", types.RRTypeA, "not-an-address"), "ARRDATAIllegalIPv4Address"},
+		// Values the DNS server cannot read: Route 53 refuses them
+		// (InvalidChangeBatch, "Invalid Resource Record: 'FATAL
+		// problem: ..."); a TXT string is at most 255 characters
+		// (RFC 1035 section 3.3; field report boto/boto3#1462:
+		// "CharacterStringTooLong (Value is too long)").
+		{set("m.example.com", types.RRTypeMx, "garbage"), "Invalid Resource Record"},
+		{set("s.example.com", types.RRTypeSrv, "1 2 99999 t.example.com"), "Invalid Resource Record"},
+		{set("t.example.com", types.RRTypeTxt, `"`+strings.Repeat("a", 256)+`"`), "CharacterStringTooLong"},
+		{set("t.example.com", types.RRTypeTxt, "\"a\"\n$INCLUDE /etc/passwd"), "Invalid Resource Record"},
+		{set("c.example.com", types.RRTypeCname, ""), "Invalid Resource Record"},
 	} {
 		err := changes(b, ctx, z, types.Change{Action: types.ChangeActionCreate, ResourceRecordSet: c.set})
 		if ae, ok := err.(*awsproto.Error); !ok || ae.Code != "InvalidChangeBatch" || !strings.Contains(ae.Message, c.want) {
 			t.Errorf("%s %s = %v, want %q", aws.ToString(c.set.Name), c.set.Type, err, c.want)
+		}
+	}
+	long := `"` + strings.Repeat("a", 255) + `" "` + strings.Repeat("\\065", 255) + `"`
+	for _, ok := range []*types.ResourceRecordSet{set("t2.example.com", types.RRTypeTxt, long), set("m.example.com", types.RRTypeMx, "10 mail.example.com"),
+		set("s.example.com", types.RRTypeSrv, "1 2 443 t.example.com"), set("w.example.com", types.RRTypeCname, "b.example.com")} {
+		if err := changes(b, ctx, z, types.Change{Action: types.ChangeActionCreate, ResourceRecordSet: ok}); err != nil {
+			t.Errorf("%s %s: %v", aws.ToString(ok.Name), ok.Type, err)
 		}
 	}
 }

@@ -37,10 +37,15 @@ func validServiceName(member, name string) error {
 }
 
 // validNamespaceName checks the name of an HTTP or private DNS namespace:
-// printable ASCII, not an ARN (the model's patterns; its length the
-// generic validation checks).
+// printable ASCII, not an ARN, and no longer than the pattern's bound
+// (the model's patterns; the generic validation checks the length of a
+// request's name too, but not of the calls ECS makes for Service Connect).
 func validNamespaceName(member, name, pattern string) error {
-	if name == "" || strings.HasPrefix(name, "arn:") || strings.ContainsFunc(name, func(r rune) bool { return r < '!' || r > '~' }) {
+	limit := 1024
+	if pattern == privateDNSNamePattern {
+		limit = 253
+	}
+	if name == "" || len(name) > limit || strings.HasPrefix(name, "arn:") || strings.ContainsFunc(name, func(r rune) bool { return r < '!' || r > '~' }) {
 		return patternError(member, name, pattern)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -375,6 +376,19 @@ func TestHTTPNames(t *testing.T) {
 	}
 	if _, err := b.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String("shop")}); code(err) != "NamespaceAlreadyExists" {
 		t.Fatalf("a second HTTP namespace shop: %v", err)
+	}
+	// The model's bounds, for callers that skip the generic validation
+	// (ECS creating a cluster's default namespace): ^(?!arn:)[!-~]{1,1024}$
+	// (API_CreateHttpNamespace), ^(?!arn:)[!-~]{1,253}$
+	// (API_CreatePrivateDnsNamespace).
+	if _, err := b.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String(strings.Repeat("a", 1025))}); code(err) != "InvalidInput" {
+		t.Errorf("an HTTP namespace of 1025 characters: %v", err)
+	}
+	if _, err := b.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String(strings.Repeat("a", 1024))}); err != nil {
+		t.Errorf("an HTTP namespace of 1024 characters: %v", err)
+	}
+	if _, err := b.CreatePrivateDnsNamespace(ctx, &sd.CreatePrivateDnsNamespaceInput{Name: aws.String(strings.Repeat("a", 254)), Vpc: aws.String("vpc-1")}); code(err) != "InvalidInput" {
+		t.Errorf("a private DNS namespace of 254 characters: %v", err)
 	}
 }
 
