@@ -129,12 +129,14 @@ func (b *Backend) failDeployment(tx *sqlite.Tx, s scope, svc *types.Service, now
 	// revision; one still in progress when the failed one began stands in
 	// for it.
 	to := id
+	var back *types.Deployment
 	for _, completed := range []bool{true, false} {
 		i := slices.IndexFunc(svc.Deployments[1:], func(d types.Deployment) bool {
 			return (!completed || d.RolloutState == types.DeploymentRolloutStateCompleted) && aws.ToString(d.TaskDefinition) == aws.ToString(rev.TaskDefinition)
 		})
 		if i >= 0 {
-			to = aws.ToString(svc.Deployments[1+i].Id)
+			back = &svc.Deployments[1+i]
+			to = aws.ToString(back.Id)
 			break
 		}
 	}
@@ -142,6 +144,11 @@ func (b *Backend) failDeployment(tx *sqlite.Tx, s scope, svc *types.Service, now
 	svc.NetworkConfiguration, svc.CapacityProviderStrategy, svc.PlatformVersion = rev.NetworkConfiguration, rev.CapacityProviderStrategy, rev.PlatformVersion
 	failed.Status = aws.String("ACTIVE")
 	d := b.newDeployment(svc, now)
+	// The revision's Service Connect configuration comes back too, with
+	// the Cloud Map services of the deployment that ran it.
+	if back != nil {
+		d.ServiceConnectConfiguration, d.ServiceConnectResources = back.ServiceConnectConfiguration, back.ServiceConnectResources
+	}
 	d.RolloutStateReason = aws.String(f.cause + ": rolling back to deploymentId " + to + ".")
 	svc.Deployments = append([]types.Deployment{d}, svc.Deployments...)
 	svc.CurrentServiceRevisions = []types.ServiceCurrentRevisionSummary{{Arn: rev.ServiceRevisionArn, RequestedTaskCount: svc.DesiredCount}}

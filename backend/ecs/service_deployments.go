@@ -37,6 +37,9 @@ func (b *Backend) recordDeployment(tx *sqlite.Tx, s scope, c types.Cluster, svc 
 		ContainerImages:          []types.ContainerImage{},
 		CreatedAt:                now,
 	}
+	if len(svc.Deployments) > 0 {
+		rev.ServiceConnectConfiguration = svc.Deployments[0].ServiceConnectConfiguration
+	}
 	if td, err := b.taskDefinition(tx, s, aws.ToString(svc.TaskDefinition)); err == nil {
 		for _, cd := range td.ContainerDefinitions {
 			rev.ContainerImages = append(rev.ContainerImages, types.ContainerImage{ContainerName: cd.Name, Image: cd.Image})
