@@ -107,7 +107,7 @@ func loopback() string {
 	return fmt.Sprintf("127.77.%d.%d", addrNext/250, addrNext%250+1)
 }
 
-func freePort(t *testing.T, address string) int {
+func freePort(t testing.TB, address string) int {
 	ln, err := net.Listen("tcp", address+":0")
 	if err != nil {
 		t.Fatal(err)

@@ -32,12 +32,7 @@ func BenchmarkALBForward(b *testing.B) {
 			m.metricsOff = mode.off
 			defer m.Close()
 			addr := loopback()
-			pl, err := net.Listen("tcp", addr+":0")
-			if err != nil {
-				b.Fatal(err)
-			}
-			port := pl.Addr().(*net.TCPAddr).Port
-			pl.Close()
+			port := freePort(b, addr)
 			cfg := Config{
 				TargetGroups: map[string]TargetGroup{"tg": {ARN: "tg", Protocol: "HTTP", Targets: []Target{target}}},
 				LoadBalancers: []LoadBalancer{{ARN: "alb", Type: "application", Address: addr,

@@ -27,12 +27,7 @@ func BenchmarkServiceConnectHop(b *testing.B) {
 	m := New(zerolog.Nop(), time.Now, nil)
 	defer m.Close()
 	addr := loopback()
-	pl, err := net.Listen("tcp", addr+":0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	port := pl.Addr().(*net.TCPAddr).Port
-	pl.Close()
+	port := freePort(b, addr)
 	outlier := balance.Outlier{Consecutive: 5, Ejection: 30 * time.Second}
 	cfg := Config{
 		TargetGroups: map[string]TargetGroup{"sc/backend": {ARN: "sc/backend", Protocol: "HTTP", Algorithm: balance.RoundRobin,

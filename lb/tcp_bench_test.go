@@ -32,12 +32,7 @@ func BenchmarkTCPFlow(b *testing.B) {
 		received <- n
 	}()
 	addr := loopback()
-	pl, err := net.Listen("tcp", addr+":0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	port := pl.Addr().(*net.TCPAddr).Port
-	pl.Close()
+	port := freePort(b, addr)
 	cfg := Config{
 		TargetGroups: map[string]TargetGroup{"tg": {ARN: "tg", Protocol: "TCP",
 			Targets: []Target{{ID: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port, Host: "127.0.0.1"}}}},
